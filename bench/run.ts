@@ -1,0 +1,27 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { measureLoad } from './load.js';
+import { writeScaleRepo } from './wolfi-scale.js';
+
+/** `npm run bench`: the figures BENCHMARKS.md records. Targets are printed beside each, never asserted in tests. */
+const records = Number(process.env.BENCH_RECORDS ?? 250_000);
+const dir = await mkdtemp(join(tmpdir(), 'apk-bench-'));
+try {
+  const cpu = cpus()[0]?.model ?? 'unknown cpu';
+  console.log(`machine: ${cpus().length} x ${cpu}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}, ${new Date().toISOString().slice(0, 10)}`);
+  const repo = await writeScaleRepo(dir, { records });
+  console.log(`index: ${records} records, ${(repo.textBytes / 1e6).toFixed(1)} MB APKINDEX text, ${repo.names.length} names`);
+  const load = await measureLoad(repo.indexPath, repo.keyPath);
+  const fmt = (ms: number | undefined) => (ms === undefined ? 'not installed' : `${ms.toFixed(0)} ms`);
+  console.log(`compressed: ${(load.compressedBytes / 1e6).toFixed(1)} MB`);
+  console.log(`gunzip floor, node:zlib stream: ${fmt(load.gunzipStreamMs)}`);
+  console.log(`gunzip floor, node:zlib gunzipSync: ${fmt(load.gunzipSyncMs)}`);
+  console.log(`zlib-sync inflate (comparison): ${fmt(load.zlibSyncMs)}`);
+  console.log(`load into version map (verify + gunzip + tar + parse + index): ${fmt(load.loadMs)}`);
+  console.log(`ratio load / floor: ${load.ratio.toFixed(2)}x (target <= 1.5x)`);
+  console.log(`resident memory once loaded: ${load.rssMiB.toFixed(0)} MiB, heap ${load.heapMiB.toFixed(0)} MiB (target < 200 MiB)`);
+  if (process.env.BENCH_JSON) console.log(JSON.stringify(load));
+} finally {
+  await rm(dir, { recursive: true, force: true });
+}

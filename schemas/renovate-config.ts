@@ -1,0 +1,36 @@
+/**
+ * The subset of Renovate's repository configuration that apk-indexer writes (option names and shapes from
+ * docs.renovatebot.com/configuration-options and Renovate's renovate-schema.json, 41 and later:
+ * `managerFilePatterns` replaced `fileMatch`, and `maxMajorIncrement` exists). `renovate-config.schema.json` is
+ * the same subset as JSON Schema; Renovate's own `renovate-config-validator` accepts it (docs/generators.md).
+ */
+export interface RenovateConfig {
+  $schema: 'https://docs.renovatebot.com/renovate-schema.json';
+  customDatasources: Record<string, RenovateCustomDatasource>;
+  customManagers: RenovateRegexManager[];
+  packageRules: RenovatePackageRule[];
+}
+
+export interface RenovateCustomDatasource {
+  /** `{{packageName}}` is the dependency name the manager extracted. */
+  defaultRegistryUrlTemplate: string;
+  format: 'json';
+}
+
+export interface RenovateRegexManager {
+  customType: 'regex';
+  description: string;
+  /** `/regex/` entries, matched against paths relative to the repository root. */
+  managerFilePatterns: string[];
+  /** Named groups `depName` and `currentValue`; Renovate runs each with the `g` flag. */
+  matchStrings: string[];
+  datasourceTemplate: string;
+  versioningTemplate: string;
+}
+
+export interface RenovatePackageRule {
+  description: string;
+  matchDatasources: string[];
+  /** 0 disables the cap (default 500) that would drop `20240101-r0` -> `20250101-r0`. */
+  maxMajorIncrement: number;
+}

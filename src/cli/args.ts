@@ -1,0 +1,20 @@
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+
+/** A command-line mistake: reported on stderr with the command's usage, exit code 2. */
+export class UsageError extends Error {}
+
+/** node:util parseArgs with errors that say which option was wrong. */
+export function parseCommandArgs<T extends NonNullable<ParseArgsConfig['options']>>(args: string[], options: T) {
+  try {
+    return parseArgs({ args, options, allowPositionals: true, strict: true });
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+}
+
+/** `a,b` and repeated flags both give lists. */
+export function splitList(values: readonly string[] | string | undefined): string[] {
+  if (values === undefined) return [];
+  const list = typeof values === 'string' ? [values] : values;
+  return list.flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean);
+}

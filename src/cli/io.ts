@@ -1,0 +1,1 @@
+export interface CliIO { stdin: NodeJS.ReadableStream; stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream }

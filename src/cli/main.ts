@@ -1,0 +1,35 @@
+import type { CliIO } from './io.js';
+
+type Command = { summary: string; load: () => Promise<{ run(args: string[], io: CliIO): Promise<number> }> };
+
+/** One line per command; each module is loaded only when its command runs, so `vercmp` does not start Fastify. */
+const COMMANDS: Record<string, Command> = {
+  query: { summary: 'print the Renovate datasource answer for packages, straight from indexes', load: () => import('./commands/query.js') },
+  vercmp: { summary: 'compare "A B" version pairs from stdin like `apk version -t`', load: () => import('./commands/vercmp.js') },
+};
+
+function usage(): string {
+  const width = Math.max(...Object.keys(COMMANDS).map((c) => c.length));
+  const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`);
+  return `usage: apk-indexer <command> [options]\n\ncommands:\n${lines.join('\n')}\n\nRun \`apk-indexer <command> --help\` for a command's options.\n`;
+}
+
+export async function main(argv: string[], io: CliIO = process): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    io.stdout.write(usage());
+    return name === undefined ? 2 : 0;
+  }
+  if (name === '--version') {
+    const { version } = await import('./version-info.js');
+    io.stdout.write(`${version}\n`);
+    return 0;
+  }
+  const command = COMMANDS[name];
+  if (!command) {
+    io.stderr.write(`apk-indexer: unknown command "${name}"\n\n${usage()}`);
+    return 2;
+  }
+  const module = await command.load();
+  return module.run(rest, io);
+}

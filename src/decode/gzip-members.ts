@@ -1,0 +1,234 @@
+import { crc32, createInflateRaw, type InflateRaw } from 'node:zlib';
+
+/** Gzip framing or deflate data that cannot be decoded. */
+export class GzipError extends Error {
+  constructor(
+    readonly kind: 'gzip' | 'limit',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * Receives a gzip file member by member. APKINDEX.tar.gz is several concatenated members (signatures first),
+ * and the signature covers the raw bytes of a member, so callers see both the raw and the inflated bytes.
+ */
+export interface MemberSink {
+  /** Compressed bytes of member `index`, header and trailer included, in order. */
+  raw(index: number, bytes: Buffer): void;
+  /** Inflated bytes of member `index`, in order. May return a promise to apply backpressure. */
+  data(index: number, bytes: Buffer): void | Promise<void>;
+  /** Member `index` ended and its CRC and length checked out. */
+  end(index: number): void | Promise<void>;
+}
+
+export interface GunzipOptions {
+  /** Inflated bytes allowed across all members. */
+  maxOutputBytes: number;
+}
+
+const FEED_BYTES = 64 * 1024;
+const OUT_CHUNK = 256 * 1024;
+const FTEXT_MASK = 0xe0; // reserved flag bits must be zero
+const DEFLATE_METHOD = 8;
+
+/**
+ * Inflates concatenated gzip members from a byte stream, without holding the inflated file in memory.
+ * Inflation runs on libuv's thread pool while the caller's sink works on the main thread.
+ */
+export async function gunzipMembers(
+  source: AsyncIterable<Buffer>,
+  sink: MemberSink,
+  options: GunzipOptions,
+): Promise<number> {
+  const input = new ByteQueue();
+  let member = -1;
+  let total = 0;
+  const iterator = source[Symbol.asyncIterator]();
+  let sourceDone = false;
+  let cleanup: (() => void) | undefined;
+
+  const pull = async (): Promise<boolean> => {
+    if (sourceDone) return false;
+    const next = await iterator.next();
+    if (next.done) {
+      sourceDone = true;
+      return false;
+    }
+    if (next.value.length > 0) input.push(next.value);
+    return true;
+  };
+
+  try {
+    for (;;) {
+      // Between members: either clean end of file or another gzip header.
+      while (input.length < 10 && (await pull()));
+      if (input.length === 0) break;
+      member++;
+      let headerLength: number | undefined;
+      while ((headerLength = gzipHeaderLength(input.peek(Math.min(input.length, 64 * 1024)), member)) === undefined) {
+        if (!(await pull())) throw new GzipError('gzip', `member ${member + 1}: truncated gzip header`);
+      }
+      sink.raw(member, input.take(headerLength));
+
+      const inflater = createInflateRaw({ chunkSize: OUT_CHUNK });
+      let crc = 0;
+      let size = 0;
+      const pending: Buffer[] = [];
+      let failure: Error | undefined;
+      inflater.on('data', (out: Buffer) => {
+        if (failure) return;
+        total += out.length;
+        size += out.length;
+        if (total > options.maxOutputBytes) {
+          // Drop the rest; the piece in flight finishes and the loop below stops feeding.
+          failure = new GzipError('limit', `inflates to more than ${options.maxOutputBytes} bytes (the size limit)`);
+          pending.length = 0;
+          return;
+        }
+        crc = crc32(out, crc);
+        pending.push(out);
+      });
+      inflater.on('error', (err) => {
+        failure ??= new GzipError('gzip', `member ${member + 1}: ${err.message}`);
+      });
+      const ended = new Promise<void>((resolve) => {
+        inflater.once('end', resolve);
+        inflater.once('close', resolve);
+      });
+      cleanup = () => inflater.destroy();
+      const drain = async (): Promise<void> => {
+        while (pending.length > 0) await sink.data(member, pending.shift()!);
+      };
+
+      let fed = 0;
+      let finished = false;
+      while (!finished) {
+        if (input.length === 0 && !(await pull())) {
+          // Input ran out inside the deflate stream: let zlib say whether it was complete.
+          await finishInflater(inflater, ended);
+          if (failure) throw failure;
+          if (!inflaterEnded(inflater)) throw new GzipError('gzip', `member ${member + 1}: truncated (the file ends inside the compressed data)`);
+          break;
+        }
+        const piece = input.take(Math.min(input.length, FEED_BYTES));
+        const written = writeTo(inflater, piece, ended);
+        await drain(); // parse the previous output while zlib inflates this piece
+        await written;
+        if (failure) throw failure;
+        const consumed = inflater.bytesWritten - fed;
+        fed += piece.length;
+        if (consumed < piece.length) {
+          // zlib stopped at the end of the deflate stream: the rest is trailer and whatever follows.
+          input.unshift(piece.subarray(consumed));
+          sink.raw(member, piece.subarray(0, consumed));
+          finished = true;
+        } else {
+          sink.raw(member, piece);
+          // A stream that ends exactly on a piece boundary is noticed on the next write (nothing consumed).
+          if (inflaterEnded(inflater)) finished = true;
+        }
+      }
+      await ended;
+      if (failure) throw failure;
+      await drain();
+      while (input.length < 8 && (await pull()));
+      if (input.length < 8) throw new GzipError('gzip', `member ${member + 1}: truncated gzip trailer`);
+      const trailer = input.take(8);
+      sink.raw(member, trailer);
+      if (trailer.readUInt32LE(0) !== crc >>> 0) throw new GzipError('gzip', `member ${member + 1}: CRC mismatch (corrupt data)`);
+      if (trailer.readUInt32LE(4) !== size % 2 ** 32) throw new GzipError('gzip', `member ${member + 1}: length mismatch (corrupt data)`);
+      await sink.end(member);
+      cleanup = undefined;
+    }
+  } finally {
+    cleanup?.();
+    if (!sourceDone) await iterator.return?.();
+  }
+  if (member < 0) throw new GzipError('gzip', 'empty file (no gzip data)');
+  return member + 1;
+}
+
+/** Resolves when zlib has consumed the piece, or when the stream closed (on error the callback may never run). */
+function writeTo(inflater: InflateRaw, piece: Buffer, closed: Promise<void>): Promise<void> {
+  return Promise.race([new Promise<void>((resolve) => inflater.write(piece, () => resolve())), closed]);
+}
+
+function finishInflater(inflater: InflateRaw, closed: Promise<void>): Promise<void> {
+  if (inflater.destroyed) return Promise.resolve();
+  inflater.end();
+  return closed;
+}
+
+function inflaterEnded(inflater: InflateRaw): boolean {
+  // Node's zlib pushes end-of-stream as soon as inflate() reports Z_STREAM_END with input left over.
+  return (inflater as unknown as { _readableState: { ended: boolean } })._readableState.ended;
+}
+
+/** Length of the gzip header at the start of `buf`, or undefined when more bytes are needed. */
+function gzipHeaderLength(buf: Buffer, member: number): number | undefined {
+  if (buf.length < 10) return undefined;
+  if (buf[0] !== 0x1f || buf[1] !== 0x8b) {
+    throw new GzipError('gzip', member === 0 ? 'not a gzip file (bad magic bytes)' : `bytes after member ${member} are not a gzip member`);
+  }
+  if (buf[2] !== DEFLATE_METHOD) throw new GzipError('gzip', `member ${member + 1}: unknown compression method ${buf[2]}`);
+  const flags = buf[3]!;
+  if (flags & FTEXT_MASK) throw new GzipError('gzip', `member ${member + 1}: reserved header flags set`);
+  let pos = 10;
+  if (flags & 0x04) {
+    if (buf.length < pos + 2) return undefined;
+    pos += 2 + buf.readUInt16LE(pos);
+  }
+  for (const bit of [0x08, 0x10]) {
+    if (flags & bit) {
+      const zero = buf.indexOf(0, pos);
+      if (zero === -1) {
+        if (buf.length >= 64 * 1024) throw new GzipError('gzip', `member ${member + 1}: header name or comment too long`);
+        return undefined;
+      }
+      pos = zero + 1;
+    }
+  }
+  if (flags & 0x02) pos += 2;
+  return buf.length >= pos ? pos : undefined;
+}
+
+/** A FIFO of byte chunks that hands out exact lengths without copying when it can. */
+class ByteQueue {
+  private chunks: Buffer[] = [];
+  length = 0;
+
+  push(chunk: Buffer): void {
+    this.chunks.push(chunk);
+    this.length += chunk.length;
+  }
+
+  unshift(chunk: Buffer): void {
+    if (chunk.length === 0) return;
+    this.chunks.unshift(chunk);
+    this.length += chunk.length;
+  }
+
+  peek(n: number): Buffer {
+    const first = this.chunks[0];
+    if (first && first.length >= n) return first.subarray(0, n);
+    return Buffer.concat(this.chunks, this.length).subarray(0, n);
+  }
+
+  take(n: number): Buffer {
+    const first = this.chunks[0];
+    let out: Buffer;
+    if (first && first.length >= n) {
+      out = first.subarray(0, n);
+      if (first.length === n) this.chunks.shift();
+      else this.chunks[0] = first.subarray(n);
+    } else {
+      const all = Buffer.concat(this.chunks, this.length);
+      out = all.subarray(0, n);
+      this.chunks = n < all.length ? [all.subarray(n)] : [];
+    }
+    this.length -= n;
+    return out;
+  }
+}

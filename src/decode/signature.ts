@@ -1,0 +1,83 @@
+import { createVerify, type KeyObject, type Verify } from 'node:crypto';
+
+/** A public key apk would find in /etc/apk/keys: matched to signatures by its file name. */
+export interface TrustedKey {
+  name: string;
+  key: KeyObject;
+  /** Where the key was loaded from, for status pages and errors. */
+  origin: string;
+}
+
+export interface SignatureEntry {
+  keyName: string;
+  digest: 'sha1' | 'sha256' | 'sha512';
+  signature: Buffer;
+}
+
+const PREFIXES: ReadonlyArray<readonly [string, SignatureEntry['digest']]> = [
+  ['.SIGN.RSA256.', 'sha256'],
+  ['.SIGN.RSA512.', 'sha512'],
+  ['.SIGN.RSA.', 'sha1'],
+];
+
+/** `.SIGN.RSA.<key>` signs with SHA-1, `.SIGN.RSA256.<key>` with SHA-256 (apk-tools' naming). */
+export function parseSignatureName(fileName: string): Omit<SignatureEntry, 'signature'> | undefined {
+  for (const [prefix, digest] of PREFIXES) {
+    if (fileName.startsWith(prefix) && fileName.length > prefix.length) {
+      return { keyName: fileName.slice(prefix.length), digest };
+    }
+  }
+  return undefined;
+}
+
+export type Verdict =
+  | { ok: true; verifiedBy: string | undefined; signedBy: string[] }
+  | { ok: false; error: string; signedBy: string[] };
+
+/**
+ * Checks the signatures against the signed bytes as they stream past.
+ * One valid signature by a trusted key is enough, as in apk; with no trusted keys nothing is checked.
+ */
+export class SignatureCheck {
+  private readonly candidates: Array<{ entry: SignatureEntry; key: TrustedKey; verify: Verify }> = [];
+
+  constructor(
+    private readonly signatures: readonly SignatureEntry[],
+    private readonly keys: readonly TrustedKey[],
+  ) {
+    for (const entry of signatures) {
+      const key = keys.find((k) => k.name === entry.keyName);
+      if (key) this.candidates.push({ entry, key, verify: createVerify(entry.digest) });
+    }
+  }
+
+  get needsData(): boolean {
+    return this.candidates.length > 0;
+  }
+
+  update(signedBytes: Buffer): void {
+    for (const c of this.candidates) c.verify.update(signedBytes);
+  }
+
+  verdict(): Verdict {
+    const signedBy = this.signatures.map((s) => s.keyName);
+    if (this.keys.length === 0) return { ok: true, verifiedBy: undefined, signedBy };
+    if (this.signatures.length === 0) return { ok: false, error: 'index is not signed, but trusted keys are configured', signedBy };
+    if (this.candidates.length === 0) {
+      const trusted = this.keys.map((k) => k.name).join(', ');
+      return { ok: false, error: `signed by ${signedBy.join(', ')}, none of which is a trusted key (trusted: ${trusted})`, signedBy };
+    }
+    const failed: string[] = [];
+    for (const c of this.candidates) {
+      let valid = false;
+      try {
+        valid = c.verify.verify(c.key.key, c.entry.signature);
+      } catch {
+        valid = false; // a malformed signature blob is a bad signature, not a crash
+      }
+      if (valid) return { ok: true, verifiedBy: c.key.name, signedBy };
+      failed.push(c.key.name);
+    }
+    return { ok: false, error: `signature by ${failed.join(', ')} does not match the index (tampered, or signed by another key of that name)`, signedBy };
+  }
+}

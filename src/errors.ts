@@ -1,0 +1,25 @@
+/** Why reading an index failed; used as a metrics label and in logs. */
+export type IndexErrorReason =
+  | 'network'
+  | 'http-status'
+  | 'gzip'
+  | 'tar'
+  | 'format'
+  | 'signature'
+  | 'limit'
+  | 'key';
+
+/** An index could not be read or verified. The message names the source and what was wrong. */
+export class IndexError extends Error {
+  override readonly name = 'IndexError';
+  /** Set when the server asked for a pause (HTTP 429/503 Retry-After). */
+  retryAfterMs?: number;
+  constructor(
+    readonly source: string,
+    readonly reason: IndexErrorReason,
+    detail: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`${source}: ${detail}`, options);
+  }
+}

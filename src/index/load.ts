@@ -1,0 +1,79 @@
+import { readIndexArchive } from '../decode/index-archive.js';
+import type { TrustedKey } from '../decode/signature.js';
+import { IndexError } from '../errors.js';
+import { ApkIndexParser, RecordError } from '../parse/apkindex-parser.js';
+import { resolveLimits, type ReadLimits } from '../parse/limits.js';
+import { redactUrl, type IndexLocation } from '../source/locations.js';
+import { openSource, type OpenOptions } from '../source/open.js';
+import { SnapshotBuilder, type IndexSnapshot } from './snapshot.js';
+
+export interface LoadOptions extends Omit<OpenOptions, 'etag' | 'lastModified'> {
+  keys: readonly TrustedKey[];
+  limits?: Partial<ReadLimits>;
+  /** Validators of the last good read: an unchanged index answers `notModified` without being parsed. */
+  previous?: { etag?: string; lastModified?: string };
+}
+
+export type LoadResult =
+  | { notModified: true }
+  | {
+      notModified: false;
+      snapshot: IndexSnapshot;
+      /** Key names of all signatures the index carries. */
+      signedBy: string[];
+      etag: string | undefined;
+      lastModified: string | undefined;
+    };
+
+/** Fetches, verifies and parses one APKINDEX.tar.gz into a snapshot. Every failure is an IndexError. */
+export async function loadIndex(location: IndexLocation, options: LoadOptions): Promise<LoadResult> {
+  const shown = redactUrl(location.url);
+  const limits = resolveLimits(options.limits);
+  const opened = await openSource(location.url, {
+    ...options,
+    etag: options.previous?.etag,
+    lastModified: options.previous?.lastModified,
+  });
+  if (opened.notModified) return { notModified: true };
+  return readIndexBody(opened.body, location, { keys: options.keys, limits }).then((r) => ({
+    notModified: false as const,
+    ...r,
+    etag: opened.etag,
+    lastModified: opened.lastModified,
+  }));
+}
+
+/** Decodes an already opened index body; used for HTTP, files and in-memory fixtures alike. */
+export async function readIndexBody(
+  body: AsyncIterable<Buffer>,
+  location: IndexLocation,
+  options: { keys: readonly TrustedKey[]; limits: ReadLimits },
+): Promise<{ snapshot: IndexSnapshot; signedBy: string[] }> {
+  const shown = redactUrl(location.url);
+  const builder = new SnapshotBuilder();
+  const parser = new ApkIndexParser(options.limits, (record) => builder.add(record));
+  let result;
+  try {
+    result = await readIndexArchive(body, {
+      source: shown,
+      keys: options.keys,
+      limits: options.limits,
+      sink: { data: (chunk) => parser.push(chunk), end: () => parser.end() },
+    });
+  } catch (err) {
+    if (err instanceof RecordError) throw new IndexError(shown, err.kind, `APKINDEX ${err.message}`, { cause: err });
+    if (err instanceof IndexError && err.cause instanceof RecordError) {
+      throw new IndexError(shown, err.cause.kind, `APKINDEX ${err.cause.message}`, { cause: err.cause });
+    }
+    throw err;
+  }
+  const arch = location.arch ?? builder.firstArch ?? 'noarch';
+  const snapshot = builder.finish({
+    url: shown,
+    arch,
+    repository: location.repository,
+    description: result.description,
+    verifiedBy: result.verdict.verifiedBy,
+  });
+  return { snapshot, signedBy: result.verdict.signedBy };
+}

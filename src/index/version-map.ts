@@ -1,0 +1,106 @@
+import type { IndexSnapshot } from './snapshot.js';
+import { byApkOrder, type IndexedRelease } from './snapshot.js';
+
+/** One version of a package across every index that holds it. */
+export interface Release {
+  version: string;
+  /** Seconds since the epoch: the latest build time among the indexes that hold this version. */
+  buildTime: number | undefined;
+  origin: string | undefined;
+  commit: string | undefined;
+  url: string | undefined;
+  license: string | undefined;
+  description: string | undefined;
+  arches: string[];
+  repositories: string[];
+}
+
+export interface ReleaseFilter {
+  /** Keep only versions present on every one of these arches. */
+  arches?: readonly string[];
+  /** Keep only these repositories (by name). */
+  repositories?: readonly string[];
+}
+
+/**
+ * The package-name -> releases view over all loaded indexes. Immutable: a refresh builds a new one,
+ * so a query never sees a half-built map. `generation` tells answers from different builds apart.
+ */
+export class VersionMap {
+  private nameList: string[] | undefined;
+
+  constructor(
+    readonly snapshots: readonly IndexSnapshot[],
+    readonly generation = 0,
+  ) {}
+
+  has(name: string): boolean {
+    return this.snapshots.some((s) => s.packages.has(name));
+  }
+
+  /** Every package name, sorted; computed once per map. */
+  names(): readonly string[] {
+    if (!this.nameList) {
+      const all = new Set<string>();
+      for (const s of this.snapshots) for (const name of s.packages.keys()) all.add(name);
+      this.nameList = [...all].sort();
+    }
+    return this.nameList;
+  }
+
+  get arches(): string[] {
+    return [...new Set(this.snapshots.map((s) => s.arch))].sort();
+  }
+
+  get repositories(): string[] {
+    return [...new Set(this.snapshots.map((s) => s.repository))];
+  }
+
+  /**
+   * Releases of `name` in ascending apk order, each version once; undefined when no selected index knows the name.
+   * An empty array means the name exists but the arch filter removed every version.
+   */
+  releases(name: string, filter: ReleaseFilter = {}): Release[] | undefined {
+    const merged = new Map<string, { first: IndexedRelease; release: Release }>();
+    let known = false;
+    for (const snapshot of this.snapshots) {
+      if (filter.repositories && !filter.repositories.includes(snapshot.repository)) continue;
+      const list = snapshot.packages.get(name);
+      if (!list) continue;
+      known = true;
+      for (const r of list) {
+        const seen = merged.get(r.version);
+        if (!seen) {
+          merged.set(r.version, { first: r, release: toRelease(r, snapshot) });
+          continue;
+        }
+        const release = seen.release;
+        if (!release.arches.includes(snapshot.arch)) release.arches.push(snapshot.arch);
+        if (!release.repositories.includes(snapshot.repository)) release.repositories.push(snapshot.repository);
+        if (r.buildTime !== undefined && (release.buildTime === undefined || r.buildTime > release.buildTime)) release.buildTime = r.buildTime;
+      }
+    }
+    if (!known) return undefined;
+    const wanted = filter.arches;
+    const entries = [...merged.values()].filter((e) => !wanted || wanted.every((a) => e.release.arches.includes(a)));
+    entries.sort((a, b) => byApkOrder(a.first, b.first));
+    return entries.map((e) => {
+      e.release.arches.sort();
+      return e.release;
+    });
+  }
+}
+
+function toRelease(r: IndexedRelease, snapshot: IndexSnapshot): Release {
+  return {
+    version: r.version,
+    buildTime: r.buildTime,
+    origin: r.origin,
+    commit: r.commit,
+    url: r.url,
+    license: r.license,
+    description: r.description,
+    arches: [snapshot.arch],
+    repositories: [snapshot.repository],
+  };
+}

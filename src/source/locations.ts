@@ -1,0 +1,61 @@
+import { isAbsolute, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+
+/** APK architecture names, as they appear in repository paths. */
+export const APK_ARCHES = ['x86_64', 'aarch64', 'armv7', 'armhf', 'x86', 'ppc64le', 's390x', 'riscv64', 'loongarch64'] as const;
+
+const INDEX_FILE = 'APKINDEX.tar.gz';
+
+/** One APKINDEX.tar.gz to read: where it is, which arch it describes and which repository it belongs to. */
+export interface IndexLocation {
+  url: string;
+  /** The arch of the index; undefined for a bare URL whose path does not say (the records' `A:` decides). */
+  arch: string | undefined;
+  repository: string;
+}
+
+/** Turns a path or URL into a URL string; plain paths become file:// URLs. */
+export function toUrl(location: string): string {
+  if (/^(https?|file):\/\//i.test(location)) return location;
+  return pathToFileURL(isAbsolute(location) ? location : resolve(location)).href;
+}
+
+export function isBareIndex(location: string): boolean {
+  return new URL(toUrl(location)).pathname.endsWith(`/${INDEX_FILE}`) || location.endsWith(INDEX_FILE);
+}
+
+/**
+ * Expands a repository (base URL plus arches) into its index locations; a bare index URL stands for itself.
+ * The repository name defaults to the base URL.
+ */
+export function indexLocations(repository: { url: string; arches?: readonly string[]; name?: string }): IndexLocation[] {
+  const url = toUrl(repository.url);
+  const name = repository.name ?? repository.url.replace(/\/+$/, '');
+  if (isBareIndex(url)) {
+    return [{ url, arch: archFromIndexUrl(url), repository: name }];
+  }
+  const base = url.replace(/\/+$/, '');
+  const arches = repository.arches && repository.arches.length > 0 ? repository.arches : ['x86_64'];
+  return arches.map((arch) => ({ url: `${base}/${arch}/${INDEX_FILE}`, arch, repository: name }));
+}
+
+/** `<base>/<arch>/APKINDEX.tar.gz` names its arch in the parent folder. */
+export function archFromIndexUrl(url: string): string | undefined {
+  const parts = new URL(url).pathname.split('/');
+  const parent = parts[parts.length - 2];
+  return parent && (APK_ARCHES as readonly string[]).includes(parent) ? parent : undefined;
+}
+
+/** Credentials never appear in logs, status pages or metrics labels. */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.username || u.password) {
+      u.username = u.username ? '***' : '';
+      u.password = u.password ? '***' : '';
+    }
+    return u.href;
+  } catch {
+    return url;
+  }
+}

@@ -1,0 +1,106 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { readFile } from 'node:fs/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { run } from '../../src/cli/commands/query.js';
+import { generateFixtureKey, writeFixtureRepo } from '../../src/fixtures/apk-repo.js';
+import { reference } from '../reference.js';
+
+async function query(args: string[]) {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  let out = '';
+  let err = '';
+  stdout.on('data', (d) => (out += d));
+  stderr.on('data', (d) => (err += d));
+  const code = await run(args, { stdin: new PassThrough(), stdout, stderr });
+  return { code, out, err, json: code < 2 ? (JSON.parse(out) as Record<string, any>) : undefined };
+}
+
+describe('apk-indexer query', () => {
+  let dir: string;
+  let repo: { url: string; keyPaths: string[] };
+  let server: Server;
+  let baseUrl: string;
+  const key = generateFixtureKey('query-test.rsa.pub');
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'apk-query-'));
+    repo = await writeFixtureRepo(dir, {
+      sign: [{ key }],
+      arches: {
+        x86_64: [
+          { name: 'bootc', version: '1.16.6-r0', buildTime: 1_730_000_000, url: 'https://github.com/containers/bootc' },
+          { name: 'bootc', version: '1.16.7-r0', buildTime: 1_731_000_000, url: 'https://github.com/containers/bootc' },
+          { name: 'libstdc++', version: '14.2.0-r3' },
+        ],
+        aarch64: [{ name: 'bootc', version: '1.16.6-r0', buildTime: 1_730_000_500 }],
+      },
+    });
+    // The same repository over HTTP, as the service and Renovate meet it.
+    server = createServer(async (req, res) => {
+      try {
+        const body = await readFile(join(dir, decodeURIComponent(new URL(req.url!, 'http://x').pathname)));
+        res.writeHead(200, { 'content-type': 'application/octet-stream' }).end(body);
+      } catch {
+        res.writeHead(404).end('not found');
+      }
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const address = server.address() as { port: number };
+    baseUrl = `http://127.0.0.1:${address.port}`;
+  });
+
+  afterAll(async () => {
+    server.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('answers the datasource body for each name, from a base URL over HTTP, verified', async () => {
+    const r = await query(['bootc', 'libstdc++', '--index', baseUrl, '--arch', 'x86_64', '--key', repo.keyPaths[0]!]);
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.json!.bootc.releases.map((x: { version: string }) => x.version)).toEqual(['1.16.6-r0', '1.16.7-r0']);
+    expect(r.json!.bootc.homepage).toBe('https://github.com/containers/bootc');
+    expect(r.json!['libstdc++'].tags).toEqual({ latest: '14.2.0-r3' });
+  });
+
+  it('keeps only versions on every listed arch', async () => {
+    const r = await query(['bootc', '--index', repo.url, '--arch', 'x86_64,aarch64', '--key', repo.keyPaths[0]!]);
+    expect(r.json!.bootc.releases).toEqual([{ version: '1.16.6-r0', releaseTimestamp: '2024-10-27T03:41:40.000Z' }]);
+  });
+
+  it('maps unknown names to null and exits 1', async () => {
+    const r = await query(['bootc', 'nope', '--index', `${repo.url}/x86_64/APKINDEX.tar.gz`]);
+    expect(r.code).toBe(1);
+    expect(r.json!.nope).toBeNull();
+    expect(r.err).toMatch(/signature not verified/);
+  });
+
+  it('exits 2 with the reason when an index is refused or missing', async () => {
+    const wrong = generateFixtureKey('query-test.rsa.pub');
+    const keyPath = join(dir, 'impostor', 'query-test.rsa.pub');
+    await (await import('node:fs/promises')).mkdir(join(dir, 'impostor'), { recursive: true });
+    await (await import('node:fs/promises')).writeFile(keyPath, wrong.publicPem);
+    const bad = await query(['bootc', '--index', repo.url, '--key', keyPath]);
+    expect(bad.code).toBe(2);
+    expect(bad.err).toMatch(/x86_64\/APKINDEX\.tar\.gz: signature by query-test\.rsa\.pub does not match/);
+    const missing = await query(['bootc', '--index', `${baseUrl}/nowhere`]);
+    expect(missing.code).toBe(2);
+    expect(missing.err).toMatch(/nowhere\/x86_64\/APKINDEX\.tar\.gz: HTTP 404/);
+  });
+
+  it('exits 2 with usage on a bad command line', async () => {
+    expect((await query(['bootc'])).code).toBe(2);
+    expect((await query(['--index', repo.url])).err).toMatch(/name at least one package/);
+  });
+
+  it.runIf(reference.available)('reads the real melange repository for both arches', async () => {
+    const r = await query(['pretend-baselayout', '--index', reference.melangeRepo, '--arch', 'x86_64,aarch64', '--key', reference.melangeKey]);
+    expect(r.code).toBe(0);
+    expect(r.json!['pretend-baselayout']).toEqual({ releases: [{ version: '1.0.0-r0' }], tags: { latest: '1.0.0-r0' } });
+  });
+});
