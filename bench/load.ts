@@ -58,7 +58,7 @@ function zlibSyncInflate(buf: Buffer): (() => void) | undefined {
     for (const part of [buf.subarray(0, second), buf.subarray(second)]) {
       const inflate = new ZlibSync.Inflate({ chunkSize: 256 * 1024, windowBits: 31 });
       inflate.push(part, 4 /* Z_FINISH */);
-      if (inflate.err) throw new Error(`zlib-sync error ${inflate.err}`);
+      if (inflate.err < 0) throw new Error(`zlib-sync error ${inflate.err}`);
     }
   };
 }

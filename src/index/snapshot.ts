@@ -32,10 +32,56 @@ export interface IndexSnapshot {
   readonly packages: ReadonlyMap<string, readonly IndexedRelease[]>;
 }
 
-/** Collects records into per-name lists; indexes are mostly already in order, so only stragglers get sorted. */
+/**
+ * Per-name release lists that are put in apk order the first time they are read. Loading a Wolfi-scale index
+ * touches 250k records but a query reads a handful of names, so ordering is paid where it is used, once.
+ */
+export class PackageLists implements ReadonlyMap<string, readonly IndexedRelease[]> {
+  private readonly sorted = new Set<string>();
+
+  constructor(private readonly lists: Map<string, IndexedRelease[]>) {}
+
+  get size(): number {
+    return this.lists.size;
+  }
+
+  has(name: string): boolean {
+    return this.lists.has(name);
+  }
+
+  get(name: string): readonly IndexedRelease[] | undefined {
+    const list = this.lists.get(name);
+    if (list === undefined || this.sorted.has(name)) return list;
+    const ordered = isOrdered(list) ? list : dedupeSorted(list.sort(byApkOrder));
+    this.lists.set(name, ordered);
+    this.sorted.add(name);
+    return ordered;
+  }
+
+  keys(): MapIterator<string> {
+    return this.lists.keys();
+  }
+
+  *entries(): MapIterator<[string, readonly IndexedRelease[]]> {
+    for (const name of this.lists.keys()) yield [name, this.get(name)!];
+  }
+
+  *values(): MapIterator<readonly IndexedRelease[]> {
+    for (const name of this.lists.keys()) yield this.get(name)!;
+  }
+
+  forEach(fn: (value: readonly IndexedRelease[], key: string, map: ReadonlyMap<string, readonly IndexedRelease[]>) => void): void {
+    for (const [name, list] of this.entries()) fn(list, name, this);
+  }
+
+  [Symbol.iterator](): MapIterator<[string, readonly IndexedRelease[]]> {
+    return this.entries();
+  }
+}
+
+/** Collects records into per-name lists; ordering waits until a list is read (see PackageLists). */
 export class SnapshotBuilder {
   private readonly packages = new Map<string, IndexedRelease[]>();
-  private readonly unsorted = new Set<string>();
   private readonly strings = new Map<string, string>();
   private count = 0;
   firstArch: string | undefined;
@@ -62,13 +108,7 @@ export class SnapshotBuilder {
   }
 
   finish(meta: Omit<IndexSnapshot, 'packages' | 'records'>): IndexSnapshot {
-    for (const name of this.unsorted) {
-      const list = this.packages.get(name)!;
-      list.sort(byApkOrder);
-      this.packages.set(name, dedupeSorted(list));
-    }
-    this.unsorted.clear();
-    return { ...meta, records: this.count, packages: this.packages };
+    return { ...meta, records: this.count, packages: new PackageLists(this.packages) };
   }
 
   private append(name: string, release: IndexedRelease): void {
@@ -83,7 +123,6 @@ export class SnapshotBuilder {
       if (last.providedBy !== undefined && release.providedBy === undefined) list[list.length - 1] = release;
       return;
     }
-    if (compareVersions(last.version, release.version) > 0) this.unsorted.add(name);
     list.push(release);
   }
 
@@ -96,6 +135,11 @@ export class SnapshotBuilder {
   }
 }
 
+function isOrdered(list: readonly IndexedRelease[]): boolean {
+  for (let i = 1; i < list.length; i++) if (byApkOrder(list[i - 1]!, list[i]!) >= 0) return false;
+  return true;
+}
+
 /** apk order; equal versions spelled differently fall back to the spelling, the real package before a provider. */
 export function byApkOrder(a: IndexedRelease, b: IndexedRelease): number {
   return (
@@ -105,6 +149,7 @@ export function byApkOrder(a: IndexedRelease, b: IndexedRelease): number {
   );
 }
 
+/** Drops repeats of a version string; after byApkOrder the package itself comes before its providers. */
 function dedupeSorted(list: IndexedRelease[]): IndexedRelease[] {
   let out = 0;
   for (let i = 0; i < list.length; i++) {
