@@ -26,7 +26,11 @@ export interface MemberSink {
 export interface GunzipOptions {
   /** Inflated bytes allowed across all members. */
   maxOutputBytes: number;
+  /** Members allowed: apk writes one per signature plus the signed one; endless empty members are an attack. */
+  maxMembers?: number;
 }
+
+const DEFAULT_MAX_MEMBERS = 32;
 
 const FEED_BYTES = 64 * 1024;
 const OUT_CHUNK = 256 * 1024;
@@ -66,6 +70,9 @@ export async function gunzipMembers(
       while (input.length < 10 && (await pull()));
       if (input.length === 0) break;
       member++;
+      if (member >= (options.maxMembers ?? DEFAULT_MAX_MEMBERS)) {
+        throw new GzipError('limit', `more than ${options.maxMembers ?? DEFAULT_MAX_MEMBERS} gzip members (the member limit)`);
+      }
       let headerLength: number | undefined;
       while ((headerLength = gzipHeaderLength(input.peek(Math.min(input.length, 64 * 1024)), member)) === undefined) {
         if (!(await pull())) throw new GzipError('gzip', `member ${member + 1}: truncated gzip header`);

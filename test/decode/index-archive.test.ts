@@ -171,3 +171,13 @@ describe('reading APKINDEX.tar.gz', () => {
     expect(snapshot.description).toBe('v20241122-1234-gabcdef');
   });
 });
+
+describe('reading APKINDEX.tar.gz, endless input', () => {
+  it('stops an endless run of empty gzip members at the member limit', async () => {
+    const archive = buildIndexArchive({ packages });
+    const empty = gzipSync(Buffer.alloc(0));
+    const err = await failure(read(Buffer.concat([archive, ...Array.from({ length: 100 }, () => empty)])));
+    expect(err.reason).toBe('limit');
+    expect(err.message).toMatch(/more than 32 gzip members/);
+  });
+});
