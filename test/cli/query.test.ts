@@ -7,6 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run } from '../../src/cli/commands/query.js';
 import { generateFixtureKey, writeFixtureRepo } from '../../src/fixtures/apk-repo.js';
+import { compareVersions } from '../../src/index/version.js';
 import { reference } from '../reference.js';
 
 async function query(args: string[]) {
@@ -96,6 +97,23 @@ describe('apk-indexer query', () => {
   it('exits 2 with usage on a bad command line', async () => {
     expect((await query(['bootc'])).code).toBe(2);
     expect((await query(['--index', repo.url])).err).toMatch(/name at least one package/);
+  });
+
+  it.runIf(reference.available)('answers what the real Wolfi records hold, provides included', async () => {
+    const { buildIndexArchive } = await import('../../src/fixtures/apk-repo.js');
+    const { mkdir, writeFile } = await import('node:fs/promises');
+    await mkdir(join(dir, 'wolfi', 'x86_64'), { recursive: true });
+    await writeFile(join(dir, 'wolfi', 'x86_64', 'APKINDEX.tar.gz'), buildIndexArchive({ apkindex: await readFile(reference.wolfiRecords), sign: [{ key }] }));
+    const r = await query(['argo-cd', 'argo-cd-repo-server', 'argocd', '--index', join(dir, 'wolfi'), '--key', repo.keyPaths[0]!]);
+    expect(r.code).toBe(1); // argocd is only a cmd: provide
+    expect(r.json!.argocd).toBeNull();
+    const versions = (name: string) => r.json![name].releases.map((x: { version: string }) => x.version);
+    // argo-cd itself plus the versioned streams that provide argo-cd=<version>, in apk order.
+    expect(versions('argo-cd')).toContain('2.7.9-r2');
+    expect(versions('argo-cd')).toContain('2.11.7-r0');
+    expect(versions('argo-cd')).toEqual([...versions('argo-cd')].sort((a: string, b: string) => compareVersions(a, b)));
+    expect(versions('argo-cd-repo-server')).toEqual(expect.arrayContaining(['2.8.0-r1', '2.11.7-r0', '2.12.3-r1', '2.12.4-r0']));
+    expect(r.json!['argo-cd'].releases[0].releaseTimestamp).toMatch(/^\d{4}-\d\d-\d\dT/);
   });
 
   it.runIf(reference.available)('reads the real melange repository for both arches', async () => {
