@@ -6,17 +6,24 @@
  *   npm install --prefix /tmp/renovate-probe renovate@39.264.1      # the newest that runs on Node 20
  *   npm run build && node dist/bench/renovate-versioning.js /tmp/renovate-probe/node_modules/renovate [more...]
  *
+ * (Renovate 44 needs Node 24 to run, but its versioning modules load on Node 20 for this measurement.)
+ *
  * Figures: how many versions each versioning accepts, how many ordered pairs it gets right, and the update
  * Renovate would propose from every version of every history (ignoreUnstable with the datasource's `isStable`,
  * maxMajorIncrement where the Renovate version has it) against the pin `apk-indexer pin` would choose.
  * docs/generators.md records the result.
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { choosePin } from '../src/generate/version-source.js';
-import { APK_REGEX_VERSIONING } from '../src/generate/renovate.js';
+import { RENOVATE_VERSIONING } from '../src/generate/renovate.js';
 import { compareVersions, isPrerelease } from '../src/index/version.js';
+import { installedRenovate, renovateDirs } from './renovate-probe.js';
+
+/**
+ * The best `regex:` candidate found: digits, an optional pre-release suffix and the `-r` revision. It refuses what
+ * it cannot order (letters, `_p`, `_git`, four parts) instead of misordering it.
+ */
+const APK_REGEX_VERSIONING =
+  '^(?<major>\\d+)(?:\\.(?<minor>\\d+))?(?:\\.(?<patch>\\d+))?(?:_(?<prerelease>(?:alpha|beta|pre|rc)\\d*))?-r(?<build>\\d+)$';
 
 /** Version histories as they appear in Wolfi and Alpine indexes, one package each. */
 export const HISTORIES: Record<string, string[]> = {
@@ -43,6 +50,8 @@ interface VersioningApi {
   isGreaterThan(a: string, b: string): boolean;
   sortVersions(a: string, b: string): number;
   getMajor(v: string): number | null;
+  getMinor(v: string): number | null;
+  getPatch(v: string): number | null;
 }
 
 interface Figures {
@@ -52,17 +61,6 @@ interface Figures {
   updates: { right: number; wrong: number; missed: number };
   wrongExamples: string[];
   updateExamples: string[];
-}
-
-async function loadRenovate(dir: string) {
-  process.env.LOG_LEVEL ??= 'fatal';
-  const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { version: string };
-  const versioning = (await import(pathToFileURL(join(dir, 'dist/modules/versioning/index.js')).href)) as {
-    get(name: string): VersioningApi;
-    getVersioningList(): string[];
-  };
-  const options = readFileSync(join(dir, 'dist/config/options/index.js'), 'utf8');
-  return { version: pkg.version, versioning, hasMaxMajorIncrement: options.includes('"maxMajorIncrement"') };
 }
 
 function measure(api: VersioningApi, maxMajorIncrement: number): Figures {
@@ -108,32 +106,44 @@ function measure(api: VersioningApi, maxMajorIncrement: number): Figures {
   return f;
 }
 
-/** The lookup steps of Renovate that decide an update (lib/workers/repository/process/lookup): filter, then max. */
+/**
+ * The steps of Renovate's lookup that decide an update (lib/workers/repository/process/lookup, filter.ts): keep
+ * versions the versioning accepts and finds greater and compatible, apply maxMajorIncrement, respectLatest (the
+ * datasource's `tags.latest`, the newest stable version in apk order) and ignoreUnstable (the datasource marks
+ * apk prereleases `isStable: false`), then take the greatest. Separate major/minor branches are not modelled: this
+ * is the newest update Renovate would offer.
+ */
 function renovatePick(api: VersioningApi, releases: readonly string[], current: string, maxMajorIncrement: number): string | undefined {
   if (!api.isVersion(current)) return undefined;
-  // The datasource marks apk prereleases `isStable: false`; Renovate ignores unstable releases unless the current one is.
-  const currentStable = api.isStable(current) && !isPrerelease(current);
+  const stable = (v: string) => api.isStable(v) && !isPrerelease(v);
+  const latest = choosePin(releases);
   const currentMajor = api.getMajor(current);
-  const candidates = releases.filter(
-    (r) =>
-      api.isVersion(r) &&
-      api.isCompatible(r, current) &&
-      api.isGreaterThan(r, current) &&
-      (!currentStable || (api.isStable(r) && !isPrerelease(r))) &&
-      !(maxMajorIncrement > 0 && currentMajor !== null && (api.getMajor(r) ?? currentMajor) - currentMajor > maxMajorIncrement),
-  );
+  let candidates = releases.filter((r) => api.isVersion(r) && api.isGreaterThan(r, current));
+  if (maxMajorIncrement > 0 && currentMajor !== null) {
+    candidates = candidates.filter((r) => (api.getMajor(r) ?? currentMajor) - currentMajor <= maxMajorIncrement);
+  }
+  if (latest !== undefined && api.isVersion(latest) && !api.isGreaterThan(current, latest)) {
+    candidates = candidates.filter((r) => !api.isGreaterThan(r, latest));
+  }
+  candidates = stable(current)
+    ? candidates.filter(stable)
+    : candidates.filter((r) => stable(r) || sameRelease(api, r, current));
+  candidates = candidates.filter((r) => api.isCompatible(r, current));
   return candidates.sort((a, b) => api.sortVersions(a, b)).at(-1);
 }
 
-const dirs = process.argv.slice(2);
-if (dirs.length === 0) {
-  console.error('usage: node dist/bench/renovate-versioning.js RENOVATE_PACKAGE_DIR...');
-  process.exitCode = 2;
+/** An unstable release is only offered for the same major.minor.patch as the current one. */
+function sameRelease(api: VersioningApi, a: string, b: string): boolean {
+  return api.getMajor(a) === api.getMajor(b) && api.getMinor(a) === api.getMinor(b) && api.getPatch(a) === api.getPatch(b);
 }
-for (const dir of dirs) {
-  const renovate = await loadRenovate(dir);
-  const available = new Set(renovate.versioning.getVersioningList());
-  const candidates = ['apk', 'loose', 'semver-coerced', `regex:${APK_REGEX_VERSIONING}`];
+
+for (const dir of renovateDirs('renovate-versioning')) {
+  const renovate = installedRenovate(dir);
+  const versioning = await renovate.load<{ get(name: string): VersioningApi; getVersioningList(): string[] }>('modules/versioning/index.js');
+  const available = new Set(versioning.getVersioningList());
+  // More candidates to try, one per line: RENOVATE_VERSIONINGS=$'regex:^...$' node dist/bench/renovate-versioning.js ...
+  const extra = (process.env.RENOVATE_VERSIONINGS ?? '').split('\n').filter(Boolean);
+  const candidates = ['apk', 'loose', 'semver-coerced', `regex:${APK_REGEX_VERSIONING}`, ...extra];
   console.log(`\nRenovate ${renovate.version}${renovate.hasMaxMajorIncrement ? ' (maxMajorIncrement default 500)' : ' (no maxMajorIncrement)'}`);
   console.log('| versioning | versions accepted | pairs right / wrong / tied / rejected | updates right / wrong / missed |');
   console.log('| --- | --- | --- | --- |');
@@ -142,9 +152,8 @@ for (const dir of dirs) {
       console.log(`| ${label(name)} | not in this Renovate | | |`);
       continue;
     }
-    const api = renovate.versioning.get(name);
-    const caps = renovate.hasMaxMajorIncrement ? [500, 0] : [0];
-    for (const cap of caps) {
+    const api = versioning.get(name);
+    for (const cap of renovate.hasMaxMajorIncrement ? [500, 0] : [0]) {
       const f = measure(api, cap);
       const capNote = renovate.hasMaxMajorIncrement ? ` (maxMajorIncrement ${cap})` : '';
       console.log(
@@ -159,5 +168,6 @@ for (const dir of dirs) {
 }
 
 function label(name: string): string {
-  return name.startsWith('regex:') ? '`regex:` (apk-indexer)' : `\`${name}\``;
+  if (name === `regex:${APK_REGEX_VERSIONING}`) return '`regex:` digits, `_alpha`..`_rc`, `-r`';
+  return name === RENOVATE_VERSIONING ? `\`${name}\` (chosen)` : `\`${name}\``;
 }

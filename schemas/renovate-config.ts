@@ -1,14 +1,16 @@
 /**
  * The subset of Renovate's repository configuration that apk-indexer writes (option names and shapes from
- * docs.renovatebot.com/configuration-options and Renovate's renovate-schema.json, 41 and later:
- * `managerFilePatterns` replaced `fileMatch`, and `maxMajorIncrement` exists). `renovate-config.schema.json` is
- * the same subset as JSON Schema; Renovate's own `renovate-config-validator` accepts it (docs/generators.md).
+ * docs.renovatebot.com/configuration-options and Renovate's renovate-schema.json). Two forms: the current one
+ * (`managerFilePatterns`, `maxMajorIncrement`, checked with Renovate 44.121.2), and the older one for releases such
+ * as 39.264.1, the newest that runs on Node 20, which know only `fileMatch` and have no major-increment cap. `renovate-config.schema.json` is
+ * the same subset as JSON Schema; Renovate's own `renovate-config-validator` accepts both (docs/generators.md).
  */
 export interface RenovateConfig {
   $schema: 'https://docs.renovatebot.com/renovate-schema.json';
   customDatasources: Record<string, RenovateCustomDatasource>;
   customManagers: RenovateRegexManager[];
-  packageRules: RenovatePackageRule[];
+  /** Absent in the older form: those releases have no `maxMajorIncrement` to lift. */
+  packageRules?: RenovatePackageRule[];
 }
 
 export interface RenovateCustomDatasource {
@@ -20,8 +22,10 @@ export interface RenovateCustomDatasource {
 export interface RenovateRegexManager {
   customType: 'regex';
   description: string;
-  /** `/regex/` entries, matched against paths relative to the repository root. */
-  managerFilePatterns: string[];
+  /** Current form: `/regex/` entries, matched against paths relative to the repository root. */
+  managerFilePatterns?: string[];
+  /** Older form: the same regexes without slashes. */
+  fileMatch?: string[];
   /** Named groups `depName` and `currentValue`; Renovate runs each with the `g` flag. */
   matchStrings: string[];
   datasourceTemplate: string;

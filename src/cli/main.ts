@@ -6,6 +6,10 @@ type Command = { summary: string; load: () => Promise<{ run(args: string[], io: 
 const COMMANDS: Record<string, Command> = {
   query: { summary: 'print the Renovate datasource answer for packages, straight from indexes', load: () => import('./commands/query.js') },
   vercmp: { summary: 'compare "A B" version pairs from stdin like `apk version -t`', load: () => import('./commands/vercmp.js') },
+  init: { summary: 'write a repository of apko images, bootc hosts, melange recipes and Renovate wiring', load: () => import('./commands/init.js') },
+  gen: { summary: 'write one image, bootc flavour, melange recipe or renovate.json to stdout', load: () => import('./commands/gen.js') },
+  pin: { summary: 'move name=version pins in apko files to the newest version on all their archs', load: () => import('./commands/pin.js') },
+  check: { summary: 'lint apko files against the indexes: packages, pins, bootc, includes, Renovate', load: () => import('./commands/check.js') },
 };
 
 function usage(): string {

@@ -7,8 +7,6 @@ import type { VersionMap } from '../index/version-map.js';
  * `pin`, `check` and `init` never know which one they talk to.
  */
 export interface VersionSource {
-  /** For messages: which indexes or which server answered. */
-  readonly label: string;
   /** The APK arches this source has indexes for; undefined when it cannot tell (a remote service). */
   readonly arches: readonly string[] | undefined;
   /**
@@ -32,10 +30,7 @@ export function choosePin(versions: readonly string[], current?: string): string
 
 /** Over indexes loaded in this process. */
 export class MapVersionSource implements VersionSource {
-  constructor(
-    private readonly map: VersionMap,
-    readonly label: string,
-  ) {}
+  constructor(private readonly map: VersionMap) {}
 
   get arches(): readonly string[] {
     return this.map.arches;
@@ -56,14 +51,11 @@ export class HttpVersionSource implements VersionSource {
     private readonly options: { timeoutMs?: number; fetch?: typeof fetch } = {},
   ) {}
 
-  get label(): string {
-    return this.server;
-  }
-
   versions(name: string, arches: readonly string[]): Promise<string[] | undefined> {
-    const url = new URL(encodeURIComponent(name), this.server.endsWith('/') ? this.server : `${this.server}/`);
-    if (arches.length > 0) url.searchParams.set('arch', arches.join(','));
-    const key = url.href;
+    // As Renovate asks: `+` and `@` as they are (`/libstdc++`), the arch list with plain commas.
+    const path = encodeURIComponent(name).replace(/%2B/g, '+').replace(/%40/g, '@');
+    const base = this.server.endsWith('/') ? this.server : `${this.server}/`;
+    const key = `${new URL(path, base).href}${arches.length > 0 ? `?arch=${arches.join(',')}` : ''}`;
     let answer = this.cache.get(key);
     if (!answer) {
       answer = this.fetchVersions(key);

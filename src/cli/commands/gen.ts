@@ -1,0 +1,204 @@
+import { writeFile } from 'node:fs/promises';
+import type { ApkoArch } from '../../../schemas/apko-image.js';
+import { image } from '../../generate/apko-image.js';
+import { toApkArch } from '../../generate/arch.js';
+import { apkoArchesOf, renovateMajorOf, serverUrlOf } from '../../generate/command-options.js';
+import { bootcBase, bootcFlavour, BOOTC_FLAVOURS, type BootcFlavour } from '../../generate/bootc.js';
+import { GenerateInputError } from '../../generate/errors.js';
+import { configPackage } from '../../generate/melange-config.js';
+import { userPackage } from '../../generate/melange-user.js';
+import { renderRenovateJson, renovateConfig } from '../../generate/renovate.js';
+import { BASE_INCLUDE, BOOTC_INCLUDE, DEFAULT_KERNEL, SCAFFOLD_DEFAULTS, USER_PACKAGE } from '../../generate/scaffold.js';
+import { renderYaml } from '../../generate/yaml-doc.js';
+import { parseCommandArgs, splitList, UsageError } from '../args.js';
+import type { CliIO } from '../io.js';
+
+const HELP = `usage: apk-indexer gen KIND [ARG] [options] [-o FILE]
+
+Writes one file to stdout (or FILE), with the builders \`init\` uses:
+
+  gen image NAME --package P...   an apko image from a package list
+      [--include FILE] [--repository URL...] [--keyring URL...] [--arch a,b]
+      [--entrypoint CMD] [--cmd ARGS] [--run-as USER] [--work-dir DIR] [--env KEY=VALUE...]
+      Without --include, the repository, key and archs default to Wolfi's and amd64,arm64.
+  gen bootc [base|host|desktop|router]   the bootable base (default) or a flavour including it
+      [--include FILE] [--kernel NAME] [--dracut] [--package P...]
+      [--user-package NAME] [--config-package NAME]
+  gen user   a melange recipe: the first account of a host, as static files
+      [--name PACKAGE] [--user NAME] [--uid N] [--full-name TEXT] [--shell PATH]
+      [--password-hash HASH] [--version V] [--license SPDX] [--repository URL...] [--keyring URL...]
+  gen config NAME   a melange recipe packaging the vendor/ tree beside it
+      [--description TEXT] [--replaces PACKAGE...] [--version V] [--license SPDX]
+      [--repository URL...] [--keyring URL...]
+  gen renovate   renovate.json for apk-indexer
+      [--renovate-server URL] [--arch a,b] [--renovate-version N]
+`;
+
+const OPTIONS = {
+  output: { type: 'string', short: 'o' },
+  package: { type: 'string', multiple: true },
+  include: { type: 'string' },
+  repository: { type: 'string', multiple: true },
+  keyring: { type: 'string', multiple: true },
+  arch: { type: 'string', multiple: true },
+  entrypoint: { type: 'string' },
+  cmd: { type: 'string' },
+  'run-as': { type: 'string' },
+  'work-dir': { type: 'string' },
+  env: { type: 'string', multiple: true },
+  kernel: { type: 'string' },
+  dracut: { type: 'boolean' },
+  'user-package': { type: 'string' },
+  'config-package': { type: 'string' },
+  name: { type: 'string' },
+  user: { type: 'string' },
+  uid: { type: 'string' },
+  'full-name': { type: 'string' },
+  shell: { type: 'string' },
+  'password-hash': { type: 'string' },
+  version: { type: 'string' },
+  license: { type: 'string' },
+  description: { type: 'string' },
+  replaces: { type: 'string', multiple: true },
+  'renovate-server': { type: 'string' },
+  'renovate-version': { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+type Values = ReturnType<typeof parseCommandArgs<typeof OPTIONS>>['values'];
+
+/** Each kind: the options it takes, and its builder. */
+const KINDS: Record<string, { options: (keyof typeof OPTIONS)[]; build: (arg: string | undefined, v: Values) => string }> = {
+  image: {
+    options: ['package', 'include', 'repository', 'keyring', 'arch', 'entrypoint', 'cmd', 'run-as', 'work-dir', 'env'],
+    build: (name, v) => {
+      if (!name) throw new UsageError('gen image needs a NAME');
+      const packages = splitList(v.package);
+      if (packages.length === 0) throw new UsageError('gen image needs --package');
+      const standalone = v.include === undefined;
+      return renderYaml(
+        image({
+          name,
+          purpose: `an image of ${packages.join(', ')}.`,
+          include: v.include,
+          repositories: v.repository ?? (standalone ? SCAFFOLD_DEFAULTS.repositories : undefined),
+          keyring: v.keyring ?? (standalone ? SCAFFOLD_DEFAULTS.keyring : undefined),
+          archs: archs(v.arch, standalone ? [...SCAFFOLD_DEFAULTS.archs] : []),
+          packages: packages.map((entry) => ({ entry })),
+          entrypoint: v.entrypoint,
+          cmd: v.cmd,
+          runAs: v['run-as'],
+          workDir: v['work-dir'],
+          environment: environment(v.env ?? []),
+        }),
+      );
+    },
+  },
+  bootc: {
+    options: ['include', 'kernel', 'dracut', 'package', 'user-package', 'config-package'],
+    build: (flavour = 'base', v) => {
+      if (flavour === 'base') {
+        return renderYaml(bootcBase({ include: v.include ?? BASE_INCLUDE, kernel: v.kernel ?? DEFAULT_KERNEL, dracut: v.dracut ?? false }));
+      }
+      if (!(BOOTC_FLAVOURS as readonly string[]).includes(flavour)) throw new UsageError(`no bootc flavour ${flavour} (base, ${BOOTC_FLAVOURS.join(', ')})`);
+      return renderYaml(
+        bootcFlavour(flavour as BootcFlavour, {
+          include: v.include ?? BOOTC_INCLUDE,
+          userPackage: v['user-package'] ?? USER_PACKAGE,
+          configPackage: v['config-package'] ?? `${flavour}-config`,
+          extraPackages: splitList(v.package),
+        }),
+      );
+    },
+  },
+  user: {
+    options: ['name', 'user', 'uid', 'full-name', 'shell', 'password-hash', 'version', 'license', 'repository', 'keyring'],
+    build: (_arg, v) =>
+      renderYaml(
+        userPackage({
+          packageName: v.name ?? USER_PACKAGE,
+          version: v.version ?? '1.0.0',
+          license: v.license ?? SCAFFOLD_DEFAULTS.license,
+          user: v.user ?? SCAFFOLD_DEFAULTS.user,
+          uid: v.uid === undefined ? 1000 : Number(v.uid),
+          gecos: v['full-name'] ?? 'Administrator',
+          shell: v.shell ?? '/bin/sh',
+          passwordHash: v['password-hash'],
+          repositories: v.repository ?? SCAFFOLD_DEFAULTS.repositories,
+          keyring: v.keyring ?? SCAFFOLD_DEFAULTS.keyring,
+        }),
+      ),
+  },
+  config: {
+    options: ['description', 'replaces', 'version', 'license', 'repository', 'keyring'],
+    build: (name, v) => {
+      if (!name) throw new UsageError('gen config needs a package NAME');
+      return renderYaml(
+        configPackage({
+          packageName: name,
+          version: v.version ?? '1.0.0',
+          license: v.license ?? SCAFFOLD_DEFAULTS.license,
+          description: v.description ?? `the configuration of ${name.replace(/-config$/, '')}`,
+          replaces: splitList(v.replaces),
+          repositories: v.repository ?? SCAFFOLD_DEFAULTS.repositories,
+          keyring: v.keyring ?? SCAFFOLD_DEFAULTS.keyring,
+        }),
+      );
+    },
+  },
+  renovate: {
+    options: ['renovate-server', 'arch', 'renovate-version'],
+    build: (_arg, v) => {
+      const arches = archs(v.arch, [...SCAFFOLD_DEFAULTS.archs]).map((a) => toApkArch(a)!);
+      return renderRenovateJson(
+        renovateConfig({
+          server: serverUrlOf(v['renovate-server'], SCAFFOLD_DEFAULTS.server),
+          arches,
+          renovateMajor: renovateMajorOf(v['renovate-version'], SCAFFOLD_DEFAULTS.renovateMajor),
+        }),
+      );
+    },
+  },
+};
+
+export async function run(args: string[], io: CliIO): Promise<number> {
+  let text: string;
+  let output: string | undefined;
+  try {
+    const parsed = parseCommandArgs(args, OPTIONS);
+    if (parsed.values.help) {
+      io.stdout.write(HELP);
+      return 0;
+    }
+    const [kind, arg, ...extra] = parsed.positionals;
+    const spec = kind === undefined ? undefined : KINDS[kind];
+    if (!spec) throw new UsageError(kind === undefined ? 'name what to generate' : `nothing to generate called ${kind}`);
+    if (extra.length > 0) throw new UsageError(`unexpected ${extra.join(' ')}`);
+    const wrong = Object.keys(parsed.values).filter((k) => k !== 'output' && !(spec.options as string[]).includes(k));
+    if (wrong.length > 0) throw new UsageError(`gen ${kind} does not take --${wrong.join(', --')}`);
+    output = parsed.values.output;
+    text = spec.build(arg, parsed.values);
+  } catch (err) {
+    if (!(err instanceof UsageError) && !(err instanceof GenerateInputError)) throw err;
+    io.stderr.write(`apk-indexer gen: ${err.message}\n\n${HELP}`);
+    return 2;
+  }
+  if (output === undefined) io.stdout.write(text);
+  else await writeFile(output, text);
+  return 0;
+}
+
+function archs(values: string[] | undefined, fallback: ApkoArch[]): ApkoArch[] {
+  const list = apkoArchesOf(splitList(values));
+  return list.length > 0 ? list : fallback;
+}
+
+function environment(pairs: readonly string[]): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const pair of pairs) {
+    const eq = pair.indexOf('=');
+    if (eq < 1) throw new UsageError(`--env takes KEY=VALUE, not ${pair}`);
+    env[pair.slice(0, eq)] = pair.slice(eq + 1);
+  }
+  return env;
+}

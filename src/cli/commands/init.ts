@@ -1,0 +1,134 @@
+import { mkdir, stat, writeFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { IndexError } from '../../errors.js';
+import { toApkArch } from '../../generate/arch.js';
+import { apkoArchesOf, renovateMajorOf, serverUrlOf, sourceOptions, SOURCE_ARGS, SOURCE_HELP } from '../../generate/command-options.js';
+import { GenerateInputError } from '../../generate/errors.js';
+import { hasSource, openVersionSource } from '../../generate/open-source.js';
+import { scaffold, SCAFFOLD_DEFAULTS, type ScaffoldOptions } from '../../generate/scaffold.js';
+import { parseCommandArgs, splitList, UsageError } from '../args.js';
+import type { CliIO } from '../io.js';
+
+const HELP = `usage: apk-indexer init DIR [options]
+
+Writes a repository of image and package definitions, ready to commit and build:
+  apko/wolfi-base.yaml        repositories, keys, archs, a non-root account, layering
+  apko/bootc.yaml             the bootable base (bootc, ostree, composefs, systemd, kernel)
+  apko/bootc-host.yaml        a headless container host (containerd, nerdctl, CNI, sshd)
+  apko/bootc-desktop.yaml     a Wayland desktop
+  apko/bootc-router.yaml      a router whose whole configuration is one package
+  apko/apk-indexer.yaml       this service's own image
+  melange/default-user.yaml   the first account, as static files
+  melange/router-config.yaml  the router's configuration package (and its vendor/ tree)
+  renovate.json, .gitlab-ci.yml, Justfile, .gitignore
+With an index (--index, --config or --server), the first package of each image is pinned to the
+newest version present on all of the image's archs.
+
+  --repository URL     apk repository of the images and recipes (repeat; default Wolfi).
+  --keyring URL        key those repositories are signed with (repeat; default Wolfi's).
+  --arch a,b           archs the images build for (default amd64,arm64).
+  --user NAME          the hosts' first account (default admin).
+  --password-hash H    its first password, a crypt(3) hash (openssl passwd -6); default locked.
+  --license SPDX       license of the packages built here (default Apache-2.0).
+  --renovate-server URL    where Renovate reaches apk-indexer (default http://apk-indexer:3000).
+  --renovate-version N     the Renovate major renovate.json is for (default ${SCAFFOLD_DEFAULTS.renovateMajor}; below 42 the
+                           older form that Renovate 39 reads).
+  --service-image IMAGE    the apk-indexer image CI runs as a service (default ${SCAFFOLD_DEFAULTS.serviceImage}).
+  --force              overwrite files that exist.
+${SOURCE_HELP}
+
+Exit status: 0 written, 1 files exist (without --force), 2 a usage error or an unreadable index.
+`;
+
+export async function run(args: string[], io: CliIO): Promise<number> {
+  let parsed;
+  let options: ScaffoldOptions;
+  try {
+    parsed = parseCommandArgs(args, {
+      ...SOURCE_ARGS,
+      repository: { type: 'string', multiple: true },
+      keyring: { type: 'string', multiple: true },
+      arch: { type: 'string', multiple: true },
+      user: { type: 'string' },
+      'password-hash': { type: 'string' },
+      license: { type: 'string' },
+      'renovate-server': { type: 'string' },
+      'renovate-version': { type: 'string' },
+      'service-image': { type: 'string' },
+      force: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    });
+    if (parsed.values.help) {
+      io.stdout.write(HELP);
+      return 0;
+    }
+    if (parsed.positionals.length !== 1) throw new UsageError('name one directory');
+    options = scaffoldOptions(parsed.values);
+  } catch (err) {
+    if (!(err instanceof UsageError) && !(err instanceof GenerateInputError)) throw err;
+    io.stderr.write(`apk-indexer init: ${err.message}\n\n${HELP}`);
+    return 2;
+  }
+  const dir = resolve(parsed.positionals[0]!);
+  try {
+    const source = hasSource(sourceOptions(parsed.values))
+      ? await openVersionSource(sourceOptions(parsed.values), options.archs.map((a) => toApkArch(a)!), (m) => io.stderr.write(`warning: ${m}\n`))
+      : undefined;
+    const { files, pins } = await scaffold(options, source);
+    if (!parsed.values.force) {
+      const existing = (await Promise.all(files.map(async (f) => ((await exists(join(dir, f.path))) ? f.path : undefined)))).filter(Boolean);
+      if (existing.length > 0) {
+        io.stderr.write(`apk-indexer init: ${dir} already has ${existing.join(', ')}; nothing written (--force overwrites)\n`);
+        return 1;
+      }
+    }
+    for (const file of files) {
+      await mkdir(dirname(join(dir, file.path)), { recursive: true });
+      await writeFile(join(dir, file.path), file.content);
+    }
+    for (const pin of pins) io.stdout.write(`${pin.file}: ${pin.name} ${pin.message}\n`);
+    io.stdout.write(`wrote ${files.length} files to ${dir}\nnext: cd ${parsed.positionals[0]} && just keygen && just image bootc-host\n`);
+    return 0;
+  } catch (err) {
+    if (err instanceof GenerateInputError) {
+      io.stderr.write(`apk-indexer init: ${err.message}\n\n${HELP}`);
+      return 2;
+    }
+    io.stderr.write(`apk-indexer init: ${err instanceof IndexError ? err.message : (err as Error).stack ?? String(err)}\n`);
+    return 2;
+  }
+}
+
+function scaffoldOptions(v: {
+  repository?: string[];
+  keyring?: string[];
+  arch?: string[];
+  user?: string;
+  'password-hash'?: string;
+  license?: string;
+  'renovate-server'?: string;
+  'renovate-version'?: string;
+  'service-image'?: string;
+}): ScaffoldOptions {
+  const archs = apkoArchesOf(splitList(v.arch));
+  return {
+    repositories: v.repository?.length ? v.repository : SCAFFOLD_DEFAULTS.repositories,
+    keyring: v.keyring?.length ? v.keyring : SCAFFOLD_DEFAULTS.keyring,
+    archs: archs.length > 0 ? archs : SCAFFOLD_DEFAULTS.archs,
+    user: v.user ?? SCAFFOLD_DEFAULTS.user,
+    passwordHash: v['password-hash'],
+    license: v.license ?? SCAFFOLD_DEFAULTS.license,
+    server: serverUrlOf(v['renovate-server'], SCAFFOLD_DEFAULTS.server),
+    serviceImage: v['service-image'] ?? SCAFFOLD_DEFAULTS.serviceImage,
+    renovateMajor: renovateMajorOf(v['renovate-version'], SCAFFOLD_DEFAULTS.renovateMajor),
+  };
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,122 @@
+import { compareVersions } from '../index/version.js';
+import type { PackageEntry, ResolvedImage } from './apko-file.js';
+import { bootcProblems, isBootcImage } from './bootc.js';
+import { isPin } from './package-spec.js';
+import type { RenovateManagers } from './renovate-match.js';
+import { choosePin, type VersionSource } from './version-source.js';
+
+export type Severity = 'error' | 'warning' | 'ok';
+
+export interface Finding {
+  severity: Severity;
+  /** `file:line` of what the finding is about. */
+  location: string;
+  subject: string;
+  message: string;
+}
+
+export interface CheckContext {
+  source: VersionSource;
+  /** APK arches for images whose files name none. */
+  fallbackArches: readonly string[];
+  /** Packages built by melange recipes in this repository: not in the indexes until published. */
+  localPackages: ReadonlySet<string>;
+  /** renovate.json's managers, when there is one. */
+  renovate: RenovateManagers | undefined;
+  /** Texts of the files pins live in, by their displayed path, for Renovate's matching. */
+  texts: ReadonlyMap<string, string>;
+}
+
+/**
+ * Lints one image (with its includes) against the indexes: every package present on every arch, every pin an
+ * existing version there, bootc requirements, and every pin one that Renovate would find and keep fresh.
+ */
+export async function checkImage(image: ResolvedImage, ctx: CheckContext): Promise<Finding[]> {
+  const findings: Finding[] = [];
+  const here = image.file.path;
+  const fileFinding = (severity: Severity, message: string, subject = '-') => findings.push({ severity, location: here, subject, message });
+  for (const arch of image.unknownArchs) fileFinding('error', `archs: apko does not know ${arch}`);
+  let arches = image.apkArches;
+  if (image.archs.length === 0) {
+    arches = [...ctx.fallbackArches];
+    fileFinding('warning', `names no archs; apko then builds for every arch it knows. Checked for ${arches.join(', ') || 'none'}`);
+  }
+  const known = ctx.source.arches;
+  for (const arch of arches) {
+    if (known && !known.includes(arch)) fileFinding('error', `no index for ${arch} was loaded; pass one or drop the arch`);
+  }
+  const checkable = known ? arches.filter((a) => known.includes(a)) : arches;
+  for (const entry of image.packages) findings.push(...(await checkEntry(entry, checkable, ctx)));
+  const names = image.packages.flatMap((p) => (p.spec ? [p.spec.name] : []));
+  const facts = { ...image, packages: names };
+  if (isBootcImage(facts)) for (const problem of bootcProblems(facts)) fileFinding('error', problem, 'bootc');
+  return findings;
+}
+
+async function checkEntry(entry: PackageEntry, arches: readonly string[], ctx: CheckContext): Promise<Finding[]> {
+  const spec = entry.spec;
+  const at = (severity: Severity, message: string): Finding => ({ severity, location: `${entry.file}:${entry.line}`, subject: entry.entry, message });
+  if (!spec) return [at('error', 'not a package name or name=version')];
+  if (spec.tag !== undefined) return [at('ok', `from the @${spec.tag} repository; not in the indexes`)];
+  if (ctx.localPackages.has(spec.name)) return [at('ok', 'built here by melange; not in the indexes until published')];
+  if (arches.length === 0) return [at('warning', 'not checked: no arch to check it for (pass --arch)')];
+  const perArch = await Promise.all(arches.map(async (arch) => ({ arch, versions: await ctx.source.versions(spec.name, [arch]) })));
+  if (perArch.length > 0 && perArch.every((a) => a.versions === undefined)) return [at('error', 'in none of the indexes')];
+  const missing = perArch.filter((a) => !a.versions?.length).map((a) => a.arch);
+  if (missing.length > 0) return [at('error', `missing on ${missing.join(', ')}`)];
+  if (!isPin(spec)) return [at('ok', spec.operator ? `constraint ${spec.operator}${spec.version}, not a pin` : 'unpinned: apko takes the newest version at build time')];
+
+  const findings: Finding[] = [];
+  const absent = perArch.filter((a) => !a.versions!.includes(spec.version));
+  if (absent.length === perArch.length && perArch.length > 0) {
+    findings.push(at('error', `version ${spec.version} does not exist (newest: ${newestOf(perArch.flatMap((a) => a.versions!))})`));
+  } else if (absent.length > 0) {
+    findings.push(at('error', absent.map((a) => `${spec.version} is not on ${a.arch} (newest there: ${newestOf(a.versions!)})`).join('; ')));
+  }
+  if (ctx.renovate && !tracked(entry, spec.name, spec.version, ctx)) {
+    findings.push(at('error', `no Renovate manager in ${ctx.renovate.source} would find this pin; it will not be kept fresh`));
+  }
+  if (findings.length === 0) {
+    const newest = choosePin((await ctx.source.versions(spec.name, arches)) ?? [], spec.version);
+    findings.push(
+      newest !== undefined && compareVersions(newest, spec.version) > 0
+        ? at('warning', `stale: ${newest} is present on all of ${arches.join(', ')}`)
+        : at('ok', `newest on all of ${arches.join(', ')}`),
+    );
+  }
+  return findings;
+}
+
+function tracked(entry: PackageEntry, name: string, version: string, ctx: CheckContext): boolean {
+  const text = ctx.texts.get(entry.file);
+  const range = entry.node.range;
+  if (text === undefined || !range) return false;
+  return ctx.renovate!.extract(entry.file, text).some(
+    (pin) => pin.depName === name && pin.currentValue === version && pin.start >= range[0] && pin.end <= range[1],
+  );
+}
+
+function newestOf(versions: readonly string[]): string {
+  return [...versions].sort(compareVersions).at(-1) ?? 'none';
+}
+
+/** The same finding reached through several including files is reported once. */
+export function dedupeFindings(findings: readonly Finding[]): Finding[] {
+  const seen = new Set<string>();
+  return findings.filter((f) => {
+    const key = `${f.location}\0${f.subject}\0${f.message}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+/** Findings as an aligned table, then a summary line. */
+export function formatFindings(findings: readonly Finding[]): string {
+  const rows = [['STATUS', 'WHERE', 'WHAT', 'DETAIL'], ...findings.map((f) => [f.severity, f.location, f.subject, f.message])];
+  const widths = [0, 1, 2].map((c) => Math.max(...rows.map((r) => r[c]!.length)));
+  const lines = rows.map((r) => r.map((cell, c) => (c < 3 ? cell.padEnd(widths[c]!) : cell)).join('  ').trimEnd());
+  const count = (s: Severity) => findings.filter((f) => f.severity === s).length;
+  lines.push('', `${count('error')} error(s), ${count('warning')} warning(s), ${count('ok')} ok`);
+  return `${lines.join('\n')}\n`;
+}

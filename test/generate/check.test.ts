@@ -1,0 +1,190 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { run as check } from '../../src/cli/commands/check.js';
+import { renderRenovateJson, renovateConfig } from '../../src/generate/renovate.js';
+import type { FixturePackage } from '../../src/fixtures/apk-repo.js';
+import { fixtureRepo, runCommand, writeTree } from './helpers.js';
+
+const COMMON: FixturePackage[] = [
+  { name: 'busybox', version: '1.36.1-r9' },
+  { name: 'busybox', version: '1.36.1-r10' },
+  { name: 'bootc', version: '1.16.6-r0' },
+  ...['ostree', 'composefs', 'systemd', 'systemd-init', 'linux-lts', 'linux-lts-initramfs', 'tzdata'].map((name) => ({ name, version: '1.0-r0' })),
+];
+
+const RENOVATE = renderRenovateJson(renovateConfig({ server: 'http://apk-indexer:3000', arches: ['x86_64', 'aarch64'] }));
+
+/** A tree with one problem of each kind the issue lists, and files that are fine. */
+const TREE: Record<string, string> = {
+  'renovate.json': RENOVATE,
+  'melange/default-user.yaml': 'package:\n  name: default-user\n  version: 1.0.0\n',
+  'apko/base.yaml': 'contents:\n  packages:\n    - busybox=1.36.1-r10\n    - tzdata\n    - default-user\narchs: [amd64, arm64]\n',
+  'apko/problems.yaml': [
+    'include: apko/base.yaml',
+    'contents:',
+    '  packages:',
+    '    - busybox=1.36.1-r9',
+    '    - tzdata=0.1-r0',
+    '    - bootc=1.16.7-r0',
+    '    - htop',
+    '    - onlyx86',
+    '    - local@mine',
+    '',
+  ].join('\n'),
+  // Flow style: valid for apko, but the regex manager only finds `- name=version` items.
+  'apko/flow.yaml': 'include: apko/base.yaml\ncontents:\n  packages: [tzdata=1.0-r0]\n',
+  // Resolvable from this file's folder, but apko resolves include: from the working directory.
+  'apko/relative.yaml': 'include: base.yaml\n',
+  'apko/bootc-wrong.yaml': [
+    'include: apko/base.yaml',
+    'contents:',
+    '  packages:',
+    '    - bootc=1.16.6-r0',
+    '    - systemd',
+    '    - linux-lts',
+    'annotations:',
+    '  containers.bootable: "1"',
+    'stop-signal: SIGTERM',
+    '',
+  ].join('\n'),
+  'apko/bootc-right.yaml': [
+    'include: apko/base.yaml',
+    'contents:',
+    '  packages:',
+    '    - bootc=1.16.6-r0',
+    '    - ostree',
+    '    - composefs',
+    '    - systemd',
+    '    - systemd-init',
+    '    - linux-lts',
+    '    - linux-lts-initramfs',
+    'accounts:',
+    '  run-as: root',
+    'cmd: init',
+    'stop-signal: SIGRTMIN+3',
+    'annotations:',
+    '  containers.bootc: "1"',
+    '',
+  ].join('\n'),
+};
+
+describe('apk-indexer check', () => {
+  let dir: string;
+  let root: string;
+  let repo: { url: string; key: string };
+  const index = () => ['--index', repo.url, '--key', repo.key];
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'apk-check-'));
+    repo = await fixtureRepo(join(dir, 'repo'), {
+      x86_64: [...COMMON, { name: 'bootc', version: '1.16.7-r0' }, { name: 'onlyx86', version: '1-r0' }],
+      aarch64: COMMON,
+    });
+    root = join(dir, 'tree');
+    await writeTree(root, TREE);
+  });
+
+  afterAll(() => rm(dir, { recursive: true, force: true }));
+
+  /** Table rows as [status, where, what, detail]. */
+  const rows = (out: string) =>
+    out
+      .split('\n')
+      .slice(1)
+      .filter((l) => /^(ok|error|warning) /.test(l))
+      .map((l) => l.split(/ {2,}/));
+
+  it('reports each problem where it is written and exits 1', async () => {
+    const r = await runCommand(check, ['-C', root, ...index()]);
+    expect(r.err).toBe('');
+    expect(r.code).toBe(1);
+    const errors = rows(r.out).filter((row) => row[0] === 'error');
+    const detail = (where: string, what = '-') => errors.filter((e) => e[1] === where && e[2] === what).map((e) => e[3]);
+    expect(detail('apko/problems.yaml:5', 'tzdata=0.1-r0')).toEqual(['version 0.1-r0 does not exist (newest: 1.0-r0)']);
+    expect(detail('apko/problems.yaml:6', 'bootc=1.16.7-r0')).toEqual(['1.16.7-r0 is not on aarch64 (newest there: 1.16.6-r0)']);
+    expect(detail('apko/problems.yaml:7', 'htop')).toEqual(['in none of the indexes']);
+    expect(detail('apko/problems.yaml:8', 'onlyx86')).toEqual(['missing on aarch64']);
+    expect(detail('apko/flow.yaml:3', 'tzdata=1.0-r0')).toEqual(['no Renovate manager in renovate.json would find this pin; it will not be kept fresh']);
+    expect(detail('apko/relative.yaml:1')[0]).toMatch(/^include: base\.yaml not found \(apko resolves it against its working directory .*, not against apko\/relative\.yaml\)$/);
+    expect(detail('apko/bootc-wrong.yaml', 'bootc')).toEqual([
+      'annotation containers.bootc: "1" is missing; bootc refuses the image without it',
+      'annotation containers.bootable is not read by bootc; the label is containers.bootc: "1"',
+      'package ostree is missing; a bootc image needs bootc, ostree, composefs, systemd, systemd-init',
+      'package composefs is missing; a bootc image needs bootc, ostree, composefs, systemd, systemd-init',
+      'package systemd-init is missing; a bootc image needs bootc, ostree, composefs, systemd, systemd-init',
+      'kernel linux-lts has no initramfs: add linux-lts-initramfs (or dracut for a derived build)',
+      'cmd is missing; a bootc image starts init (cmd: init)',
+      'stop-signal is SIGTERM; systemd needs SIGRTMIN+3',
+      'accounts.run-as is missing; systemd must run as root',
+    ]);
+    expect(errors.filter((e) => e[1]?.startsWith('apko/bootc-right.yaml') || e[1]?.startsWith('apko/base.yaml'))).toEqual([]);
+    expect(r.out).toMatch(/\n\d+ error\(s\), 1 warning\(s\), \d+ ok\n$/);
+  });
+
+  it('marks stale pins as warnings, packages built here and tagged ones as ok, each line once', async () => {
+    const r = await runCommand(check, ['-C', root, ...index()]);
+    const all = rows(r.out);
+    expect(all).toContainEqual(['warning', 'apko/problems.yaml:4', 'busybox=1.36.1-r9', 'stale: 1.36.1-r10 is present on all of x86_64, aarch64']);
+    expect(all).toContainEqual(['ok', 'apko/base.yaml:5', 'default-user', 'built here by melange; not in the indexes until published']);
+    expect(all).toContainEqual(['ok', 'apko/problems.yaml:9', 'local@mine', 'from the @mine repository; not in the indexes']);
+    expect(all).toContainEqual(['ok', 'apko/base.yaml:3', 'busybox=1.36.1-r10', 'newest on all of x86_64, aarch64']);
+    // base.yaml is included by five files and checked itself: its rows appear once.
+    expect(all.filter((row) => row[1] === 'apko/base.yaml:3')).toHaveLength(1);
+  });
+
+  it('exits 0 on files without errors, and warns when there is no renovate.json', async () => {
+    const clean = await runCommand(check, ['-C', root, 'apko/bootc-right.yaml', 'apko/base.yaml', ...index()]);
+    expect(clean.code).toBe(0);
+    expect(clean.out).toMatch(/\n0 error\(s\), 0 warning\(s\), \d+ ok\n$/);
+    const bare = join(dir, 'bare');
+    await writeTree(bare, { 'apko/one.yaml': 'archs: [amd64]\ncontents:\n  packages:\n    - busybox=1.36.1-r10\n' });
+    const noRenovate = await runCommand(check, ['-C', bare, ...index()]);
+    expect(noRenovate.code).toBe(0);
+    expect(rows(noRenovate.out)).toContainEqual(['warning', 'renovate.json', '-', 'not found: no pin is kept fresh by Renovate']);
+  });
+
+  it('checks files that name no archs for --arch, and flags archs apko does not know', async () => {
+    const tree = join(dir, 'archs');
+    await writeTree(tree, {
+      'renovate.json': RENOVATE,
+      'apko/none.yaml': 'contents:\n  packages:\n    - onlyx86\n',
+      'apko/vax.yaml': 'archs: [vax]\ncontents:\n  packages:\n    - busybox\n',
+    });
+    const r = await runCommand(check, ['-C', tree, '--arch', 'aarch64', ...index()]);
+    expect(r.code).toBe(1);
+    const all = rows(r.out);
+    expect(all).toContainEqual(['warning', 'apko/none.yaml', '-', 'names no archs; apko then builds for every arch it knows. Checked for aarch64']);
+    // Only the aarch64 index was read: for it, the package does not exist.
+    expect(all).toContainEqual(['error', 'apko/none.yaml:3', 'onlyx86', 'in none of the indexes']);
+    expect(all).toContainEqual(['error', 'apko/vax.yaml', '-', 'archs: apko does not know vax']);
+    expect(all).toContainEqual(['warning', 'apko/vax.yaml:4', 'busybox', 'not checked: no arch to check it for (pass --arch)']);
+  });
+
+  it('resolves include: through --include-path as apko does, after the working directory', async () => {
+    const r = await runCommand(check, ['-C', root, '--include-path', 'apko', 'apko/relative.yaml', ...index()]);
+    expect(r.code).toBe(0);
+    expect(rows(r.out)).toContainEqual(['ok', 'apko/base.yaml:3', 'busybox=1.36.1-r10', 'newest on all of x86_64, aarch64']);
+  });
+
+  it('reports an index that has no such arch, and a broken renovate.json, as errors', async () => {
+    const tree = join(dir, 'config');
+    await writeTree(tree, {
+      'renovate.json': '{ not json',
+      'apko/riscv.yaml': 'archs: [riscv64]\ncontents:\n  packages:\n    - busybox\n',
+      'service.yaml': `repositories:\n  - url: ${repo.url}\n    arches: [x86_64]\n    keys: [${repo.key}]\n`,
+    });
+    const r = await runCommand(check, ['-C', tree, '--config', join(tree, 'service.yaml')]);
+    expect(r.code).toBe(1);
+    const all = rows(r.out);
+    expect(all).toContainEqual(['error', 'apko/riscv.yaml', '-', 'no index for riscv64 was loaded; pass one or drop the arch']);
+    expect(all.find((row) => row[1] === 'renovate.json')?.[3]).toMatch(/^renovate\.json: .*JSON/);
+  });
+
+  it('exits 2 without a source or with an unknown option', async () => {
+    expect((await runCommand(check, ['-C', root])).code).toBe(2);
+    expect((await runCommand(check, ['--frobnicate'])).code).toBe(2);
+    expect((await runCommand(check, ['-C', join(dir, 'empty'), ...index()])).err).toMatch(/no FILE given and no apko\/ folder/);
+  });
+});

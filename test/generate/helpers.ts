@@ -1,0 +1,59 @@
+import { readFileSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { Ajv, type ValidateFunction } from 'ajv';
+import { parse } from 'yaml';
+import type { CliIO } from '../../src/cli/io.js';
+import { generateFixtureKey, writeFixtureRepo, type FixtureKey, type FixturePackage } from '../../src/fixtures/apk-repo.js';
+
+/** Runs a command module's `run()` and collects what it prints. */
+export async function runCommand(run: (args: string[], io: CliIO) => Promise<number>, args: string[]) {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  let out = '';
+  let err = '';
+  stdout.on('data', (d) => (out += d));
+  stderr.on('data', (d) => (err += d));
+  const code = await run(args, { stdin: new PassThrough(), stdout, stderr });
+  return { code, out, err };
+}
+
+const ajv = new Ajv({ allErrors: true, strict: true });
+const schemas = new Map<string, ValidateFunction>();
+
+/** Validates a value against one of the project's schemas in schemas/; returns ajv's errors as text, '' when valid. */
+export function schemaErrors(schema: 'apko-image' | 'melange-recipe' | 'renovate-config', value: unknown): string {
+  let validate = schemas.get(schema);
+  if (!validate) {
+    const url = new URL(`../../schemas/${schema}.schema.json`, import.meta.url);
+    validate = ajv.compile(JSON.parse(readFileSync(url, 'utf8')) as object);
+    schemas.set(schema, validate);
+  }
+  return validate(value) ? '' : ajv.errorsText(validate.errors);
+}
+
+export function yamlValue(text: string): unknown {
+  return parse(text) as unknown;
+}
+
+export const fixtureKey: FixtureKey = generateFixtureKey('generate-test.rsa.pub');
+
+/** A signed two-arch fixture repository at `dir`, and the key that verifies it. */
+export async function fixtureRepo(dir: string, arches: Record<string, readonly FixturePackage[]>): Promise<{ url: string; key: string }> {
+  const repo = await writeFixtureRepo(dir, { arches, sign: [{ key: fixtureKey }] });
+  return { url: repo.url, key: repo.keyPaths[0]! };
+}
+
+/** Writes files under `dir`, creating folders. */
+export async function writeTree(dir: string, files: Record<string, string>): Promise<void> {
+  for (const [path, content] of Object.entries(files)) {
+    await mkdir(join(dir, path, '..'), { recursive: true });
+    await writeFile(join(dir, path), content);
+  }
+}
+
+/** The same package list on both arches. */
+export function both(packages: readonly FixturePackage[]): Record<string, FixturePackage[]> {
+  return { x86_64: [...packages], aarch64: [...packages] };
+}

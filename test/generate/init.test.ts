@@ -1,0 +1,143 @@
+import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { run as check } from '../../src/cli/commands/check.js';
+import { run as init } from '../../src/cli/commands/init.js';
+import type { FixturePackage } from '../../src/fixtures/apk-repo.js';
+import { both, fixtureRepo, runCommand, schemaErrors, yamlValue } from './helpers.js';
+
+/** Every package the scaffolded images install, as a repository serving them would hold. */
+const NAMES = [
+  'wolfi-baselayout', 'ca-certificates-bundle', 'tzdata', 'bootc', 'bootc-baselayout', 'ostree', 'composefs', 'systemd',
+  'systemd-init', 'systemd-boot', 'linux-lts', 'linux-lts-initramfs', 'containerd', 'nerdctl', 'cni-plugins',
+  'openssh-server', 'systemd-default-network', 'sway', 'seatd', 'foot', 'mesa', 'pipewire', 'wireplumber', 'nftables',
+  'dnsmasq', 'apk-indexer',
+];
+
+async function listFiles(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
+  return entries.filter((e) => e.isFile()).map((e) => relative(dir, join(e.parentPath, e.name))).sort();
+}
+
+describe('apk-indexer init', () => {
+  let dir: string;
+  let repo: { url: string; key: string };
+  const index = () => ['--index', repo.url, '--key', repo.key];
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'apk-init-'));
+    const common: FixturePackage[] = NAMES.map((name) => ({ name, version: '1.0.0-r0' }));
+    repo = await fixtureRepo(join(dir, 'repo'), {
+      // bootc 1.2.0 exists only on x86_64, and a release candidate is newer still: the pin is the newest stable on both.
+      x86_64: [...common, { name: 'bootc', version: '1.1.0-r0' }, { name: 'bootc', version: '1.2.0-r0' }, { name: 'bootc', version: '1.3.0_rc1-r0' }],
+      aarch64: [...common, { name: 'bootc', version: '1.1.0-r0' }, { name: 'bootc', version: '1.3.0_rc1-r0' }],
+    });
+  });
+
+  afterAll(() => rm(dir, { recursive: true, force: true }));
+
+  it('writes the whole tree, pins the first package of each image, and check finds no errors', async () => {
+    const out = join(dir, 'site');
+    const r = await runCommand(init, [out, ...index()]);
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    expect(await listFiles(out)).toEqual([
+      '.gitignore',
+      '.gitlab-ci.yml',
+      'Justfile',
+      'apko/apk-indexer.yaml',
+      'apko/bootc-desktop.yaml',
+      'apko/bootc-host.yaml',
+      'apko/bootc-router.yaml',
+      'apko/bootc.yaml',
+      'apko/wolfi-base.yaml',
+      'melange/default-user.yaml',
+      'melange/router-config.yaml',
+      'melange/router-config/vendor/etc/dnsmasq.conf',
+      'melange/router-config/vendor/etc/systemd/network/20-wan.network',
+      'melange/router-config/vendor/etc/systemd/network/30-lan.network',
+      'melange/router-config/vendor/usr/lib/sysctl.d/50-router.conf',
+      'renovate.json',
+    ]);
+    const bootc = await readFile(join(out, 'apko/bootc.yaml'), 'utf8');
+    expect(bootc).toContain('    - bootc=1.1.0-r0\n');
+    expect(await readFile(join(out, 'apko/wolfi-base.yaml'), 'utf8')).toContain('    - wolfi-baselayout=1.0.0-r0\n');
+    expect(await readFile(join(out, 'apko/bootc-host.yaml'), 'utf8')).toContain('    - containerd=1.0.0-r0\n');
+    expect(r.out).toContain('apko/bootc.yaml: bootc pinned to 1.1.0-r0');
+
+    const c = await runCommand(check, ['-C', out, ...index()]);
+    expect(c.err).toBe('');
+    expect(c.out).toMatch(/\n0 error\(s\), 0 warning\(s\), \d+ ok\n$/);
+    expect(c.code).toBe(0);
+  });
+
+  it('writes files that validate against the schemas of apko, melange and Renovate', async () => {
+    const out = join(dir, 'schemas');
+    expect((await runCommand(init, [out])).code).toBe(0);
+    for (const file of await listFiles(out)) {
+      const text = await readFile(join(out, file), 'utf8');
+      if (file.startsWith('apko/')) expect(schemaErrors('apko-image', yamlValue(text)), file).toBe('');
+      if (/^melange\/[^/]+\.yaml$/.test(file)) expect(schemaErrors('melange-recipe', yamlValue(text)), file).toBe('');
+      if (file === 'renovate.json') expect(schemaErrors('renovate-config', JSON.parse(text)), file).toBe('');
+    }
+  });
+
+  it('writes the same bytes for the same input, and comments what is not obvious', async () => {
+    const a = join(dir, 'same-a');
+    const b = join(dir, 'same-b');
+    await runCommand(init, [a, ...index()]);
+    await runCommand(init, [b, ...index()]);
+    for (const file of await listFiles(a)) expect(await readFile(join(b, file), 'utf8'), file).toBe(await readFile(join(a, file), 'utf8'));
+    const bootc = await readFile(join(a, 'apko/bootc.yaml'), 'utf8');
+    expect(bootc).toMatch(/# Resolved by apko against the directory it runs in/);
+    expect(bootc).toMatch(/# systemd shuts down cleanly on SIGRTMIN\+3/);
+    expect(bootc).toContain('containers.bootc: "1"');
+    expect(bootc).toContain('stop-signal: SIGRTMIN+3');
+    expect(bootc).toContain('  run-as: root');
+    expect(bootc).toContain('cmd: init');
+  });
+
+  it('refuses to overwrite an existing tree unless forced', async () => {
+    const out = join(dir, 'twice');
+    expect((await runCommand(init, [out])).code).toBe(0);
+    await writeFile(join(out, 'renovate.json'), '{}\n');
+    const again = await runCommand(init, [out]);
+    expect(again.code).toBe(1);
+    expect(again.err).toMatch(/already has .*renovate\.json/);
+    expect(await readFile(join(out, 'renovate.json'), 'utf8')).toBe('{}\n');
+    expect((await runCommand(init, [out, '--force'])).code).toBe(0);
+    expect(await readFile(join(out, 'renovate.json'), 'utf8')).toContain('customManagers');
+  });
+
+  it('takes archs, user, Renovate major and repositories from the command line', async () => {
+    const out = join(dir, 'options');
+    const r = await runCommand(init, [
+      out,
+      '--arch', 'x86_64,riscv64',
+      '--user', 'ops',
+      '--renovate-version', '39',
+      '--repository', 'https://apk.example.org/os',
+      '--keyring', 'https://apk.example.org/os/key.rsa.pub',
+    ]);
+    expect(r.code).toBe(0);
+    const base = yamlValue(await readFile(join(out, 'apko/wolfi-base.yaml'), 'utf8')) as { archs: string[]; contents: { repositories: string[] } };
+    expect(base.archs).toEqual(['amd64', 'riscv64']);
+    expect(base.contents.repositories).toEqual(['https://apk.example.org/os']);
+    const renovate = JSON.parse(await readFile(join(out, 'renovate.json'), 'utf8'));
+    expect(renovate.customDatasources['apk-indexer'].defaultRegistryUrlTemplate).toBe('http://apk-indexer:3000/{{packageName}}?arch=x86_64,riscv64');
+    expect(renovate.customManagers[0].fileMatch).toBeDefined();
+    expect(renovate.packageRules).toBeUndefined();
+    expect(await readFile(join(out, 'melange/default-user.yaml'), 'utf8')).toContain('u ops 1000 "Administrator" /home/ops /bin/sh');
+    expect(await readFile(join(out, '.gitlab-ci.yml'), 'utf8')).toContain('image: ghcr.io/renovatebot/renovate:39');
+  });
+
+  it('exits 2 on a bad option or an index it cannot read', async () => {
+    expect((await runCommand(init, [])).code).toBe(2);
+    expect((await runCommand(init, [join(dir, 'x'), '--arch', 'vax'])).err).toMatch(/unknown arch vax/);
+    expect((await runCommand(init, [join(dir, 'x'), '--user', 'Bad User'])).err).toMatch(/not a portable user name/);
+    const missing = await runCommand(init, [join(dir, 'x'), '--index', join(dir, 'nowhere')]);
+    expect(missing.code).toBe(2);
+    expect(missing.err).toMatch(/nowhere\/x86_64\/APKINDEX\.tar\.gz/);
+  });
+});
