@@ -4,6 +4,7 @@ type Command = { summary: string; load: () => Promise<{ run(args: string[], io: 
 
 /** One line per command; each module is loaded only when its command runs, so `vercmp` does not start Fastify. */
 const COMMANDS: Record<string, Command> = {
+  serve: { summary: 'run the Renovate custom datasource service (default: Wolfi on :3000)', load: () => import('./commands/serve.js') },
   query: { summary: 'print the Renovate datasource answer for packages, straight from indexes', load: () => import('./commands/query.js') },
   vercmp: { summary: 'compare "A B" version pairs from stdin like `apk version -t`', load: () => import('./commands/vercmp.js') },
   init: { summary: 'write a repository of apko images, bootc hosts, melange recipes and Renovate wiring', load: () => import('./commands/init.js') },
