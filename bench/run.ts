@@ -2,6 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { measureLoad } from './load.js';
+import { measureQueries } from './queries.js';
 import { writeScaleRepo } from './wolfi-scale.js';
 
 /** `npm run bench`: the figures BENCHMARKS.md records. Targets are printed beside each, never asserted in tests. */
@@ -21,7 +22,12 @@ try {
   console.log(`load into version map (verify + gunzip + tar + parse + index): ${fmt(load.loadMs)}`);
   console.log(`ratio load / floor: ${load.ratio.toFixed(2)}x (target <= 1.5x)`);
   console.log(`resident memory once loaded: ${load.rssMiB.toFixed(0)} MiB, heap ${load.heapMiB.toFixed(0)} MiB (target < 200 MiB)`);
-  if (process.env.BENCH_JSON) console.log(JSON.stringify(load));
+  const seconds = Number(process.env.BENCH_SECONDS ?? 10);
+  const q = await measureQueries(dir, repo.keyPath, repo.names, seconds);
+  console.log(`queries, bare Fastify constant route: ${q.bare.rps.toFixed(0)} req/s, p50 ${q.bare.p50} ms, p99 ${q.bare.p99} ms`);
+  console.log(`queries, GET /<name>?arch=x86_64 over ${Math.min(repo.names.length, 2000)} names: ${q.datasource.rps.toFixed(0)} req/s, p50 ${q.datasource.p50} ms, p99 ${q.datasource.p99} ms, non-2xx ${q.datasource.non2xx}`);
+  console.log(`ratio datasource / bare: ${q.ratio.toFixed(2)}x (target >= 0.8x)`);
+  if (process.env.BENCH_JSON) console.log(JSON.stringify({ load, queries: q }));
 } finally {
   await rm(dir, { recursive: true, force: true });
 }

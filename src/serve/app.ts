@@ -22,15 +22,24 @@ export function buildService(settings: ServiceSettings, options: { env?: NodeJS.
             ...(settings.logFormat === 'text' ? { transport: { target: 'pino-pretty', options: { translateTime: 'SYS:standard', ignore: 'pid,hostname' } } } : {}),
           },
     // Package names are short; a long path is answered 404 by the router instead of being parsed.
-    maxParamLength: 1024,
+    routerOptions: { maxParamLength: 1024 },
     return503OnClosing: true,
   });
   const metrics = createMetrics();
   const store = new IndexStore(settings, app.log, metrics, options.env);
+  // Label children are looked up once per (route, method, status), not hashed on every request.
+  const requestCounters = new Map<string, { inc(): void }>();
+  const latencies = new Map<string, { observe(v: number): void }>();
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unmatched';
-    metrics.requests.inc({ route, method: request.method, status: String(reply.statusCode) });
-    metrics.latency.observe({ route, method: request.method }, reply.elapsedTime / 1000);
+    const key = `${route} ${request.method}`;
+    const counterKey = `${key} ${reply.statusCode}`;
+    let counter = requestCounters.get(counterKey);
+    if (!counter) requestCounters.set(counterKey, (counter = metrics.requests.labels(route, request.method, String(reply.statusCode))));
+    counter.inc();
+    let latency = latencies.get(key);
+    if (!latency) latencies.set(key, (latency = metrics.latency.labels(route, request.method)));
+    latency.observe(reply.elapsedTime / 1000);
   });
   app.addHook('onClose', async () => store.stop());
   void app.register(operationsRoutes, { store, metrics, refreshToken: settings.refreshToken });

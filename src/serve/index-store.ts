@@ -82,9 +82,11 @@ export class IndexStore {
     return this.current;
   }
 
-  /** Every configured index has loaded at least once. */
+  private isReady = false;
+
+  /** Every configured index has loaded at least once (set on swap; read on every query). */
   get ready(): boolean {
-    return this.tracked.every((t) => t.snapshot !== undefined);
+    return this.isReady;
   }
 
   /** Resolves true once ready, or false when `timeoutMs` passes first. */
@@ -197,6 +199,7 @@ export class IndexStore {
     const snapshots = this.tracked.flatMap((t) => (t.snapshot ? [t.snapshot] : []));
     this.current = new VersionMap(snapshots, this.current.generation + 1);
     this.metrics.generation.set(this.current.generation);
+    this.isReady = this.tracked.every((t) => t.snapshot !== undefined);
     if (this.ready) for (const waiter of this.readyWaiters.splice(0)) waiter();
   }
 
