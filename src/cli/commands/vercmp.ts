@@ -1,13 +1,22 @@
+import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { compareVersions, versionSymbol } from '../../index/version.js';
 import type { CliIO } from '../io.js';
 
 const HELP = `usage: apk-indexer vercmp [A B]
 
-Compares apk versions like \`apk version -t A B\`: prints <, = or >.
-Without arguments, reads "A B" pairs from standard input, one per line, and prints one answer per line.
-A line that is not two fields prints "?" (so answers stay aligned with the input), is reported on
-stderr with its line number, and makes the exit status 2. Blank lines and # comments are skipped.
+Compares apk versions exactly like \`apk version -t A B\` and prints <, = or >.
+Invalid versions are compared the way apk compares them, not rejected.
+
+With two arguments, compares that pair. Without arguments, reads "A B" pairs from standard
+input, one per line (fields separated by spaces or tabs), and prints one answer per line.
+Blank lines and # comments are skipped and get no answer.
+
+A line that is not exactly two fields gets "?" (so answer N still belongs to pair N), is
+reported on stderr with its line number, and makes the exit status 2; the other lines are
+still answered.
+
+exit status: 0 all answered, 2 bad usage or at least one malformed line
 `;
 
 export async function run(args: string[], io: CliIO): Promise<number> {
@@ -23,23 +32,30 @@ export async function run(args: string[], io: CliIO): Promise<number> {
     io.stderr.write(`apk-indexer vercmp: expected two versions or none\n\n${HELP}`);
     return 2;
   }
+
   let status = 0;
   let lineNo = 0;
-  const out: string[] = [];
+  let out = '';
+  const flush = async () => {
+    const ok = io.stdout.write(out);
+    out = '';
+    if (!ok) await once(io.stdout, 'drain');
+  };
   for await (const raw of createInterface({ input: io.stdin, crlfDelay: Infinity })) {
     lineNo++;
-    const line = raw.replace(/#.*$/, '').trim();
+    const hash = raw.indexOf('#'); // never part of a version
+    const line = (hash < 0 ? raw : raw.slice(0, hash)).trim();
     if (line === '') continue;
     const fields = line.split(/\s+/);
-    if (fields.length !== 2) {
-      io.stderr.write(`apk-indexer vercmp: line ${lineNo}: expected "A B", got ${JSON.stringify(raw)}\n`);
-      out.push('?');
-      status = 2;
+    if (fields.length === 2) {
+      out += `${versionSymbol(compareVersions(fields[0]!, fields[1]!))}\n`;
     } else {
-      out.push(versionSymbol(compareVersions(fields[0]!, fields[1]!)));
+      io.stderr.write(`apk-indexer vercmp: line ${lineNo}: expected "A B", got ${JSON.stringify(raw)}\n`);
+      out += '?\n';
+      status = 2;
     }
-    if (out.length >= 4096) io.stdout.write(`${out.splice(0).join('\n')}\n`);
+    if (out.length >= 16384) await flush();
   }
-  if (out.length) io.stdout.write(`${out.join('\n')}\n`);
+  if (out) await flush();
   return status;
 }
