@@ -1,18 +1,30 @@
 import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { isAbsolute, resolve } from 'node:path';
 import { parse } from 'yaml';
 import { ConfigError } from './errors.js';
 
-/** apko's arch names and the APK names repositories use. */
+/** apko's arch names (Go/OCI style) and the APK names repositories use; APK names pass through. */
 const APKO_ARCH: Record<string, string> = {
-  amd64: 'x86_64', x86_64: 'x86_64', arm64: 'aarch64', aarch64: 'aarch64', 'arm/v7': 'armv7', armv7: 'armv7',
-  'arm/v6': 'armhf', armhf: 'armhf', '386': 'x86', x86: 'x86', ppc64le: 'ppc64le', s390x: 's390x', riscv64: 'riscv64', loong64: 'loongarch64',
+  amd64: 'x86_64',
+  arm64: 'aarch64',
+  arm: 'armv7',
+  'arm/v7': 'armv7',
+  'arm/v6': 'armhf',
+  '386': 'x86',
+  ppc64le: 'ppc64le',
+  s390x: 's390x',
+  riscv64: 'riscv64',
+  loong64: 'loongarch64',
+  x86_64: 'x86_64',
+  aarch64: 'aarch64',
+  armv7: 'armv7',
+  armhf: 'armhf',
+  x86: 'x86',
+  loongarch64: 'loongarch64',
 };
 
-export function apkArch(apkoArch: string): string {
-  const arch = APKO_ARCH[apkoArch];
-  if (!arch) throw new ConfigError(`unknown apko arch "${apkoArch}"`);
-  return arch;
+export function apkArch(apkoArch: string): string | undefined {
+  return APKO_ARCH[apkoArch];
 }
 
 export interface ApkoSources {
@@ -21,42 +33,56 @@ export interface ApkoSources {
   arches: string[];
 }
 
+const MAX_INCLUDE_DEPTH = 16;
+const isUrl = (s: string) => /^[a-z][a-z0-9+.-]*:\/\//i.test(s);
+
 /**
- * Repositories, keyring and archs of apko image files, following `include:` the way apko does
- * (relative to the working directory). An `@tag ` prefix on a repository is dropped.
+ * Repositories (`contents.repositories` and `contents.build_repositories`), keyring and archs of apko image
+ * files, following `include:` as apko does: relative to the working directory. An `@tag ` prefix on a repository
+ * (`@local https://...`) is dropped; local paths become absolute so they do not depend on where the service runs.
  */
 export function readApkoSources(files: readonly string[], cwd = process.cwd()): ApkoSources {
   const out: ApkoSources = { repositories: [], keyring: [], arches: [] };
-  const seen = new Set<string>();
-  const visit = (file: string, depth: number) => {
+  const add = (list: string[], value: string) => {
+    if (!list.includes(value)) list.push(value);
+  };
+  const local = (value: string) => (isUrl(value) || isAbsolute(value) ? value : resolve(cwd, value));
+  const visit = (file: string, chain: string[]) => {
     const path = resolve(cwd, file);
-    if (seen.has(path)) return;
-    if (depth > 16) throw new ConfigError(`${file}: include chain deeper than 16 files`);
-    seen.add(path);
+    const where = `--from-apko ${[...chain, file].join(' -> include ')}`;
+    if (chain.length > MAX_INCLUDE_DEPTH) throw new ConfigError(`${where}: include chain deeper than ${MAX_INCLUDE_DEPTH} files`);
+    if (chain.some((c) => resolve(cwd, c) === path)) throw new ConfigError(`${where}: include cycle`);
     let doc: unknown;
     try {
       doc = parse(readFileSync(path, 'utf8'));
     } catch (err) {
-      throw new ConfigError(`--from-apko ${file}: ${(err as Error).message}`);
+      throw new ConfigError(`${where}: ${(err as Error).message}`);
     }
-    const image = (doc ?? {}) as { include?: unknown; contents?: { repositories?: unknown; keyring?: unknown }; archs?: unknown };
-    if (typeof image.include === 'string') visit(image.include, depth + 1);
-    for (const repo of asStrings(image.contents?.repositories, `${file}: contents.repositories`)) {
-      const url = repo.replace(/^@\S+\s+/, '').trim();
-      if (!out.repositories.includes(url)) out.repositories.push(url);
+    if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) throw new ConfigError(`${where}: expected an apko image mapping`);
+    const image = doc as { include?: unknown; contents?: Record<string, unknown>; archs?: unknown };
+    // An included file comes first: apko merges the including file on top of it.
+    if (image.include !== undefined) {
+      if (typeof image.include !== 'string' || !image.include) throw new ConfigError(`${where}: include: expected a file name`);
+      visit(image.include, [...chain, file]);
     }
-    for (const key of asStrings(image.contents?.keyring, `${file}: contents.keyring`)) if (!out.keyring.includes(key)) out.keyring.push(key);
-    for (const arch of asStrings(image.archs, `${file}: archs`)) {
+    const contents = image.contents ?? {};
+    for (const field of ['repositories', 'build_repositories'] as const) {
+      for (const repo of strings(contents[field], `${where}: contents.${field}`)) add(out.repositories, local(repo.replace(/^@\S+\s+/, '').trim()));
+    }
+    for (const key of strings(contents.keyring, `${where}: contents.keyring`)) add(out.keyring, local(key));
+    for (const arch of strings(image.archs, `${where}: archs`)) {
       const apk = apkArch(arch);
-      if (!out.arches.includes(apk)) out.arches.push(apk);
+      if (!apk) throw new ConfigError(`${where}: archs: unknown arch ${JSON.stringify(arch)} (apko names: ${Object.keys(APKO_ARCH).slice(0, 10).join(', ')})`);
+      add(out.arches, apk);
     }
   };
-  for (const f of files) visit(f, 0);
+  for (const file of files) visit(file, []);
+  if (out.repositories.length === 0) throw new ConfigError(`--from-apko ${files.join(' ')}: no contents.repositories in these files or their includes`);
   return out;
 }
 
-function asStrings(value: unknown, where: string): string[] {
+function strings(value: unknown, where: string): string[] {
   if (value === undefined || value === null) return [];
-  if (!Array.isArray(value) || value.some((v) => typeof v !== 'string')) throw new ConfigError(`${where}: expected a list of strings`);
+  if (!Array.isArray(value) || value.some((v) => typeof v !== 'string' || !v.trim())) throw new ConfigError(`${where}: expected a list of strings, got ${JSON.stringify(value)}`);
   return value as string[];
 }

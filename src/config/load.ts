@@ -1,247 +1,139 @@
-import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
-import { parse } from 'yaml';
 import { resolveLimits, type ReadLimits } from '../parse/limits.js';
-import { isBareIndex } from '../source/locations.js';
+import { APK_ARCHES, isBareIndex, toUrl } from '../source/locations.js';
+import { authorizationHeader } from './auth.js';
 import { parseDuration } from './duration.js';
+import { ENV_CONFIG, readEnvironment } from './env.js';
 import { ConfigError } from './errors.js';
-import { readApkoSources } from './from-apko.js';
-import { DEFAULTS, LOG_LEVELS, WOLFI, type RepositoryAuth, type RepositorySettings, type ServiceSettings } from './settings.js';
+import { readConfigFile } from './file.js';
+import { readFlags } from './flags.js';
+import { apkArch } from './from-apko.js';
+import type { Scalar, SettingsLayer, SourcedList } from './layer.js';
+import { DEFAULT_ARCHES, DEFAULTS, LOG_LEVELS, WOLFI, type LogLevel, type RepositorySettings, type ServiceSettings } from './settings.js';
 
-/** One layer of settings before validation; `where` says where each value came from, for errors. */
-interface Layer {
-  values: Partial<Record<Scalar, string | number>>;
-  where: Partial<Record<Scalar | 'repositories' | 'limits', string>>;
-  repositories?: RepositorySettings[];
-  /** Bare index URLs or base URLs given as a list (flags, environment); expanded with `arches` and `keys`. */
-  indexUrls?: string[];
-  arches?: string[];
-  keys?: string[];
-  limits?: Partial<ReadLimits>;
+/**
+ * The service settings from the configuration file (`--config` or APK_INDEXER_CONFIG), the environment and the
+ * flags, later winning, validated once. Every mistake is a ConfigError naming the key, variable or flag and the
+ * bad value.
+ */
+export function loadSettings(argv: readonly string[], env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): ServiceSettings {
+  const flags = readFlags(argv, cwd);
+  const configPath = flags.config ?? (env[ENV_CONFIG]?.trim() || undefined);
+  const layers = [...(configPath ? [readConfigFile(configPath)] : []), readEnvironment(env), flags.layer];
+  return validate(layers, env);
 }
 
-type Scalar = 'host' | 'port' | 'updateInterval' | 'firstLoadTimeout' | 'requestTimeout' | 'logLevel' | 'logFormat' | 'refreshToken';
-
-const ENV: Record<string, Scalar | 'indexUrls' | 'arches' | 'keys'> = {
-  APK_INDEXER_HOST: 'host',
-  APK_INDEXER_PORT: 'port',
-  APK_INDEXER_UPDATE_INTERVAL: 'updateInterval',
-  APK_INDEXER_FIRST_LOAD_TIMEOUT: 'firstLoadTimeout',
-  APK_INDEXER_LOG_LEVEL: 'logLevel',
-  APK_INDEXER_LOG_OUTPUT: 'logFormat',
-  APK_INDEXER_REFRESH_TOKEN: 'refreshToken',
-  APK_INDEXER_INDEX_URL: 'indexUrls',
-  APK_INDEXER_ARCHES: 'arches',
-  APK_INDEXER_KEYS: 'keys',
-};
-
-/** hown3d/renovate-apk-indexer's Go-style single-dash flags, accepted unchanged. */
-const GO_FLAGS = ['apk-index-url', 'update-interval', 'log-level', 'log-output'];
-
-export const SERVE_OPTIONS = {
-  config: { type: 'string' },
-  index: { type: 'string', multiple: true },
-  'apk-index-url': { type: 'string', multiple: true },
-  arch: { type: 'string', multiple: true },
-  key: { type: 'string', multiple: true },
-  host: { type: 'string' },
-  port: { type: 'string' },
-  'update-interval': { type: 'string' },
-  'first-load-timeout': { type: 'string' },
-  'log-level': { type: 'string' },
-  'log-output': { type: 'string' },
-  'from-apko': { type: 'string', multiple: true },
-  help: { type: 'boolean', short: 'h' },
-} as const;
-
-/** `-apk-index-url=x` and `-apk-index-url x` become their `--` forms; everything else is left alone. */
-export function normalizeGoFlags(argv: readonly string[]): string[] {
-  return argv.map((arg) => {
-    const m = /^-([a-z][a-z-]+)(=.*)?$/.exec(arg);
-    return m && GO_FLAGS.includes(m[1]!) ? `-${arg}` : arg;
-  });
-}
-
-const list = (v: string | readonly string[] | undefined) =>
-  (v === undefined ? [] : typeof v === 'string' ? [v] : v).flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean);
-
-/** Builds the settings from file < environment < flags, validated once, with errors naming the culprit. */
-export function loadSettings(argv: readonly string[], env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): ServiceSettings & { help: boolean } {
-  let parsed;
-  try {
-    parsed = parseArgs({ args: normalizeGoFlags(argv), options: SERVE_OPTIONS, allowPositionals: false, strict: true });
-  } catch (err) {
-    throw new ConfigError((err as Error).message);
-  }
-  const flags = parsed.values;
-  const layers: Layer[] = [];
-  const configPath = flags.config ?? env.APK_INDEXER_CONFIG;
-  if (configPath) layers.push(fileLayer(configPath));
-  layers.push(envLayer(env));
-  const flagLayer: Layer = { values: {}, where: {} };
-  const setFlag = (key: Scalar, flag: string, value: string | undefined) => {
-    if (value === undefined) return;
-    flagLayer.values[key] = value;
-    flagLayer.where[key] = flag;
-  };
-  setFlag('host', '--host', flags.host);
-  setFlag('port', '--port', flags.port);
-  setFlag('updateInterval', '--update-interval', flags['update-interval']);
-  setFlag('firstLoadTimeout', '--first-load-timeout', flags['first-load-timeout']);
-  setFlag('logLevel', '--log-level', flags['log-level']);
-  setFlag('logFormat', '--log-output', flags['log-output']);
-  const urls = [...list(flags.index), ...list(flags['apk-index-url'])];
-  if (urls.length) flagLayer.indexUrls = urls;
-  if (flags.arch) flagLayer.arches = list(flags.arch);
-  if (flags.key) flagLayer.keys = list(flags.key);
-  if (flags['from-apko']?.length) {
-    const apko = readApkoSources(flags['from-apko'], cwd);
-    flagLayer.indexUrls = [...(flagLayer.indexUrls ?? []), ...apko.repositories];
-    flagLayer.arches ??= apko.arches;
-    flagLayer.keys = [...(flagLayer.keys ?? []), ...apko.keyring];
-  }
-  layers.push(flagLayer);
-  return { ...merge(layers), help: flags.help === true };
-}
-
-function fileLayer(path: string): Layer {
-  let doc: unknown;
-  try {
-    doc = parse(readFileSync(path, 'utf8'));
-  } catch (err) {
-    throw new ConfigError(`config file ${path}: ${(err as Error).message}`);
-  }
-  if (doc === null || doc === undefined) doc = {};
-  if (typeof doc !== 'object' || Array.isArray(doc)) throw new ConfigError(`config file ${path}: expected a mapping at the top level`);
-  const raw = doc as Record<string, unknown>;
-  const known = ['listen', 'updateInterval', 'firstLoadTimeout', 'requestTimeout', 'logLevel', 'logFormat', 'refreshToken', 'limits', 'repositories'];
-  for (const key of Object.keys(raw)) if (!known.includes(key)) throw new ConfigError(`config file ${path}: unknown key "${key}" (known: ${known.join(', ')})`);
-  const layer: Layer = { values: {}, where: {} };
-  const at = (key: string) => `config file ${path}: ${key}`;
-  const listen = raw.listen as { host?: unknown; port?: unknown } | undefined;
-  if (listen !== undefined) {
-    if (typeof listen !== 'object' || listen === null) throw new ConfigError(`${at('listen')}: expected {host, port}`);
-    if (listen.host !== undefined) Object.assign(layer.values, { host: String(listen.host) }), (layer.where.host = at('listen.host'));
-    if (listen.port !== undefined) Object.assign(layer.values, { port: listen.port as number }), (layer.where.port = at('listen.port'));
-  }
-  for (const key of ['updateInterval', 'firstLoadTimeout', 'requestTimeout', 'logLevel', 'logFormat', 'refreshToken'] as const) {
-    if (raw[key] !== undefined) {
-      layer.values[key] = raw[key] as string | number;
-      layer.where[key] = at(key);
-    }
-  }
-  if (raw.limits !== undefined) {
-    if (typeof raw.limits !== 'object' || raw.limits === null) throw new ConfigError(`${at('limits')}: expected a mapping`);
-    layer.limits = {};
-    for (const [k, v] of Object.entries(raw.limits)) {
-      if (!['maxDecompressedBytes', 'maxEntries', 'maxLineBytes'].includes(k)) throw new ConfigError(`${at(`limits.${k}`)}: unknown limit`);
-      if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0) throw new ConfigError(`${at(`limits.${k}`)}: expected a positive whole number, got ${JSON.stringify(v)}`);
-      layer.limits[k as keyof ReadLimits] = v;
-    }
-  }
-  if (raw.repositories !== undefined) {
-    if (!Array.isArray(raw.repositories) || raw.repositories.length === 0) throw new ConfigError(`${at('repositories')}: expected a non-empty list`);
-    layer.repositories = raw.repositories.map((r, i) => repository(r, at(`repositories[${i}]`)));
-    const names = layer.repositories.map((r) => r.name);
-    const dup = names.find((n, i) => names.indexOf(n) !== i);
-    if (dup) throw new ConfigError(`${at('repositories')}: two repositories are named "${dup}"`);
-  }
-  return layer;
-}
-
-function repository(raw: unknown, where: string): RepositorySettings {
-  if (typeof raw !== 'object' || raw === null) throw new ConfigError(`${where}: expected a mapping with url`);
-  const r = raw as Record<string, unknown>;
-  for (const key of Object.keys(r)) {
-    if (!['name', 'url', 'arches', 'keys', 'auth', 'updateInterval'].includes(key)) throw new ConfigError(`${where}: unknown key "${key}"`);
-  }
-  if (typeof r.url !== 'string' || r.url === '') throw new ConfigError(`${where}.url: required, a base URL or an APKINDEX.tar.gz URL`);
-  const strings = (v: unknown, key: string) => {
-    if (v === undefined) return undefined;
-    if (!Array.isArray(v) || v.some((x) => typeof x !== 'string')) throw new ConfigError(`${where}.${key}: expected a list of strings`);
-    return v as string[];
-  };
-  const out: RepositorySettings = {
-    name: typeof r.name === 'string' && r.name ? r.name : r.url.replace(/\/+$/, ''),
-    url: r.url,
-    arches: strings(r.arches, 'arches') ?? (isBareIndex(r.url) ? [] : ['x86_64']),
-    keys: strings(r.keys, 'keys') ?? [],
-  };
-  if (r.auth !== undefined) out.auth = auth(r.auth, `${where}.auth`);
-  if (r.updateInterval !== undefined) out.updateIntervalMs = duration(r.updateInterval as string, `${where}.updateInterval`, 'ms');
-  return out;
-}
-
-function auth(raw: unknown, where: string): RepositoryAuth {
-  const a = raw as Record<string, unknown>;
-  if (a && typeof a.bearerTokenEnv === 'string') return { bearerTokenEnv: a.bearerTokenEnv };
-  if (a && typeof a.usernameEnv === 'string' && typeof a.passwordEnv === 'string') return { usernameEnv: a.usernameEnv, passwordEnv: a.passwordEnv };
-  throw new ConfigError(`${where}: expected {bearerTokenEnv: VAR} or {usernameEnv: VAR, passwordEnv: VAR}`);
-}
-
-function envLayer(env: NodeJS.ProcessEnv): Layer {
-  const layer: Layer = { values: {}, where: {} };
-  for (const [name, key] of Object.entries(ENV)) {
-    const value = env[name];
-    if (value === undefined || value === '') continue;
-    if (key === 'indexUrls' || key === 'arches' || key === 'keys') layer[key] = list(value);
-    else {
-      layer.values[key] = value;
-      layer.where[key] = name;
-    }
-  }
-  return layer;
-}
-
-function duration(value: string | number, where: string, bare: 'ms' | 's' | 'h'): number {
-  try {
-    return parseDuration(value, bare);
-  } catch (err) {
-    throw new ConfigError(`${where}: ${(err as Error).message}`);
-  }
-}
-
-function merge(layers: Layer[]): ServiceSettings {
-  const values: Layer['values'] = {};
-  const where: Layer['where'] = {};
-  let repositories: RepositorySettings[] | undefined;
+function validate(layers: SettingsLayer[], env: NodeJS.ProcessEnv): ServiceSettings {
+  const values: SettingsLayer['values'] = {};
+  const where: SettingsLayer['where'] = {};
   let limits: Partial<ReadLimits> = {};
-  let arches: string[] | undefined;
-  let keys: string[] | undefined;
   for (const layer of layers) {
     Object.assign(values, layer.values);
     Object.assign(where, layer.where);
     if (layer.limits) limits = { ...limits, ...layer.limits };
-    if (layer.arches) arches = layer.arches;
-    if (layer.keys) keys = layer.keys;
-    if (layer.repositories) repositories = layer.repositories;
-    if (layer.indexUrls?.length) {
-      // A list of URLs (flag or environment) replaces the repositories of lower layers.
-      const a = layer.arches ?? arches;
-      const k = layer.keys ?? keys ?? [];
-      repositories = layer.indexUrls.map((url) => ({ name: url.replace(/\/+$/, ''), url, arches: isBareIndex(url) ? [] : (a ?? ['x86_64']), keys: k }));
-    }
   }
   const w = (key: Scalar) => where[key] ?? key;
-  const port = Number(values.port ?? DEFAULTS.port);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError(`${w('port')}: expected a port number 0-65535, got ${JSON.stringify(values.port)}`);
-  const logLevel = String(values.logLevel ?? DEFAULTS.logLevel);
-  if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) throw new ConfigError(`${w('logLevel')}: expected one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(logLevel)}`);
-  const logFormat = String(values.logFormat ?? DEFAULTS.logFormat);
-  if (logFormat !== 'text' && logFormat !== 'json') throw new ConfigError(`${w('logFormat')}: expected text or json, got ${JSON.stringify(logFormat)}`);
-  const settings: ServiceSettings = {
-    host: String(values.host ?? DEFAULTS.host),
+  const bad = (key: Scalar, expected: string) => new ConfigError(`${w(key)}: expected ${expected}, got ${JSON.stringify(values[key])}`);
+  const duration = (key: Scalar, fallback: number, bareUnit: 'h' | 's', min: number, minText: string) => {
+    const raw = values[key];
+    if (raw === undefined) return fallback;
+    let ms;
+    try {
+      ms = parseDuration(raw, bareUnit);
+    } catch (err) {
+      throw new ConfigError(`${w(key)}: ${(err as Error).message}`);
+    }
+    if (ms < min) throw bad(key, `at least ${minText}`);
+    return ms;
+  };
+
+  const host = String(values.host ?? DEFAULTS.host).trim();
+  if (!host || /\s/.test(host)) throw bad('host', 'a host name or address');
+  const portText = String(values.port ?? DEFAULTS.port).trim();
+  const port = Number(portText);
+  if (!/^\d+$/.test(portText) || port > 65535) throw bad('port', 'a port number 0-65535');
+  const logLevel = String(values.logLevel ?? DEFAULTS.logLevel).trim().toLowerCase().replace(/^warning$/, 'warn');
+  if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) throw bad('logLevel', `one of ${LOG_LEVELS.join(', ')}`);
+  const logFormat = String(values.logFormat ?? DEFAULTS.logFormat).trim().toLowerCase();
+  if (logFormat !== 'text' && logFormat !== 'json') throw bad('logFormat', 'text or json');
+  let refreshToken: string | undefined;
+  if (values.refreshToken !== undefined) {
+    refreshToken = String(values.refreshToken);
+    if (!refreshToken.trim() || /\s/.test(refreshToken)) throw bad('refreshToken', 'a token without spaces');
+  }
+  return {
+    host,
     port,
     // hown3d's -update-interval is a whole number of hours; a bare number keeps meaning hours everywhere.
-    updateIntervalMs: values.updateInterval === undefined ? DEFAULTS.updateIntervalMs : duration(values.updateInterval, w('updateInterval'), 'h'),
-    firstLoadTimeoutMs: values.firstLoadTimeout === undefined ? DEFAULTS.firstLoadTimeoutMs : duration(values.firstLoadTimeout, w('firstLoadTimeout'), 's'),
-    requestTimeoutMs: values.requestTimeout === undefined ? DEFAULTS.requestTimeoutMs : duration(values.requestTimeout, w('requestTimeout'), 's'),
-    logLevel: logLevel as ServiceSettings['logLevel'],
+    updateIntervalMs: duration('updateInterval', DEFAULTS.updateIntervalMs, 'h', 1000, '1s'),
+    firstLoadTimeoutMs: duration('firstLoadTimeout', DEFAULTS.firstLoadTimeoutMs, 's', 0, '0s'),
+    requestTimeoutMs: duration('requestTimeout', DEFAULTS.requestTimeoutMs, 's', 1, '1ms'),
+    logLevel: logLevel as LogLevel,
     logFormat,
-    refreshToken: values.refreshToken === undefined ? undefined : String(values.refreshToken),
+    refreshToken,
     limits: resolveLimits(limits),
-    repositories: repositories ?? [{ ...WOLFI, arches: arches ?? WOLFI.arches, keys: keys ?? WOLFI.keys }],
+    repositories: repositories(layers, env),
   };
-  if (settings.updateIntervalMs < 1000) throw new ConfigError(`${w('updateInterval')}: must be at least 1s`);
-  return settings;
+}
+
+/**
+ * A URL list (environment, flags) replaces the repositories of the layers below it; arches and keys given
+ * without URLs override those of the repositories below (the file's, or the Wolfi default).
+ */
+function repositories(layers: SettingsLayer[], env: NodeJS.ProcessEnv): RepositorySettings[] {
+  let repos: Array<RepositorySettings & { where: string }> | undefined;
+  let arches: SourcedList | undefined;
+  let keys: SourcedList | undefined;
+  for (const layer of layers) {
+    for (const arch of layer.arches?.list ?? []) checkArch(arch, layer.arches!.where);
+    if (layer.repositories) repos = layer.repositories.map((r, i) => ({ ...r, where: `${layer.origin}: repositories[${i}]` }));
+    if (layer.urls) {
+      const a = layer.arches ?? arches;
+      const k = layer.keys ?? keys;
+      const where = layer.urls.where;
+      repos = layer.urls.list.map((url) => ({ name: url.replace(/\/+$/, ''), url, arches: isBareIndex(url) ? [] : [...(a?.list ?? DEFAULT_ARCHES)], keys: [...(k?.list ?? [])], where }));
+    } else if (repos) {
+      const a = layer.arches;
+      const k = layer.keys;
+      repos = repos.map((r) => ({ ...r, ...(a && !isBareIndex(r.url) && { arches: [...a.list] }), ...(k && { keys: [...k.list] }) }));
+    }
+    if (layer.arches) arches = layer.arches;
+    if (layer.keys) keys = layer.keys;
+  }
+  repos ??= [{ ...WOLFI, arches: [...(arches?.list ?? WOLFI.arches)], keys: [...(keys?.list ?? WOLFI.keys)], where: 'default repository (wolfi)' }];
+
+  const names = new Set<string>();
+  return repos.map(({ where, ...repo }) => {
+    if (names.has(repo.name)) throw new ConfigError(`${where}.name: two repositories are named ${JSON.stringify(repo.name)}`);
+    names.add(repo.name);
+    if (/[,\s]/.test(repo.name)) throw new ConfigError(`${where}.name: no commas or spaces (it is used in ?repository=a,b), got ${JSON.stringify(repo.name)}`);
+    checkUrl(repo.url, `${where}.url`);
+    for (const arch of repo.arches) checkArch(arch, `${where}.arches`);
+    if (repo.auth) authorizationHeader(repo.auth, env, `${where}.auth`);
+    if (repo.updateIntervalMs !== undefined && repo.updateIntervalMs < 1000) {
+      throw new ConfigError(`${where}.updateInterval: expected at least 1s, got ${repo.updateIntervalMs}ms`);
+    }
+    return repo;
+  });
+}
+
+function checkUrl(url: string, where: string): void {
+  // Anything with a scheme must be one we read; without one it is a path.
+  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(url)?.[1]?.toLowerCase();
+  if (scheme !== undefined && !['http', 'https', 'file'].includes(scheme)) {
+    throw new ConfigError(`${where}: expected an http(s) URL, file:// URL or path, got ${JSON.stringify(url)}`);
+  }
+  let parsed: URL;
+  try {
+    parsed = new URL(toUrl(url));
+  } catch {
+    throw new ConfigError(`${where}: not a URL or path: ${JSON.stringify(url)}`);
+  }
+  if (!['http:', 'https:', 'file:'].includes(parsed.protocol)) throw new ConfigError(`${where}: expected an http(s) URL, file:// URL or path, got ${JSON.stringify(url)}`);
+}
+
+function checkArch(arch: string, where: string): void {
+  if ((APK_ARCHES as readonly string[]).includes(arch)) return;
+  const apk = apkArch(arch);
+  if (apk && apk !== arch) throw new ConfigError(`${where}: ${JSON.stringify(arch)} is apko's name; repositories use the APK name ${JSON.stringify(apk)}`);
+  if (!/^[a-z0-9_]+$/.test(arch)) throw new ConfigError(`${where}: not an arch name: ${JSON.stringify(arch)} (APK arches: ${APK_ARCHES.join(', ')})`);
 }

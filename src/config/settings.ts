@@ -5,30 +5,40 @@ import { DEFAULT_LIMITS } from '../parse/limits.js';
 export type RepositoryAuth = { bearerTokenEnv: string } | { usernameEnv: string; passwordEnv: string };
 
 export interface RepositorySettings {
+  /** Used by `?repository=`, `/-/status` and metrics; unique. */
   name: string;
   /** Base URL (`<url>/<arch>/APKINDEX.tar.gz`) or a bare APKINDEX.tar.gz URL or path. */
   url: string;
+  /** APK arch names read under a base URL; empty for a bare index URL. */
   arches: string[];
   /** Trusted public keys, by path or URL; matched to signatures by file name. Empty: unverified. */
   keys: string[];
   auth?: RepositoryAuth;
+  /** Overrides the service-wide refresh interval for this repository. */
   updateIntervalMs?: number;
 }
 
-/** The validated service configuration: file, environment and flags merged, in that order of precedence. */
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** The validated service configuration: defaults < file < environment < flags. */
 export interface ServiceSettings {
   host: string;
   port: number;
   updateIntervalMs: number;
+  /** How long a query waits for the first load of every index before answering 503. */
   firstLoadTimeoutMs: number;
+  /** Upstream timeout: for response headers and for each piece of the body. */
   requestTimeoutMs: number;
-  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  logLevel: LogLevel;
   logFormat: 'text' | 'json';
+  /** When set, `POST /-/refresh` needs `Authorization: Bearer <token>`. */
   refreshToken: string | undefined;
   limits: ReadLimits;
   repositories: RepositorySettings[];
 }
 
+/** What `apk-indexer serve` reads without any configuration (also `npm start`). */
 export const WOLFI: RepositorySettings = {
   name: 'wolfi',
   url: 'https://packages.wolfi.dev/os',
@@ -48,4 +58,5 @@ export const DEFAULTS: Omit<ServiceSettings, 'repositories'> = {
   limits: { ...DEFAULT_LIMITS },
 };
 
-export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+/** Arches of URLs given without their own (flags, environment) and not otherwise known. */
+export const DEFAULT_ARCHES = ['x86_64'];

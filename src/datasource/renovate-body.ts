@@ -16,6 +16,43 @@ export interface RenovateBody {
   tags?: { latest: string };
 }
 
+/**
+ * JSON Schema of what Renovate's custom datasource accepts (renovatebot/renovate
+ * lib/modules/datasource/custom/schema.ts: `ReleaseResultZod`), closed to other fields so that tests catch an
+ * answer carrying anything Renovate does not read. Used on the route as documentation and in tests as the check.
+ */
+export const RENOVATE_BODY_SCHEMA = {
+  type: 'object',
+  required: ['releases'],
+  additionalProperties: false,
+  properties: {
+    releases: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['version'],
+        additionalProperties: false,
+        properties: {
+          version: { type: 'string', minLength: 1 },
+          isDeprecated: { type: 'boolean' },
+          releaseTimestamp: { type: 'string', format: 'date-time' },
+          sourceUrl: { type: 'string' },
+          sourceDirectory: { type: 'string' },
+          changelogContent: { type: 'string' },
+          changelogUrl: { type: 'string' },
+          digest: { type: 'string' },
+          isStable: { type: 'boolean' },
+        },
+      },
+    },
+    tags: { type: 'object', additionalProperties: { type: 'string' } },
+    sourceUrl: { type: 'string' },
+    sourceDirectory: { type: 'string' },
+    changelogUrl: { type: 'string' },
+    homepage: { type: 'string' },
+  },
+} as const;
+
 /** Builds the datasource answer from releases already in ascending apk order. */
 export function toRenovateBody(releases: readonly Release[]): RenovateBody {
   const body: RenovateBody = { releases: releases.map(toRenovateRelease) };

@@ -1,30 +1,55 @@
 import { createHash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 
-/** A serialized answer: computed once per (version map generation, request), then served as is. */
+/** A serialized answer with its ETag: computed once per (version map generation, query), then sent as is. */
 export interface Answer {
-  status: number;
-  type: string;
-  body: string;
-  etag: string | undefined;
+  readonly status: number;
+  readonly type: string;
+  readonly body: string;
+  readonly etag: string;
 }
 
 export function answer(status: number, type: string, body: string): Answer {
-  // Strong ETag from the bytes: identical answers across generations keep their ETag, so 304s survive refreshes.
-  const etag = status === 200 ? `"${createHash('sha1').update(body).digest('base64url')}"` : undefined;
-  return { status, type, body, etag };
+  // A strong ETag from the bytes: an answer that did not change across a refresh keeps its ETag, so 304s survive.
+  return { status, type, body, etag: `"${createHash('sha1').update(body).digest('base64url')}"` };
 }
 
+/**
+ * Answers by query, for the current generation only: when a newer generation is asked for, the old answers are
+ * dropped at once rather than aged out. A query still running on an older map computes without caching.
+ * A repeated query therefore costs one LRU lookup.
+ */
 export class AnswerCache {
-  private readonly cache = new LRUCache<string, Answer>({ max: 10_000, maxSize: 64 * 1024 * 1024, sizeCalculation: (a) => a.body.length + 64 });
+  private generation = -1;
+  private readonly cache: LRUCache<string, Answer>;
 
-  /** The answer for `key` in `generation`, computing it on a miss. Old generations age out of the LRU. */
-  get(generation: number, key: string, compute: () => Answer): Answer {
-    const full = `${generation}\u0000${key}`;
-    let hit = this.cache.get(full);
-    if (!hit) {
+  constructor(options: { maxEntries?: number; maxBytes?: number } = {}) {
+    this.cache = new LRUCache<string, Answer>({
+      max: options.maxEntries ?? 20_000,
+      maxSize: options.maxBytes ?? 64 * 1024 * 1024,
+      sizeCalculation: (a) => a.body.length + a.etag.length + 64,
+    });
+  }
+
+  get size(): number {
+    return this.cache.size;
+  }
+
+  /**
+   * The answer for `key`, computing it on a miss. Not-found answers are kept only when `keepNotFound` (costly to
+   * compute, such as wildcard scans): a name lookup is cheaper than an entry, and a flood of unknown names must
+   * not push the real answers out.
+   */
+  get(generation: number, key: string, compute: () => Answer, keepNotFound = false): Answer {
+    if (generation !== this.generation) {
+      if (generation < this.generation) return compute();
+      this.cache.clear();
+      this.generation = generation;
+    }
+    let hit = this.cache.get(key);
+    if (hit === undefined) {
       hit = compute();
-      this.cache.set(full, hit);
+      if (hit.status === 200 || keepNotFound) this.cache.set(key, hit);
     }
     return hit;
   }

@@ -2,8 +2,8 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { parseDuration } from '../../src/config/duration.js';
 import { ConfigError } from '../../src/config/errors.js';
+import { normalizeGoFlags } from '../../src/config/flags.js';
 import { loadSettings } from '../../src/config/load.js';
 
 let dir: string;
@@ -17,76 +17,201 @@ const file = async (name: string, text: string) => {
   return path;
 };
 
-describe('service configuration', () => {
-  it('defaults to Wolfi on 0.0.0.0:3000, verified with its key, refreshed every 4h', () => {
-    const s = loadSettings([], {});
-    expect(s).toMatchObject({ host: '0.0.0.0', port: 3000, updateIntervalMs: 4 * 3_600_000, logFormat: 'text' });
+const WOLFI_KEY = 'https://packages.wolfi.dev/os/wolfi-signing.rsa.pub';
+
+describe('defaults', () => {
+  it('serve Wolfi on 0.0.0.0:3000, both arches, verified with its key, refreshed every 4h', () => {
+    expect(loadSettings([], {})).toEqual({
+      host: '0.0.0.0',
+      port: 3000,
+      updateIntervalMs: 4 * 3_600_000,
+      firstLoadTimeoutMs: 30_000,
+      requestTimeoutMs: 60_000,
+      logLevel: 'info',
+      logFormat: 'text',
+      refreshToken: undefined,
+      limits: { maxDecompressedBytes: 1024 * 1024 * 1024, maxEntries: 4_000_000, maxLineBytes: 1024 * 1024 },
+      repositories: [{ name: 'wolfi', url: 'https://packages.wolfi.dev/os', arches: ['x86_64', 'aarch64'], keys: [WOLFI_KEY] }],
+    });
+  });
+});
+
+describe("hown3d/renovate-apk-indexer's flags", () => {
+  it('are accepted unchanged: single dash, with a space or =, comma-separated URLs, whole hours', () => {
+    const s = loadSettings(['-apk-index-url', 'https://a.test/os/x86_64/APKINDEX.tar.gz,https://b.test/aarch64/APKINDEX.tar.gz', '-update-interval=2', '-log-level', 'debug', '-log-output', 'json'], {});
     expect(s.repositories).toEqual([
-      { name: 'wolfi', url: 'https://packages.wolfi.dev/os', arches: ['x86_64', 'aarch64'], keys: ['https://packages.wolfi.dev/os/wolfi-signing.rsa.pub'] },
+      { name: 'https://a.test/os/x86_64/APKINDEX.tar.gz', url: 'https://a.test/os/x86_64/APKINDEX.tar.gz', arches: [], keys: [] },
+      { name: 'https://b.test/aarch64/APKINDEX.tar.gz', url: 'https://b.test/aarch64/APKINDEX.tar.gz', arches: [], keys: [] },
+    ]);
+    expect(s).toMatchObject({ updateIntervalMs: 2 * 3_600_000, logLevel: 'debug', logFormat: 'json' });
+  });
+
+  it('single-dash spellings of the long flags become double-dash; short flags and values are left alone', () => {
+    expect(normalizeGoFlags(['-apk-index-url', 'u', '-update-interval=4', '-port', '1', '-h', '-x', '--host', 'h', '-not-a-flag'])).toEqual([
+      '--apk-index-url', 'u', '--update-interval=4', '--port', '1', '-h', '-x', '--host', 'h', '-not-a-flag',
     ]);
   });
 
-  it("accepts hown3d/renovate-apk-indexer's flags unchanged", () => {
-    const s = loadSettings(['-apk-index-url', 'https://a.test/os/x86_64/APKINDEX.tar.gz,https://b.test/x86_64/APKINDEX.tar.gz', '-update-interval=2', '-log-level', 'debug', '-log-output', 'json'], {});
-    expect(s.repositories.map((r) => r.url)).toEqual(['https://a.test/os/x86_64/APKINDEX.tar.gz', 'https://b.test/x86_64/APKINDEX.tar.gz']);
-    expect(s.updateIntervalMs).toBe(2 * 3_600_000);
-    expect(s.logLevel).toBe('debug');
-    expect(s.logFormat).toBe('json');
+  it('accept durations too, and refuse a bad hour count naming the flag', () => {
+    expect(loadSettings(['-update-interval', '30m'], {}).updateIntervalMs).toBe(30 * 60_000);
+    expect(() => loadSettings(['-update-interval', 'four'], {})).toThrow('--update-interval: not a duration: "four" (use e.g. 30s, 15m, 4h)');
   });
+});
 
-  it('reads a YAML file, then environment, then flags, later winning', async () => {
+describe('precedence: flags > environment > file > defaults', () => {
+  it('applies to every single setting', async () => {
     const path = await file(
-      'a.yaml',
-      `listen: {host: 127.0.0.1, port: 8080}\nupdateInterval: 30m\nlogLevel: warn\nrepositories:\n  - name: private\n    url: https://apk.example.test/os\n    arches: [x86_64]\n    keys: [/etc/apk/keys/private.rsa.pub]\n    auth: {bearerTokenEnv: TOKEN}\n`,
+      'all.yaml',
+      ['listen: {host: 10.0.0.1, port: 8080}', 'updateInterval: 30m', 'firstLoadTimeout: 45s', 'requestTimeout: 20s', 'logLevel: warn', 'logFormat: json', 'refreshToken: from-file', ''].join('\n'),
     );
     const fromFile = loadSettings(['--config', path], {});
-    expect(fromFile).toMatchObject({ host: '127.0.0.1', port: 8080, updateIntervalMs: 30 * 60_000, logLevel: 'warn' });
-    expect(fromFile.repositories[0]).toEqual({ name: 'private', url: 'https://apk.example.test/os', arches: ['x86_64'], keys: ['/etc/apk/keys/private.rsa.pub'], auth: { bearerTokenEnv: 'TOKEN' } });
-    const env = { APK_INDEXER_CONFIG: path, APK_INDEXER_PORT: '9000', APK_INDEXER_UPDATE_INTERVAL: '15m' };
-    expect(loadSettings([], env)).toMatchObject({ port: 9000, updateIntervalMs: 15 * 60_000, host: '127.0.0.1' });
-    expect(loadSettings(['--port', '9100'], env).port).toBe(9100);
+    expect(fromFile).toMatchObject({ host: '10.0.0.1', port: 8080, updateIntervalMs: 1_800_000, firstLoadTimeoutMs: 45_000, requestTimeoutMs: 20_000, logLevel: 'warn', logFormat: 'json', refreshToken: 'from-file' });
+
+    const env = {
+      APK_INDEXER_CONFIG: path,
+      APK_INDEXER_HOST: '10.0.0.2',
+      APK_INDEXER_PORT: '9000',
+      APK_INDEXER_UPDATE_INTERVAL: '2',
+      APK_INDEXER_FIRST_LOAD_TIMEOUT: '10s',
+      APK_INDEXER_LOG_LEVEL: 'error',
+      APK_INDEXER_LOG_OUTPUT: 'text',
+      APK_INDEXER_REFRESH_TOKEN: 'from-env',
+    };
+    expect(loadSettings([], env)).toMatchObject({ host: '10.0.0.2', port: 9000, updateIntervalMs: 7_200_000, firstLoadTimeoutMs: 10_000, requestTimeoutMs: 20_000, logLevel: 'error', logFormat: 'text', refreshToken: 'from-env' });
+
+    const flags = ['--host', '10.0.0.3', '--port', '9100', '--update-interval', '15m', '--first-load-timeout', '5', '--log-level', 'trace', '--log-output', 'json'];
+    expect(loadSettings(flags, env)).toMatchObject({ host: '10.0.0.3', port: 9100, updateIntervalMs: 900_000, firstLoadTimeoutMs: 5_000, logLevel: 'trace', logFormat: 'json', refreshToken: 'from-env' });
   });
 
-  it('builds repositories from index URLs with arches and keys from the environment', () => {
-    const s = loadSettings([], { APK_INDEXER_INDEX_URL: 'https://r.test/os', APK_INDEXER_ARCHES: 'x86_64,aarch64', APK_INDEXER_KEYS: 'https://r.test/k.rsa.pub' });
-    expect(s.repositories).toEqual([{ name: 'https://r.test/os', url: 'https://r.test/os', arches: ['x86_64', 'aarch64'], keys: ['https://r.test/k.rsa.pub'] }]);
+  it('--config wins over APK_INDEXER_CONFIG; empty variables count as unset', async () => {
+    const a = await file('a.yaml', 'listen: {port: 1111}\n');
+    const b = await file('b.yaml', 'listen: {port: 2222}\n');
+    expect(loadSettings(['--config', b], { APK_INDEXER_CONFIG: a }).port).toBe(2222);
+    expect(loadSettings([], { APK_INDEXER_CONFIG: a, APK_INDEXER_PORT: '' }).port).toBe(1111);
   });
 
-  it('takes repositories, keyring and archs from apko files, following include:', async () => {
-    await file('base.yaml', 'contents:\n  repositories: ["@local https://base.test/os"]\n  keyring: [https://base.test/k.rsa.pub]\narchs: [amd64, arm64]\n');
-    const image = await file('image.yaml', 'include: base.yaml\ncontents:\n  repositories: [https://extra.test/repo]\n  packages: [bash]\n');
-    const s = loadSettings(['--from-apko', image], {}, dir);
-    expect(s.repositories.map((r) => [r.url, r.arches, r.keys])).toEqual([
-      ['https://base.test/os', ['x86_64', 'aarch64'], ['https://base.test/k.rsa.pub']],
-      ['https://extra.test/repo', ['x86_64', 'aarch64'], ['https://base.test/k.rsa.pub']],
+  it('a URL list replaces the repositories below it; arches and keys alone override theirs', async () => {
+    const path = await file(
+      'repos.yaml',
+      ['repositories:', '  - name: own', '    url: https://own.test/os', '    arches: [x86_64]', '    keys: [/keys/own.rsa.pub]', '  - url: https://bare.test/APKINDEX.tar.gz', ''].join('\n'),
+    );
+    const fromFile = loadSettings(['--config', path], {});
+    expect(fromFile.repositories).toEqual([
+      { name: 'own', url: 'https://own.test/os', arches: ['x86_64'], keys: ['/keys/own.rsa.pub'] },
+      { name: 'https://bare.test/APKINDEX.tar.gz', url: 'https://bare.test/APKINDEX.tar.gz', arches: [], keys: [] },
+    ]);
+    // Arches from the environment apply to base URLs only; keys to every repository.
+    expect(loadSettings(['--config', path], { APK_INDEXER_ARCHES: 'aarch64', APK_INDEXER_KEYS: '/k/a.rsa.pub,/k/b.rsa.pub' }).repositories).toEqual([
+      { name: 'own', url: 'https://own.test/os', arches: ['aarch64'], keys: ['/k/a.rsa.pub', '/k/b.rsa.pub'] },
+      { name: 'https://bare.test/APKINDEX.tar.gz', url: 'https://bare.test/APKINDEX.tar.gz', arches: [], keys: ['/k/a.rsa.pub', '/k/b.rsa.pub'] },
+    ]);
+    // URLs from the environment replace the file's; flag URLs replace those and take the environment's arches.
+    const env = { APK_INDEXER_CONFIG: path, APK_INDEXER_INDEX_URL: 'https://env.test/os', APK_INDEXER_ARCHES: 'x86_64,aarch64', APK_INDEXER_KEYS: '/k/env.rsa.pub' };
+    expect(loadSettings([], env).repositories).toEqual([{ name: 'https://env.test/os', url: 'https://env.test/os', arches: ['x86_64', 'aarch64'], keys: ['/k/env.rsa.pub'] }]);
+    expect(loadSettings(['--index', 'https://flag.test/os', '--index', 'https://two.test/os/', '--key', '/k/flag.rsa.pub'], env).repositories).toEqual([
+      { name: 'https://flag.test/os', url: 'https://flag.test/os', arches: ['x86_64', 'aarch64'], keys: ['/k/flag.rsa.pub'] },
+      { name: 'https://two.test/os', url: 'https://two.test/os/', arches: ['x86_64', 'aarch64'], keys: ['/k/flag.rsa.pub'] },
+    ]);
+    // Arches alone narrow the Wolfi default.
+    expect(loadSettings(['--arch', 'aarch64'], {}).repositories).toEqual([{ name: 'wolfi', url: 'https://packages.wolfi.dev/os', arches: ['aarch64'], keys: [WOLFI_KEY] }]);
+  });
+
+  it('a base URL from a list without arches reads x86_64', () => {
+    expect(loadSettings([], { APK_INDEXER_INDEX_URL: 'https://r.test/os' }).repositories[0]!.arches).toEqual(['x86_64']);
+  });
+});
+
+describe('the configuration file', () => {
+  it('describes repositories with names, keys, auth, per-repository intervals, and limits', async () => {
+    const path = await file(
+      'full.yaml',
+      [
+        'updateInterval: 4',
+        'limits: {maxEntries: 1000, maxLineBytes: 4096}',
+        'repositories:',
+        '  - name: chainguard',
+        '    url: https://apk.cgr.dev/chainguard',
+        '    arches: [x86_64, aarch64]',
+        '    keys: [https://apk.cgr.dev/chainguard/chainguard.rsa.pub]',
+        '    auth: {bearerTokenEnv: CG_TOKEN}',
+        '    updateInterval: 15m',
+        '  - name: internal',
+        '    url: file:///srv/apk/os',
+        '    arches: [riscv64]',
+        '    auth: {usernameEnv: U, passwordEnv: P}',
+        '',
+      ].join('\n'),
+    );
+    const s = loadSettings(['--config', path], { CG_TOKEN: 'token', U: 'user', P: '' });
+    expect(s.updateIntervalMs).toBe(4 * 3_600_000);
+    expect(s.limits).toEqual({ maxDecompressedBytes: 1024 * 1024 * 1024, maxEntries: 1000, maxLineBytes: 4096 });
+    expect(s.repositories).toEqual([
+      { name: 'chainguard', url: 'https://apk.cgr.dev/chainguard', arches: ['x86_64', 'aarch64'], keys: ['https://apk.cgr.dev/chainguard/chainguard.rsa.pub'], auth: { bearerTokenEnv: 'CG_TOKEN' }, updateIntervalMs: 900_000 },
+      { name: 'internal', url: 'file:///srv/apk/os', arches: ['riscv64'], keys: [], auth: { usernameEnv: 'U', passwordEnv: 'P' } },
     ]);
   });
 
+  it('an empty file is the defaults', async () => {
+    expect(loadSettings(['--config', await file('empty.yaml', '')], {}).repositories[0]!.name).toBe('wolfi');
+  });
+});
+
+describe('mistakes are stopped at start, naming the key, variable or flag and the bad value', () => {
   it.each([
-    [['--port', 'http'], {}, /--port: expected a port number/],
-    [['--log-level', 'loud'], {}, /--log-level: expected one of/],
-    [[], { APK_INDEXER_LOG_OUTPUT: 'xml' }, /APK_INDEXER_LOG_OUTPUT: expected text or json/],
-    [[], { APK_INDEXER_UPDATE_INTERVAL: 'soon' }, /APK_INDEXER_UPDATE_INTERVAL: not a duration/],
-    [['--bogus'], {}, /Unknown option '--bogus'/],
-  ] as const)('names the culprit: %j %j', (argv, env, message) => {
-    expect(() => loadSettings([...argv], env)).toThrow(ConfigError);
-    expect(() => loadSettings([...argv], env)).toThrow(message);
+    [['--port', 'http'], {}, '--port: expected a port number 0-65535, got "http"'],
+    [[], { APK_INDEXER_PORT: '70000' }, 'APK_INDEXER_PORT: expected a port number 0-65535, got "70000"'],
+    [['--log-level', 'loud'], {}, '--log-level: expected one of fatal, error, warn, info, debug, trace, silent, got "loud"'],
+    [[], { APK_INDEXER_LOG_OUTPUT: 'xml' }, 'APK_INDEXER_LOG_OUTPUT: expected text or json, got "xml"'],
+    [[], { APK_INDEXER_UPDATE_INTERVAL: 'soon' }, 'APK_INDEXER_UPDATE_INTERVAL: not a duration: "soon" (use e.g. 30s, 15m, 4h)'],
+    [['--update-interval', '500ms'], {}, '--update-interval: expected at least 1s, got "500ms"'],
+    [[], { APK_INDEXER_FIRST_LOAD_TIMEOUT: '-1s' }, 'APK_INDEXER_FIRST_LOAD_TIMEOUT: not a duration: "-1s" (use e.g. 30s, 15m, 4h)'],
+    [['--arch', 'amd64'], {}, '--arch: "amd64" is apko\'s name; repositories use the APK name "x86_64"'],
+    [[], { APK_INDEXER_ARCHES: 'x86-64' }, 'APK_INDEXER_ARCHES: not an arch name: "x86-64"'],
+    [['--index', 'ftp://mirror.test/os'], {}, '--index.url: expected an http(s) URL, file:// URL or path, got "ftp://mirror.test/os"'],
+    [['--bogus'], {}, "Unknown option '--bogus' (see apk-indexer serve --help)"],
+    [['--port'], {}, "Option '--port <value>' argument missing (see apk-indexer serve --help)"],
+    [['stray'], {}, 'unexpected argument "stray" (see apk-indexer serve --help)'],
+    [['--config', '/does/not/exist.yaml'], {}, 'config file /does/not/exist.yaml: ENOENT'],
+  ] as const)('%j %j', (argv, env, message) => {
+    let error: unknown;
+    try {
+      loadSettings([...argv], env);
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as Error).message).toContain(message);
   });
 
-  it('names the file and key of a bad configuration file', async () => {
-    const bad = await file('bad.yaml', 'repositories:\n  - name: x\n    arches: [x86_64]\n');
-    expect(() => loadSettings(['--config', bad], {})).toThrow(/bad\.yaml: repositories\[0\]\.url: required/);
-    const unknown = await file('unknown.yaml', 'listen: {port: 1}\nrepos: []\n');
-    expect(() => loadSettings(['--config', unknown], {})).toThrow(/unknown key "repos"/);
-    const limits = await file('limits.yaml', 'limits: {maxEntries: -1}\n');
-    expect(() => loadSettings(['--config', limits], {})).toThrow(/limits\.maxEntries: expected a positive whole number/);
-  });
-
-  it('parses durations', () => {
-    expect(parseDuration('30s')).toBe(30_000);
-    expect(parseDuration('15m')).toBe(900_000);
-    expect(parseDuration('4h')).toBe(14_400_000);
-    expect(parseDuration('4', 'h')).toBe(14_400_000);
-    expect(() => parseDuration('4 hours')).toThrow(/not a duration/);
+  it('in the file: names the file and the key', async () => {
+    const cases: Array<[string, string]> = [
+      ['repositories:\n  - name: x\n    arches: [x86_64]\n', 'repositories[0].url: required, a base URL or an APKINDEX.tar.gz URL'],
+      ['listen: {port: 1}\nrepos: []\n', 'repos: unknown key (known: listen, updateInterval'],
+      ['listen: {prot: 1}\n', 'listen.prot: unknown key (known: host, port)'],
+      ['limits: {maxEntries: -1}\n', 'limits.maxEntries: expected a positive whole number, got -1'],
+      ['listen: {port: [1]}\n', 'listen.port: expected a single value, got [1]'],
+      ['logFormat: yaml\n', 'logFormat: expected text or json, got "yaml"'],
+      ['repositories: []\n', 'repositories: expected a non-empty list'],
+      ['repositories:\n  - {url: "https://a.test/os", name: a}\n  - {url: "https://b.test/os", name: a}\n', 'repositories[1].name: two repositories are named "a"'],
+      ['repositories:\n  - {url: "https://a.test/os", name: "a,b"}\n', 'repositories[0].name: no commas or spaces'],
+      ['repositories:\n  - {url: "https://a.test/os", arches: x86_64}\n', 'repositories[0].arches: expected a list of non-empty strings, got "x86_64"'],
+      ['repositories:\n  - {url: "https://a.test/os", arches: [arm64]}\n', 'repositories[0].arches: "arm64" is apko\'s name; repositories use the APK name "aarch64"'],
+      ['repositories:\n  - {url: "https://a.test/os", auth: {token: x}}\n', 'repositories[0].auth: expected {bearerTokenEnv: VAR} or {usernameEnv: VAR, passwordEnv: VAR}'],
+      ['repositories:\n  - {url: "https://a.test/os", auth: {bearerTokenEnv: NOPE_TOKEN}}\n', 'repositories[0].auth.bearerTokenEnv: environment variable NOPE_TOKEN is not set'],
+      ['repositories:\n  - {url: "https://a.test/os", updateInterval: 0s}\n', 'repositories[0].updateInterval: expected at least 1s, got 0ms'],
+      ['- just\n- a list\n', 'expected a mapping at the top level'],
+      ['listen: {port: 1\n', ''], // a YAML syntax error: the parser's message follows
+    ];
+    for (const [i, [text, message]] of cases.entries()) {
+      const path = await file(`bad-${i}.yaml`, text);
+      let error: unknown;
+      try {
+        loadSettings(['--config', path], {});
+      } catch (err) {
+        error = err;
+      }
+      expect(error, text).toBeInstanceOf(ConfigError);
+      expect((error as Error).message, text).toContain(`config file ${path}: ${message}`);
+    }
   });
 });

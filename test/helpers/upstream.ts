@@ -1,25 +1,66 @@
 import { createHash } from 'node:crypto';
+import { readFileSync, statSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
+import { resolve, sep } from 'node:path';
 
 /**
- * A fake APK repository on 127.0.0.1: serves files from memory with ETag and 304, counts requests, and can be
- * told to misbehave for the next requests (status codes, hangs, resets, arbitrary bytes).
+ * A fake APK repository on 127.0.0.1. It serves a directory (as `writeFixtureRepo` lays one out) and files set in
+ * memory (`files`, which win), with ETag and Last-Modified and 304 for If-None-Match / If-Modified-Since, and
+ * counts every request. `fail()` makes the next requests misbehave, one fault each, in order.
  */
-export type Fault =
+export type Fault = FaultKind & {
+  /** Only for a request whose path ends with this (e.g. `aarch64/APKINDEX.tar.gz`); others pass it by. */
+  path?: string;
+};
+
+type FaultKind =
+  /** Answer this status (and headers, e.g. Retry-After). */
   | { status: number; headers?: Record<string, string> }
+  /** Never answer. */
   | { hang: true }
+  /** Close the connection without an answer. */
   | { reset: true }
+  /** Send the headers and this many bytes of the real file, then nothing more. */
   | { stallAfter: number }
-  | { body: Buffer };
+  /** Answer 200 with these bytes instead of the file. */
+  | { body: Buffer }
+  /** Answer normally after this delay. */
+  | { delayMs: number };
+
+export interface UpstreamRequest {
+  method: string;
+  path: string;
+  ifNoneMatch: string | undefined;
+  ifModifiedSince: string | undefined;
+  authorization: string | undefined;
+  /** The status answered; undefined for hangs and resets. */
+  status: number | undefined;
+}
+
+export interface UpstreamOptions {
+  /** Directory served at `/`; files in `files` win over it. */
+  root?: string;
+  /** Send ETags (default true); without them only Last-Modified makes requests conditional. */
+  etags?: boolean;
+}
 
 export class Upstream {
   readonly files = new Map<string, Buffer>();
-  readonly requests: Array<{ path: string; ifNoneMatch?: string }> = [];
+  readonly requests: UpstreamRequest[] = [];
+  root: string | undefined;
+  etags: boolean;
+  url = '';
   private faults: Fault[] = [];
   private server: Server | undefined;
-  private sockets = new Set<import('node:net').Socket>();
-  url = '';
+  private readonly sockets = new Set<Socket>();
+  /** When each in-memory body was first served: its Last-Modified. */
+  private readonly memoryTimes = new WeakMap<Buffer, Date>();
+
+  constructor(options: UpstreamOptions = {}) {
+    this.root = options.root === undefined ? undefined : resolve(options.root);
+    this.etags = options.etags ?? true;
+  }
 
   async start(): Promise<this> {
     this.server = createServer((req, res) => this.handle(req, res));
@@ -32,38 +73,97 @@ export class Upstream {
     return this;
   }
 
-  /** The next requests get these faults, one each, in order. */
+  /** The next requests (matching each fault's `path`, if given) get these faults, one each, in order. */
   fail(...faults: Fault[]): void {
     this.faults.push(...faults);
+  }
+
+  /** Faults not yet used. */
+  get pendingFaults(): number {
+    return this.faults.length;
   }
 
   clearFaults(): void {
     this.faults = [];
   }
 
+  /** Requests whose path ends with `suffix` (e.g. `x86_64/APKINDEX.tar.gz`), oldest first. */
+  requestsFor(suffix: string): UpstreamRequest[] {
+    return this.requests.filter((r) => r.path.endsWith(suffix));
+  }
+
   async stop(): Promise<void> {
     for (const s of this.sockets) s.destroy();
-    await new Promise<void>((r) => this.server?.close(() => r()) ?? r());
+    await new Promise<void>((r) => (this.server ? this.server.close(() => r()) : r()));
   }
 
   private handle(req: IncomingMessage, res: ServerResponse): void {
-    const path = decodeURIComponent(new URL(req.url!, 'http://x').pathname);
-    this.requests.push({ path, ifNoneMatch: req.headers['if-none-match'] });
-    const fault = this.faults.shift();
+    let path: string;
+    try {
+      path = decodeURIComponent(new URL(req.url!, 'http://x').pathname);
+    } catch {
+      path = req.url!;
+    }
+    const entry: UpstreamRequest = {
+      method: req.method ?? 'GET',
+      path,
+      ifNoneMatch: req.headers['if-none-match'],
+      ifModifiedSince: req.headers['if-modified-since'],
+      authorization: req.headers.authorization,
+      status: undefined,
+    };
+    this.requests.push(entry);
+    const answer = (status: number, headers: Record<string, string | number> = {}, body?: Buffer | string) => {
+      entry.status = status;
+      res.writeHead(status, headers).end(body);
+    };
+    const at = this.faults.findIndex((f) => f.path === undefined || path.endsWith(f.path));
+    const fault = at === -1 ? undefined : this.faults.splice(at, 1)[0];
     if (fault) {
       if ('hang' in fault) return; // never answers
       if ('reset' in fault) return void req.socket.destroy();
-      if ('status' in fault) return void res.writeHead(fault.status, fault.headers).end(`status ${fault.status}`);
-      if ('body' in fault) return void res.writeHead(200).end(fault.body);
-      const body = this.files.get(path) ?? Buffer.alloc(0);
-      res.writeHead(200, { 'content-length': body.length });
-      res.write(body.subarray(0, fault.stallAfter)); // then nothing more
+      if ('status' in fault) return answer(fault.status, fault.headers, `status ${fault.status}`);
+      if ('body' in fault) return answer(200, { 'content-length': fault.body.length }, fault.body);
+      if ('delayMs' in fault) return void setTimeout(() => this.serve(path, req, answer), fault.delayMs);
+      const file = this.read(path);
+      entry.status = 200;
+      res.writeHead(200, { 'content-length': file?.body.length ?? 0 });
+      res.write((file?.body ?? Buffer.alloc(0)).subarray(0, fault.stallAfter)); // then nothing more
       return;
     }
-    const body = this.files.get(path);
-    if (!body) return void res.writeHead(404).end('not found');
-    const etag = `"${createHash('sha1').update(body).digest('hex')}"`;
-    if (req.headers['if-none-match'] === etag) return void res.writeHead(304, { etag }).end();
-    res.writeHead(200, { etag, 'content-type': 'application/octet-stream', 'content-length': body.length }).end(body);
+    this.serve(path, req, answer);
+  }
+
+  private serve(path: string, req: IncomingMessage, answer: (status: number, headers?: Record<string, string | number>, body?: Buffer) => void): void {
+    const file = this.read(path);
+    if (!file) return answer(404, {}, Buffer.from('not found'));
+    const etag = `"${createHash('sha1').update(file.body).digest('hex')}"`;
+    const lastModified = file.modified.toUTCString();
+    const validators: Record<string, string> = { 'last-modified': lastModified, ...(this.etags && { etag }) };
+    const inm = req.headers['if-none-match'];
+    const ims = req.headers['if-modified-since'];
+    // RFC 9110: If-None-Match, when present, decides; If-Modified-Since only without it.
+    const unchanged = this.etags && inm !== undefined ? inm === etag : ims !== undefined && Math.floor(file.modified.getTime() / 1000) <= Math.floor(Date.parse(ims) / 1000);
+    if (unchanged) return answer(304, validators);
+    answer(200, { ...validators, 'content-type': 'application/octet-stream', 'content-length': file.body.length }, file.body);
+  }
+
+  private read(path: string): { body: Buffer; modified: Date } | undefined {
+    const memory = this.files.get(path);
+    if (memory) {
+      let modified = this.memoryTimes.get(memory);
+      if (!modified) this.memoryTimes.set(memory, (modified = new Date()));
+      return { body: memory, modified };
+    }
+    if (!this.root) return undefined;
+    const full = resolve(this.root, `.${path}`);
+    if (full !== this.root && !full.startsWith(this.root + sep)) return undefined;
+    try {
+      const info = statSync(full);
+      if (!info.isFile()) return undefined;
+      return { body: readFileSync(full), modified: info.mtime };
+    } catch {
+      return undefined;
+    }
   }
 }

@@ -1,55 +1,82 @@
+import { formatDuration } from '../../config/duration.js';
 import { ConfigError } from '../../config/errors.js';
 import { loadSettings } from '../../config/load.js';
+import type { ServiceSettings } from '../../config/settings.js';
 import { buildService } from '../../serve/app.js';
+import { indexLocations, redactUrl } from '../../source/locations.js';
 import type { CliIO } from '../io.js';
 
 const HELP = `usage: apk-indexer serve [--config FILE] [--index URL...] [--arch a,b] [--key KEY...] [options]
 
 Serves Renovate custom-datasource answers (GET /<package>) from APK indexes kept fresh in memory.
-Without configuration: Wolfi (https://packages.wolfi.dev/os, x86_64 + aarch64, verified with Wolfi's key).
+Without configuration: Wolfi (https://packages.wolfi.dev/os, x86_64 + aarch64, verified with Wolfi's key)
+on 0.0.0.0:3000. Precedence: flags > environment > file > defaults. Reference: docs/configuration.md
 
-  --config FILE             YAML configuration (env APK_INDEXER_CONFIG); see docs/configuration.md
-  --index URL               repository base URL or APKINDEX.tar.gz URL/path, repeatable (APK_INDEXER_INDEX_URL)
-  --arch a,b                arches of base URLs (APK_INDEXER_ARCHES, default x86_64)
-  --key KEY                 trusted key path or URL, repeatable (APK_INDEXER_KEYS)
-  --from-apko FILE          take repositories, keyring and archs from apko image files (follows include:)
-  --host H --port P         listen address (APK_INDEXER_HOST, APK_INDEXER_PORT; default 0.0.0.0:3000)
-  --update-interval D       refresh interval: 4h, 15m, or a number of hours (APK_INDEXER_UPDATE_INTERVAL)
-  --first-load-timeout D    how long a query waits for the first load before 503 (default 30s)
-  --log-level L             fatal|error|warn|info|debug|trace|silent (APK_INDEXER_LOG_LEVEL)
-  --log-output text|json    log format (APK_INDEXER_LOG_OUTPUT)
+  --config FILE             YAML configuration (APK_INDEXER_CONFIG)
+  --index URL               repository base URL or APKINDEX.tar.gz URL/path; repeatable or a,b (APK_INDEXER_INDEX_URL)
+  --arch a,b                arches read under base URLs (APK_INDEXER_ARCHES; default x86_64)
+  --key KEY                 trusted public key, path or URL; repeatable (APK_INDEXER_KEYS)
+  --from-apko FILE...       repositories, keyring and archs from apko image files (follows include:)
+  --host H                  listen address (APK_INDEXER_HOST; default 0.0.0.0)
+  --port P                  listen port (APK_INDEXER_PORT; default 3000)
+  --update-interval D       refresh interval: 4h, 15m, 30s, or a number of hours (APK_INDEXER_UPDATE_INTERVAL; default 4h)
+  --first-load-timeout D    how long a query waits for the first load before 503 (APK_INDEXER_FIRST_LOAD_TIMEOUT; default 30s)
+  --log-level L             fatal|error|warn|info|debug|trace|silent (APK_INDEXER_LOG_LEVEL; default info)
+  --log-output text|json    log format (APK_INDEXER_LOG_OUTPUT; default text)
 
-hown3d/renovate-apk-indexer's flags work unchanged: -apk-index-url, -update-interval, -log-level, -log-output.
+hown3d/renovate-apk-indexer's flags work unchanged: -apk-index-url a,b  -update-interval 4  -log-level  -log-output.
+Exit status: 0 after SIGTERM/SIGINT, 1 when the server cannot start, 2 on a configuration mistake.
 `;
 
+/** After the drain, whatever still holds the event loop (a stuck socket) must not keep a stopped service alive. */
+const EXIT_GRACE_MS = 10_000;
+
 export async function run(args: string[], io: CliIO): Promise<number> {
-  let settings;
+  if (args.some((a) => a === '--help' || a === '-h' || a === '-help')) {
+    io.stdout.write(HELP);
+    return 0;
+  }
+  let settings: ServiceSettings;
+  let service;
   try {
     settings = loadSettings(args);
+    service = buildService(settings);
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     io.stderr.write(`apk-indexer serve: ${err.message}\n`);
     return 2;
   }
-  if (settings.help) {
-    io.stdout.write(HELP);
-    return 0;
-  }
-  const { app, store } = buildService(settings);
+  const { app, store } = service;
+  const indexes = settings.repositories.flatMap((r) => indexLocations(r).map((l) => redactUrl(l.url)));
+  app.log.info({ repositories: settings.repositories.map((r) => r.name), indexes, updateInterval: formatDuration(settings.updateIntervalMs) }, `loading ${indexes.length} indexes`);
   store.start();
-  await app.listen({ host: settings.host, port: settings.port });
+  try {
+    await app.listen({ host: settings.host, port: settings.port });
+  } catch (err) {
+    app.log.fatal({ err }, `cannot listen on ${settings.host}:${settings.port}`);
+    await app.close();
+    io.stderr.write(`apk-indexer serve: cannot listen on ${settings.host}:${settings.port}: ${(err as Error).message}\n`);
+    return 1;
+  }
   return new Promise<number>((resolve) => {
-    const shutdown = (signal: string) => {
+    const shutdown = (signal: NodeJS.Signals) => {
+      process.off('SIGTERM', shutdown);
+      process.off('SIGINT', shutdown);
       app.log.info({ signal }, 'shutting down: finishing in-flight requests');
+      // A second signal while draining falls back to Node's default: immediate exit.
       app.close().then(
-        () => resolve(0),
-        (err) => {
-          app.log.error(err, 'error while shutting down');
+        () => {
+          app.log.info('stopped');
+          setTimeout(() => process.exit(0), EXIT_GRACE_MS).unref();
+          resolve(0);
+        },
+        (err: unknown) => {
+          app.log.error({ err }, 'error while shutting down');
           resolve(1);
         },
       );
     };
-    process.once('SIGTERM', () => shutdown('SIGTERM'));
-    process.once('SIGINT', () => shutdown('SIGINT'));
+    process.on('SIGTERM', shutdown);
+    process.on('SIGINT', shutdown);
   });
 }

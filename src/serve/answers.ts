@@ -1,0 +1,105 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { latestStable, toRenovateBody } from '../datasource/renovate-body.js';
+import type { Release, ReleaseFilter, VersionMap } from '../index/version-map.js';
+import { answer, type Answer } from './answer-cache.js';
+import type { IndexStore } from './store.js';
+
+export const TEXT = 'text/plain; charset=utf-8';
+export const JSON_TYPE = 'application/json; charset=utf-8';
+
+/** What Renovate (or a person) asks for: filters in the URL so a `defaultRegistryUrlTemplate` can carry them. */
+export interface DatasourceQuery {
+  /** Keep versions present on every one of these arches (`?arch=x86_64,aarch64` or repeated). */
+  arch?: string[];
+  /** Keep these repositories, by configured name. */
+  repository?: string[];
+  format?: 'json' | 'plain';
+}
+
+const list = { type: 'array', items: { type: 'string', maxLength: 1024 }, maxItems: 32 } as const;
+
+/** Single values become one-element arrays (Fastify's Ajv coerces to arrays); commas are split later. */
+export const datasourceQuerySchema = {
+  type: 'object',
+  properties: { arch: list, repository: list, format: { type: 'string', enum: ['json', 'plain'] } },
+} as const;
+
+/** The part of the cache key the query decides. */
+export function queryKey(q: DatasourceQuery): string {
+  return `${q.format ?? ''}\u0000${q.arch?.join(',') ?? ''}\u0000${q.repository?.join(',') ?? ''}`;
+}
+
+export function filterOf(q: DatasourceQuery): ReleaseFilter {
+  const split = (v: string[] | undefined) => v?.flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean);
+  const filter: ReleaseFilter = {};
+  const arches = split(q.arch);
+  const repositories = split(q.repository);
+  if (arches?.length) filter.arches = arches;
+  if (repositories?.length) filter.repositories = repositories;
+  return filter;
+}
+
+/** Names are echoed in one-line answers; a hostile one is cut short and quoted (no newlines). */
+export function quoted(name: string): string {
+  return JSON.stringify(name.length > 120 ? `${name.slice(0, 120)}...` : name);
+}
+
+export function notFound(text: string): Answer {
+  return answer(404, TEXT, `${text}\n`);
+}
+
+/**
+ * The answer for releases of one name (or merged names): Renovate JSON, plain versions, or the newest stable
+ * version (`latest`). Unknown and filtered-out names are 404 with one line saying which.
+ */
+export function renderReleases(what: string, releases: Release[] | undefined, filter: ReleaseFilter, mode: 'json' | 'plain' | 'latest'): Answer {
+  if (!releases) {
+    const where = filter.repositories ? `repositories ${filter.repositories.join(',')}` : 'any configured index';
+    return notFound(`${what} is not in ${where}`);
+  }
+  if (releases.length === 0) return notFound(`${what} has no version present on every requested arch (${filter.arches?.join(',')})`);
+  if (mode === 'latest') {
+    const latest = latestStable(releases);
+    return latest ? answer(200, TEXT, `${latest.version}\n`) : notFound(`${what} has only pre-release versions; see ?format=plain`);
+  }
+  if (mode === 'plain') return answer(200, TEXT, `${releases.map((r) => r.version).join('\n')}\n`);
+  return answer(200, JSON_TYPE, JSON.stringify(toRenovateBody(releases)));
+}
+
+/** Sends an answer with its ETag; a 200 whose ETag the client holds becomes a 304 (weak comparison, `*`). */
+export function sendAnswer(request: FastifyRequest, reply: FastifyReply, a: Answer): void {
+  const inm = request.headers['if-none-match'];
+  if (a.status === 200 && inm !== undefined && matchesEtag(inm, a.etag)) {
+    void reply.code(304).headers({ etag: a.etag, 'cache-control': 'no-cache' }).send();
+    return;
+  }
+  void reply.code(a.status).headers({ 'content-type': a.type, etag: a.etag, 'cache-control': 'no-cache', 'x-content-type-options': 'nosniff' }).send(a.body);
+}
+
+function matchesEtag(header: string, etag: string): boolean {
+  if (header === etag) return true;
+  return header.split(',').some((t) => {
+    const tag = t.trim();
+    return tag === '*' || tag === etag || tag === `W/${etag}`;
+  });
+}
+
+/**
+ * Runs `then` with the current map once every index has loaded. Never a false 404: before that, a query waits
+ * up to `timeoutMs` for the first load and then answers 503 with Retry-After. Synchronous when ready, which is
+ * every query after the first seconds.
+ */
+export function withLoadedMap(store: IndexStore, timeoutMs: number, reply: FastifyReply, then: (map: VersionMap) => void): void {
+  if (store.ready) return then(store.map);
+  store
+    .whenReady(timeoutMs)
+    .then((ready) => {
+      if (ready) return then(store.map);
+      const { loaded, total } = store.progress;
+      void reply
+        .code(503)
+        .headers({ 'content-type': TEXT, 'retry-after': '5', 'cache-control': 'no-store' })
+        .send(`indexes are still loading (${loaded} of ${total} loaded); retry shortly\n`);
+    })
+    .catch((err: unknown) => void reply.send(err));
+}

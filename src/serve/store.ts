@@ -1,0 +1,275 @@
+import type { FastifyBaseLogger } from 'fastify';
+import { authorizationHeader } from '../config/auth.js';
+import type { RepositorySettings, ServiceSettings } from '../config/settings.js';
+import type { TrustedKey } from '../decode/signature.js';
+import { IndexError, type IndexErrorReason } from '../errors.js';
+import { loadIndex } from '../index/load.js';
+import type { IndexSnapshot } from '../index/snapshot.js';
+import { VersionMap } from '../index/version-map.js';
+import { loadTrustedKeys } from '../source/keys.js';
+import { indexLocations, redactUrl, toUrl, type IndexLocation } from '../source/locations.js';
+import type { ServiceMetrics } from './metrics.js';
+
+/** One configured index as `/-/status` shows it. */
+export interface IndexStatus {
+  url: string;
+  arch: string | undefined;
+  repository: string;
+  records: number | undefined;
+  description: string | undefined;
+  verifiedBy: string | undefined;
+  etag: string | undefined;
+  lastModified: string | undefined;
+  /** Last refresh that succeeded, changed or not. */
+  lastSuccess: string | undefined;
+  /** Last refresh that brought a new index. */
+  lastChange: string | undefined;
+  lastError: { message: string; reason: IndexErrorReason; at: string } | undefined;
+  consecutiveFailures: number;
+  nextRefresh: string | undefined;
+}
+
+interface Tracked {
+  readonly location: IndexLocation;
+  readonly repository: RepositorySettings;
+  readonly shown: string;
+  readonly labels: { index: string; arch: string; repository: string };
+  snapshot: IndexSnapshot | undefined;
+  etag: string | undefined;
+  lastModified: string | undefined;
+  lastSuccess: number | undefined;
+  lastChange: number | undefined;
+  lastError: IndexStatus['lastError'];
+  failures: number;
+  timer: NodeJS.Timeout | undefined;
+  nextRefresh: number | undefined;
+  running: Promise<void> | undefined;
+}
+
+export interface StoreOptions {
+  log: FastifyBaseLogger;
+  metrics: ServiceMetrics;
+  /** Where `auth` environment variables are read; defaults to process.env. */
+  env?: NodeJS.ProcessEnv;
+  /** First retry delay after a failure; doubles per consecutive failure up to the refresh interval. */
+  retryBaseMs?: number;
+}
+
+const RETRY_BASE_MS = 5_000;
+
+/**
+ * Keeps every configured index fresh and exposes one immutable VersionMap. A refresh reads the new index beside
+ * the old one and swaps the map in one assignment, so a query sees the old data or the new, never a mix.
+ * A failure keeps the last good snapshot, is logged once and counted, and is retried with exponential backoff.
+ */
+export class IndexStore {
+  private readonly tracked: Tracked[];
+  private current = new VersionMap([], 0);
+  private isReady = false;
+  private stopped = false;
+  private readonly keys = new Map<string, Promise<TrustedKey[]>>();
+  private readonly headers = new Map<string, Record<string, string>>();
+  private readyWaiters: Array<(ready: boolean) => void> = [];
+  private readonly abort = new AbortController();
+  private readonly log: FastifyBaseLogger;
+  private readonly metrics: ServiceMetrics;
+  private readonly retryBaseMs: number;
+
+  constructor(
+    private readonly settings: ServiceSettings,
+    options: StoreOptions,
+  ) {
+    this.log = options.log;
+    this.metrics = options.metrics;
+    this.retryBaseMs = options.retryBaseMs ?? RETRY_BASE_MS;
+    const env = options.env ?? process.env;
+    settings.repositories.forEach((repository, i) => {
+      if (repository.auth) {
+        this.headers.set(repository.name, { authorization: authorizationHeader(repository.auth, env, `repositories[${i}].auth`) });
+      }
+    });
+    this.tracked = settings.repositories.flatMap((repository) =>
+      indexLocations({ url: repository.url, arches: repository.arches, name: repository.name }).map((location) => {
+        const shown = redactUrl(location.url);
+        return {
+          location,
+          repository,
+          shown,
+          labels: { index: shown, arch: location.arch ?? 'any', repository: location.repository },
+          snapshot: undefined,
+          etag: undefined,
+          lastModified: undefined,
+          lastSuccess: undefined,
+          lastChange: undefined,
+          lastError: undefined,
+          failures: 0,
+          timer: undefined,
+          nextRefresh: undefined,
+          running: undefined,
+        };
+      }),
+    );
+  }
+
+  /** The current version map; replaced whole on every change. */
+  get map(): VersionMap {
+    return this.current;
+  }
+
+  /** Every configured index has loaded at least once (a flag: it is read on every query). */
+  get ready(): boolean {
+    return this.isReady;
+  }
+
+  /** How many configured indexes there are, and how many have loaded once. */
+  get progress(): { loaded: number; total: number } {
+    return { loaded: this.tracked.filter((t) => t.snapshot).length, total: this.tracked.length };
+  }
+
+  /** Resolves true once ready, false when `timeoutMs` passes first or the store stops. */
+  whenReady(timeoutMs: number): Promise<boolean> {
+    if (this.isReady) return Promise.resolve(true);
+    if (this.stopped) return Promise.resolve(false);
+    return new Promise((resolve) => {
+      const done = (ready: boolean) => {
+        clearTimeout(timer);
+        resolve(ready);
+      };
+      const timer = setTimeout(() => {
+        this.readyWaiters = this.readyWaiters.filter((w) => w !== done);
+        resolve(false);
+      }, timeoutMs);
+      this.readyWaiters.push(done);
+    });
+  }
+
+  /** Starts the first load of every index; each then refreshes on its own interval. */
+  start(): void {
+    for (const t of this.tracked) void this.refresh(t);
+  }
+
+  /** Refreshes every index now (POST /-/refresh); resolves when every attempt has finished. */
+  async refreshAll(): Promise<void> {
+    await Promise.all(this.tracked.map((t) => this.refresh(t)));
+  }
+
+  /** Stops timers, aborts downloads in flight and releases waiting queries (they answer 503). */
+  stop(): void {
+    this.stopped = true;
+    for (const t of this.tracked) clearTimeout(t.timer);
+    this.abort.abort();
+    for (const waiter of this.readyWaiters.splice(0)) waiter(false);
+  }
+
+  status(): IndexStatus[] {
+    const iso = (ms: number | undefined) => (ms === undefined ? undefined : new Date(ms).toISOString());
+    return this.tracked.map((t) => ({
+      url: t.shown,
+      arch: t.snapshot?.arch ?? t.location.arch,
+      repository: t.location.repository,
+      records: t.snapshot?.records,
+      description: t.snapshot?.description,
+      verifiedBy: t.snapshot?.verifiedBy,
+      etag: t.etag,
+      lastModified: t.lastModified,
+      lastSuccess: iso(t.lastSuccess),
+      lastChange: iso(t.lastChange),
+      lastError: t.lastError,
+      consecutiveFailures: t.failures,
+      nextRefresh: iso(t.nextRefresh),
+    }));
+  }
+
+  private refresh(t: Tracked): Promise<void> {
+    if (this.stopped) return Promise.resolve();
+    // One refresh per index at a time; a second request joins the one running.
+    t.running ??= this.runRefresh(t).finally(() => (t.running = undefined));
+    return t.running;
+  }
+
+  private async runRefresh(t: Tracked): Promise<void> {
+    clearTimeout(t.timer);
+    const started = performance.now();
+    const interval = t.repository.updateIntervalMs ?? this.settings.updateIntervalMs;
+    let delay = interval;
+    try {
+      const keys = await this.keysFor(t.repository);
+      const result = await loadIndex(t.location, {
+        keys,
+        limits: this.settings.limits,
+        headers: this.headers.get(t.repository.name),
+        timeoutMs: this.settings.requestTimeoutMs,
+        signal: this.abort.signal,
+        previous: t.snapshot ? { etag: t.etag, lastModified: t.lastModified } : undefined,
+      });
+      const now = Date.now();
+      if (t.failures > 0) this.log.info({ index: t.shown, failures: t.failures }, 'index refresh recovered');
+      t.lastSuccess = now;
+      t.failures = 0;
+      t.lastError = undefined;
+      this.metrics.refreshes.inc({ ...t.labels, outcome: result.notModified ? 'not-modified' : 'changed' });
+      if (!result.notModified) {
+        t.snapshot = result.snapshot;
+        t.etag = result.etag;
+        t.lastModified = result.lastModified;
+        t.lastChange = now;
+        const { records, verifiedBy } = result.snapshot;
+        if (verifiedBy) this.log.info({ index: t.shown, records, verifiedBy }, 'index loaded');
+        else this.log.warn({ index: t.shown, records }, 'index loaded without signature verification: no keys configured for this repository');
+        this.swap();
+      }
+      this.metrics.entries.set(t.labels, t.snapshot?.records ?? 0);
+      this.metrics.lastSuccess.set(t.labels, now / 1000);
+    } catch (err) {
+      if (this.stopped) return;
+      const error = err instanceof IndexError ? err : new IndexError(t.shown, 'network', (err as Error)?.message ?? String(err), { cause: err });
+      t.failures++;
+      t.lastError = { message: error.message, reason: error.reason, at: new Date().toISOString() };
+      this.metrics.failures.inc({ ...t.labels, reason: error.reason });
+      // Keys are fetched again after a key or signature failure: the repository may have rotated them.
+      if (error.reason === 'key' || error.reason === 'signature') this.keys.delete(t.repository.name);
+      delay = Math.min(interval, this.retryBaseMs * 2 ** Math.min(t.failures - 1, 20));
+      if (error.retryAfterMs !== undefined) delay = Math.max(delay, error.retryAfterMs);
+      const serving = t.snapshot ? 'serving the last good data' : 'not loaded yet';
+      this.log.warn({ index: t.shown, reason: error.reason, failures: t.failures, retryInMs: delay }, `index refresh failed (${error.reason}), ${serving}: ${error.message}`);
+    } finally {
+      this.metrics.refreshDuration.observe(t.labels, (performance.now() - started) / 1000);
+    }
+    if (!this.stopped) {
+      t.nextRefresh = Date.now() + delay;
+      t.timer = setTimeout(() => void this.refresh(t), delay);
+      t.timer.unref();
+    }
+  }
+
+  private swap(): void {
+    const snapshots = this.tracked.flatMap((t) => (t.snapshot ? [t.snapshot] : []));
+    this.current = new VersionMap(snapshots, this.current.generation + 1);
+    this.metrics.generation.set(this.current.generation);
+    this.isReady = snapshots.length === this.tracked.length;
+    if (this.isReady) for (const waiter of this.readyWaiters.splice(0)) waiter(true);
+  }
+
+  private keysFor(repository: RepositorySettings): Promise<TrustedKey[]> {
+    let keys = this.keys.get(repository.name);
+    if (!keys) {
+      // A private repository's credentials go along to keys on its own host, never to another host.
+      const origin = new URL(toUrl(repository.url)).origin;
+      const headers = this.headers.get(repository.name);
+      keys = Promise.all(
+        repository.keys.map((k) => loadTrustedKeys([k], { timeoutMs: this.settings.requestTimeoutMs, ...(headers && sameOrigin(k, origin) && { headers }) })),
+      ).then((lists) => lists.flat());
+      keys.catch(() => this.keys.delete(repository.name));
+      this.keys.set(repository.name, keys);
+    }
+    return keys;
+  }
+}
+
+function sameOrigin(location: string, origin: string): boolean {
+  try {
+    return new URL(toUrl(location)).origin === origin;
+  } catch {
+    return false;
+  }
+}

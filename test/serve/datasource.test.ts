@@ -1,0 +1,206 @@
+import { request as httpRequest } from 'node:http';
+import { Ajv } from 'ajv';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { RENOVATE_BODY_SCHEMA } from '../../src/datasource/renovate-body.js';
+import type { FixturePackage } from '../../src/fixtures/apk-repo.js';
+import { startFixtureService, type FixtureService } from '../helpers/fixture-service.js';
+
+const bootcUrl = 'https://github.com/containers/bootc';
+const x86: FixturePackage[] = [
+  { name: 'bootc', version: '1.16.7-r0', buildTime: 1_731_000_000, url: bootcUrl },
+  { name: 'bootc', version: '1.17.0_rc1-r0', buildTime: 1_732_000_000, url: bootcUrl },
+  { name: 'bootc', version: '1.16.6-r0', buildTime: 1_730_000_000, url: bootcUrl },
+  // Written out of order on purpose: the answer must follow apk's order, not the index's or a string sort.
+  ...['1.10.0-r1', '1.9.0-r0', '1.10.0_p1-r0', '1.10.0-r0', '1.2.10-r0', '1.10.0_rc1-r0'].map((version) => ({ name: 'order', version })),
+  { name: 'libstdc++', version: '14.2.0-r3', buildTime: 1_729_000_000 },
+  { name: 'lib@sym+x_y.z', version: '1.0-r0' },
+  { name: 'argo-cd-2.11', version: '2.11.7-r0', provides: ['argo-cd=2.11.7-r0', 'cmd:argocd=2.11.7-r0'] },
+  { name: 'argo-cd-2.12', version: '2.12.4-r0', provides: ['argo-cd=2.12.4-r0'] },
+  { name: 'melange-built', version: '1.0.0-r0', buildTime: 0 },
+  { name: 'nightly', version: '2.0.0_beta1-r0' },
+];
+const arm: FixturePackage[] = [
+  { name: 'bootc', version: '1.16.6-r0', buildTime: 1_730_000_500, url: bootcUrl },
+  ...['1.9.0-r0', '1.10.0-r0'].map((version) => ({ name: 'order', version })),
+];
+const extra: FixturePackage[] = [
+  { name: 'bootc', version: '1.18.0-r0', buildTime: 1_733_000_000, url: bootcUrl },
+  { name: 'libstdc++', version: '14.2.0-r3', buildTime: 1_729_000_100 },
+];
+
+const ajv = new Ajv({ strict: true, allErrors: true });
+ajv.addFormat('date-time', /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/);
+const validBody = ajv.compile(RENOVATE_BODY_SCHEMA);
+
+let f: FixtureService;
+beforeAll(async () => {
+  f = await startFixtureService({ repositories: { os: { x86_64: x86, aarch64: arm }, extra: { x86_64: extra } }, listen: true });
+});
+afterAll(async () => f.close());
+
+const get = (url: string, headers: Record<string, string> = {}) => f.service.app.inject({ method: 'GET', url, headers });
+const versions = async (url: string) => {
+  const res = await get(url);
+  expect(res.statusCode, `${url}: ${res.body}`).toBe(200);
+  return (res.json() as { releases: Array<{ version: string }> }).releases.map((r) => r.version);
+};
+
+/** A raw request, so that no client normalizes the path (`/..`) first. */
+function raw(path: string): Promise<{ status: number; body: string; type: string | undefined }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(`${f.baseUrl}/`, { path, method: 'GET' }, (res) => {
+      let body = '';
+      res.on('data', (d) => (body += d));
+      res.on('end', () => resolve({ status: res.statusCode!, body, type: res.headers['content-type'] }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+describe('Renovate custom datasource answers', () => {
+  it("match Renovate's schema exactly: apk order, isStable, releaseTimestamp, homepage, tags.latest, no nulls", async () => {
+    const res = await get('/bootc?repository=os');
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['content-type']).toBe('application/json; charset=utf-8');
+    expect(res.json()).toEqual({
+      releases: [
+        // The same version on two arches: the later build time of the two.
+        { version: '1.16.6-r0', releaseTimestamp: new Date(1_730_000_500 * 1000).toISOString() },
+        { version: '1.16.7-r0', releaseTimestamp: '2024-11-07T17:20:00.000Z' },
+        { version: '1.17.0_rc1-r0', releaseTimestamp: '2024-11-19T07:06:40.000Z', isStable: false },
+      ],
+      homepage: bootcUrl,
+      tags: { latest: '1.16.7-r0' },
+    });
+    expect(res.body).not.toContain('null');
+  });
+
+  it('validates against the schema for every kind of package', async () => {
+    for (const name of ['bootc', 'order', 'libstdc++', 'argo-cd', 'melange-built', 'nightly', 'lib@sym+x_y.z']) {
+      const res = await get(`/${encodeURIComponent(name)}`);
+      expect(res.statusCode, name).toBe(200);
+      expect(validBody(res.json()), `${name}: ${ajv.errorsText(validBody.errors)}`).toBe(true);
+    }
+  });
+
+  it('orders releases as apk does, each version once across arches and repositories', async () => {
+    expect(await versions('/order')).toEqual(['1.2.10-r0', '1.9.0-r0', '1.10.0_rc1-r0', '1.10.0-r0', '1.10.0-r1', '1.10.0_p1-r0']);
+    expect(await versions('/libstdc++')).toEqual(['14.2.0-r3']);
+    expect(await versions('/bootc')).toEqual(['1.16.6-r0', '1.16.7-r0', '1.17.0_rc1-r0', '1.18.0-r0']);
+  });
+
+  it('keeps only versions present on every arch in ?arch=, given as a list or repeated', async () => {
+    expect(await versions('/bootc?arch=x86_64,aarch64')).toEqual(['1.16.6-r0']);
+    expect(await versions('/bootc?arch=x86_64&arch=aarch64')).toEqual(['1.16.6-r0']);
+    expect(await versions('/order?arch=aarch64,x86_64')).toEqual(['1.9.0-r0', '1.10.0-r0']);
+    expect(await versions('/bootc?arch=aarch64')).toEqual(['1.16.6-r0']);
+    const none = await get('/libstdc++?arch=x86_64,aarch64');
+    expect(none.statusCode).toBe(404);
+    expect(none.body).toBe('package "libstdc++" has no version present on every requested arch (x86_64,aarch64)\n');
+  });
+
+  it('filters by repository name, one or a comma list', async () => {
+    expect(await versions('/bootc?repository=extra')).toEqual(['1.18.0-r0']);
+    expect(await versions('/bootc?repository=os,extra')).toEqual(['1.16.6-r0', '1.16.7-r0', '1.17.0_rc1-r0', '1.18.0-r0']);
+    const other = await get('/bootc?repository=elsewhere');
+    expect(other.statusCode).toBe(404);
+    expect(other.body).toBe('package "bootc" is not in repositories elsewhere\n');
+  });
+
+  it('answers a provided name (p:name=version), not a prefixed one (cmd:)', async () => {
+    expect(await versions('/argo-cd')).toEqual(['2.11.7-r0', '2.12.4-r0']);
+    expect((await get('/argocd')).statusCode).toBe(404);
+    expect((await get('/cmd:argocd')).statusCode).toBe(404);
+  });
+
+  it('leaves releaseTimestamp out for t:0 and tags out when nothing is stable', async () => {
+    expect((await get('/melange-built')).json()).toEqual({ releases: [{ version: '1.0.0-r0' }], tags: { latest: '1.0.0-r0' } });
+    expect((await get('/nightly')).json()).toEqual({ releases: [{ version: '2.0.0_beta1-r0', releaseTimestamp: '2023-11-14T22:13:20.000Z', isStable: false }] });
+  });
+
+  it('answers an unknown package 404 with one line of text', async () => {
+    const res = await get('/no-such-package');
+    expect(res.statusCode).toBe(404);
+    expect(res.headers['content-type']).toBe('text/plain; charset=utf-8');
+    expect(res.body).toBe('package "no-such-package" is not in any configured index\n');
+  });
+
+  it('takes names unencoded or percent-encoded: + . _ @ are name characters', async () => {
+    for (const path of ['/libstdc++', '/libstdc%2B%2B', '/libstdc%2b+']) expect(await versions(path), path).toEqual(['14.2.0-r3']);
+    for (const path of ['/lib@sym+x_y.z', '/lib%40sym%2Bx_y.z']) expect(await versions(path), path).toEqual(['1.0-r0']);
+    const overHttp = await raw('/libstdc++');
+    expect(overHttp.status).toBe(200);
+    expect(JSON.parse(overHttp.body).releases[0].version).toBe('14.2.0-r3');
+  });
+
+  it('never answers a 5xx for a bad name, and every 404 is one short line', async () => {
+    const paths = ['/..', '/%2e%2e', '/../../etc/passwd', '/..%2F..%2Fetc%2Fpasswd', `/${'a'.repeat(5000)}`, `/${'%41'.repeat(3000)}`, '/%00', '/%E0%A4%A', '/a/b/c', '/bootc%20', '//bootc', '/bootc/', '/%0Aevil', '/bootc?arch=%00', '/*', '/wildcardVersion/**'];
+    for (const path of paths) {
+      const res = await raw(path);
+      expect(res.status, path).toBeGreaterThanOrEqual(400);
+      expect(res.status, path).toBeLessThan(500);
+      expect(res.type, path).toBe('text/plain; charset=utf-8');
+      expect(res.body.endsWith('\n') && res.body.indexOf('\n') === res.body.length - 1, `${path}: ${JSON.stringify(res.body)}`).toBe(true);
+      expect(res.body.length, path).toBeLessThan(300);
+    }
+  });
+
+  it('answers /<name>/latest with the newest stable version as text, and ?format=plain one version a line', async () => {
+    const latest = await get('/bootc/latest');
+    expect(latest.headers['content-type']).toBe('text/plain; charset=utf-8');
+    expect(latest.body).toBe('1.18.0-r0\n');
+    expect((await get('/bootc/latest?repository=os')).body).toBe('1.16.7-r0\n');
+    expect((await get('/bootc/latest?arch=x86_64,aarch64')).body).toBe('1.16.6-r0\n');
+    const prerelease = await get('/nightly/latest');
+    expect(prerelease.statusCode).toBe(404);
+    expect(prerelease.body).toBe('package "nightly" has only pre-release versions; see ?format=plain\n');
+    const plain = await get('/order?format=plain&arch=aarch64');
+    expect(plain.headers['content-type']).toBe('text/plain; charset=utf-8');
+    expect(plain.body).toBe('1.9.0-r0\n1.10.0-r0\n');
+    const bad = await get('/bootc?format=yaml');
+    expect(bad.statusCode).toBe(400);
+    expect(bad.body).toMatch(/^bad request: querystring\/format must be equal to one of the allowed values\n$/);
+  });
+
+  it('sends an ETag on every answer and honours If-None-Match on 200s', async () => {
+    const first = await get('/bootc');
+    const etag = first.headers.etag as string;
+    expect(etag).toMatch(/^"[\w-]+"$/);
+    expect(first.headers['cache-control']).toBe('no-cache');
+    for (const inm of [etag, `W/${etag}`, `"other", ${etag}`, '*']) {
+      const again = await get('/bootc', { 'if-none-match': inm });
+      expect(again.statusCode, inm).toBe(304);
+      expect(again.body).toBe('');
+      expect(again.headers.etag).toBe(etag);
+    }
+    expect((await get('/bootc', { 'if-none-match': '"other"' })).statusCode).toBe(200);
+    expect((await get('/bootc?arch=aarch64', { 'if-none-match': etag })).statusCode).toBe(200);
+    const missing = await get('/nope');
+    expect(missing.headers.etag).toMatch(/^".+"$/);
+    expect((await get('/nope', { 'if-none-match': missing.headers.etag as string })).statusCode).toBe(404);
+    expect((await get('/bootc/latest')).headers.etag).toMatch(/^".+"$/);
+  });
+
+  it('answers HEAD like GET without a body', async () => {
+    const res = await f.service.app.inject({ method: 'HEAD', url: '/bootc' });
+    expect(res.statusCode).toBe(200);
+    expect(res.body).toBe('');
+    expect(res.headers.etag).toBe((await get('/bootc')).headers.etag);
+  });
+
+  it('does no work for a repeated query: the serialized answer is cached per generation', async () => {
+    const map = f.service.store.map;
+    const releases = vi.spyOn(map, 'releases');
+    try {
+      const a = await get('/order?arch=x86_64&format=plain&repository=os');
+      const b = await get('/order?arch=x86_64&format=plain&repository=os');
+      expect(b.body).toBe(a.body);
+      expect(releases).toHaveBeenCalledTimes(1);
+      await get('/order?arch=x86_64,aarch64&format=plain&repository=os');
+      expect(releases).toHaveBeenCalledTimes(2);
+    } finally {
+      releases.mockRestore();
+    }
+  });
+});
