@@ -16,7 +16,7 @@ const COMMANDS: Record<string, Command> = {
 function usage(): string {
   const width = Math.max(...Object.keys(COMMANDS).map((c) => c.length));
   const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`);
-  return `usage: apk-indexer <command> [options]\n\ncommands:\n${lines.join('\n')}\n\nRun \`apk-indexer <command> --help\` for a command's options.\n`;
+  return `usage: apk-indexer <command> [options]\n       apk-indexer -flag ...   (flags alone run serve, as hown3d/renovate-apk-indexer does)\n\ncommands:\n${lines.join('\n')}\n\nRun \`apk-indexer <command> --help\` for a command's options.\n`;
 }
 
 export async function main(argv: string[], io: CliIO = process): Promise<number> {
@@ -30,6 +30,8 @@ export async function main(argv: string[], io: CliIO = process): Promise<number>
     io.stdout.write(`${version}\n`);
     return 0;
   }
+  // hown3d/renovate-apk-indexer's image takes its flags as the whole container command, so flags alone mean `serve`.
+  if (name.startsWith('-')) return (await COMMANDS.serve!.load()).run(argv, io);
   const command = COMMANDS[name];
   if (!command) {
     io.stderr.write(`apk-indexer: unknown command "${name}"\n\n${usage()}`);

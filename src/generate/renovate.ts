@@ -11,7 +11,7 @@ export const DATASOURCE_NAME = 'apk-indexer';
 export const PIN_MATCH_STRING = `\\n[ \\t]*-[ \\t]+["']?(?<depName>[A-Za-z0-9][A-Za-z0-9._+-]*)=(?<currentValue>[^\\s"'#]+)`;
 
 /** apko files: anything under an `apko/` folder, and `*.apko.yaml` anywhere. */
-export const APKO_FILE_PATTERNS = ['(^|/)apko/[^/]+\\.ya?ml$', '\\.apko\\.ya?ml$'];
+export const APKO_FILE_PATTERNS = ['(^|/)apko/[^/]+\\.ya?ml$', '(^|/|\\.)apko\\.ya?ml$'];
 
 /**
  * The versioning that orders APK versions best among those measured by bench/renovate-versioning.ts

@@ -153,14 +153,14 @@ describe('renovate.json', () => {
     expect(Object.keys(config.customDatasources)).toEqual(['apk-indexer']);
     expect(config.customDatasources['apk-indexer']!.defaultRegistryUrlTemplate).toBe('http://apk-indexer:3000/{{packageName}}?arch=x86_64,aarch64');
     expect(config.customManagers[0]).toMatchObject({ datasourceTemplate: 'custom.apk-indexer', versioningTemplate: 'loose' });
-    expect(config.customManagers[0]!.managerFilePatterns).toEqual(['/(^|/)apko/[^/]+\\.ya?ml$/', '/\\.apko\\.ya?ml$/']);
+    expect(config.customManagers[0]!.managerFilePatterns).toEqual(['/(^|/)apko/[^/]+\\.ya?ml$/', '/(^|/|\\.)apko\\.ya?ml$/']);
     expect(config.packageRules).toEqual([expect.objectContaining({ matchDatasources: ['custom.apk-indexer'], maxMajorIncrement: 0 })]);
   });
 
   it('has an older form for Renovate 39, which knows neither managerFilePatterns nor maxMajorIncrement', () => {
     const config = renovateConfig({ server: 'http://apk-indexer:3000', arches: ['x86_64'], renovateMajor: 39 });
     expect(schemaErrors('renovate-config', config)).toBe('');
-    expect(config.customManagers[0]!.fileMatch).toEqual(['(^|/)apko/[^/]+\\.ya?ml$', '\\.apko\\.ya?ml$']);
+    expect(config.customManagers[0]!.fileMatch).toEqual(['(^|/)apko/[^/]+\\.ya?ml$', '(^|/|\\.)apko\\.ya?ml$']);
     expect(config.customManagers[0]!.managerFilePatterns).toBeUndefined();
     expect(config.packageRules).toBeUndefined();
     // The schema holds each form to itself.

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { filePattern, RenovateManagers } from '../../src/generate/renovate-match.js';
-import { renovateConfig } from '../../src/generate/renovate.js';
+import { APKO_FILE_PATTERNS, renovateConfig } from '../../src/generate/renovate.js';
 import { choosePin, HttpVersionSource } from '../../src/generate/version-source.js';
 
 describe('choosing the version to pin', () => {
@@ -96,5 +96,12 @@ describe("what Renovate's regex managers would find", () => {
     expect(filePattern('**/*.apko.yaml').test('c.apko.yaml')).toBe(true);
     expect(filePattern('apko/*.yaml').test('apko/sub/c.yaml')).toBe(false);
     expect(filePattern('apko/?.yaml').test('apko/a.yaml')).toBe(true);
+  });
+
+  it("the generated patterns match apko's conventional file names, and nothing else", () => {
+    const patterns = APKO_FILE_PATTERNS.map((p) => new RegExp(p));
+    const matched = (path: string) => patterns.some((p) => p.test(path));
+    for (const path of ['apko.yaml', 'images/apko.yml', 'apko/bootc.yaml', 'x/apko/a.yml', 'web.apko.yaml']) expect(matched(path), path).toBe(true);
+    for (const path of ['melange.yaml', 'myapko.yaml', 'apko/sub/a.yaml', 'apko.yaml.bak', 'renovate.json']) expect(matched(path), path).toBe(false);
   });
 });

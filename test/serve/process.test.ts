@@ -41,8 +41,8 @@ interface Running {
 }
 
 /** Starts `apk-indexer serve` and waits for its listen line. */
-async function serve(args: string[], env: Record<string, string>): Promise<Running> {
-  const child = spawn(process.execPath, [bin, 'serve', '--host', '127.0.0.1', '--port', '0', ...args], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
+async function serve(args: string[], env: Record<string, string>, command: string[] = ['serve']): Promise<Running> {
+  const child = spawn(process.execPath, [bin, ...command, ...args, '--host', '127.0.0.1', '--port', '0'], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
   const exited = once(child, 'exit').then(([code]) => code as number | null);
   let log = '';
   child.stdout.on('data', (d) => (log += d));
@@ -104,9 +104,10 @@ describe('apk-indexer serve as a process', () => {
     expect(lines.map((l) => l.msg)).toEqual(expect.arrayContaining(['loading 2 indexes', 'shutting down: finishing in-flight requests', 'stopped']));
   });
 
-  it("takes hown3d/renovate-apk-indexer's flags, logs text, and exits 0 on SIGINT", async () => {
+  it("takes hown3d/renovate-apk-indexer's flags as the whole command line, logs text, and exits 0 on SIGINT", async () => {
     upstream.clearFaults();
-    const s = await serve(['-apk-index-url', `${upstream.url}/os/x86_64/APKINDEX.tar.gz`, '-update-interval', '2', '-log-level', 'info', '-log-output', 'text'], {});
+    // As its image is run: flags only, no `serve` in front.
+    const s = await serve(['-apk-index-url', `${upstream.url}/os/x86_64/APKINDEX.tar.gz`, '-update-interval', '2', '-log-level', 'info', '-log-output', 'text'], {}, []);
     const res = await fetch(`http://127.0.0.1:${s.port}/bash/latest`);
     expect(await res.text()).toBe('5.2.37-r0\n');
     s.child.kill('SIGINT');

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { filesUnder, read, ROOT } from './helpers.js';
 
-const DOCS = ['docs/deploy.md', 'docs/readme-sections.md', 'helm/apk-indexer/README.md', ...filesUnder('examples').filter((f) => f.endsWith('.md'))];
+const DOCS = ['README.md', 'docs/deploy.md', 'docs/configuration.md', 'helm/apk-indexer/README.md', ...filesUnder('examples').filter((f) => f.endsWith('.md'))];
 
 /** The fenced code blocks of a Markdown file, with their language. */
 const blocks = (file: string) => [...read(file).matchAll(/^```(\w*)\n([\s\S]*?)^```$/gm)].map((m) => ({ lang: m[1]!, code: m[2]! }));
@@ -22,8 +22,7 @@ describe.each(DOCS)('%s', (file) => {
   it('its relative links and the repository paths in its commands exist', () => {
     const text = read(file);
     const links = [...text.matchAll(/\]\(([^)#\s]+)(?:#[^)]*)?\)/g)].map((m) => m[1]!).filter((l) => !/^[a-z]+:/.test(l));
-    // docs/readme-sections.md is merged into the root README: its links are relative to the root.
-    const base = file === 'docs/readme-sections.md' ? ROOT : join(ROOT, dirname(file));
+    const base = join(ROOT, dirname(file));
     for (const link of links) expect(existsSync(normalize(join(base, link))), `${file}: link ${link}`).toBe(true);
     const commands = blocks(file).filter((b) => b.lang === 'sh').map((b) => b.code).join('\n');
     for (const m of commands.matchAll(/(?:^|\s)(?:\.\/)?((?:helm|examples|config)\/[\w./-]+)/g)) {
@@ -39,16 +38,24 @@ describe.each(DOCS)('%s', (file) => {
   });
 });
 
-describe('the README sections', () => {
-  const text = read('docs/readme-sections.md');
+describe('the README', () => {
+  const text = read('README.md');
 
-  it('has the quick start, images, metrics and probes, data flow and migration sections', () => {
-    const headings = [...text.matchAll(/^## (.+)$/gm)].map((m) => m[1]);
-    expect(headings).toEqual(['Quick start', 'Images', 'Metrics and probes', 'From fetch to answer', 'Migrating from hown3d/renovate-apk-indexer']);
+  it('has the quick start, curl examples, Renovate wiring, configuration, metrics, migration, generators and data flow', () => {
+    const headings = [...text.matchAll(/^##+ (.+)$/gm)].map((m) => m[1]);
+    for (const h of ['Quick start', 'The service', 'Configuration', 'Metrics and probes', 'Wiring it into Renovate', 'Migrating from hown3d/renovate-apk-indexer', 'The generators', 'How it works']) {
+      expect(headings).toContain(h);
+    }
+  });
+
+  it('quick start is the two commands: run it, test it', () => {
+    const quick = text.slice(text.indexOf('## Quick start'));
+    const commands = blocks('README.md').filter((b) => b.lang === 'sh' && quick.includes(b.code)).map((b) => b.code.trim());
+    expect(commands.slice(0, 2)).toEqual(['npm ci && npm start', 'npm ci && npm test']);
   });
 
   it('draws the data flow source, decode, parse, index, serve in a mermaid flowchart', () => {
-    const mermaid = blocks('docs/readme-sections.md').find((b) => b.lang === 'mermaid')!.code;
+    const mermaid = blocks('README.md').find((b) => b.lang === 'mermaid')!.code;
     expect(mermaid.startsWith('flowchart LR\n')).toBe(true);
     const stages = [...mermaid.matchAll(/^\s*subgraph (\w+)/gm)].map((m) => m[1]);
     expect(stages).toEqual(['source', 'decode', 'parse', 'index', 'serve']);

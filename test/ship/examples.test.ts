@@ -238,7 +238,7 @@ describe('examples/kubernetes', () => {
 
 describe('one image name everywhere', () => {
   it('examples, chart and docs deploy the same apk-indexer image and tag', () => {
-    const files = [...examplesFiles, 'helm/apk-indexer/README.md', 'helm/apk-indexer/values.yaml', 'docs/deploy.md', 'docs/readme-sections.md'];
+    const files = [...examplesFiles, 'helm/apk-indexer/README.md', 'helm/apk-indexer/values.yaml', 'docs/deploy.md', 'README.md'];
     const refs = files.flatMap((f) => [...read(f).matchAll(/ghcr\.io\/apk-indexer\/apk-indexer(:[\w.-]+)?/g)].map((m) => ({ f, ref: m[0] })));
     expect(refs.length).toBeGreaterThan(5);
     for (const { f, ref } of refs) expect([IMAGE, IMAGE.split(':')[0]], f).toContain(ref);
