@@ -1,13 +1,10 @@
 import { access } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { IndexError } from '../../errors.js';
 import { checkImage, dedupeFindings, formatFindings, type Finding } from '../../generate/check.js';
-import { apkArchesOf, apkoFiles, archesToLoad, resolveImages, sourceOptions, SOURCE_ARGS, SOURCE_HELP, TREE_ARGS, TREE_HELP } from '../../generate/command-options.js';
-import { GenerateInputError } from '../../generate/errors.js';
+import { SOURCE_HELP, TREE_HELP } from '../../generate/command-options.js';
 import { localPackageNames } from '../../generate/local-packages.js';
-import { hasSource, openVersionSource } from '../../generate/open-source.js';
 import { RenovateManagers } from '../../generate/renovate-match.js';
-import { parseCommandArgs, splitList, UsageError } from '../args.js';
+import { runOnImageTree } from '../image-tree.js';
 import type { CliIO } from '../io.js';
 
 const HELP = `usage: apk-indexer check [FILE...] (--index SRC... | --config FILE | --server URL)
@@ -30,39 +27,15 @@ Exit status: 0 no errors, 1 errors found, 2 a usage error or an index that could
 `;
 
 export async function run(args: string[], io: CliIO): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseCommandArgs(args, {
-      ...SOURCE_ARGS,
-      ...TREE_ARGS,
-      renovate: { type: 'string' },
-      melange: { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    });
-    if (parsed.values.help) {
-      io.stdout.write(HELP);
-      return 0;
-    }
-    if (!hasSource(sourceOptions(parsed.values))) throw new UsageError('pass --index SRC, --config FILE or --server URL');
-  } catch (err) {
-    if (!(err instanceof UsageError)) throw err;
-    io.stderr.write(`apk-indexer check: ${err.message}\n\n${HELP}`);
-    return 2;
-  }
-  const v = parsed.values;
-  const root = resolve(v.directory ?? '.');
-  try {
-    const fallback = apkArchesOf(splitList(v.arch));
-    const files = await apkoFiles(root, parsed.positionals);
-    const { images, failures } = await resolveImages(files, { root, includePaths: v['include-path'] ?? [] });
-    const source = await openVersionSource(sourceOptions(v), archesToLoad(images, fallback), (m) => io.stderr.write(`warning: ${m}\n`));
+  const options = { renovate: { type: 'string' }, melange: { type: 'string' } } as const;
+  return runOnImageTree('check', HELP, options, args, io, async ({ values, root, fallbackArches, images, failures, source }) => {
     const findings: Finding[] = failures.map((f) => ({ severity: 'error', location: f.line ? `${f.file}:${f.line}` : f.file, subject: '-', message: f.detail }));
-    const renovate = await loadRenovate(root, v.renovate, findings);
+    const renovate = await loadRenovate(root, values.renovate, findings);
     const texts = new Map(images.flatMap((image) => image.chain.map((f) => [f.path, f.text] as const)));
     const context = {
       source,
-      fallbackArches: fallback.length > 0 ? fallback : [...(source.arches ?? [])],
-      localPackages: await localPackageNames(resolve(root, v.melange ?? 'melange')),
+      fallbackArches: fallbackArches.length > 0 ? fallbackArches : [...(source.arches ?? [])],
+      localPackages: await localPackageNames(resolve(root, values.melange ?? 'melange')),
       renovate,
       texts,
     };
@@ -70,14 +43,7 @@ export async function run(args: string[], io: CliIO): Promise<number> {
     const unique = dedupeFindings(findings);
     io.stdout.write(formatFindings(unique));
     return unique.some((f) => f.severity === 'error') ? 1 : 0;
-  } catch (err) {
-    if (err instanceof GenerateInputError) {
-      io.stderr.write(`apk-indexer check: ${err.message}\n\n${HELP}`);
-      return 2;
-    }
-    io.stderr.write(`apk-indexer check: ${err instanceof IndexError ? err.message : (err as Error).stack ?? String(err)}\n`);
-    return 2;
-  }
+  });
 }
 
 /** renovate.json's managers; a missing default file is a warning, an unreadable one an error finding. */

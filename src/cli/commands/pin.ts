@@ -1,11 +1,8 @@
 import { rename, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { IndexError } from '../../errors.js';
-import { apkArchesOf, apkoFiles, archesToLoad, resolveImages, sourceOptions, SOURCE_ARGS, SOURCE_HELP, TREE_ARGS, TREE_HELP } from '../../generate/command-options.js';
-import { GenerateInputError } from '../../generate/errors.js';
-import { hasSource, openVersionSource } from '../../generate/open-source.js';
+import { SOURCE_HELP, TREE_HELP } from '../../generate/command-options.js';
 import { pinImage } from '../../generate/pin.js';
-import { parseCommandArgs, splitList, UsageError } from '../args.js';
+import { runOnImageTree } from '../image-tree.js';
 import type { CliIO } from '../io.js';
 
 const HELP = `usage: apk-indexer pin [FILE...] (--index SRC... | --config FILE | --server URL) [--all] [--check]
@@ -25,56 +22,25 @@ resolved, 2 a usage error or an index that could not be read.
 `;
 
 export async function run(args: string[], io: CliIO): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseCommandArgs(args, {
-      ...SOURCE_ARGS,
-      ...TREE_ARGS,
-      all: { type: 'boolean' },
-      check: { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
-    });
-    if (parsed.values.help) {
-      io.stdout.write(HELP);
-      return 0;
-    }
-    if (!hasSource(sourceOptions(parsed.values))) throw new UsageError('pass --index SRC, --config FILE or --server URL');
-  } catch (err) {
-    if (!(err instanceof UsageError)) throw err;
-    io.stderr.write(`apk-indexer pin: ${err.message}\n\n${HELP}`);
-    return 2;
-  }
-  const v = parsed.values;
-  const root = resolve(v.directory ?? '.');
-  try {
-    const fallback = apkArchesOf(splitList(v.arch));
-    const files = await apkoFiles(root, parsed.positionals);
-    const { images, failures } = await resolveImages(files, { root, includePaths: v['include-path'] ?? [] });
+  const options = { all: { type: 'boolean' }, check: { type: 'boolean' } } as const;
+  return runOnImageTree('pin', HELP, options, args, io, async ({ values, root, fallbackArches, images, failures, source }) => {
     for (const failure of failures) io.stderr.write(`${failure.message}\n`);
-    const source = await openVersionSource(sourceOptions(v), archesToLoad(images, fallback), (m) => io.stderr.write(`warning: ${m}\n`));
     let stale = 0;
     let unresolved = failures.length;
     for (const image of images) {
-      const result = await pinImage(image, source, { all: v.all ?? false, fallbackArches: fallback });
+      const result = await pinImage(image, source, { all: values.all ?? false, fallbackArches });
       for (const c of result.changes) {
-        io.stdout.write(`${result.file}:${c.line}  ${c.name}  ${c.from ?? '(unpinned)'} -> ${c.to}${v.check ? '  (stale)' : ''}\n`);
+        io.stdout.write(`${result.file}:${c.line}  ${c.name}  ${c.from ?? '(unpinned)'} -> ${c.to}${values.check ? '  (stale)' : ''}\n`);
       }
       for (const n of result.notes) io.stderr.write(`${result.file}:${n.line}: ${n.name}: ${n.message}\n`);
       unresolved += result.notes.filter((n) => n.error).length;
       stale += result.changes.length;
-      if (!v.check && result.text !== image.file.text) await writeAtomically(resolve(root, result.file), result.text);
+      if (!values.check && result.text !== image.file.text) await writeAtomically(resolve(root, result.file), result.text);
     }
-    const verb = v.check ? 'stale' : 'moved';
+    const verb = values.check ? 'stale' : 'moved';
     io.stdout.write(`${images.length} file(s), ${stale} pin(s) ${verb}${unresolved ? `, ${unresolved} problem(s)` : ''}\n`);
-    return (v.check && stale > 0) || unresolved > 0 ? 1 : 0;
-  } catch (err) {
-    if (err instanceof GenerateInputError) {
-      io.stderr.write(`apk-indexer pin: ${err.message}\n\n${HELP}`);
-      return 2;
-    }
-    io.stderr.write(`apk-indexer pin: ${err instanceof IndexError ? err.message : (err as Error).stack ?? String(err)}\n`);
-    return 2;
-  }
+    return (values.check && stale > 0) || unresolved > 0 ? 1 : 0;
+  });
 }
 
 /** A crash mid-write must not leave a half-written image file behind. */

@@ -1,0 +1,72 @@
+import { resolve } from 'node:path';
+import type { ParseArgsConfig } from 'node:util';
+import { IndexError } from '../errors.js';
+import type { ApkoFileError, ResolvedImage } from '../generate/apko-file.js';
+import { apkArchesOf, apkoFiles, archesToLoad, resolveImages, sourceOptions, SOURCE_ARGS, TREE_ARGS } from '../generate/command-options.js';
+import { GenerateInputError } from '../generate/errors.js';
+import { hasSource, openVersionSource } from '../generate/open-source.js';
+import type { VersionSource } from '../generate/version-source.js';
+import { parseCommandArgs, splitList, UsageError } from './args.js';
+import type { CliIO } from './io.js';
+
+type Options = NonNullable<ParseArgsConfig['options']>;
+const HELP_ARG = { help: { type: 'boolean', short: 'h' } } as const;
+type Parsed<O extends Options> = ReturnType<typeof parseCommandArgs<typeof SOURCE_ARGS & typeof TREE_ARGS & O & typeof HELP_ARG>>;
+/** The options every such command has; TypeScript cannot see them through the generic `O`. */
+type CommonValues = Parsed<typeof HELP_ARG>['values'];
+
+/** What `pin` and `check` work on: the apko files as apko resolves them, and the versions to hold them against. */
+export interface ImageTree<O extends Options> {
+  values: Parsed<O>['values'];
+  root: string;
+  /** `--arch`, as APK names, for files that name no archs. */
+  fallbackArches: string[];
+  images: ResolvedImage[];
+  /** Files that could not be read or whose includes did not resolve. */
+  failures: ApkoFileError[];
+  source: VersionSource;
+}
+
+/**
+ * Parses a command's options, resolves its apko files and opens the indexes, then runs `body`. Usage mistakes,
+ * bad input files and unreadable indexes exit 2 with one line naming them, the same way for every such command.
+ */
+export async function runOnImageTree<O extends Options>(
+  command: string,
+  help: string,
+  options: O,
+  args: string[],
+  io: CliIO,
+  body: (tree: ImageTree<O>) => Promise<number>,
+): Promise<number> {
+  let parsed: Parsed<O>;
+  try {
+    parsed = parseCommandArgs(args, { ...SOURCE_ARGS, ...TREE_ARGS, ...options, ...HELP_ARG });
+    if ((parsed.values as CommonValues).help) {
+      io.stdout.write(help);
+      return 0;
+    }
+    if (!hasSource(sourceOptions(parsed.values as CommonValues))) throw new UsageError('pass --index SRC, --config FILE or --server URL');
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err;
+    io.stderr.write(`apk-indexer ${command}: ${err.message}\n\n${help}`);
+    return 2;
+  }
+  const values = parsed.values;
+  const common = values as CommonValues;
+  const root = resolve(common.directory ?? '.');
+  try {
+    const fallbackArches = apkArchesOf(splitList(common.arch));
+    const files = await apkoFiles(root, parsed.positionals);
+    const { images, failures } = await resolveImages(files, { root, includePaths: common['include-path'] ?? [] });
+    const source = await openVersionSource(sourceOptions(common), archesToLoad(images, fallbackArches), (m) => io.stderr.write(`warning: ${m}\n`));
+    return await body({ values, root, fallbackArches, images, failures, source });
+  } catch (err) {
+    if (err instanceof GenerateInputError) {
+      io.stderr.write(`apk-indexer ${command}: ${err.message}\n\n${help}`);
+      return 2;
+    }
+    io.stderr.write(`apk-indexer ${command}: ${err instanceof IndexError ? err.message : (err as Error).stack ?? String(err)}\n`);
+    return 2;
+  }
+}
