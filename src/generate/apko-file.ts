@@ -15,15 +15,8 @@ export interface PackageEntry {
   node: Scalar;
 }
 
-/** One apko YAML file as written, its fields read and type-checked once. */
-export interface ApkoFile {
-  path: string;
-  text: string;
-  doc: Document.Parsed;
-  lines: LineCounter;
-  include: string | undefined;
-  archs: string[] | undefined;
-  packages: PackageEntry[];
+/** The image settings the checks read; in a resolved image, the nearest file that sets each one wins. */
+export interface ImageSettings {
   annotations: Record<string, string>;
   cmd: string | undefined;
   entrypoint: string | undefined;
@@ -31,8 +24,19 @@ export interface ApkoFile {
   runAs: string | undefined;
 }
 
+/** One apko YAML file as written, its fields read and type-checked once. */
+export interface ApkoFile extends ImageSettings {
+  path: string;
+  text: string;
+  doc: Document.Parsed;
+  lines: LineCounter;
+  include: string | undefined;
+  archs: string[] | undefined;
+  packages: PackageEntry[];
+}
+
 /** An image as apko builds it: the file merged with its `include:` chain, the including file winning. */
-export interface ResolvedImage {
+export interface ResolvedImage extends ImageSettings {
   file: ApkoFile;
   /** The file first, then what it includes, and so on. */
   chain: ApkoFile[];
@@ -42,11 +46,6 @@ export interface ResolvedImage {
   unknownArchs: string[];
   /** Included packages first, as apko concatenates them. */
   packages: PackageEntry[];
-  annotations: Record<string, string>;
-  cmd: string | undefined;
-  entrypoint: string | undefined;
-  stopSignal: string | undefined;
-  runAs: string | undefined;
 }
 
 export class ApkoFileError extends Error {
