@@ -97,7 +97,9 @@ export async function gunzipMembers(
         crc = crc32(out, crc);
         pending.push(out);
       });
-      inflater.on('error', (err) => {
+      let truncatedByEnd = false;
+      inflater.on('error', (err: NodeJS.ErrnoException) => {
+        if (!failure && err.code === 'Z_BUF_ERROR' && inflater.writableEnded) truncatedByEnd = true;
         failure ??= new GzipError('gzip', `member ${member + 1}: ${err.message}`);
       });
       const ended = new Promise<void>((resolve) => {
@@ -115,8 +117,9 @@ export async function gunzipMembers(
         if (input.length === 0 && !(await pull())) {
           // Input ran out inside the deflate stream: let zlib say whether it was complete.
           await finishInflater(inflater, ended);
-          if (failure) throw failure;
-          if (!inflaterEnded(inflater)) throw new GzipError('gzip', `member ${member + 1}: truncated (the file ends inside the compressed data)`);
+          // zlib reports a stream cut short as Z_BUF_ERROR "unexpected end of file": say what happened instead.
+          if (failure && !truncatedByEnd) throw failure;
+          if (truncatedByEnd || !inflaterEnded(inflater)) throw new GzipError('gzip', `member ${member + 1}: truncated (the file ends inside the compressed data)`);
           break;
         }
         const piece = input.take(Math.min(input.length, FEED_BYTES));

@@ -23,6 +23,8 @@ type FaultKind =
   | { reset: true }
   /** Send the headers and this many bytes of the real file, then nothing more. */
   | { stallAfter: number }
+  /** Send the headers and this many bytes of the real file, then reset the connection (TCP RST) mid-body. */
+  | { resetAfter: number }
   /** Answer 200 with these bytes instead of the file. */
   | { body: Buffer }
   /** Answer normally after this delay. */
@@ -126,9 +128,12 @@ export class Upstream {
       if ('body' in fault) return answer(200, { 'content-length': fault.body.length }, fault.body);
       if ('delayMs' in fault) return void setTimeout(() => this.serve(path, req, answer), fault.delayMs);
       const file = this.read(path);
+      const cut = 'stallAfter' in fault ? fault.stallAfter : fault.resetAfter;
       entry.status = 200;
       res.writeHead(200, { 'content-length': file?.body.length ?? 0 });
-      res.write((file?.body ?? Buffer.alloc(0)).subarray(0, fault.stallAfter)); // then nothing more
+      res.write((file?.body ?? Buffer.alloc(0)).subarray(0, cut), () => {
+        if ('resetAfter' in fault) req.socket.resetAndDestroy(); // once the bytes are out, so the client reads them first
+      }); // a stall: nothing more
       return;
     }
     this.serve(path, req, answer);
