@@ -67,6 +67,7 @@ function validate(layers: SettingsLayer[], env: NodeJS.ProcessEnv): ServiceSetti
     updateIntervalMs: duration('updateInterval', DEFAULTS.updateIntervalMs, 'h', 1000, '1s'),
     firstLoadTimeoutMs: duration('firstLoadTimeout', DEFAULTS.firstLoadTimeoutMs, 's', 0, '0s'),
     requestTimeoutMs: duration('requestTimeout', DEFAULTS.requestTimeoutMs, 's', 1, '1ms'),
+    refreshTimeoutMs: duration('refreshTimeout', DEFAULTS.refreshTimeoutMs, 's', 1, '1ms'),
     logLevel: logLevel as LogLevel,
     logFormat,
     refreshToken,

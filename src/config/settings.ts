@@ -30,6 +30,8 @@ export interface ServiceSettings {
   firstLoadTimeoutMs: number;
   /** Upstream timeout: for response headers and for each piece of the body. */
   requestTimeoutMs: number;
+  /** Deadline for a whole refresh (download and read), so an upstream trickling bytes cannot hold one forever. */
+  refreshTimeoutMs: number;
   logLevel: LogLevel;
   logFormat: 'text' | 'json';
   /** When set, `POST /-/refresh` needs `Authorization: Bearer <token>`. */
@@ -52,6 +54,7 @@ export const DEFAULTS: Omit<ServiceSettings, 'repositories'> = {
   updateIntervalMs: 4 * 3_600_000,
   firstLoadTimeoutMs: 30_000,
   requestTimeoutMs: 60_000,
+  refreshTimeoutMs: 600_000,
   logLevel: 'info',
   logFormat: 'text',
   refreshToken: undefined,

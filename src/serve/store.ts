@@ -1,6 +1,7 @@
 import type { FastifyBaseLogger } from 'fastify';
 import { authorizationHeader } from '../config/auth.js';
 import type { RepositorySettings, ServiceSettings } from '../config/settings.js';
+import { formatDuration } from '../config/duration.js';
 import type { TrustedKey } from '../decode/signature.js';
 import { IndexError, type IndexErrorReason } from '../errors.js';
 import { loadIndex } from '../index/load.js';
@@ -192,6 +193,7 @@ export class IndexStore {
     const started = performance.now();
     const interval = t.repository.updateIntervalMs ?? this.settings.updateIntervalMs;
     let delay = interval;
+    const deadline = AbortSignal.timeout(this.settings.refreshTimeoutMs);
     try {
       const keys = await this.keysFor(t.repository);
       const result = await loadIndex(t.location, {
@@ -199,7 +201,7 @@ export class IndexStore {
         limits: this.settings.limits,
         headers: this.headers.get(t.repository.name),
         timeoutMs: this.settings.requestTimeoutMs,
-        signal: this.abort.signal,
+        signal: AbortSignal.any([this.abort.signal, deadline]),
         previous: t.snapshot ? { etag: t.etag, lastModified: t.lastModified } : undefined,
       });
       const now = Date.now();
@@ -222,7 +224,11 @@ export class IndexStore {
       this.metrics.lastSuccess.set(t.labels, now / 1000);
     } catch (err) {
       if (this.stopped) return;
-      const error = err instanceof IndexError ? err : new IndexError(t.shown, 'network', (err as Error)?.message ?? String(err), { cause: err });
+      const error = deadline.aborted
+        ? new IndexError(t.shown, 'network', `the refresh did not finish within refreshTimeout (${formatDuration(this.settings.refreshTimeoutMs)})`, { cause: err })
+        : err instanceof IndexError
+          ? err
+          : new IndexError(t.shown, 'network', (err as Error)?.message ?? String(err), { cause: err });
       t.failures++;
       t.lastError = { message: error.message, reason: error.reason, at: new Date().toISOString() };
       this.metrics.failures.inc({ ...t.labels, reason: error.reason });

@@ -27,6 +27,7 @@ describe('defaults', () => {
       updateIntervalMs: 4 * 3_600_000,
       firstLoadTimeoutMs: 30_000,
       requestTimeoutMs: 60_000,
+      refreshTimeoutMs: 600_000,
       logLevel: 'info',
       logFormat: 'text',
       refreshToken: undefined,
@@ -62,10 +63,10 @@ describe('precedence: flags > environment > file > defaults', () => {
   it('applies to every single setting', async () => {
     const path = await file(
       'all.yaml',
-      ['listen: {host: 10.0.0.1, port: 8080}', 'updateInterval: 30m', 'firstLoadTimeout: 45s', 'requestTimeout: 20s', 'logLevel: warn', 'logFormat: json', 'refreshToken: from-file', ''].join('\n'),
+      ['listen: {host: 10.0.0.1, port: 8080}', 'updateInterval: 30m', 'firstLoadTimeout: 45s', 'requestTimeout: 20s', 'refreshTimeout: 5m', 'logLevel: warn', 'logFormat: json', 'refreshToken: from-file', ''].join('\n'),
     );
     const fromFile = loadSettings(['--config', path], {});
-    expect(fromFile).toMatchObject({ host: '10.0.0.1', port: 8080, updateIntervalMs: 1_800_000, firstLoadTimeoutMs: 45_000, requestTimeoutMs: 20_000, logLevel: 'warn', logFormat: 'json', refreshToken: 'from-file' });
+    expect(fromFile).toMatchObject({ host: '10.0.0.1', port: 8080, updateIntervalMs: 1_800_000, firstLoadTimeoutMs: 45_000, requestTimeoutMs: 20_000, refreshTimeoutMs: 300_000, logLevel: 'warn', logFormat: 'json', refreshToken: 'from-file' });
 
     const env = {
       APK_INDEXER_CONFIG: path,

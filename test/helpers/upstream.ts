@@ -28,7 +28,9 @@ type FaultKind =
   /** Answer 200 with these bytes instead of the file. */
   | { body: Buffer }
   /** Answer normally after this delay. */
-  | { delayMs: number };
+  | { delayMs: number }
+  /** Send the headers, then the real file one byte every `everyMs`: never stalled, never done. */
+  | { trickleEveryMs: number };
 
 export interface UpstreamRequest {
   method: string;
@@ -127,6 +129,7 @@ export class Upstream {
       if ('status' in fault) return answer(fault.status, fault.headers, `status ${fault.status}`);
       if ('body' in fault) return answer(200, { 'content-length': fault.body.length }, fault.body);
       if ('delayMs' in fault) return void setTimeout(() => this.serve(path, req, answer), fault.delayMs);
+      if ('trickleEveryMs' in fault) return this.trickle(path, res, entry, fault.trickleEveryMs);
       const file = this.read(path);
       const cut = 'stallAfter' in fault ? fault.stallAfter : fault.resetAfter;
       entry.status = 200;
@@ -137,6 +140,18 @@ export class Upstream {
       return;
     }
     this.serve(path, req, answer);
+  }
+
+  private trickle(path: string, res: ServerResponse, entry: UpstreamRequest, everyMs: number): void {
+    const body = this.read(path)?.body ?? Buffer.alloc(0);
+    entry.status = 200;
+    res.writeHead(200, { 'content-length': body.length });
+    let sent = 0;
+    const timer = setInterval(() => {
+      if (sent >= body.length || res.destroyed) return clearInterval(timer);
+      res.write(body.subarray(sent, ++sent));
+    }, everyMs);
+    res.on('close', () => clearInterval(timer));
   }
 
   private serve(path: string, req: IncomingMessage, answer: (status: number, headers?: Record<string, string | number>, body?: Buffer) => void): void {

@@ -128,6 +128,20 @@ describe('refreshing indexes', () => {
     expect(await delay()).toBeLessThan(120_500);
   });
 
+  it('gives up a refresh that outlasts refreshTimeout, even when bytes keep trickling in', async () => {
+    await start({ settings: { refreshTimeoutMs: 300, requestTimeoutMs: 5_000 } });
+    const before = await get('/bootc');
+    await f!.publish('os', withNewBootc(v1));
+    f!.upstream.fail({ trickleEveryMs: 20, path: X86 });
+    await refresh();
+    const x86 = await indexStatus('x86_64');
+    expect(x86.lastError).toMatchObject({ reason: 'network', message: expect.stringContaining('did not finish within refreshTimeout (300ms)') });
+    const after = await get('/bootc');
+    expect(after.body).toBe(before.body);
+    await refresh();
+    expect((await get('/bootc/latest')).body).toBe('1.17.0-r0\n');
+  });
+
   it('refreshes on its own at the update interval', async () => {
     await start({ settings: { updateIntervalMs: 100 } });
     await f!.publish('os', withNewBootc(v1));

@@ -321,12 +321,12 @@ describe('the ConfigMap holds a configuration the service accepts', () => {
   });
 
   it('every config key the schema allows is one the service reads', () => {
-    const samples: Record<string, unknown> = { updateInterval: '2h', firstLoadTimeout: '45s', requestTimeout: '30s', logLevel: 'debug', logFormat: 'text', limits: { maxLineBytes: 2048 } };
+    const samples: Record<string, unknown> = { updateInterval: '2h', firstLoadTimeout: '45s', requestTimeout: '30s', refreshTimeout: '5m', logLevel: 'debug', logFormat: 'text', limits: { maxLineBytes: 2048 } };
     expect(Object.keys(schema.properties.config.properties).sort()).toEqual(Object.keys(samples).sort());
     const file = join(dir, 'all-keys.yaml');
     writeFileSync(file, serviceConfig({ config: samples, repositories: values.repositories }));
     const s = loadSettings(['--config', file], {});
-    expect([s.updateIntervalMs, s.firstLoadTimeoutMs, s.requestTimeoutMs, s.logLevel, s.limits.maxLineBytes]).toEqual([7_200_000, 45_000, 30_000, 'debug', 2048]);
+    expect([s.updateIntervalMs, s.firstLoadTimeoutMs, s.requestTimeoutMs, s.refreshTimeoutMs, s.logLevel, s.limits.maxLineBytes]).toEqual([7_200_000, 45_000, 30_000, 300_000, 'debug', 2048]);
   });
 });
 
