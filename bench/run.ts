@@ -2,15 +2,23 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { measureLoad } from './load.js';
+import { formatLoadRefresh, measureLoadRefresh } from './load-refresh.js';
 import { measureQueries } from './queries.js';
 import { writeScaleRepo } from './wolfi-scale.js';
 
 /** `npm run bench`: the figures BENCHMARKS.md records. Targets are printed beside each, never asserted in tests. */
 const records = Number(process.env.BENCH_RECORDS ?? 250_000);
 const dir = await mkdtemp(join(tmpdir(), 'apk-bench-'));
+/** `BENCH_ONLY=load-refresh npm run bench` runs only the load-while-refreshing piece. */
+const only = process.env.BENCH_ONLY;
 try {
   const cpu = cpus()[0]?.model ?? 'unknown cpu';
   console.log(`machine: ${cpus().length} x ${cpu}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}, ${new Date().toISOString().slice(0, 10)}`);
+  if (only === 'load-refresh') {
+    await loadWhileRefreshing();
+    await rm(dir, { recursive: true, force: true });
+    process.exit(0);
+  }
   const repo = await writeScaleRepo(dir, { records });
   console.log(`index: ${records} records, ${(repo.textBytes / 1e6).toFixed(1)} MB APKINDEX text, ${repo.names.length} names`);
   const load = await measureLoad(repo.indexPath, repo.keyPath);
@@ -27,7 +35,23 @@ try {
   console.log(`queries, bare Fastify constant route: ${q.bare.rps.toFixed(0)} req/s, p50 ${q.bare.p50} ms, p99 ${q.bare.p99} ms`);
   console.log(`queries, GET /<name>?arch=x86_64 over ${Math.min(repo.names.length, 2000)} names: ${q.datasource.rps.toFixed(0)} req/s, p50 ${q.datasource.p50} ms, p99 ${q.datasource.p99} ms, non-2xx ${q.datasource.non2xx}`);
   console.log(`ratio datasource / bare: ${q.ratio.toFixed(2)}x (target >= 0.8x)`);
-  if (process.env.BENCH_JSON) console.log(JSON.stringify({ load, queries: q }));
+  const loadRefresh = await loadWhileRefreshing();
+  if (process.env.BENCH_JSON) console.log(JSON.stringify({ load, queries: q, loadRefresh }));
 } finally {
   await rm(dir, { recursive: true, force: true });
+}
+
+/** Queries under load while the index changes and the service refreshes, both every second (no target: 0 failures). */
+async function loadWhileRefreshing() {
+  const figures = await measureLoadRefresh({
+    seconds: Number(process.env.BENCH_LOAD_REFRESH_SECONDS ?? 20),
+    connections: Number(process.env.BENCH_LOAD_REFRESH_CONNECTIONS ?? 32),
+    packages: 500,
+    publishEveryMs: 1_000,
+    refreshEveryMs: 1_000,
+    child: true,
+  });
+  console.log(formatLoadRefresh(figures));
+  console.log(`target: errors, timeouts, non-2xx, mixed-generation and older-than-seen answers all 0`);
+  return figures;
 }

@@ -27,12 +27,19 @@ export class AnswerCache {
     this.cache = new LRUCache<string, Answer>({
       max: options.maxEntries ?? 20_000,
       maxSize: options.maxBytes ?? 64 * 1024 * 1024,
-      sizeCalculation: (a) => a.body.length + a.etag.length + 64,
+      // The key counts too: a query string can make it kilobytes long, and a flood of distinct long queries
+      // must not hold more than maxBytes.
+      sizeCalculation: (a, key) => a.body.length + a.etag.length + key.length + 64,
     });
   }
 
   get size(): number {
     return this.cache.size;
+  }
+
+  /** What the entries count against `maxBytes`. */
+  get bytes(): number {
+    return this.cache.calculatedSize;
   }
 
   /**

@@ -44,6 +44,12 @@ export function quoted(name: string): string {
   return JSON.stringify(name.length > 120 ? `${name.slice(0, 120)}...` : name);
 }
 
+/** Filter values echoed in one-line answers: a query can carry kilobytes of them, so the list is cut short too. */
+export function listed(values: readonly string[]): string {
+  const text = values.join(',');
+  return JSON.stringify(text.length > 120 ? `${text.slice(0, 120)}...` : text).slice(1, -1);
+}
+
 export function notFound(text: string): Answer {
   return answer(404, TEXT, `${text}\n`);
 }
@@ -54,10 +60,10 @@ export function notFound(text: string): Answer {
  */
 export function renderReleases(what: string, releases: Release[] | undefined, filter: ReleaseFilter, mode: 'json' | 'plain' | 'latest'): Answer {
   if (!releases) {
-    const where = filter.repositories ? `repositories ${filter.repositories.join(',')}` : 'any configured index';
+    const where = filter.repositories ? `repositories ${listed(filter.repositories)}` : 'any configured index';
     return notFound(`${what} is not in ${where}`);
   }
-  if (releases.length === 0) return notFound(`${what} has no version present on every requested arch (${filter.arches?.join(',')})`);
+  if (releases.length === 0) return notFound(`${what} has no version present on every requested arch (${listed(filter.arches ?? [])})`);
   if (mode === 'latest') {
     const latest = latestStable(releases);
     return latest ? answer(200, TEXT, `${latest.version}\n`) : notFound(`${what} has only pre-release versions; see ?format=plain`);

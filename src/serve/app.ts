@@ -1,3 +1,5 @@
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import type { ServiceSettings } from '../config/settings.js';
 import { AnswerCache } from './answer-cache.js';
@@ -35,10 +37,12 @@ export function buildService(settings: ServiceSettings, options: ServiceOptions 
   const app = Fastify({
     logger: loggerOptions(settings, options),
     logController: new RequestLog(),
-    return503OnClosing: true,
+    // While draining, a request that still arrives on an open connection is answered (from memory, at no cost)
+    // with `Connection: close`, rather than refused with a 503 that Renovate would report as a failed lookup.
+    return503OnClosing: false,
     // Malformed URLs (bad percent-encoding) are the client's mistake: one line, 400.
     frameworkErrors: (error, _request, reply) => {
-      void (reply as FastifyReply).code(400).type(TEXT).send(`bad request: ${oneLine(error.message)}\n`);
+      void (reply as FastifyReply).code(400).type(TEXT).send(`bad request: ${brief(error.message)}\n`);
     },
   });
   const metrics = createMetrics();
@@ -49,19 +53,15 @@ export function buildService(settings: ServiceSettings, options: ServiceOptions 
 
 /** Hooks, handlers and routes on a Fastify instance, around a store. */
 export function buildApp(app: FastifyInstance, settings: ServiceSettings, store: IndexStore, metrics: ServiceMetrics): FastifyInstance {
-  let closing = false;
+  drainGently(app.server);
   // A callback hook: no promise per request.
   app.addHook('onResponse', (request, reply, done) => {
     const route = request.routeOptions.url ?? 'unmatched';
     metrics.requests.record(route, request.method, reply.statusCode, reply.elapsedTime / 1000);
-    // While draining, a keep-alive connection whose last request just finished would hold close() open until
-    // its idle timeout; close it once it is idle.
-    if (closing) setImmediate(() => app.server.closeIdleConnections());
     done();
   });
   // Before draining: release queries waiting for a first load (they answer 503) and stop refresh timers.
   app.addHook('preClose', (done) => {
-    closing = true;
     store.stop();
     done();
   });
@@ -73,7 +73,7 @@ export function buildApp(app: FastifyInstance, settings: ServiceSettings, store:
   app.setErrorHandler((error: Error & { statusCode?: number }, request, reply) => {
     const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
     if (status >= 500) request.log.error({ err: error }, 'request failed');
-    void reply.code(status).type(TEXT).send(status >= 500 ? 'internal error\n' : `bad request: ${oneLine(error.message)}\n`);
+    void reply.code(status).type(TEXT).send(status >= 500 ? 'internal error\n' : `bad request: ${brief(error.message)}\n`);
   });
 
   const cache = new AnswerCache();
@@ -103,6 +103,53 @@ function loggerOptions(settings: ServiceSettings, options: ServiceOptions): Fast
   return { level: settings.logLevel, transport: { target: 'pino-pretty', options: { translateTime: 'SYS:standard', ignore: 'pid,hostname' } } };
 }
 
+/** How long a connection with no request in progress stays open once draining has begun. */
+const DRAIN_IDLE_GRACE_MS = 250;
+
+/**
+ * Closes connections gently on shutdown. Node's `server.close()` destroys every connection it deems idle,
+ * including one whose last answer has been handed to Node but not yet written to the kernel (a large answer to a
+ * slow reader): that answer would be cut short. Here a connection counts as busy from its request until its
+ * response has been written out (`close`); while draining, one that is not busy is closed after a short grace
+ * (a request already on the wire is still read and answered, with `Connection: close`), and so is a busy one once
+ * its last answer is out. The listener itself closes at once, so new connections are refused.
+ */
+function drainGently(server: Server): void {
+  const busy = new Map<Socket, number>();
+  let draining = false;
+  const closeWhenIdle = (socket: Socket) => {
+    setTimeout(() => {
+      if (busy.get(socket) === 0) socket.destroy();
+    }, DRAIN_IDLE_GRACE_MS).unref();
+  };
+  server.on('connection', (socket: Socket) => {
+    busy.set(socket, 0);
+    socket.once('close', () => busy.delete(socket));
+  });
+  server.on('request', (request: IncomingMessage, response: ServerResponse) => {
+    const socket = request.socket;
+    if (!busy.has(socket)) return;
+    busy.set(socket, busy.get(socket)! + 1);
+    response.once('close', () => {
+      const left = busy.get(socket);
+      if (left === undefined) return;
+      busy.set(socket, left - 1);
+      if (draining && left === 1) closeWhenIdle(socket);
+    });
+  });
+  // `server.close()` calls this (Node >= 19) instead of its own, which would cut answers short.
+  server.closeIdleConnections = () => {
+    draining = true;
+    for (const [socket, requests] of busy) if (requests === 0) closeWhenIdle(socket);
+  };
+}
+
 function oneLine(text: string): string {
   return text.replace(/\s+/g, ' ').trim();
+}
+
+/** An error message as one short line: messages may quote the request (a bad URL), which can be kilobytes long. */
+function brief(text: string): string {
+  const line = oneLine(text);
+  return line.length > 200 ? `${line.slice(0, 200)}...` : line;
 }

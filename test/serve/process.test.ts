@@ -1,68 +1,13 @@
-import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { readdirSync, statSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeFixtureRepo } from '../../src/fixtures/apk-repo.js';
 import { fixtureKey } from '../helpers/fixture-service.js';
 import { Upstream } from '../helpers/upstream.js';
-
-const root = fileURLToPath(new URL('../../', import.meta.url));
-const bin = join(root, 'bin', 'apk-indexer.js');
-
-/** The newest modification time of the TypeScript sources under `dir`. */
-function newest(dir: string): number {
-  return Math.max(0, ...readdirSync(dir, { withFileTypes: true }).map((e) => (e.isDirectory() ? newest(join(dir, e.name)) : statSync(join(dir, e.name)).mtimeMs)));
-}
-
-/** The bin runs dist/; build it when the sources are newer (`npm test` builds first anyway). */
-function ensureBuilt(): void {
-  const built = join(root, 'dist', 'src', 'cli', 'commands', 'serve.js');
-  let builtAt = 0;
-  try {
-    builtAt = statSync(built).mtimeMs;
-  } catch {
-    // not built yet
-  }
-  if (builtAt >= newest(join(root, 'src'))) return;
-  const result = spawnSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(root, 'tsconfig.build.json')], { encoding: 'utf8' });
-  if (statSync(built).mtimeMs < builtAt || result.error) throw new Error(`build failed: ${result.stdout}${result.stderr}`);
-}
-
-interface Running {
-  child: ChildProcessWithoutNullStreams;
-  /** Resolves with the exit code; listened for from the start so an early exit is not missed. */
-  exited: Promise<number | null>;
-  port: number;
-  output: () => string;
-}
-
-/** Starts `apk-indexer serve` and waits for its listen line. */
-async function serve(args: string[], env: Record<string, string>, command: string[] = ['serve']): Promise<Running> {
-  const child = spawn(process.execPath, [bin, ...command, ...args, '--host', '127.0.0.1', '--port', '0'], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
-  const exited = once(child, 'exit').then(([code]) => code as number | null);
-  let log = '';
-  child.stdout.on('data', (d) => (log += d));
-  child.stderr.on('data', (d) => (log += d));
-  const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no listen line in: ${log}`)), 20_000);
-    const look = () => {
-      // pino-pretty colours and JSON lines both carry the address.
-      const m = /listening at http:\/\/127\.0\.0\.1:(\d+)/i.exec(log.replace(/\x1b\[[0-9;]*m/g, ''));
-      if (m) {
-        clearTimeout(timer);
-        resolve(Number(m[1]));
-      }
-    };
-    child.stdout.on('data', look);
-    child.stderr.on('data', look);
-    child.on('exit', (code) => reject(new Error(`exited ${code} before listening: ${log}`)));
-  });
-  return { child, exited, port, output: () => log };
-}
+import { bin, ensureBuilt, serveProcess as serve } from '../helpers/cli-process.js';
 
 describe('apk-indexer serve as a process', () => {
   let upstream: Upstream;

@@ -3,7 +3,7 @@ import { RENOVATE_BODY_SCHEMA } from '../../datasource/renovate-body.js';
 import { compareVersions } from '../../index/version.js';
 import type { Release, ReleaseFilter, VersionMap } from '../../index/version-map.js';
 import type { Answer, AnswerCache } from '../answer-cache.js';
-import { datasourceQuerySchema, filterOf, notFound, queryKey, quoted, renderReleases, sendAnswer, withLoadedMap, type DatasourceQuery } from '../answers.js';
+import { datasourceQuerySchema, filterOf, listed, notFound, queryKey, quoted, renderReleases, sendAnswer, withLoadedMap, type DatasourceQuery } from '../answers.js';
 import type { IndexStore } from '../store.js';
 import { wildcardMatcher } from '../wildcard.js';
 
@@ -57,7 +57,7 @@ function answerPattern(map: VersionMap, pattern: string, filter: ReleaseFilter, 
     known = true;
     for (const r of releases) if (!merged.has(r.version)) merged.set(r.version, r);
   }
-  if (!known) return notFound(`pattern ${quoted(pattern)} matches no package in ${filter.repositories ? `repositories ${filter.repositories.join(',')}` : 'any configured index'}`);
+  if (!known) return notFound(`pattern ${quoted(pattern)} matches no package in ${filter.repositories ? `repositories ${listed(filter.repositories)}` : 'any configured index'}`);
   const releases = [...merged.values()].sort((x, y) => compareVersions(x.version, y.version));
   return renderReleases(`pattern ${quoted(pattern)}`, releases, filter, mode);
 }
