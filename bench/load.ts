@@ -3,41 +3,56 @@ import { createReadStream, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createGunzip, gunzipSync } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
+import { FEED_BYTES, OUT_CHUNK } from '../src/decode/gzip-members.js';
 import { loadIndex } from '../src/index/load.js';
 import { VersionMap } from '../src/index/version-map.js';
 import { loadTrustedKeys } from '../src/source/keys.js';
 
 export interface LoadFigures {
   compressedBytes: number;
+  /** Rounds measured; each round runs every contender once, interleaved, so noise hits them alike. */
+  runs: number;
+  /** zlib output buffer and compressed piece size, the same for the floor and the load. */
+  chunkBytes: number;
+  feedBytes: number;
   records: number;
   names: number;
   gunzipStreamMs: number;
   gunzipSyncMs: number;
   zlibSyncMs: number | undefined;
   loadMs: number;
+  /** Median of each round's load / floor (the floor being the faster gunzip of that round). */
   ratio: number;
+  /** Median of each round's load / streaming gunzip floor (same file, same read and zlib chunk sizes). */
+  ratioStream: number;
   rssMiB: number;
   heapMiB: number;
+  /** The same process after every name's releases were read once (release lists are made on first read). */
+  rssAllReadMiB: number;
+  heapAllReadMiB: number;
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
-async function time(fn: () => Promise<unknown> | unknown, runs: number): Promise<number> {
-  const samples: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    (globalThis as { gc?: () => void }).gc?.();
-    const start = process.hrtime.bigint();
-    await fn();
-    samples.push(Number(process.hrtime.bigint() - start) / 1e6);
-  }
-  return median(samples);
+/** One timed run after a full GC, in ms. */
+async function timeOnce(fn: () => Promise<unknown> | unknown): Promise<number> {
+  (globalThis as { gc?: () => void }).gc?.();
+  const start = process.hrtime.bigint();
+  await fn();
+  return Number(process.hrtime.bigint() - start) / 1e6;
 }
 
-/** node:zlib streaming gunzip of every member, output discarded: what any reader must at least pay. */
+/** The file's source reads 256 KiB at a time (src/source/open.ts); so does the floor. */
+const READ_BYTES = 256 * 1024;
+
+/**
+ * node:zlib streaming gunzip of every member from the same file, output discarded: what any reader must at least
+ * pay. Same read size and zlib output buffer as the load.
+ */
 function gunzipStream(path: string): Promise<void> {
   return new Promise((resolve, reject) => {
-    createReadStream(path, { highWaterMark: 256 * 1024 })
-      .pipe(createGunzip({ chunkSize: 256 * 1024 }))
+    createReadStream(path, { highWaterMark: READ_BYTES })
+      .pipe(createGunzip({ chunkSize: OUT_CHUNK }))
       .on('data', () => undefined)
       .on('end', resolve)
       .on('error', reject);
@@ -77,7 +92,7 @@ function findSecondMember(buf: Buffer): number {
   throw new Error('no second gzip member');
 }
 
-export async function measureLoad(indexPath: string, keyPath: string, runs = 5): Promise<LoadFigures> {
+export async function measureLoad(indexPath: string, keyPath: string, runs = Number(process.env.BENCH_LOAD_RUNS ?? 9)): Promise<LoadFigures> {
   const keys = await loadTrustedKeys([keyPath]);
   const buf = readFileSync(indexPath);
   const location = { url: indexPath, arch: 'x86_64', repository: 'bench' };
@@ -89,26 +104,42 @@ export async function measureLoad(indexPath: string, keyPath: string, runs = 5):
     records = r.snapshot.records;
     names = new VersionMap([r.snapshot]).names().length;
   };
-  await load(); // warm up the JIT and the page cache alike for every contender
-  await gunzipStream(indexPath);
-  const gunzipStreamMs = await time(() => gunzipStream(indexPath), runs);
-  const gunzipSyncMs = await time(() => gunzipSync(buf), runs);
   const zs = zlibSyncInflate(buf);
-  const zlibSyncMs = zs ? await time(zs, runs) : undefined;
-  const loadMs = await time(load, runs);
-  const floor = Math.min(gunzipStreamMs, gunzipSyncMs);
+  const contenders: Array<[string, () => Promise<unknown> | unknown]> = [
+    ['stream', () => gunzipStream(indexPath)],
+    ['sync', () => gunzipSync(buf, { chunkSize: OUT_CHUNK })],
+    ['load', load],
+    ...(zs ? [['zlibSync', zs] as [string, () => void]] : []),
+  ];
+  // Warm up the JIT and the page cache alike for every contender.
+  for (const [, fn] of contenders) await fn();
+  const samples = new Map<string, number[]>(contenders.map(([name]) => [name, []]));
+  const ratios: number[] = [];
+  const streamRatios: number[] = [];
+  for (let round = 0; round < runs; round++) {
+    const t: Record<string, number> = {};
+    for (const [name, fn] of contenders) samples.get(name)!.push((t[name] = await timeOnce(fn)));
+    ratios.push(t.load! / Math.min(t.stream!, t.sync!));
+    streamRatios.push(t.load! / t.stream!);
+  }
   const child = fileURLToPath(new URL('./load-once.js', import.meta.url));
-  const mem = JSON.parse(execFileSync(process.execPath, ['--expose-gc', child, indexPath, keyPath], { encoding: 'utf8' })) as { rss: number; heapUsed: number };
+  const mem = JSON.parse(execFileSync(process.execPath, ['--expose-gc', child, indexPath, keyPath], { encoding: 'utf8' })) as { rss: number; heapUsed: number; rssAllRead: number; heapUsedAllRead: number };
   return {
     compressedBytes: buf.length,
+    runs,
+    chunkBytes: OUT_CHUNK,
+    feedBytes: FEED_BYTES,
     records,
     names,
-    gunzipStreamMs,
-    gunzipSyncMs,
-    zlibSyncMs,
-    loadMs,
-    ratio: loadMs / floor,
+    gunzipStreamMs: median(samples.get('stream')!),
+    gunzipSyncMs: median(samples.get('sync')!),
+    zlibSyncMs: zs ? median(samples.get('zlibSync')!) : undefined,
+    loadMs: median(samples.get('load')!),
+    ratio: median(ratios),
+    ratioStream: median(streamRatios),
     rssMiB: mem.rss / 2 ** 20,
     heapMiB: mem.heapUsed / 2 ** 20,
+    rssAllReadMiB: mem.rssAllRead / 2 ** 20,
+    heapAllReadMiB: mem.heapUsedAllRead / 2 ** 20,
   };
 }

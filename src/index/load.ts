@@ -51,7 +51,7 @@ export async function readIndexBody(
 ): Promise<{ snapshot: IndexSnapshot; signedBy: string[] }> {
   const shown = redactUrl(location.url);
   const builder = new SnapshotBuilder();
-  const parser = new ApkIndexParser(options.limits, (record) => builder.add(record));
+  const parser = new ApkIndexParser(options.limits, builder);
   let result;
   try {
     result = await readIndexArchive(body, {

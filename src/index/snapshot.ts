@@ -1,4 +1,5 @@
-import type { PackageRecord } from '../parse/package-record.js';
+import type { RecordSink } from '../parse/apkindex-parser.js';
+import { type Column, float64Column, grow, int32Column, NameTable, ValueStore } from '../parse/field-bytes.js';
 import { compareVersions } from './version.js';
 
 /** One version of one package name in one index. A fixed shape keeps hundreds of thousands of them compact. */
@@ -33,41 +34,74 @@ export interface IndexSnapshot {
 }
 
 /**
- * Per-name release lists that are put in apk order the first time they are read. Loading a Wolfi-scale index
- * touches 250k records but a query reads a handful of names, so ordering is paid where it is used, once.
+ * Everything the builder collected, column by column (struct of arrays): no object and no string per record, so
+ * loading 250k records allocates little beyond the names, and the garbage collector has almost nothing to trace.
+ *
+ * An entry is one version under one name: a record under its own name, or under a name its `p:` provides.
+ * Entries of a name form a chain through `next`, in index order. Values are refs into `store`.
+ */
+interface Columns {
+  readonly names: readonly string[];
+  readonly store: ValueStore;
+  // Per entry.
+  readonly version: Column<Int32Array>;
+  readonly record: Column<Int32Array>;
+  /** Name id of the providing package; -1 for the package itself. */
+  readonly provider: Column<Int32Array>;
+  readonly next: Column<Int32Array>;
+  // Per record; -1 (0 for buildTime) when absent.
+  readonly buildTime: Column<Float64Array>;
+  readonly origin: Column<Int32Array>;
+  readonly commit: Column<Int32Array>;
+  readonly url: Column<Int32Array>;
+  readonly license: Column<Int32Array>;
+  readonly description: Column<Int32Array>;
+}
+
+/**
+ * Per-name release lists, made from the columns and put in apk order the first time they are read. Loading a
+ * Wolfi-scale index touches 250k records but a query reads a handful of names, so both are paid where used, once.
  */
 export class PackageLists implements ReadonlyMap<string, readonly IndexedRelease[]> {
-  private readonly sorted = new Set<string>();
+  private readonly lists = new Map<string, IndexedRelease[]>();
+  /** Decoded values by ref, so releases read from one index share their strings. */
+  private readonly decoded = new Map<number, string>();
 
-  constructor(private readonly lists: Map<string, IndexedRelease[]>) {}
+  /** `heads`: first entry of each name, in order of first appearance. */
+  constructor(
+    private readonly heads: Map<string, number>,
+    private readonly columns: Columns,
+  ) {}
 
   get size(): number {
-    return this.lists.size;
+    return this.heads.size;
   }
 
   has(name: string): boolean {
-    return this.lists.has(name);
+    return this.heads.has(name);
   }
 
   get(name: string): readonly IndexedRelease[] | undefined {
-    const list = this.lists.get(name);
-    if (list === undefined || this.sorted.has(name)) return list;
+    const known = this.lists.get(name);
+    if (known !== undefined) return known;
+    const head = this.heads.get(name);
+    if (head === undefined) return undefined;
+    const list = this.releases(head);
     const ordered = isOrdered(list) ? list : dedupeSorted(list.sort(byApkOrder));
     this.lists.set(name, ordered);
-    this.sorted.add(name);
     return ordered;
   }
 
   keys(): MapIterator<string> {
-    return this.lists.keys();
+    return this.heads.keys();
   }
 
   *entries(): MapIterator<[string, readonly IndexedRelease[]]> {
-    for (const name of this.lists.keys()) yield [name, this.get(name)!];
+    for (const name of this.heads.keys()) yield [name, this.get(name)!];
   }
 
   *values(): MapIterator<readonly IndexedRelease[]> {
-    for (const name of this.lists.keys()) yield this.get(name)!;
+    for (const name of this.heads.keys()) yield this.get(name)!;
   }
 
   forEach(fn: (value: readonly IndexedRelease[], key: string, map: ReadonlyMap<string, readonly IndexedRelease[]>) => void): void {
@@ -77,61 +111,160 @@ export class PackageLists implements ReadonlyMap<string, readonly IndexedRelease
   [Symbol.iterator](): MapIterator<[string, readonly IndexedRelease[]]> {
     return this.entries();
   }
+
+  private releases(head: number): IndexedRelease[] {
+    const c = this.columns;
+    const out: IndexedRelease[] = [];
+    for (let e = head; e !== -1; e = c.next.get(e)) {
+      const r = c.record.get(e);
+      const time = c.buildTime.get(r);
+      const provider = c.provider.get(e);
+      out.push(
+        new IndexedRelease(
+          c.store.latin1(c.version.get(e)),
+          time > 0 ? time : undefined,
+          this.text(c.origin.get(r), false),
+          c.commit.get(r) < 0 ? undefined : c.store.latin1(c.commit.get(r)),
+          this.text(c.url.get(r), true),
+          this.text(c.license.get(r), true),
+          this.text(c.description.get(r), true),
+          provider < 0 ? undefined : c.names[provider],
+        ),
+      );
+    }
+    return out;
+  }
+
+  /**
+   * Origins, URLs, licences and descriptions, shared by many releases, are decoded once per distinct ref.
+   * Versions and commits are nearly unique per release and are decoded without the cache. Names, versions,
+   * origins and commits are read byte for byte (latin1), as apk does; free text as UTF-8.
+   */
+  private text(ref: number, utf8: boolean): string | undefined {
+    if (ref < 0) return undefined;
+    let value = this.decoded.get(ref);
+    if (value === undefined) {
+      value = utf8 ? this.columns.store.utf8(ref) : this.columns.store.latin1(ref);
+      this.decoded.set(ref, value);
+    }
+    return value;
+  }
 }
 
-/** Collects records into per-name lists; ordering waits until a list is read (see PackageLists). */
-export class SnapshotBuilder {
-  private readonly packages = new Map<string, IndexedRelease[]>();
-  private readonly strings = new Map<string, string>();
-  private count = 0;
+/**
+ * Collects records into per-name chains of entries, column by column; strings, release objects and apk order
+ * wait until a name is read (see PackageLists). It is the parser's RecordSink.
+ */
+export class SnapshotBuilder implements RecordSink {
+  readonly names = new NameTable();
+  readonly store = new ValueStore();
+  readonly wantsMaintainer = false;
+  /** Arch of the first record that names one. */
   firstArch: string | undefined;
+  private count = 0;
+  private entries = 0;
+  // Per entry.
+  private readonly version = int32Column();
+  private readonly recordOf = int32Column();
+  private readonly provider = int32Column();
+  private readonly next = int32Column();
+  // Per record.
+  private readonly buildTime = float64Column();
+  private readonly origin = int32Column();
+  private readonly commit = int32Column();
+  private readonly url = int32Column();
+  private readonly license = int32Column();
+  private readonly description = int32Column();
+  // Per name id: first and last entry, plus one (0: no entry yet), and the names in order of first appearance.
+  private head = new Int32Array(1 << 12);
+  private tail = new Int32Array(1 << 12);
+  private readonly order: number[] = [];
 
-  add(record: PackageRecord): void {
-    this.count++;
-    this.firstArch ??= record.arch;
-    const release = new IndexedRelease(
-      record.version,
-      record.buildTime,
-      this.intern(record.origin),
-      record.commit,
-      this.intern(record.url),
-      this.intern(record.license),
-      this.intern(record.description),
-      undefined,
-    );
-    this.append(record.name, release);
-    if (record.provides) {
-      for (const [name, version] of record.provides) {
-        if (name !== record.name) this.append(this.intern(name)!, release.providedAs(version, record.name));
+  /** Only the first arch is kept, so later `A:` lines are not decoded. */
+  get wantsArch(): boolean {
+    return this.firstArch === undefined;
+  }
+
+  record(
+    name: number,
+    version: number,
+    arch: string | undefined,
+    buildTime: number,
+    origin: number,
+    commit: number,
+    url: number,
+    license: number,
+    description: number,
+    _maintainer: number,
+    provides: number[] | undefined,
+  ): void {
+    const r = this.count++;
+    if (this.firstArch === undefined) this.firstArch = arch;
+    this.buildTime.set(r, buildTime);
+    this.origin.set(r, origin);
+    this.commit.set(r, commit);
+    this.url.set(r, url);
+    this.license.set(r, license);
+    this.description.set(r, description);
+    this.append(name, version, r, -1);
+    if (provides !== undefined) {
+      for (let i = 0; i < provides.length; i += 2) {
+        if (provides[i] !== name) this.append(provides[i]!, provides[i + 1]!, r, name);
       }
     }
   }
 
   finish(meta: Omit<IndexSnapshot, 'packages' | 'records'>): IndexSnapshot {
-    return { ...meta, records: this.count, packages: new PackageLists(this.packages) };
+    const names = this.names.strings;
+    const heads = new Map<string, number>();
+    for (const id of this.order) heads.set(names[id]!, this.head[id]! - 1);
+    this.store.trim();
+    for (const column of [this.version, this.recordOf, this.provider, this.next]) column.trim(this.entries);
+    for (const column of [this.buildTime, this.origin, this.commit, this.url, this.license, this.description]) column.trim(this.count);
+    const columns: Columns = {
+      names,
+      store: this.store,
+      version: this.version,
+      record: this.recordOf,
+      provider: this.provider,
+      next: this.next,
+      buildTime: this.buildTime,
+      origin: this.origin,
+      commit: this.commit,
+      url: this.url,
+      license: this.license,
+      description: this.description,
+    };
+    return { ...meta, records: this.count, packages: new PackageLists(heads, columns) };
   }
 
-  private append(name: string, release: IndexedRelease): void {
-    const list = this.packages.get(name);
-    if (list === undefined) {
-      this.packages.set(name, [release]);
-      return;
+  /** Adds a version of a name; a repeat of the name's last version is dropped, unless it replaces a provider. */
+  private append(name: number, version: number, record: number, provider: number): void {
+    if (name >= this.head.length) {
+      this.head = grow(this.head, name + 1);
+      this.tail = grow(this.tail, name + 1);
     }
-    const last = list[list.length - 1]!;
-    if (last.version === release.version) {
+    const last = this.tail[name]! - 1;
+    if (last >= 0 && this.store.same(this.version.get(last), version)) {
       // The package itself wins over another package that provides its name.
-      if (last.providedBy !== undefined && release.providedBy === undefined) list[list.length - 1] = release;
+      if (this.provider.get(last) >= 0 && provider < 0) {
+        this.version.set(last, version);
+        this.recordOf.set(last, record);
+        this.provider.set(last, -1);
+      }
       return;
     }
-    list.push(release);
-  }
-
-  private intern(value: string | undefined): string | undefined {
-    if (value === undefined) return undefined;
-    const known = this.strings.get(value);
-    if (known !== undefined) return known;
-    this.strings.set(value, value);
-    return value;
+    const e = this.entries++;
+    this.version.set(e, version);
+    this.recordOf.set(e, record);
+    this.provider.set(e, provider);
+    this.next.set(e, -1);
+    if (last >= 0) this.next.set(last, e);
+    else {
+      this.head[name] = e + 1;
+      this.order.push(name);
+    }
+    this.tail[name] = e + 1;
   }
 }
 

@@ -1,23 +1,91 @@
 import type { ReadLimits } from './limits.js';
 import type { PackageRecord } from './package-record.js';
-import { RepeatedField, scanProvides } from './field-bytes.js';
+import { NameTable, scanProvides, ValueStore, viewOf } from './field-bytes.js';
+import { RecordError } from './record-error.js';
 
 const NL = 0x0a;
+const CR = 0x0d;
 const COLON = 0x3a;
 
-/** A record or line the parser cannot accept; the caller adds the source's name. */
-export class RecordError extends Error {
-  constructor(
-    readonly kind: 'format' | 'limit',
-    message: string,
-  ) {
-    super(message);
+export { RecordError };
+
+/**
+ * Receives each record's fields without a record object in between. The name (and each provided name) is an id
+ * into `names` (`names.strings[id]`); other values are refs into `store`, decoded when needed: latin1 for version,
+ * origin and commit, UTF-8 for URL, licence, description and maintainer. -1 means the record has no such field;
+ * `buildTime` is seconds, 0 when unknown; `provides` holds (name id, version ref) pairs. Fields the sink does not
+ * want are not read and arrive as -1 / undefined: `arch` while `wantsArch` is false, `maintainer` while
+ * `wantsMaintainer` is false.
+ */
+export interface RecordSink {
+  readonly names: NameTable;
+  readonly store: ValueStore;
+  readonly wantsArch: boolean;
+  readonly wantsMaintainer: boolean;
+  record(
+    name: number,
+    version: number,
+    arch: string | undefined,
+    buildTime: number,
+    origin: number,
+    commit: number,
+    url: number,
+    license: number,
+    description: number,
+    maintainer: number,
+    provides: number[] | undefined,
+  ): void;
+}
+
+/** Turns the fields back into a PackageRecord for callers that want one object per record. */
+class RecordObjects implements RecordSink {
+  readonly names = new NameTable();
+  readonly store = new ValueStore();
+  readonly wantsArch = true;
+  readonly wantsMaintainer = true;
+
+  constructor(private readonly emit: (record: PackageRecord) => void) {}
+
+  record(
+    name: number,
+    version: number,
+    arch: string | undefined,
+    buildTime: number,
+    origin: number,
+    commit: number,
+    url: number,
+    license: number,
+    description: number,
+    maintainer: number,
+    provides: number[] | undefined,
+  ): void {
+    const { names, store } = this;
+    const record: PackageRecord = { name: names.strings[name]!, version: store.latin1(version) };
+    if (arch !== undefined) record.arch = arch;
+    if (buildTime > 0) record.buildTime = buildTime;
+    if (origin >= 0) record.origin = store.latin1(origin);
+    if (commit >= 0) record.commit = store.latin1(commit);
+    if (url >= 0) record.url = store.utf8(url);
+    if (license >= 0) record.license = store.utf8(license);
+    if (description >= 0) record.description = store.utf8(description);
+    if (maintainer >= 0) record.maintainer = store.utf8(maintainer);
+    if (provides !== undefined) {
+      record.provides = [];
+      for (let i = 0; i < provides.length; i += 2) {
+        record.provides.push([names.strings[provides[i]!]!, store.latin1(provides[i + 1]!)]);
+      }
+    }
+    this.emit(record);
   }
 }
 
 /**
  * Streaming APKINDEX text parser: feed it chunks in order, it emits one record per blank-line separated block.
- * Only the fields that matter for versions are turned into strings; the rest are skipped as bytes.
+ *
+ * Lines are found with one native newline search each and dispatched on their first byte; lines no version user
+ * needs (C S I D i k r q …) cost nothing more. No string is made while reading, except for names not seen before:
+ * a value equal to the same field of the previous record (subpackages share origin, commit, URL, licence and
+ * often version) is recognised by one compare, and other values are copied as bytes into the sink's store.
  */
 export class ApkIndexParser {
   private carry: Buffer | null = null;
@@ -25,31 +93,38 @@ export class ApkIndexParser {
   private recordStartLine = 0;
   private entries = 0;
   private inRecord = false;
-  private name: string | undefined;
-  private version: string | undefined;
+  private name = -1;
+  private version = -1;
   private arch: string | undefined;
-  private buildTime: number | undefined;
-  private origin: string | undefined;
-  private commit: string | undefined;
-  private url: string | undefined;
-  private license: string | undefined;
-  private description: string | undefined;
-  private maintainer: string | undefined;
-  private provides: Array<readonly [string, string]> | undefined;
-  // Neighbouring records share arch, origin, URL, licence, description and commit: reuse their strings.
-  private readonly nameField = new RepeatedField('latin1');
-  private readonly archField = new RepeatedField('latin1');
-  private readonly originField = new RepeatedField('latin1');
-  private readonly commitField = new RepeatedField('latin1');
-  private readonly urlField = new RepeatedField('utf8');
-  private readonly licenseField = new RepeatedField('utf8');
-  private readonly descriptionField = new RepeatedField('utf8');
-  private readonly maintainerField = new RepeatedField('utf8');
+  private buildTime = 0;
+  private origin = -1;
+  private commit = -1;
+  private url = -1;
+  private license = -1;
+  private description = -1;
+  private maintainer = -1;
+  private provides: number[] | undefined;
+  // The previous record's values (0, the empty value, to start with): a repeat costs one compare.
+  private lastName = 0;
+  private lastVersion = 0;
+  private lastOrigin = 0;
+  private lastCommit = 0;
+  private lastUrl = 0;
+  private lastLicense = 0;
+  private lastDescription = 0;
+  private lastMaintainer = 0;
+  private readonly names: NameTable;
+  private readonly store: ValueStore;
+  private readonly sink: RecordSink;
 
   constructor(
     private readonly limits: Pick<ReadLimits, 'maxEntries' | 'maxLineBytes'>,
-    private readonly emit: (record: PackageRecord) => void,
-  ) {}
+    emit: ((record: PackageRecord) => void) | RecordSink,
+  ) {
+    this.sink = typeof emit === 'function' ? new RecordObjects(emit) : emit;
+    this.names = this.sink.names;
+    this.store = this.sink.store;
+  }
 
   get records(): number {
     return this.entries;
@@ -66,15 +141,16 @@ export class ApkIndexParser {
       const line = Buffer.concat([this.carry, chunk.subarray(0, nl)]);
       this.carry = null;
       this.checkLength(line.length);
-      this.onLine(line, 0, line.length);
+      this.onLine(line, viewOf(line), 0, line.length);
       pos = nl + 1;
     }
     const max = this.limits.maxLineBytes;
+    const dv = viewOf(chunk);
     for (;;) {
       const nl = chunk.indexOf(NL, pos);
       if (nl === -1) break;
       if (nl - pos > max) this.checkLength(nl - pos);
-      this.onLine(chunk, pos, nl);
+      this.onLine(chunk, dv, pos, nl);
       pos = nl + 1;
     }
     if (pos < chunk.length) this.carry = this.extendCarry(null, chunk.subarray(pos));
@@ -85,7 +161,7 @@ export class ApkIndexParser {
     if (this.carry !== null) {
       const line = this.carry;
       this.carry = null;
-      this.onLine(line, 0, line.length);
+      this.onLine(line, viewOf(line), 0, line.length);
     }
     this.finishRecord();
   }
@@ -106,55 +182,62 @@ export class ApkIndexParser {
     }
   }
 
-  private onLine(buf: Buffer, start: number, end: number): void {
+  private onLine(buf: Buffer, dv: DataView, start: number, end: number): void {
     this.line++;
-    if (end > start && buf[end - 1] === 0x0d) end--; // tolerate CRLF from hand-made indexes
+    if (end > start && buf[end - 1] === CR) end--; // tolerate CRLF from hand-made indexes
     if (end === start) {
       this.finishRecord();
       return;
     }
-    if (end - start < 2 || buf[start + 1] !== COLON) {
-      const shown = buf.toString('utf8', start, Math.min(end, start + 40));
-      throw new RecordError('format', `line ${this.line}: expected "X:value", got ${JSON.stringify(shown)}`);
-    }
+    if (end - start < 2 || buf[start + 1] !== COLON) this.badLine(buf, start, end);
     if (!this.inRecord) {
       this.inRecord = true;
       this.recordStartLine = this.line;
     }
     const v = start + 2;
+    const store = this.store;
     switch (buf[start]) {
       case 0x50 /* P */:
-        this.name = this.nameField.read(buf, v, end);
+        if (!this.names.equals(this.lastName, dv, v, end)) this.lastName = this.names.id(buf, dv, v, end);
+        this.name = this.lastName;
         break;
       case 0x56 /* V */:
-        this.version = buf.toString('latin1', v, end);
+        if (!store.equals(this.lastVersion, dv, v, end)) this.lastVersion = store.add(buf, dv, v, end);
+        this.version = this.lastVersion;
         break;
       case 0x41 /* A */:
-        this.arch = this.archField.read(buf, v, end);
+        if (this.sink.wantsArch) this.arch = buf.toString('latin1', v, end);
         break;
       case 0x74 /* t */:
         this.buildTime = parseTime(buf, v, end);
         break;
       case 0x6f /* o */:
-        this.origin = this.originField.read(buf, v, end);
+        if (!store.equals(this.lastOrigin, dv, v, end)) this.lastOrigin = store.add(buf, dv, v, end);
+        this.origin = this.lastOrigin;
         break;
       case 0x63 /* c */:
-        this.commit = this.commitField.read(buf, v, end);
+        if (!store.equals(this.lastCommit, dv, v, end)) this.lastCommit = store.add(buf, dv, v, end);
+        this.commit = this.lastCommit;
         break;
       case 0x55 /* U */:
-        this.url = this.urlField.read(buf, v, end);
+        if (!store.equals(this.lastUrl, dv, v, end)) this.lastUrl = store.add(buf, dv, v, end);
+        this.url = this.lastUrl;
         break;
       case 0x4c /* L */:
-        this.license = this.licenseField.read(buf, v, end);
+        if (!store.equals(this.lastLicense, dv, v, end)) this.lastLicense = store.add(buf, dv, v, end);
+        this.license = this.lastLicense;
         break;
       case 0x54 /* T */:
-        this.description = this.descriptionField.read(buf, v, end);
+        if (!store.equals(this.lastDescription, dv, v, end)) this.lastDescription = store.add(buf, dv, v, end);
+        this.description = this.lastDescription;
         break;
       case 0x6d /* m */:
-        this.maintainer = this.maintainerField.read(buf, v, end);
+        if (!this.sink.wantsMaintainer) break;
+        if (!store.equals(this.lastMaintainer, dv, v, end)) this.lastMaintainer = store.add(buf, dv, v, end);
+        this.maintainer = this.lastMaintainer;
         break;
       case 0x70 /* p */:
-        this.provides = scanProvides(buf, v, end);
+        this.provides = scanProvides(buf, dv, v, end, this.names, store);
         break;
       default:
         // C S I D i k r q and fields apk may add later carry nothing a version query needs.
@@ -162,42 +245,42 @@ export class ApkIndexParser {
     }
   }
 
+  private badLine(buf: Buffer, start: number, end: number): never {
+    const shown = buf.toString('utf8', start, Math.min(end, start + 40));
+    throw new RecordError('format', `line ${this.line}: expected "X:value", got ${JSON.stringify(shown)}`);
+  }
+
   private finishRecord(): void {
     if (!this.inRecord) return;
     this.inRecord = false;
     const { name, version } = this;
-    if (!name || !version) {
+    // 0 is the empty value: "P:" names nothing.
+    if (name <= 0 || version <= 0) {
       throw new RecordError(
         'format',
-        `record at line ${this.recordStartLine} has no ${name ? 'V: (version)' : 'P: (package name)'}`,
+        `record at line ${this.recordStartLine} has no ${name > 0 ? 'V: (version)' : 'P: (package name)'}`,
       );
     }
     if (++this.entries > this.limits.maxEntries) {
       throw new RecordError('limit', `more than ${this.limits.maxEntries} records (the entry limit)`);
     }
-    const record: PackageRecord = { name, version };
-    if (this.arch !== undefined) record.arch = this.arch;
-    if (this.buildTime !== undefined) record.buildTime = this.buildTime;
-    if (this.origin !== undefined) record.origin = this.origin;
-    if (this.commit !== undefined) record.commit = this.commit;
-    if (this.url !== undefined) record.url = this.url;
-    if (this.license !== undefined) record.license = this.license;
-    if (this.description !== undefined) record.description = this.description;
-    if (this.maintainer !== undefined) record.maintainer = this.maintainer;
-    if (this.provides !== undefined) record.provides = this.provides;
-    this.name = this.version = this.arch = this.buildTime = this.origin = undefined;
-    this.commit = this.url = this.license = this.description = this.maintainer = this.provides = undefined;
-    this.emit(record);
+    const { arch, buildTime, origin, commit, url, license, description, maintainer, provides } = this;
+    this.name = this.version = this.origin = this.commit = -1;
+    this.arch = undefined;
+    this.url = this.license = this.description = this.maintainer = -1;
+    this.buildTime = 0;
+    this.provides = undefined;
+    this.sink.record(name, version, arch, buildTime, origin, commit, url, license, description, maintainer, provides);
   }
 }
 
-/** `t:` as seconds; 0, empty or garbage means "unknown", never 1970. */
-function parseTime(buf: Buffer, start: number, end: number): number | undefined {
+/** `t:` as seconds; 0, empty or garbage means "unknown" (0), never 1970. */
+function parseTime(buf: Buffer, start: number, end: number): number {
   let n = 0;
   for (let i = start; i < end; i++) {
     const d = buf[i]! - 0x30;
-    if (d < 0 || d > 9) return undefined;
+    if (d < 0 || d > 9) return 0;
     n = n * 10 + d;
   }
-  return n > 0 && Number.isSafeInteger(n) ? n : undefined;
+  return n > 0 && Number.isSafeInteger(n) ? n : 0;
 }

@@ -1,56 +1,310 @@
 /**
- * Byte-level helpers for the APKINDEX parser. Turning bytes into strings is its main cost, and most
- * field values repeat from one record to the next (all subpackages of an origin share them).
+ * Byte-level helpers for the APKINDEX parser. Turning bytes into strings was its main cost, and a load keeps
+ * 250k records while a query reads a handful of names. So names become strings once each (NameTable), and every
+ * other kept value stays bytes (ValueStore) until its package is read. Bytes are compared and copied 4 at a time
+ * through DataViews (a single load each once optimized).
  */
 
-const NON_ASCII = /[^\x00-\x7f]/;
+import { RecordError } from './record-error.js';
 
-/** Returns the previous string when a field's bytes spell it again; compares in place, without copying. */
-export class RepeatedField {
-  private value = '';
-  /** Only ASCII values are compared: then one byte is one UTF-16 code unit. */
-  private comparable = false;
+/** Node's own Buffer methods behind `toString(encoding, start, end)`, without its argument handling. */
+interface SliceMethods {
+  latin1Slice(start: number, end: number): string;
+  utf8Slice(start: number, end: number): string;
+}
 
-  constructor(private readonly encoding: 'latin1' | 'utf8') {}
+/** A DataView over exactly the bytes of `buf`, so both use the same offsets. */
+export function viewOf(buf: Buffer): DataView {
+  return new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+}
 
-  read(buf: Buffer, start: number, end: number): string {
-    const n = end - start;
-    const previous = this.value;
-    if (this.comparable && n === previous.length) {
-      let i = 0;
-      while (i < n && buf[start + i] === previous.charCodeAt(i)) i++;
-      if (i === n) return previous;
-    }
-    const value = buf.toString(this.encoding, start, end);
-    this.value = value;
-    this.comparable = this.encoding === 'latin1' || (value.length === n && !NON_ASCII.test(value));
-    return value;
+/** Bytes hashed at each end of a long value: URLs and descriptions share long prefixes, so take both ends. */
+const HASHED_END = 16;
+
+function mix(h: number, word: number): number {
+  h = Math.imul(h ^ word, 0x5bd1e995);
+  return h ^ (h >>> 13);
+}
+
+function finalMix(h: number): number {
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  return h ^ (h >>> 16);
+}
+
+function hashRange(dv: DataView, start: number, end: number, h: number): number {
+  let i = start;
+  for (; i + 4 <= end; i += 4) h = mix(h, dv.getInt32(i, true));
+  for (; i < end; i++) h = mix(h, dv.getUint8(i));
+  return h;
+}
+
+/**
+ * A table of names keyed by their bytes (latin1: one byte, one code unit, as apk's names are). Each distinct name
+ * gets a small integer id and one string (`strings[id]`); a repeated name costs a hash and a compare, never a new
+ * string. Id 0 is the empty name. A slot holds hash, id and bytes' ref side by side (4 ints, one unused): a
+ * lookup touches one slot and the name's bytes.
+ */
+export class NameTable {
+  /** The name of each id. */
+  readonly strings: string[] = [''];
+  private readonly bytes = new ValueStore();
+  /** Per id: its bytes in `bytes`. */
+  private refs = new Int32Array(1024);
+  /** Open addressing, 4 ints a slot: hash, id + 1 (0: free), ref, unused. Load factor at most 1/2. */
+  private slots = new Int32Array(4 * 4096);
+
+  get size(): number {
+    return this.strings.length;
   }
+
+  /** Whether name `id` is exactly these bytes. */
+  equals(id: number, dv: DataView, start: number, end: number): boolean {
+    return this.bytes.equals(this.refs[id]!, dv, start, end);
+  }
+
+  id(buf: Buffer, dv: DataView, start: number, end: number): number {
+    const n = end - start;
+    if (n === 0) return 0;
+    let h: number;
+    if (n <= 2 * HASHED_END) h = hashRange(dv, start, end, n);
+    else h = hashRange(dv, end - HASHED_END, end, hashRange(dv, start, start + HASHED_END, n));
+    h = finalMix(h);
+    const slots = this.slots;
+    const wrap = slots.length - 1;
+    let s = (h << 2) & wrap;
+    for (;;) {
+      const id = slots[s + 1]!;
+      if (id === 0) break;
+      if (slots[s] === h && this.bytes.equals(slots[s + 2]!, dv, start, end)) return id - 1;
+      s = (s + 4) & wrap;
+    }
+    const id = this.strings.length;
+    const ref = this.bytes.add(buf, dv, start, end);
+    this.strings.push((buf as unknown as SliceMethods).latin1Slice(start, end));
+    if (id >= this.refs.length) this.refs = grow(this.refs, id + 1);
+    this.refs[id] = ref;
+    slots[s] = h;
+    slots[s + 1] = id + 1;
+    slots[s + 2] = ref;
+    if (id * 8 > slots.length) this.growSlots();
+    return id;
+  }
+
+  private growSlots(): void {
+    const old = this.slots;
+    const slots = new Int32Array(old.length * 2);
+    const wrap = slots.length - 1;
+    for (let o = 0; o < old.length; o += 4) {
+      if (old[o + 1] === 0) continue;
+      let s = (old[o]! << 2) & wrap;
+      while (slots[s + 1] !== 0) s = (s + 4) & wrap;
+      slots[s] = old[o]!;
+      slots[s + 1] = old[o + 1]!;
+      slots[s + 2] = old[o + 2]!;
+    }
+    this.slots = slots;
+  }
+}
+
+/** Bytes per block of a ValueStore: blocks are never copied or grown, so a load frees nothing it made. */
+const BLOCK_BITS = 20;
+const BLOCK = 1 << BLOCK_BITS;
+const IN_BLOCK = BLOCK - 1;
+/** Refs are int32: at most 2047 blocks (2 GiB), far beyond the decompressed-size limit's reach. */
+const MAX_BLOCKS = 2047;
+
+/**
+ * Field values kept as bytes, decoded to strings only when a package's releases are read. A value is a `ref`:
+ * block number and offset of its 4-byte length followed by its bytes; a value never spans blocks (one longer than
+ * a block gets a block of its own). Ref 0 is the empty value. A repeat of the previous record's value is
+ * recognised by `equals` and costs no bytes; a new value costs a copy, never a string.
+ */
+export class ValueStore {
+  private readonly blocks: Buffer[] = [];
+  private readonly views: DataView[] = [];
+  private view!: DataView;
+  private used = 0;
+
+  constructor() {
+    this.newBlock(BLOCK);
+    this.view.setInt32(0, 0, true); // ref 0: the empty value (length 0)
+    this.used = 4;
+  }
+
+  /** Bytes held. */
+  get size(): number {
+    let n = 0;
+    for (const b of this.blocks) n += b.length;
+    return n;
+  }
+
+  length(ref: number): number {
+    return this.views[ref >>> BLOCK_BITS]!.getInt32(ref & IN_BLOCK, true);
+  }
+
+  /** Whether value `ref` is exactly these bytes. */
+  equals(ref: number, dv: DataView, start: number, end: number): boolean {
+    const own = this.views[ref >>> BLOCK_BITS]!;
+    let a = ref & IN_BLOCK;
+    const n = end - start;
+    if (own.getInt32(a, true) !== n) return false;
+    a += 4;
+    let i = start;
+    for (; i + 4 <= end; i += 4, a += 4) if (own.getInt32(a, true) !== dv.getInt32(i, true)) return false;
+    for (; i < end; i++, a++) if (own.getUint8(a) !== dv.getUint8(i)) return false;
+    return true;
+  }
+
+  /** Whether two values are the same bytes. */
+  same(a: number, b: number): boolean {
+    if (a === b) return true;
+    const view = this.views[b >>> BLOCK_BITS]!;
+    const at = (b & IN_BLOCK) + 4;
+    return this.equals(a, view, at, at + view.getInt32(at - 4, true));
+  }
+
+  add(buf: Buffer, dv: DataView, start: number, end: number): number {
+    const n = end - start;
+    if (n === 0) return 0;
+    if (this.used + 4 + n > this.view.byteLength) this.newBlock(4 + n);
+    const own = this.view;
+    const ref = ((this.blocks.length - 1) << BLOCK_BITS) | this.used;
+    own.setInt32(this.used, n, true);
+    let a = this.used + 4;
+    let i = start;
+    for (; i + 4 <= end; i += 4, a += 4) own.setInt32(a, dv.getInt32(i, true), true);
+    for (; i < end; i++, a++) own.setUint8(a, buf[i]!);
+    this.used = a;
+    return ref;
+  }
+
+  latin1(ref: number): string {
+    const at = (ref & IN_BLOCK) + 4;
+    const block = this.blocks[ref >>> BLOCK_BITS]! as unknown as SliceMethods;
+    return block.latin1Slice(at, at + this.length(ref));
+  }
+
+  utf8(ref: number): string {
+    const at = (ref & IN_BLOCK) + 4;
+    const block = this.blocks[ref >>> BLOCK_BITS]! as unknown as SliceMethods;
+    return block.utf8Slice(at, at + this.length(ref));
+  }
+
+  /** Gives back the unused end of the last block, once nothing more will be added. */
+  trim(): void {
+    const last = this.blocks.length - 1;
+    if (this.used < this.blocks[last]!.length) {
+      const block = Buffer.from(this.blocks[last]!.subarray(0, this.used));
+      this.blocks[last] = block;
+      this.views[last] = this.view = viewOf(block);
+    }
+  }
+
+  private newBlock(need: number): void {
+    if (this.blocks.length >= MAX_BLOCKS) throw new RecordError('limit', 'more than 2 GiB of field values');
+    // A value longer than a block gets one of its own, starting at offset 0, so its ref still points at it.
+    const block = Buffer.allocUnsafe(Math.max(BLOCK, need));
+    this.blocks.push(block);
+    this.views.push((this.view = viewOf(block)));
+    this.used = 0;
+  }
+}
+
+/**
+ * A growable column of numbers in fixed blocks of 64k: it grows without copying, so loading an index allocates
+ * each byte of its columns once. Unwritten elements read as 0.
+ */
+export class Column<T extends Int32Array | Float64Array> {
+  private readonly blocks: T[] = [];
+
+  constructor(private readonly make: (n: number) => T) {}
+
+  get(i: number): number {
+    return this.blocks[i >>> 16]![i & 0xffff]!;
+  }
+
+  set(i: number, value: number): void {
+    const b = i >>> 16;
+    while (b >= this.blocks.length) this.blocks.push(this.make(0x10000));
+    this.blocks[b]![i & 0xffff] = value;
+  }
+
+  /** Gives back the unused end of the last block; `length` elements are kept. */
+  trim(length: number): void {
+    const full = length >>> 16;
+    const rest = length & 0xffff;
+    this.blocks.length = Math.min(this.blocks.length, full + (rest > 0 ? 1 : 0));
+    if (rest > 0 && this.blocks.length > full) this.blocks[full] = this.blocks[full]!.slice(0, rest) as T;
+  }
+}
+
+export const int32Column = (): Column<Int32Array> => new Column((n) => new Int32Array(n));
+export const float64Column = (): Column<Float64Array> => new Column((n) => new Float64Array(n));
+
+/** A copy of `array` with room for at least `length` elements. */
+export function grow<T extends Int32Array | Float64Array>(array: T, length: number): T {
+  let size = Math.max(array.length * 2, 16);
+  while (size < length) size *= 2;
+  const out = new (array.constructor as new (n: number) => T)(size);
+  out.set(array);
+  return out;
 }
 
 const SPACE = 0x20;
 const EQUALS = 0x3d;
 const COLON = 0x3a;
+const SPACES = 0x20202020;
+
+/** Index of the first space in [i, end), or end; 4 bytes at a time (a zero-byte test on word ^ "    "). */
+function nextSpace(buf: Buffer, dv: DataView, i: number, end: number): number {
+  for (; i + 4 <= end; i += 4) {
+    const x = dv.getInt32(i, true) ^ SPACES;
+    const zero = (x - 0x01010101) & ~x & 0x80808080;
+    // The lowest flagged byte is always a real zero byte (a borrow only flags bytes above one).
+    if (zero !== 0) return i + ((31 - Math.clz32(zero & -zero)) >> 3);
+  }
+  while (i < end && buf[i] !== SPACE) i++;
+  return i;
+}
 
 /**
- * Keeps the `name=version` tokens of a `p:` value that name a package. Prefixed ones (`cmd:`, `so:`, `pc:`,
- * `py3.12:` …) are virtual names and are skipped without being decoded; so are unversioned provides.
+ * The `name=version` tokens of a `p:` value that name a package, in pairs (name id, version ref, …). Prefixed ones
+ * (`cmd:`, `so:`, `pc:`, `py3.12:` …) are virtual names and are skipped without being decoded; so are unversioned
+ * provides.
  */
-export function scanProvides(buf: Buffer, start: number, end: number): Array<readonly [string, string]> | undefined {
-  let out: Array<readonly [string, string]> | undefined;
+export function scanProvides(
+  buf: Buffer,
+  dv: DataView,
+  start: number,
+  end: number,
+  names: NameTable,
+  store: ValueStore,
+): number[] | undefined {
+  let out: number[] | undefined;
   let pos = start;
   while (pos < end) {
     let tokenEnd = pos;
     let eq = -1;
-    let prefixed = false;
-    while (tokenEnd < end && buf[tokenEnd] !== SPACE) {
+    for (; tokenEnd < end; tokenEnd++) {
       const b = buf[tokenEnd];
-      if (b === EQUALS && eq === -1) eq = tokenEnd;
-      else if (b === COLON && eq === -1) prefixed = true;
-      tokenEnd++;
+      if (b === SPACE) break;
+      if (b === EQUALS) {
+        eq = tokenEnd;
+        break;
+      }
+      if (b === COLON) {
+        eq = -2; // a prefixed (virtual) name: nothing in this token is kept
+        break;
+      }
     }
-    if (!prefixed && eq > pos && eq + 1 < tokenEnd) {
-      (out ??= []).push([buf.toString('latin1', pos, eq), buf.toString('latin1', eq + 1, tokenEnd)]);
+    if (eq === -2) {
+      tokenEnd = nextSpace(buf, dv, tokenEnd + 1, end);
+    } else if (eq >= 0) {
+      tokenEnd = nextSpace(buf, dv, eq + 1, end);
+      if (eq > pos && eq + 1 < tokenEnd) (out ??= []).push(names.id(buf, dv, pos, eq), store.add(buf, dv, eq + 1, tokenEnd));
     }
     pos = tokenEnd + 1;
   }
