@@ -17,6 +17,7 @@ const run = promisify(execFile);
 const RENOVATE_VERSION = process.env.APK_INDEXER_RENOVATE_VERSION ?? '39.264.1';
 const cacheDir = process.env.APK_INDEXER_RENOVATE_DIR ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'apk-indexer', `renovate-${RENOVATE_VERSION}`);
 const renovateBin = join(cacheDir, 'node_modules', 'renovate', 'dist', 'renovate.js');
+const validatorBin = join(cacheDir, 'node_modules', 'renovate', 'dist', 'config-validator.js');
 
 async function installRenovate(): Promise<void> {
   if (existsSync(renovateBin)) return;
@@ -75,6 +76,11 @@ describe(`Renovate ${RENOVATE_VERSION} against apk-indexer`, () => {
     await service?.app.close();
     await upstream?.stop();
   });
+
+  it("writes a renovate.json that Renovate's own validator accepts with --strict", async () => {
+    const { stdout } = await run(process.execPath, [validatorBin, '--strict', join(repo, 'renovate.json')], { cwd: repo, timeout: 120_000, env: { ...process.env, LOG_LEVEL: 'info' } });
+    expect(stdout).toMatch(/Config validated successfully/);
+  }, 120_000);
 
   it('proposes the updates apk-indexer answers: newest on every arch, apk order, date versions', async () => {
     const report = join(repo, 'report.json');
