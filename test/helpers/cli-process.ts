@@ -35,9 +35,12 @@ export interface RunningService {
   output: () => string;
 }
 
-/** Starts `apk-indexer serve` (or `command`, `[]` for flags alone) on 127.0.0.1 and waits for its listen line. */
-export async function serveProcess(args: string[], env: Record<string, string>, command: string[] = ['serve']): Promise<RunningService> {
-  const child = spawn(process.execPath, [bin, ...command, ...args, '--host', '127.0.0.1', '--port', '0'], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
+/**
+ * Starts `apk-indexer serve` (or `command`, `[]` for flags alone) on 127.0.0.1 and waits for its listen line.
+ * `entry` is the bin to run (another copy of the package, say).
+ */
+export async function serveProcess(args: string[], env: Record<string, string>, command: string[] = ['serve'], entry = bin): Promise<RunningService> {
+  const child = spawn(process.execPath, [entry, ...command, ...args, '--host', '127.0.0.1', '--port', '0'], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
   const exited = once(child, 'exit').then(([code]) => code as number | null);
   let log = '';
   child.stdout.on('data', (d) => (log += d));
