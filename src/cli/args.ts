@@ -11,10 +11,3 @@ export function parseCommandArgs<T extends NonNullable<ParseArgsConfig['options'
     throw new UsageError((err as Error).message);
   }
 }
-
-/** `a,b` and repeated flags both give lists. */
-export function splitList(values: readonly string[] | string | undefined): string[] {
-  if (values === undefined) return [];
-  const list = typeof values === 'string' ? [values] : values;
-  return list.flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean);
-}

@@ -6,7 +6,8 @@ import { apkArchesOf, apkoFiles, archesToLoad, resolveImages, sourceOptions, SOU
 import { GenerateInputError } from '../generate/errors.js';
 import { hasSource, openVersionSource } from '../generate/open-source.js';
 import type { VersionSource } from '../generate/version-source.js';
-import { parseCommandArgs, splitList, UsageError } from './args.js';
+import { splitList } from '../config/layer.js';
+import { parseCommandArgs, UsageError } from './args.js';
 import type { CliIO } from './io.js';
 
 type Options = NonNullable<ParseArgsConfig['options']>;

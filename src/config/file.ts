@@ -1,11 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import type { ReadLimits } from '../parse/limits.js';
-import { isBareIndex } from '../source/locations.js';
+import { DEFAULT_ARCHES, defaultRepositoryName, isBareIndex } from '../source/locations.js';
 import { parseDuration } from './duration.js';
 import { ConfigError } from './errors.js';
 import { emptyLayer, type Scalar, type SettingsLayer } from './layer.js';
-import { DEFAULT_ARCHES, type RepositoryAuth, type RepositorySettings } from './settings.js';
+import type { RepositoryAuth, RepositorySettings } from './settings.js';
 
 const TOP_KEYS = ['listen', 'updateInterval', 'firstLoadTimeout', 'requestTimeout', 'refreshTimeout', 'logLevel', 'logFormat', 'refreshToken', 'limits', 'repositories'];
 const REPOSITORY_KEYS = ['name', 'url', 'arches', 'keys', 'auth', 'updateInterval'];
@@ -74,7 +74,7 @@ function repository(raw: unknown, where: string): RepositorySettings {
   const url = raw.url.trim();
   if (raw.name !== undefined && (typeof raw.name !== 'string' || raw.name.trim() === '')) throw new ConfigError(`${where}.name: expected a non-empty string, got ${JSON.stringify(raw.name)}`);
   const out: RepositorySettings = {
-    name: typeof raw.name === 'string' ? raw.name.trim() : url.replace(/\/+$/, ''),
+    name: typeof raw.name === 'string' ? raw.name.trim() : defaultRepositoryName(url),
     url,
     arches: strings(raw.arches, `${where}.arches`) ?? (isBareIndex(url) ? [] : [...DEFAULT_ARCHES]),
     keys: strings(raw.keys, `${where}.keys`) ?? [],

@@ -31,7 +31,7 @@ export interface SettingsLayer {
 
 export const emptyLayer = (origin: string): SettingsLayer => ({ origin, values: {}, where: {} });
 
-/** `a,b` and repeated values alike become one list; blanks are dropped. */
+/** `a,b` and repeated values (flags, environment, query parameters) alike become one list; blanks are dropped. */
 export function splitList(value: string | readonly string[] | undefined): string[] {
   const parts = value === undefined ? [] : typeof value === 'string' ? [value] : value;
   return parts.flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean);

@@ -1,14 +1,14 @@
 import { resolveLimits, type ReadLimits } from '../parse/limits.js';
-import { APK_ARCHES, isBareIndex, toUrl } from '../source/locations.js';
+import { APK_ARCHES, DEFAULT_ARCHES, defaultRepositoryName, isBareIndex, toUrl } from '../source/locations.js';
 import { authorizationHeader } from './auth.js';
-import { parseDuration } from './duration.js';
+import { MAX_DURATION_MS, MAX_DURATION_TEXT, parseDuration } from './duration.js';
 import { ENV_CONFIG, readEnvironment } from './env.js';
 import { ConfigError } from './errors.js';
 import { readConfigFile } from './file.js';
 import { readFlags } from './flags.js';
 import { apkArch } from './from-apko.js';
 import type { Scalar, SettingsLayer, SourcedList } from './layer.js';
-import { DEFAULT_ARCHES, DEFAULTS, LOG_LEVELS, WOLFI, type LogLevel, type RepositorySettings, type ServiceSettings } from './settings.js';
+import { DEFAULTS, LOG_LEVELS, WOLFI, type LogLevel, type RepositorySettings, type ServiceSettings } from './settings.js';
 
 /**
  * The service settings from the configuration file (`--config` or APK_INDEXER_CONFIG), the environment and the
@@ -91,7 +91,7 @@ function repositories(layers: SettingsLayer[], env: NodeJS.ProcessEnv): Reposito
       const a = layer.arches ?? arches;
       const k = layer.keys ?? keys;
       const where = layer.urls.where;
-      repos = layer.urls.list.map((url) => ({ name: url.replace(/\/+$/, ''), url, arches: isBareIndex(url) ? [] : [...(a?.list ?? DEFAULT_ARCHES)], keys: [...(k?.list ?? [])], where }));
+      repos = layer.urls.list.map((url) => ({ name: defaultRepositoryName(url), url, arches: isBareIndex(url) ? [] : [...(a?.list ?? DEFAULT_ARCHES)], keys: [...(k?.list ?? [])], where }));
     } else if (repos) {
       const a = layer.arches;
       const k = layer.keys;
@@ -112,6 +112,10 @@ function repositories(layers: SettingsLayer[], env: NodeJS.ProcessEnv): Reposito
     if (repo.auth) authorizationHeader(repo.auth, env, `${where}.auth`);
     if (repo.updateIntervalMs !== undefined && repo.updateIntervalMs < 1000) {
       throw new ConfigError(`${where}.updateInterval: expected at least 1s, got ${repo.updateIntervalMs}ms`);
+    }
+    // parseDuration refuses longer values already; kept here for settings built without it.
+    if (repo.updateIntervalMs !== undefined && repo.updateIntervalMs > MAX_DURATION_MS) {
+      throw new ConfigError(`${where}.updateInterval: expected at most ${MAX_DURATION_TEXT}, got ${repo.updateIntervalMs}ms`);
     }
     return repo;
   });

@@ -60,6 +60,3 @@ export const DEFAULTS: Omit<ServiceSettings, 'repositories'> = {
   refreshToken: undefined,
   limits: { ...DEFAULT_LIMITS },
 };
-
-/** Arches of URLs given without their own (flags, environment) and not otherwise known. */
-export const DEFAULT_ARCHES = ['x86_64'];

@@ -6,7 +6,6 @@ export interface RenovateRelease {
   version: string;
   releaseTimestamp?: string;
   isStable?: false;
-  sourceUrl?: string;
 }
 
 /** The body Renovate's custom datasource (format `json`) accepts. */
@@ -56,8 +55,8 @@ export const RENOVATE_BODY_SCHEMA = {
 /** Builds the datasource answer from releases already in ascending apk order. */
 export function toRenovateBody(releases: readonly Release[]): RenovateBody {
   const body: RenovateBody = { releases: releases.map(toRenovateRelease) };
-  const newest = releases[releases.length - 1];
-  const homepage = newest?.url ?? [...releases].reverse().find((r) => r.url)?.url;
+  // The newest release that names one (an empty `U:` names none).
+  const homepage = releases.findLast((r) => r.url)?.url;
   if (homepage) body.homepage = homepage;
   const latest = latestStable(releases);
   if (latest) body.tags = { latest: latest.version };

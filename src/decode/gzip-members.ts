@@ -42,8 +42,20 @@ const DEFAULT_MAX_MEMBERS = 32;
  */
 export const FEED_BYTES = 128 * 1024;
 export const OUT_CHUNK = 4 * 1024 * 1024;
-const FTEXT_MASK = 0xe0; // reserved flag bits must be zero
 const DEFLATE_METHOD = 8;
+/** Header flags (RFC 1952): header CRC, extra field, file name, comment; the three high bits are reserved. */
+const FHCRC = 0x02;
+const FEXTRA = 0x04;
+const FNAME = 0x08;
+const FCOMMENT = 0x10;
+const RESERVED_FLAGS = 0xe0; // must be zero
+/**
+ * The longest gzip header accepted: the fixed 10 bytes, the largest extra field (2-byte length + 65535), a file
+ * name and a comment of up to 64 KiB each (terminating zero included), and the header CRC. RFC 1952 sets no bound
+ * on name and comment; gzip itself writes short ones, and this bound keeps a header that never ends from being
+ * buffered whole.
+ */
+export const MAX_HEADER_BYTES = 10 + 2 + 65535 + 2 * 65536 + 2;
 
 /**
  * Inflates concatenated gzip members from a byte stream, without holding the inflated file in memory.
@@ -72,6 +84,25 @@ export async function gunzipMembers(
     return true;
   };
 
+  /**
+   * Length of the gzip header at the front of `input`, pulling more as needed. After each incomplete parse it waits
+   * for at least twice the bytes (up to the maximum), so a header arriving in small chunks is parsed a logarithmic
+   * number of times, and a header that never ends fails once MAX_HEADER_BYTES are buffered.
+   */
+  const readHeader = async (member: number): Promise<number> => {
+    let want = 10;
+    for (;;) {
+      while (input.length < want && (await pull()));
+      const length = gzipHeaderLength(input.peek(Math.min(input.length, MAX_HEADER_BYTES)), member);
+      if (length !== undefined) return length;
+      if (input.length >= MAX_HEADER_BYTES) {
+        throw new GzipError('gzip', `member ${member + 1}: gzip header too long (more than ${MAX_HEADER_BYTES} bytes without its end)`);
+      }
+      if (sourceDone) throw new GzipError('gzip', `member ${member + 1}: truncated gzip header`);
+      want = Math.min(MAX_HEADER_BYTES, Math.max(input.length + 1, input.length * 2));
+    }
+  };
+
   try {
     for (;;) {
       // Between members: either clean end of file or another gzip header.
@@ -81,11 +112,7 @@ export async function gunzipMembers(
       if (member >= (options.maxMembers ?? DEFAULT_MAX_MEMBERS)) {
         throw new GzipError('limit', `more than ${options.maxMembers ?? DEFAULT_MAX_MEMBERS} gzip members (the member limit)`);
       }
-      let headerLength: number | undefined;
-      while ((headerLength = gzipHeaderLength(input.peek(Math.min(input.length, 64 * 1024)), member)) === undefined) {
-        if (!(await pull())) throw new GzipError('gzip', `member ${member + 1}: truncated gzip header`);
-      }
-      sink.raw(member, input.take(headerLength));
+      sink.raw(member, input.take(await readHeader(member)));
 
       const inflater = createInflateRaw({ chunkSize: OUT_CHUNK });
       let crc = 0;
@@ -192,23 +219,21 @@ function gzipHeaderLength(buf: Buffer, member: number): number | undefined {
   }
   if (buf[2] !== DEFLATE_METHOD) throw new GzipError('gzip', `member ${member + 1}: unknown compression method ${buf[2]}`);
   const flags = buf[3]!;
-  if (flags & FTEXT_MASK) throw new GzipError('gzip', `member ${member + 1}: reserved header flags set`);
+  if (flags & RESERVED_FLAGS) throw new GzipError('gzip', `member ${member + 1}: reserved header flags set`);
   let pos = 10;
-  if (flags & 0x04) {
+  if (flags & FEXTRA) {
     if (buf.length < pos + 2) return undefined;
     pos += 2 + buf.readUInt16LE(pos);
   }
-  for (const bit of [0x08, 0x10]) {
+  for (const bit of [FNAME, FCOMMENT]) {
     if (flags & bit) {
+      if (buf.length <= pos) return undefined;
       const zero = buf.indexOf(0, pos);
-      if (zero === -1) {
-        if (buf.length >= 64 * 1024) throw new GzipError('gzip', `member ${member + 1}: header name or comment too long`);
-        return undefined;
-      }
+      if (zero === -1) return undefined;
       pos = zero + 1;
     }
   }
-  if (flags & 0x02) pos += 2;
+  if (flags & FHCRC) pos += 2;
   return buf.length >= pos ? pos : undefined;
 }
 
@@ -228,25 +253,30 @@ class ByteQueue {
     this.length += chunk.length;
   }
 
+  /** The first `n` bytes, left in the queue; the chunks they span are joined once, and only those. */
   peek(n: number): Buffer {
-    const first = this.chunks[0];
-    if (first && first.length >= n) return first.subarray(0, n);
-    return Buffer.concat(this.chunks, this.length).subarray(0, n);
+    this.join(n);
+    return this.chunks[0]?.subarray(0, n) ?? Buffer.alloc(0);
   }
 
   take(n: number): Buffer {
+    this.join(n);
     const first = this.chunks[0];
-    let out: Buffer;
-    if (first && first.length >= n) {
-      out = first.subarray(0, n);
-      if (first.length === n) this.chunks.shift();
-      else this.chunks[0] = first.subarray(n);
-    } else {
-      const all = Buffer.concat(this.chunks, this.length);
-      out = all.subarray(0, n);
-      this.chunks = n < all.length ? [all.subarray(n)] : [];
-    }
-    this.length -= n;
+    if (!first) return Buffer.alloc(0);
+    const out = first.subarray(0, n);
+    if (first.length <= n) this.chunks.shift();
+    else this.chunks[0] = first.subarray(n);
+    this.length -= out.length;
     return out;
+  }
+
+  /** Makes the first chunk hold at least `n` bytes (or all there are), copying only the chunks needed. */
+  private join(n: number): void {
+    const first = this.chunks[0];
+    if (!first || first.length >= n || this.chunks.length === 1) return;
+    let count = 0;
+    let size = 0;
+    while (count < this.chunks.length && size < n) size += this.chunks[count++]!.length;
+    this.chunks.splice(0, count, Buffer.concat(this.chunks.slice(0, count), size));
   }
 }

@@ -2,6 +2,7 @@ import { once } from 'node:events';
 import tar from 'tar-stream';
 import { IndexError } from '../errors.js';
 import type { ReadLimits } from '../parse/limits.js';
+import { RecordError } from '../parse/record-error.js';
 import { GzipError, gunzipMembers } from './gzip-members.js';
 import { parseSignatureName, SignatureCheck, type SignatureEntry, type TrustedKey, type Verdict } from './signature.js';
 import { entryName, readTarEntries } from './tar-header.js';
@@ -162,9 +163,9 @@ export async function readIndexArchive(
 function toIndexError(source: string, err: unknown): IndexError {
   if (err instanceof IndexError) return err;
   if (err instanceof GzipError) return new IndexError(source, err.kind, err.message, { cause: err });
-  const e = err as { kind?: string; message?: string };
-  if (e && (e.kind === 'format' || e.kind === 'limit')) return new IndexError(source, e.kind, e.message ?? String(err), { cause: err });
-  const message = e?.message ?? String(err);
+  // The sink's parser reports records and lines of the APKINDEX member.
+  if (err instanceof RecordError) return new IndexError(source, err.kind, `APKINDEX ${err.message}`, { cause: err });
+  const message = (err as Error | undefined)?.message ?? String(err);
   if (/tar|header|Unexpected end/i.test(message)) return new IndexError(source, 'tar', `corrupt tar: ${message}`, { cause: err });
   return new IndexError(source, 'network', message, { cause: err });
 }

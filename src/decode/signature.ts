@@ -30,9 +30,7 @@ export function parseSignatureName(fileName: string): Omit<SignatureEntry, 'sign
   return undefined;
 }
 
-export type Verdict =
-  | { ok: true; verifiedBy: string | undefined; signedBy: string[] }
-  | { ok: false; error: string; signedBy: string[] };
+export type Verdict = { ok: true; verifiedBy: string | undefined } | { ok: false; error: string };
 
 /**
  * Checks the signatures against the signed bytes as they stream past.
@@ -51,21 +49,17 @@ export class SignatureCheck {
     }
   }
 
-  get needsData(): boolean {
-    return this.candidates.length > 0;
-  }
-
   update(signedBytes: Buffer): void {
     for (const c of this.candidates) c.verify.update(signedBytes);
   }
 
   verdict(): Verdict {
-    const signedBy = this.signatures.map((s) => s.keyName);
-    if (this.keys.length === 0) return { ok: true, verifiedBy: undefined, signedBy };
-    if (this.signatures.length === 0) return { ok: false, error: 'index is not signed, but trusted keys are configured', signedBy };
+    if (this.keys.length === 0) return { ok: true, verifiedBy: undefined };
+    if (this.signatures.length === 0) return { ok: false, error: 'index is not signed, but trusted keys are configured' };
     if (this.candidates.length === 0) {
+      const signedBy = this.signatures.map((s) => s.keyName).join(', ');
       const trusted = this.keys.map((k) => k.name).join(', ');
-      return { ok: false, error: `signed by ${signedBy.join(', ')}, none of which is a trusted key (trusted: ${trusted})`, signedBy };
+      return { ok: false, error: `signed by ${signedBy}, none of which is a trusted key (trusted: ${trusted})` };
     }
     const failed: string[] = [];
     for (const c of this.candidates) {
@@ -75,9 +69,9 @@ export class SignatureCheck {
       } catch {
         valid = false; // a malformed signature blob is a bad signature, not a crash
       }
-      if (valid) return { ok: true, verifiedBy: c.key.name, signedBy };
+      if (valid) return { ok: true, verifiedBy: c.key.name };
       failed.push(c.key.name);
     }
-    return { ok: false, error: `signature by ${failed.join(', ')} does not match the index (tampered, or signed by another key of that name)`, signedBy };
+    return { ok: false, error: `signature by ${failed.join(', ')} does not match the index (tampered, or signed by another key of that name)` };
   }
 }

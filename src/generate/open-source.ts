@@ -1,7 +1,4 @@
-import { loadIndex } from '../index/load.js';
-import type { IndexSnapshot } from '../index/snapshot.js';
-import { VersionMap } from '../index/version-map.js';
-import { loadTrustedKeys } from '../source/keys.js';
+import { loadVersionMap } from '../index/load-map.js';
 import { indexLocations, type IndexLocation } from '../source/locations.js';
 import { GenerateInputError } from './errors.js';
 import { readServiceRepositories } from './service-config.js';
@@ -43,14 +40,6 @@ export async function openVersionSource(
     }
   }
   if (locations.length === 0) throw new GenerateInputError('pass --index SRC, --config FILE or --server URL');
-  const keys = await loadTrustedKeys([...new Set(keyLocations)]);
-  const snapshots = await Promise.all(locations.map((location) => loadSnapshot(location, keys)));
-  if (keys.length === 0) for (const s of snapshots) warn(`${s.url}: signature not verified (no key given)`);
-  return new MapVersionSource(new VersionMap(snapshots));
-}
-
-async function loadSnapshot(location: IndexLocation, keys: Awaited<ReturnType<typeof loadTrustedKeys>>): Promise<IndexSnapshot> {
-  const result = await loadIndex(location, { keys });
-  if (result.notModified) throw new Error(`${location.url}: unexpected 304 without a conditional request`);
-  return result.snapshot;
+  const map = await loadVersionMap(locations, keyLocations, (url) => warn(`${url}: signature not verified (no key given)`));
+  return new MapVersionSource(map);
 }

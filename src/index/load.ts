@@ -1,7 +1,6 @@
 import { readIndexArchive } from '../decode/index-archive.js';
 import type { TrustedKey } from '../decode/signature.js';
-import { IndexError } from '../errors.js';
-import { ApkIndexParser, RecordError } from '../parse/apkindex-parser.js';
+import { ApkIndexParser } from '../parse/apkindex-parser.js';
 import { resolveLimits, type ReadLimits } from '../parse/limits.js';
 import { redactUrl, type IndexLocation } from '../source/locations.js';
 import { openSource, type OpenOptions } from '../source/open.js';
@@ -19,15 +18,12 @@ export type LoadResult =
   | {
       notModified: false;
       snapshot: IndexSnapshot;
-      /** Key names of all signatures the index carries. */
-      signedBy: string[];
       etag: string | undefined;
       lastModified: string | undefined;
     };
 
 /** Fetches, verifies and parses one APKINDEX.tar.gz into a snapshot. Every failure is an IndexError. */
 export async function loadIndex(location: IndexLocation, options: LoadOptions): Promise<LoadResult> {
-  const shown = redactUrl(location.url);
   const limits = resolveLimits(options.limits);
   const opened = await openSource(location.url, {
     ...options,
@@ -48,25 +44,16 @@ export async function readIndexBody(
   body: AsyncIterable<Buffer>,
   location: IndexLocation,
   options: { keys: readonly TrustedKey[]; limits: ReadLimits },
-): Promise<{ snapshot: IndexSnapshot; signedBy: string[] }> {
+): Promise<{ snapshot: IndexSnapshot }> {
   const shown = redactUrl(location.url);
   const builder = new SnapshotBuilder();
   const parser = new ApkIndexParser(options.limits, builder);
-  let result;
-  try {
-    result = await readIndexArchive(body, {
-      source: shown,
-      keys: options.keys,
-      limits: options.limits,
-      sink: { data: (chunk) => parser.push(chunk), end: () => parser.end() },
-    });
-  } catch (err) {
-    if (err instanceof RecordError) throw new IndexError(shown, err.kind, `APKINDEX ${err.message}`, { cause: err });
-    if (err instanceof IndexError && err.cause instanceof RecordError) {
-      throw new IndexError(shown, err.cause.kind, `APKINDEX ${err.cause.message}`, { cause: err.cause });
-    }
-    throw err;
-  }
+  const result = await readIndexArchive(body, {
+    source: shown,
+    keys: options.keys,
+    limits: options.limits,
+    sink: { data: (chunk) => parser.push(chunk), end: () => parser.end() },
+  });
   const arch = location.arch ?? builder.firstArch ?? 'noarch';
   const snapshot = builder.finish({
     url: shown,
@@ -75,5 +62,5 @@ export async function readIndexBody(
     description: result.description,
     verifiedBy: result.verdict.verifiedBy,
   });
-  return { snapshot, signedBy: result.verdict.signedBy };
+  return { snapshot };
 }

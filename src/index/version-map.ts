@@ -52,10 +52,6 @@ export class VersionMap {
     return [...new Set(this.snapshots.map((s) => s.arch))].sort();
   }
 
-  get repositories(): string[] {
-    return [...new Set(this.snapshots.map((s) => s.repository))];
-  }
-
   /**
    * Releases of `name` in ascending apk order, each version once; undefined when no selected index knows the name.
    * An empty array means the name exists but the arch filter removed every version.

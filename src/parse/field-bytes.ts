@@ -56,10 +56,6 @@ export class NameTable {
   /** Open addressing, 4 ints a slot: hash, id + 1 (0: free), ref, unused. Load factor at most 1/2. */
   private slots = new Int32Array(4 * 4096);
 
-  get size(): number {
-    return this.strings.length;
-  }
-
   /** Whether name `id` is exactly these bytes. */
   equals(id: number, dv: DataView, start: number, end: number): boolean {
     return this.bytes.equals(this.refs[id]!, dv, start, end);
@@ -132,13 +128,6 @@ export class ValueStore {
     this.newBlock(BLOCK);
     this.view.setInt32(0, 0, true); // ref 0: the empty value (length 0)
     this.used = 4;
-  }
-
-  /** Bytes held. */
-  get size(): number {
-    let n = 0;
-    for (const b of this.blocks) n += b.length;
-    return n;
   }
 
   length(ref: number): number {

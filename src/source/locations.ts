@@ -24,18 +24,29 @@ export function isBareIndex(location: string): boolean {
   return new URL(toUrl(location)).pathname.endsWith(`/${INDEX_FILE}`) || location.endsWith(INDEX_FILE);
 }
 
+/** Arches read under a base URL when none are given. */
+export const DEFAULT_ARCHES: readonly string[] = ['x86_64'];
+
+/**
+ * The name of a repository configured without one: its URL as given without trailing slashes, credentials
+ * redacted (the name shows in metrics labels, `/-/status` and logs).
+ */
+export function defaultRepositoryName(url: string): string {
+  return redactUrl(url).replace(/\/+$/, '');
+}
+
 /**
  * Expands a repository (base URL plus arches) into its index locations; a bare index URL stands for itself.
- * The repository name defaults to the base URL.
+ * The repository name defaults to the base URL (redacted: see defaultRepositoryName).
  */
 export function indexLocations(repository: { url: string; arches?: readonly string[]; name?: string }): IndexLocation[] {
   const url = toUrl(repository.url);
-  const name = repository.name ?? repository.url.replace(/\/+$/, '');
+  const name = repository.name ?? defaultRepositoryName(repository.url);
   if (isBareIndex(url)) {
     return [{ url, arch: archFromIndexUrl(url), repository: name }];
   }
   const base = url.replace(/\/+$/, '');
-  const arches = repository.arches && repository.arches.length > 0 ? repository.arches : ['x86_64'];
+  const arches = repository.arches && repository.arches.length > 0 ? repository.arches : DEFAULT_ARCHES;
   return arches.map((arch) => ({ url: `${base}/${arch}/${INDEX_FILE}`, arch, repository: name }));
 }
 

@@ -19,9 +19,11 @@ export interface OpenOptions {
 
 export type Opened =
   | { notModified: true }
-  | { notModified: false; body: AsyncIterable<Buffer>; etag?: string; lastModified?: string; size?: number };
+  | { notModified: false; body: AsyncIterable<Buffer>; etag?: string; lastModified?: string };
 
 const DEFAULT_TIMEOUT_MS = 60_000;
+/** The longest pause a Retry-After may ask for; longer (or absurd) values are capped to it. */
+export const MAX_RETRY_AFTER_MS = 24 * 3_600_000;
 let sharedDispatcher: Dispatcher | undefined;
 
 function defaultDispatcher(): Dispatcher {
@@ -47,12 +49,15 @@ async function openFile(url: string, options: OpenOptions): Promise<Opened> {
   // A file's validators are its size and modification time, so a refresh of an unchanged file costs a stat.
   const etag = `"${info.size.toString(16)}-${Math.floor(info.mtimeMs).toString(16)}"`;
   if (options.etag === etag) return { notModified: true };
-  return { notModified: false, body: createReadStream(path, { highWaterMark: 256 * 1024 }), etag, lastModified: info.mtime.toUTCString(), size: info.size };
+  return { notModified: false, body: createReadStream(path, { highWaterMark: 256 * 1024 }), etag, lastModified: info.mtime.toUTCString() };
 }
 
-async function openHttp(url: string, options: OpenOptions): Promise<Opened> {
-  const shown = redactUrl(url);
+async function openHttp(location: string, options: OpenOptions): Promise<Opened> {
+  const shown = redactUrl(location);
+  // undici ignores credentials in the URL: send them as Basic authorization, unless a header is given.
+  const { url, authorization } = splitCredentials(location);
   const headers: Record<string, string> = { 'user-agent': 'apk-indexer', ...options.headers };
+  if (authorization && !Object.keys(headers).some((name) => name.toLowerCase() === 'authorization')) headers.authorization = authorization;
   if (options.etag) headers['if-none-match'] = options.etag;
   if (options.lastModified) headers['if-modified-since'] = options.lastModified;
   const timeout = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
@@ -83,9 +88,33 @@ async function openHttp(url: string, options: OpenOptions): Promise<Opened> {
   }
   const etag = header(response.headers.etag);
   const lastModified = header(response.headers['last-modified']);
-  const length = Number(header(response.headers['content-length']));
   const body = wrapBody(response.body, shown);
-  return { notModified: false, body, ...(etag && { etag }), ...(lastModified && { lastModified }), ...(Number.isFinite(length) && { size: length }) };
+  return { notModified: false, body, ...(etag && { etag }), ...(lastModified && { lastModified }) };
+}
+
+/**
+ * The URL without its userinfo, and the Basic authorization header the userinfo stands for (percent-decoded, as
+ * curl and apk do). A URL without credentials is returned unchanged.
+ */
+export function splitCredentials(location: string): { url: string; authorization: string | undefined } {
+  let u: URL;
+  try {
+    u = new URL(location);
+  } catch {
+    return { url: location, authorization: undefined };
+  }
+  if (!u.username && !u.password) return { url: location, authorization: undefined };
+  const decode = (s: string) => {
+    try {
+      return decodeURIComponent(s);
+    } catch {
+      return s;
+    }
+  };
+  const credentials = `${decode(u.username)}:${decode(u.password)}`;
+  u.username = '';
+  u.password = '';
+  return { url: u.href, authorization: `Basic ${Buffer.from(credentials).toString('base64')}` };
 }
 
 /** Network errors inside the body (reset, stall) become IndexErrors that name the source. */
@@ -101,12 +130,18 @@ function header(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;
 }
 
-function retryAfterMs(value: string | string[] | undefined): number | undefined {
-  const v = header(value);
+/** Retry-After (seconds or an HTTP date) in ms, never negative and at most MAX_RETRY_AFTER_MS. */
+export function retryAfterMs(value: string | string[] | undefined, now = Date.now()): number | undefined {
+  const v = header(value)?.trim();
   if (!v) return undefined;
-  if (/^\d+$/.test(v.trim())) return Number(v.trim()) * 1000;
-  const date = Date.parse(v);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
+  let ms: number;
+  if (/^\d+$/.test(v)) ms = Number(v) * 1000;
+  else {
+    const date = Date.parse(v);
+    if (Number.isNaN(date)) return undefined;
+    ms = date - now;
+  }
+  return Math.min(MAX_RETRY_AFTER_MS, Math.max(0, ms));
 }
 
 function describeNetworkError(err: unknown): string {

@@ -216,3 +216,48 @@ describe('mistakes are stopped at start, naming the key, variable or flag and th
     }
   });
 });
+
+describe('durations longer than Node timers can wait are refused', () => {
+  it.each([
+    [['--update-interval', '25d'], {}, '--update-interval: expected at most 24d, got "25d"'],
+    [['-update-interval', '1000'], {}, '-update-interval: expected at most 24d, got "1000"'], // bare hours
+    [[], { APK_INDEXER_UPDATE_INTERVAL: '2147483648ms' }, 'APK_INDEXER_UPDATE_INTERVAL: expected at most 24d, got "2147483648ms"'],
+    [['--first-load-timeout', '30d'], {}, '--first-load-timeout: expected at most 24d, got "30d"'],
+    [[], { APK_INDEXER_FIRST_LOAD_TIMEOUT: '99999999' }, 'APK_INDEXER_FIRST_LOAD_TIMEOUT: expected at most 24d, got "99999999"'], // bare seconds
+  ] as const)('%j %j', (argv, env, message) => {
+    expect(() => loadSettings([...argv], env)).toThrow(ConfigError);
+    expect(() => loadSettings([...argv], env)).toThrow(message);
+  });
+
+  it('accepts exactly 24d', () => {
+    expect(loadSettings(['--update-interval', '24d'], {}).updateIntervalMs).toBe(24 * 86_400_000);
+  });
+
+  it('in the file: the global durations and a repository interval', async () => {
+    const cases: Array<[string, string]> = [
+      ['updateInterval: 1000\n', 'updateInterval: expected at most 24d, got 1000'], // a YAML number: hours
+      ['requestTimeout: 30d\n', 'requestTimeout: expected at most 24d, got "30d"'],
+      ['refreshTimeout: 3000000\n', 'refreshTimeout: expected at most 24d, got 3000000'], // seconds
+      ['repositories:\n  - {url: "https://a.test/os", updateInterval: 25d}\n', 'repositories[0].updateInterval: expected at most 24d, got "25d"'],
+      ['repositories:\n  - {url: "https://a.test/os", updateInterval: 1e9}\n', 'repositories[0].updateInterval: expected at most 24d, got 1000000000'],
+    ];
+    for (const [i, [text, message]] of cases.entries()) {
+      const path = await file(`too-long-${i}.yaml`, text);
+      expect(() => loadSettings(['--config', path], {}), text).toThrow(`config file ${path}: ${message}`);
+    }
+  });
+});
+
+describe('the default repository name', () => {
+  it('is the URL with its credentials redacted, from flags, the environment and the file', async () => {
+    const url = 'https://robot:s3cret@apk.example.com/os/';
+    const redacted = 'https://***:***@apk.example.com/os';
+    expect(loadSettings(['--index', url], {}).repositories[0]!.name).toBe(redacted);
+    expect(loadSettings([], { APK_INDEXER_INDEX_URL: url }).repositories[0]!.name).toBe(redacted);
+    const path = await file('credentials.yaml', `repositories:\n  - url: "${url}"\n`);
+    const [repo] = loadSettings(['--config', path], {}).repositories;
+    expect(repo!.name).toBe(redacted);
+    expect(repo!.url).toBe(url); // the URL itself keeps them, to be sent
+    expect(JSON.stringify(loadSettings(['--index', url], {}).repositories.map((r) => r.name))).not.toContain('s3cret');
+  });
+});

@@ -11,7 +11,9 @@ import {
   signatureMember,
 } from '../../src/fixtures/apk-repo.js';
 import { writeTar } from '../../src/fixtures/tar-writer.js';
+import { readIndexArchive } from '../../src/decode/index-archive.js';
 import { readIndexBody } from '../../src/index/load.js';
+import { RecordError } from '../../src/parse/record-error.js';
 import { resolveLimits, type ReadLimits } from '../../src/parse/limits.js';
 import { parseTrustedKey } from '../../src/source/keys.js';
 import type { TrustedKey } from '../../src/decode/signature.js';
@@ -51,12 +53,11 @@ describe('reading APKINDEX.tar.gz', () => {
   it('reads the real melange-built repository and verifies it with its key', async () => {
     const key = parseTrustedKey('melange.rsa.pub', readFileSync(reference.melangeKey), reference.melangeKey);
     for (const arch of ['x86_64', 'aarch64'] as const) {
-      const { snapshot, signedBy } = await readIndexBody(Readable.from([readFileSync(reference.melangeIndex(arch))]), { ...location, arch }, {
+      const { snapshot } = await readIndexBody(Readable.from([readFileSync(reference.melangeIndex(arch))]), { ...location, arch }, {
         keys: [key],
         limits: resolveLimits(),
       });
       expect(snapshot.verifiedBy).toBe('melange.rsa.pub');
-      expect(signedBy).toEqual(['melange.rsa.pub']);
       expect(snapshot.packages.get('pretend-baselayout')?.map((r) => r.version)).toEqual(['1.0.0-r0']);
       // t:0 in melange output is an unknown time, never 1970.
       expect(snapshot.packages.get('pretend-baselayout')?.[0]?.buildTime).toBeUndefined();
@@ -83,9 +84,10 @@ describe('reading APKINDEX.tar.gz', () => {
 
   it('accepts an index signed by several keys when one of them is trusted (key rotation)', async () => {
     const archive = buildIndexArchive({ packages, sign: [{ key: other }, { key: signer }] });
-    const { snapshot, signedBy } = await read(archive, [trusted(signer)]);
-    expect(signedBy).toEqual(['other.rsa.pub', 'signer.rsa.pub']);
+    const { snapshot } = await read(archive, [trusted(signer)]);
     expect(snapshot.verifiedBy).toBe('signer.rsa.pub');
+    // The signature by the untrusted key comes first and is passed over.
+    expect((await read(buildIndexArchive({ packages, sign: [{ key: signer }, { key: other }] }), [trusted(other)])).snapshot.verifiedBy).toBe('other.rsa.pub');
   });
 
   it('accepts an unverified index when no keys are configured, and says so', async () => {
@@ -179,5 +181,34 @@ describe('reading APKINDEX.tar.gz, endless input', () => {
     const err = await failure(read(Buffer.concat([archive, ...Array.from({ length: 100 }, () => empty)])));
     expect(err.reason).toBe('limit');
     expect(err.message).toMatch(/more than 32 gzip members/);
+  });
+});
+
+describe('errors of the APKINDEX parser', () => {
+  it('become IndexErrors once, with "APKINDEX" and the RecordError as cause', async () => {
+    const archive = buildIndexArchive({ packages });
+    const err = await failure(
+      readIndexArchive(Readable.from([archive]), {
+        source: 'https://repo.test/os/x86_64/APKINDEX.tar.gz',
+        keys: [],
+        limits: resolveLimits(),
+        sink: {
+          data: () => {
+            throw new RecordError('limit', 'more than 1 records (the entry limit)');
+          },
+          end: () => undefined,
+        },
+      }),
+    );
+    expect(err.reason).toBe('limit');
+    expect(err.message).toBe('https://repo.test/os/x86_64/APKINDEX.tar.gz: APKINDEX more than 1 records (the entry limit)');
+    expect(err.cause).toBeInstanceOf(RecordError);
+  });
+
+  it('name the limit that stopped a read', async () => {
+    const err = await failure(read(buildIndexArchive({ packages }), [], { maxEntries: 2 }));
+    expect(err.reason).toBe('limit');
+    expect(err.message).toBe('file:///fixture/x86_64/APKINDEX.tar.gz: APKINDEX more than 2 records (the entry limit)');
+    expect(err.cause).toBeInstanceOf(RecordError);
   });
 });

@@ -95,4 +95,19 @@ describe('the version map', () => {
     });
     expect(JSON.stringify(body)).not.toContain('null');
   });
+
+  it('takes the homepage from the newest release that has one, when the newest has an empty U:', async () => {
+    const apkindex = ['P:tool', 'V:1.0-r0', 'U:https://tool.example/', '', 'P:tool', 'V:1.1-r0', 'U:https://tool.example/v1.1', '', 'P:tool', 'V:2.0-r0', 'U:', ''].join('\n') + '\n';
+    const archive = buildIndexArchive({ apkindex });
+    const url = 'http://repo.test/os/x86_64/APKINDEX.tar.gz';
+    const s = (await readIndexBody(Readable.from([archive]), { url, arch: 'x86_64', repository: 'os' }, { keys: [], limits: resolveLimits() })).snapshot;
+    const releases = new VersionMap([s]).releases('tool')!;
+    expect(releases.map((r) => [r.version, r.url])).toEqual([
+      ['1.0-r0', 'https://tool.example/'],
+      ['1.1-r0', 'https://tool.example/v1.1'],
+      ['2.0-r0', ''],
+    ]);
+    expect(toRenovateBody(releases).homepage).toBe('https://tool.example/v1.1');
+    expect(toRenovateBody(releases.slice(2))).not.toHaveProperty('homepage');
+  });
 });

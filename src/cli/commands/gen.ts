@@ -10,7 +10,8 @@ import { userPackage } from '../../generate/melange-user.js';
 import { renderRenovateJson, renovateConfig } from '../../generate/renovate.js';
 import { BASE_INCLUDE, BOOTC_INCLUDE, DEFAULT_KERNEL, SCAFFOLD_DEFAULTS, USER_PACKAGE } from '../../generate/scaffold.js';
 import { renderYaml } from '../../generate/yaml-doc.js';
-import { parseCommandArgs, splitList, UsageError } from '../args.js';
+import { splitList } from '../../config/layer.js';
+import { parseCommandArgs, UsageError } from '../args.js';
 import type { CliIO } from '../io.js';
 
 const HELP = `usage: apk-indexer gen KIND [ARG] [options] [-o FILE]

@@ -6,7 +6,8 @@ import { apkoArchesOf, renovateMajorOf, serverUrlOf, sourceOptions, SOURCE_ARGS,
 import { GenerateInputError } from '../../generate/errors.js';
 import { hasSource, openVersionSource } from '../../generate/open-source.js';
 import { scaffold, SCAFFOLD_DEFAULTS, type ScaffoldOptions } from '../../generate/scaffold.js';
-import { parseCommandArgs, splitList, UsageError } from '../args.js';
+import { splitList } from '../../config/layer.js';
+import { parseCommandArgs, UsageError } from '../args.js';
 import type { CliIO } from '../io.js';
 
 const HELP = `usage: apk-indexer init DIR [options]

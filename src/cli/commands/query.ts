@@ -1,10 +1,10 @@
 import { IndexError } from '../../errors.js';
 import { toRenovateBody, type RenovateBody } from '../../datasource/renovate-body.js';
-import { loadIndex } from '../../index/load.js';
-import { VersionMap } from '../../index/version-map.js';
+import { loadVersionMap } from '../../index/load-map.js';
+import type { VersionMap } from '../../index/version-map.js';
+import { splitList } from '../../config/layer.js';
 import { indexLocations } from '../../source/locations.js';
-import { loadTrustedKeys } from '../../source/keys.js';
-import { parseCommandArgs, splitList, UsageError } from '../args.js';
+import { parseCommandArgs, UsageError } from '../args.js';
 import type { CliIO } from '../io.js';
 
 const HELP = `usage: apk-indexer query NAME... --index SRC [--index SRC...] [--key KEY...] [--arch a,b]
@@ -46,17 +46,8 @@ export async function run(args: string[], io: CliIO): Promise<number> {
   const keyLocations = splitList(parsed.values.key);
   let map: VersionMap;
   try {
-    const keys = await loadTrustedKeys(keyLocations);
     const locations = parsed.values.index.flatMap((url) => indexLocations({ url, arches: arches.length ? arches : undefined }));
-    const loaded = await Promise.all(locations.map((l) => loadIndex(l, { keys })));
-    const snapshots = loaded.map((r) => {
-      if (r.notModified) throw new Error('unexpected 304 without a conditional request');
-      return r.snapshot;
-    });
-    if (keys.length === 0) {
-      for (const s of snapshots) io.stderr.write(`warning: ${s.url}: signature not verified (no --key given)\n`);
-    }
-    map = new VersionMap(snapshots);
+    map = await loadVersionMap(locations, keyLocations, (url) => io.stderr.write(`warning: ${url}: signature not verified (no --key given)\n`));
   } catch (err) {
     io.stderr.write(`apk-indexer query: ${err instanceof IndexError ? err.message : (err as Error).stack ?? String(err)}\n`);
     return 2;
