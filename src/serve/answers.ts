@@ -1,5 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { latestStable, toRenovateBody } from '../datasource/renovate-body.js';
+import { latestStable, RENOVATE_BODY_SCHEMA, toRenovateBody } from '../datasource/renovate-body.js';
 import type { Release, ReleaseFilter, VersionMap } from '../index/version-map.js';
 import { answer, type Answer } from './answer-cache.js';
 import type { IndexStore } from './store.js';
@@ -23,6 +23,23 @@ export const datasourceQuerySchema = {
   type: 'object',
   properties: { arch: list, repository: list, format: { type: 'string', enum: ['json', 'plain'] } },
 } as const;
+
+const textSchema = { type: 'string' } as const;
+
+/** What both package routes (`/<name>` and `/wildcardVersion/<pattern>`) take and answer. */
+export const packageRouteSchema = {
+  params: { type: 'object', properties: { '*': textSchema } },
+  querystring: datasourceQuerySchema,
+  response: { 200: { oneOf: [RENOVATE_BODY_SCHEMA, textSchema] }, 404: textSchema, 503: textSchema },
+} as const;
+
+export type AnswerMode = 'json' | 'plain' | 'latest';
+
+/** The name or pattern a package route asks about and how to answer: `<target>/latest` is the newest stable version. */
+export function targetOf(param: string, format: DatasourceQuery['format']): { target: string; mode: AnswerMode } {
+  if (param.endsWith('/latest')) return { target: param.slice(0, -'/latest'.length), mode: 'latest' };
+  return { target: param, mode: format ?? 'json' };
+}
 
 /** The part of the cache key the query decides. */
 export function queryKey(q: DatasourceQuery): string {
@@ -58,7 +75,7 @@ export function notFound(text: string): Answer {
  * The answer for releases of one name (or merged names): Renovate JSON, plain versions, or the newest stable
  * version (`latest`). Unknown and filtered-out names are 404 with one line saying which.
  */
-export function renderReleases(what: string, releases: Release[] | undefined, filter: ReleaseFilter, mode: 'json' | 'plain' | 'latest'): Answer {
+export function renderReleases(what: string, releases: Release[] | undefined, filter: ReleaseFilter, mode: AnswerMode): Answer {
   if (!releases) {
     const where = filter.repositories ? `repositories ${listed(filter.repositories)}` : 'any configured index';
     return notFound(`${what} is not in ${where}`);

@@ -1,6 +1,14 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
+import Fastify, {
+  LogController,
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+  type FastifyServerOptions,
+  type onResponseHookHandler,
+} from 'fastify';
 import type { ServiceSettings } from '../config/settings.js';
 import { AnswerCache } from './answer-cache.js';
 import { TEXT } from './answers.js';
@@ -16,6 +24,8 @@ export interface Service {
   app: FastifyInstance;
   store: IndexStore;
   metrics: ServiceMetrics;
+  /** Serialized answers of the current generation (tests read its size). */
+  cache: AnswerCache;
 }
 
 export interface ServiceOptions {
@@ -47,18 +57,21 @@ export function buildService(settings: ServiceSettings, options: ServiceOptions 
   });
   const metrics = createMetrics();
   const store = new IndexStore(settings, { log: app.log, metrics, env: options.env, retryBaseMs: options.retryBaseMs });
-  buildApp(app, settings, store, metrics);
-  return { app, store, metrics };
+  const cache = new AnswerCache();
+  buildApp(app, settings, store, metrics, cache);
+  return { app, store, metrics, cache };
 }
 
 /** Hooks, handlers and routes on a Fastify instance, around a store. */
-export function buildApp(app: FastifyInstance, settings: ServiceSettings, store: IndexStore, metrics: ServiceMetrics): FastifyInstance {
+export function buildApp(app: FastifyInstance, settings: ServiceSettings, store: IndexStore, metrics: ServiceMetrics, cache = new AnswerCache()): FastifyInstance {
   drainGently(app.server);
-  // A callback hook: no promise per request.
-  app.addHook('onResponse', (request, reply, done) => {
-    const route = request.routeOptions.url ?? 'unmatched';
-    metrics.requests.record(route, request.method, reply.statusCode, reply.elapsedTime / 1000);
-    done();
+  // Requests are counted by a callback hook (no promise per request) that each route gets with its own URL closed
+  // over: `request.routeOptions` builds a new object on every read. Routes without a hook of their own (the
+  // not-found handler) count as 'unmatched'.
+  app.addHook('onRoute', (route) => {
+    const hooks = route.onResponse === undefined ? [] : Array.isArray(route.onResponse) ? route.onResponse : [route.onResponse];
+    if (hooks.some((h) => COUNTS_REQUESTS in h)) return; // an implicit HEAD route copies its GET route's options
+    route.onResponse = [...hooks, countRequests(metrics, route.url ?? 'unmatched')];
   });
   // Before draining: release queries waiting for a first load (they answer 503) and stop refresh timers.
   app.addHook('preClose', (done) => {
@@ -66,8 +79,12 @@ export function buildApp(app: FastifyInstance, settings: ServiceSettings, store:
     done();
   });
 
-  app.setNotFoundHandler((request, reply) => {
-    void reply.code(404).type(TEXT).send(`no route for ${request.method} ${oneLine(request.url).slice(0, 120)}\n`);
+  // In a scope of its own, so that its hook counts the not-found answers only.
+  void app.register(async function notFound(scope) {
+    scope.addHook('onResponse', countRequests(metrics, 'unmatched'));
+    scope.setNotFoundHandler((request, reply) => {
+      void reply.code(404).type(TEXT).send(`no route for ${request.method} ${oneLine(request.url).slice(0, 120)}\n`);
+    });
   });
   // Every error is one line of text; only a 5xx (a bug, never a bad name) is logged.
   app.setErrorHandler((error: Error & { statusCode?: number }, request, reply) => {
@@ -76,7 +93,6 @@ export function buildApp(app: FastifyInstance, settings: ServiceSettings, store:
     void reply.code(status).type(TEXT).send(status >= 500 ? 'internal error\n' : `bad request: ${brief(error.message)}\n`);
   });
 
-  const cache = new AnswerCache();
   const answering = { store, cache, firstLoadTimeoutMs: settings.firstLoadTimeoutMs };
   void app.register(probeRoutes, { store });
   void app.register(metricsRoutes, { metrics });
@@ -92,8 +108,23 @@ class RequestLog extends LogController {
 
   override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
     if (error) reply.log.error({ err: error, url: request.url, status: reply.statusCode }, 'request failed');
-    else reply.log.debug({ method: request.method, url: request.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10 }, 'request');
+    else if (debugEnabled(reply.log)) reply.log.debug({ method: request.method, url: request.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10 }, 'request');
   }
+}
+
+/** Without a logger (`logger: false`) Fastify's stand-in has no `isLevelEnabled`: nothing is logged then. */
+function debugEnabled(log: FastifyBaseLogger): boolean {
+  return (log as { isLevelEnabled?: (level: string) => boolean }).isLevelEnabled?.('debug') ?? false;
+}
+
+const COUNTS_REQUESTS = Symbol('counts requests');
+
+function countRequests(metrics: ServiceMetrics, route: string): onResponseHookHandler {
+  const hook: onResponseHookHandler = (request, reply, done) => {
+    metrics.requests.record(route, request.method, reply.statusCode, reply.elapsedTime / 1000);
+    done();
+  };
+  return Object.assign(hook, { [COUNTS_REQUESTS]: true });
 }
 
 function loggerOptions(settings: ServiceSettings, options: ServiceOptions): FastifyServerOptions['logger'] {

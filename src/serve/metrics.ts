@@ -9,7 +9,7 @@ export function createMetrics() {
   const registers = [registry];
   return {
     registry,
-    entries: new Gauge({ name: 'apk_indexer_index_records', help: 'Package records in the last good read of each index', labelNames: indexLabels, registers }),
+    records: new Gauge({ name: 'apk_indexer_index_records', help: 'Package records in the last good read of each index', labelNames: indexLabels, registers }),
     lastSuccess: new Gauge({ name: 'apk_indexer_index_last_success_timestamp_seconds', help: 'Time of the last successful refresh (changed or not modified)', labelNames: indexLabels, registers }),
     refreshDuration: new Histogram({ name: 'apk_indexer_refresh_duration_seconds', help: 'Time to refresh one index, failures included', labelNames: indexLabels, buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60], registers }),
     refreshes: new Counter({ name: 'apk_indexer_refreshes_total', help: 'Successful refreshes by outcome (changed, not-modified)', labelNames: [...indexLabels, 'outcome'], registers }),

@@ -45,6 +45,8 @@ interface Tracked {
   timer: NodeJS.Timeout | undefined;
   nextRefresh: number | undefined;
   running: Promise<void> | undefined;
+  /** The run that follows `running` for refreshes asked for while it ran (POST /-/refresh). */
+  again: Promise<void> | undefined;
 }
 
 export interface StoreOptions {
@@ -57,6 +59,16 @@ export interface StoreOptions {
 }
 
 const RETRY_BASE_MS = 5_000;
+
+/**
+ * The longest delay a Node timer takes (2^31-1 ms, about 24.8 days): a longer one fires after 1 ms instead, and
+ * `AbortSignal.timeout` throws on one over 2^32-1. Every delay the store sets is capped to it.
+ */
+const MAX_TIMER_MS = 2_147_483_647;
+
+function timerDelay(ms: number): number {
+  return Number.isNaN(ms) ? MAX_TIMER_MS : Math.min(Math.max(ms, 0), MAX_TIMER_MS);
+}
 
 /**
  * Keeps every configured index fresh and exposes one immutable VersionMap. A refresh reads the new index beside
@@ -107,6 +119,7 @@ export class IndexStore {
           timer: undefined,
           nextRefresh: undefined,
           running: undefined,
+          again: undefined,
         };
       }),
     );
@@ -139,7 +152,7 @@ export class IndexStore {
       const timer = setTimeout(() => {
         this.readyWaiters = this.readyWaiters.filter((w) => w !== done);
         resolve(false);
-      }, timeoutMs);
+      }, timerDelay(timeoutMs));
       this.readyWaiters.push(done);
     });
   }
@@ -149,9 +162,13 @@ export class IndexStore {
     for (const t of this.tracked) void this.refresh(t);
   }
 
-  /** Refreshes every index now (POST /-/refresh); resolves when every attempt has finished. */
+  /**
+   * Refreshes every index now (POST /-/refresh); resolves when every attempt has finished. Each attempt starts
+   * after the call: an index already refreshing may have fetched before a repository published, so one more
+   * run follows that one (shared by every call made while it runs) and this waits for it.
+   */
   async refreshAll(): Promise<void> {
-    await Promise.all(this.tracked.map((t) => this.refresh(t)));
+    await Promise.all(this.tracked.map((t) => this.refreshAfter(t)));
   }
 
   /** Stops timers, aborts downloads in flight and releases waiting queries (they answer 503). */
@@ -181,11 +198,23 @@ export class IndexStore {
     }));
   }
 
+  /** One refresh per index at a time: a scheduled refresh (first load, interval, retry) joins the one running. */
   private refresh(t: Tracked): Promise<void> {
     if (this.stopped) return Promise.resolve();
-    // One refresh per index at a time; a second request joins the one running.
     t.running ??= this.runRefresh(t).finally(() => (t.running = undefined));
     return t.running;
+  }
+
+  /** A refresh that starts now, or right after the one running: every call until then shares that one run. */
+  private refreshAfter(t: Tracked): Promise<void> {
+    if (this.stopped || !t.running) return this.refresh(t);
+    t.again ??= t.running
+      .catch(() => undefined)
+      .then(() => {
+        t.again = undefined;
+        return this.refresh(t);
+      });
+    return t.again;
   }
 
   private async runRefresh(t: Tracked): Promise<void> {
@@ -193,14 +222,16 @@ export class IndexStore {
     const started = performance.now();
     const interval = t.repository.updateIntervalMs ?? this.settings.updateIntervalMs;
     let delay = interval;
-    const deadline = AbortSignal.timeout(this.settings.refreshTimeoutMs);
+    let deadline: AbortSignal | undefined;
     try {
+      // Inside the try: whatever goes wrong here is one failed refresh, never an unhandled rejection.
+      deadline = AbortSignal.timeout(timerDelay(this.settings.refreshTimeoutMs));
       const keys = await this.keysFor(t.repository);
       const result = await loadIndex(t.location, {
         keys,
         limits: this.settings.limits,
         headers: this.headers.get(t.repository.name),
-        timeoutMs: this.settings.requestTimeoutMs,
+        timeoutMs: timerDelay(this.settings.requestTimeoutMs),
         signal: AbortSignal.any([this.abort.signal, deadline]),
         previous: t.snapshot ? { etag: t.etag, lastModified: t.lastModified } : undefined,
       });
@@ -220,11 +251,11 @@ export class IndexStore {
         else this.log.warn({ index: t.shown, records }, 'index loaded without signature verification: no keys configured for this repository');
         this.swap();
       }
-      this.metrics.entries.set(t.labels, t.snapshot?.records ?? 0);
+      this.metrics.records.set(t.labels, t.snapshot?.records ?? 0);
       this.metrics.lastSuccess.set(t.labels, now / 1000);
     } catch (err) {
       if (this.stopped) return;
-      const error = deadline.aborted
+      const error = deadline?.aborted
         ? new IndexError(t.shown, 'network', `the refresh did not finish within refreshTimeout (${formatDuration(this.settings.refreshTimeoutMs)})`, { cause: err })
         : err instanceof IndexError
           ? err
@@ -236,12 +267,14 @@ export class IndexStore {
       if (error.reason === 'key' || error.reason === 'signature') this.keys.delete(t.repository.name);
       delay = Math.min(interval, this.retryBaseMs * 2 ** Math.min(t.failures - 1, 20));
       if (error.retryAfterMs !== undefined) delay = Math.max(delay, error.retryAfterMs);
+      delay = timerDelay(delay);
       const serving = t.snapshot ? 'serving the last good data' : 'not loaded yet';
       this.log.warn({ index: t.shown, reason: error.reason, failures: t.failures, retryInMs: delay }, `index refresh failed (${error.reason}), ${serving}: ${error.message}`);
     } finally {
       this.metrics.refreshDuration.observe(t.labels, (performance.now() - started) / 1000);
     }
     if (!this.stopped) {
+      delay = timerDelay(delay);
       t.nextRefresh = Date.now() + delay;
       t.timer = setTimeout(() => void this.refresh(t), delay);
       t.timer.unref();
@@ -263,7 +296,7 @@ export class IndexStore {
       const origin = new URL(toUrl(repository.url)).origin;
       const headers = this.headers.get(repository.name);
       keys = Promise.all(
-        repository.keys.map((k) => loadTrustedKeys([k], { timeoutMs: this.settings.requestTimeoutMs, ...(headers && sameOrigin(k, origin) && { headers }) })),
+        repository.keys.map((k) => loadTrustedKeys([k], { timeoutMs: timerDelay(this.settings.requestTimeoutMs), ...(headers && sameOrigin(k, origin) && { headers }) })),
       ).then((lists) => lists.flat());
       keys.catch(() => this.keys.delete(repository.name));
       this.keys.set(repository.name, keys);

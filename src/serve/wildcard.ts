@@ -8,12 +8,11 @@
  * `<version>` is digits and dots. Returns `undefined` for a pattern that is not one star after a name.
  */
 export function wildcardMatcher(pattern: string): ((name: string) => boolean) | undefined {
+  if (!isWildcardPattern(pattern)) return undefined;
   const star = pattern.indexOf('*');
-  if (star <= 0 || pattern.indexOf('*', star + 1) !== -1) return undefined;
   const before = pattern.slice(0, star);
   const prefix = before.replace(/-$/, '');
   const suffix = pattern.slice(star + 1).replace(/^-/, '');
-  if (prefix === '') return undefined;
   const separator = before.endsWith('-') ? '-' : '-?';
   const version = `${separator}\\d+(?:\\.\\d+)*`;
   const re = suffix ? new RegExp(`^${escape(prefix)}(?:${version})?-${escape(suffix)}$`) : new RegExp(`^${escape(prefix)}${version}$`);
@@ -22,4 +21,10 @@ export function wildcardMatcher(pattern: string): ((name: string) => boolean) | 
 
 function escape(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/** One star after a name (`argo-cd-*`, `ruby*-bundler`): a pattern `wildcardMatcher` accepts. */
+export function isWildcardPattern(pattern: string): boolean {
+  const star = pattern.indexOf('*');
+  return star > 0 && pattern.indexOf('*', star + 1) === -1 && !(star === 1 && pattern[0] === '-');
 }

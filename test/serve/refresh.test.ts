@@ -172,6 +172,43 @@ describe('refreshing indexes', () => {
     await start();
     expect((await refresh()).statusCode).toBe(200);
   });
+
+  it('POST /-/refresh during a refresh already running reads the index again after it, once for several POSTs', async () => {
+    await start({ start: false });
+    // The first load of x86_64 is a slow download of the index as it was when asked for.
+    f!.upstream.fail({ trickleEveryMs: 1, path: X86 });
+    f!.service.store.start();
+    while (f!.upstream.requestsFor(X86).length === 0) await new Promise((r) => setTimeout(r, 5));
+    await f!.publish('os', withNewBootc(v1));
+    const [first, second] = await Promise.all([refresh(), refresh()]);
+    expect([first.statusCode, second.statusCode]).toEqual([200, 200]);
+    expect((await get('/bootc/latest')).body).toBe('1.17.0-r0\n');
+    // The slow first load, then one more read shared by both POSTs.
+    expect(f!.upstream.requestsFor(X86).map((r) => r.status)).toEqual([200, 200]);
+  });
+
+  it('caps delays a Node timer cannot hold: a 30-day interval and a 60-day Retry-After do not refresh at once', async () => {
+    const DAY = 86_400_000;
+    await start({ settings: { updateIntervalMs: 30 * DAY } });
+    f!.upstream.fail({ status: 429, headers: { 'retry-after': String((60 * DAY) / 1000) }, path: X86 });
+    expect((await refresh()).statusCode).toBe(200);
+    await new Promise((r) => setTimeout(r, 300));
+    // First load: the key and both indexes; the refresh: both indexes (x86_64 answered 429). Nothing since.
+    expect(f!.upstream.requestsFor(X86).map((r) => r.status)).toEqual([200, 429]);
+    expect(f!.upstream.requestsFor(ARM).map((r) => r.status)).toEqual([200, 304]);
+    expect(f!.upstream.requests).toHaveLength(5);
+    // In the future either way: the interval capped to ~24.8 days, the Retry-After to what the source allows.
+    for (const arch of ['x86_64', 'aarch64']) expect(Date.parse((await indexStatus(arch)).nextRefresh), arch).toBeGreaterThan(Date.now() + 3_600_000);
+    expect((await indexStatus('x86_64')).lastError).toMatchObject({ reason: 'http-status' });
+  });
+
+  it('treats a refreshTimeout longer than a Node timer holds as a long deadline, not an error', async () => {
+    await start({ settings: { refreshTimeoutMs: 60 * 86_400_000 } });
+    await f!.publish('os', withNewBootc(v1));
+    expect((await refresh()).statusCode).toBe(200);
+    expect((await get('/bootc/latest')).body).toBe('1.17.0-r0\n');
+    expect((await indexStatus('x86_64')).lastError).toBeUndefined();
+  });
 });
 
 describe('GET /-/status', () => {
@@ -222,6 +259,21 @@ describe('GET /-/status', () => {
   });
 });
 
+describe('request log', () => {
+  it('writes one debug line per answered request at debug level, none at info', async () => {
+    for (const logLevel of ['debug', 'info'] as const) {
+      const lines: string[] = [];
+      await start({ settings: { logLevel }, service: { logStream: { write: (line) => void lines.push(line) } } });
+      await get('/bootc');
+      await get('/nope');
+      const logged = lines.map((l) => JSON.parse(l) as { level: number; msg: string; url?: string; status?: number }).filter((l) => l.msg === 'request');
+      expect(logged.map((l) => [l.level, l.url, l.status]), logLevel).toEqual(logLevel === 'debug' ? [[20, '/bootc', 200], [20, '/nope', 404]] : []);
+      await f!.close();
+      f = undefined;
+    }
+  });
+});
+
 describe('GET /metrics', () => {
   it('exports index, refresh, request and process metrics from a registry per server', async () => {
     await start();
@@ -245,5 +297,21 @@ describe('GET /metrics', () => {
     } finally {
       await other.close();
     }
+  });
+
+  it('labels requests by route pattern, once each: implicit HEAD routes, wildcard, operator routes, unmatched', async () => {
+    await start();
+    for (const [method, url] of [['HEAD', '/bootc'], ['GET', '/wildcardVersion/boot*'], ['GET', '/livez'], ['POST', '/bootc'], ['DELETE', '/-/status']] as const) {
+      await f!.service.app.inject({ method, url });
+    }
+    const text = (await get('/metrics')).body;
+    const counts = text.split('\n').filter((l) => l.startsWith('apk_indexer_http_requests_total{'));
+    expect(counts.sort()).toEqual([
+      'apk_indexer_http_requests_total{route="/*",method="HEAD",status="200"} 1',
+      'apk_indexer_http_requests_total{route="/livez",method="GET",status="200"} 1',
+      'apk_indexer_http_requests_total{route="/wildcardVersion/*",method="GET",status="404"} 1',
+      'apk_indexer_http_requests_total{route="unmatched",method="DELETE",status="404"} 1',
+      'apk_indexer_http_requests_total{route="unmatched",method="POST",status="404"} 1',
+    ]);
   });
 });

@@ -102,4 +102,20 @@ describe('GET /wildcardVersion/<pattern>', () => {
     expect(bad.statusCode).toBe(404);
     expect(bad.body).toMatch(/^pattern "a\*b\*" needs exactly one \* after a name/);
   });
+
+  it('keeps misses in the answer cache only for real scans, not for plain names or refused patterns', async () => {
+    await get('/wildcardVersion/argo-cd-*'); // the cache belongs to the current generation from here on
+    const cache = f.service.cache;
+    const before = cache.size;
+    for (let i = 0; i < 200; i++) {
+      expect((await get(`/wildcardVersion/no-such-package-${i}`)).statusCode).toBe(404);
+      expect((await get(`/wildcardVersion/a*b*${i}`)).statusCode).toBe(404);
+      expect((await get(`/wildcardVersion/*-${i}`)).statusCode).toBe(404);
+      expect((await get(`/wildcardVersion/no-such-package-${i}/latest`)).statusCode).toBe(404);
+    }
+    expect(cache.size).toBe(before);
+    // A pattern that scans every name is still kept, found or not.
+    expect((await get('/wildcardVersion/no-such-package-*')).statusCode).toBe(404);
+    expect(cache.size).toBe(before + 1);
+  });
 });

@@ -1,7 +1,6 @@
 import type { FastifyInstance } from 'fastify';
-import { RENOVATE_BODY_SCHEMA } from '../../datasource/renovate-body.js';
 import type { AnswerCache } from '../answer-cache.js';
-import { datasourceQuerySchema, filterOf, queryKey, quoted, renderReleases, sendAnswer, withLoadedMap, type DatasourceQuery } from '../answers.js';
+import { filterOf, packageRouteSchema, queryKey, quoted, renderReleases, sendAnswer, targetOf, withLoadedMap, type DatasourceQuery } from '../answers.js';
 import type { IndexStore } from '../store.js';
 
 export interface DatasourceOptions {
@@ -13,8 +12,6 @@ export interface DatasourceOptions {
 /** Longer names are not looked up (APK names are short); they are simply unknown. */
 const MAX_NAME = 1024;
 
-const textSchema = { type: 'string' } as const;
-
 /**
  * Renovate's custom datasource: `GET /<name>` (JSON, or `?format=plain`) and `GET /<name>/latest` (newest stable
  * version as text). Names arrive unencoded (`/libstdc++`) or percent-encoded; both decode to the same name.
@@ -23,20 +20,9 @@ export async function datasourceRoutes(app: FastifyInstance, opts: DatasourceOpt
   const { store, cache, firstLoadTimeoutMs } = opts;
   app.get<{ Params: { '*': string }; Querystring: DatasourceQuery }>(
     '/*',
-    {
-      schema: {
-        params: { type: 'object', properties: { '*': { type: 'string' } } },
-        querystring: datasourceQuerySchema,
-        response: { 200: { oneOf: [RENOVATE_BODY_SCHEMA, textSchema] }, 404: textSchema, 503: textSchema },
-      },
-    },
+    { schema: packageRouteSchema },
     function packageReleases(request, reply) {
-      let name = request.params['*'];
-      let mode: 'json' | 'plain' | 'latest' = request.query.format ?? 'json';
-      if (name.endsWith('/latest')) {
-        name = name.slice(0, -'/latest'.length);
-        mode = 'latest';
-      }
+      const { target: name, mode } = targetOf(request.params['*'], request.query.format);
       withLoadedMap(store, firstLoadTimeoutMs, reply, (map) => {
         const key = `${mode}\u0000${name}\u0000${queryKey(request.query)}`;
         const a = cache.get(map.generation, key, () => {

@@ -1,14 +1,25 @@
 import type { FastifyInstance } from 'fastify';
-import { RENOVATE_BODY_SCHEMA } from '../../datasource/renovate-body.js';
 import { compareVersions } from '../../index/version.js';
 import type { Release, ReleaseFilter, VersionMap } from '../../index/version-map.js';
 import type { Answer, AnswerCache } from '../answer-cache.js';
-import { datasourceQuerySchema, filterOf, listed, notFound, queryKey, quoted, renderReleases, sendAnswer, withLoadedMap, type DatasourceQuery } from '../answers.js';
+import {
+  filterOf,
+  listed,
+  notFound,
+  packageRouteSchema,
+  queryKey,
+  quoted,
+  renderReleases,
+  sendAnswer,
+  targetOf,
+  withLoadedMap,
+  type AnswerMode,
+  type DatasourceQuery,
+} from '../answers.js';
 import type { IndexStore } from '../store.js';
-import { wildcardMatcher } from '../wildcard.js';
+import { isWildcardPattern, wildcardMatcher } from '../wildcard.js';
 
 const MAX_PATTERN = 1024;
-const textSchema = { type: 'string' } as const;
 
 /**
  * hown3d/renovate-apk-indexer's `GET /wildcardVersion/<pattern>`: the releases of every name the pattern matches,
@@ -19,32 +30,31 @@ export async function wildcardRoutes(app: FastifyInstance, opts: { store: IndexS
   const { store, cache, firstLoadTimeoutMs } = opts;
   app.get<{ Params: { '*': string }; Querystring: DatasourceQuery }>(
     '/wildcardVersion/*',
-    {
-      schema: {
-        params: { type: 'object', properties: { '*': { type: 'string' } } },
-        querystring: datasourceQuerySchema,
-        response: { 200: { oneOf: [RENOVATE_BODY_SCHEMA, textSchema] }, 404: textSchema, 503: textSchema },
-      },
-    },
+    { schema: packageRouteSchema },
     function wildcardReleases(request, reply) {
-      let pattern = request.params['*'];
-      let mode: 'json' | 'plain' | 'latest' = request.query.format ?? 'json';
-      if (pattern.endsWith('/latest')) {
-        pattern = pattern.slice(0, -'/latest'.length);
-        mode = 'latest';
-      }
+      const { target: pattern, mode } = targetOf(request.params['*'], request.query.format);
       withLoadedMap(store, firstLoadTimeoutMs, reply, (map) => {
         const key = `wildcard\u0000${mode}\u0000${pattern}\u0000${queryKey(request.query)}`;
-        // Scans every name, so misses are kept too.
-        const a = cache.get(map.generation, key, () => answerPattern(map, pattern, filterOf(request.query), mode), true);
+        // A pattern scans every name, so its misses are kept too; a plain name or a refused pattern is as cheap
+        // to answer again as a `/<name>` miss, and a flood of those must not push the real answers out.
+        const a = cache.get(map.generation, key, () => answerPattern(map, pattern, filterOf(request.query), mode), isScan(pattern));
         sendAnswer(request, reply, a);
       });
     },
   );
 }
 
-function answerPattern(map: VersionMap, pattern: string, filter: ReleaseFilter, mode: 'json' | 'plain' | 'latest'): Answer {
-  if (pattern.length === 0 || pattern.length > MAX_PATTERN || pattern.includes('/')) return notFound(`pattern ${quoted(pattern)} is not a package name`);
+function plausible(pattern: string): boolean {
+  return pattern.length > 0 && pattern.length <= MAX_PATTERN && !pattern.includes('/');
+}
+
+/** Whether answering `pattern` scans every name: a well-formed pattern, not a plain name or a refused one. */
+function isScan(pattern: string): boolean {
+  return plausible(pattern) && isWildcardPattern(pattern);
+}
+
+function answerPattern(map: VersionMap, pattern: string, filter: ReleaseFilter, mode: AnswerMode): Answer {
+  if (!plausible(pattern)) return notFound(`pattern ${quoted(pattern)} is not a package name`);
   if (!pattern.includes('*')) return renderReleases(`package ${quoted(pattern)}`, map.releases(pattern, filter), filter, mode);
   const matches = wildcardMatcher(pattern);
   if (!matches) return notFound(`pattern ${quoted(pattern)} needs exactly one * after a name, e.g. argo-cd-* or argo-cd-*-compat`);
