@@ -1,11 +1,9 @@
-import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-/** Real APK data from ../shared/reference (see its README), beside the project's root. */
-const root = fileURLToPath(new URL('../../shared/reference/', import.meta.url));
+/** Real APK data (see test/data/reference/README.md). */
+const root = fileURLToPath(new URL('./data/reference/', import.meta.url));
 
 export const reference = {
-  available: existsSync(root),
   wolfiRecords: `${root}wolfi-records/APKINDEX`,
   melangeRepo: `${root}melange-two-arch`,
   melangeKey: `${root}melange-two-arch/melange.rsa.pub`,

@@ -99,7 +99,7 @@ describe('apk-indexer query', () => {
     expect((await query(['--index', repo.url])).err).toMatch(/name at least one package/);
   });
 
-  it.runIf(reference.available)('answers what the real Wolfi records hold, provides included', async () => {
+  it('answers what the real Wolfi records hold, provides included', async () => {
     const { buildIndexArchive } = await import('../../src/fixtures/apk-repo.js');
     const { mkdir, writeFile } = await import('node:fs/promises');
     await mkdir(join(dir, 'wolfi', 'x86_64'), { recursive: true });
@@ -116,7 +116,7 @@ describe('apk-indexer query', () => {
     expect(r.json!['argo-cd'].releases[0].releaseTimestamp).toMatch(/^\d{4}-\d\d-\d\dT/);
   });
 
-  it.runIf(reference.available)('reads the real melange repository for both arches', async () => {
+  it('reads the real melange repository for both arches', async () => {
     const r = await query(['pretend-baselayout', '--index', reference.melangeRepo, '--arch', 'x86_64,aarch64', '--key', reference.melangeKey]);
     expect(r.code).toBe(0);
     expect(r.json!['pretend-baselayout']).toEqual({ releases: [{ version: '1.0.0-r0' }], tags: { latest: '1.0.0-r0' } });
