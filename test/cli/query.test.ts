@@ -56,7 +56,7 @@ describe('apk-indexer query', () => {
   });
 
   afterAll(async () => {
-    server.close();
+    await new Promise((r) => server.close(r));
     await rm(dir, { recursive: true, force: true });
   });
 

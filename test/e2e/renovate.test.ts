@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -75,6 +75,7 @@ describe(`Renovate ${RENOVATE_VERSION} against apk-indexer`, () => {
   afterAll(async () => {
     await service?.app.close();
     await upstream?.stop();
+    if (repo) await rm(repo, { recursive: true, force: true });
   });
 
   it("writes a renovate.json that Renovate's own validator accepts with --strict", async () => {
