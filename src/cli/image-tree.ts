@@ -1,9 +1,10 @@
 import { resolve } from 'node:path';
 import type { ParseArgsConfig } from 'node:util';
 import { IndexError } from '../errors.js';
-import type { ApkoFileError, ResolvedImage } from '../generate/apko-file.js';
+import { ApkoFileError, type ResolvedImage } from '../generate/apko-file.js';
+import { ConfigError } from '../config/errors.js';
 import { apkArchesOf, apkoFiles, archesToLoad, resolveImages, sourceOptions, SOURCE_ARGS, TREE_ARGS } from '../generate/command-options.js';
-import { GenerateInputError } from '../generate/errors.js';
+import { GenerateInputError, VersionSourceError } from '../generate/errors.js';
 import { hasSource, openVersionSource } from '../generate/open-source.js';
 import type { VersionSource } from '../generate/version-source.js';
 import { splitList } from '../config/layer.js';
@@ -63,11 +64,22 @@ export async function runOnImageTree<O extends Options>(
     const source = await openVersionSource(sourceOptions(common), archesToLoad(images, fallbackArches), (m) => io.stderr.write(`warning: ${m}\n`));
     return await body({ values, root, fallbackArches, images, failures, source });
   } catch (err) {
-    if (err instanceof GenerateInputError) {
-      io.stderr.write(`apk-indexer ${command}: ${err.message}\n\n${help}`);
-      return 2;
-    }
-    io.stderr.write(`apk-indexer ${command}: ${err instanceof IndexError ? err.message : (err as Error).stack ?? String(err)}\n`);
-    return 2;
+    return reportFailure(command, help, err, io);
   }
+}
+
+/**
+ * How `init`, `pin` and `check` report what stops them, exit 2: a bad option or value with the usage; a config
+ * file mistake, an unreadable index, an unreadable apko file or a server that cannot answer with its message
+ * alone. Anything else is a bug, shown with its stack.
+ */
+export function reportFailure(command: string, help: string, err: unknown, io: CliIO): number {
+  if (err instanceof UsageError || err instanceof GenerateInputError) {
+    io.stderr.write(`apk-indexer ${command}: ${err.message}\n\n${help}`);
+  } else if (err instanceof IndexError || err instanceof ConfigError || err instanceof VersionSourceError || err instanceof ApkoFileError) {
+    io.stderr.write(`apk-indexer ${command}: ${err.message}\n`);
+  } else {
+    io.stderr.write(`apk-indexer ${command}: ${(err as Error)?.stack ?? String(err)}\n`);
+  }
+  return 2;
 }

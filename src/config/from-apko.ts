@@ -1,30 +1,15 @@
 import { readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { parse } from 'yaml';
+import { APKO_ARCH_NAMES, toApkArch } from '../generate/arch.js';
 import { ConfigError } from './errors.js';
 
-/** apko's arch names (Go/OCI style) and the APK names repositories use; APK names pass through. */
-const APKO_ARCH: Record<string, string> = {
-  amd64: 'x86_64',
-  arm64: 'aarch64',
-  arm: 'armv7',
-  'arm/v7': 'armv7',
-  'arm/v6': 'armhf',
-  '386': 'x86',
-  ppc64le: 'ppc64le',
-  s390x: 's390x',
-  riscv64: 'riscv64',
-  loong64: 'loongarch64',
-  x86_64: 'x86_64',
-  aarch64: 'aarch64',
-  armv7: 'armv7',
-  armhf: 'armhf',
-  x86: 'x86',
-  loongarch64: 'loongarch64',
-};
-
+/**
+ * The APK name of an `archs:` entry, as `apk-indexer check` and `pin` read it (`toApkArch`: apko's names and the
+ * APK ones; own keys only, so `constructor` is no arch). undefined for a name apko does not know.
+ */
 export function apkArch(apkoArch: string): string | undefined {
-  return APKO_ARCH[apkoArch];
+  return toApkArch(apkoArch);
 }
 
 export interface ApkoSources {
@@ -72,7 +57,7 @@ export function readApkoSources(files: readonly string[], cwd = process.cwd()): 
     for (const key of strings(contents.keyring, `${where}: contents.keyring`)) add(out.keyring, local(key));
     for (const arch of strings(image.archs, `${where}: archs`)) {
       const apk = apkArch(arch);
-      if (!apk) throw new ConfigError(`${where}: archs: unknown arch ${JSON.stringify(arch)} (apko names: ${Object.keys(APKO_ARCH).slice(0, 10).join(', ')})`);
+      if (!apk) throw new ConfigError(`${where}: archs: unknown arch ${JSON.stringify(arch)} (apko names: ${APKO_ARCH_NAMES.join(', ')}, or the APK names)`);
       add(out.arches, apk);
     }
   };

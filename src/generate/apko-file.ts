@@ -1,6 +1,6 @@
 import { readFile, stat } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve } from 'node:path';
-import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Scalar } from 'yaml';
+import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Scalar } from 'yaml';
 import { toApkArch } from './arch.js';
 import { parsePackageSpec, type PackageSpec } from './package-spec.js';
 
@@ -32,6 +32,8 @@ export interface ApkoFile extends ImageSettings {
   lines: LineCounter;
   include: string | undefined;
   archs: string[] | undefined;
+  /** The line of each `archs:` item, for messages. */
+  archLines: number[];
   packages: PackageEntry[];
 }
 
@@ -44,6 +46,8 @@ export interface ResolvedImage extends ImageSettings {
   archs: string[];
   apkArches: string[];
   unknownArchs: string[];
+  /** Where the unknown archs are written (`file:line`), in the same order. */
+  unknownArchLocations: string[];
   /** Included packages first, as apko concatenates them. */
   packages: PackageEntry[];
 }
@@ -77,24 +81,72 @@ async function readApkoFile(path: string, root: string): Promise<ApkoFile> {
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines });
   const problem = doc.errors[0];
-  if (problem) throw new ApkoFileError(shown, `not valid YAML: ${problem.message.split('\n')[0]}`, lines.linePos(problem.pos[0]).line);
+  if (problem) {
+    const at = problem.linePos?.[0] ?? lines.linePos(problem.pos[0]);
+    // yaml's message ends with " at line L, column C:" and a source excerpt; say it once, without the dangling colon.
+    const what = problem.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?\s*$/, '').replace(/:\s*$/, '');
+    throw new ApkoFileError(shown, `not valid YAML at line ${at.line}, column ${at.col}: ${what} (${problem.code})`, at.line);
+  }
   if (!isMap(doc.contents)) throw new ApkoFileError(shown, 'not an apko image configuration (expected a mapping)');
-  const js: unknown = doc.toJS();
-  const field = <T>(path: string[], check: (v: unknown) => v is T, what: string): T | undefined => {
-    let value = js;
-    for (const key of path) value = typeof value === 'object' && value !== null ? (value as Record<string, unknown>)[key] : undefined;
-    if (value === undefined || value === null) return undefined;
-    if (!check(value)) throw new ApkoFileError(shown, `${path.join('.')}: expected ${what}`);
-    return value;
+  const lineAt = (node: unknown): number | undefined => {
+    const range = (node as { range?: [number, number, number] } | null | undefined)?.range;
+    return range ? lines.linePos(range[0]).line : undefined;
   };
-  const packagesNode = doc.getIn(['contents', 'packages'], true);
+  const deref = (node: unknown): unknown => (isAlias(node) ? node.resolve(doc) : node);
+  const nodeAt = (path: string[]): unknown => deref(doc.getIn(path, true));
+  /** The item as written (its first line), so a message shows what is wrong. */
+  const written = (node: unknown): string => {
+    const range = (node as { range?: [number, number, number] } | null | undefined)?.range;
+    const source = range ? text.slice(range[0], range[1]).split('\n')[0]!.trim() : '';
+    return source ? ` (${JSON.stringify(source.length > 60 ? `${source.slice(0, 60)}...` : source)})` : '';
+  };
+  const fail = (path: string, node: unknown, detail: string): never => {
+    throw new ApkoFileError(shown, `${path}: ${detail}${written(node)}`, lineAt(node));
+  };
+  // apko decodes with yaml.v3, which sets any non-null scalar into a string field as written (`1.0` stays `1.0`,
+  // `containers.bootc: 1` is "1"); only a mapping or a list where a string belongs is an error.
+  const asText = (path: string, node: unknown): string | undefined => {
+    if (node === undefined || node === null) return undefined;
+    if (!isScalar(node)) return fail(path, node, `expected a string, got ${isSeq(node) ? 'a list' : isMap(node) ? 'a mapping' : 'something else'}`);
+    return scalarText(node);
+  };
+  const stringField = (path: string[]) => asText(path.join('.'), nodeAt(path));
+  const listField = (path: string[], what: string): { values: string[]; lines: number[] } | undefined => {
+    const node = nodeAt(path);
+    if (node === undefined || node === null || (isScalar(node) && node.value === null)) return undefined;
+    if (!isSeq(node)) return fail(path.join('.'), node, `expected ${what}, got ${isMap(node) ? 'a mapping' : 'a single value'}`);
+    const values: string[] = [];
+    const itemLines: number[] = [];
+    node.items.forEach((raw, i) => {
+      const item = deref(raw);
+      const value = isScalar(item) ? scalarText(item) : undefined;
+      if (value === undefined) fail(`${path.join('.')}[${i}]`, item, `expected a string item, got ${isSeq(item) ? 'a list' : isMap(item) ? 'a mapping (is a space missing after a colon, or a quote?)' : 'an empty item'}`);
+      values.push(value!);
+      itemLines.push(lineAt(item) ?? 0);
+    });
+    return { values, lines: itemLines };
+  };
+
+  const packagesNode = nodeAt(['contents', 'packages']);
   const packages: PackageEntry[] = [];
-  if (packagesNode !== undefined && packagesNode !== null) {
-    if (!isSeq(packagesNode)) throw new ApkoFileError(shown, 'contents.packages: expected a list');
-    for (const item of packagesNode.items) {
-      if (!isScalar(item) || typeof item.value !== 'string') throw new ApkoFileError(shown, 'contents.packages: expected strings');
-      const line = item.range ? lines.linePos(item.range[0]).line : 0;
-      packages.push({ file: shown, line, entry: item.value, spec: parsePackageSpec(item.value), node: item });
+  const list = listField(['contents', 'packages'], 'a list of package names');
+  if (list && isSeq(packagesNode)) {
+    packagesNode.items.forEach((raw, i) => {
+      const node = deref(raw) as Scalar;
+      const entry = list.values[i]!;
+      packages.push({ file: shown, line: list.lines[i]!, entry, spec: parsePackageSpec(entry), node });
+    });
+  }
+  const archs = listField(['archs'], 'a list of arch names');
+  const annotationsNode = nodeAt(['annotations']);
+  const annotations: Record<string, string> = {};
+  if (annotationsNode !== undefined && annotationsNode !== null && !(isScalar(annotationsNode) && annotationsNode.value === null)) {
+    if (!isMap(annotationsNode)) fail('annotations', annotationsNode, 'expected a mapping of strings');
+    for (const pair of (annotationsNode as { items: { key: unknown; value: unknown }[] }).items) {
+      const key = asText('annotations', deref(pair.key));
+      if (key === undefined) continue;
+      const value = asText(`annotations.${key}`, deref(pair.value));
+      if (value !== undefined) annotations[key] = value;
     }
   }
   return {
@@ -102,15 +154,26 @@ async function readApkoFile(path: string, root: string): Promise<ApkoFile> {
     text,
     doc,
     lines,
-    include: field(['include'], isString, 'a file name'),
-    archs: field(['archs'], isStringList, 'a list of arch names'),
+    include: stringField(['include']),
+    archs: archs?.values,
+    archLines: archs?.lines ?? [],
     packages,
-    annotations: field(['annotations'], isStringMap, 'a mapping of strings') ?? {},
-    cmd: field(['cmd'], isString, 'a string'),
-    entrypoint: field(['entrypoint', 'command'], isString, 'a string'),
-    stopSignal: field(['stop-signal'], isString, 'a string'),
-    runAs: field(['accounts', 'run-as'], isString, 'a string'),
+    annotations,
+    cmd: stringField(['cmd']),
+    entrypoint: stringField(['entrypoint', 'command']),
+    stopSignal: stringField(['stop-signal']),
+    runAs: stringField(['accounts', 'run-as']),
   };
+}
+
+/**
+ * A scalar as yaml.v3 sets it into a Go string: its source text for plain scalars (`1.0`, `0`, `true`),
+ * the decoded string for quoted and block ones; undefined for null (`~`, `null`, nothing).
+ */
+function scalarText(node: Scalar): string | undefined {
+  if (node.value === null || node.value === undefined) return undefined;
+  if (typeof node.value === 'string') return node.value;
+  return node.source ?? String(node.value);
 }
 
 /** Loads a file and its `include:` chain, resolving each include as apko does: working directory, then include paths. */
@@ -134,7 +197,8 @@ export async function resolveImage(path: string, options: ResolveOptions): Promi
     }
     return undefined;
   };
-  const archs = nearest((f) => (f.archs && f.archs.length > 0 ? f.archs : undefined)) ?? [];
+  const archsFile = chain.find((f) => f.archs && f.archs.length > 0);
+  const archs = archsFile?.archs ?? [];
   const apkArches = archs.map(toApkArch);
   return {
     file: chain[0]!,
@@ -142,6 +206,7 @@ export async function resolveImage(path: string, options: ResolveOptions): Promi
     archs,
     apkArches: [...new Set(apkArches.filter((a): a is string => a !== undefined))],
     unknownArchs: archs.filter((_, i) => apkArches[i] === undefined),
+    unknownArchLocations: archs.flatMap((_, i) => (apkArches[i] === undefined ? [`${archsFile!.path}:${archsFile!.archLines[i]}`] : [])),
     packages: [...chain].reverse().flatMap((f) => f.packages),
     annotations: Object.assign({}, ...[...chain].reverse().map((f) => f.annotations)) as Record<string, string>,
     cmd: nearest((f) => f.cmd || undefined),
@@ -180,7 +245,3 @@ function displayPath(absolute: string, root: string): string {
   return rel.startsWith('..') || isAbsolute(rel) ? absolute : rel.split('\\').join('/');
 }
 
-const isString = (v: unknown): v is string => typeof v === 'string';
-const isStringList = (v: unknown): v is string[] => Array.isArray(v) && v.every(isString);
-const isStringMap = (v: unknown): v is Record<string, string> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v) && Object.values(v).every(isString);

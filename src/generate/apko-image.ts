@@ -60,6 +60,8 @@ export interface ImageOptions {
   runAs?: string;
   workDir?: string;
   environment?: Readonly<Record<string, string>>;
+  /** Where the file is written (`gen -o`), for its header; default `apko/NAME.yaml`. */
+  file?: string;
 }
 
 /** An image from a package list, optionally on top of an included base. */
@@ -81,13 +83,19 @@ export function image(o: ImageOptions): CommentedValue<ApkoImage> {
   if (o.runAs) value.accounts = { 'run-as': o.runAs };
   if (o.environment && Object.keys(o.environment).length > 0) value.environment = { ...o.environment };
   if (o.archs?.length) value.archs = [...o.archs];
-  return { value, header: header(o.name, o.purpose), notes };
+  return { value, header: header(o.name, o.purpose, o.file), notes };
 }
 
-export function header(name: string, purpose: string): string {
+/**
+ * A generated apko file's header. `file` is where it is written (`gen -o`), relative to the repository root;
+ * by default `apko/NAME.yaml`. The header names the file as it is on disk, and builds the image after it.
+ */
+export function header(defaultName: string, purpose: string, file?: string): string {
+  const path = file ?? `apko/${defaultName}.yaml`;
+  const name = file === undefined ? defaultName : (path.split('/').pop() ?? path).replace(/\.ya?ml$/, '') || defaultName;
   return [
     `${name}: ${purpose}`,
-    `Build from the repository root: apko build apko/${name}.yaml ${name}:latest ${name}.tar`,
+    `Build from the repository root: apko build ${path} ${name}:latest ${name}.tar`,
     'Pins (`- name=version`) are kept fresh by Renovate through apk-indexer; `apk-indexer pin` does the same by hand,',
     'and `apk-indexer check` lints this file against the indexes.',
   ].join('\n');

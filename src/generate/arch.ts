@@ -13,6 +13,9 @@ const APKO_TO_APK: Readonly<Record<ApkoArch, string>> = {
   s390x: 's390x',
 };
 
+/** apko's arch names, in apko's `AllArchs` order. */
+export const APKO_ARCH_NAMES: readonly string[] = Object.keys(APKO_TO_APK);
+
 const APK_TO_APKO = new Map(Object.entries(APKO_TO_APK).map(([apko, apk]) => [apk, apko as ApkoArch]));
 
 /**

@@ -17,6 +17,8 @@ export interface BootcBaseOptions {
   kernel: string;
   /** Also install dracut, for hosts whose initramfs is regenerated from this image (a derived Containerfile). */
   dracut: boolean;
+  /** Where the file is written (`gen -o`), for its header; default apko/bootc.yaml. */
+  file?: string;
 }
 
 /** The bootable base: a kernel, systemd as init, bootc and the ostree/composefs storage it deploys with. */
@@ -49,7 +51,7 @@ export function bootcBase(o: BootcBaseOptions): CommentedValue<ApkoImage> {
     { path: ['stop-signal'], text: 'systemd shuts down cleanly on SIGRTMIN+3; on SIGTERM it would re-execute itself.' },
     { path: ['annotations'], text: `apko writes annotations as image labels too; bootc accepts only images labelled ${BOOTC_LABEL}=1\n(${MISTAKEN_BOOTC_LABEL} is a common mistake, ignored by bootc).` },
   ];
-  return { value, header: header('bootc', 'the bootable base the host flavours include.'), notes };
+  return { value, header: header('bootc', 'the bootable base the host flavours include.', o.file), notes };
 }
 
 export type BootcFlavour = 'host' | 'desktop' | 'router';
@@ -62,6 +64,8 @@ export interface BootcFlavourOptions {
   /** The router's configuration package; other flavours ignore it. */
   configPackage: string;
   extraPackages: readonly string[];
+  /** Where the file is written (`gen -o`), for its header; default apko/bootc-FLAVOUR.yaml. */
+  file?: string;
 }
 
 const FLAVOURS: Record<BootcFlavour, { purpose: string; packages: (o: BootcFlavourOptions) => PackageLine[] }> = {
@@ -107,12 +111,13 @@ export function bootcFlavour(flavour: BootcFlavour, o: BootcFlavourOptions): Com
   const spec = FLAVOURS[flavour];
   const packages: PackageLine[] = [
     ...spec.packages(o),
+    { entry: 'sudo', why: 'The first account\'s package installs a sudoers.d rule; sudo is what reads it.' },
     { entry: o.userPackage, why: 'Built from melange/ in this repository: the first account, its sudo and SSH rules.' },
     ...o.extraPackages.map((entry) => ({ entry })),
   ];
   return {
     value: { include: o.include, contents: { packages: packages.map((p) => p.entry) } },
-    header: header(flavourFileName(flavour), spec.purpose),
+    header: header(flavourFileName(flavour), spec.purpose, o.file),
     notes: [includeNote(), ...packageNotes(packages)],
   };
 }

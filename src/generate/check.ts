@@ -1,6 +1,7 @@
 import { compareVersions } from '../index/version.js';
 import type { PackageEntry, ResolvedImage } from './apko-file.js';
 import { bootcProblems, isBootcImage } from './bootc.js';
+import { archesByFile, imageArches } from './file-arches.js';
 import { isPin } from './package-spec.js';
 import type { RenovateManagers } from './renovate-match.js';
 import { choosePin, type VersionSource } from './version-source.js';
@@ -28,28 +29,38 @@ export interface CheckContext {
 }
 
 /**
- * Lints one image (with its includes) against the indexes: every package present on every arch, every pin an
+ * Lints images (with their includes) against the indexes: every package present on every arch, every pin an
  * existing version there, bootc requirements, and every pin one that Renovate would find and keep fresh.
+ * Each package entry is judged once, against the union of the arches of every image whose chain holds its file
+ * (a pin in an included file must exist wherever it is built), and reported once, where it is written.
  */
-export async function checkImage(image: ResolvedImage, ctx: CheckContext): Promise<Finding[]> {
-  const findings: Finding[] = [];
-  const here = image.file.path;
-  const fileFinding = (severity: Severity, message: string, subject = '-') => findings.push({ severity, location: here, subject, message });
-  for (const arch of image.unknownArchs) fileFinding('error', `archs: apko does not know ${arch}`);
-  let arches = image.apkArches;
-  if (image.archs.length === 0) {
-    arches = [...ctx.fallbackArches];
-    fileFinding('warning', `names no archs; apko then builds for every arch it knows. Checked for ${arches.join(', ') || 'none'}`);
-  }
+export async function checkImages(images: readonly ResolvedImage[], ctx: CheckContext): Promise<Finding[]> {
   const known = ctx.source.arches;
-  for (const arch of arches) {
-    if (known && !known.includes(arch)) fileFinding('error', `no index for ${arch} was loaded; pass one or drop the arch`);
+  const checkable = (arches: readonly string[]) => (known ? arches.filter((a) => known.includes(a)) : [...arches]);
+  const byFile = archesByFile(images, ctx.fallbackArches);
+  const done = new Set<string>();
+  const findings: Finding[] = [];
+  for (const image of images) {
+    const here = image.file.path;
+    const fileFinding = (severity: Severity, message: string, subject = '-', location = here) => findings.push({ severity, location, subject, message });
+    image.unknownArchs.forEach((arch, i) => fileFinding('error', `archs: apko does not know ${arch}`, '-', image.unknownArchLocations[i]));
+    const arches = imageArches(image, ctx.fallbackArches);
+    if (image.archs.length === 0) {
+      fileFinding('warning', `names no archs; apko then builds for every arch it knows. Checked for ${arches.join(', ') || 'none'}`);
+    }
+    for (const arch of arches) {
+      if (known && !known.includes(arch)) fileFinding('error', `no index for ${arch} was loaded; pass one or drop the arch`);
+    }
+    for (const entry of image.packages) {
+      const key = `${entry.file}:${entry.line}:${entry.node.range?.[0] ?? ''}`;
+      if (done.has(key)) continue;
+      done.add(key);
+      findings.push(...(await checkEntry(entry, checkable(byFile.get(entry.file)!.arches), ctx)));
+    }
+    const names = image.packages.flatMap((p) => (p.spec ? [p.spec.name] : []));
+    const facts = { ...image, packages: names };
+    if (isBootcImage(facts)) for (const problem of bootcProblems(facts)) fileFinding('error', problem, 'bootc');
   }
-  const checkable = known ? arches.filter((a) => known.includes(a)) : arches;
-  for (const entry of image.packages) findings.push(...(await checkEntry(entry, checkable, ctx)));
-  const names = image.packages.flatMap((p) => (p.spec ? [p.spec.name] : []));
-  const facts = { ...image, packages: names };
-  if (isBootcImage(facts)) for (const problem of bootcProblems(facts)) fileFinding('error', problem, 'bootc');
   return findings;
 }
 
@@ -69,12 +80,16 @@ async function checkEntry(entry: PackageEntry, arches: readonly string[], ctx: C
   const findings: Finding[] = [];
   const absent = perArch.filter((a) => !a.versions!.includes(spec.version));
   if (absent.length === perArch.length && perArch.length > 0) {
-    findings.push(at('error', `version ${spec.version} does not exist (newest: ${newestOf(perArch.flatMap((a) => a.versions!))})`));
+    findings.push(at('error', `version ${spec.version} does not exist (newest: ${newestOf(...perArch.map((a) => a.versions!))})`));
   } else if (absent.length > 0) {
     findings.push(at('error', absent.map((a) => `${spec.version} is not on ${a.arch} (newest there: ${newestOf(a.versions!)})`).join('; ')));
   }
   if (ctx.renovate && !tracked(entry, spec.name, spec.version, ctx)) {
-    findings.push(at('error', `no Renovate manager in ${ctx.renovate.source} would find this pin; it will not be kept fresh`));
+    findings.push(
+      ctx.renovate.mightRead(entry.file)
+        ? at('warning', `not found by the Renovate managers in ${ctx.renovate.source} whose file patterns could be read; a pattern that could not be read may still match`)
+        : at('error', `no Renovate manager in ${ctx.renovate.source} would find this pin; it will not be kept fresh`),
+    );
   }
   if (findings.length === 0) {
     const newest = choosePin((await ctx.source.versions(spec.name, arches)) ?? [], spec.version);
@@ -96,8 +111,14 @@ function tracked(entry: PackageEntry, name: string, version: string, ctx: CheckC
   );
 }
 
-function newestOf(versions: readonly string[]): string {
-  return [...versions].sort(compareVersions).at(-1) ?? 'none';
+/** The newest of lists each ascending in apk order (the VersionSource contract): the greatest of their last items. */
+function newestOf(...lists: (readonly string[])[]): string {
+  let newest: string | undefined;
+  for (const list of lists) {
+    const last = list.at(-1);
+    if (last !== undefined && (newest === undefined || compareVersions(last, newest) > 0)) newest = last;
+  }
+  return newest ?? 'none';
 }
 
 /** The same finding reached through several including files is reported once. */

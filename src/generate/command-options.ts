@@ -2,7 +2,7 @@ import { readdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { ApkoArch } from '../../schemas/apko-image.js';
 import { ApkoFileError, resolveImage, type ResolvedImage } from './apko-file.js';
-import { toApkArch, toApkoArch } from './arch.js';
+import { sortApkArches, toApkArch, toApkoArch } from './arch.js';
 import { GenerateInputError } from './errors.js';
 import type { SourceOptions } from './open-source.js';
 
@@ -37,17 +37,16 @@ export function sourceOptions(values: { index?: string[]; key?: string[]; config
   return { indexes: values.index ?? [], keys: values.key ?? [], config: values.config, server: values.server };
 }
 
-/** `--arch` values (apko or APK spellings) as APK names, each once. */
+/** `--arch` values (apko or APK spellings) as APK names, each once, in apko's order. */
 export function apkArchesOf(values: readonly string[]): string[] {
-  return [
-    ...new Set(
-      values.map((arch) => {
-        const apk = toApkArch(arch);
-        if (!apk) throw new GenerateInputError(`unknown arch ${arch}`);
-        return apk;
-      }),
-    ),
-  ];
+  // One order whatever the order given: `--arch arm64,amd64` and `amd64,arm64` write the same files.
+  return sortApkArches(
+    values.map((arch) => {
+      const apk = toApkArch(arch);
+      if (!apk) throw new GenerateInputError(`unknown arch ${arch}`);
+      return apk;
+    }),
+  );
 }
 
 /** `--arch` values as apko names, for files this tool writes. */

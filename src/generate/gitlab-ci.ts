@@ -1,3 +1,5 @@
+import { sortApkArches } from './arch.js';
+import { GenerateInputError } from './errors.js';
 import type { CommentedValue } from './yaml-doc.js';
 
 export interface GitlabCiOptions {
@@ -5,8 +7,33 @@ export interface GitlabCiOptions {
   serviceImage: string;
   /** The Renovate major renovate.json is written for. */
   renovateMajor: number;
-  /** Where jobs reach the service: its `alias` and port. */
-  alias: string;
+  /**
+   * Where jobs (and Renovate, through renovate.json) reach the service: `http://ALIAS[:PORT]`. The host is the
+   * service's alias, the port the one it listens on.
+   */
+  server: string;
+  /** What the service indexes, as renovate.json filters it: the images' repositories, keys and APK arches. */
+  repositories: readonly string[];
+  keys: readonly string[];
+  arches: readonly string[];
+}
+
+/**
+ * The service container's side of `--renovate-server`: GitLab reaches a service at `http://ALIAS:PORT` with
+ * nothing in front of it, so the URL must be plain http at the root; its port becomes the service's.
+ */
+export function serviceEndpoint(server: string): { url: string; alias: string; port: string } {
+  let url: URL;
+  try {
+    url = new URL(server);
+  } catch {
+    throw new GenerateInputError(`--renovate-server ${server}: not a URL`);
+  }
+  const why = 'the CI jobs run apk-indexer as a service container, reached as http://ALIAS:PORT/ with no proxy in front';
+  if (url.protocol !== 'http:') throw new GenerateInputError(`--renovate-server ${server}: ${url.protocol.replace(':', '')} is not served there (${why}); use http://`);
+  if (url.pathname !== '/' || url.search || url.hash) throw new GenerateInputError(`--renovate-server ${server}: a path is not served there (${why}); drop ${url.pathname}${url.search}${url.hash}`);
+  if (url.username || url.password) throw new GenerateInputError(`--renovate-server ${server}: credentials in the URL are not supported`);
+  return { url: `http://${url.host}`, alias: url.hostname, port: url.port || '80' };
 }
 
 /**
@@ -14,20 +41,32 @@ export interface GitlabCiOptions {
  * request whose pins are stale or wrong.
  */
 export function gitlabCi(o: GitlabCiOptions): CommentedValue<Record<string, unknown>> {
-  const service = { name: o.serviceImage, alias: o.alias };
-  const server = `http://${o.alias}:3000`;
+  const endpoint = serviceEndpoint(o.server);
+  const service = {
+    name: o.serviceImage,
+    alias: endpoint.alias,
+    // The same repositories, keys and arches as the images and renovate.json's ?arch= filter; without them the
+    // service would index its defaults (Wolfi, x86_64) and answer for other packages than the images install.
+    variables: {
+      APK_INDEXER_INDEX_URL: o.repositories.join(','),
+      APK_INDEXER_KEYS: o.keys.join(','),
+      APK_INDEXER_ARCHES: sortApkArches(o.arches).join(','),
+      APK_INDEXER_PORT: endpoint.port,
+    },
+  };
+  const server = endpoint.url;
   return {
     value: {
       pins: {
         image: { name: o.serviceImage, entrypoint: [''] },
-        services: [{ ...service }],
+        services: [{ ...service, variables: { ...service.variables } }],
         script: [`apk-indexer check --server ${server}`, `apk-indexer pin --check --server ${server}`],
         rules: [{ if: '$CI_PIPELINE_SOURCE == "merge_request_event"' }, { if: '$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH' }],
       },
       renovate: {
         image: `ghcr.io/renovatebot/renovate:${o.renovateMajor}`,
         // A copy, not the same object: the YAML stays free of anchors and aliases.
-        services: [{ ...service }],
+        services: [{ ...service, variables: { ...service.variables } }],
         variables: {
           RENOVATE_PLATFORM: 'gitlab',
           RENOVATE_ENDPOINT: '$CI_API_V4_URL',
@@ -41,7 +80,8 @@ export function gitlabCi(o: GitlabCiOptions): CommentedValue<Record<string, unkn
     header: [
       'Renovate keeps the `- name=version` pins in apko/ fresh, asking apk-indexer, which runs beside each job as a',
       'service container, which versions exist on every arch the images build for (see renovate.json).',
-      'The service serves Wolfi unless configured otherwise through its environment variables (its README).',
+      'Each services: entry configures the service through its environment (APK_INDEXER_*): the repositories, keys',
+      'and arches of the images, and the port renovate.json reaches it on.',
     ].join('\n'),
     notes: [
       { path: ['pins'], text: 'The gate: lint the apko files and fail when a pin is stale (apk-indexer pin --check).' },

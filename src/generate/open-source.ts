@@ -1,7 +1,11 @@
-import { loadVersionMap } from '../index/load-map.js';
-import { indexLocations, type IndexLocation } from '../source/locations.js';
+import { authorizationHeader } from '../config/auth.js';
+import { readConfigFile } from '../config/file.js';
+import { loadIndex } from '../index/load.js';
+import type { IndexSnapshot } from '../index/snapshot.js';
+import { VersionMap } from '../index/version-map.js';
+import { loadTrustedKeys } from '../source/keys.js';
+import { indexLocations, redactUrl, toUrl, type IndexLocation } from '../source/locations.js';
 import { GenerateInputError } from './errors.js';
-import { readServiceRepositories } from './service-config.js';
 import { HttpVersionSource, MapVersionSource, type VersionSource } from './version-source.js';
 
 /** The `--index`, `--key`, `--config` and `--server` options every pinning command takes. */
@@ -16,30 +20,79 @@ export function hasSource(options: SourceOptions): boolean {
   return options.indexes.length > 0 || options.config !== undefined || options.server !== undefined;
 }
 
+/** Indexes read with one set of keys and request headers: the `--index` ones, or one configured repository. */
+interface IndexGroup {
+  locations: IndexLocation[];
+  keys: readonly string[];
+  /** An Authorization header, sent to the repository's own host (its indexes, and keys on that host). */
+  headers?: Record<string, string>;
+  origin?: string;
+}
+
 /**
  * Opens the versions to pin from. `arches` (APK names) are the arches the files build for: a repository base URL
- * given with `--index` is read for exactly those; a `--config` repository reads the arches it lists.
+ * given with `--index` is read for exactly those. `--config` is read as the service reads it (`readConfigFile`):
+ * each repository with its own arches (the service's default when it lists none), keys and `auth`.
+ * Configuration mistakes are ConfigErrors, unreadable indexes IndexErrors.
  */
 export async function openVersionSource(
   options: SourceOptions,
   arches: readonly string[],
   warn: (message: string) => void,
+  env: NodeJS.ProcessEnv = process.env,
 ): Promise<VersionSource> {
   if (options.server !== undefined) {
     if (options.indexes.length > 0 || options.config !== undefined) {
       throw new GenerateInputError('--server answers for its own indexes; do not combine it with --index or --config');
     }
+    if (!/^https?:\/\/[^/\s]+/.test(options.server)) throw new GenerateInputError(`--server takes an http(s) URL, not ${options.server}`);
     return new HttpVersionSource(options.server);
   }
-  const keyLocations = [...options.keys];
-  const locations: IndexLocation[] = options.indexes.flatMap((url) => indexLocations({ url, arches }));
-  if (options.config !== undefined) {
-    for (const repo of await readServiceRepositories(options.config)) {
-      locations.push(...indexLocations({ url: repo.url, arches: repo.arches ?? arches, name: repo.name }));
-      keyLocations.push(...repo.keys);
-    }
+  const groups: IndexGroup[] = [];
+  if (options.indexes.length > 0) {
+    groups.push({ locations: options.indexes.flatMap((url) => indexLocations({ url, arches })), keys: options.keys });
   }
-  if (locations.length === 0) throw new GenerateInputError('pass --index SRC, --config FILE or --server URL');
-  const map = await loadVersionMap(locations, keyLocations, (url) => warn(`${url}: signature not verified (no key given)`));
-  return new MapVersionSource(map);
+  if (options.config !== undefined) {
+    const repositories = readConfigFile(options.config).repositories;
+    if (!repositories) throw new GenerateInputError(`config file ${options.config}: no repositories: list to read versions from`);
+    repositories.forEach((repo, i) => {
+      const headers = repo.auth
+        ? { authorization: authorizationHeader(repo.auth, env, `config file ${options.config}: repositories[${i}].auth`) }
+        : undefined;
+      groups.push({
+        locations: indexLocations({ url: repo.url, arches: repo.arches, name: repo.name }),
+        keys: [...repo.keys, ...options.keys],
+        headers,
+        origin: headers ? originOf(repo.url) : undefined,
+      });
+    });
+  }
+  if (groups.length === 0) throw new GenerateInputError('pass --index SRC, --config FILE or --server URL');
+  const snapshots = (await Promise.all(groups.map((group) => loadGroup(group, warn)))).flat();
+  return new MapVersionSource(new VersionMap(snapshots));
+}
+
+/** Loads one group's keys and indexes, once, without conditional requests; unverified indexes are warned about. */
+async function loadGroup(group: IndexGroup, warn: (message: string) => void): Promise<IndexSnapshot[]> {
+  // A private repository's credentials go along to keys on its own host, never to another host (as the service does).
+  const keyLists = await Promise.all(
+    [...new Set(group.keys)].map((k) => loadTrustedKeys([k], group.headers && originOf(k) === group.origin ? { headers: group.headers } : {})),
+  );
+  const keys = keyLists.flat();
+  return Promise.all(
+    group.locations.map(async (location) => {
+      const result = await loadIndex(location, { keys, ...(group.headers && { headers: group.headers }) });
+      if (result.notModified) throw new Error(`${redactUrl(location.url)}: unexpected 304 without a conditional request`);
+      if (keys.length === 0) warn(`${result.snapshot.url}: signature not verified (no key given)`);
+      return result.snapshot;
+    }),
+  );
+}
+
+function originOf(location: string): string | undefined {
+  try {
+    return new URL(toUrl(location)).origin;
+  } catch {
+    return undefined;
+  }
 }

@@ -3,6 +3,8 @@ import { readFile } from 'node:fs/promises';
 /** What a regex custom manager in renovate.json would extract from a file. */
 interface RegexManager {
   files: RegExp[];
+  /** File patterns that could not be read: whether they match a file is not known. */
+  unreadable: string[];
   matchStrings: RegExp[];
   depNameTemplate: string | undefined;
   hasDatasource: boolean;
@@ -47,6 +49,19 @@ export class RenovateManagers {
     return new RenovateManagers(source, managers);
   }
 
+  /** File patterns that could not be read, each as `customManagers[i]: pattern: why`. */
+  get unreadablePatterns(): string[] {
+    return this.managers.flatMap((m, i) => m.unreadable.map((u) => `customManagers[${i}]: ${u}`));
+  }
+
+  /**
+   * Whether a manager whose file patterns could not all be read might still read `path`: then a pin the
+   * readable patterns do not find may be tracked after all, and is not reported as untracked.
+   */
+  mightRead(path: string): boolean {
+    return this.managers.some((m) => m.hasDatasource && m.unreadable.length > 0 && !m.files.some((f) => f.test(path)));
+  }
+
   /** Every dependency the managers would extract from `text`, a file at `path` relative to the repository root. */
   extract(path: string, text: string): TrackedPin[] {
     const found: TrackedPin[] = [];
@@ -66,14 +81,21 @@ export class RenovateManagers {
 }
 
 function regexManager(m: Record<string, unknown>, where: string): RegexManager {
-  const files = [
-    ...strings(m.managerFilePatterns, `${where}.managerFilePatterns`).map(filePattern),
-    ...strings(m.fileMatch, `${where}.fileMatch`).map((p) => new RegExp(p)),
-  ];
+  const files: RegExp[] = [];
+  const unreadable: string[] = [];
+  const read = (pattern: string, compile: (p: string) => RegExp) => {
+    try {
+      files.push(compile(pattern));
+    } catch (err) {
+      unreadable.push(err instanceof UnsupportedPatternError ? err.message : `${pattern}: ${(err as Error).message}`);
+    }
+  };
+  for (const p of strings(m.managerFilePatterns, `${where}.managerFilePatterns`)) read(p, filePattern);
+  for (const p of strings(m.fileMatch, `${where}.fileMatch`)) read(p, (x) => new RegExp(x));
   const matchStrings = strings(m.matchStrings, `${where}.matchStrings`).map((p) => compileMatchString(p, where));
   const depNameTemplate = typeof m.depNameTemplate === 'string' && !m.depNameTemplate.includes('{{') ? m.depNameTemplate : undefined;
   const hasDatasource = typeof m.datasourceTemplate === 'string' || matchStrings.some((r) => r.source.includes('(?<datasource>'));
-  return { files, matchStrings, depNameTemplate, hasDatasource };
+  return { files, unreadable, matchStrings, depNameTemplate, hasDatasource };
 }
 
 /** Renovate runs matchStrings globally; `d` gives the offsets of each group, to tell which line a match is on. */
@@ -88,21 +110,110 @@ function compileMatchString(pattern: string, where: string): RegExp {
   throw new Error(`${where}: matchString ${pattern} is not a valid regular expression`);
 }
 
-/** `/regex/flags` as a regex; anything else as a glob (`**` any depth, `*` and `?` within a path segment). */
+/** A file pattern this reader cannot translate as Renovate would; `check` warns instead of guessing. */
+export class UnsupportedPatternError extends Error {}
+
+/**
+ * `/regex/flags` as a regex; anything else as a glob, as Renovate matches it with minimatch (`dot: true`):
+ * braces `{a,b}` (nested) and `{1..3}`, `**` any depth, `*` and `?` within a path segment, `[...]` classes,
+ * `\` escapes. Extglobs (`+(a|b)`), negation (`!x`) and regexes JavaScript cannot compile (RE2 syntax) throw
+ * UnsupportedPatternError.
+ */
 export function filePattern(pattern: string): RegExp {
   const regex = /^\/(.+)\/([a-z]*)$/.exec(pattern);
-  if (regex) return new RegExp(regex[1]!, regex[2]);
+  if (regex) {
+    try {
+      return new RegExp(regex[1]!, regex[2]);
+    } catch (err) {
+      throw new UnsupportedPatternError(`${pattern}: not a JavaScript regular expression (${(err as Error).message})`);
+    }
+  }
+  if (pattern.startsWith('!')) throw new UnsupportedPatternError(`${pattern}: negated globs are not read here`);
+  if (/[?*+@!]\(/.test(pattern)) throw new UnsupportedPatternError(`${pattern}: extglobs are not read here`);
+  return new RegExp(`^(?:${expandBraces(pattern).map(globToRegex).join('|')})$`);
+}
+
+/** Brace expansion as minimatch does it (`a{b,c{d,e}}` is `ab`, `acd`, `ace`; `{1..3}`); `{x}` stays literal. */
+export function expandBraces(pattern: string): string[] {
+  const open = findBrace(pattern);
+  if (open === undefined) return [pattern];
+  const { start, end, parts } = open;
+  const head = pattern.slice(0, start);
+  const tails = expandBraces(pattern.slice(end + 1));
+  return parts.flatMap((part) => expandBraces(part).flatMap((p) => tails.map((t) => `${head}${p}${t}`)));
+}
+
+/** The first `{...}` that expands: a comma list at its top level, or a numeric or letter range. */
+function findBrace(pattern: string): { start: number; end: number; parts: string[] } | undefined {
+  for (let start = 0; start < pattern.length; start++) {
+    if (pattern[start] === '\\') {
+      start++;
+      continue;
+    }
+    if (pattern[start] !== '{') continue;
+    let depth = 0;
+    const commas: number[] = [];
+    for (let i = start; i < pattern.length; i++) {
+      const c = pattern[i];
+      if (c === '\\') i++;
+      else if (c === '{') depth++;
+      else if (c === '}' && --depth === 0) {
+        const inner = pattern.slice(start + 1, i);
+        if (commas.length > 0) {
+          const cuts = [start, ...commas, i];
+          return { start, end: i, parts: cuts.slice(0, -1).map((cut, k) => pattern.slice(cut + 1, cuts[k + 1])) };
+        }
+        const range = rangeOf(inner);
+        if (range) return { start, end: i, parts: range };
+        break;
+      } else if (c === ',' && depth === 1) commas.push(i);
+    }
+  }
+  return undefined;
+}
+
+function rangeOf(inner: string): string[] | undefined {
+  const numeric = /^(-?\d+)\.\.(-?\d+)$/.exec(inner);
+  const letters = /^([a-zA-Z])\.\.([a-zA-Z])$/.exec(inner);
+  if (!numeric && !letters) return undefined;
+  const [from, to] = numeric ? [Number(numeric[1]), Number(numeric[2])] : [letters![1]!.charCodeAt(0), letters![2]!.charCodeAt(0)];
+  if (Math.abs(to - from) > 1000) return undefined;
+  const step = from <= to ? 1 : -1;
+  const out: string[] = [];
+  for (let n = from; step > 0 ? n <= to : n >= to; n += step) out.push(numeric ? String(n) : String.fromCharCode(n));
+  return out;
+}
+
+function globToRegex(pattern: string): string {
   let out = '';
   for (let i = 0; i < pattern.length; i++) {
     const c = pattern[i]!;
-    if (c === '*' && pattern[i + 1] === '*') {
+    if (c === '\\' && i + 1 < pattern.length) {
+      out += escapeRegex(pattern[++i]!);
+    } else if (c === '*' && pattern[i + 1] === '*') {
       out += pattern[i + 2] === '/' ? '(?:.*/)?' : '.*';
       i += pattern[i + 2] === '/' ? 2 : 1;
     } else if (c === '*') out += '[^/]*';
     else if (c === '?') out += '[^/]';
-    else out += c.replace(/[.+^${}()|[\]\\]/g, '\\$&');
+    else if (c === '[') {
+      const close = pattern.indexOf(']', i + 2);
+      if (close < 0) {
+        out += '\\[';
+        continue;
+      }
+      let body = pattern.slice(i + 1, close);
+      const negate = body.startsWith('!') || body.startsWith('^');
+      if (negate) body = body.slice(1);
+      if (body.includes('[:')) throw new UnsupportedPatternError(`${pattern}: POSIX character classes are not read here`);
+      out += `[${negate ? '^/' : ''}${body.replace(/[\\\]]/g, '\\$&')}]`;
+      i = close;
+    } else out += escapeRegex(c);
   }
-  return new RegExp(`^${out}$`);
+  return out;
+}
+
+function escapeRegex(c: string): string {
+  return c.replace(/[.+^${}()|[\]\\/]/g, '\\$&');
 }
 
 function strings(value: unknown, where: string): string[] {

@@ -1,10 +1,12 @@
 import type { ApkoArch, ApkoImage } from '../../schemas/apko-image.js';
 import type { MelangeRecipe } from '../../schemas/melange-recipe.js';
 import { baseImage, image, WOLFI_KEY, WOLFI_REPOSITORY } from './apko-image.js';
-import { toApkArch } from './arch.js';
+import { sortApkArches, toApkArch } from './arch.js';
 import { bootcBase, bootcFlavour, BOOTC_FLAVOURS, flavourFileName } from './bootc.js';
+import { version as toolVersion } from '../cli/version-info.js';
 import { gitlabCi } from './gitlab-ci.js';
 import { justfile } from './justfile.js';
+import { apkIndexerPackage } from './melange-apk-indexer.js';
 import { configPackage, ROUTER_VENDOR_FILES } from './melange-config.js';
 import { userPackage } from './melange-user.js';
 import { formatPin, parsePackageSpec } from './package-spec.js';
@@ -39,6 +41,7 @@ export const SCAFFOLD_DEFAULTS: ScaffoldOptions = {
 
 export const USER_PACKAGE = 'default-user';
 export const ROUTER_CONFIG_PACKAGE = 'router-config';
+export const APK_INDEXER_PACKAGE = 'apk-indexer';
 /** Include paths are relative to the repository root, where apko runs. */
 export const BASE_INCLUDE = 'apko/wolfi-base.yaml';
 export const BOOTC_INCLUDE = 'apko/bootc.yaml';
@@ -90,16 +93,18 @@ export async function scaffold(o: ScaffoldOptions, source?: VersionSource): Prom
         name: 'apk-indexer',
         purpose: "this service's own image, the Renovate datasource the CI jobs run beside them.",
         include: BASE_INCLUDE,
-        packages: [{ entry: 'apk-indexer', why: "apk-indexer as an APK (built by its repository's melange.yaml); it pulls in Node.js." }],
+        packages: [{ entry: APK_INDEXER_PACKAGE, why: 'Built from melange/apk-indexer.yaml (its npm release); it pulls in Node.js.' }],
         entrypoint: '/usr/bin/apk-indexer',
         cmd: 'serve',
       }),
     ],
   ];
-  const apkArches = o.archs.map((a) => toApkArch(a)!);
-  const pins = source ? await Promise.all(images.map(([name, img]) => pinFirstPackage(`apko/${name}.yaml`, img.value, apkArches, source))) : [];
+  const apkArches = sortApkArches(o.archs.map((a) => toApkArch(a)!));
+  const local = new Set([USER_PACKAGE, ROUTER_CONFIG_PACKAGE, APK_INDEXER_PACKAGE]);
+  const pins = source ? await Promise.all(images.map(([name, img]) => pinFirstPackage(`apko/${name}.yaml`, img.value, apkArches, source, local))) : [];
 
   const recipes: [string, CommentedValue<MelangeRecipe>][] = [
+    [APK_INDEXER_PACKAGE, apkIndexerPackage({ ...env, version: toolVersion })],
     [
       USER_PACKAGE,
       userPackage({ ...env, packageName: USER_PACKAGE, version: '1.0.0', license: o.license, user: o.user, uid: 1000, gecos: 'Administrator', shell: '/bin/sh', passwordHash: o.passwordHash }),
@@ -122,11 +127,16 @@ export async function scaffold(o: ScaffoldOptions, source?: VersionSource): Prom
     ...recipes.map(([name, recipe]) => ({ path: `melange/${name}.yaml`, content: renderYaml(recipe) })),
     ...Object.entries(ROUTER_VENDOR_FILES).map(([path, content]) => ({ path: `melange/${ROUTER_CONFIG_PACKAGE}/vendor/${path}`, content })),
     { path: 'renovate.json', content: renderRenovateJson(renovateConfig({ server: o.server, arches: apkArches, renovateMajor: o.renovateMajor })) },
-    { path: '.gitlab-ci.yml', content: renderYaml(gitlabCi({ serviceImage: o.serviceImage, renovateMajor: o.renovateMajor, alias: new URL(o.server).hostname })) },
+    {
+      path: '.gitlab-ci.yml',
+      content: renderYaml(
+        gitlabCi({ serviceImage: o.serviceImage, renovateMajor: o.renovateMajor, server: o.server, repositories: o.repositories, keys: o.keyring, arches: apkArches }),
+      ),
+    },
     {
       path: 'Justfile',
       content: justfile({
-        packages: [{ name: USER_PACKAGE }, { name: ROUTER_CONFIG_PACKAGE, sourceDir: `melange/${ROUTER_CONFIG_PACKAGE}` }],
+        packages: [{ name: APK_INDEXER_PACKAGE }, { name: USER_PACKAGE }, { name: ROUTER_CONFIG_PACKAGE, sourceDir: `melange/${ROUTER_CONFIG_PACKAGE}` }],
         images: images.map(([name]) => name),
         defaultDisk: flavourFileName('host'),
         arches: apkArches,
@@ -138,10 +148,17 @@ export async function scaffold(o: ScaffoldOptions, source?: VersionSource): Prom
   return { files, pins };
 }
 
-async function pinFirstPackage(file: string, value: ApkoImage, arches: readonly string[], source: VersionSource): Promise<ScaffoldPin> {
+async function pinFirstPackage(
+  file: string,
+  value: ApkoImage,
+  arches: readonly string[],
+  source: VersionSource,
+  local: ReadonlySet<string>,
+): Promise<ScaffoldPin> {
   const packages = value.contents?.packages;
   const spec = packages?.[0] === undefined ? undefined : parsePackageSpec(packages[0]);
   if (!packages || !spec) return { file, name: '-', version: undefined, message: 'no package to pin' };
+  if (local.has(spec.name)) return { file, name: spec.name, version: undefined, message: `left unpinned: built here (melange/${spec.name}.yaml)` };
   const versions = await source.versions(spec.name, arches);
   const version = versions === undefined ? undefined : choosePin(versions);
   if (version === undefined) {

@@ -1,6 +1,7 @@
 import { latestStable } from '../datasource/renovate-body.js';
 import { compareVersions, isPrerelease } from '../index/version.js';
 import type { VersionMap } from '../index/version-map.js';
+import { VersionSourceError } from './errors.js';
 
 /**
  * Where pins come from: indexes read in-process, or a running apk-indexer. Both answer the same question, so
@@ -41,7 +42,11 @@ export class MapVersionSource implements VersionSource {
   }
 }
 
-/** Over a running apk-indexer: `GET <server>/<name>?arch=a,b` answers the Renovate datasource body, 404 unknown. */
+/**
+ * Over a running apk-indexer: `GET <server>/<name>?arch=a,b` answers the Renovate datasource body. The server
+ * answers 404 both for a name it does not know and for a known name with no version on every requested arch;
+ * the second is asked again without `?arch=` (once per name), so a known name answers [] as the indexes do.
+ */
 export class HttpVersionSource implements VersionSource {
   readonly arches = undefined;
   private readonly cache = new Map<string, Promise<string[] | undefined>>();
@@ -52,37 +57,74 @@ export class HttpVersionSource implements VersionSource {
   ) {}
 
   versions(name: string, arches: readonly string[]): Promise<string[] | undefined> {
-    // As Renovate asks: `+` and `@` as they are (`/libstdc++`), the arch list with plain commas.
-    const path = encodeURIComponent(name).replace(/%2B/g, '+').replace(/%40/g, '@');
-    const base = this.server.endsWith('/') ? this.server : `${this.server}/`;
-    const key = `${new URL(path, base).href}${arches.length > 0 ? `?arch=${arches.join(',')}` : ''}`;
+    const key = this.url(name, arches);
     let answer = this.cache.get(key);
     if (!answer) {
-      answer = this.fetchVersions(key);
+      answer = this.fetchVersions(key).then(async (versions) => {
+        if (versions !== undefined || arches.length === 0) return versions;
+        return (await this.versions(name, [])) === undefined ? undefined : [];
+      });
       this.cache.set(key, answer);
     }
     return answer;
   }
 
+  /** As Renovate asks: `+` and `@` as they are (`/libstdc++`), the arch list with plain commas. */
+  private url(name: string, arches: readonly string[]): string {
+    const path = encodeURIComponent(name).replace(/%2B/g, '+').replace(/%40/g, '@');
+    const base = this.server.endsWith('/') ? this.server : `${this.server}/`;
+    let url: string;
+    try {
+      url = new URL(path, base).href;
+    } catch {
+      throw new VersionSourceError(this.server, 'not a URL (--server takes http://HOST:PORT)');
+    }
+    return `${url}${arches.length > 0 ? `?arch=${arches.join(',')}` : ''}`;
+  }
+
   private async fetchVersions(url: string): Promise<string[] | undefined> {
     const fetchImpl = this.options.fetch ?? fetch;
-    const response = await fetchImpl(url, {
-      headers: { accept: 'application/json' },
-      signal: AbortSignal.timeout(this.options.timeoutMs ?? 30_000),
-    });
+    let response: Response;
+    let text: string;
+    try {
+      response = await fetchImpl(url, {
+        headers: { accept: 'application/json' },
+        signal: AbortSignal.timeout(this.options.timeoutMs ?? 30_000),
+      });
+      text = await response.text();
+    } catch (err) {
+      throw new VersionSourceError(url, `no answer from the server (${reason(err)})`, { cause: err });
+    }
     if (response.status === 404) return undefined;
-    if (!response.ok) throw new Error(`${url}: HTTP ${response.status}`);
-    return parseDatasourceBody(await response.json(), url);
+    if (!response.ok) {
+      const said = text.trim().split('\n')[0]?.slice(0, 200);
+      throw new VersionSourceError(url, `HTTP ${response.status}${said ? `: ${said}` : ''}`);
+    }
+    let body: unknown;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      throw new VersionSourceError(url, 'not a Renovate datasource body (not JSON)');
+    }
+    return parseDatasourceBody(body, url);
   }
+}
+
+/** Why a fetch failed, as the innermost cause says it (`ECONNREFUSED`, a timeout). */
+function reason(err: unknown): string {
+  let e = err as { cause?: unknown; code?: unknown; message?: unknown; name?: unknown } | undefined;
+  while (e?.cause && typeof e.cause === 'object') e = e.cause as typeof e;
+  if (e?.name === 'TimeoutError') return 'timed out';
+  return typeof e?.code === 'string' ? e.code : typeof e?.message === 'string' ? e.message : String(err);
 }
 
 /** Checks the one part of the body pins need; the server's order is not trusted, apk order is restored here. */
 function parseDatasourceBody(body: unknown, url: string): string[] {
   const releases = (body as { releases?: unknown } | null)?.releases;
-  if (!Array.isArray(releases)) throw new Error(`${url}: not a Renovate datasource body (no releases array)`);
+  if (!Array.isArray(releases)) throw new VersionSourceError(url, 'not a Renovate datasource body (no releases array)');
   const versions = releases.map((r: unknown) => {
     const version = (r as { version?: unknown } | null)?.version;
-    if (typeof version !== 'string' || version === '') throw new Error(`${url}: a release without a version string`);
+    if (typeof version !== 'string' || version === '') throw new VersionSourceError(url, 'not a Renovate datasource body (a release without a version string)');
     return version;
   });
   return [...new Set(versions)].sort(compareVersions);

@@ -39,9 +39,17 @@ beforeAll(async () => {
 
 describe('--from-apko', () => {
   it('maps apko arch names to APK names', () => {
-    expect(['amd64', 'arm64', 'arm', '386', 'ppc64le', 's390x', 'riscv64'].map(apkArch)).toEqual(['x86_64', 'aarch64', 'armv7', 'x86', 'ppc64le', 's390x', 'riscv64']);
+    expect(['amd64', 'arm64', 'arm/v7', 'arm/v6', '386', 'ppc64le', 's390x', 'riscv64', 'loong64'].map(apkArch)).toEqual([
+      'x86_64', 'aarch64', 'armv7', 'armhf', 'x86', 'ppc64le', 's390x', 'riscv64', 'loongarch64',
+    ]);
     expect(apkArch('x86_64')).toBe('x86_64');
     expect(apkArch('sparc')).toBeUndefined();
+  });
+
+  it('reads archs as apk-indexer check does: no bare arm, no inherited object keys', () => {
+    // apko's Architecture.ToAPK has no case for a bare "arm"; check rejects it, and so does --from-apko now.
+    expect(apkArch('arm')).toBeUndefined();
+    for (const key of ['constructor', 'toString', '__proto__', 'hasOwnProperty']) expect(apkArch(key), key).toBeUndefined();
   });
 
   it('reads repositories, keyring and archs, following include: from the working directory', () => {

@@ -158,7 +158,7 @@ describe('apk-indexer check', () => {
     expect(all).toContainEqual(['warning', 'apko/none.yaml', '-', 'names no archs; apko then builds for every arch it knows. Checked for aarch64']);
     // Only the aarch64 index was read: for it, the package does not exist.
     expect(all).toContainEqual(['error', 'apko/none.yaml:3', 'onlyx86', 'in none of the indexes']);
-    expect(all).toContainEqual(['error', 'apko/vax.yaml', '-', 'archs: apko does not know vax']);
+    expect(all).toContainEqual(['error', 'apko/vax.yaml:1', '-', 'archs: apko does not know vax']);
     expect(all).toContainEqual(['warning', 'apko/vax.yaml:4', 'busybox', 'not checked: no arch to check it for (pass --arch)']);
   });
 
@@ -186,5 +186,63 @@ describe('apk-indexer check', () => {
     expect((await runCommand(check, ['-C', root])).code).toBe(2);
     expect((await runCommand(check, ['--frobnicate'])).code).toBe(2);
     expect((await runCommand(check, ['-C', join(dir, 'empty'), ...index()])).err).toMatch(/no FILE given and no apko\/ folder/);
+  });
+
+  it('reads file patterns with braces as Renovate (minimatch) does, and warns on patterns it cannot read', async () => {
+    const tree = join(dir, 'globs');
+    const renovate = (patterns: string[]) =>
+      JSON.stringify({
+        customManagers: [
+          { customType: 'regex', managerFilePatterns: patterns, matchStrings: ['\\n[ \\t]*-[ \\t]+(?<depName>[a-z-]+)=(?<currentValue>\\S+)'], datasourceTemplate: 'custom.apk-indexer' },
+        ],
+      });
+    await writeTree(tree, { 'apko/one.yml': 'archs: [amd64]\ncontents:\n  packages:\n    - busybox=1.36.1-r10\n', 'renovate.json': renovate(['apko/*.{yaml,yml}']) });
+    const braces = await runCommand(check, ['-C', tree, ...index()]);
+    expect(braces.out).toMatch(/\n0 error\(s\), 0 warning\(s\), 1 ok\n$/);
+    expect(braces.code).toBe(0);
+    await writeTree(tree, { 'renovate.json': renovate(['apko/+(one|two).yml']) });
+    const extglob = await runCommand(check, ['-C', tree, ...index()]);
+    expect(extglob.code).toBe(0);
+    const all = rows(extglob.out);
+    expect(all).toContainEqual(['warning', 'renovate.json', '-', 'customManagers[0]: apko/+(one|two).yml: extglobs are not read here; pins in the files it would match are not judged by it']);
+    expect(all.find((row) => row[1] === 'apko/one.yml:4')?.[0]).toBe('warning');
+  });
+
+  it('accepts any scalar where apko reads a string, as yaml.v3 does, and names the line of a wrong type', async () => {
+    const tree = join(dir, 'scalars');
+    await writeTree(tree, {
+      'renovate.json': RENOVATE,
+      'apko/numbers.yaml': [
+        'archs: [amd64]',
+        'contents:',
+        '  packages:',
+        '    - 1.5',
+        'accounts:',
+        '  run-as: 0',
+        'annotations:',
+        '  containers.bootc: 1',
+        '  version: 1.0',
+        '',
+      ].join('\n'),
+    });
+    const ok = await runCommand(check, ['-C', tree, ...index()]);
+    expect(ok.code).toBe(1);
+    const all = rows(ok.out);
+    expect(all).toContainEqual(['error', 'apko/numbers.yaml:4', '1.5', 'in none of the indexes']);
+    // Read as apko reads them: no type error, run-as "0" is root, and containers.bootc: 1 is the label bootc wants.
+    expect(all.filter((row) => row[1] === 'apko/numbers.yaml' && row[2] === '-')).toEqual([]);
+    expect(all.filter((row) => /containers\.bootc|run-as/.test(row[3] ?? ''))).toEqual([]);
+    await writeTree(tree, {
+      'apko/numbers.yaml': 'archs: [amd64]\ncmd:\n  - a\n',
+      'apko/item.yaml': 'archs: [amd64]\ncontents:\n  packages:\n    - busybox\n    - curl: 8\n',
+      'apko/list.yaml': 'contents:\n  packages: busybox\n',
+      'apko/broken.yaml': 'archs: [amd64]\ncontents:\n  packages:\nfoo\n',
+    });
+    const bad = rows((await runCommand(check, ['-C', tree, ...index()])).out);
+    expect(bad).toContainEqual(['error', 'apko/numbers.yaml:3', '-', 'cmd: expected a string, got a list ("- a")']);
+    expect(bad).toContainEqual(['error', 'apko/item.yaml:5', '-', 'contents.packages[1]: expected a string item, got a mapping (is a space missing after a colon, or a quote?) ("curl: 8")']);
+    expect(bad).toContainEqual(['error', 'apko/list.yaml:2', '-', 'contents.packages: expected a list of package names, got a single value ("busybox")']);
+    const broken = bad.find((row) => row[1]?.startsWith('apko/broken.yaml'));
+    expect(broken?.[3]).toMatch(/^not valid YAML at line 4, column \d+: .*[^:] \([A-Z_]+\)$/);
   });
 });

@@ -3,16 +3,20 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run as check } from '../../src/cli/commands/check.js';
+import { run as gen } from '../../src/cli/commands/gen.js';
 import { run as init } from '../../src/cli/commands/init.js';
 import type { FixturePackage } from '../../src/fixtures/apk-repo.js';
 import { both, fixtureRepo, runCommand, schemaErrors, yamlValue } from './helpers.js';
 
-/** Every package the scaffolded images install, as a repository serving them would hold. */
+/**
+ * Every package the scaffolded images install, as a Wolfi-like repository holds them: without apk-indexer (no
+ * distribution has it; melange/apk-indexer.yaml builds it) and with sudo (the default user's sudoers rule needs it).
+ */
 const NAMES = [
   'wolfi-baselayout', 'ca-certificates-bundle', 'tzdata', 'bootc', 'bootc-baselayout', 'ostree', 'composefs', 'systemd',
   'systemd-init', 'systemd-boot', 'linux-lts', 'linux-lts-initramfs', 'containerd', 'nerdctl', 'cni-plugins',
   'openssh-server', 'systemd-default-network', 'sway', 'seatd', 'foot', 'mesa', 'pipewire', 'wireplumber', 'nftables',
-  'dnsmasq', 'apk-indexer',
+  'dnsmasq', 'sudo',
 ];
 
 async function listFiles(dir: string): Promise<string[]> {
@@ -52,6 +56,7 @@ describe('apk-indexer init', () => {
       'apko/bootc-router.yaml',
       'apko/bootc.yaml',
       'apko/wolfi-base.yaml',
+      'melange/apk-indexer.yaml',
       'melange/default-user.yaml',
       'melange/router-config.yaml',
       'melange/router-config/vendor/etc/dnsmasq.conf',
@@ -139,5 +144,82 @@ describe('apk-indexer init', () => {
     const missing = await runCommand(init, [join(dir, 'x'), '--index', join(dir, 'nowhere')]);
     expect(missing.code).toBe(2);
     expect(missing.err).toMatch(/nowhere\/x86_64\/APKINDEX\.tar\.gz/);
+  });
+
+  it('builds apk-indexer here and installs sudo beside the default user, so check passes against Wolfi-like indexes', async () => {
+    const out = join(dir, 'no-apk-indexer');
+    const r = await runCommand(init, [out, ...index()]);
+    expect(r.code).toBe(0);
+    expect(r.out).toContain('apko/apk-indexer.yaml: apk-indexer left unpinned: built here (melange/apk-indexer.yaml)');
+    const recipe = yamlValue(await readFile(join(out, 'melange/apk-indexer.yaml'), 'utf8')) as { package: { name: string } };
+    expect(recipe.package.name).toBe('apk-indexer');
+    expect(schemaErrors('melange-recipe', recipe)).toBe('');
+    expect(await readFile(join(out, 'Justfile'), 'utf8')).toContain('    melange build melange/apk-indexer.yaml --arch {{arch}}');
+    for (const flavour of ['host', 'desktop', 'router']) {
+      const packages = (yamlValue(await readFile(join(out, `apko/bootc-${flavour}.yaml`), 'utf8')) as { contents: { packages: string[] } }).contents.packages;
+      expect(packages, flavour).toContain('sudo');
+      expect(packages, flavour).toContain('default-user');
+    }
+    const c = await runCommand(check, ['-C', out, ...index()]);
+    expect(c.out).toMatch(/ok +apko\/apk-indexer\.yaml:\d+ +apk-indexer +built here by melange/);
+    expect(c.out).toMatch(/ok +apko\/bootc-host\.yaml:\d+ +sudo /);
+    expect(c.code).toBe(0);
+  });
+
+  it("configures the CI service with the images' repositories, keys, arches and the Renovate server's port", async () => {
+    const out = join(dir, 'ci');
+    const r = await runCommand(init, [
+      out,
+      '--repository', 'https://apk.example.org/os',
+      '--keyring', 'https://apk.example.org/os/key.rsa.pub',
+      '--arch', 'amd64,riscv64',
+      '--renovate-server', 'http://idx:8080',
+    ]);
+    expect(r.code).toBe(0);
+    const ci = yamlValue(await readFile(join(out, '.gitlab-ci.yml'), 'utf8')) as Record<string, { services: { alias: string; variables: Record<string, string> }[]; script: string[] }>;
+    for (const job of ['pins', 'renovate']) {
+      expect(ci[job]!.services, job).toHaveLength(1);
+      expect(ci[job]!.services[0]!.alias).toBe('idx');
+      expect(ci[job]!.services[0]!.variables, job).toEqual({
+        APK_INDEXER_INDEX_URL: 'https://apk.example.org/os',
+        APK_INDEXER_KEYS: 'https://apk.example.org/os/key.rsa.pub',
+        APK_INDEXER_ARCHES: 'x86_64,riscv64',
+        APK_INDEXER_PORT: '8080',
+      });
+    }
+    expect(ci.pins!.script).toEqual(['apk-indexer check --server http://idx:8080', 'apk-indexer pin --check --server http://idx:8080']);
+    const renovate = JSON.parse(await readFile(join(out, 'renovate.json'), 'utf8'));
+    expect(renovate.customDatasources['apk-indexer'].defaultRegistryUrlTemplate).toBe('http://idx:8080/{{packageName}}?arch=x86_64,riscv64');
+    for (const bad of ['https://idx:8443', 'http://idx:8080/apk']) {
+      const refused = await runCommand(init, [join(dir, 'ci-bad'), '--renovate-server', bad]);
+      expect(refused.code, bad).toBe(2);
+      expect(refused.err, bad).toMatch(/--renovate-server .*service container/);
+    }
+  });
+
+  it('writes the same files whatever the order of --arch', async () => {
+    const a = join(dir, 'order-a');
+    const b = join(dir, 'order-b');
+    await runCommand(init, [a, '--arch', 'arm64,amd64']);
+    await runCommand(init, [b, '--arch', 'amd64,arm64']);
+    for (const file of await listFiles(a)) expect(await readFile(join(b, file), 'utf8'), file).toBe(await readFile(join(a, file), 'utf8'));
+  });
+
+  it('names the -o file in the header of a generated image', async () => {
+    const file = join(dir, 'gen-o', 'apko', 'bootc-edge.yaml');
+    await runCommand(init, [join(dir, 'gen-o')]);
+    const r = await runCommand(gen, ['bootc', 'router', '-o', file]);
+    expect(r.code).toBe(0);
+    const text = await readFile(file, 'utf8');
+    expect(text).toMatch(/^# bootc-edge: /);
+    // Outside the working directory (the repository root apko runs from), the path is written in full.
+    expect(text).toContain(`apko build ${file} bootc-edge:latest bootc-edge.tar`);
+    expect(text).not.toContain('bootc-router');
+  });
+
+  it('reports a server it cannot reach in one line, exit 2', async () => {
+    const r = await runCommand(init, [join(dir, 'unreachable'), '--server', 'http://127.0.0.1:1']);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/^apk-indexer init: http:\/\/127\.0\.0\.1:1\/\S+: no answer from the server \([^)]+\)\n$/);
   });
 });

@@ -3,13 +3,16 @@ import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { run as check } from '../../src/cli/commands/check.js';
 import { run as pin } from '../../src/cli/commands/pin.js';
 import { toRenovateBody } from '../../src/datasource/renovate-body.js';
 import type { FixturePackage } from '../../src/fixtures/apk-repo.js';
 import { loadIndex } from '../../src/index/load.js';
 import { VersionMap } from '../../src/index/version-map.js';
 import { indexLocations } from '../../src/source/locations.js';
-import { fixtureRepo, runCommand, writeTree } from './helpers.js';
+import { fixtureRepo, fixtureKey, runCommand, writeTree } from './helpers.js';
+import { writeFixtureRepo } from '../../src/fixtures/apk-repo.js';
+import { readFile as readBytes } from 'node:fs/promises';
 
 const versions = (name: string, list: string[]): FixturePackage[] => list.map((version) => ({ name, version }));
 
@@ -168,7 +171,7 @@ describe('apk-indexer pin', () => {
 
   it("reads the repositories of the service's configuration with --config", async () => {
     await writeTree(root, {
-      'service.yaml': `listen: 0.0.0.0:3000\nrepositories:\n  - name: os\n    url: ${repo.url}\n    arches: [x86_64, aarch64]\n    keys: [${repo.key}]\n`,
+      'service.yaml': `listen: {host: 0.0.0.0, port: 3000}\nrepositories:\n  - name: os\n    url: ${repo.url}\n    arches: [x86_64, aarch64]\n    keys: [${repo.key}]\n`,
     });
     const r = await runCommand(pin, ['-C', root, '--config', join(root, 'service.yaml')]);
     expect(r.err).not.toContain('not verified');
@@ -183,5 +186,136 @@ describe('apk-indexer pin', () => {
     expect(both.err).toMatch(/do not combine it with --index/);
     const wrongKey = await runCommand(pin, ['-C', root, '--index', repo.url, '--key', join(dir, 'nope.rsa.pub')]);
     expect(wrongKey.code).toBe(2);
+  });
+
+  it('pins a file included by several images once, for the arches of all of them', async () => {
+    // riscv64 holds only foo 1.0-r0: base.yaml names amd64 and arm64, but x.yaml builds it for riscv64 too.
+    const shared = await fixtureRepo(join(dir, 'shared-repo'), {
+      x86_64: versions('foo', ['1.0-r0', '1.1-r0']),
+      aarch64: versions('foo', ['1.0-r0', '1.1-r0']),
+      riscv64: versions('foo', ['1.0-r0']),
+    });
+    const tree = await mkdtemp(join(dir, 'shared-'));
+    const base = 'archs: [amd64, arm64]\ncontents:\n  packages:\n    - foo=1.0-r0\n';
+    await writeTree(tree, { 'apko/base.yaml': base, 'apko/x.yaml': 'include: apko/base.yaml\narchs: [amd64, arm64, riscv64]\n' });
+    const args = ['-C', tree, '--index', shared.url, '--key', shared.key];
+    const r = await runCommand(pin, args);
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.out).toBe('2 file(s), 0 pin(s) moved\n');
+    expect(await readFile(join(tree, 'apko/base.yaml'), 'utf8')).toBe(base);
+    // check judges the entry once, for the same union: one row, no contradiction.
+    const c = await runCommand(check, args);
+    const rows = c.out.split('\n').filter((l) => l.includes('apko/base.yaml:4'));
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatch(/^ok .*newest on all of x86_64, aarch64, riscv64$/);
+    // Once riscv64 has 1.1-r0, both move together.
+    const newer = await fixtureRepo(join(dir, 'shared-repo-2'), {
+      x86_64: versions('foo', ['1.0-r0', '1.1-r0']),
+      aarch64: versions('foo', ['1.0-r0', '1.1-r0']),
+      riscv64: versions('foo', ['1.0-r0', '1.1-r0']),
+    });
+    expect((await runCommand(pin, ['-C', tree, '--index', newer.url, '--key', newer.key])).code).toBe(0);
+    expect(await readFile(join(tree, 'apko/base.yaml'), 'utf8')).toContain('- foo=1.1-r0');
+  });
+
+  it('skips a block scalar item with an error naming it, and still pins the other files', async () => {
+    await writeTree(root, { 'apko/block.yaml': 'archs: [amd64]\ncontents:\n  packages:\n    - >-\n      curl=8.10.0-r0\n' });
+    const r = await runCommand(pin, ['-C', root, ...index()]);
+    expect(r.code).toBe(1);
+    expect(r.err).toContain('apko/block.yaml:4: curl: not pinned: a block scalar (| or >) cannot be edited in place');
+    expect(r.err).not.toMatch(/\n\s+at /);
+    expect(await read('apko/base.yaml')).toContain('- busybox=1.36.1-r10');
+    expect(r.out).toMatch(/3 file\(s\), 7 pin\(s\) moved, 1 problem\(s\)\n$/);
+  });
+
+  it('counts files that could not be read, instead of saying 0 file(s)', async () => {
+    const tree = await mkdtemp(join(dir, 'broken-'));
+    await writeTree(tree, { 'apko/a.yaml': 'archs: [amd64\n', 'apko/b.yaml': 'contents: [\n' });
+    const r = await runCommand(pin, ['-C', tree, ...index()]);
+    expect(r.code).toBe(1);
+    expect(r.out).toBe('2 file(s) (2 unreadable), 0 pin(s) moved, 2 problem(s)\n');
+  });
+
+  it("says when an arch's index was not loaded, as check does", async () => {
+    await writeTree(root, { 'service.yaml': `repositories:\n  - url: ${repo.url}\n    arches: [x86_64]\n    keys: [${repo.key}]\n` });
+    const r = await runCommand(pin, ['-C', root, '--config', join(root, 'service.yaml'), 'apko/base.yaml']);
+    expect(r.code).toBe(1);
+    expect(r.err).toContain('apko/base.yaml:6: busybox: not pinned: no index for aarch64 was loaded; pass one or drop the arch');
+  });
+
+  it('reads a --config repository with its auth, as the service does', async () => {
+    // The fixture repository behind a server that wants a bearer token from the environment variable `auth` names.
+    const files = await mkdtemp(join(dir, 'private-'));
+    await writeFixtureRepo(files, { arches: { x86_64: COMMON, aarch64: COMMON }, sign: [{ key: fixtureKey }] });
+    const seen: (string | undefined)[] = [];
+    const privateServer = createServer(async (req, res) => {
+      seen.push(req.headers.authorization);
+      if (req.headers.authorization !== 'Bearer s3cret') return void res.writeHead(401).end();
+      try {
+        res.writeHead(200).end(await readBytes(join(files, decodeURIComponent(new URL(req.url!, 'http://x').pathname))));
+      } catch {
+        res.writeHead(404).end();
+      }
+    });
+    await new Promise<void>((r) => privateServer.listen(0, '127.0.0.1', r));
+    const url = `http://127.0.0.1:${(privateServer.address() as { port: number }).port}`;
+    try {
+      await writeTree(root, {
+        'service.yaml': `repositories:\n  - url: ${url}\n    arches: [x86_64, aarch64]\n    keys: [${repo.key}]\n    auth: {bearerTokenEnv: APK_PIN_TEST_TOKEN}\n`,
+      });
+      const args = ['-C', root, '--config', join(root, 'service.yaml'), 'apko/base.yaml'];
+      delete process.env.APK_PIN_TEST_TOKEN;
+      const unset = await runCommand(pin, args);
+      expect(unset.code).toBe(2);
+      expect(unset.err).toContain('environment variable APK_PIN_TEST_TOKEN is not set');
+      expect(unset.err).not.toMatch(/\n\s+at /);
+      process.env.APK_PIN_TEST_TOKEN = 's3cret';
+      const r = await runCommand(pin, args);
+      expect(r.err).toBe('');
+      expect(r.code).toBe(0);
+      expect(seen.length).toBeGreaterThan(0);
+      expect(seen.every((h) => h === 'Bearer s3cret')).toBe(true);
+      expect(await read('apko/base.yaml')).toContain('- busybox=1.36.1-r10');
+    } finally {
+      delete process.env.APK_PIN_TEST_TOKEN;
+      privateServer.close();
+    }
+  });
+
+  it('reports expected failures in one line, exit 2, without a stack trace', async () => {
+    const cases: [string[], RegExp][] = [
+      [['--server', 'http://127.0.0.1:1'], /^apk-indexer pin: http:\/\/127\.0\.0\.1:1\/[\w.+-]+\?arch=x86_64,aarch64: no answer from the server \([^)]+\)\n$/],
+      [['--config', join(dir, 'nonexistent.yaml')], /config file .*nonexistent\.yaml: ENOENT/],
+      [['--config', join(root, 'empty.yaml')], /repositories: expected a non-empty list/],
+      [['--config', join(root, 'no-repos.yaml')], /no repositories: list/],
+    ];
+    await writeTree(root, { 'empty.yaml': 'repositories: []\n', 'no-repos.yaml': 'logLevel: info\n' });
+    for (const [args, message] of cases) {
+      const r = await runCommand(pin, ['-C', root, ...args]);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.err, args.join(' ')).toMatch(message);
+      expect(r.err, args.join(' ')).not.toMatch(/\n\s+at /);
+    }
+  });
+
+  it('with --server, tells a name with no version on every arch from an unknown one', async () => {
+    // A real apk-indexer answers 404 for both; the name is asked again without ?arch= to tell them apart.
+    const only = createServer((req, res) => {
+      const url = new URL(req.url!, 'http://x');
+      if (url.pathname === '/curl' && !url.searchParams.has('arch')) {
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ releases: [{ version: '8.11.0-r0' }] }));
+      } else if (url.pathname === '/curl') res.writeHead(404).end('curl has no version present on every requested arch (x86_64, aarch64)\n');
+      else res.writeHead(404).end('not in any configured index\n');
+    });
+    await new Promise<void>((r) => only.listen(0, '127.0.0.1', r));
+    try {
+      await writeTree(root, { 'apko/one.yaml': 'archs: [amd64, arm64]\ncontents:\n  packages:\n    - curl=8.10.0-r0\n    - nosuch=1.0-r0\n' });
+      const r = await runCommand(pin, ['-C', root, 'apko/one.yaml', '--server', `http://127.0.0.1:${(only.address() as { port: number }).port}`]);
+      expect(r.err).toContain('apko/one.yaml:4: curl: no version present on all of x86_64, aarch64\n');
+      expect(r.err).toContain('apko/one.yaml:5: nosuch: not in the indexes\n');
+    } finally {
+      only.close();
+    }
   });
 });

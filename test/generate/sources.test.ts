@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { filePattern, RenovateManagers } from '../../src/generate/renovate-match.js';
+import { expandBraces, filePattern, RenovateManagers, UnsupportedPatternError } from '../../src/generate/renovate-match.js';
+import { VersionSourceError } from '../../src/generate/errors.js';
 import { APKO_FILE_PATTERNS, renovateConfig } from '../../src/generate/renovate.js';
 import { choosePin, HttpVersionSource } from '../../src/generate/version-source.js';
 
@@ -49,9 +50,35 @@ describe('asking a running apk-indexer', () => {
     });
     const source = new HttpVersionSource('http://svc/', { fetch: impl });
     expect(await source.versions('nosuch', ['x86_64'])).toBeUndefined();
-    await expect(source.versions('broken', ['x86_64'])).rejects.toThrow(/HTTP 503/);
+    await expect(source.versions('broken', ['x86_64'])).rejects.toThrow(VersionSourceError);
+    await expect(source.versions('broken', ['x86_64'])).rejects.toThrow(/^http:\/\/svc\/broken\?arch=x86_64: HTTP 503/);
     await expect(source.versions('odd', ['x86_64'])).rejects.toThrow(/no releases array/);
     await expect(source.versions('blank', ['x86_64'])).rejects.toThrow(/without a version string/);
+  });
+});
+
+describe('a 404 from a running apk-indexer', () => {
+  it('is an unknown name only when the name is unknown without ?arch= too; otherwise no version on all arches', async () => {
+    const calls: string[] = [];
+    const impl = (async (url: string | URL | Request) => {
+      calls.push(String(url));
+      if (String(url) === 'http://svc/curl') return new Response(JSON.stringify({ releases: [{ version: '1-r0' }] }), { status: 200 });
+      return new Response('has no version present on every requested arch', { status: 404 });
+    }) as typeof fetch;
+    const source = new HttpVersionSource('http://svc', { fetch: impl });
+    expect(await source.versions('curl', ['x86_64', 'riscv64'])).toEqual([]);
+    expect(await source.versions('nosuch', ['x86_64'])).toBeUndefined();
+    expect(await source.versions('curl', ['aarch64', 'riscv64'])).toEqual([]);
+    // The existence check is asked once per name.
+    expect(calls.filter((c) => c === 'http://svc/curl')).toHaveLength(1);
+  });
+
+  it('a server that cannot be reached is a VersionSourceError naming the URL', async () => {
+    const impl = (async () => {
+      throw new TypeError('fetch failed', { cause: Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }) });
+    }) as typeof fetch;
+    const source = new HttpVersionSource('http://svc', { fetch: impl });
+    await expect(source.versions('curl', ['x86_64'])).rejects.toThrow('http://svc/curl?arch=x86_64: no answer from the server (ECONNREFUSED)');
   });
 });
 
@@ -96,6 +123,21 @@ describe("what Renovate's regex managers would find", () => {
     expect(filePattern('**/*.apko.yaml').test('c.apko.yaml')).toBe(true);
     expect(filePattern('apko/*.yaml').test('apko/sub/c.yaml')).toBe(false);
     expect(filePattern('apko/?.yaml').test('apko/a.yaml')).toBe(true);
+  });
+
+  it('expands braces as minimatch does, and refuses what it cannot read', () => {
+    expect(expandBraces('apko/*.{yaml,yml}')).toEqual(['apko/*.yaml', 'apko/*.yml']);
+    expect(expandBraces('{a,b{c,d}}/x')).toEqual(['a/x', 'bc/x', 'bd/x']);
+    expect(expandBraces('v{1..3}')).toEqual(['v1', 'v2', 'v3']);
+    expect(expandBraces('{x}.yaml')).toEqual(['{x}.yaml']);
+    expect(filePattern('apko/*.{yaml,yml}').test('apko/a.yml')).toBe(true);
+    expect(filePattern('apko/*.{yaml,yml}').test('apko/a.yaml')).toBe(true);
+    expect(filePattern('apko/*.{yaml,yml}').test('apko/a.json')).toBe(false);
+    expect(filePattern('{apko,images}/**/*.yaml').test('images/x/y.yaml')).toBe(true);
+    expect(filePattern('apko/[ab].yaml').test('apko/b.yaml')).toBe(true);
+    expect(filePattern('apko/[!ab].yaml').test('apko/b.yaml')).toBe(false);
+    expect(filePattern('{x}.yaml').test('{x}.yaml')).toBe(true);
+    for (const p of ['apko/+(a|b).yaml', '!apko/*.yaml', '/(?i)apko/']) expect(() => filePattern(p), p).toThrow(UnsupportedPatternError);
   });
 
   it("the generated patterns match apko's conventional file names, and nothing else", () => {

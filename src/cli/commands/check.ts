@@ -1,6 +1,6 @@
 import { access } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { checkImage, dedupeFindings, formatFindings, type Finding } from '../../generate/check.js';
+import { checkImages, dedupeFindings, formatFindings, type Finding } from '../../generate/check.js';
 import { SOURCE_HELP, TREE_HELP } from '../../generate/command-options.js';
 import { localPackageNames } from '../../generate/local-packages.js';
 import { RenovateManagers } from '../../generate/renovate-match.js';
@@ -39,7 +39,7 @@ export async function run(args: string[], io: CliIO): Promise<number> {
       renovate,
       texts,
     };
-    for (const image of images) findings.push(...(await checkImage(image, context)));
+    findings.push(...(await checkImages(images, context)));
     const unique = dedupeFindings(findings);
     io.stdout.write(formatFindings(unique));
     return unique.some((f) => f.severity === 'error') ? 1 : 0;
@@ -59,7 +59,11 @@ async function loadRenovate(root: string, named: string | undefined, findings: F
     }
   }
   try {
-    return await RenovateManagers.load(path, location);
+    const managers = await RenovateManagers.load(path, location);
+    for (const pattern of managers.unreadablePatterns) {
+      findings.push({ severity: 'warning', location, subject: '-', message: `${pattern}; pins in the files it would match are not judged by it` });
+    }
+    return managers;
   } catch (err) {
     findings.push({ severity: 'error', location, subject: '-', message: (err as Error).message });
     return undefined;

@@ -1,4 +1,5 @@
 import { writeFile } from 'node:fs/promises';
+import { isAbsolute, relative, resolve, sep } from 'node:path';
 import type { ApkoArch } from '../../../schemas/apko-image.js';
 import { image } from '../../generate/apko-image.js';
 import { toApkArch } from '../../generate/arch.js';
@@ -69,10 +70,10 @@ const OPTIONS = {
 type Values = ReturnType<typeof parseCommandArgs<typeof OPTIONS>>['values'];
 
 /** Each kind: the options it takes, and its builder. */
-const KINDS: Record<string, { options: (keyof typeof OPTIONS)[]; build: (arg: string | undefined, v: Values) => string }> = {
+const KINDS: Record<string, { options: (keyof typeof OPTIONS)[]; build: (arg: string | undefined, v: Values, file: string | undefined) => string }> = {
   image: {
     options: ['package', 'include', 'repository', 'keyring', 'arch', 'entrypoint', 'cmd', 'run-as', 'work-dir', 'env'],
-    build: (name, v) => {
+    build: (name, v, file) => {
       if (!name) throw new UsageError('gen image needs a NAME');
       const packages = splitList(v.package);
       if (packages.length === 0) throw new UsageError('gen image needs --package');
@@ -91,15 +92,16 @@ const KINDS: Record<string, { options: (keyof typeof OPTIONS)[]; build: (arg: st
           runAs: v['run-as'],
           workDir: v['work-dir'],
           environment: environment(v.env ?? []),
+          file,
         }),
       );
     },
   },
   bootc: {
     options: ['include', 'kernel', 'dracut', 'package', 'user-package', 'config-package'],
-    build: (flavour = 'base', v) => {
+    build: (flavour = 'base', v, file) => {
       if (flavour === 'base') {
-        return renderYaml(bootcBase({ include: v.include ?? BASE_INCLUDE, kernel: v.kernel ?? DEFAULT_KERNEL, dracut: v.dracut ?? false }));
+        return renderYaml(bootcBase({ include: v.include ?? BASE_INCLUDE, kernel: v.kernel ?? DEFAULT_KERNEL, dracut: v.dracut ?? false, file }));
       }
       if (!(BOOTC_FLAVOURS as readonly string[]).includes(flavour)) throw new UsageError(`no bootc flavour ${flavour} (base, ${BOOTC_FLAVOURS.join(', ')})`);
       return renderYaml(
@@ -108,6 +110,7 @@ const KINDS: Record<string, { options: (keyof typeof OPTIONS)[]; build: (arg: st
           userPackage: v['user-package'] ?? USER_PACKAGE,
           configPackage: v['config-package'] ?? `${flavour}-config`,
           extraPackages: splitList(v.package),
+          file,
         }),
       );
     },
@@ -178,7 +181,7 @@ export async function run(args: string[], io: CliIO): Promise<number> {
     const wrong = Object.keys(parsed.values).filter((k) => k !== 'output' && !(spec.options as string[]).includes(k));
     if (wrong.length > 0) throw new UsageError(`gen ${kind} does not take --${wrong.join(', --')}`);
     output = parsed.values.output;
-    text = spec.build(arg, parsed.values);
+    text = spec.build(arg, parsed.values, output === undefined ? undefined : headerPath(output));
   } catch (err) {
     if (!(err instanceof UsageError) && !(err instanceof GenerateInputError)) throw err;
     io.stderr.write(`apk-indexer gen: ${err.message}\n\n${HELP}`);
@@ -187,6 +190,12 @@ export async function run(args: string[], io: CliIO): Promise<number> {
   if (output === undefined) io.stdout.write(text);
   else await writeFile(output, text);
   return 0;
+}
+
+/** `-o FILE` as the header names it: relative to the working directory (the repository root) when inside it. */
+function headerPath(output: string): string {
+  const rel = relative(process.cwd(), resolve(output));
+  return (rel.startsWith('..') || isAbsolute(rel) ? resolve(output) : rel).split(sep).join('/');
 }
 
 function archs(values: string[] | undefined, fallback: ApkoArch[]): ApkoArch[] {

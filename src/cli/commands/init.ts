@@ -1,13 +1,14 @@
 import { mkdir, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import { IndexError } from '../../errors.js';
 import { toApkArch } from '../../generate/arch.js';
 import { apkoArchesOf, renovateMajorOf, serverUrlOf, sourceOptions, SOURCE_ARGS, SOURCE_HELP } from '../../generate/command-options.js';
 import { GenerateInputError } from '../../generate/errors.js';
+import { serviceEndpoint } from '../../generate/gitlab-ci.js';
 import { hasSource, openVersionSource } from '../../generate/open-source.js';
 import { scaffold, SCAFFOLD_DEFAULTS, type ScaffoldOptions } from '../../generate/scaffold.js';
 import { splitList } from '../../config/layer.js';
 import { parseCommandArgs, UsageError } from '../args.js';
+import { reportFailure } from '../image-tree.js';
 import type { CliIO } from '../io.js';
 
 const HELP = `usage: apk-indexer init DIR [options]
@@ -19,6 +20,7 @@ Writes a repository of image and package definitions, ready to commit and build:
   apko/bootc-desktop.yaml     a Wayland desktop
   apko/bootc-router.yaml      a router whose whole configuration is one package
   apko/apk-indexer.yaml       this service's own image
+  melange/apk-indexer.yaml    apk-indexer itself, from its npm release (apko/apk-indexer.yaml installs it)
   melange/default-user.yaml   the first account, as static files
   melange/router-config.yaml  the router's configuration package (and its vendor/ tree)
   renovate.json, .gitlab-ci.yml, Justfile, .gitignore
@@ -31,7 +33,8 @@ newest version present on all of the image's archs.
   --user NAME          the hosts' first account (default admin).
   --password-hash H    its first password, a crypt(3) hash (openssl passwd -6); default locked.
   --license SPDX       license of the packages built here (default Apache-2.0).
-  --renovate-server URL    where Renovate reaches apk-indexer (default http://apk-indexer:3000).
+  --renovate-server URL    where Renovate and the CI jobs reach apk-indexer, http://ALIAS:PORT: the
+                           service container's alias and port (default http://apk-indexer:3000).
   --renovate-version N     the Renovate major renovate.json is for (default ${SCAFFOLD_DEFAULTS.renovateMajor}; below 42 the
                            older form that Renovate 39 reads).
   --service-image IMAGE    the apk-indexer image CI runs as a service (default ${SCAFFOLD_DEFAULTS.serviceImage}).
@@ -91,12 +94,7 @@ export async function run(args: string[], io: CliIO): Promise<number> {
     io.stdout.write(`wrote ${files.length} files to ${dir}\nnext: cd ${parsed.positionals[0]} && just keygen && just image bootc-host\n`);
     return 0;
   } catch (err) {
-    if (err instanceof GenerateInputError) {
-      io.stderr.write(`apk-indexer init: ${err.message}\n\n${HELP}`);
-      return 2;
-    }
-    io.stderr.write(`apk-indexer init: ${err instanceof IndexError ? err.message : (err as Error).stack ?? String(err)}\n`);
-    return 2;
+    return reportFailure('init', HELP, err, io);
   }
 }
 
@@ -119,7 +117,7 @@ function scaffoldOptions(v: {
     user: v.user ?? SCAFFOLD_DEFAULTS.user,
     passwordHash: v['password-hash'],
     license: v.license ?? SCAFFOLD_DEFAULTS.license,
-    server: serverUrlOf(v['renovate-server'], SCAFFOLD_DEFAULTS.server),
+    server: serviceEndpoint(serverUrlOf(v['renovate-server'], SCAFFOLD_DEFAULTS.server)).url,
     serviceImage: v['service-image'] ?? SCAFFOLD_DEFAULTS.serviceImage,
     renovateMajor: renovateMajorOf(v['renovate-version'], SCAFFOLD_DEFAULTS.renovateMajor),
   };

@@ -1,7 +1,7 @@
 import { rename, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { SOURCE_HELP, TREE_HELP } from '../../generate/command-options.js';
-import { pinImage } from '../../generate/pin.js';
+import { pinImages } from '../../generate/pin.js';
 import { runOnImageTree } from '../image-tree.js';
 import type { CliIO } from '../io.js';
 
@@ -27,18 +27,20 @@ export async function run(args: string[], io: CliIO): Promise<number> {
     for (const failure of failures) io.stderr.write(`${failure.message}\n`);
     let stale = 0;
     let unresolved = failures.length;
-    for (const image of images) {
-      const result = await pinImage(image, source, { all: values.all ?? false, fallbackArches });
+    const results = await pinImages(images, source, { all: values.all ?? false, fallbackArches });
+    for (const result of results) {
       for (const c of result.changes) {
         io.stdout.write(`${result.file}:${c.line}  ${c.name}  ${c.from ?? '(unpinned)'} -> ${c.to}${values.check ? '  (stale)' : ''}\n`);
       }
-      for (const n of result.notes) io.stderr.write(`${result.file}:${n.line}: ${n.name}: ${n.message}\n`);
+      for (const n of result.notes) io.stderr.write(`${result.file}${n.line ? `:${n.line}` : ''}: ${n.name}: ${n.message}\n`);
       unresolved += result.notes.filter((n) => n.error).length;
       stale += result.changes.length;
-      if (!values.check && result.text !== image.file.text) await writeAtomically(resolve(root, result.file), result.text);
+      const original = images.find((image) => image.file.path === result.file)!.file.text;
+      if (!values.check && result.text !== original) await writeAtomically(resolve(root, result.file), result.text);
     }
     const verb = values.check ? 'stale' : 'moved';
-    io.stdout.write(`${images.length} file(s), ${stale} pin(s) ${verb}${unresolved ? `, ${unresolved} problem(s)` : ''}\n`);
+    const files = `${results.length + failures.length} file(s)${failures.length ? ` (${failures.length} unreadable)` : ''}`;
+    io.stdout.write(`${files}, ${stale} pin(s) ${verb}${unresolved ? `, ${unresolved} problem(s)` : ''}\n`);
     return (values.check && stale > 0) || unresolved > 0 ? 1 : 0;
   });
 }
