@@ -1,20 +1,31 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
+import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { run as check } from '../../src/cli/commands/check.js';
 import { run as pin } from '../../src/cli/commands/pin.js';
-import { toRenovateBody } from '../../src/datasource/renovate-body.js';
+import { DEFAULTS } from '../../src/config/settings.js';
 import type { FixturePackage } from '../../src/fixtures/apk-repo.js';
-import { loadIndex } from '../../src/index/load.js';
-import { VersionMap } from '../../src/index/version-map.js';
-import { indexLocations } from '../../src/source/locations.js';
+import { buildService, type Service } from '../../src/serve/app.js';
 import { fixtureRepo, fixtureKey, runCommand, writeTree } from './helpers.js';
 import { writeFixtureRepo } from '../../src/fixtures/apk-repo.js';
 import { readFile as readBytes } from 'node:fs/promises';
 
 const versions = (name: string, list: string[]): FixturePackage[] => list.map((version) => ({ name, version }));
+
+/** A running apk-indexer over a fixture repository, both arches, verified: what `--server` talks to. */
+async function realService(repo: { url: string; key: string }): Promise<Service> {
+  const service = buildService(
+    { ...DEFAULTS, host: '127.0.0.1', port: 0, logLevel: 'silent', repositories: [{ name: 'os', url: repo.url, arches: ['x86_64', 'aarch64'], keys: [repo.key] }] },
+    { logger: false },
+  );
+  service.store.start();
+  await service.app.listen({ host: '127.0.0.1', port: 0 });
+  if (!(await service.store.whenReady(10_000))) throw new Error('the fixture service did not load');
+  return service;
+}
+const urlOf = (service: Service) => `http://127.0.0.1:${(service.app.server.address() as { port: number }).port}`;
 
 /** Histories that sort differently as strings and in apk order, on two arches that do not hold the same versions. */
 const COMMON: FixturePackage[] = [
@@ -58,8 +69,7 @@ describe('apk-indexer pin', () => {
   let dir: string;
   let root: string;
   let repo: { url: string; key: string };
-  let server: Server;
-  let serverUrl: string;
+  let service: Service;
   const index = () => ['--index', repo.url, '--key', repo.key];
 
   beforeAll(async () => {
@@ -68,28 +78,11 @@ describe('apk-indexer pin', () => {
       x86_64: [...COMMON, { name: 'bootc', version: '1.16.7-r0' }],
       aarch64: COMMON,
     });
-    // A stand-in for a running apk-indexer: the datasource body over the same indexes, 404 for unknown names.
-    const snapshots = await Promise.all(
-      indexLocations({ url: repo.url, arches: ['x86_64', 'aarch64'] }).map(async (l) => {
-        const r = await loadIndex(l, { keys: [] });
-        if (r.notModified) throw new Error('304');
-        return r.snapshot;
-      }),
-    );
-    const map = new VersionMap(snapshots);
-    server = createServer((req, res) => {
-      const url = new URL(req.url!, 'http://x');
-      const arches = url.searchParams.get('arch')?.split(',');
-      const releases = map.releases(decodeURIComponent(url.pathname.slice(1)), arches ? { arches } : {});
-      if (!releases) res.writeHead(404).end('unknown package\n');
-      else res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(toRenovateBody(releases)));
-    });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    serverUrl = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+    service = await realService(repo);
   });
 
   afterAll(async () => {
-    server.close();
+    await service.app.close();
     await rm(dir, { recursive: true, force: true });
   });
 
@@ -162,7 +155,7 @@ describe('apk-indexer pin', () => {
   });
 
   it('asks a running apk-indexer with --server and gets the same pins', async () => {
-    const r = await runCommand(pin, ['-C', root, '--server', serverUrl]);
+    const r = await runCommand(pin, ['-C', root, '--server', urlOf(service)]);
     expect(r.err).toContain('bootc: moved down from 1.16.7-r0');
     expect(r.code).toBe(0);
     expect(await read('apko/app.yaml')).toContain('- openssl=3.4.0_rc10-r0');
@@ -181,7 +174,7 @@ describe('apk-indexer pin', () => {
 
   it('exits 2 without a source, with conflicting sources, or with an unreadable index', async () => {
     expect((await runCommand(pin, ['-C', root])).err).toMatch(/pass --index SRC, --config FILE or --server URL/);
-    const both = await runCommand(pin, ['-C', root, '--server', serverUrl, ...index()]);
+    const both = await runCommand(pin, ['-C', root, '--server', urlOf(service), ...index()]);
     expect(both.code).toBe(2);
     expect(both.err).toMatch(/do not combine it with --index/);
     const wrongKey = await runCommand(pin, ['-C', root, '--index', repo.url, '--key', join(dir, 'nope.rsa.pub')]);
@@ -300,22 +293,16 @@ describe('apk-indexer pin', () => {
   });
 
   it('with --server, tells a name with no version on every arch from an unknown one', async () => {
-    // A real apk-indexer answers 404 for both; the name is asked again without ?arch= to tell them apart.
-    const only = createServer((req, res) => {
-      const url = new URL(req.url!, 'http://x');
-      if (url.pathname === '/curl' && !url.searchParams.has('arch')) {
-        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ releases: [{ version: '8.11.0-r0' }] }));
-      } else if (url.pathname === '/curl') res.writeHead(404).end('curl has no version present on every requested arch (x86_64, aarch64)\n');
-      else res.writeHead(404).end('not in any configured index\n');
-    });
-    await new Promise<void>((r) => only.listen(0, '127.0.0.1', r));
+    // apk-indexer answers 404 for both; the name is asked again without ?arch= to tell them apart.
+    const oneArch = await fixtureRepo(join(dir, 'one-arch'), { x86_64: versions('curl', ['8.11.0-r0']), aarch64: versions('busybox', ['1.36.1-r9']) });
+    const only = await realService(oneArch);
     try {
       await writeTree(root, { 'apko/one.yaml': 'archs: [amd64, arm64]\ncontents:\n  packages:\n    - curl=8.10.0-r0\n    - nosuch=1.0-r0\n' });
-      const r = await runCommand(pin, ['-C', root, 'apko/one.yaml', '--server', `http://127.0.0.1:${(only.address() as { port: number }).port}`]);
+      const r = await runCommand(pin, ['-C', root, 'apko/one.yaml', '--server', urlOf(only)]);
       expect(r.err).toContain('apko/one.yaml:4: curl: no version present on all of x86_64, aarch64\n');
       expect(r.err).toContain('apko/one.yaml:5: nosuch: not in the indexes\n');
     } finally {
-      only.close();
+      await only.app.close();
     }
   });
 });
