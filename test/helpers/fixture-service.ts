@@ -16,8 +16,11 @@ export interface FixtureServiceOptions {
   repositories: Record<string, RepoContent>;
   /** Settings over the test defaults (127.0.0.1:0, silent, short timeouts). */
   settings?: Partial<ServiceSettings>;
-  /** Extra per-repository settings (auth, updateIntervalMs, ...). */
-  repositorySettings?: Record<string, Partial<RepositorySettings>>;
+  /**
+   * Extra per-repository settings (auth, updateIntervalMs, ...); a function gets the upstream's base URL
+   * (`http://127.0.0.1:<port>`), for URLs with credentials in them, say.
+   */
+  repositorySettings?: Record<string, Partial<RepositorySettings>> | ((upstreamUrl: string) => Record<string, Partial<RepositorySettings>>);
   service?: ServiceOptions;
   upstream?: Omit<UpstreamOptions, 'root'>;
   /** Start loading and wait until ready (default true). */
@@ -65,41 +68,51 @@ export async function startFixtureService(options: FixtureServiceOptions): Promi
   };
   for (const [name, content] of Object.entries(options.repositories)) await publish(name, content);
   const upstream = await new Upstream({ ...options.upstream, root: dir }).start();
+  const extra = typeof options.repositorySettings === 'function' ? options.repositorySettings(upstream.url) : options.repositorySettings;
   const repositories = Object.entries(options.repositories).map(([name, content]) => ({
     name,
     url: `${upstream.url}/${name}`,
     arches: Object.keys(content),
     keys: [`${upstream.url}/${name}/${key.name}`],
-    ...options.repositorySettings?.[name],
+    ...extra?.[name],
   }));
-  const service = buildService(testSettings(repositories, options.settings), { ...(!options.service?.logStream && { logger: false }), ...options.service });
+  const close = async () => {
+    await service?.app.close();
+    await upstream.stop();
+    await rm(dir, { recursive: true, force: true });
+  };
+  let service: Service | undefined;
   let baseUrl = '';
-  if (options.start !== false) {
-    service.store.start();
-    if (!(await service.store.whenReady(10_000))) throw new Error(`fixture service not ready: ${JSON.stringify(service.store.status())}`);
+  try {
+    service = buildService(testSettings(repositories, options.settings), { ...(!options.service?.logStream && { logger: false }), ...options.service });
+    if (options.start !== false) {
+      service.store.start();
+      if (!(await service.store.whenReady(10_000))) throw new Error(`fixture service not ready: ${JSON.stringify(service.store.status())}`);
+    }
+    if (options.listen) {
+      await service.app.listen({ host: '127.0.0.1', port: 0 });
+      baseUrl = `http://127.0.0.1:${(service.app.server.address() as AddressInfo).port}`;
+    } else {
+      await service.app.ready();
+    }
+  } catch (err) {
+    // A failed start leaves no server, timer or directory behind.
+    await close();
+    throw err;
   }
-  if (options.listen) {
-    await service.app.listen({ host: '127.0.0.1', port: 0 });
-    baseUrl = `http://127.0.0.1:${(service.app.server.address() as AddressInfo).port}`;
-  } else {
-    await service.app.ready();
-  }
+  const ready = service;
   return {
-    service,
+    service: ready,
     upstream,
     key,
     dir,
     baseUrl,
     publish,
     refresh: async () => {
-      const res = await service.app.inject({ method: 'POST', url: '/-/refresh', headers: authHeader(options.settings) });
+      const res = await ready.app.inject({ method: 'POST', url: '/-/refresh', headers: authHeader(options.settings) });
       if (res.statusCode !== 200) throw new Error(`POST /-/refresh: ${res.statusCode} ${res.body}`);
     },
-    close: async () => {
-      await service.app.close();
-      await upstream.stop();
-      await rm(dir, { recursive: true, force: true });
-    },
+    close,
   };
 }
 

@@ -13,40 +13,69 @@ export interface RawExchange {
   responses: RawResponse[];
   /** Everything received, as latin1. */
   raw: string;
-  /** A socket error (ECONNRESET, ...) if one happened; undefined on a clean close or timeout. */
+  /** A socket error (ECONNRESET, ...) if one happened; undefined on a clean close or when we gave up. */
   error: string | undefined;
+  /**
+   * Whether the server ended the connection (a close or a reset). False when we gave up waiting: the cap passed
+   * (`until: 'close'`) or the server sent nothing for `idleMs` (`until: 'idle'`).
+   */
+  closed: boolean;
+}
+
+export interface RawExchangeOptions {
+  /**
+   * `'close'` (the default): read until the server closes the connection, for requests that ask for it
+   * (`Connection: close`, HTTP/1.0) and malformed ones, which the server must refuse and close; give up after
+   * `capMs`. `'idle'`: read until `idleMs` pass without data, for a connection the server may keep open.
+   */
+  until?: 'close' | 'idle';
+  /** How long to wait for the server to close (`until: 'close'`); default 5 s. */
+  capMs?: number;
+  /** How long without data ends the exchange (`until: 'idle'`); default 400 ms. */
+  idleMs?: number;
+  /** Half-close the connection once the request is written: the client will send nothing more. */
+  end?: boolean;
 }
 
 /**
- * Writes `request` (bytes exactly as given) to 127.0.0.1:`port` and collects what comes back until the server
- * closes the connection or `idleMs` pass without data. Responses are parsed leniently (Content-Length or chunked).
+ * Writes `request` (bytes exactly as given) to 127.0.0.1:`port` and collects what comes back, until the server
+ * closes the connection (or the cap passes), or, with `until: 'idle'`, until no data comes for `idleMs`.
+ * Responses are parsed leniently (Content-Length or chunked).
  */
-export function rawExchange(port: number, request: Buffer | string, idleMs = 400): Promise<RawExchange> {
+export function rawExchange(port: number, request: Buffer | string, options: RawExchangeOptions = {}): Promise<RawExchange> {
+  const { until = 'close', capMs = 5_000, idleMs = 400, end = false } = options;
   return new Promise((resolve) => {
     const socket = connect(port, '127.0.0.1');
     const chunks: Buffer[] = [];
     let error: string | undefined;
     let timer: NodeJS.Timeout | undefined;
-    const finish = () => {
+    let done = false;
+    const finish = (closed: boolean) => {
+      if (done) return;
+      done = true;
       clearTimeout(timer);
       socket.destroy();
       const raw = Buffer.concat(chunks).toString('latin1');
-      resolve({ responses: parseResponses(raw), raw, error });
+      resolve({ responses: parseResponses(raw), raw, error, closed });
     };
-    const arm = () => {
+    const giveUpAfter = (ms: number) => {
       clearTimeout(timer);
-      timer = setTimeout(finish, idleMs);
+      timer = setTimeout(() => finish(false), ms);
     };
     socket.on('connect', () => {
-      socket.write(typeof request === 'string' ? Buffer.from(request, 'latin1') : request);
-      arm();
+      const bytes = typeof request === 'string' ? Buffer.from(request, 'latin1') : request;
+      if (end) socket.end(bytes);
+      else socket.write(bytes);
+      giveUpAfter(until === 'close' ? capMs : idleMs);
     });
     socket.on('data', (d) => {
       chunks.push(d);
-      arm();
+      if (until === 'idle') giveUpAfter(idleMs);
     });
     socket.on('error', (e: NodeJS.ErrnoException) => (error = e.code ?? e.message));
-    socket.on('close', finish);
+    // The server's FIN (we never end our side unless asked, so 'end' is the server's doing) or a reset.
+    socket.on('end', () => finish(true));
+    socket.on('close', () => finish(true));
   });
 }
 

@@ -28,6 +28,12 @@ const packages: FixturePackage[] = [
 
 let dir: string;
 let s: RunningService | undefined;
+/** The test's connections, here so that afterAll ends them whether the test passes or not. */
+let pool: Pool | undefined;
+let slow: Socket | undefined;
+const idleSockets: Socket[] = [];
+/** Tells the load workers to stop. */
+let stop = false;
 
 beforeAll(async () => {
   ensureBuilt();
@@ -36,6 +42,10 @@ beforeAll(async () => {
   s = await serveProcess(['--index', join(dir, 'os'), '--arch', 'x86_64', '--key', repo.keyPaths[0]!, '--log-output', 'json', '--first-load-timeout', '20s'], {});
 }, 60_000);
 afterAll(async () => {
+  stop = true;
+  await pool?.destroy();
+  slow?.destroy();
+  for (const socket of idleSockets) socket.destroy();
   if (s && s.child.exitCode === null) s.child.kill('SIGKILL');
   if (dir) await rm(dir, { recursive: true, force: true });
 });
@@ -95,20 +105,25 @@ describe('SIGTERM under load', () => {
     const bigBody = await (await fetch(`http://127.0.0.1:${port}/big`)).text();
     expect(bigBody.length).toBeGreaterThan(10 * 1024 * 1024);
 
-    const idle = await Promise.all(Array.from({ length: IDLE_CONNECTIONS }, () => idleKeepAlive(port)));
+    const idle = await Promise.all(
+      Array.from({ length: IDLE_CONNECTIONS }, async () => {
+        const connection = await idleKeepAlive(port);
+        idleSockets.push(connection.socket);
+        return connection;
+      }),
+    );
 
     // Load: keep-alive connections asking as fast as they can.
-    const pool = new Pool(`http://127.0.0.1:${port}`, { connections: LOAD_CONNECTIONS, pipelining: 1 });
+    const load = (pool = new Pool(`http://127.0.0.1:${port}`, { connections: LOAD_CONNECTIONS, pipelining: 1 }));
     const outcomes: Outcome[] = [];
     let killedAt = Infinity;
-    let stop = false;
     const worker = async (w: number) => {
       for (let i = 0; !stop; i++) {
         const outcome: Outcome = { sentAt: performance.now() };
         outcomes.push(outcome);
         const name = `pkg-${(w * 7 + i) % NAMES}`;
         try {
-          const res = await pool.request({ path: `/${name}?format=plain`, method: 'GET' });
+          const res = await load.request({ path: `/${name}?format=plain`, method: 'GET' });
           outcome.status = res.statusCode;
           outcome.answeredAt = performance.now();
           outcome.connection = String(res.headers.connection ?? '');
@@ -124,17 +139,17 @@ describe('SIGTERM under load', () => {
     const workers = Array.from({ length: LOAD_CONNECTIONS }, (_, w) => worker(w));
 
     // A slow reader: a ~11 MB answer the client does not read yet.
-    const slow = connect(port, '127.0.0.1');
+    const reader = (slow = connect(port, '127.0.0.1'));
     const slowChunks: Buffer[] = [];
-    const slowClosed = new Promise<void>((r) => slow.on('close', () => r()));
-    slow.on('error', () => {});
-    await new Promise<void>((r) => slow.on('connect', () => r()));
-    slow.write('GET /big HTTP/1.1\r\nHost: x\r\n\r\n');
+    const slowClosed = new Promise<void>((r) => reader.on('close', () => r()));
+    reader.on('error', () => {});
+    await new Promise<void>((r) => reader.on('connect', () => r()));
+    reader.write('GET /big HTTP/1.1\r\nHost: x\r\n\r\n');
     await new Promise<void>((r) =>
-      slow.on('data', (d) => {
+      reader.on('data', (d) => {
         slowChunks.push(d);
         if (slowChunks.length === 1) {
-          slow.pause();
+          reader.pause();
           r();
         }
       }),
@@ -155,17 +170,17 @@ describe('SIGTERM under load', () => {
     expect(refused, 'new connections are refused while draining').toBe(true);
 
     // A request arriving on an open connection while draining is still answered (read once the big answer is out).
-    slow.write('GET /pkg-2?format=plain HTTP/1.1\r\nHost: x\r\n\r\n');
+    reader.write('GET /pkg-2?format=plain HTTP/1.1\r\nHost: x\r\n\r\n');
 
     // Idle keep-alive connections are closed by the server without a byte.
     for (const { closed } of idle) expect(await closed).toBe('');
 
     stop = true;
     await Promise.all(workers);
-    await pool.destroy();
+    await load.destroy();
 
     // Now read the slow answer: all of it, then the pipelined one, then the server closes the connection.
-    slow.resume();
+    reader.resume();
     await slowClosed;
     const responses = parseResponses(Buffer.concat(slowChunks).toString('latin1'));
     expect(responses[0]?.status).toBe(200);
@@ -175,10 +190,8 @@ describe('SIGTERM under load', () => {
     expect(responses[1]!.body).toBe('1.2.0-r0\n');
     expect(responses[1]!.headers.connection).toBe('close');
 
-    const started = performance.now();
     const code = await Promise.race([s!.exited, sleep(10_000).then(() => 'still running')]);
     expect(code).toBe(0);
-    expect(performance.now() - started).toBeLessThan(10_000);
 
     // The load: before SIGTERM everything 200; every answer ever received is a complete 200; a request that got
     // no answer was sent after SIGTERM and failed at the connection (refused or closed), never half-way.

@@ -1,8 +1,10 @@
 import { spawn, spawnSync } from 'node:child_process';
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Pool } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeFixtureRepo } from '../../src/fixtures/apk-repo.js';
 import { fixtureKey } from '../helpers/fixture-service.js';
@@ -37,14 +39,45 @@ describe('apk-indexer serve as a process', () => {
       APK_INDEXER_LOG_OUTPUT: 'json',
       APK_INDEXER_FIRST_LOAD_TIMEOUT: '60s',
     });
-    expect((await fetch(`http://127.0.0.1:${s.port}/livez`)).status).toBe(200);
-    const inFlight = fetch(`http://127.0.0.1:${s.port}/bash`);
-    await new Promise((r) => setTimeout(r, 200));
-    const started = Date.now();
-    s.child.kill('SIGTERM');
-    expect((await inFlight).status).toBe(503);
-    expect(await s.exited).toBe(0);
-    expect(Date.now() - started).toBeLessThan(5_000);
+    // One keep-alive connection, open before SIGTERM closes the listener.
+    const pool = new Pool(`http://127.0.0.1:${s.port}`, { connections: 1 });
+    try {
+      const livez = await pool.request({ path: '/livez', method: 'GET' });
+      expect([livez.statusCode, await livez.body.text()]).toEqual([200, 'ok\n']);
+      // x86_64 has loaded and aarch64 is held, so /bash will wait for the first load (asked on the same connection).
+      const deadline = Date.now() + 10_000;
+      for (let readyz = ''; readyz !== 'not ready: 1 of 2 indexes loaded\n'; ) {
+        expect(Date.now(), `x86_64 not loaded: ${readyz}`).toBeLessThan(deadline);
+        const res = await pool.request({ path: '/readyz', method: 'GET' });
+        readyz = await res.body.text();
+        expect(res.statusCode, readyz).toBe(503);
+      }
+
+      // SIGTERM once /bash has been written to the open connection: on loopback the bytes are then in the
+      // server's socket buffer, and the server reads them in the same turn as the signal, before any drain timer.
+      const written = new Promise<void>((resolve) => {
+        const onSent = (message: unknown) => {
+          if ((message as { request: { path: string } }).request.path !== '/bash') return;
+          unsubscribe('undici:request:bodySent', onSent);
+          resolve();
+        };
+        subscribe('undici:request:bodySent', onSent);
+      });
+      const inFlight = pool.request({ path: '/bash', method: 'GET' });
+      await written;
+      const started = Date.now();
+      s.child.kill('SIGTERM');
+      // Released at once with a 503 (no false 404, no waiting out the 60s first-load timeout).
+      const res = await inFlight;
+      expect(res.statusCode).toBe(503);
+      expect(res.headers['retry-after']).toBe('5');
+      expect(await res.body.text()).toBe('indexes are still loading (1 of 2 loaded); retry shortly\n');
+      expect(await s.exited).toBe(0);
+      expect(Date.now() - started).toBeLessThan(5_000);
+    } finally {
+      await pool.destroy();
+      if (s.child.exitCode === null) s.child.kill('SIGKILL');
+    }
     const lines = s.output().trim().split('\n').map((l) => JSON.parse(l) as { msg: string });
     expect(lines.map((l) => l.msg)).toEqual(expect.arrayContaining(['loading 2 indexes', 'shutting down: finishing in-flight requests', 'stopped']));
   });

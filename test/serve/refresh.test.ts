@@ -2,7 +2,8 @@ import { utimes } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { buildIndexArchive, generateFixtureKey, type FixturePackage } from '../../src/fixtures/apk-repo.js';
-import { startFixtureService, type FixtureService, type FixtureServiceOptions, type RepoContent } from '../helpers/fixture-service.js';
+import { fixtureKey, startFixtureService, type FixtureService, type FixtureServiceOptions, type RepoContent } from '../helpers/fixture-service.js';
+import { Upstream } from '../helpers/upstream.js';
 
 const v1: RepoContent = {
   x86_64: [{ name: 'bootc', version: '1.16.6-r0' }, { name: 'bootc', version: '1.16.7-r0' }, { name: 'curl', version: '8.11.0-r0' }],
@@ -26,6 +27,29 @@ const get = (url: string, headers: Record<string, string> = {}) => f!.service.ap
 const refresh = (headers: Record<string, string> = {}) => f!.service.app.inject({ method: 'POST', url: '/-/refresh', headers });
 const status = async () => (await get('/-/status')).json() as { ready: boolean; generation: number; indexes: Array<Record<string, any>> };
 const indexStatus = async (arch: string) => (await status()).indexes.find((i) => i.arch === arch)!;
+
+interface LogLine {
+  level: number;
+  msg: string;
+  index?: string;
+  failures?: number;
+  retryInMs?: number;
+}
+/** A pino stream into `lines`, one JSON object per line. */
+const logInto = (lines: string[]) => ({ write: (line: string) => void lines.push(line) });
+/** The `index refresh failed` warnings about indexes whose URL ends with `suffix`, oldest first. */
+const refreshFailures = (lines: string[], suffix: string) =>
+  lines.map((l) => JSON.parse(l) as LogLine).filter((l) => l.msg.startsWith('index refresh failed') && l.index?.endsWith(suffix));
+/** Polls `check` until it holds; fails after `ms`. */
+async function until(what: string, check: () => Promise<boolean> | boolean, ms = 5_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await check())) {
+    expect(Date.now(), `still waiting for ${what}`).toBeLessThan(deadline);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+/** The longest delay a Node timer holds (2^31-1 ms, ~24.8 days). */
+const MAX_TIMER_MS = 2_147_483_647;
 
 describe('refreshing indexes', () => {
   it('asks conditionally; an unchanged index answers 304 and is not parsed again', async () => {
@@ -111,21 +135,28 @@ describe('refreshing indexes', () => {
   });
 
   it('backs off exponentially after consecutive failures and honours Retry-After', async () => {
-    await start({ service: { retryBaseMs: 1_000 } });
-    const delay = async () => {
-      const s = await indexStatus('x86_64');
-      return Date.parse(s.nextRefresh) - Date.parse(s.lastError.at);
-    };
-    for (const expected of [1_000, 2_000, 4_000]) {
-      f!.upstream.fail({ status: 502, path: X86 });
-      await refresh();
-      expect(await delay()).toBeGreaterThanOrEqual(expected - 5);
-      expect(await delay()).toBeLessThan(expected + 200);
-    }
-    f!.upstream.fail({ status: 429, headers: { 'retry-after': '120' }, path: X86 });
-    await refresh();
-    expect(await delay()).toBeGreaterThanOrEqual(119_995);
-    expect(await delay()).toBeLessThan(120_500);
+    const lines: string[] = [];
+    await start({ settings: { logLevel: 'warn' }, service: { retryBaseMs: 1_000, logStream: logInto(lines) } });
+    // Queued at once: should a retry timer fire between two POSTs, it meets the next fault, and the failures
+    // stay consecutive.
+    f!.upstream.fail({ status: 502, path: X86 }, { status: 502, path: X86 }, { status: 502, path: X86 }, { status: 429, headers: { 'retry-after': '120' }, path: X86 });
+    while (f!.upstream.pendingFaults > 0) expect((await refresh()).statusCode).toBe(200);
+    // The delay the retry timer was set to, as the warning reports it: 1s, 2s, 4s, then the 2 minutes asked for.
+    const retries = refreshFailures(lines, X86).slice(0, 4).map((l) => [l.failures, l.retryInMs]);
+    expect(retries).toEqual([[1, 1_000], [2, 2_000], [3, 4_000], [4, 120_000]]);
+    // /-/status shows the same retry (both clock reads are taken in one synchronous step of the refresh).
+    const x86 = await indexStatus('x86_64');
+    expect(x86.consecutiveFailures).toBe(4);
+    expect(Math.abs(Date.parse(x86.nextRefresh) - Date.parse(x86.lastError.at) - 120_000)).toBeLessThan(1_000);
+  });
+
+  it('never backs off longer than the refresh interval: retries after 1s, 2s, then 2s again with a 2s interval', async () => {
+    const lines: string[] = [];
+    await start({ settings: { logLevel: 'warn', updateIntervalMs: 2_000 }, service: { retryBaseMs: 1_000, logStream: logInto(lines) } });
+    f!.upstream.fail({ status: 502, path: X86 }, { status: 502, path: X86 }, { status: 502, path: X86 });
+    while (f!.upstream.pendingFaults > 0) expect((await refresh()).statusCode).toBe(200);
+    const retries = refreshFailures(lines, X86).slice(0, 3).map((l) => [l.failures, l.retryInMs]);
+    expect(retries).toEqual([[1, 1_000], [2, 2_000], [3, 2_000]]);
   });
 
   it('gives up a refresh that outlasts refreshTimeout, even when bytes keep trickling in', async () => {
@@ -151,6 +182,29 @@ describe('refreshing indexes', () => {
       await new Promise((r) => setTimeout(r, 50));
     }
     expect(f!.upstream.requestsFor(X86).length).toBeGreaterThanOrEqual(2);
+  });
+
+  it('refreshes a repository on its own updateInterval and the others on the global one', async () => {
+    await start({
+      repositories: { fast: v1, slow: v1 },
+      settings: { updateIntervalMs: 3_600_000 },
+      repositorySettings: { fast: { updateIntervalMs: 200 } },
+    });
+    const slowRequests = () => f!.upstream.requests.filter((r) => r.path.startsWith('/slow/'));
+    const fastIndex = () => f!.upstream.requestsFor(`/fast/${X86}`).length;
+    const loaded = slowRequests().map((r) => r.path);
+    // Both publish a new bootc; only the repository with the short interval picks it up on its own.
+    await f!.publish('fast', withNewBootc(v1));
+    await f!.publish('slow', withNewBootc(v1));
+    await until('the fast repository to serve the new version', async () => (await get('/bootc/latest?repository=fast')).body === '1.17.0-r0\n');
+    // A few more of its intervals pass, and the slow repository was asked nothing since its first load.
+    const seen = fastIndex();
+    await until('two more refreshes of the fast repository', () => fastIndex() >= seen + 2);
+    expect(slowRequests().map((r) => r.path)).toEqual(loaded);
+    expect((await get('/bootc/latest?repository=slow')).body).toBe('1.16.7-r0\n');
+    for (const index of (await status()).indexes.filter((i) => i.repository === 'slow')) {
+      expect(Date.parse(index.nextRefresh) - Date.parse(index.lastSuccess), index.url).toBeGreaterThan(3_500_000);
+    }
   });
 
   it('protects POST /-/refresh with the refresh token when one is set', async () => {
@@ -192,14 +246,23 @@ describe('refreshing indexes', () => {
     await start({ settings: { updateIntervalMs: 30 * DAY } });
     f!.upstream.fail({ status: 429, headers: { 'retry-after': String((60 * DAY) / 1000) }, path: X86 });
     expect((await refresh()).statusCode).toBe(200);
-    await new Promise((r) => setTimeout(r, 300));
-    // First load: the key and both indexes; the refresh: both indexes (x86_64 answered 429). Nothing since.
-    expect(f!.upstream.requestsFor(X86).map((r) => r.status)).toEqual([200, 429]);
-    expect(f!.upstream.requestsFor(ARM).map((r) => r.status)).toEqual([200, 304]);
-    expect(f!.upstream.requests).toHaveLength(5);
-    // In the future either way: the interval capped to ~24.8 days, the Retry-After to what the source allows.
-    for (const arch of ['x86_64', 'aarch64']) expect(Date.parse((await indexStatus(arch)).nextRefresh), arch).toBeGreaterThan(Date.now() + 3_600_000);
-    expect((await indexStatus('x86_64')).lastError).toMatchObject({ reason: 'http-status' });
+    // First load: the key and both indexes; the refresh: both indexes (x86_64 answered 429). Nothing since: a
+    // delay over what a Node timer holds would have fired after 1 ms, and again and again.
+    const requests = () => ({ x86: f!.upstream.requestsFor(X86).map((r) => r.status), arm: f!.upstream.requestsFor(ARM).map((r) => r.status), all: f!.upstream.requests.length });
+    const expected = { x86: [200, 429], arm: [200, 304], all: 5 };
+    expect(requests()).toEqual(expected);
+    // The next refreshes are set to what a timer holds: the interval capped to ~24.8 days, the Retry-After to the
+    // 24 hours the source allows, so /-/status tells when they will really happen.
+    const x86 = await indexStatus('x86_64');
+    expect(x86.lastError).toMatchObject({ reason: 'http-status' });
+    const retryIn = Date.parse(x86.nextRefresh) - Date.parse(x86.lastError.at);
+    expect(retryIn).toBeGreaterThanOrEqual(DAY - 1_000);
+    expect(retryIn).toBeLessThanOrEqual(DAY + 60_000);
+    const arm = await indexStatus('aarch64');
+    const refreshIn = Date.parse(arm.nextRefresh) - Date.parse(arm.lastSuccess);
+    expect(refreshIn).toBeGreaterThanOrEqual(MAX_TIMER_MS - 1_000);
+    expect(refreshIn).toBeLessThanOrEqual(MAX_TIMER_MS + 60_000);
+    expect(requests()).toEqual(expected);
   });
 
   it('treats a refreshTimeout longer than a Node timer holds as a long deadline, not an error', async () => {
@@ -248,6 +311,29 @@ describe('GET /-/status', () => {
     expect(text).not.toContain('tok-123');
   });
 
+  it('sends the auth header to the index URLs and to keys on the same host, not to a key on another origin', async () => {
+    // The key is published on a second server: same address, another port, so another origin.
+    const keyHost = await new Upstream().start();
+    try {
+      keyHost.files.set('/keys/fixture-service.rsa.pub', Buffer.from(fixtureKey().publicPem));
+      await start({
+        start: false,
+        repositorySettings: { os: { auth: { bearerTokenEnv: 'FIXTURE_TOKEN' }, keys: [`${keyHost.url}/keys/fixture-service.rsa.pub`] } },
+        service: { env: { FIXTURE_TOKEN: 'tok-123' } },
+      });
+      f!.service.store.start();
+      expect(await f!.service.store.whenReady(5_000)).toBe(true);
+      expect((await indexStatus('x86_64')).verifiedBy).toBe('fixture-service.rsa.pub');
+      expect(keyHost.requests.map((r) => [r.path, r.authorization])).toEqual([['/keys/fixture-service.rsa.pub', undefined]]);
+      expect(f!.upstream.requests.map((r) => [r.path, r.authorization]).sort()).toEqual([
+        ['/os/aarch64/APKINDEX.tar.gz', 'Bearer tok-123'],
+        ['/os/x86_64/APKINDEX.tar.gz', 'Bearer tok-123'],
+      ]);
+    } finally {
+      await keyHost.stop();
+    }
+  });
+
   it('redacts user:password in repository URLs', async () => {
     const probe = await startFixtureService({ repositories: { os: v1 }, start: false });
     const url = probe.upstream.url.replace('http://', 'http://user:secret@');
@@ -256,6 +342,61 @@ describe('GET /-/status', () => {
     const s = await status();
     expect(s.indexes[0]!.url).toMatch(/^http:\/\/\*\*\*:\*\*\*@127\.0\.0\.1:\d+\/os\/x86_64\/APKINDEX\.tar\.gz$/);
     expect(JSON.stringify(s)).not.toContain('secret');
+  });
+});
+
+describe('credentials in logs', () => {
+  it('never logs a bearer token, basic credentials, URL credentials or the refresh token, over loads, queries and failed refreshes', async () => {
+    const secrets = { token: 'tok-9f3a1c', user: 'ci-bot', password: 'pw-77e2d0', urlUser: 'url-bot', urlPassword: 'url-pw-4b8e', refresh: 'refresh-5d1f' };
+    const basic = (user: string, password: string) => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
+    const lines: string[] = [];
+    await start({
+      start: false,
+      repositories: { bearer: v1, basic: v1, inurl: v1 },
+      repositorySettings: (base) => {
+        const withCredentials = base.replace('http://', `http://${secrets.urlUser}:${secrets.urlPassword}@`);
+        return {
+          bearer: { auth: { bearerTokenEnv: 'T_TOKEN' } },
+          basic: { auth: { usernameEnv: 'T_USER', passwordEnv: 'T_PASSWORD' } },
+          inurl: { url: `${withCredentials}/inurl`, keys: [`${withCredentials}/inurl/fixture-service.rsa.pub`] },
+        };
+      },
+      settings: { logLevel: 'trace', refreshToken: secrets.refresh },
+      service: { env: { T_TOKEN: secrets.token, T_USER: secrets.user, T_PASSWORD: secrets.password }, logStream: logInto(lines) },
+    });
+    f!.service.store.start();
+    expect(await f!.service.store.whenReady(5_000)).toBe(true);
+    const auth = { authorization: `Bearer ${secrets.refresh}` };
+    // Queries, operator routes, a refused and an accepted refresh.
+    for (let i = 0; i < 20; i++) await get(i % 2 ? '/bootc' : `/no-such-${i}`);
+    await get('/-/status');
+    await get('/metrics');
+    await refresh({ authorization: 'Bearer wrong' });
+    // Failed refreshes of every repository: an HTTP status, a reset, garbage, a bad signature and then its key.
+    f!.upstream.fail({ status: 401, path: `/bearer/${X86}` }, { reset: true, path: `/basic/${X86}` }, { body: Buffer.from('<html>login</html>'), path: `/inurl/${ARM}` });
+    f!.upstream.fail({ body: buildIndexArchive({ packages: [{ name: 'bootc', version: '9.9.9-r0' }], sign: [{ key: generateFixtureKey('fixture-service.rsa.pub') }] }), path: `/inurl/${X86}` });
+    expect((await refresh(auth)).statusCode).toBe(200);
+    f!.upstream.fail({ status: 403, path: '/inurl/fixture-service.rsa.pub' });
+    expect((await refresh(auth)).statusCode).toBe(200);
+
+    // The credentials did go out, so there was something to leak.
+    const sent = (prefix: string) => new Set(f!.upstream.requests.filter((r) => r.path.startsWith(prefix)).map((r) => r.authorization));
+    expect(sent('/bearer/')).toEqual(new Set([`Bearer ${secrets.token}`]));
+    expect(sent('/basic/')).toEqual(new Set([basic(secrets.user, secrets.password)]));
+    expect(sent('/inurl/')).toEqual(new Set([basic(secrets.urlUser, secrets.urlPassword)]));
+    // Every failure was logged, the key's too (once for each index of the repository), naming the key URL.
+    const reasons = lines.map((l) => JSON.parse(l) as LogLine & { reason?: string }).filter((l) => l.msg.startsWith('index refresh failed')).map((l) => l.reason);
+    expect(reasons.sort()).toEqual(['gzip', 'http-status', 'http-status', 'http-status', 'network', 'signature']);
+
+    const log = lines.join('');
+    const forbidden = [
+      ...Object.values(secrets).filter((v) => v !== secrets.user && v !== secrets.urlUser),
+      Buffer.from(`${secrets.user}:${secrets.password}`).toString('base64'),
+      Buffer.from(`${secrets.urlUser}:${secrets.urlPassword}`).toString('base64'),
+      `${secrets.urlUser}:`,
+    ];
+    for (const secret of forbidden) expect(log.includes(secret), secret).toBe(false);
+    expect(log).toContain(`${f!.upstream.url.replace('http://', 'http://***:***@')}/inurl/fixture-service.rsa.pub: HTTP 403`);
   });
 });
 

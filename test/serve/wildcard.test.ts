@@ -62,6 +62,10 @@ describe('GET /wildcardVersion/<pattern>', () => {
             pkg('argo-cd-2.10-compat', '2.10.1-r0'),
             pkg('argo-cd-compat', '2.8.4-r0'),
             pkg('argo-cd-2.10-repo-server', '2.10.1-r0'),
+            // Names the operator routes take at the top level.
+            pkg('metrics', '0.3.1-r0'),
+            pkg('livez', '1.0-r0'),
+            pkg('readyz', '2.0-r1'),
           ],
           aarch64: [pkg('argo-cd-2.9', '2.9.3-r0'), pkg('argo-cd-2.10', '2.10.1-r0')],
         },
@@ -92,6 +96,18 @@ describe('GET /wildcardVersion/<pattern>', () => {
   it('answers a name without * like /<name>, as hown3d does', async () => {
     expect(await versions('/wildcardVersion/argo-cd')).toEqual(['2.8.4-r0']);
     expect((await get('/wildcardVersion/argo-cd')).body).toBe((await get('/argo-cd')).body);
+  });
+
+  it('reaches packages called metrics, livez and readyz, whose /<name> routes are the operator routes', async () => {
+    for (const [name, version] of [['metrics', '0.3.1-r0'], ['livez', '1.0-r0'], ['readyz', '2.0-r1']] as const) {
+      expect(await versions(`/wildcardVersion/${name}`), name).toEqual([version]);
+      expect((await get(`/wildcardVersion/${name}/latest`)).body, name).toBe(`${version}\n`);
+      expect((await get(`/wildcardVersion/${name}?format=plain`)).body, name).toBe(`${version}\n`);
+    }
+    // The top-level routes stay what they are.
+    expect((await get('/metrics')).body).toMatch(/^# HELP /);
+    expect((await get('/livez')).body).toBe('ok\n');
+    expect((await get('/readyz')).body).toBe('ready\n');
   });
 
   it('answers 404 with one line when nothing matches or the pattern is unusable', async () => {
