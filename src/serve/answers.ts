@@ -119,6 +119,8 @@ export function withLoadedMap(store: IndexStore, timeoutMs: number, reply: Fasti
     .then((ready) => {
       if (ready) return then(store.map);
       const { loaded, total } = store.progress;
+      // Released by a shutdown: this connection is about to close, so say so rather than offer keep-alive.
+      if (store.stopping) void reply.header('connection', 'close');
       void reply
         .code(503)
         .headers({ 'content-type': TEXT, 'retry-after': '5', 'cache-control': 'no-store' })

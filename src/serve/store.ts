@@ -135,6 +135,11 @@ export class IndexStore {
     return this.isReady;
   }
 
+  /** stop() was called: the service is shutting down. */
+  get stopping(): boolean {
+    return this.stopped;
+  }
+
   /** How many configured indexes there are, and how many have loaded once. */
   get progress(): { loaded: number; total: number } {
     return { loaded: this.tracked.filter((t) => t.snapshot).length, total: this.tracked.length };

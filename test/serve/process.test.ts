@@ -71,6 +71,7 @@ describe('apk-indexer serve as a process', () => {
       const res = await inFlight;
       expect(res.statusCode).toBe(503);
       expect(res.headers['retry-after']).toBe('5');
+      expect(res.headers.connection).toBe('close');
       expect(await res.body.text()).toBe('indexes are still loading (1 of 2 loaded); retry shortly\n');
       expect(await s.exited).toBe(0);
       expect(Date.now() - started).toBeLessThan(5_000);
