@@ -12,7 +12,7 @@ export type IndexErrorReason =
 /** An index could not be read or verified. The message names the source and what was wrong. */
 export class IndexError extends Error {
   override readonly name = 'IndexError';
-  /** Set when the server asked for a pause (HTTP 429/503 Retry-After). */
+  /** Set when an error answer carried Retry-After (capped at 24h): the next attempt waits at least this long. */
   retryAfterMs?: number;
   constructor(
     readonly source: string,

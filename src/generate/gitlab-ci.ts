@@ -71,6 +71,8 @@ export function gitlabCi(o: GitlabCiOptions): CommentedValue<Record<string, unkn
           RENOVATE_PLATFORM: 'gitlab',
           RENOVATE_ENDPOINT: '$CI_API_V4_URL',
           RENOVATE_REPOSITORIES: '$CI_PROJECT_PATH',
+          // The service answers from a private address, which newer Renovate refuses for datasources unless allowed.
+          RENOVATE_HOST_RULES: JSON.stringify([{ matchHost: endpoint.alias, allowInternal: true }]),
           LOG_LEVEL: 'info',
         },
         script: ['renovate'],

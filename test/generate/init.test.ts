@@ -176,7 +176,7 @@ describe('apk-indexer init', () => {
       '--renovate-server', 'http://idx:8080',
     ]);
     expect(r.code).toBe(0);
-    const ci = yamlValue(await readFile(join(out, '.gitlab-ci.yml'), 'utf8')) as Record<string, { services: { alias: string; variables: Record<string, string> }[]; script: string[] }>;
+    const ci = yamlValue(await readFile(join(out, '.gitlab-ci.yml'), 'utf8')) as Record<string, { services: { alias: string; variables: Record<string, string> }[]; script: string[]; variables: Record<string, string> }>;
     for (const job of ['pins', 'renovate']) {
       expect(ci[job]!.services, job).toHaveLength(1);
       expect(ci[job]!.services[0]!.alias).toBe('idx');
@@ -188,6 +188,7 @@ describe('apk-indexer init', () => {
       });
     }
     expect(ci.pins!.script).toEqual(['apk-indexer check --server http://idx:8080', 'apk-indexer pin --check --server http://idx:8080']);
+    expect(JSON.parse(ci.renovate!.variables.RENOVATE_HOST_RULES!)).toEqual([{ matchHost: 'idx', allowInternal: true }]);
     const renovate = JSON.parse(await readFile(join(out, 'renovate.json'), 'utf8'));
     expect(renovate.customDatasources['apk-indexer'].defaultRegistryUrlTemplate).toBe('http://idx:8080/{{packageName}}?arch=x86_64,riscv64');
     for (const bad of ['https://idx:8443', 'http://idx:8080/apk']) {

@@ -5,6 +5,7 @@ import { Ajv } from 'ajv';
 import { afterAll, describe, expect, it } from 'vitest';
 import { isMap, parseAllDocuments, parseDocument, stringify, type Node as YamlNode } from 'yaml';
 import { loadSettings } from '../../src/config/load.js';
+import { APK_ARCHES } from '../../src/source/locations.js';
 import { choices, definesAndIncludes, parse, render, valuesPaths, type Choice, type Shape } from './gotemplate.js';
 import { at, filesUnder, IMAGE_REPOSITORY, read, readJson, readYaml, ROOT, VERSION } from './helpers.js';
 
@@ -58,6 +59,10 @@ describe('values.yaml and values.schema.json', () => {
     ['an image digest', (v) => (v.image.digest = `sha256:${'a'.repeat(64)}`)],
     ['a percentage maxUnavailable', (v) => (v.podDisruptionBudget.maxUnavailable = '50%')],
   ];
+  it("allows exactly the service's APK arch names", () => {
+    expect(at(schema, ['properties', 'repositories', 'items', 'properties', 'arches', 'items', 'enum'])).toEqual([...APK_ARCHES]);
+  });
+
   it.each(accepted)('accepts %s', (_what, change) => {
     const v = clone(values);
     change(v);
@@ -74,6 +79,7 @@ describe('values.yaml and values.schema.json', () => {
     ['an auth variable that is not a name', (v) => (v.repositories[0].auth = { bearerTokenEnv: 'my token' })],
     ['a repository name with a comma', (v) => (v.repositories[0].name = 'a,b')],
     ['apko arch names', (v) => (v.repositories[0].arches = ['arm/v7'])],
+    ["apko's amd64, which the service refuses", (v) => (v.repositories[0].arches = ['amd64'])],
     ['a duration the service cannot read', (v) => (v.config.updateInterval = 'soon')],
     ['a log level the service does not know', (v) => (v.config.logLevel = 'verbose')],
     ['an unknown limit', (v) => (v.config.limits = { maxFiles: 3 })],

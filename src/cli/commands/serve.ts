@@ -14,7 +14,8 @@ on 0.0.0.0:3000. Precedence: flags > environment > file > defaults. Reference: d
 
   --config FILE             YAML configuration (APK_INDEXER_CONFIG)
   --index URL               repository base URL or APKINDEX.tar.gz URL/path; repeatable or a,b (APK_INDEXER_INDEX_URL)
-  --arch a,b                arches read under base URLs (APK_INDEXER_ARCHES; default x86_64)
+  --arch a,b                arches read under base URLs (APK_INDEXER_ARCHES; default: x86_64,aarch64 for
+                            the Wolfi default, x86_64 for URLs given without arches)
   --key KEY                 trusted public key, path or URL; repeatable (APK_INDEXER_KEYS)
   --from-apko FILE...       repositories, keyring and archs from apko image files (follows include:)
   --host H                  listen address (APK_INDEXER_HOST; default 0.0.0.0)
