@@ -1,12 +1,15 @@
-import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/config/errors.js';
 import { apkArch, readApkoSources } from '../../src/config/from-apko.js';
 import { loadSettings } from '../../src/config/load.js';
 
 let dir: string;
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'apk-apko-'));
   await mkdir(join(dir, 'apko', 'base'), { recursive: true });
