@@ -13,8 +13,8 @@ import { Upstream } from '../helpers/upstream.js';
 
 const run = promisify(execFile);
 
-/** Real Renovate, installed on demand into a cache (not a dependency): 39.264.1 is the newest that runs on Node 20. */
-const RENOVATE_VERSION = process.env.APK_INDEXER_RENOVATE_VERSION ?? '39.264.1';
+/** Real Renovate, installed on demand into a cache (not a dependency): the version the README's GitLab job runs. */
+const RENOVATE_VERSION = process.env.APK_INDEXER_RENOVATE_VERSION ?? '44.121.2';
 const cacheDir = process.env.APK_INDEXER_RENOVATE_DIR ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'apk-indexer', `renovate-${RENOVATE_VERSION}`);
 const renovateBin = join(cacheDir, 'node_modules', 'renovate', 'dist', 'renovate.js');
 const validatorBin = join(cacheDir, 'node_modules', 'renovate', 'dist', 'config-validator.js');

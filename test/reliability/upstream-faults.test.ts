@@ -277,11 +277,11 @@ describe('upstream faults, one after another against one running service', () =>
   });
 
   it('a connection closed before the answer', { timeout: STEP_TIMEOUT_MS }, async () => {
-    await refreshAgainst({ reset: true }, 'network', /: (UND_ERR_SOCKET: other side closed|ECONNRESET)/);
+    await refreshAgainst({ reset: true }, 'network', /: (UND_ERR_SOCKET: other side closed|(read )?ECONNRESET)/);
   });
 
   it('a connection reset (RST) halfway through the body', { timeout: STEP_TIMEOUT_MS }, async () => {
-    await refreshAgainst({ resetAfter: Math.floor(goodArchive.length / 2) }, 'network', /: download failed: (UND_ERR_SOCKET: other side closed|ECONNRESET)/);
+    await refreshAgainst({ resetAfter: Math.floor(goodArchive.length / 2) }, 'network', /: download failed: (UND_ERR_SOCKET: other side closed|(read )?ECONNRESET)/);
   });
 
   it('a truncated gzip file', { timeout: STEP_TIMEOUT_MS }, async () => {
