@@ -7,8 +7,8 @@ import { ConfigError } from './errors.js';
 import { emptyLayer, type Scalar, type SettingsLayer } from './layer.js';
 import type { RepositoryAuth, RepositorySettings } from './settings.js';
 
-const TOP_KEYS = ['listen', 'updateInterval', 'firstLoadTimeout', 'requestTimeout', 'refreshTimeout', 'logLevel', 'logFormat', 'refreshToken', 'limits', 'repositories'];
-const REPOSITORY_KEYS = ['name', 'url', 'arches', 'keys', 'auth', 'updateInterval'];
+const TOP_KEYS = ['listen', 'updateInterval', 'firstLoadTimeout', 'requestTimeout', 'refreshTimeout', 'logLevel', 'logFormat', 'refreshToken', 'publicUrl', 'limits', 'repositories'];
+const REPOSITORY_KEYS = ['name', 'url', 'arches', 'keys', 'auth', 'updateInterval', 'secdb', 'sourceUrl'];
 const LIMIT_KEYS: ReadonlyArray<keyof ReadLimits> = ['maxDecompressedBytes', 'maxEntries', 'maxLineBytes'];
 
 type Mapping = Record<string, unknown>;
@@ -39,7 +39,7 @@ export function readConfigFile(path: string): SettingsLayer {
     set('host', doc.listen.host, at('listen.host'));
     set('port', doc.listen.port, at('listen.port'));
   }
-  for (const key of ['updateInterval', 'firstLoadTimeout', 'requestTimeout', 'refreshTimeout', 'logLevel', 'logFormat', 'refreshToken'] as const) set(key, doc[key], at(key));
+  for (const key of ['updateInterval', 'firstLoadTimeout', 'requestTimeout', 'refreshTimeout', 'logLevel', 'logFormat', 'refreshToken', 'publicUrl'] as const) set(key, doc[key], at(key));
   if (doc.limits !== undefined) layer.limits = limits(doc.limits, at('limits'));
   if (doc.repositories !== undefined) {
     if (!Array.isArray(doc.repositories) || doc.repositories.length === 0) throw new ConfigError(`${at('repositories')}: expected a non-empty list`);
@@ -79,6 +79,12 @@ function repository(raw: unknown, where: string): RepositorySettings {
     arches: strings(raw.arches, `${where}.arches`) ?? (isBareIndex(url) ? [] : [...DEFAULT_ARCHES]),
     keys: strings(raw.keys, `${where}.keys`) ?? [],
   };
+  for (const key of ['secdb', 'sourceUrl'] as const) {
+    const v = raw[key];
+    if (v === undefined || v === null) continue;
+    if (typeof v !== 'string' || v.trim() === '') throw new ConfigError(`${where}.${key}: expected a URL, got ${JSON.stringify(v)}`);
+    out[key] = v.trim();
+  }
   if (raw.auth !== undefined) out.auth = auth(raw.auth, `${where}.auth`);
   if (raw.updateInterval !== undefined) {
     try {

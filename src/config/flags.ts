@@ -9,6 +9,8 @@ export const SERVE_OPTIONS = {
   'apk-index-url': { type: 'string', multiple: true },
   arch: { type: 'string', multiple: true },
   key: { type: 'string', multiple: true },
+  secdb: { type: 'string', multiple: true },
+  'public-url': { type: 'string' },
   host: { type: 'string' },
   port: { type: 'string' },
   'update-interval': { type: 'string' },
@@ -26,6 +28,7 @@ const SCALAR_FLAGS: ReadonlyArray<[keyof typeof SERVE_OPTIONS, Scalar]> = [
   ['first-load-timeout', 'firstLoadTimeout'],
   ['log-level', 'logLevel'],
   ['log-output', 'logFormat'],
+  ['public-url', 'publicUrl'],
 ];
 
 /**
@@ -83,6 +86,8 @@ export function readFlags(argv: readonly string[], cwd: string): ParsedFlags {
   const where = flags['apk-index-url'] && !flags.index ? '-apk-index-url' : apkoFiles.length && !flags.index ? '--from-apko' : '--index';
   if (urls.length) layer.urls = { list: [...new Set(urls)], where };
   if (arches.length) layer.arches = { list: arches, where: '--arch' };
+  const secdb = splitList(flags.secdb);
+  if (secdb.length) layer.secdb = { list: secdb, where: '--secdb' };
   if (keys.length) layer.keys = { list: keys, where: apkoFiles.length && !flags.key ? '--from-apko keyring' : '--key' };
   return { layer, config: flags.config, help: flags.help === true };
 }

@@ -2,7 +2,7 @@ import type { ReadLimits } from '../parse/limits.js';
 import type { RepositorySettings } from './settings.js';
 
 /** Single-valued settings; raw until every layer is merged, then validated once. */
-export type Scalar = 'host' | 'port' | 'updateInterval' | 'firstLoadTimeout' | 'requestTimeout' | 'refreshTimeout' | 'logLevel' | 'logFormat' | 'refreshToken';
+export type Scalar = 'host' | 'port' | 'updateInterval' | 'firstLoadTimeout' | 'requestTimeout' | 'refreshTimeout' | 'logLevel' | 'logFormat' | 'refreshToken' | 'publicUrl';
 
 /** A list setting and where it came from, for error messages. */
 export interface SourcedList {
@@ -26,6 +26,8 @@ export interface SettingsLayer {
   /** Arches and keys for `urls`; without `urls` they override those of the repositories below. */
   arches?: SourcedList;
   keys?: SourcedList;
+  /** Security databases for `urls`, in the same order (or for the repositories below, one each). */
+  secdb?: SourcedList;
   limits?: Partial<ReadLimits>;
 }
 

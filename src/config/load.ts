@@ -8,7 +8,7 @@ import { readConfigFile } from './file.js';
 import { readFlags } from './flags.js';
 import { apkArch } from './from-apko.js';
 import type { Scalar, SettingsLayer, SourcedList } from './layer.js';
-import { DEFAULTS, LOG_LEVELS, WOLFI, type LogLevel, type RepositorySettings, type ServiceSettings } from './settings.js';
+import { DEFAULTS, LOG_LEVELS, SOURCE_URL_FIELDS, WOLFI, type LogLevel, type RepositorySettings, type ServiceSettings } from './settings.js';
 
 /**
  * The service settings from the configuration file (`--config` or APK_INDEXER_CONFIG), the environment and the
@@ -60,6 +60,11 @@ function validate(layers: SettingsLayer[], env: NodeJS.ProcessEnv): ServiceSetti
     refreshToken = String(values.refreshToken);
     if (!refreshToken.trim() || /\s/.test(refreshToken)) throw bad('refreshToken', 'a token without spaces');
   }
+  let publicUrl: string | undefined;
+  if (values.publicUrl !== undefined) {
+    publicUrl = String(values.publicUrl).trim().replace(/\/+$/, '');
+    if (!/^https?:\/\/[^\s/?#]+(\/[^\s?#]*)?$/i.test(publicUrl)) throw bad('publicUrl', 'an http(s) URL without query, e.g. https://apk-indexer.example.com');
+  }
   return {
     host,
     port,
@@ -72,6 +77,7 @@ function validate(layers: SettingsLayer[], env: NodeJS.ProcessEnv): ServiceSetti
     logFormat,
     refreshToken,
     limits: resolveLimits(limits),
+    ...(publicUrl && { publicUrl }),
     repositories: repositories(layers, env),
   };
 }
@@ -92,7 +98,9 @@ function repositories(layers: SettingsLayer[], env: NodeJS.ProcessEnv): Reposito
       const k = layer.keys ?? keys;
       const where = layer.urls.where;
       repos = layer.urls.list.map((url) => ({ name: defaultRepositoryName(url), url, arches: isBareIndex(url) ? [] : [...(a?.list ?? DEFAULT_ARCHES)], keys: [...(k?.list ?? [])], where }));
+      if (layer.secdb) repos = withSecdb(repos, layer.secdb, `${where} (one each)`);
     } else if (repos) {
+      if (layer.secdb) repos = withSecdb(repos, layer.secdb, 'the repositories configured');
       const a = layer.arches;
       const k = layer.keys;
       repos = repos.map((r) => ({ ...r, ...(a && !isBareIndex(r.url) && { arches: [...a.list] }), ...(k && { keys: [...k.list] }) }));
@@ -108,6 +116,8 @@ function repositories(layers: SettingsLayer[], env: NodeJS.ProcessEnv): Reposito
     names.add(repo.name);
     if (/[,\s]/.test(repo.name)) throw new ConfigError(`${where}.name: no commas or spaces (it is used in ?repository=a,b), got ${JSON.stringify(repo.name)}`);
     checkUrl(repo.url, `${where}.url`);
+    if (repo.secdb !== undefined) checkUrl(repo.secdb, `${where}.secdb`);
+    if (repo.sourceUrl !== undefined) checkSourceUrl(repo.sourceUrl, `${where}.sourceUrl`);
     for (const arch of repo.arches) checkArch(arch, `${where}.arches`);
     if (repo.auth) authorizationHeader(repo.auth, env, `${where}.auth`);
     if (repo.updateIntervalMs !== undefined && repo.updateIntervalMs < 1000) {
@@ -119,6 +129,12 @@ function repositories(layers: SettingsLayer[], env: NodeJS.ProcessEnv): Reposito
     }
     return repo;
   });
+}
+
+/** `--secdb` values go to the repositories in order, one each. */
+function withSecdb<R extends RepositorySettings>(repos: R[], secdb: SourcedList, what: string): R[] {
+  if (secdb.list.length > repos.length) throw new ConfigError(`${secdb.where}: ${secdb.list.length} security databases for ${repos.length} repositories; give at most one per repository, matching ${what}`);
+  return repos.map((r, i) => (secdb.list[i] === undefined ? r : { ...r, secdb: secdb.list[i] }));
 }
 
 function checkUrl(url: string, where: string): void {
@@ -134,6 +150,13 @@ function checkUrl(url: string, where: string): void {
     throw new ConfigError(`${where}: not a URL or path: ${JSON.stringify(url)}`);
   }
   if (!['http:', 'https:', 'file:'].includes(parsed.protocol)) throw new ConfigError(`${where}: expected an http(s) URL, file:// URL or path, got ${JSON.stringify(url)}`);
+}
+
+function checkSourceUrl(template: string, where: string): void {
+  const unknown = [...template.matchAll(/\{\{\s*([^}]*?)\s*\}\}/g)].map((m) => m[1]!).filter((v) => !SOURCE_URL_FIELDS.includes(v));
+  if (unknown.length) throw new ConfigError(`${where}: unknown placeholder {{${unknown[0]}}} (known: ${SOURCE_URL_FIELDS.map((f) => `{{${f}}}`).join(', ')})`);
+  if (!template.includes('{{commit}}')) throw new ConfigError(`${where}: expected a template with {{commit}}, e.g. https://github.com/wolfi-dev/os/blob/{{commit}}/{{origin}}.yaml`);
+  if (!/^https?:\/\//i.test(template)) throw new ConfigError(`${where}: expected an http(s) URL template, got ${JSON.stringify(template)}`);
 }
 
 function checkArch(arch: string, where: string): void {

@@ -16,7 +16,14 @@ export interface RepositorySettings {
   auth?: RepositoryAuth;
   /** Overrides the service-wide refresh interval for this repository. */
   updateIntervalMs?: number;
+  /** Security database (Alpine secdb JSON), by URL or path: the fixes a version brings. */
+  secdb?: string;
+  /** Where a record's recipe is read: a template with `{{commit}}` and `{{origin}}` (also `{{name}}`, `{{version}}`). */
+  sourceUrl?: string;
 }
+
+/** Placeholders a repository's `sourceUrl` template may use. */
+export const SOURCE_URL_FIELDS: readonly string[] = ['commit', 'origin', 'name', 'version'];
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -37,6 +44,8 @@ export interface ServiceSettings {
   /** When set, `POST /-/refresh` needs `Authorization: Bearer <token>`. */
   refreshToken: string | undefined;
   limits: ReadLimits;
+  /** The service's address as a reviewer's browser reaches it; set, answers carry a changelogUrl to its pages. */
+  publicUrl?: string;
   repositories: RepositorySettings[];
 }
 
@@ -46,6 +55,8 @@ export const WOLFI: RepositorySettings = {
   url: 'https://packages.wolfi.dev/os',
   arches: ['x86_64', 'aarch64'],
   keys: ['https://packages.wolfi.dev/os/wolfi-signing.rsa.pub'],
+  secdb: 'https://packages.wolfi.dev/os/security.json',
+  sourceUrl: 'https://github.com/wolfi-dev/os/blob/{{commit}}/{{origin}}.yaml',
 };
 
 export const DEFAULTS: Omit<ServiceSettings, 'repositories'> = {

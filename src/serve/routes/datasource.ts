@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { changelogTemplate } from '../../datasource/renovate-body.js';
 import type { AnswerCache } from '../answer-cache.js';
 import { filterOf, packageRouteSchema, queryKey, quoted, renderReleases, sendAnswer, targetOf, withLoadedMap, type DatasourceQuery } from '../answers.js';
 import type { IndexStore } from '../store.js';
@@ -7,6 +8,8 @@ export interface DatasourceOptions {
   store: IndexStore;
   cache: AnswerCache;
   firstLoadTimeoutMs: number;
+  /** Set: each JSON answer links to the changes page (see changelogTemplate). */
+  publicUrl?: string;
 }
 
 /** Longer names are not looked up (APK names are short); they are simply unknown. */
@@ -17,7 +20,7 @@ const MAX_NAME = 1024;
  * version as text). Names arrive unencoded (`/libstdc++`) or percent-encoded; both decode to the same name.
  */
 export async function datasourceRoutes(app: FastifyInstance, opts: DatasourceOptions): Promise<void> {
-  const { store, cache, firstLoadTimeoutMs } = opts;
+  const { store, cache, firstLoadTimeoutMs, publicUrl } = opts;
   app.get<{ Params: { '*': string }; Querystring: DatasourceQuery }>(
     '/*',
     { schema: packageRouteSchema },
@@ -28,7 +31,7 @@ export async function datasourceRoutes(app: FastifyInstance, opts: DatasourceOpt
         const a = cache.get(map.generation, key, () => {
           const filter = filterOf(request.query);
           const plausible = name.length > 0 && name.length <= MAX_NAME && !name.includes('/');
-          return renderReleases(`package ${quoted(name)}`, plausible ? map.releases(name, filter) : undefined, filter, mode);
+          return renderReleases(`package ${quoted(name)}`, plausible ? map.releases(name, filter) : undefined, filter, mode, changelogTemplate(publicUrl, filter));
         });
         sendAnswer(request, reply, a);
       });

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { changelogTemplate } from '../../datasource/renovate-body.js';
 import { compareVersions } from '../../index/version.js';
 import type { Release, ReleaseFilter, VersionMap } from '../../index/version-map.js';
 import type { Answer, AnswerCache } from '../answer-cache.js';
@@ -26,8 +27,8 @@ const MAX_PATTERN = 1024;
  * merged, each version once, in apk order. A pattern without `*` is the plain name (as in hown3d), so a
  * `defaultRegistryUrlTemplate` pointing here serves every package. Same filters and formats as `/<name>`.
  */
-export async function wildcardRoutes(app: FastifyInstance, opts: { store: IndexStore; cache: AnswerCache; firstLoadTimeoutMs: number }): Promise<void> {
-  const { store, cache, firstLoadTimeoutMs } = opts;
+export async function wildcardRoutes(app: FastifyInstance, opts: { store: IndexStore; cache: AnswerCache; firstLoadTimeoutMs: number; publicUrl?: string }): Promise<void> {
+  const { store, cache, firstLoadTimeoutMs, publicUrl } = opts;
   app.get<{ Params: { '*': string }; Querystring: DatasourceQuery }>(
     '/wildcardVersion/*',
     { schema: packageRouteSchema },
@@ -37,7 +38,7 @@ export async function wildcardRoutes(app: FastifyInstance, opts: { store: IndexS
         const key = `wildcard\u0000${mode}\u0000${pattern}\u0000${queryKey(request.query)}`;
         // A pattern scans every name, so its misses are kept too; a plain name or a refused pattern is as cheap
         // to answer again as a `/<name>` miss, and a flood of those must not push the real answers out.
-        const a = cache.get(map.generation, key, () => answerPattern(map, pattern, filterOf(request.query), mode), isScan(pattern));
+        const a = cache.get(map.generation, key, () => answerPattern(map, pattern, filterOf(request.query), mode, publicUrl), isScan(pattern));
         sendAnswer(request, reply, a);
       });
     },
@@ -53,9 +54,10 @@ function isScan(pattern: string): boolean {
   return plausible(pattern) && isWildcardPattern(pattern);
 }
 
-function answerPattern(map: VersionMap, pattern: string, filter: ReleaseFilter, mode: AnswerMode): Answer {
+function answerPattern(map: VersionMap, pattern: string, filter: ReleaseFilter, mode: AnswerMode, publicUrl: string | undefined): Answer {
   if (!plausible(pattern)) return notFound(`pattern ${quoted(pattern)} is not a package name`);
-  if (!pattern.includes('*')) return renderReleases(`package ${quoted(pattern)}`, map.releases(pattern, filter), filter, mode);
+  // A plain name links to its changes; a pattern's merged versions belong to several names, so no link.
+  if (!pattern.includes('*')) return renderReleases(`package ${quoted(pattern)}`, map.releases(pattern, filter), filter, mode, changelogTemplate(publicUrl, filter));
   const matches = wildcardMatcher(pattern);
   if (!matches) return notFound(`pattern ${quoted(pattern)} needs exactly one * after a name, e.g. argo-cd-* or argo-cd-*-compat`);
   const merged = new Map<string, Release>();
