@@ -80,7 +80,7 @@ describe('the human pages in a real browser', () => {
     await expect(page.getByRole('link', { name: 'CVE-2024-9143' }).getAttribute('href')).resolves.toBe('https://nvd.nist.gov/vuln/detail/CVE-2024-9143');
     await expect(page.locator('h2.ok').textContent()).resolves.toBe('Security fixes: 4 fixed by 3.4.0-r1');
     // Readable on a phone: nothing wider than the screen.
-    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    const overflow = await page.evaluate<number>('document.documentElement.scrollWidth - document.documentElement.clientWidth');
     expect(overflow).toBeLessThanOrEqual(0);
   });
 
