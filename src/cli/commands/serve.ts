@@ -17,6 +17,8 @@ on 0.0.0.0:3000. Precedence: flags > environment > file > defaults. Reference: d
   --arch a,b                arches read under base URLs (APK_INDEXER_ARCHES; default: x86_64,aarch64 for
                             the Wolfi default, x86_64 for URLs given without arches)
   --key KEY                 trusted public key, path or URL; repeatable (APK_INDEXER_KEYS)
+  --secdb URL               security database (Alpine secdb JSON) of each --index, in order; repeatable
+  --public-url URL          address reviewers' browsers reach; answers then link to /-/changes (APK_INDEXER_PUBLIC_URL)
   --from-apko FILE...       repositories, keyring and archs from apko image files (follows include:)
   --host H                  listen address (APK_INDEXER_HOST; default 0.0.0.0)
   --port P                  listen port (APK_INDEXER_PORT; default 3000)
