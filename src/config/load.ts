@@ -72,6 +72,7 @@ function validate(layers: SettingsLayer[], env: NodeJS.ProcessEnv): ServiceSetti
     logFormat,
     refreshToken,
     limits: resolveLimits(limits),
+    anyArch: DEFAULTS.anyArch,
     repositories: repositories(layers, env),
   };
 }
