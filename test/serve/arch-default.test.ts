@@ -90,3 +90,12 @@ describe('the anyArch setting', () => {
     expect(await versionsOf(f, '/bootc?arch=aarch64')).toEqual(['1.16.7-r0']);
   });
 });
+
+describe('anyArch in the configuration', () => {
+  it('is read from the file and the environment, true or false', async () => {
+    const { loadSettings } = await import('../../src/config/load.js');
+    expect(loadSettings([], {}).anyArch).toBe(false);
+    expect(loadSettings([], { APK_INDEXER_ANY_ARCH: 'true' }).anyArch).toBe(true);
+    expect(() => loadSettings([], { APK_INDEXER_ANY_ARCH: 'sometimes' })).toThrow('APK_INDEXER_ANY_ARCH: expected true or false, got "sometimes"');
+  });
+});
