@@ -44,6 +44,8 @@ export interface ServiceSettings {
   /** When set, `POST /-/refresh` needs `Authorization: Bearer <token>`. */
   refreshToken: string | undefined;
   limits: ReadLimits;
+  /** A query without `?arch=` answers versions from any arch (else only those on every arch holding the package). */
+  anyArch: boolean;
   /** The service's address as a reviewer's browser reaches it; set, answers carry a changelogUrl to its pages. */
   publicUrl?: string;
   repositories: RepositorySettings[];
@@ -70,4 +72,5 @@ export const DEFAULTS: Omit<ServiceSettings, 'repositories'> = {
   logFormat: 'text',
   refreshToken: undefined,
   limits: { ...DEFAULT_LIMITS },
+  anyArch: false,
 };

@@ -26,6 +26,7 @@ const WOLFI_EXTRAS = { secdb: 'https://packages.wolfi.dev/os/security.json', sou
 describe('defaults', () => {
   it('serve Wolfi on 0.0.0.0:3000, both arches, verified with its key, refreshed every 4h', () => {
     expect(loadSettings([], {})).toEqual({
+      anyArch: false,
       host: '0.0.0.0',
       port: 3000,
       updateIntervalMs: 4 * 3_600_000,
