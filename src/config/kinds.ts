@@ -72,6 +72,17 @@ export const oneOf = <const V extends string>(values: readonly V[], aliases: Rec
   },
 });
 
+/** true or false (also yes/no, 1/0; a YAML boolean in the file). */
+export const boolean: Kind<boolean> = {
+  placeholder: 'true|false',
+  parse(raw, where) {
+    const text = typeof raw === 'boolean' ? String(raw) : String(single(raw, where)).trim().toLowerCase();
+    if (['true', '1', 'yes'].includes(text)) return true;
+    if (['false', '0', 'no'].includes(text)) return false;
+    throw expected(where, 'true or false', raw);
+  },
+};
+
 /** A secret token; unset is undefined. */
 export const token: Kind<string | undefined> = {
   placeholder: 'T',

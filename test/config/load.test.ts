@@ -24,6 +24,7 @@ const WOLFI_KEY = 'https://packages.wolfi.dev/os/wolfi-signing.rsa.pub';
 describe('defaults', () => {
   it('serve Wolfi on 0.0.0.0:3000, both arches, verified with its key, refreshed every 4h', () => {
     expect(loadSettings([], {})).toEqual({
+      anyArch: false,
       host: '0.0.0.0',
       port: 3000,
       updateIntervalMs: 4 * 3_600_000,
@@ -300,5 +301,13 @@ describe('a bad value is reported even when a higher layer overrides it', () => 
 
   it('in the environment under a flag', () => {
     expect(() => loadSettings(['--port', '8080'], { APK_INDEXER_PORT: 'http' })).toThrow('APK_INDEXER_PORT: expected a port number 0-65535, got "http"');
+  });
+});
+
+describe('anyArch', () => {
+  it('is a boolean from the file (YAML true) or the environment (true/false/yes/no/1/0)', async () => {
+    expect(loadSettings(['--config', await file('any-arch.yaml', 'anyArch: true\n')], {}).anyArch).toBe(true);
+    expect(loadSettings([], { APK_INDEXER_ANY_ARCH: 'no' }).anyArch).toBe(false);
+    expect(() => loadSettings([], { APK_INDEXER_ANY_ARCH: 'maybe' })).toThrow('APK_INDEXER_ANY_ARCH: expected true or false, got "maybe"');
   });
 });
