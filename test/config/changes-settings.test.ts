@@ -31,15 +31,17 @@ describe('publicUrl, secdb and sourceUrl settings', () => {
     expect(loadSettings(['--config', path], {}).repositories[0]).toMatchObject({ secdb: 'https://r.example/os/security.json', sourceUrl: 'https://git.example/os/-/blob/{{commit}}/{{origin}}.yaml' });
   });
 
-  it('--secdb goes beside --index, one each in order', () => {
-    const settings = loadSettings(['--index', 'https://a.example/os', '--secdb', 'https://a.example/os/security.json', '--index', 'https://b.example/main'], {});
-    expect(settings.repositories.map((r) => r.secdb)).toEqual(['https://a.example/os/security.json', undefined]);
+  it('--secdb goes beside --index; a URL given alone has none, unless it is Wolfi', () => {
+    const settings = loadSettings(['--index', 'https://a.example/os', '--secdb', 'https://a.example/os/security.json'], {});
+    expect(settings.repositories.map((r) => r.secdb)).toEqual(['https://a.example/os/security.json']);
+    expect(loadSettings(['--index', 'https://a.example/os'], {}).repositories[0]!.secdb).toBeUndefined();
+    expect(loadSettings(['--index', 'https://packages.wolfi.dev/os'], {}).repositories[0]!.secdb).toBe('https://packages.wolfi.dev/os/security.json');
   });
 
   it.each([
     [['--public-url', 'apk-indexer:3000'], '--public-url: expected an http(s) URL without query'],
     [['--public-url', 'https://x.example/?a=1'], '--public-url: expected an http(s) URL without query'],
-    [['--index', 'https://a.example/os', '--secdb', 'https://a.example/1.json', '--secdb', 'https://a.example/2.json'], '--secdb: 2 security databases for 1 repositories'],
+    [['--index', 'https://a.example/os', '--secdb', 'https://a.example/1.json', '--secdb', 'https://a.example/2.json'], '--secdb: takes one value, got 2'],
     [['--index', 'https://a.example/os', '--secdb', 'ftp://a.example/s.json'], 'expected an http(s) URL, file:// URL or path'],
   ])('%j is refused: %s', (argv, message) => {
     expect(() => loadSettings(argv, {})).toThrow(message);
