@@ -22,7 +22,7 @@ export async function treeConstraints(o: Omit<TreeRenovateOptions, 'server' | 'r
   const { files, images, failures } = await treeImages(o.root, o.includePaths);
   if (failures.length > 0) throw failures[0]!;
   if (files.length === 0) throw new GenerateInputError(`no apko files under ${o.root}`);
-  const repositories = o.config === undefined ? [] : (readConfigFile(o.config).repositories ?? []);
+  const repositories = o.config === undefined ? [] : (readConfigFile(o.config).repositories ?? []).map((r) => r.settings);
   return fileConstraints(images, o.fallbackArches, o.config === undefined ? () => undefined : repositoryNamer(repositories));
 }
 
