@@ -2,6 +2,7 @@ import { latestStable } from '../datasource/renovate-body.js';
 import { compareVersions, isPrerelease } from '../index/version.js';
 import type { VersionMap } from '../index/version-map.js';
 import { VersionSourceError } from './errors.js';
+import type { FixSource } from './security.js';
 
 /**
  * Where pins come from: indexes read in-process, or a running apk-indexer. Both answer the same question, so
@@ -20,6 +21,8 @@ export interface VersionSource {
    * arches, only versions on every arch holding the package (the service's default). Undefined for a 404.
    */
   answer(name: string, query: DatasourceFilters): Promise<string[] | undefined>;
+  /** Where the security fixes of a bump come from, when this source knows any. */
+  readonly fixSource?: FixSource;
 }
 
 /** The filters of a datasource URL (`?arch=`, `?repository=`). */
