@@ -219,5 +219,5 @@ function escapeRegex(c: string): string {
 function strings(value: unknown, where: string): string[] {
   if (value === undefined) return [];
   if (!Array.isArray(value) || !value.every((v) => typeof v === 'string')) throw new Error(`${where}: expected a list of strings`);
-  return value as string[];
+  return value;
 }
