@@ -12,6 +12,9 @@ export const ENV_SCALARS: Record<string, Scalar> = {
   APK_INDEXER_LOG_LEVEL: 'logLevel',
   APK_INDEXER_LOG_OUTPUT: 'logFormat',
   APK_INDEXER_REFRESH_TOKEN: 'refreshToken',
+  APK_INDEXER_REFRESH_MIN_INTERVAL: 'refreshMinInterval',
+  APK_INDEXER_MAX_CONNECTIONS: 'maxConnections',
+  APK_INDEXER_CLIENT_TIMEOUT: 'clientTimeout',
 };
 
 export const ENV_CONFIG = 'APK_INDEXER_CONFIG';

@@ -46,6 +46,14 @@ function validate(layers: SettingsLayer[], env: NodeJS.ProcessEnv): ServiceSetti
     return ms;
   };
 
+  const count = (key: Scalar, fallback: number, min: number) => {
+    const raw = values[key];
+    if (raw === undefined) return fallback;
+    const text = String(raw).trim();
+    if (!/^\d+$/.test(text) || Number(text) < min) throw bad(key, `a whole number of at least ${min}`);
+    return Number(text);
+  };
+
   const host = String(values.host ?? DEFAULTS.host).trim();
   if (!host || /\s/.test(host)) throw bad('host', 'a host name or address');
   const portText = String(values.port ?? DEFAULTS.port).trim();
@@ -71,6 +79,9 @@ function validate(layers: SettingsLayer[], env: NodeJS.ProcessEnv): ServiceSetti
     logLevel: logLevel as LogLevel,
     logFormat,
     refreshToken,
+    refreshMinIntervalMs: duration('refreshMinInterval', DEFAULTS.refreshMinIntervalMs, 's', 0, '0s'),
+    maxConnections: count('maxConnections', DEFAULTS.maxConnections, 1),
+    clientTimeoutMs: duration('clientTimeout', DEFAULTS.clientTimeoutMs, 's', 100, '100ms'),
     limits: resolveLimits(limits),
     repositories: repositories(layers, env),
   };

@@ -36,6 +36,12 @@ export interface ServiceSettings {
   logFormat: 'text' | 'json';
   /** When set, `POST /-/refresh` needs `Authorization: Bearer <token>`. */
   refreshToken: string | undefined;
+  /** Without a refresh token: the least time between two forced refreshes (`POST /-/refresh`); sooner ones get 429. */
+  refreshMinIntervalMs: number;
+  /** Most client connections held at once; more are refused (closed at once). */
+  maxConnections: number;
+  /** A client must send a whole request (headers and body) within this, and keep reading an answer (no stall this long). */
+  clientTimeoutMs: number;
   limits: ReadLimits;
   repositories: RepositorySettings[];
 }
@@ -58,5 +64,8 @@ export const DEFAULTS: Omit<ServiceSettings, 'repositories'> = {
   logLevel: 'info',
   logFormat: 'text',
   refreshToken: undefined,
+  refreshMinIntervalMs: 30_000,
+  maxConnections: 1024,
+  clientTimeoutMs: 30_000,
   limits: { ...DEFAULT_LIMITS },
 };

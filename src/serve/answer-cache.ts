@@ -5,11 +5,17 @@ import { LRUCache } from 'lru-cache';
 export interface Answer {
   readonly status: number;
   readonly type: string;
-  readonly body: string;
+  /**
+   * Bytes, not a string: every connection sending this answer then shares the one buffer. A string is copied
+   * into native memory for each socket that cannot take it at once, so clients that ask and never read made
+   * the service hold one copy per connection.
+   */
+  readonly body: Buffer;
   readonly etag: string;
 }
 
-export function answer(status: number, type: string, body: string): Answer {
+export function answer(status: number, type: string, text: string): Answer {
+  const body = Buffer.from(text);
   // A strong ETag from the bytes: an answer that did not change across a refresh keeps its ETag, so 304s survive.
   return { status, type, body, etag: `"${createHash('sha1').update(body).digest('base64url')}"` };
 }
