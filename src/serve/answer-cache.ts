@@ -54,16 +54,29 @@ export class AnswerCache {
    * not push the real answers out.
    */
   get(generation: number, key: string, compute: () => Answer, keepNotFound = false): Answer {
-    if (generation !== this.generation) {
-      if (generation < this.generation) return compute();
+    const hit = this.peek(generation, key);
+    if (hit !== undefined) return hit;
+    const computed = compute();
+    this.put(generation, key, computed, keepNotFound);
+    return computed;
+  }
+
+  /** The cached answer for `key` in `generation`, if any. */
+  peek(generation: number, key: string): Answer | undefined {
+    this.advance(generation);
+    return generation === this.generation ? this.cache.get(key) : undefined;
+  }
+
+  /** Keeps an answer computed for `generation` (not when a newer generation has come meanwhile). */
+  put(generation: number, key: string, a: Answer, keepNotFound = false): void {
+    this.advance(generation);
+    if (generation === this.generation && (a.status === 200 || keepNotFound)) this.cache.set(key, a);
+  }
+
+  private advance(generation: number): void {
+    if (generation > this.generation) {
       this.cache.clear();
       this.generation = generation;
     }
-    let hit = this.cache.get(key);
-    if (hit === undefined) {
-      hit = compute();
-      if (hit.status === 200 || keepNotFound) this.cache.set(key, hit);
-    }
-    return hit;
   }
 }

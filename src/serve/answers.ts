@@ -2,6 +2,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { latestStable, RENOVATE_BODY_SCHEMA, toRenovateBody } from '../datasource/renovate-body.js';
 import type { Release, ReleaseFilter, VersionMap } from '../index/version-map.js';
 import { answer, type Answer } from './answer-cache.js';
+import { normalizeFilter } from './query-filter.js';
 import type { IndexStore } from './store.js';
 
 export const TEXT = 'text/plain; charset=utf-8';
@@ -43,17 +44,12 @@ export function targetOf(param: string, format: DatasourceQuery['format']): { ta
 
 /** The part of the cache key the query decides. */
 export function queryKey(q: DatasourceQuery): string {
-  return `${q.format ?? ''}\u0000${q.arch?.join(',') ?? ''}\u0000${q.repository?.join(',') ?? ''}`;
+  return `${q.format ?? ''}\u0000${normalizeFilter(q).key}`;
 }
 
+/** The filters of a query, normalised (see normalizeFilter). */
 export function filterOf(q: DatasourceQuery): ReleaseFilter {
-  const split = (v: string[] | undefined) => v?.flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean);
-  const filter: ReleaseFilter = {};
-  const arches = split(q.arch);
-  const repositories = split(q.repository);
-  if (arches?.length) filter.arches = arches;
-  if (repositories?.length) filter.repositories = repositories;
-  return filter;
+  return normalizeFilter(q).filter;
 }
 
 /** Names are echoed in one-line answers; a hostile one is cut short and quoted (no newlines). */

@@ -2,6 +2,7 @@ import { connect, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FixturePackage } from '../../src/fixtures/apk-repo.js';
+import { ScanGate } from '../../src/serve/scan-gate.js';
 import { startFixtureService, type FixtureService } from '../helpers/fixture-service.js';
 import { rawExchange } from './raw-http-helper.js';
 
@@ -119,4 +120,48 @@ describe('clients cannot exhaust the service', () => {
     expect(headers.closed).toBe(true);
     expect(headers.responses.map((r) => r.status)).toEqual([408]);
   }, 30_000);
+});
+
+describe('expensive queries cannot starve the service', () => {
+  it('spellings of one filter share one cached answer: duplicates, blanks, order, a 16 KB repetition', async () => {
+    const { cache } = f.service;
+    const first = await get(`${WILDCARD}?arch=x86_64&format=plain`);
+    expect(first.status).toBe(200);
+    const size = cache.size;
+    const spellings = ['x86_64,,x86_64', '%20x86_64%20,',  `${'x86_64,'.repeat(140)}x86_64`, 'x86_64&arch=x86_64', `${'x86_64,'.repeat(140)}&arch=${'x86_64,'.repeat(140)}`];
+    for (const arch of spellings) {
+      const res = await get(`${WILDCARD}?arch=${arch}&format=plain`);
+      expect([res.status, res.body === first.body], arch.slice(0, 30)).toEqual([200, true]);
+    }
+    expect(cache.size).toBe(size);
+    const tooMany = await get(`${WILDCARD}?repository=${Array.from({ length: 40 }, (_, i) => `r${i}`).join(',')}`);
+    expect(tooMany.status).toBe(400);
+  });
+
+  it('answers a burst of distinct scans with the answer or 503 with Retry-After, and the probes meanwhile', async () => {
+    const paths = ['/wildcardVersion/pkg-1*', '/wildcardVersion/pkg-2*', '/wildcardVersion/pkg-3*', '/wildcardVersion/pkg-4*', '/wildcardVersion/pkg-5*', '/wildcardVersion/pkg-6*'];
+    const answers = await Promise.all([...paths.map((p) => get(`${p}?format=plain`)), get('/livez'), get('/readyz')]);
+    expect(answers.slice(-2).map((a) => a.status)).toEqual([200, 200]);
+    for (const [i, a] of answers.slice(0, -2).entries()) {
+      // pkg-N* matches pkg-N<digits>: one version each
+      const prefix = `pkg-${i + 1}`;
+      if (a.status === 503) expect(a.headers['retry-after']).toBe('1');
+      else expect([a.status, a.body.split('\n').length - 1], paths[i]).toEqual([200, MANY.filter((p) => p.name.startsWith(prefix) && p.name.length > prefix.length).length]);
+    }
+  });
+});
+
+describe('a scan gate', () => {
+  it('runs at most its bound of distinct computations; identical ones share the one running', async () => {
+    const gate = new ScanGate<string>(2);
+    const release: Array<() => void> = [];
+    const held = (v: string) => () => new Promise<string>((r) => release.push(() => r(v)));
+    const a = gate.run('a', held('a'));
+    const b = gate.run('b', held('b'));
+    expect(gate.run('c', held('c'))).toBeUndefined();
+    expect(gate.run('a', held('other'))).toBe(a);
+    release.forEach((r) => r());
+    expect(await Promise.all([a, b])).toEqual(['a', 'b']);
+    expect(await gate.run('c', async () => 'c')).toBe('c');
+  });
 });
