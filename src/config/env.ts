@@ -15,6 +15,7 @@ export const ENV_SCALARS: Record<string, Scalar> = {
   APK_INDEXER_REFRESH_MIN_INTERVAL: 'refreshMinInterval',
   APK_INDEXER_MAX_CONNECTIONS: 'maxConnections',
   APK_INDEXER_CLIENT_TIMEOUT: 'clientTimeout',
+  APK_INDEXER_ANY_ARCH: 'anyArch',
 };
 
 export const ENV_CONFIG = 'APK_INDEXER_CONFIG';

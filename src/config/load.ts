@@ -54,6 +54,15 @@ function validate(layers: SettingsLayer[], env: NodeJS.ProcessEnv): ServiceSetti
     return Number(text);
   };
 
+  const flag = (key: Scalar, fallback: boolean) => {
+    const raw = values[key];
+    if (raw === undefined) return fallback;
+    const text = String(raw).trim().toLowerCase();
+    if (['true', '1', 'yes'].includes(text)) return true;
+    if (['false', '0', 'no'].includes(text)) return false;
+    throw bad(key, 'true or false');
+  };
+
   const host = String(values.host ?? DEFAULTS.host).trim();
   if (!host || /\s/.test(host)) throw bad('host', 'a host name or address');
   const portText = String(values.port ?? DEFAULTS.port).trim();
@@ -83,6 +92,7 @@ function validate(layers: SettingsLayer[], env: NodeJS.ProcessEnv): ServiceSetti
     maxConnections: count('maxConnections', DEFAULTS.maxConnections, 1),
     clientTimeoutMs: duration('clientTimeout', DEFAULTS.clientTimeoutMs, 's', 100, '100ms'),
     limits: resolveLimits(limits),
+    anyArch: flag('anyArch', DEFAULTS.anyArch),
     repositories: repositories(layers, env),
   };
 }

@@ -43,6 +43,8 @@ export interface ServiceSettings {
   /** A client must send a whole request (headers and body) within this, and keep reading an answer (no stall this long). */
   clientTimeoutMs: number;
   limits: ReadLimits;
+  /** A query without `?arch=` answers versions from any arch (else only those on every arch holding the package). */
+  anyArch: boolean;
   repositories: RepositorySettings[];
 }
 
@@ -68,4 +70,5 @@ export const DEFAULTS: Omit<ServiceSettings, 'repositories'> = {
   maxConnections: 1024,
   clientTimeoutMs: 30_000,
   limits: { ...DEFAULT_LIMITS },
+  anyArch: false,
 };

@@ -3,6 +3,8 @@ import { compareVersions } from '../../index/version.js';
 import type { Release, ReleaseFilter, VersionMap } from '../../index/version-map.js';
 import type { Answer, AnswerCache } from '../answer-cache.js';
 import {
+  badQuery,
+  badRequest,
   filterOf,
   listed,
   notFound,
@@ -16,6 +18,7 @@ import {
   withLoadedMap,
   type AnswerMode,
   type DatasourceQuery,
+  type QueryScope,
 } from '../answers.js';
 import type { IndexStore } from '../store.js';
 import { ScanGate, slices } from '../scan-gate.js';
@@ -31,8 +34,8 @@ const MAX_CONCURRENT_SCANS = 2;
  * merged, each version once, in apk order. A pattern without `*` is the plain name (as in hown3d), so a
  * `defaultRegistryUrlTemplate` pointing here serves every package. Same filters and formats as `/<name>`.
  */
-export async function wildcardRoutes(app: FastifyInstance, opts: { store: IndexStore; cache: AnswerCache; firstLoadTimeoutMs: number }): Promise<void> {
-  const { store, cache, firstLoadTimeoutMs } = opts;
+export async function wildcardRoutes(app: FastifyInstance, opts: { store: IndexStore; cache: AnswerCache; firstLoadTimeoutMs: number; scope: QueryScope }): Promise<void> {
+  const { store, cache, firstLoadTimeoutMs, scope } = opts;
   const scans = new ScanGate<Answer>(MAX_CONCURRENT_SCANS);
   app.get<{ Params: { '*': string }; Querystring: DatasourceQuery }>(
     '/wildcardVersion/*',
@@ -41,13 +44,15 @@ export async function wildcardRoutes(app: FastifyInstance, opts: { store: IndexS
       const { target: pattern, mode } = targetOf(request.params['*'], request.query.format);
       withLoadedMap(store, firstLoadTimeoutMs, reply, (map) => {
         const key = `wildcard\u0000${mode}\u0000${pattern}\u0000${queryKey(request.query)}`;
+        const bad = badQuery(request.query, scope);
+        if (bad) return sendAnswer(request, reply, badRequest(bad));
         // A plain name or a refused pattern is as cheap to answer again as a `/<name>` miss, and a flood of
         // those must not push the real answers out: its misses are not kept.
-        if (!isScan(pattern)) return sendAnswer(request, reply, cache.get(map.generation, key, () => answerPattern(map, pattern, filterOf(request.query), mode)));
+        if (!isScan(pattern)) return sendAnswer(request, reply, cache.get(map.generation, key, () => answerPattern(map, pattern, filterOf(request.query, scope), mode)));
         // A scan's answers are kept, misses too. A new one runs beside at most MAX_CONCURRENT_SCANS others.
         const hit = cache.peek(map.generation, key);
         if (hit) return sendAnswer(request, reply, hit);
-        const filter = filterOf(request.query);
+        const filter = filterOf(request.query, scope);
         const scan = scans.run(`${map.generation}\u0000${key}`, () => scanPattern(map, pattern, filter, mode));
         if (!scan) {
           return void reply
