@@ -3,7 +3,7 @@ import { latestStable, RENOVATE_BODY_SCHEMA, toRenovateBody } from '../datasourc
 import type { Release, ReleaseFilter, VersionMap } from '../index/version-map.js';
 import { answer, type Answer } from './answer-cache.js';
 import { normalizeFilter } from './query-filter.js';
-import type { IndexStore } from './store.js';
+import type { IndexNeeds, IndexStore } from './store.js';
 
 export const TEXT = 'text/plain; charset=utf-8';
 export const JSON_TYPE = 'application/json; charset=utf-8';
@@ -167,14 +167,16 @@ function matchesEtag(header: string, etag: string): boolean {
 }
 
 /**
- * Runs `then` with the current map once every index has loaded. Never a false 404: before that, a query waits
- * up to `timeoutMs` for the first load and then answers 503 with Retry-After. Synchronous when ready, which is
- * every query after the first seconds.
+ * Runs `then` with the current map once every index that could change the answer has loaded (see
+ * `IndexStore.missingFor`: an index of another repository than the one asked for, or of an arch the query
+ * excludes, cannot). Never a false 404: before that, a query waits up to `timeoutMs` for those first loads and
+ * then answers 503 with Retry-After (at once when each one missing has failed for a reason a retry will not soon
+ * fix). Synchronous when loaded, which is every query after the first seconds.
  */
-export function withLoadedMap(store: IndexStore, timeoutMs: number, reply: FastifyReply, then: (map: VersionMap) => void): void {
-  if (store.ready) return then(store.map);
+export function withLoadedMap(store: IndexStore, timeoutMs: number, reply: FastifyReply, then: (map: VersionMap) => void, needs?: IndexNeeds): void {
+  if (store.loaded || store.missingFor(needs) === 0) return then(store.map);
   store
-    .whenReady(timeoutMs)
+    .whenLoadedFor(needs ?? {}, timeoutMs)
     .then((ready) => {
       if (ready) return then(store.map);
       const { loaded, total } = store.progress;

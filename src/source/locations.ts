@@ -1,5 +1,6 @@
 import { isAbsolute, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { statSync } from 'node:fs';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 /** APK architecture names, as they appear in repository paths. */
 export const APK_ARCHES = ['x86_64', 'aarch64', 'armv7', 'armhf', 'x86', 'ppc64le', 's390x', 'riscv64', 'loongarch64'] as const;
@@ -20,8 +21,25 @@ export function toUrl(location: string): string {
   return pathToFileURL(isAbsolute(location) ? location : resolve(location)).href;
 }
 
+/**
+ * Whether a location names one index file rather than a repository base: a URL or path whose last segment is
+ * a `.tar.gz` or `.tgz` file (`APKINDEX.tar.gz`, `alpine-3.16.tar.gz`, `APKINDEX-x86_64.tar.gz`), or a local path
+ * that is an existing file, whatever its name. Anything else is a base (`<base>/<arch>/APKINDEX.tar.gz`).
+ */
 export function isBareIndex(location: string): boolean {
-  return new URL(toUrl(location)).pathname.endsWith(`/${INDEX_FILE}`) || location.endsWith(INDEX_FILE);
+  let url: URL;
+  try {
+    url = new URL(toUrl(location));
+  } catch {
+    return false; // not a URL: refused by the configuration's check, with the reason
+  }
+  if (/\.(tar\.gz|tgz)$/i.test(url.pathname)) return true;
+  if (url.protocol !== 'file:' || url.pathname.endsWith('/')) return false;
+  try {
+    return statSync(fileURLToPath(url)).isFile();
+  } catch {
+    return false;
+  }
 }
 
 /** Arches read under a base URL when none are given. */

@@ -82,6 +82,7 @@ async function openHttp(location: string, options: OpenOptions): Promise<Opened>
   if (statusCode !== 200) {
     await response.body.dump().catch(() => undefined);
     const error = new IndexError(shown, 'http-status', `HTTP ${statusCode}`);
+    error.httpStatus = statusCode;
     const retryAfter = retryAfterMs(response.headers['retry-after']);
     if (retryAfter !== undefined) error.retryAfterMs = retryAfter;
     throw error;

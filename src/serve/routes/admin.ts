@@ -28,13 +28,19 @@ const indexStatusSchema = {
     },
     consecutiveFailures: { type: 'integer' },
     nextRefresh: timestamp,
+    holdsReadiness: { type: 'boolean' },
   },
 } as const;
 
 const statusSchema = {
   type: 'object',
   required: ['ready', 'generation', 'indexes'],
-  properties: { ready: { type: 'boolean' }, generation: { type: 'integer' }, indexes: { type: 'array', items: indexStatusSchema } },
+  properties: {
+    ready: { type: 'boolean' },
+    generation: { type: 'integer' },
+    waitingFor: { type: 'array', items: { type: 'string' } },
+    indexes: { type: 'array', items: indexStatusSchema },
+  },
 } as const;
 
 /** A refresh request carries nothing; whatever body a client sends (`curl -d ''`, `wget --post-data`) is ignored. */
@@ -52,7 +58,7 @@ export async function adminRoutes(app: FastifyInstance, opts: { store: IndexStor
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: MAX_REFRESH_BODY }, (_request, _body, done) => done(null, undefined));
   let lastForced = -Infinity;
-  const status = () => ({ ready: store.ready, generation: store.map.generation, indexes: store.status() });
+  const status = () => ({ ready: store.ready, generation: store.map.generation, waitingFor: store.waitingFor, indexes: store.status() });
   // Tokens are compared as digests: equal length for timingSafeEqual, and no early exit on the first wrong byte.
   const wanted = opts.refreshToken === undefined ? undefined : digest(opts.refreshToken);
   const authorized = (request: FastifyRequest) => {

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { AnswerCache } from '../answer-cache.js';
 import { badQuery, badRequest, filterOf, packageRouteSchema, queryKey, quoted, renderReleases, sendAnswer, targetOf, withLoadedMap, type DatasourceQuery, type QueryScope } from '../answers.js';
+import { normalizeFilter } from '../query-filter.js';
 import type { IndexStore } from '../store.js';
 
 export interface DatasourceOptions {
@@ -34,7 +35,7 @@ export async function datasourceRoutes(app: FastifyInstance, opts: DatasourceOpt
           return renderReleases(`package ${quoted(name)}`, plausible ? map.releases(name, filter) : undefined, filter, mode);
         });
         sendAnswer(request, reply, a);
-      });
+      }, normalizeFilter(request.query).filter);
     },
   );
 }

@@ -20,6 +20,7 @@ import {
   type DatasourceQuery,
   type QueryScope,
 } from '../answers.js';
+import { normalizeFilter } from '../query-filter.js';
 import type { IndexStore } from '../store.js';
 import { ScanGate, slices } from '../scan-gate.js';
 import { isWildcardPattern, wildcardMatcher } from '../wildcard.js';
@@ -67,7 +68,7 @@ export async function wildcardRoutes(app: FastifyInstance, opts: { store: IndexS
           },
           (err: unknown) => void reply.send(err),
         );
-      });
+      }, normalizeFilter(request.query).filter);
     },
   );
 }
