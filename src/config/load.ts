@@ -1,5 +1,5 @@
 import { resolveLimits, type ReadLimits } from '../parse/limits.js';
-import { APK_ARCHES, DEFAULT_ARCHES, defaultRepositoryName, isBareIndex, toUrl } from '../source/locations.js';
+import { APK_ARCHES, DEFAULT_ARCHES, defaultRepositoryName, isBareIndex, locationProblem } from '../source/locations.js';
 import { authorizationHeader } from './auth.js';
 import { MAX_DURATION_MS, MAX_DURATION_TEXT, parseDuration } from './duration.js';
 import { ENV_CONFIG, readEnvironment } from './env.js';
@@ -102,7 +102,7 @@ function validate(layers: SettingsLayer[], env: NodeJS.ProcessEnv): ServiceSetti
  * without URLs override those of the repositories below (the file's, or the Wolfi default).
  */
 function repositories(layers: SettingsLayer[], env: NodeJS.ProcessEnv): RepositorySettings[] {
-  let repos: Array<RepositorySettings & { where: string }> | undefined;
+  let repos: Array<RepositorySettings & { where: string; keysWhere?: string }> | undefined;
   let arches: SourcedList | undefined;
   let keys: SourcedList | undefined;
   for (const layer of layers) {
@@ -112,11 +112,11 @@ function repositories(layers: SettingsLayer[], env: NodeJS.ProcessEnv): Reposito
       const a = layer.arches ?? arches;
       const k = layer.keys ?? keys;
       const where = layer.urls.where;
-      repos = layer.urls.list.map((url) => ({ name: defaultRepositoryName(url), url, arches: isBareIndex(url) ? [] : [...(a?.list ?? DEFAULT_ARCHES)], keys: [...(k?.list ?? [])], where }));
+      repos = layer.urls.list.map((url) => ({ name: defaultRepositoryName(url), url, arches: isBareIndex(url) ? [] : [...(a?.list ?? DEFAULT_ARCHES)], keys: [...(k?.list ?? [])], where, ...(k && { keysWhere: k.where }) }));
     } else if (repos) {
       const a = layer.arches;
       const k = layer.keys;
-      repos = repos.map((r) => ({ ...r, ...(a && !isBareIndex(r.url) && { arches: [...a.list] }), ...(k && { keys: [...k.list] }) }));
+      repos = repos.map((r) => ({ ...r, ...(a && !isBareIndex(r.url) && { arches: [...a.list] }), ...(k && { keys: [...k.list], keysWhere: k.where }) }));
     }
     if (layer.arches) arches = layer.arches;
     if (layer.keys) keys = layer.keys;
@@ -124,11 +124,12 @@ function repositories(layers: SettingsLayer[], env: NodeJS.ProcessEnv): Reposito
   repos ??= [{ ...WOLFI, arches: [...(arches?.list ?? WOLFI.arches)], keys: [...(keys?.list ?? WOLFI.keys)], where: 'default repository (wolfi)' }];
 
   const names = new Set<string>();
-  return repos.map(({ where, ...repo }) => {
+  return repos.map(({ where, keysWhere, ...repo }) => {
     if (names.has(repo.name)) throw new ConfigError(`${where}.name: two repositories are named ${JSON.stringify(repo.name)}`);
     names.add(repo.name);
     if (/[,\s]/.test(repo.name)) throw new ConfigError(`${where}.name: no commas or spaces (it is used in ?repository=a,b), got ${JSON.stringify(repo.name)}`);
     checkUrl(repo.url, `${where}.url`);
+    repo.keys.forEach((key, k) => checkUrl(key, keysWhere ? `${keysWhere}[${k}]` : `${where}.keys[${k}]`));
     for (const arch of repo.arches) checkArch(arch, `${where}.arches`);
     if (repo.auth) authorizationHeader(repo.auth, env, `${where}.auth`);
     if (repo.updateIntervalMs !== undefined && repo.updateIntervalMs < 1000) {
@@ -143,18 +144,8 @@ function repositories(layers: SettingsLayer[], env: NodeJS.ProcessEnv): Reposito
 }
 
 function checkUrl(url: string, where: string): void {
-  // Anything with a scheme must be one we read; without one it is a path.
-  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(url)?.[1]?.toLowerCase();
-  if (scheme !== undefined && !['http', 'https', 'file'].includes(scheme)) {
-    throw new ConfigError(`${where}: expected an http(s) URL, file:// URL or path, got ${JSON.stringify(url)}`);
-  }
-  let parsed: URL;
-  try {
-    parsed = new URL(toUrl(url));
-  } catch {
-    throw new ConfigError(`${where}: not a URL or path: ${JSON.stringify(url)}`);
-  }
-  if (!['http:', 'https:', 'file:'].includes(parsed.protocol)) throw new ConfigError(`${where}: expected an http(s) URL, file:// URL or path, got ${JSON.stringify(url)}`);
+  const problem = locationProblem(url);
+  if (problem) throw new ConfigError(`${where}: ${problem}`);
 }
 
 function checkArch(arch: string, where: string): void {

@@ -75,7 +75,10 @@ export function archFromIndexUrl(url: string): string | undefined {
   return parent && (APK_ARCHES as readonly string[]).includes(parent) ? parent : undefined;
 }
 
-/** Credentials never appear in logs, status pages or metrics labels. */
+/**
+ * Credentials never appear in logs, status pages or metrics labels. A URL that does not parse (an unencoded `#`
+ * or `@` in a password) is redacted by its text: everything between `://` and the last `@`, and any fragment.
+ */
 export function redactUrl(url: string): string {
   try {
     const u = new URL(url);
@@ -83,8 +86,37 @@ export function redactUrl(url: string): string {
       u.username = u.username ? '***' : '';
       u.password = u.password ? '***' : '';
     }
+    if (u.hash.includes('@')) return redactText(url);
     return u.href;
   } catch {
-    return url;
+    return redactText(url);
   }
+}
+
+function redactText(url: string): string {
+  const scheme = /^[a-z][a-z0-9+.-]*:\/\//i.exec(url)?.[0];
+  if (!scheme) return url.replace(/#.*$/s, '#***');
+  const rest = url.slice(scheme.length);
+  const at = rest.lastIndexOf('@');
+  return `${scheme}${at === -1 ? rest.replace(/#.*$/s, '#***') : `***@${rest.slice(at + 1).replace(/#.*$/s, '#***')}`}`;
+}
+
+/**
+ * Why an index or key location cannot be read, or undefined when it can: a scheme other than http(s) and
+ * file, text that is not a URL, or a fragment (an index has none; it is what an unencoded `#` in a password
+ * turns into, taking the rest of the credentials with it). Messages show the location redacted.
+ */
+export function locationProblem(location: string): string | undefined {
+  const shown = JSON.stringify(redactUrl(location));
+  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(location)?.[1]?.toLowerCase();
+  if (scheme !== undefined && !['http', 'https', 'file'].includes(scheme)) return `expected an http(s) URL, file:// URL or path, got ${shown}`;
+  let parsed: URL;
+  try {
+    parsed = new URL(toUrl(location));
+  } catch {
+    return `not a URL or path: ${shown} (a #, @, / or ? in a user name or password must be percent-encoded: %23, %40, %2F, %3F)`;
+  }
+  if (!['http:', 'https:', 'file:'].includes(parsed.protocol)) return `expected an http(s) URL, file:// URL or path, got ${shown}`;
+  if (scheme !== undefined && location.includes('#')) return `${shown} has a #fragment; a # in a user name or password must be written %23`;
+  return undefined;
 }
