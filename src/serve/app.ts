@@ -17,7 +17,9 @@ import { adminRoutes } from './routes/admin.js';
 import { datasourceRoutes } from './routes/datasource.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { probeRoutes } from './routes/probes.js';
+import { changesRoutes } from './routes/changes.js';
 import { wildcardRoutes } from './routes/wildcard.js';
+import { SecdbStore } from './secdb-store.js';
 import { IndexStore } from './store.js';
 
 export interface Service {
@@ -26,6 +28,8 @@ export interface Service {
   metrics: ServiceMetrics;
   /** Serialized answers of the current generation (tests read its size). */
   cache: AnswerCache;
+  /** Security databases; loading starts when the app is ready (listen or first inject). */
+  secdb: SecdbStore;
 }
 
 export interface ServiceOptions {
@@ -65,12 +69,20 @@ export function buildService(settings: ServiceSettings, options: ServiceOptions 
   const metrics = createMetrics();
   const store = new IndexStore(settings, { log: app.log, metrics, env: options.env, retryBaseMs: options.retryBaseMs });
   const cache = new AnswerCache();
-  buildApp(app, settings, store, metrics, cache);
-  return { app, store, metrics, cache };
+  const secdb = new SecdbStore(settings, { log: app.log, registry: metrics.registry, env: options.env, retryBaseMs: options.retryBaseMs });
+  buildApp(app, settings, store, metrics, cache, secdb);
+  return { app, store, metrics, cache, secdb };
 }
 
 /** Hooks, handlers and routes on a Fastify instance, around a store. */
-export function buildApp(app: FastifyInstance, settings: ServiceSettings, store: IndexStore, metrics: ServiceMetrics, cache = new AnswerCache()): FastifyInstance {
+export function buildApp(
+  app: FastifyInstance,
+  settings: ServiceSettings,
+  store: IndexStore,
+  metrics: ServiceMetrics,
+  cache = new AnswerCache(),
+  secdb = new SecdbStore(settings, { log: app.log, registry: metrics.registry }),
+): FastifyInstance {
   guardConnections(app.server, {
     maxConnections: settings.maxConnections,
     stallTimeoutMs: settings.clientTimeoutMs,
@@ -83,11 +95,17 @@ export function buildApp(app: FastifyInstance, settings: ServiceSettings, store:
     const hooks = asArray(route.onResponse);
     if (hooks.some((h) => COUNTS_REQUESTS in h)) return; // an implicit HEAD route copies its GET route's options
     route.onResponse = [...hooks, countRequests(metrics, route.url ?? 'unmatched')];
-    if (isOperatorRoute(route.url)) route.onRequest = [...asArray(route.onRequest), literalPathOnly];
+    if (isOperatorRoute(route.url)) route.onRequest = [...asArray(route.onRequest), literalPathOnly(route.url)];
   });
   // Before draining: release queries waiting for a first load (they answer 503) and stop refresh timers.
   app.addHook('preClose', (done) => {
     store.stop();
+    secdb.stop();
+    done();
+  });
+  // Security databases are extras: they load beside the indexes and never hold up readiness.
+  app.addHook('onReady', (done) => {
+    secdb.start();
     done();
   });
 
@@ -112,10 +130,11 @@ export function buildApp(app: FastifyInstance, settings: ServiceSettings, store:
     repositories: settings.repositories.map((r) => r.name),
     anyArch: settings.anyArch,
   };
-  const answering = { store, cache, firstLoadTimeoutMs: settings.firstLoadTimeoutMs, scope };
+  const answering = { store, cache, firstLoadTimeoutMs: settings.firstLoadTimeoutMs, scope, publicUrl: settings.publicUrl };
   void app.register(probeRoutes, { store });
   void app.register(metricsRoutes, { metrics });
   void app.register(adminRoutes, { store, refreshToken: settings.refreshToken, minIntervalMs: settings.refreshMinIntervalMs });
+  void app.register(changesRoutes, { store, secdb, repositories: settings.repositories, firstLoadTimeoutMs: settings.firstLoadTimeoutMs });
   void app.register(wildcardRoutes, answering);
   void app.register(datasourceRoutes, answering);
   return app;
@@ -149,14 +168,21 @@ function isOperatorRoute(url: string | undefined): boolean {
 
 /**
  * Operator routes answer only at their literal path. The router decodes percent-escapes, so `/%2D/status` or
- * `/%6detrics` would reach them past a proxy rule written for `/-/` or `/metrics`; such spellings are a 404.
+ * `/%6detrics` would reach them past a proxy rule written for `/-/` or `/metrics`; such spellings are a 404. The
+ * fixed part of a route with parameters (`/-/changes/` of `/-/changes/*`) must be literal; its parameters may be
+ * percent-encoded as package names are.
  */
-const literalPathOnly: onRequestHookHandler = (request, reply, done) => {
-  const raw = request.raw.url ?? '';
-  const end = raw.indexOf('?');
-  if ((end === -1 ? raw : raw.slice(0, end)).includes('%')) return void reply.callNotFound();
-  done();
-};
+function literalPathOnly(url: string): onRequestHookHandler {
+  const param = url.search(/[:*]/);
+  const fixed = param === -1 ? url : url.slice(0, param);
+  return (request, reply, done) => {
+    const raw = request.raw.url ?? '';
+    const end = raw.indexOf('?');
+    const path = end === -1 ? raw : raw.slice(0, end);
+    if (param === -1 ? path !== fixed : !path.startsWith(fixed)) return void reply.callNotFound();
+    done();
+  };
+}
 
 function countRequests(metrics: ServiceMetrics, route: string): onResponseHookHandler {
   const hook: onResponseHookHandler = (request, reply, done) => {

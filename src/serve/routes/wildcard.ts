@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { changelogTemplate } from '../../datasource/renovate-body.js';
 import { compareVersions } from '../../index/version.js';
 import type { Release, ReleaseFilter, VersionMap } from '../../index/version-map.js';
 import type { Answer, AnswerCache } from '../answer-cache.js';
@@ -35,8 +36,8 @@ const MAX_CONCURRENT_SCANS = 2;
  * merged, each version once, in apk order. A pattern without `*` is the plain name (as in hown3d), so a
  * `defaultRegistryUrlTemplate` pointing here serves every package. Same filters and formats as `/<name>`.
  */
-export async function wildcardRoutes(app: FastifyInstance, opts: { store: IndexStore; cache: AnswerCache; firstLoadTimeoutMs: number; scope: QueryScope }): Promise<void> {
-  const { store, cache, firstLoadTimeoutMs, scope } = opts;
+export async function wildcardRoutes(app: FastifyInstance, opts: { store: IndexStore; cache: AnswerCache; firstLoadTimeoutMs: number; scope: QueryScope; publicUrl?: string }): Promise<void> {
+  const { store, cache, firstLoadTimeoutMs, scope, publicUrl } = opts;
   const scans = new ScanGate<Answer>(MAX_CONCURRENT_SCANS);
   app.get<{ Params: { '*': string }; Querystring: DatasourceQuery }>(
     '/wildcardVersion/*',
@@ -49,7 +50,7 @@ export async function wildcardRoutes(app: FastifyInstance, opts: { store: IndexS
         if (bad) return sendAnswer(request, reply, badRequest(bad));
         // A plain name or a refused pattern is as cheap to answer again as a `/<name>` miss, and a flood of
         // those must not push the real answers out: its misses are not kept.
-        if (!isScan(pattern)) return sendAnswer(request, reply, cache.get(map.generation, key, () => answerPattern(map, pattern, filterOf(request.query, scope), mode)));
+        if (!isScan(pattern)) return sendAnswer(request, reply, cache.get(map.generation, key, () => answerPattern(map, pattern, filterOf(request.query, scope), mode, publicUrl)));
         // A scan's answers are kept, misses too. A new one runs beside at most MAX_CONCURRENT_SCANS others.
         const hit = cache.peek(map.generation, key);
         if (hit) return sendAnswer(request, reply, hit);
@@ -83,9 +84,10 @@ function isScan(pattern: string): boolean {
 }
 
 /** A refused pattern or a plain name (no star): answered at once. */
-function answerPattern(map: VersionMap, pattern: string, filter: ReleaseFilter, mode: AnswerMode): Answer {
+function answerPattern(map: VersionMap, pattern: string, filter: ReleaseFilter, mode: AnswerMode, publicUrl: string | undefined): Answer {
   if (!plausible(pattern)) return notFound(`pattern ${quoted(pattern)} is not a package name`);
-  if (!pattern.includes('*')) return renderReleases(`package ${quoted(pattern)}`, map.releases(pattern, filter), filter, mode);
+  // A plain name links to its changes; a pattern's merged versions belong to several names, so no link.
+  if (!pattern.includes('*')) return renderReleases(`package ${quoted(pattern)}`, map.releases(pattern, filter), filter, mode, changelogTemplate(publicUrl, filter));
   return notFound(`pattern ${quoted(pattern)} needs exactly one * after a name, e.g. argo-cd-* or argo-cd-*-compat`);
 }
 
