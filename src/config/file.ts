@@ -8,7 +8,7 @@ import { emptyLayer, type Scalar, type SettingsLayer } from './layer.js';
 import type { RepositoryAuth, RepositorySettings } from './settings.js';
 
 const TOP_KEYS = ['listen', 'updateInterval', 'firstLoadTimeout', 'requestTimeout', 'refreshTimeout', 'logLevel', 'logFormat', 'refreshToken', 'limits', 'repositories'];
-const REPOSITORY_KEYS = ['name', 'url', 'arches', 'keys', 'auth', 'updateInterval'];
+const REPOSITORY_KEYS = ['name', 'url', 'aliases', 'arches', 'keys', 'auth', 'updateInterval'];
 const LIMIT_KEYS: ReadonlyArray<keyof ReadLimits> = ['maxDecompressedBytes', 'maxEntries', 'maxLineBytes'];
 
 type Mapping = Record<string, unknown>;
@@ -79,6 +79,8 @@ function repository(raw: unknown, where: string): RepositorySettings {
     arches: strings(raw.arches, `${where}.arches`) ?? (isBareIndex(url) ? [] : [...DEFAULT_ARCHES]),
     keys: strings(raw.keys, `${where}.keys`) ?? [],
   };
+  const aliases = strings(raw.aliases, `${where}.aliases`);
+  if (aliases?.length) out.aliases = aliases;
   if (raw.auth !== undefined) out.auth = auth(raw.auth, `${where}.auth`);
   if (raw.updateInterval !== undefined) {
     try {

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { parse } from 'yaml';
-import { APKO_ARCH_NAMES, toApkArch } from '../generate/arch.js';
+import { APKO_ARCH_NAMES, toApkArch } from '../apko/arch.js';
 import { ConfigError } from './errors.js';
 
 /**

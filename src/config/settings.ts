@@ -9,6 +9,8 @@ export interface RepositorySettings {
   name: string;
   /** Base URL (`<url>/<arch>/APKINDEX.tar.gz`) or a bare APKINDEX.tar.gz URL or path. */
   url: string;
+  /** Repository URLs this one stands for (it is a mirror or a local copy of them): how apko files name it. */
+  aliases?: string[];
   /** APK arch names read under a base URL; empty for a bare index URL. */
   arches: string[];
   /** Trusted public keys, by path or URL; matched to signatures by file name. Empty: unverified. */

@@ -1,5 +1,5 @@
 import type { RenovateConfig, RenovateRegexManager } from '../../schemas/renovate-config.js';
-import { sortApkArches } from './arch.js';
+import { sortApkArches } from '../apko/arch.js';
 
 /** One datasource for every apko file: a datasource per include target would stop tracking the files that include it. */
 export const DATASOURCE_NAME = 'apk-indexer';

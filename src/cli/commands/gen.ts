@@ -2,7 +2,7 @@ import { writeFile } from 'node:fs/promises';
 import { isAbsolute, relative, resolve, sep } from 'node:path';
 import type { ApkoArch } from '../../../schemas/apko-image.js';
 import { image } from '../../generate/apko-image.js';
-import { toApkArch } from '../../generate/arch.js';
+import { toApkArch } from '../../apko/arch.js';
 import { apkoArchesOf, renovateMajorOf, serverUrlOf } from '../../generate/command-options.js';
 import { bootcBase, bootcFlavour, BOOTC_FLAVOURS, type BootcFlavour } from '../../generate/bootc.js';
 import { GenerateInputError } from '../../generate/errors.js';
