@@ -89,8 +89,9 @@ async function checkImage(image: ResolvedImage, tree: ApkoTree, ctx: CheckContex
   if (isBootcImage({ ...image, packages: listed }) || isBootcImage(facts)) {
     for (const problem of bootcProblems(facts)) {
       // Without install sets, a required package may still arrive through dependencies.
-      const unresolved = installed === undefined && problem.startsWith('package ');
-      finding(unresolved ? 'warning' : 'error', unresolved ? `${problem} (not listed; dependencies were not resolved, so it may arrive through them)` : problem, 'bootc');
+      const missing = installed === undefined ? /^package (\S+) is missing/.exec(problem)?.[1] : undefined;
+      if (missing) finding('warning', `package ${missing} is not listed; bootc needs it, and it may arrive through dependencies, which were not resolved`, 'bootc');
+      else finding('error', problem, 'bootc');
     }
   }
   const lock = lockState(image);

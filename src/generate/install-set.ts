@@ -166,6 +166,8 @@ function resolveArch(
       return;
     }
     if (chosen) {
+      // Two pins of one name in the list are reported as duplicate pins, where they are written.
+      if (neededBy === undefined) return;
       problems.push({ subject, text: `${what} ${chosen.name}-${chosen.version} is already selected and does not satisfy it` });
       return;
     }
