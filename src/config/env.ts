@@ -12,6 +12,7 @@ export const ENV_SCALARS: Record<string, Scalar> = {
   APK_INDEXER_LOG_LEVEL: 'logLevel',
   APK_INDEXER_LOG_OUTPUT: 'logFormat',
   APK_INDEXER_REFRESH_TOKEN: 'refreshToken',
+  APK_INDEXER_ANY_ARCH: 'anyArch',
 };
 
 export const ENV_CONFIG = 'APK_INDEXER_CONFIG';

@@ -7,7 +7,7 @@ import { ConfigError } from './errors.js';
 import { emptyLayer, type Scalar, type SettingsLayer } from './layer.js';
 import type { RepositoryAuth, RepositorySettings } from './settings.js';
 
-const TOP_KEYS = ['listen', 'updateInterval', 'firstLoadTimeout', 'requestTimeout', 'refreshTimeout', 'logLevel', 'logFormat', 'refreshToken', 'limits', 'repositories'];
+const TOP_KEYS = ['listen', 'updateInterval', 'firstLoadTimeout', 'requestTimeout', 'refreshTimeout', 'logLevel', 'logFormat', 'refreshToken', 'anyArch', 'limits', 'repositories'];
 const REPOSITORY_KEYS = ['name', 'url', 'aliases', 'arches', 'keys', 'auth', 'updateInterval'];
 const LIMIT_KEYS: ReadonlyArray<keyof ReadLimits> = ['maxDecompressedBytes', 'maxEntries', 'maxLineBytes'];
 
@@ -39,7 +39,7 @@ export function readConfigFile(path: string): SettingsLayer {
     set('host', doc.listen.host, at('listen.host'));
     set('port', doc.listen.port, at('listen.port'));
   }
-  for (const key of ['updateInterval', 'firstLoadTimeout', 'requestTimeout', 'refreshTimeout', 'logLevel', 'logFormat', 'refreshToken'] as const) set(key, doc[key], at(key));
+  for (const key of ['updateInterval', 'firstLoadTimeout', 'requestTimeout', 'refreshTimeout', 'logLevel', 'logFormat', 'refreshToken', 'anyArch'] as const) set(key, typeof doc[key] === 'boolean' ? String(doc[key]) : doc[key], at(key));
   if (doc.limits !== undefined) layer.limits = limits(doc.limits, at('limits'));
   if (doc.repositories !== undefined) {
     if (!Array.isArray(doc.repositories) || doc.repositories.length === 0) throw new ConfigError(`${at('repositories')}: expected a non-empty list`);

@@ -2,7 +2,7 @@ import type { ReadLimits } from '../parse/limits.js';
 import type { RepositorySettings } from './settings.js';
 
 /** Single-valued settings; raw until every layer is merged, then validated once. */
-export type Scalar = 'host' | 'port' | 'updateInterval' | 'firstLoadTimeout' | 'requestTimeout' | 'refreshTimeout' | 'logLevel' | 'logFormat' | 'refreshToken';
+export type Scalar = 'host' | 'port' | 'updateInterval' | 'firstLoadTimeout' | 'requestTimeout' | 'refreshTimeout' | 'logLevel' | 'logFormat' | 'refreshToken' | 'anyArch';
 
 /** A list setting and where it came from, for error messages. */
 export interface SourcedList {

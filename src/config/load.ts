@@ -46,6 +46,15 @@ function validate(layers: SettingsLayer[], env: NodeJS.ProcessEnv): ServiceSetti
     return ms;
   };
 
+  const flag = (key: Scalar, fallback: boolean) => {
+    const raw = values[key];
+    if (raw === undefined) return fallback;
+    const text = String(raw).trim().toLowerCase();
+    if (['true', '1', 'yes'].includes(text)) return true;
+    if (['false', '0', 'no'].includes(text)) return false;
+    throw bad(key, 'true or false');
+  };
+
   const host = String(values.host ?? DEFAULTS.host).trim();
   if (!host || /\s/.test(host)) throw bad('host', 'a host name or address');
   const portText = String(values.port ?? DEFAULTS.port).trim();
@@ -72,6 +81,7 @@ function validate(layers: SettingsLayer[], env: NodeJS.ProcessEnv): ServiceSetti
     logFormat,
     refreshToken,
     limits: resolveLimits(limits),
+    anyArch: flag('anyArch', DEFAULTS.anyArch),
     repositories: repositories(layers, env),
   };
 }

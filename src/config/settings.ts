@@ -39,6 +39,8 @@ export interface ServiceSettings {
   /** When set, `POST /-/refresh` needs `Authorization: Bearer <token>`. */
   refreshToken: string | undefined;
   limits: ReadLimits;
+  /** A query without `?arch=` answers versions from any arch (else only those on every arch holding the package). */
+  anyArch: boolean;
   repositories: RepositorySettings[];
 }
 
@@ -61,4 +63,5 @@ export const DEFAULTS: Omit<ServiceSettings, 'repositories'> = {
   logFormat: 'text',
   refreshToken: undefined,
   limits: { ...DEFAULT_LIMITS },
+  anyArch: false,
 };

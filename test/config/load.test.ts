@@ -25,6 +25,7 @@ const WOLFI_KEY = 'https://packages.wolfi.dev/os/wolfi-signing.rsa.pub';
 describe('defaults', () => {
   it('serve Wolfi on 0.0.0.0:3000, both arches, verified with its key, refreshed every 4h', () => {
     expect(loadSettings([], {})).toEqual({
+      anyArch: false,
       host: '0.0.0.0',
       port: 3000,
       updateIntervalMs: 4 * 3_600_000,
