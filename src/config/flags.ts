@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { ConfigError } from './errors.js';
-import { readApkoSources } from './from-apko.js';
+import { DEFAULT_ARCHES, defaultRepositoryName, isBareIndex } from '../source/locations.js';
+import { readApkoRepositories } from './from-apko.js';
 import { emptyLayer, splitList, type Scalar, type SettingsLayer } from './layer.js';
 
 export const SERVE_OPTIONS = {
@@ -75,14 +76,19 @@ export function readFlags(argv: readonly string[], cwd: string): ParsedFlags {
   const arches = splitList(flags.arch);
   const keys = splitList(flags.key);
   if (apkoFiles.length) {
-    const apko = readApkoSources(apkoFiles, cwd);
-    urls.push(...apko.repositories);
-    keys.push(...apko.keyring.filter((k) => !keys.includes(k)));
-    if (!arches.length && apko.arches.length) layer.arches = { list: apko.arches, where: `--from-apko ${apkoFiles.join(' ')}: archs` };
+    // Each apko repository with the keys and arches of the images naming it; --index, --key and --arch add to them.
+    const fromApko = readApkoRepositories(apkoFiles, cwd).map((r) => ({
+      ...r,
+      keys: [...new Set([...r.keys, ...keys])],
+      arches: arches.length ? [...arches] : r.arches.length ? r.arches : [...DEFAULT_ARCHES],
+    }));
+    const given = urls.map((url) => ({ name: defaultRepositoryName(url), url, arches: isBareIndex(url) ? [] : arches.length ? [...arches] : [...DEFAULT_ARCHES], keys: [...keys] }));
+    layer.repositories = [...fromApko, ...given.filter((g) => !fromApko.some((r) => r.url === g.url))];
+    return { layer, config: flags.config, help: flags.help === true };
   }
-  const where = flags['apk-index-url'] && !flags.index ? '-apk-index-url' : apkoFiles.length && !flags.index ? '--from-apko' : '--index';
+  const where = flags['apk-index-url'] && !flags.index ? '-apk-index-url' : '--index';
   if (urls.length) layer.urls = { list: [...new Set(urls)], where };
   if (arches.length) layer.arches = { list: arches, where: '--arch' };
-  if (keys.length) layer.keys = { list: keys, where: apkoFiles.length && !flags.key ? '--from-apko keyring' : '--key' };
+  if (keys.length) layer.keys = { list: keys, where: '--key' };
   return { layer, config: flags.config, help: flags.help === true };
 }
