@@ -1,16 +1,8 @@
-import { APKO_ARCH_NAMES, toApkArch } from '../apko/arch.js';
+import { APKO_ARCH_NAMES } from '../apko/arch.js';
 import { ApkoFileError, resolveImage, type ResolvedImage } from '../apko/image.js';
-import { defaultRepositoryName } from '../source/locations.js';
 import { ConfigError } from './errors.js';
+import { REPOSITORY_OPTIONS } from './options.js';
 import type { RepositorySettings } from './settings.js';
-
-/**
- * The APK name of an `archs:` entry, as `apk-indexer check` and `pin` read it (`toApkArch`: apko's names and the
- * APK ones; own keys only, so `constructor` is no arch). undefined for a name apko does not know.
- */
-export function apkArch(apkoArch: string): string | undefined {
-  return toApkArch(apkoArch);
-}
 
 /**
  * The repositories `serve --from-apko` reads, from apko image files read by the apko model (`src/apko`): strict
@@ -39,7 +31,7 @@ export function readApkoRepositories(files: readonly string[], cwd = process.cwd
       const url = repo.url.startsWith('file:') ? decodeURIComponent(new URL(repo.url).pathname) : repo.url;
       let entry = byUrl.get(url);
       if (!entry) {
-        entry = { name: defaultRepositoryName(url), url, arches: [], keys: [] };
+        entry = { name: REPOSITORY_OPTIONS.name.default(url), url, arches: [], keys: [] };
         byUrl.set(url, entry);
       }
       for (const key of image.keyring) if (!entry.keys.includes(key)) entry.keys.push(key);
