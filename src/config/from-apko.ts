@@ -39,5 +39,15 @@ export function readApkoRepositories(files: readonly string[], cwd = process.cwd
     }
   }
   if (byUrl.size === 0) throw new ConfigError(`--from-apko ${files.join(' ')}: no repositories in these files or their includes`);
-  return [...byUrl.values()];
+  // The other options get their defaults, as a repository described in the file does (Wolfi's secdb, recipe links).
+  return [...byUrl.values()].map((repo) => {
+    const filled: Record<string, unknown> = { ...repo };
+    for (const [key, option] of Object.entries(REPOSITORY_OPTIONS) as [string, { default?: (url: string) => unknown }][]) {
+      if (filled[key] === undefined && option.default) {
+        const value = option.default(repo.url);
+        if (value !== undefined) filled[key] = value;
+      }
+    }
+    return filled as unknown as RepositorySettings;
+  });
 }

@@ -5,6 +5,7 @@ import { isPin, type PackageSpec } from '../apko/package-spec.js';
 import type { ApkoTree, FileConstraint } from '../apko/tree.js';
 import { compareVersions } from '../index/version.js';
 import { bootcProblems, isBootcImage } from './bootc.js';
+import { judgeRenovate } from './check-renovate.js';
 import { describeDuplicate, duplicatePins } from './duplicate-pins.js';
 import { entryScope, notJudged, scopeVersions, versionAbsence, type ScopeVersions } from './image-scope.js';
 import type { InstallSets } from './install-set.js';
@@ -113,7 +114,7 @@ async function checkEntry(entry: PackageEntry, constraint: FileConstraint, ctx: 
   }
   const several = constraint.images.length > 1;
   const findings: Finding[] = [];
-  const judged: { image: string; arches: string[]; versions: ScopeVersions }[] = [];
+  const judged: { image: string; arches: string[]; held: string[]; versions: ScopeVersions }[] = [];
   for (const image of constraint.images) {
     const forImage = several ? ` (for ${image.image})` : '';
     const scope = entryScope(ctx.source, image, spec.tag);
@@ -149,7 +150,7 @@ async function checkEntry(entry: PackageEntry, constraint: FileConstraint, ctx: 
         continue;
       }
     }
-    judged.push({ image: image.image, arches: image.arches, versions });
+    judged.push({ image: image.image, arches: image.arches, held: scope.held, versions });
   }
   if (findings.some((f) => f.severity === 'error') || judged.length === 0) return findings;
   const arches = [...new Set(judged.flatMap((j) => j.arches))];
@@ -157,29 +158,28 @@ async function checkEntry(entry: PackageEntry, constraint: FileConstraint, ctx: 
     findings.push(at('ok', spec.operator ? `constraint ${spec.operator}${spec.version}: satisfied on all of ${arches.join(', ')}` : 'unpinned: apko takes the newest version at build time'));
     return findings;
   }
-  if (ctx.renovate && !tracked(entry, spec.name, spec.version, ctx)) {
-    findings.push(
-      ctx.renovate.mightRead(entry.file)
-        ? at('warning', `not found by the Renovate managers in ${ctx.renovate.source} whose file patterns could be read; a pattern that could not be read may still match`)
-        : at('error', `no Renovate manager in ${ctx.renovate.source} would find this pin; it will not be kept fresh`),
-    );
-  }
   let common: string[] | undefined;
   for (const j of judged) common = common === undefined ? j.versions.common : common.filter((v) => j.versions.common.includes(v));
-  const newest = choosePin(common ?? [], spec.version);
-  findings.push(
-    newest !== undefined && compareVersions(newest, spec.version) > 0
-      ? at('warning', `stale: ${newest} is present on all of ${arches.join(', ')}`)
-      : at('ok', `newest on all of ${arches.join(', ')}`),
-  );
+  // Renovate's answer is compared with what pin --check wants from these images' own repositories.
+  const held = [...new Set(judged.flatMap((j) => j.held))];
+  const scoped: VersionSource = {
+    held: ctx.source.held,
+    versions: (name, a, repositories) => ctx.source.versions(name, a, repositories ?? held),
+    answer: (name, query) => ctx.source.answer(name, query),
+    dependencies: (repositories, arch) => ctx.source.dependencies(repositories, arch),
+  };
+  const verdict = ctx.renovate && (await judgeRenovate(entry, spec, arches, ctx.texts.get(entry.file), ctx.renovate, scoped));
+  if (verdict && verdict.severity !== 'ok') findings.push(at(verdict.severity, verdict.message));
+  const renovateSays = verdict ? `; ${verdict.message}` : '';
+  if (findings.length === 0) {
+    const newest = choosePin(common ?? [], spec.version);
+    findings.push(
+      newest !== undefined && compareVersions(newest, spec.version) > 0
+        ? at('warning', `stale: ${newest} is present on all of ${arches.join(', ')}${renovateSays}`)
+        : at('ok', `newest on all of ${arches.join(', ')}${renovateSays}`),
+    );
+  }
   return findings;
-}
-
-function tracked(entry: PackageEntry, name: string, version: string, ctx: CheckContext): boolean {
-  const range = entry.node.range;
-  const text = ctx.texts.get(entry.file);
-  if (!range || text === undefined) return false;
-  return ctx.renovate!.extract(entry.file, text).some((pin) => pin.depName === name && pin.currentValue === version && pin.start >= range[0] && pin.end <= range[1]);
 }
 
 /** The same finding reached through several including files is reported once. */

@@ -22,12 +22,23 @@ export interface VersionSource {
   /** The repositories this source holds. */
   readonly held: readonly HeldRepository[];
   /**
-   * Versions of `name` present on every one of `arches` (APK names) in the named repositories, ascending in apk
-   * order; undefined when none of those repositories knows the name at all.
+   * Versions of `name` present on every one of `arches` (APK names) in the named repositories (held names; all of
+   * them when not given), ascending in apk order; undefined when none of those repositories knows the name at all.
    */
-  versions(name: string, arches: readonly string[], repositories: readonly string[]): Promise<string[] | undefined>;
+  versions(name: string, arches: readonly string[], repositories?: readonly string[]): Promise<string[] | undefined>;
+  /**
+   * What the service answers `GET /<name>` with these filters, as versions ascending in apk order: with no
+   * arches, only versions on every arch holding the package (the service's default). Undefined for a 404.
+   */
+  answer(name: string, query: DatasourceFilters): Promise<string[] | undefined>;
   /** The dependency data of the named repositories on one arch; undefined when this source read none (a service). */
   dependencies(repositories: readonly string[], arch: string): DependencyIndex[] | undefined;
+}
+
+/** The filters of a datasource URL (`?arch=`, `?repository=`). */
+export interface DatasourceFilters {
+  arches?: readonly string[];
+  repositories?: readonly string[];
 }
 
 export function dependencyKey(repository: string, arch: string): string {
@@ -68,8 +79,14 @@ export class MapVersionSource implements VersionSource {
     });
   }
 
-  async versions(name: string, arches: readonly string[], repositories: readonly string[]): Promise<string[] | undefined> {
-    return this.map.releases(name, { arches, repositories })?.map((r) => r.version);
+  async versions(name: string, arches: readonly string[], repositories?: readonly string[]): Promise<string[] | undefined> {
+    return this.map.releases(name, { arches, ...(repositories && { repositories }) })?.map((r) => r.version);
+  }
+
+  async answer(name: string, query: DatasourceFilters): Promise<string[] | undefined> {
+    const arches = query.arches?.length ? query.arches : undefined;
+    const releases = this.map.releases(name, { ...(arches ? { arches } : { everyArchHolding: true }), ...(query.repositories?.length && { repositories: query.repositories }) });
+    return releases?.length ? releases.map((r) => r.version) : undefined;
   }
 }
 
@@ -118,7 +135,7 @@ export class HttpVersionSource implements VersionSource {
     return undefined;
   }
 
-  versions(name: string, arches: readonly string[], repositories: readonly string[]): Promise<string[] | undefined> {
+  versions(name: string, arches: readonly string[], repositories: readonly string[] = []): Promise<string[] | undefined> {
     const key = this.url(name, arches, repositories);
     let answer = this.cache.get(key);
     if (!answer) {
@@ -127,6 +144,16 @@ export class HttpVersionSource implements VersionSource {
         return (await this.versions(name, [], repositories)) === undefined ? undefined : [];
       });
       this.cache.set(key, answer);
+    }
+    return answer;
+  }
+
+  answer(name: string, query: DatasourceFilters): Promise<string[] | undefined> {
+    const url = this.url(name, query.arches ?? [], query.repositories ?? []);
+    let answer = this.cache.get(`answer\u0000${url}`);
+    if (!answer) {
+      answer = this.fetchVersions(url);
+      this.cache.set(`answer\u0000${url}`, answer);
     }
     return answer;
   }

@@ -7,6 +7,9 @@ import { toApkArch as apkArch } from '../../src/apko/arch.js';
 import { readApkoRepositories } from '../../src/config/from-apko.js';
 import { loadSettings } from '../../src/config/load.js';
 
+/** Wolfi's URL spelled out brings its security database and recipe links, as the default does. */
+const WOLFI_LINKS = { secdb: 'https://packages.wolfi.dev/os/security.json', sourceUrl: 'https://github.com/wolfi-dev/os/blob/{{commit}}/{{origin}}.yaml' };
+
 let dir: string;
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
@@ -63,7 +66,7 @@ describe('--from-apko', () => {
     const keys = ['https://packages.wolfi.dev/os/wolfi-signing.rsa.pub', join(dir, 'melange.rsa.pub')];
     expect(readApkoRepositories(['apko/image.yaml'], dir)).toEqual([
       { name: 'https://build.example.test/os', url: 'https://build.example.test/os', arches: ['x86_64', 'aarch64'], keys },
-      { name: 'wolfi', url: 'https://packages.wolfi.dev/os', arches: ['x86_64', 'aarch64'], keys },
+      { name: 'wolfi', url: 'https://packages.wolfi.dev/os', arches: ['x86_64', 'aarch64'], keys, ...WOLFI_LINKS },
       { name: join(dir, 'packages'), url: join(dir, 'packages'), arches: ['x86_64', 'aarch64'], keys },
     ]);
   });
@@ -71,7 +74,7 @@ describe('--from-apko', () => {
   it("gives each repository the keys and arches of the images naming it, never another image's", () => {
     const s = loadSettings(['--from-apko', 'apko/base/wolfi.yaml', 'alpine.yaml', 'runtime.yaml'], {}, dir);
     expect(s.repositories).toEqual([
-      { name: 'wolfi', url: 'https://packages.wolfi.dev/os', arches: ['x86_64', 'aarch64'], keys: ['https://packages.wolfi.dev/os/wolfi-signing.rsa.pub'] },
+      { name: 'wolfi', url: 'https://packages.wolfi.dev/os', arches: ['x86_64', 'aarch64'], keys: ['https://packages.wolfi.dev/os/wolfi-signing.rsa.pub'], ...WOLFI_LINKS },
       { name: 'https://dl-cdn.alpinelinux.org/alpine/v3.21/main', url: 'https://dl-cdn.alpinelinux.org/alpine/v3.21/main', arches: ['x86_64'], keys: ['/etc/apk/keys/alpine.rsa.pub'] },
       // A file naming its repositories under runtime_repositories only is read too.
       { name: 'https://runtime.example.test/os', url: 'https://runtime.example.test/os', arches: ['aarch64'], keys: [] },

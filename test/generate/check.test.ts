@@ -16,7 +16,11 @@ const COMMON: FixturePackage[] = [
   ...['ostree', 'composefs', 'systemd', 'systemd-init', 'linux-lts', 'linux-lts-initramfs', 'tzdata'].map((name) => ({ name, version: '1.0-r0' })),
 ];
 
-const RENOVATE = renderRenovateJson(renovateConfig({ server: 'http://apk-indexer:3000', arches: ['x86_64', 'aarch64'] }));
+const BOTH = { arches: ['x86_64', 'aarch64'], repositories: [] };
+const RENOVATE = renderRenovateJson(
+  renovateConfig({ server: 'http://apk-indexer:3000', files: new Map(['apko/base.yaml', 'apko/problems.yaml', 'apko/flow.yaml', 'apko/bootc-wrong.yaml', 'apko/bootc-right.yaml'].map((f) => [f, BOTH])) }),
+);
+const asks = (name: string) => `Renovate asks http://apk-indexer:3000/${name}?arch=x86_64,aarch64`;
 
 /** A tree with one problem of each kind the issue lists, and files that are fine. */
 const TREE: Record<string, string> = {
@@ -109,7 +113,7 @@ describe('apk-indexer check', () => {
     expect(detail('apko/problems.yaml:7', 'htop')).toEqual([`not in apko/problems.yaml's repositories (${repo.url})`]);
     expect(detail('apko/problems.yaml:8', 'onlyx86')).toEqual(['onlyx86 is not on aarch64']);
     expect(detail('apko/problems.yaml:9', 'local@mine')).toEqual(['no repository is tagged @mine in the images building with this file (write it "@mine URL" in contents.repositories)']);
-    expect(detail('apko/flow.yaml:3', 'tzdata=1.0-r0')).toEqual(['no Renovate manager in renovate.json would find this pin; it will not be kept fresh']);
+    expect(detail('apko/flow.yaml:3', 'tzdata=1.0-r0')).toEqual(['Renovate will not keep this pin fresh: the matchStrings of customManagers[0] (which read apko/flow.yaml) do not match this item']);
     expect(detail('apko/relative.yaml:1')[0]).toMatch(/^include: base\.yaml not found \(apko resolves it against its working directory .*, not against apko\/relative\.yaml\)$/);
     expect(detail('apko/bootc-wrong.yaml', 'bootc')).toEqual([
       'annotation containers.bootc: "1" is missing; bootc refuses the image without it',
@@ -129,9 +133,9 @@ describe('apk-indexer check', () => {
   it('marks stale pins as warnings, packages built here and tagged ones as ok, each line once', async () => {
     const r = await runCommand(check, ['-C', root, ...index()]);
     const all = rows(r.out);
-    expect(all).toContainEqual(['warning', 'apko/problems.yaml:4', 'jq=1.7-r0', 'stale: 1.7.1-r0 is present on all of x86_64, aarch64']);
+    expect(all).toContainEqual(['warning', 'apko/problems.yaml:4', 'jq=1.7-r0', `stale: 1.7.1-r0 is present on all of x86_64, aarch64; ${asks('jq')}: proposes 1.7.1-r0, as pin --check`]);
     expect(all).toContainEqual(['ok', 'apko/base.yaml:5', 'default-user', 'built here by melange; not in the indexes until published']);
-    expect(all).toContainEqual(['ok', 'apko/base.yaml:3', 'busybox=1.36.1-r10', 'newest on all of x86_64, aarch64']);
+    expect(all).toContainEqual(['ok', 'apko/base.yaml:3', 'busybox=1.36.1-r10', `newest on all of x86_64, aarch64; ${asks('busybox')}: nothing to propose, as pin --check`]);
     // base.yaml is included by five files and checked itself: its rows appear once.
     expect(all.filter((row) => row[1] === 'apko/base.yaml:3')).toHaveLength(1);
   });
@@ -144,7 +148,7 @@ describe('apk-indexer check', () => {
     await writeTree(bare, { 'apko/one.yaml': 'archs: [amd64]\ncontents:\n  packages:\n    - busybox=1.36.1-r10\n' });
     const noRenovate = await runCommand(check, ['-C', bare, ...index()]);
     expect(noRenovate.code).toBe(0);
-    expect(rows(noRenovate.out)).toContainEqual(['warning', 'renovate.json', '-', 'not found: no pin is kept fresh by Renovate']);
+    expect(rows(noRenovate.out)).toContainEqual(['warning', 'renovate.json', '-', expect.stringMatching(/^no Renovate config \(renovate\.json, renovate\.jsonc, renovate\.json5, .*package\.json\): no pin is kept fresh by Renovate$/)]);
   });
 
   it('checks files that name no archs for --arch, and flags archs apko does not know', async () => {
@@ -199,6 +203,7 @@ describe('apk-indexer check', () => {
         customManagers: [
           { customType: 'regex', managerFilePatterns: patterns, matchStrings: ['\\n[ \\t]*-[ \\t]+(?<depName>[a-z-]+)=(?<currentValue>\\S+)'], datasourceTemplate: 'custom.apk-indexer' },
         ],
+        customDatasources: { 'apk-indexer': { defaultRegistryUrlTemplate: 'http://apk-indexer:3000/{{packageName}}' } },
       });
     await writeTree(tree, { 'apko/one.yml': 'archs: [amd64]\ncontents:\n  packages:\n    - busybox=1.36.1-r10\n', 'renovate.json': renovate(['apko/*.{yaml,yml}']) });
     const braces = await runCommand(check, ['-C', tree, ...index()]);
@@ -206,9 +211,12 @@ describe('apk-indexer check', () => {
     expect(braces.code).toBe(0);
     await writeTree(tree, { 'renovate.json': renovate(['apko/+(one|two).yml']) });
     const extglob = await runCommand(check, ['-C', tree, ...index()]);
-    expect(extglob.code).toBe(0);
-    const all = rows(extglob.out);
-    expect(all).toContainEqual(['warning', 'renovate.json', '-', 'customManagers[0]: apko/+(one|two).yml: extglobs are not read here; pins in the files it would match are not judged by it']);
+    expect(extglob.out).toMatch(/\n0 error\(s\), 0 warning\(s\), 1 ok\n$/);
+    await writeTree(tree, { 'renovate.json': renovate(['/(?i)apko/']) });
+    const re2 = await runCommand(check, ['-C', tree, ...index()]);
+    expect(re2.code).toBe(0);
+    const all = rows(re2.out);
+    expect(all).toContainEqual(['warning', 'renovate.json', '-', expect.stringMatching(/^renovate\.json: customManagers\[0\]: file pattern \/\(\?i\)apko\/: .*; Renovate may read it with RE2$/)]);
     expect(all.find((row) => row[1] === 'apko/one.yml:4')?.[0]).toBe('warning');
   });
 

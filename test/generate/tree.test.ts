@@ -17,11 +17,12 @@ const rows = (out: string) =>
     .filter((l) => /^(ok|error|warning) /.test(l))
     .map((l) => l.split(/ {2,}/));
 
+const NO_RENOVATE: string[] = ['warning', 'renovate.json', '-', 'no Renovate config (renovate.json, renovate.jsonc, renovate.json5, .github/renovate.json, .github/renovate.jsonc, .github/renovate.json5, .gitlab/renovate.json, .gitlab/renovate.jsonc, .gitlab/renovate.json5, .renovaterc, .renovaterc.json, .renovaterc.jsonc, .renovaterc.json5, package.json): no pin is kept fresh by Renovate'];
 const NOT_CHECKED_PRIVATE = 'not checked: repository https://apk.private.example/os not available (for images/private/secret.yaml; pass its index, or --alias)';
 
 /** Every row `check` prints for the whole tree, in order: the real problems, and nothing judged from another image's repository. */
 const CHECK_ROWS = [
-  ['warning', 'renovate.json', '-', 'not found: no pin is kept fresh by Renovate'],
+  NO_RENOVATE,
   ['error', 'broken/arch.yaml:2', '-', 'unknown key arch (apko refuses the file; did you mean archs?)'],
   ['error', 'broken/package.yaml:3', '-', 'unknown key contents.package (apko refuses the file; did you mean packages?)'],
   ['error', 'services/both/tools.yaml', 'foo-tool', 'apko build fails on x86_64: foo-tool-1.0-r0 depends on so:libfoo.so.1, but no version of so:libfoo.so.1 is on every arch the image builds for (here: libfoo-1.0-r0)'],
@@ -125,7 +126,7 @@ describe('a homelab tree, judged as apko builds it', () => {
     expect(await read('images/apps/web.yaml')).toBe(FILES['images/apps/web.yaml']);
     const c = await runCommand(check, ['-C', root, 'images/wolfi/base.yaml', ...indexArgs(ix)]);
     expect(rows(c.out)).toEqual([
-      ['warning', 'renovate.json', '-', 'not found: no pin is kept fresh by Renovate'],
+      NO_RENOVATE,
       ['ok', 'images/wolfi/base.yaml:7', 'wolfi-baselayout', 'unpinned: apko takes the newest version at build time'],
       ['ok', 'images/wolfi/base.yaml:8', 'ca-certificates-bundle=20241121-r0', 'newest on all of x86_64, aarch64'],
       ['ok', 'images/wolfi/base.yaml:9', 'tzdata=2024b-r0', 'newest on all of x86_64, aarch64'],
@@ -137,7 +138,7 @@ describe('a homelab tree, judged as apko builds it', () => {
     const c = await runCommand(check, ['-C', root, 'alpine/jellyfin.yaml', ...wolfiOnly]);
     const missing = `not checked: repository ${ALPINE_MAIN}, ${ALPINE_COMMUNITY} not available (for alpine/jellyfin.yaml; pass its index, or --alias)`;
     expect(rows(c.out)).toEqual([
-      ['warning', 'renovate.json', '-', 'not found: no pin is kept fresh by Renovate'],
+      NO_RENOVATE,
       ['warning', 'alpine/jellyfin.yaml:8', 'jellyfin=10.11.11-r3', missing],
       ['warning', 'alpine/jellyfin.yaml:9', 'busybox=1.37.0-r1', missing],
     ]);
