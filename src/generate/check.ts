@@ -37,7 +37,7 @@ export interface CheckContext {
 }
 
 /**
- * Lints the tree's target files against the indexes, each entry once, where it is written, judged for every
+ * Lints the tree's target files (and what target images include) against the indexes, each entry once, where it is written, judged for every
  * image that builds with its file, from that image's own repositories on that image's arches: a package or pin
  * missing on an arch, a constraint nothing satisfies, duplicate pins, what `apko build` would fail on when it
  * resolves the install set (a dependency nothing provides, versions not on every arch), bootc's requirements
@@ -48,7 +48,9 @@ export async function checkTree(tree: ApkoTree, ctx: CheckContext): Promise<Find
   const targets = new Set(tree.targets);
   for (const image of tree.images.filter((i) => targets.has(i.file.path))) findings.push(...(await checkImage(image, tree, ctx)));
   const done = new Set<string>();
-  for (const target of tree.targets) {
+  // A named image is reported with what it includes: its build depends on every entry of its chain.
+  const reported = [...new Set([...tree.targets, ...tree.images.filter((i) => targets.has(i.file.path)).flatMap((i) => i.chain.map((f) => f.path))])];
+  for (const target of reported) {
     const constraint = ctx.constraints.get(target);
     const file = tree.images.flatMap((i) => i.chain).find((f) => f.path === target);
     if (!constraint || !file) continue;
@@ -62,7 +64,7 @@ export async function checkTree(tree: ApkoTree, ctx: CheckContext): Promise<Find
   // Duplicates are found per image, and reported where the entries of a target file are.
   for (const image of tree.images) {
     for (const d of duplicatePins(image)) {
-      const first = d.entries.find((e) => targets.has(e.file));
+      const first = d.entries.find((e) => reported.includes(e.file));
       if (first) findings.push({ severity: d.conflicting ? 'error' : 'warning', location: `${first.file}:${first.line}`, subject: first.entry, message: describeDuplicate(d) });
     }
   }
