@@ -5,7 +5,8 @@ import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { renderRenovateJson, renovateConfig } from '../../src/generate/renovate.js';
+import { renderRenovateJson } from '../../src/generate/renovate.js';
+import { treeRenovateConfig } from '../../src/generate/renovate-tree.js';
 import { startFixtureService, type FixtureService } from '../helpers/fixture-service.js';
 import { SOURCE_URL, wolfiSecdb, wolfiShaped } from '../helpers/wolfi-shaped.js';
 
@@ -48,7 +49,8 @@ describe(`Renovate ${RENOVATE_VERSION}: every proposed update links to its chang
     repo = await mkdtemp(join(tmpdir(), 'apk-e2e-changes-'));
     await mkdir(join(repo, 'apko'));
     await writeFile(join(repo, 'apko', 'image.yaml'), ['contents:', '  packages:', '    - openssl=3.3.2-r0', '    - libcrypto3=3.4.0-r0', 'archs: [amd64, arm64]', ''].join('\n'));
-    await writeFile(join(repo, 'renovate.json'), renderRenovateJson(renovateConfig({ server: fixture.baseUrl, files: new Map([['apko/image.yaml', { arches: ['x86_64', 'aarch64'], repositories: [] }]]), renovateMajor: Number(RENOVATE_VERSION.split('.')[0]) })));
+    const config = await treeRenovateConfig({ root: repo, includePaths: [], fallbackArches: [], config: undefined, server: fixture.baseUrl, renovateMajor: Number(RENOVATE_VERSION.split('.')[0]) });
+    await writeFile(join(repo, 'renovate.json'), renderRenovateJson(config));
     await run('git', ['init', '-q'], { cwd: repo });
     await run('git', ['add', '-A'], { cwd: repo });
     await run('git', ['-c', 'user.email=e2e@apk-indexer.test', '-c', 'user.name=e2e', 'commit', '-qm', 'fixture'], { cwd: repo });
