@@ -192,7 +192,9 @@ export function decodeApkoFile(yaml: YamlText, shown: string, absolutePath: stri
 function scalarText(node: Scalar): string | undefined {
   if (node.value === null || node.value === undefined) return undefined;
   if (typeof node.value === 'string') return node.value;
-  return node.source ?? String(node.value);
+  const value: unknown = node.value;
+  // A plain scalar that is not a string (a number, a boolean) has its source text.
+  return node.source ?? (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint' ? String(value) : undefined);
 }
 
 export function displayPath(absolute: string, root: string): string {

@@ -90,7 +90,7 @@ export async function readIndexArchive(
 
   const feedTar = async (chunk: Buffer): Promise<void> => {
     if (!extract.write(chunk)) await Promise.race([once(extract, 'drain'), extractDone]);
-    if (sinkError) throw sinkError;
+    if (sinkError) throw sinkError as Error; // what the tar sink caught, rethrown as it was
   };
 
   const sink = {
@@ -149,7 +149,7 @@ export async function readIndexArchive(
     }
     extract.end(undefined);
     await extractDone;
-    if (sinkError) throw sinkError;
+    if (sinkError) throw sinkError as Error; // what the tar sink caught, rethrown as it was
   } catch (err) {
     extract.destroy();
     throw toIndexError(source, err);

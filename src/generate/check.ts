@@ -11,6 +11,7 @@ import { entryScope, notJudged, scopeVersions, versionAbsence, type ScopeVersion
 import type { InstallSets } from './install-set.js';
 import type { RenovateManagers } from './renovate-match.js';
 import { satisfies } from './satisfies.js';
+import { describeIds, securityNote } from './security.js';
 import { choosePin, type VersionSource } from './version-source.js';
 
 export type Severity = 'error' | 'warning' | 'ok';
@@ -21,6 +22,8 @@ export interface Finding {
   location: string;
   subject: string;
   message: string;
+  /** Known security IDs a newer available version fixes (a stale pin with known vulnerabilities). */
+  ids?: string[];
 }
 
 export interface CheckContext {
@@ -180,6 +183,10 @@ async function checkEntry(entry: PackageEntry, constraint: FileConstraint, ctx: 
         ? at('warning', `stale: ${newest} is present on all of ${arches.join(', ')}${renovateSays}`)
         : at('ok', `newest on all of ${arches.join(', ')}${renovateSays}`),
     );
+    if (newest !== undefined && compareVersions(newest, spec.version) > 0) {
+      const security = await securityNote(ctx.source.fixSource, spec.name, spec.version, newest, arches);
+      if (security) findings.push({ ...at('warning', `known vulnerabilities: ${newest} fixes ${describeIds(security.ids)}`), ids: security.ids });
+    }
   }
   return findings;
 }

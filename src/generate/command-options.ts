@@ -12,6 +12,7 @@ export const SOURCE_ARGS = {
   config: { type: 'string' },
   server: { type: 'string' },
   wait: { type: 'string' },
+  secdb: { type: 'string', multiple: true },
 } as const;
 
 export const SOURCE_HELP = `  --index SRC      a repository base URL (read for the arches the files build for) or an
@@ -25,7 +26,10 @@ export const SOURCE_HELP = `  --index SRC      a repository base URL (read for t
   --config FILE    the service's YAML configuration: its repositories (with their arches and keys).
   --server URL     a running apk-indexer, asked GET URL/<name>?arch=...&repository=... for each
                    image's own repositories (read from its /-/status) instead of reading indexes.
-  --wait DURATION  how long to wait for a --server still loading its indexes (default 2m).`;
+  --wait DURATION  how long to wait for a --server still loading its indexes (default 2m).
+                   --server also answers URL/-/changes/<name> for the security fixes a bump brings.
+  --secdb SRC      security database (Alpine secdb JSON, URL or path) for --index; --config
+                   uses its repositories' secdb. Repeat for several.`;
 
 /** The parseArgs options of the commands that read apko files the way apko does. */
 export const TREE_ARGS = {
@@ -48,7 +52,7 @@ export const TREE_HELP = `  -C, --directory DIR   run as apko would from DIR: FI
  * `--wait` is a duration (`90s`, `5m`).
  */
 export function sourceOptions(
-  values: { index?: string[]; alias?: string[]; key?: string[]; config?: string; server?: string; wait?: string },
+  values: { index?: string[]; alias?: string[]; key?: string[]; config?: string; server?: string; wait?: string; secdb?: string[] },
   tokens: readonly { kind: string; name?: string; value?: string | undefined }[] = [],
 ): SourceOptions {
   const indexes: IndexOption[] = [];
@@ -70,7 +74,7 @@ export function sourceOptions(
       throw new GenerateInputError(`--wait takes a duration like 90s or 5m, not ${values.wait}`);
     }
   }
-  return { indexes, keys: values.key ?? [], config: values.config, server: values.server, waitMs };
+  return { indexes, keys: values.key ?? [], config: values.config, server: values.server, waitMs, secdb: values.secdb ?? [] };
 }
 
 /** `--arch` values (apko or APK spellings) as APK names, each once, in apko's order. */

@@ -7,7 +7,10 @@ import { VersionMap } from '../index/version-map.js';
 import { loadTrustedKeys } from '../source/keys.js';
 import { repositoryUrl } from '../apko/repository.js';
 import { APK_ARCHES, defaultRepositoryName, indexLocations, redactUrl, toUrl, type IndexLocation } from '../source/locations.js';
+import { loadSecdb } from '../secdb/load.js';
+import type { SecurityDatabase } from '../secdb/parse.js';
 import { GenerateInputError } from './errors.js';
+import { HttpFixSource, MapFixSource } from './security.js';
 import { dependencyKey, HttpVersionSource, MapVersionSource, type HeldRepository, type VersionSource } from './version-source.js';
 
 /** One `--index` and the `--alias URL`s given after it: the repository URLs it stands for (a mirror, a copy). */
@@ -24,6 +27,8 @@ export interface SourceOptions {
   server: string | undefined;
   /** How long to wait for a --server still loading. */
   waitMs?: number;
+  /** Security databases for the fixes a bump brings (besides the configured repositories' own). */
+  secdb?: readonly string[];
 }
 
 export function hasSource(options: SourceOptions): boolean {
@@ -59,8 +64,10 @@ export async function openVersionSource(
       throw new GenerateInputError('--server answers for its own indexes; do not combine it with --index or --config');
     }
     if (!/^https?:\/\/[^/\s]+/.test(options.server)) throw new GenerateInputError(`--server takes an http(s) URL, not ${options.server}`);
-    return HttpVersionSource.open(options.server, { waitMs: options.waitMs });
+    if (options.secdb?.length) throw new GenerateInputError('--server answers with its own security databases; do not combine it with --secdb');
+    return Object.assign(await HttpVersionSource.open(options.server, { waitMs: options.waitMs }), { fixSource: new HttpFixSource(options.server) });
   }
+  const databases: Array<{ location: string; headers?: Record<string, string> }> = (options.secdb ?? []).map((location) => ({ location }));
   const groups: IndexGroup[] = [];
   for (const index of options.indexes) {
     const urls = [baseUrlOf(index.url), ...index.aliases.map((a) => repositoryUrl(a, process.cwd()))];
@@ -82,6 +89,7 @@ export async function openVersionSource(
         headers,
         origin: headers ? originOf(repo.url) : undefined,
       });
+      if (repo.secdb) databases.push({ location: repo.secdb, ...(headers && originOf(repo.secdb) === originOf(repo.url) && { headers }) });
     });
   }
   if (groups.length === 0) throw new GenerateInputError('pass --index SRC, --config FILE or --server URL');
@@ -90,7 +98,8 @@ export async function openVersionSource(
   for (const group of groups) {
     for (const s of snapshots) if (s.repository === group.held.name && !group.held.arches.includes(s.arch)) group.held.arches.push(s.arch);
   }
-  return new MapVersionSource(new VersionMap(snapshots), groups.map((g) => g.held), dependencies);
+  const map = new VersionMap(snapshots);
+  return Object.assign(new MapVersionSource(map, groups.map((g) => g.held), dependencies), { fixSource: new MapFixSource(map, await loadDatabases(databases, warn)) });
 }
 
 /** The repository URL an index location stands for: a base URL as given, a bare `<base>/<arch>/APKINDEX.tar.gz` its base. */
@@ -103,6 +112,22 @@ export function baseUrlOf(location: string): string {
 
 function locationArches(locations: readonly IndexLocation[]): string[] {
   return [...new Set(locations.flatMap((l) => (l.arch ? [l.arch] : [])))];
+}
+
+/** Security databases are extras: one that cannot be read is a warning, and its fixes are not reported. */
+async function loadDatabases(list: ReadonlyArray<{ location: string; headers?: Record<string, string> }>, warn: (message: string) => void): Promise<SecurityDatabase[]> {
+  const loaded = await Promise.all(
+    list.map(async ({ location, headers }) => {
+      try {
+        const result = await loadSecdb(location, { ...(headers && { headers }) });
+        return result.notModified ? [] : [result.database];
+      } catch (err) {
+        warn(`${(err as Error).message}; security fixes from it are not reported`);
+        return [];
+      }
+    }),
+  );
+  return loaded.flat();
 }
 
 /** Loads one group's keys and indexes, once, without conditional requests; unverified indexes are warned about. */

@@ -5,6 +5,7 @@ import type { ApkoTree, FileConstraint } from '../apko/tree.js';
 import { compareVersions } from '../index/version.js';
 import { describeDuplicate, duplicatePins } from './duplicate-pins.js';
 import { entryScope, notJudged, scopeVersions, versionAbsence } from './image-scope.js';
+import { securityNote } from './security.js';
 import { choosePin, type VersionSource } from './version-source.js';
 import { applyScalarEdits, type ScalarEdit } from './yaml-doc.js';
 
@@ -15,6 +16,8 @@ export interface PinChange {
   to: string;
   /** The images the new version was chosen for (each on all of its arches, from its own repositories). */
   images: string[];
+  /** Security IDs the move fixes (known from a security database), in apk order of the fixing version. */
+  fixes?: string[];
 }
 
 /** `problem`: a pin that could not be checked or moved; `not-checked`: no data for an image's repository; `info`: said only. */
@@ -114,7 +117,9 @@ export async function pinFile(file: ApkoFile, constraint: FileConstraint, images
     }
     if (chosen === spec.version) continue;
     edits.push({ node: entry.node, value: formatPin(spec.name, chosen, spec.tag) });
-    result.changes.push({ line: entry.line, name: spec.name, from: spec.version, to: chosen, images: constraint.images.map((i) => i.image) });
+    const arches = constraint.arches;
+    const security = await securityNote(source.fixSource, spec.name, spec.version, chosen, arches);
+    result.changes.push({ line: entry.line, name: spec.name, from: spec.version, to: chosen, images: constraint.images.map((i) => i.image), ...(security && { fixes: security.ids }) });
     if (spec.version !== undefined && compareVersions(chosen, spec.version) < 0) {
       note(`moved down from ${spec.version}: ${absences.join('; ')}`, 'info');
     }

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { posix } from 'node:path';
+import { join, posix } from 'node:path';
 import Handlebars from 'handlebars';
 import JSON5 from 'json5';
 import { Minimatch } from 'minimatch';
@@ -14,7 +14,7 @@ import { Minimatch } from 'minimatch';
 
 /** Handlebars with the helpers Renovate registers (lib/util/template/index.ts) that a URL or name template uses. */
 const handlebars = Handlebars.create();
-const helpers: Record<string, (...args: any[]) => unknown> = {
+const helpers: Record<string, Handlebars.HelperDelegate> = {
   encodeURIComponent,
   decodeURIComponent,
   lowercase: (s?: string) => s?.toLowerCase(),
@@ -294,7 +294,7 @@ const MODELLED_MATCHERS = new Set(['matchFileNames', 'matchDatasources', 'matchP
 function packageRule(raw: unknown, index: number): PackageRule {
   const r = (typeof raw === 'object' && raw !== null ? raw : {}) as Record<string, unknown>;
   const other = Object.keys(r).filter((k) => (k.startsWith('match') || k.startsWith('exclude')) && !MODELLED_MATCHERS.has(k));
-  const list = (k: string) => (Array.isArray(r[k]) && r[k].every((v) => typeof v === 'string') ? (r[k] as string[]) : undefined);
+  const list = (k: string) => (Array.isArray(r[k]) && r[k].every((v) => typeof v === 'string') ? (r[k]) : undefined);
   const rule: PackageRule = { index, unmodelled: other.length > 0 ? `${other.join(', ')} not modelled` : undefined };
   for (const k of MODELLED_MATCHERS) {
     const v = list(k);
@@ -422,7 +422,7 @@ function compileMatchString(pattern: string, where: string): RegExp {
 function strings(value: unknown, where: string): string[] {
   if (value === undefined) return [];
   if (!Array.isArray(value) || !value.every((v) => typeof v === 'string')) throw new Error(`${where}: expected a list of strings`);
-  return value as string[];
+  return value;
 }
 
 /**
@@ -446,7 +446,7 @@ export async function findRenovateConfig(root: string): Promise<string | undefin
   for (const name of CONFIG_FILE_NAMES) {
     let text: string;
     try {
-      text = await readFile(posix.join(root.split('\\').join('/'), name), 'utf8');
+      text = await readFile(join(root, name), 'utf8');
     } catch {
       continue;
     }

@@ -3,6 +3,7 @@ import { compareVersions, isPrerelease } from '../index/version.js';
 import type { DependencyIndex } from '../index/dependency-index.js';
 import type { VersionMap } from '../index/version-map.js';
 import { VersionSourceError } from './errors.js';
+import type { FixSource } from './security.js';
 
 /** A repository this source holds indexes of, by the name it is asked with and every URL it stands for. */
 export interface HeldRepository {
@@ -33,6 +34,8 @@ export interface VersionSource {
   answer(name: string, query: DatasourceFilters): Promise<string[] | undefined>;
   /** The dependency data of the named repositories on one arch; undefined when this source read none (a service). */
   dependencies(repositories: readonly string[], arch: string): DependencyIndex[] | undefined;
+  /** Where the security fixes of a bump come from, when this source knows any. */
+  readonly fixSource?: FixSource;
 }
 
 /** The filters of a datasource URL (`?arch=`, `?repository=`). */
@@ -149,11 +152,16 @@ export class HttpVersionSource implements VersionSource {
   }
 
   answer(name: string, query: DatasourceFilters): Promise<string[] | undefined> {
-    const url = this.url(name, query.arches ?? [], query.repositories ?? []);
-    let answer = this.cache.get(`answer\u0000${url}`);
+    const params = [
+      ...(query.arches?.length ? [`arch=${query.arches.join(',')}`] : []),
+      ...(query.repositories?.length ? [`repository=${query.repositories.map(encodeURIComponent).join(',')}`] : []),
+    ];
+    const url = `${this.url(name, [], [])}${params.length > 0 ? `?${params.join('&')}` : ''}`;
+    let answer = this.cache.get(`answer ${url}`);
     if (!answer) {
-      answer = this.fetchVersions(url);
-      this.cache.set(`answer\u0000${url}`, answer);
+      // Any 404 is "no answer" to Renovate, whichever line it carries.
+      answer = this.fetchVersions(url).then((versions) => (versions?.length ? versions : undefined));
+      this.cache.set(`answer ${url}`, answer);
     }
     return answer;
   }
@@ -189,7 +197,9 @@ export class HttpVersionSource implements VersionSource {
 
   private async fetchVersions(url: string): Promise<string[] | undefined> {
     const { response, text } = await this.get(url);
-    if (response.status === 404) return undefined;
+    // A known name with no version on every requested arch (or, without ?arch=, on every arch holding it) is a 404
+    // too; its one line says which, so it reads as no versions rather than an unknown name.
+    if (response.status === 404) return /^package ".*" has no version present on every /.test(text) ? [] : undefined;
     if (!response.ok) {
       throw new VersionSourceError(url, `HTTP ${response.status}${firstLine(text)}`);
     }
@@ -251,7 +261,7 @@ function heldFromStatus(text: string, url: string): HeldRepository[] {
 /** Why a fetch failed, as the innermost cause says it (`ECONNREFUSED`, a timeout). */
 function reason(err: unknown): string {
   let e = err as { cause?: unknown; code?: unknown; message?: unknown; name?: unknown } | undefined;
-  while (e?.cause && typeof e.cause === 'object') e = e.cause as typeof e;
+  while (e?.cause && typeof e.cause === 'object') e = e.cause;
   if (e?.name === 'TimeoutError') return 'timed out';
   return typeof e?.code === 'string' ? e.code : typeof e?.message === 'string' ? e.message : String(err);
 }

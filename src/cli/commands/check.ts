@@ -37,7 +37,7 @@ Exit status: 0 no errors, 1 errors found, 2 a usage error or an index that could
 `;
 
 export async function run(args: string[], io: CliIO): Promise<number> {
-  const options = { renovate: { type: 'string' }, melange: { type: 'string' } } as const;
+  const options = { renovate: { type: 'string' }, melange: { type: 'string' }, json: { type: 'boolean' } } as const;
   return runOnImageTree('check', HELP, options, args, io, async ({ values, root, fallbackArches, tree, source }) => {
     const findings: Finding[] = [];
     const renovate = await loadRenovate(root, values.renovate, findings);
@@ -57,7 +57,8 @@ export async function run(args: string[], io: CliIO): Promise<number> {
     if (!context.installSets) findings.push({ severity: 'warning', location: '-', subject: '-', message: 'install sets not resolved: --server holds no dependency data (pass --index or --config to resolve them as apko does)' });
     findings.push(...(await checkTree(tree, context)));
     const unique = dedupeFindings(findings);
-    io.stdout.write(formatFindings(unique));
+    // --json: every finding, a vulnerable pin's with its `ids`, for scripts.
+    io.stdout.write(values.json ? `${JSON.stringify(unique.map((f) => ({ ...f, ids: f.ids ?? [] })), null, 2)}\n` : formatFindings(unique));
     return unique.some((f) => f.severity === 'error') ? 1 : 0;
   }, { dependencies: true });
 }

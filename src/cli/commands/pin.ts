@@ -5,6 +5,7 @@ import { lockPathOf, lockState } from '../../apko/lock.js';
 import { fileConstraints } from '../../apko/tree.js';
 import { SOURCE_HELP, TREE_HELP } from '../../generate/command-options.js';
 import { pinTree } from '../../generate/pin.js';
+import { describeIds } from '../../generate/security.js';
 import { runOnImageTree } from '../image-tree.js';
 import type { CliIO } from '../io.js';
 
@@ -21,6 +22,7 @@ is still judged for every image of the tree that includes it.
   --all            also pin bare package names.
   --check          change nothing; exit 1 when a pin would move (a CI gate).
   --lock           run \`apko lock\` for each image whose lock file the change made stale (apko on PATH).
+  --json           print the moves (with the security IDs each fixes) and notes as JSON.
 ${SOURCE_HELP}
 ${TREE_HELP}
 
@@ -29,7 +31,7 @@ resolved, 2 a usage error, an index that could not be read or a server that is n
 `;
 
 export async function run(args: string[], io: CliIO): Promise<number> {
-  const options = { all: { type: 'boolean' }, check: { type: 'boolean' }, lock: { type: 'boolean' } } as const;
+  const options = { all: { type: 'boolean' }, check: { type: 'boolean' }, lock: { type: 'boolean' }, json: { type: 'boolean' } } as const;
   return runOnImageTree('pin', HELP, options, args, io, async ({ values, root, fallbackArches, tree, source }) => {
     const failures = tree.failures;
     for (const failure of failures) io.stderr.write(`${failure.message}\n`);
@@ -40,15 +42,23 @@ export async function run(args: string[], io: CliIO): Promise<number> {
     const changed = new Set<string>();
     for (const result of results) {
       for (const c of result.changes) {
-        io.stdout.write(`${result.file}:${c.line}  ${c.name}  ${c.from ?? '(unpinned)'} -> ${c.to}${values.check ? '  (stale)' : ''}\n`);
+        if (values.json) continue;
+        const fixes = c.fixes ? `  fixes ${describeIds(c.fixes)}` : '';
+        io.stdout.write(`${result.file}:${c.line}  ${c.name}  ${c.from ?? '(unpinned)'} -> ${c.to}${values.check ? '  (stale)' : ''}${fixes}\n`);
       }
-      for (const n of result.notes) io.stderr.write(`${result.file}${n.line ? `:${n.line}` : ''}: ${n.name}: ${n.message}\n`);
+      if (!values.json) for (const n of result.notes) io.stderr.write(`${result.file}${n.line ? `:${n.line}` : ''}: ${n.name}: ${n.message}\n`);
       unresolved += result.notes.filter((n) => n.kind === 'problem').length;
       unchecked += result.notes.filter((n) => n.kind === 'not-checked').length;
       stale += result.changes.length;
       if (result.changes.length > 0) changed.add(result.file);
       const original = tree.images.flatMap((image) => image.chain).find((f) => f.path === result.file)!.text;
       if (!values.check && result.text !== original) await writeAtomically(resolve(root, result.file), result.text);
+    }
+    if (values.json) {
+      const moves = results.flatMap((r) => r.changes.map((c) => ({ file: r.file, line: c.line, name: c.name, from: c.from ?? null, to: c.to, fixes: c.fixes ?? [] })));
+      const notes = results.flatMap((r) => r.notes.map((n) => ({ file: r.file, line: n.line, name: n.name, message: n.message, error: n.kind === 'problem' })));
+      io.stdout.write(`${JSON.stringify({ changed: !values.check, moves, notes, unreadable: failures.map((f) => f.message) }, null, 2)}\n`);
+      return (values.check && stale > 0) || unresolved > 0 ? 1 : 0;
     }
     // A lock records the files' checksum: a moved pin in any file of an image's chain makes its lock stale.
     for (const image of tree.images) {
