@@ -51,7 +51,7 @@ export async function runOnImageTree<O extends Options>(
       io.stdout.write(help);
       return 0;
     }
-    source = sourceOptions(parsed.values as CommonValues, parsed.tokens);
+    source = sourceOptions(parsed.values, parsed.tokens);
     if (!hasSource(source)) throw new UsageError('pass --index SRC, --config FILE or --server URL');
   } catch (err) {
     if (!(err instanceof UsageError) && !(err instanceof GenerateInputError)) throw err;
