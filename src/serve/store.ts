@@ -16,6 +16,8 @@ export interface IndexStatus {
   url: string;
   arch: string | undefined;
   repository: string;
+  /** The repository URLs this one stands for (a mirror's upstream), so `pin`/`check --server` match images to it. */
+  aliases: string[] | undefined;
   records: number | undefined;
   description: string | undefined;
   verifiedBy: string | undefined;
@@ -252,6 +254,7 @@ export class IndexStore {
       url: t.shown,
       arch: archOf(t),
       repository: t.location.repository,
+      aliases: t.repository.aliases?.length ? [...t.repository.aliases] : undefined,
       records: t.snapshot?.records,
       description: t.snapshot?.description,
       verifiedBy: t.snapshot?.verifiedBy,

@@ -10,11 +10,12 @@ const SRC = resolve(import.meta.dirname, '../../src');
  * A new folder must be placed here.
  */
 const LAYERS: Record<string, number> = {
-  core: 0, // arch names, the tool's version, errors: what every layer shares
+  core: 0, // the tool's version, errors: what every layer shares
   parse: 1,
   decode: 2,
   source: 3,
   index: 4,
+  apko: 1, // the apko model and arch names, read by config, generators and the service
   datasource: 5,
   secdb: 5,
   config: 6,
