@@ -4,7 +4,7 @@ import type { MelangeRecipe } from '../../schemas/melange-recipe.js';
 import { baseImage, image, WOLFI_KEY, WOLFI_REPOSITORY } from './apko-image.js';
 import { sortApkArches, toApkArch } from '../apko/arch.js';
 import { bootcBase, bootcFlavour, BOOTC_FLAVOURS, flavourFileName } from './bootc.js';
-import { version as toolVersion } from '../cli/version-info.js';
+import { version as toolVersion } from '../core/version.js';
 import { gitlabCi } from './gitlab-ci.js';
 import { justfile } from './justfile.js';
 import { apkIndexerPackage } from './melange-apk-indexer.js';
