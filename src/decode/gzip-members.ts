@@ -206,9 +206,12 @@ function finishInflater(inflater: InflateRaw, closed: Promise<void>): Promise<vo
   return closed;
 }
 
+/**
+ * Whether the deflate stream's end was seen ('end' emitted). A stream that ends exactly on a piece boundary may
+ * not have emitted it yet when the write completes; the next write then consumes nothing, which the loop notices.
+ */
 function inflaterEnded(inflater: InflateRaw): boolean {
-  // Node's zlib pushes end-of-stream as soon as inflate() reports Z_STREAM_END with input left over.
-  return (inflater as unknown as { _readableState: { ended: boolean } })._readableState.ended;
+  return inflater.readableEnded;
 }
 
 /** Length of the gzip header at the start of `buf`, or undefined when more bytes are needed. */

@@ -1,4 +1,4 @@
-import type { RecordSink } from '../parse/apkindex-parser.js';
+import type { RecordFields, RecordSink } from '../parse/apkindex-parser.js';
 import { type Column, float64Column, grow, int32Column, NameTable, ValueStore } from '../parse/field-bytes.js';
 import { compareVersions } from './version.js';
 
@@ -185,28 +185,17 @@ export class SnapshotBuilder implements RecordSink {
     return this.firstArch === undefined;
   }
 
-  record(
-    name: number,
-    version: number,
-    arch: string | undefined,
-    buildTime: number,
-    origin: number,
-    commit: number,
-    url: number,
-    license: number,
-    description: number,
-    _maintainer: number,
-    provides: number[] | undefined,
-  ): void {
+  record(f: Readonly<RecordFields>): void {
     const r = this.count++;
-    if (this.firstArch === undefined) this.firstArch = arch;
-    this.buildTime.set(r, buildTime);
-    this.origin.set(r, origin);
-    this.commit.set(r, commit);
-    this.url.set(r, url);
-    this.license.set(r, license);
-    this.description.set(r, description);
-    this.append(name, version, r, -1);
+    if (this.firstArch === undefined) this.firstArch = f.arch;
+    this.buildTime.set(r, f.buildTime);
+    this.origin.set(r, f.origin);
+    this.commit.set(r, f.commit);
+    this.url.set(r, f.url);
+    this.license.set(r, f.license);
+    this.description.set(r, f.description);
+    const { name, provides } = f;
+    this.append(name, f.version, r, -1);
     if (provides !== undefined) {
       for (let i = 0; i < provides.length; i += 2) {
         if (provides[i] !== name) this.append(provides[i]!, provides[i + 1]!, r, name);

@@ -7,12 +7,6 @@
 
 import { RecordError } from './record-error.js';
 
-/** Node's own Buffer methods behind `toString(encoding, start, end)`, without its argument handling. */
-interface SliceMethods {
-  latin1Slice(start: number, end: number): string;
-  utf8Slice(start: number, end: number): string;
-}
-
 /** A DataView over exactly the bytes of `buf`, so both use the same offsets. */
 export function viewOf(buf: Buffer): DataView {
   return new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
@@ -79,7 +73,7 @@ export class NameTable {
     }
     const id = this.strings.length;
     const ref = this.bytes.add(buf, dv, start, end);
-    this.strings.push((buf as unknown as SliceMethods).latin1Slice(start, end));
+    this.strings.push(buf.toString('latin1', start, end));
     if (id >= this.refs.length) this.refs = grow(this.refs, id + 1);
     this.refs[id] = ref;
     slots[s] = h;
@@ -172,14 +166,12 @@ export class ValueStore {
 
   latin1(ref: number): string {
     const at = (ref & IN_BLOCK) + 4;
-    const block = this.blocks[ref >>> BLOCK_BITS]! as unknown as SliceMethods;
-    return block.latin1Slice(at, at + this.length(ref));
+    return this.blocks[ref >>> BLOCK_BITS]!.toString('latin1', at, at + this.length(ref));
   }
 
   utf8(ref: number): string {
     const at = (ref & IN_BLOCK) + 4;
-    const block = this.blocks[ref >>> BLOCK_BITS]! as unknown as SliceMethods;
-    return block.utf8Slice(at, at + this.length(ref));
+    return this.blocks[ref >>> BLOCK_BITS]!.toString('utf8', at, at + this.length(ref));
   }
 
   /** Gives back the unused end of the last block, once nothing more will be added. */
