@@ -9,7 +9,7 @@ import type { RepositoryAuth, RepositorySettings } from './settings.js';
 
 const TOP_KEYS = ['listen', 'updateInterval', 'firstLoadTimeout', 'requestTimeout', 'refreshTimeout', 'logLevel', 'logFormat', 'refreshToken', 'limits', 'repositories'];
 const REPOSITORY_KEYS = ['name', 'url', 'arches', 'keys', 'auth', 'updateInterval'];
-const LIMIT_KEYS: ReadonlyArray<keyof ReadLimits> = ['maxDecompressedBytes', 'maxEntries', 'maxLineBytes'];
+const LIMIT_KEYS: ReadonlyArray<keyof ReadLimits> = ['maxDecompressedBytes', 'maxEntries', 'maxLineBytes', 'maxCompressedBytes', 'maxNames', 'maxProvidesPerRecord', 'maxProvides'];
 
 type Mapping = Record<string, unknown>;
 const isMapping = (v: unknown): v is Mapping => typeof v === 'object' && v !== null && !Array.isArray(v);

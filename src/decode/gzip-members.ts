@@ -215,7 +215,7 @@ function inflaterEnded(inflater: InflateRaw): boolean {
 }
 
 /** Length of the gzip header at the start of `buf`, or undefined when more bytes are needed. */
-function gzipHeaderLength(buf: Buffer, member: number): number | undefined {
+export function gzipHeaderLength(buf: Buffer, member: number): number | undefined {
   if (buf.length < 10) return undefined;
   if (buf[0] !== 0x1f || buf[1] !== 0x8b) {
     throw new GzipError('gzip', member === 0 ? 'not a gzip file (bad magic bytes)' : `bytes after member ${member} are not a gzip member`);

@@ -94,6 +94,7 @@ export class ApkIndexParser {
   private line = 0;
   private recordStartLine = 0;
   private entries = 0;
+  private providesSeen = 0;
   private inRecord = false;
   /** The record being read, handed to the sink when it ends. */
   private readonly fields = new RecordFields();
@@ -111,7 +112,7 @@ export class ApkIndexParser {
   private readonly sink: RecordSink;
 
   constructor(
-    private readonly limits: Pick<ReadLimits, 'maxEntries' | 'maxLineBytes'>,
+    private readonly limits: Pick<ReadLimits, 'maxEntries' | 'maxLineBytes' | 'maxNames' | 'maxProvides' | 'maxProvidesPerRecord'>,
     emit: ((record: PackageRecord) => void) | RecordSink,
   ) {
     this.sink = typeof emit === 'function' ? new RecordObjects(emit) : emit;
@@ -257,6 +258,20 @@ export class ApkIndexParser {
     }
     if (++this.entries > this.limits.maxEntries) {
       throw new RecordError('limit', `more than ${this.limits.maxEntries} records (the entry limit)`);
+    }
+    const limits = this.limits;
+    if (f.provides !== undefined) {
+      const provides = f.provides.length / 2;
+      if (provides > limits.maxProvidesPerRecord) {
+        throw new RecordError('limit', `record at line ${this.recordStartLine} provides more than ${limits.maxProvidesPerRecord} names (the per-record provides limit)`);
+      }
+      if ((this.providesSeen += provides) > limits.maxProvides) {
+        throw new RecordError('limit', `more than ${limits.maxProvides} provides (the provides limit)`);
+      }
+    }
+    // Names are checked once a record has added its own: a record adds at most 1 + maxProvidesPerRecord.
+    if (this.names.strings.length - 1 > limits.maxNames) {
+      throw new RecordError('limit', `more than ${limits.maxNames} distinct package names (the names limit)`);
     }
     this.sink.record(f);
     f.clear();

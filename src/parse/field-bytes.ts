@@ -12,9 +12,6 @@ export function viewOf(buf: Buffer): DataView {
   return new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
 }
 
-/** Bytes hashed at each end of a long value: URLs and descriptions share long prefixes, so take both ends. */
-const HASHED_END = 16;
-
 function mix(h: number, word: number): number {
   h = Math.imul(h ^ word, 0x5bd1e995);
   return h ^ (h >>> 13);
@@ -58,10 +55,8 @@ export class NameTable {
   id(buf: Buffer, dv: DataView, start: number, end: number): number {
     const n = end - start;
     if (n === 0) return 0;
-    let h: number;
-    if (n <= 2 * HASHED_END) h = hashRange(dv, start, end, n);
-    else h = hashRange(dv, end - HASHED_END, end, hashRange(dv, start, start + HASHED_END, n));
-    h = finalMix(h);
+    // Every byte: names that differ only in the middle must not collide (a hostile index made 80k such names).
+    const h = finalMix(hashRange(dv, start, end, n));
     const slots = this.slots;
     const wrap = slots.length - 1;
     let s = (h << 2) & wrap;
