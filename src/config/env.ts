@@ -1,39 +1,21 @@
-import { emptyLayer, splitList, type Scalar, type SettingsLayer } from './layer.js';
+import { COMMAND_FLAGS } from './options.js';
+import { checkList, emptyLayer, REPOSITORY_ENTRIES, SERVICE_ENTRIES, splitList, type SettingsLayer } from './layer.js';
 
-/**
- * Environment variables carry the APK_INDEXER_ prefix: GitLab CI hands a job's variables to its service
- * containers, and Renovate itself reads LOG_LEVEL.
- */
-export const ENV_SCALARS: Record<string, Scalar> = {
-  APK_INDEXER_HOST: 'host',
-  APK_INDEXER_PORT: 'port',
-  APK_INDEXER_UPDATE_INTERVAL: 'updateInterval',
-  APK_INDEXER_FIRST_LOAD_TIMEOUT: 'firstLoadTimeout',
-  APK_INDEXER_LOG_LEVEL: 'logLevel',
-  APK_INDEXER_LOG_OUTPUT: 'logFormat',
-  APK_INDEXER_REFRESH_TOKEN: 'refreshToken',
-};
-
-export const ENV_CONFIG = 'APK_INDEXER_CONFIG';
+export const ENV_CONFIG = COMMAND_FLAGS.config.env;
 
 /** The environment's layer; empty variables count as unset (GitLab passes unset variables as ""). */
 export function readEnvironment(env: NodeJS.ProcessEnv): SettingsLayer {
   const layer = emptyLayer('environment');
-  for (const [name, key] of Object.entries(ENV_SCALARS)) {
-    const value = env[name]?.trim();
-    if (!value) continue;
-    layer.values[key] = value;
-    layer.where[key] = name;
+  for (const { key, option } of SERVICE_ENTRIES) {
+    if (!option.env) continue;
+    const raw = env[option.env]?.trim();
+    if (!raw) continue;
+    layer.values[key] = { value: option.kind.parse(option.kind.list ? splitList(raw) : raw, option.env), where: option.env };
   }
-  const list = (name: string) => {
-    const values = splitList(env[name]);
-    return values.length ? { list: values, where: name } : undefined;
-  };
-  const urls = list('APK_INDEXER_INDEX_URL');
-  const arches = list('APK_INDEXER_ARCHES');
-  const keys = list('APK_INDEXER_KEYS');
-  if (urls) layer.urls = urls;
-  if (arches) layer.arches = arches;
-  if (keys) layer.keys = keys;
+  for (const [key, option] of REPOSITORY_ENTRIES) {
+    if (!option.env) continue;
+    const list = splitList(env[option.env]);
+    if (list.length) layer.beside[key] = checkList(key, list, option.env);
+  }
   return layer;
 }

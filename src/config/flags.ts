@@ -1,43 +1,34 @@
-import { parseArgs } from 'node:util';
 import { ConfigError } from './errors.js';
 import { readApkoSources } from './from-apko.js';
-import { emptyLayer, splitList, type Scalar, type SettingsLayer } from './layer.js';
+import { checkList, emptyLayer, REPOSITORY_ENTRIES, SERVICE_ENTRIES, splitList, type RepositoryKey, type ServiceKey, type SettingsLayer } from './layer.js';
+import { COMMAND_FLAGS } from './options.js';
 
-export const SERVE_OPTIONS = {
-  config: { type: 'string' },
-  index: { type: 'string', multiple: true },
-  'apk-index-url': { type: 'string', multiple: true },
-  arch: { type: 'string', multiple: true },
-  key: { type: 'string', multiple: true },
-  host: { type: 'string' },
-  port: { type: 'string' },
-  'update-interval': { type: 'string' },
-  'first-load-timeout': { type: 'string' },
-  'log-level': { type: 'string' },
-  'log-output': { type: 'string' },
-  'from-apko': { type: 'string', multiple: true },
-  help: { type: 'boolean', short: 'h' },
-} as const;
+type Target =
+  | { to: 'service'; key: ServiceKey }
+  | { to: 'repository'; key: RepositoryKey }
+  | { to: 'command'; key: keyof typeof COMMAND_FLAGS };
 
-const SCALAR_FLAGS: ReadonlyArray<[keyof typeof SERVE_OPTIONS, Scalar]> = [
-  ['host', 'host'],
-  ['port', 'port'],
-  ['update-interval', 'updateInterval'],
-  ['first-load-timeout', 'firstLoadTimeout'],
-  ['log-level', 'logLevel'],
-  ['log-output', 'logFormat'],
-];
-
-/**
- * Go's flag package (hown3d/renovate-apk-indexer) takes `-name value` and `-name=value`; those become `--name`
- * for every long option here, so `-apk-index-url`, `-update-interval`, `-log-level` and `-log-output` work unchanged.
- */
-export function normalizeGoFlags(argv: readonly string[]): string[] {
-  return argv.map((arg) => {
-    const m = /^-([a-z][a-z-]+)(=.*)?$/.exec(arg);
-    return m && m[1]! in SERVE_OPTIONS ? `-${arg}` : arg;
-  });
+interface FlagSpec {
+  /** The declared spelling errors name: `--port`, `-apk-index-url`. */
+  spelling: string;
+  target: Target;
+  takesValue: boolean;
+  list: boolean;
 }
+
+/** Every flag by its name without dashes; `-x` and `--x` are one flag, as in Go's flag package (hown3d's). */
+const FLAGS = new Map<string, FlagSpec>();
+const declare = (spellings: readonly string[] | undefined, target: Target, takesValue: boolean, list: boolean) => {
+  for (const spelling of spellings ?? []) {
+    const name = spelling.replace(/^--?/, '');
+    if (!FLAGS.has(name)) FLAGS.set(name, { spelling, target, takesValue, list });
+  }
+};
+for (const { key, option } of SERVICE_ENTRIES) declare(option.kind.secret ? [] : option.flags, { to: 'service', key }, true, option.kind.list === true);
+for (const [key, option] of REPOSITORY_ENTRIES) declare(option.flags, { to: 'repository', key }, true, true);
+for (const [key, flag] of Object.entries(COMMAND_FLAGS)) declare(flag.flags, { to: 'command', key: key as keyof typeof COMMAND_FLAGS }, key !== 'help', key === 'fromApko');
+
+const SEE_HELP = '(see apk-indexer serve --help)';
 
 export interface ParsedFlags {
   layer: SettingsLayer;
@@ -45,44 +36,96 @@ export interface ParsedFlags {
   help: boolean;
 }
 
-/** The flags' layer. `--from-apko a.yaml b.yaml` takes every following file name up to the next flag. */
+/**
+ * The flags' layer. `--name value`, `--name=value`, `-name value` and `-name=value` all work; list flags add up
+ * when repeated. `--from-apko a.yaml b.yaml` takes every following file name up to the next flag.
+ */
 export function readFlags(argv: readonly string[], cwd: string): ParsedFlags {
-  let parsed;
-  try {
-    parsed = parseArgs({ args: normalizeGoFlags(argv), options: SERVE_OPTIONS, allowPositionals: true, strict: true, tokens: true });
-  } catch (err) {
-    throw new ConfigError(`${(err as Error).message.split('. ')[0]} (see apk-indexer serve --help)`);
-  }
-  const flags = parsed.values;
-  const apkoFiles = [...(flags['from-apko'] ?? [])];
-  let previous: string | undefined;
-  for (const token of parsed.tokens) {
-    if (token.kind === 'option') previous = token.name;
-    else if (token.kind === 'positional') {
-      if (previous !== 'from-apko') throw new ConfigError(`unexpected argument ${JSON.stringify(token.value)} (see apk-indexer serve --help)`);
-      apkoFiles.push(token.value);
+  const scalars = new Map<ServiceKey, { value: string; where: string }>();
+  const lists = new Map<RepositoryKey | ServiceKey, { list: string[]; where: string }>();
+  const apkoFiles: string[] = [];
+  let config: string | undefined;
+  let help = false;
+  let previous: FlagSpec | undefined;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const m = /^(--?)([^=]+)(?:=([\s\S]*))?$/.exec(arg);
+    if (!m || arg === '-' || arg === '--') {
+      if (previous?.target.key !== 'fromApko') throw new ConfigError(`unexpected argument ${JSON.stringify(arg)} ${SEE_HELP}`);
+      apkoFiles.push(arg);
+      continue;
+    }
+    const [, dashes, name, inline] = m as unknown as [string, string, string, string | undefined];
+    const spec = FLAGS.get(name);
+    if (!spec) throw new ConfigError(`unknown flag ${arg.replace(/=[\s\S]*$/, '')}${suggestion(dashes, name)} ${SEE_HELP}`);
+    previous = spec;
+    if (!spec.takesValue) {
+      if (spec.target.key === 'help') help = true;
+      continue;
+    }
+    let value = inline;
+    if (value === undefined) {
+      const next = argv[i + 1];
+      // A value may start with a dash (`--first-load-timeout -1s`), but not be another flag.
+      if (next === undefined || FLAGS.has(next.replace(/^--?/, '').replace(/=[\s\S]*$/, ''))) throw new ConfigError(`${spec.spelling}: missing value ${SEE_HELP}`);
+      value = next;
+      i++;
+    }
+    const { target } = spec;
+    if (target.to === 'command') {
+      if (target.key === 'config') config = value;
+      else apkoFiles.push(value);
+    } else if (spec.list) {
+      const entry = lists.get(target.key) ?? { list: [], where: spec.spelling };
+      entry.list.push(...splitList(value));
+      lists.set(target.key, entry);
+    } else {
+      scalars.set(target.key as ServiceKey, { value, where: spec.spelling });
     }
   }
 
   const layer = emptyLayer('flags');
-  for (const [flag, key] of SCALAR_FLAGS) {
-    const value = flags[flag];
-    if (typeof value !== 'string') continue;
-    layer.values[key] = value;
-    layer.where[key] = `--${flag}`;
-  }
-  const urls = [...splitList(flags.index), ...splitList(flags['apk-index-url'])];
-  const arches = splitList(flags.arch);
-  const keys = splitList(flags.key);
+  for (const [key, { value, where }] of scalars) layer.values[key] = { value: optionOf(key).kind.parse(value, where), where };
+  const urls = lists.get('url');
+  const keys = lists.get('keys');
+  const arches = lists.get('arches');
   if (apkoFiles.length) {
     const apko = readApkoSources(apkoFiles, cwd);
-    urls.push(...apko.repositories);
-    keys.push(...apko.keyring.filter((k) => !keys.includes(k)));
-    if (!arches.length && apko.arches.length) layer.arches = { list: apko.arches, where: `--from-apko ${apkoFiles.join(' ')}: archs` };
+    const from = `--from-apko ${apkoFiles.join(' ')}`;
+    lists.set('url', { list: [...new Set([...(urls?.list ?? []), ...apko.repositories])], where: urls?.where ?? '--from-apko' });
+    const ownKeys = keys?.list ?? [];
+    lists.set('keys', { list: [...ownKeys, ...apko.keyring.filter((k) => !ownKeys.includes(k))], where: keys?.where ?? '--from-apko keyring' });
+    if (!arches && apko.arches.length) lists.set('arches', { list: apko.arches, where: `${from}: archs` });
   }
-  const where = flags['apk-index-url'] && !flags.index ? '-apk-index-url' : apkoFiles.length && !flags.index ? '--from-apko' : '--index';
-  if (urls.length) layer.urls = { list: [...new Set(urls)], where };
-  if (arches.length) layer.arches = { list: arches, where: '--arch' };
-  if (keys.length) layer.keys = { list: keys, where: apkoFiles.length && !flags.key ? '--from-apko keyring' : '--key' };
-  return { layer, config: flags.config, help: flags.help === true };
+  for (const [key, { list, where }] of lists) {
+    if (!list.length) continue;
+    const serviceEntry = SERVICE_ENTRIES.find((e) => e.key === key);
+    if (serviceEntry) layer.values[key as ServiceKey] = { value: serviceEntry.option.kind.parse(list, where), where };
+    else layer.beside[key as RepositoryKey] = checkList(key as RepositoryKey, list, where);
+  }
+  return { layer, config, help };
+}
+
+const optionOf = (key: ServiceKey) => SERVICE_ENTRIES.find((e) => e.key === key)!.option;
+
+/** ` (did you mean --index?)` for a flag within a few typos of a known one. */
+function suggestion(dashes: string, name: string): string {
+  let best: string | undefined;
+  let bestDistance = Math.max(2, Math.floor(name.length / 3)) + 1;
+  for (const known of FLAGS.keys()) {
+    const d = distance(name, known);
+    if (d < bestDistance) [best, bestDistance] = [known, d];
+  }
+  return best === undefined || best.length === 1 ? '' : ` (did you mean ${dashes}${best}?)`;
+}
+
+/** Levenshtein distance. */
+function distance(a: string, b: string): number {
+  let row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const next = [i];
+    for (let j = 1; j <= b.length; j++) next[j] = Math.min(row[j]! + 1, next[j - 1]! + 1, row[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    row = next;
+  }
+  return row[b.length]!;
 }

@@ -1,38 +1,57 @@
-import type { ReadLimits } from '../parse/limits.js';
+import { LIMIT_OPTIONS, REPOSITORY_OPTIONS, SERVICE_OPTIONS, type Option, type RepositoryOption } from './options.js';
 import type { RepositorySettings } from './settings.js';
 
-/** Single-valued settings; raw until every layer is merged, then validated once. */
-export type Scalar = 'host' | 'port' | 'updateInterval' | 'firstLoadTimeout' | 'requestTimeout' | 'refreshTimeout' | 'logLevel' | 'logFormat' | 'refreshToken';
+/** A checked value and where it was given (`config file a.yaml: listen.port`, `APK_INDEXER_PORT`, `--port`). */
+export interface Given<T = unknown> {
+  value: T;
+  where: string;
+}
 
-/** A list setting and where it came from, for error messages. */
-export interface SourcedList {
-  list: string[];
+export type ServiceKey = keyof typeof SERVICE_OPTIONS | keyof typeof LIMIT_OPTIONS;
+export type RepositoryKey = keyof typeof REPOSITORY_OPTIONS;
+
+/** A repository fully described in the configuration file, defaults filled in. */
+export interface DescribedRepository {
+  settings: RepositorySettings;
   where: string;
 }
 
 /**
- * What one source (file, environment, flags) says. `where` names each value's origin
- * (`config file a.yaml: listen.port`, `APK_INDEXER_PORT`, `--port`) so errors can point at it.
+ * What one source (file, environment, flags) says, every value already checked, so that a mistake in a lower
+ * layer is reported even when a higher one overrides it.
  */
 export interface SettingsLayer {
   /** `config file a.yaml`, `environment` or `flags`. */
   origin: string;
-  values: Partial<Record<Scalar, string | number>>;
-  where: Partial<Record<Scalar, string>>;
+  values: Partial<Record<ServiceKey, Given>>;
   /** Fully described repositories (file). */
-  repositories?: RepositorySettings[];
-  /** Base or bare index URLs given as a list (environment, flags); they replace lower layers' repositories. */
-  urls?: SourcedList;
-  /** Arches and keys for `urls`; without `urls` they override those of the repositories below. */
-  arches?: SourcedList;
-  keys?: SourcedList;
-  limits?: Partial<ReadLimits>;
+  repositories?: DescribedRepository[];
+  /**
+   * Repository options given as lists (environment, flags). `url` makes one repository per URL, replacing those of
+   * the layers below; the others apply to those repositories, or without `url` override the repositories below.
+   */
+  beside: Partial<Record<RepositoryKey, Given>>;
 }
 
-export const emptyLayer = (origin: string): SettingsLayer => ({ origin, values: {}, where: {} });
+export const emptyLayer = (origin: string): SettingsLayer => ({ origin, values: {}, beside: {} });
+
+/** Service-wide options (SERVICE_OPTIONS, then LIMIT_OPTIONS), with the ServiceSettings field they fill. */
+export const SERVICE_ENTRIES: ReadonlyArray<{ key: ServiceKey; option: Option<unknown>; group?: 'limits' }> = [
+  ...Object.entries(SERVICE_OPTIONS).map(([key, option]) => ({ key: key as ServiceKey, option: option as Option<unknown> })),
+  ...Object.entries(LIMIT_OPTIONS).map(([key, option]) => ({ key: key as ServiceKey, option: option as Option<unknown>, group: 'limits' as const })),
+];
+
+export const REPOSITORY_ENTRIES = Object.entries(REPOSITORY_OPTIONS) as ReadonlyArray<[RepositoryKey, RepositoryOption<unknown>]>;
 
 /** `a,b` and repeated values (flags, environment, query parameters) alike become one list; blanks are dropped. */
 export function splitList(value: string | readonly string[] | undefined): string[] {
   const parts = value === undefined ? [] : typeof value === 'string' ? [value] : value;
   return parts.flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean);
+}
+
+/** Checks a list given in the environment or flags: a URL list item by item, any other list as a whole. */
+export function checkList(key: RepositoryKey, list: string[], where: string): Given {
+  const option = REPOSITORY_OPTIONS[key] as RepositoryOption<unknown>;
+  const value = option.kind.list ? option.kind.parse(list, where) : list.map((item) => option.kind.parse(item, where));
+  return { value, where };
 }

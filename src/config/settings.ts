@@ -1,62 +1,20 @@
 import type { ReadLimits } from '../parse/limits.js';
-import { DEFAULT_LIMITS } from '../parse/limits.js';
+import type { RepositoryAuth } from './kinds.js';
+import { LIMIT_OPTIONS, SERVICE_OPTIONS, WOLFI, type RepositoryValues, type ServiceValues } from './options.js';
 
-/** Credentials for a private repository, read from environment variables named here (never stored in files). */
-export type RepositoryAuth = { bearerTokenEnv: string } | { usernameEnv: string; passwordEnv: string };
+export type { RepositoryAuth };
+export { WOLFI };
 
-export interface RepositorySettings {
-  /** Used by `?repository=`, `/-/status` and metrics; unique. */
-  name: string;
-  /** Base URL (`<url>/<arch>/APKINDEX.tar.gz`) or a bare APKINDEX.tar.gz URL or path. */
-  url: string;
-  /** APK arch names read under a base URL; empty for a bare index URL. */
-  arches: string[];
-  /** Trusted public keys, by path or URL; matched to signatures by file name. Empty: unverified. */
-  keys: string[];
-  auth?: RepositoryAuth;
-  /** Overrides the service-wide refresh interval for this repository. */
-  updateIntervalMs?: number;
-}
+/** One configured repository, as declared in REPOSITORY_OPTIONS (./options.ts). */
+export type RepositorySettings = RepositoryValues;
 
-export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
-export type LogLevel = (typeof LOG_LEVELS)[number];
+/** The validated service configuration (defaults < file < environment < flags), as declared in ./options.ts. */
+export type ServiceSettings = ServiceValues & { limits: ReadLimits; repositories: RepositorySettings[] };
 
-/** The validated service configuration: defaults < file < environment < flags. */
-export interface ServiceSettings {
-  host: string;
-  port: number;
-  updateIntervalMs: number;
-  /** How long a query waits for the first load of every index before answering 503. */
-  firstLoadTimeoutMs: number;
-  /** Upstream timeout: for response headers and for each piece of the body. */
-  requestTimeoutMs: number;
-  /** Deadline for a whole refresh (download and read), so an upstream trickling bytes cannot hold one forever. */
-  refreshTimeoutMs: number;
-  logLevel: LogLevel;
-  logFormat: 'text' | 'json';
-  /** When set, `POST /-/refresh` needs `Authorization: Bearer <token>`. */
-  refreshToken: string | undefined;
-  limits: ReadLimits;
-  repositories: RepositorySettings[];
-}
+export type LogLevel = ServiceSettings['logLevel'];
 
-/** What `apk-indexer serve` reads without any configuration (also `npm start`). */
-export const WOLFI: RepositorySettings = {
-  name: 'wolfi',
-  url: 'https://packages.wolfi.dev/os',
-  arches: ['x86_64', 'aarch64'],
-  keys: ['https://packages.wolfi.dev/os/wolfi-signing.rsa.pub'],
-};
+const defaults = <O extends Record<string, { default: unknown }>>(options: O) =>
+  Object.fromEntries(Object.entries(options).map(([k, o]) => [k, o.default])) as { [K in keyof O]: O[K]['default'] };
 
-export const DEFAULTS: Omit<ServiceSettings, 'repositories'> = {
-  host: '0.0.0.0',
-  port: 3000,
-  updateIntervalMs: 4 * 3_600_000,
-  firstLoadTimeoutMs: 30_000,
-  requestTimeoutMs: 60_000,
-  refreshTimeoutMs: 600_000,
-  logLevel: 'info',
-  logFormat: 'text',
-  refreshToken: undefined,
-  limits: { ...DEFAULT_LIMITS },
-};
+/** What `apk-indexer serve` uses without any configuration (also `npm start`), bar the repositories (Wolfi). */
+export const DEFAULTS: Omit<ServiceSettings, 'repositories'> = { ...(defaults(SERVICE_OPTIONS) as ServiceValues), limits: defaults(LIMIT_OPTIONS) };

@@ -55,10 +55,8 @@ export async function openVersionSource(
   if (options.config !== undefined) {
     const repositories = readConfigFile(options.config).repositories;
     if (!repositories) throw new GenerateInputError(`config file ${options.config}: no repositories: list to read versions from`);
-    repositories.forEach((repo, i) => {
-      const headers = repo.auth
-        ? { authorization: authorizationHeader(repo.auth, env, `config file ${options.config}: repositories[${i}].auth`) }
-        : undefined;
+    repositories.forEach(({ settings: repo, where }) => {
+      const headers = repo.auth ? { authorization: authorizationHeader(repo.auth, env, `${where}.auth`) } : undefined;
       groups.push({
         locations: indexLocations({ url: repo.url, arches: repo.arches, name: repo.name }),
         keys: [...repo.keys, ...options.keys],

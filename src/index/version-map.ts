@@ -20,6 +20,11 @@ export interface ReleaseFilter {
   arches?: readonly string[];
   /** Keep only these repositories (by name). */
   repositories?: readonly string[];
+  /**
+   * Without `arches`: keep only versions present on every arch on which their repository holds the name at
+   * all, so an image built for all of them can install the answer (a one-arch package keeps its versions).
+   */
+  everyArchHolding?: boolean;
 }
 
 /**
@@ -57,19 +62,23 @@ export class VersionMap {
    * An empty array means the name exists but the arch filter removed every version.
    */
   releases(name: string, filter: ReleaseFilter = {}): Release[] | undefined {
-    const merged = new Map<string, { first: IndexedRelease; release: Release }>();
+    const merged = new Map<string, { first: IndexedRelease; release: Release; where: Map<string, Set<string>> }>();
+    /** Per repository, the arches whose index holds the name. */
+    const holding = new Map<string, Set<string>>();
     let known = false;
     for (const snapshot of this.snapshots) {
       if (filter.repositories && !filter.repositories.includes(snapshot.repository)) continue;
       const list = snapshot.packages.get(name);
       if (!list) continue;
       known = true;
+      addTo(holding, snapshot.repository, snapshot.arch);
       for (const r of list) {
         const seen = merged.get(r.version);
         if (!seen) {
-          merged.set(r.version, { first: r, release: toRelease(r, snapshot) });
+          merged.set(r.version, { first: r, release: toRelease(r, snapshot), where: new Map([[snapshot.repository, new Set([snapshot.arch])]]) });
           continue;
         }
+        addTo(seen.where, snapshot.repository, snapshot.arch);
         const release = seen.release;
         if (!release.arches.includes(snapshot.arch)) release.arches.push(snapshot.arch);
         if (!release.repositories.includes(snapshot.repository)) release.repositories.push(snapshot.repository);
@@ -78,13 +87,24 @@ export class VersionMap {
     }
     if (!known) return undefined;
     const wanted = filter.arches;
-    const entries = [...merged.values()].filter((e) => !wanted || wanted.every((a) => e.release.arches.includes(a)));
+    const everywhere = !wanted && filter.everyArchHolding === true;
+    const entries = [...merged.values()].filter((e) => {
+      if (wanted) return wanted.every((a) => e.release.arches.includes(a));
+      // Some repository holds this version on every arch where it holds the name.
+      return !everywhere || [...e.where].some(([repo, arches]) => arches.size === holding.get(repo)!.size);
+    });
     entries.sort((a, b) => byApkOrder(a.first, b.first));
     return entries.map((e) => {
       e.release.arches.sort();
       return e.release;
     });
   }
+}
+
+function addTo(map: Map<string, Set<string>>, key: string, value: string): void {
+  const set = map.get(key);
+  if (set) set.add(value);
+  else map.set(key, new Set([value]));
 }
 
 function toRelease(r: IndexedRelease, snapshot: IndexSnapshot): Release {

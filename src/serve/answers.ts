@@ -30,7 +30,7 @@ const textSchema = { type: 'string' } as const;
 export const packageRouteSchema = {
   params: { type: 'object', properties: { '*': textSchema } },
   querystring: datasourceQuerySchema,
-  response: { 200: { oneOf: [RENOVATE_BODY_SCHEMA, textSchema] }, 404: textSchema, 503: textSchema },
+  response: { 200: { oneOf: [RENOVATE_BODY_SCHEMA, textSchema] }, 400: textSchema, 404: textSchema, 503: textSchema },
 } as const;
 
 export type AnswerMode = 'json' | 'plain' | 'latest';
@@ -46,14 +46,70 @@ export function queryKey(q: DatasourceQuery): string {
   return `${q.format ?? ''}\u0000${q.arch?.join(',') ?? ''}\u0000${q.repository?.join(',') ?? ''}`;
 }
 
-export function filterOf(q: DatasourceQuery): ReleaseFilter {
-  const split = (v: string[] | undefined) => v?.flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean);
+/** What the service is configured with: a query naming anything else is a mistake, answered 400. */
+export interface QueryScope {
+  /** APK arches of every configured repository (and of loaded bare indexes). */
+  readonly arches: () => readonly string[];
+  readonly repositories: readonly string[];
+  /** `anyArch` setting: a query without `?arch=` answers versions from any arch, as before 0.2. */
+  readonly anyArch: boolean;
+}
+
+/** `?arch=x86_64,aarch64` (or repeated) as a list: commas split, blanks dropped. */
+function split(v: string[] | undefined): string[] {
+  return (v ?? []).flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean);
+}
+
+/**
+ * The filter a query asks for. Without `?arch=`, only versions present on every arch where their repository
+ * holds the package (so an unchanged `/{{packageName}}` URL is safe for a multi-arch image), unless `anyArch`.
+ */
+export function filterOf(q: DatasourceQuery, scope: Pick<QueryScope, 'anyArch'>): ReleaseFilter {
   const filter: ReleaseFilter = {};
   const arches = split(q.arch);
   const repositories = split(q.repository);
-  if (arches?.length) filter.arches = arches;
-  if (repositories?.length) filter.repositories = repositories;
+  if (arches.length) filter.arches = arches;
+  else if (!scope.anyArch) filter.everyArchHolding = true;
+  if (repositories.length) filter.repositories = repositories;
   return filter;
+}
+
+/** Names other tools use for APK arches (apko, Docker, Go); `?arch=` takes APK's. */
+const OTHER_ARCH_NAMES: Readonly<Record<string, string>> = {
+  amd64: 'x86_64',
+  arm64: 'aarch64',
+  '386': 'x86',
+  i386: 'x86',
+  i686: 'x86',
+  'arm/v7': 'armv7',
+  'arm/v6': 'armhf',
+  arm: 'armv7',
+  loong64: 'loongarch64',
+  x64: 'x86_64',
+};
+
+/**
+ * Why a query's filters cannot be answered, or undefined when they can: an arch or repository the service is not
+ * configured with. That is the asker's mistake (400), not a missing package (404), so Renovate reports it.
+ */
+export function badQuery(q: DatasourceQuery, scope: QueryScope): string | undefined {
+  const arches = scope.arches();
+  for (const arch of split(q.arch)) {
+    if (arches.includes(arch)) continue;
+    const apk = OTHER_ARCH_NAMES[arch.toLowerCase()];
+    const shown = listed([arch]);
+    if (apk) return `?arch=${shown}: ${shown} is apko's name; use ${apk}${arches.includes(apk) ? '' : ` (not configured here either; configured: ${arches.join(', ')})`}`;
+    return `?arch=${shown}: not a configured arch; use one of ${arches.join(', ')}`;
+  }
+  for (const repository of split(q.repository)) {
+    if (scope.repositories.includes(repository)) continue;
+    return `?repository=${listed([repository])}: not a configured repository; use one of ${scope.repositories.join(', ')}`;
+  }
+  return undefined;
+}
+
+export function badRequest(text: string): Answer {
+  return answer(400, TEXT, `${text}\n`);
 }
 
 /** Names are echoed in one-line answers; a hostile one is cut short and quoted (no newlines). */
@@ -80,7 +136,9 @@ export function renderReleases(what: string, releases: Release[] | undefined, fi
     const where = filter.repositories ? `repositories ${listed(filter.repositories)}` : 'any configured index';
     return notFound(`${what} is not in ${where}`);
   }
-  if (releases.length === 0) return notFound(`${what} has no version present on every requested arch (${listed(filter.arches ?? [])})`);
+  if (releases.length === 0) {
+    return notFound(filter.arches ? `${what} has no version present on every requested arch (${listed(filter.arches)})` : `${what} has no version present on every arch that holds it`);
+  }
   if (mode === 'latest') {
     const latest = latestStable(releases);
     return latest ? answer(200, TEXT, `${latest.version}\n`) : notFound(`${what} has only pre-release versions; see ?format=plain`);

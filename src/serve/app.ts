@@ -11,7 +11,7 @@ import Fastify, {
 } from 'fastify';
 import type { ServiceSettings } from '../config/settings.js';
 import { AnswerCache } from './answer-cache.js';
-import { TEXT } from './answers.js';
+import { TEXT, type QueryScope } from './answers.js';
 import { createMetrics, type ServiceMetrics } from './metrics.js';
 import { adminRoutes } from './routes/admin.js';
 import { datasourceRoutes } from './routes/datasource.js';
@@ -93,7 +93,14 @@ export function buildApp(app: FastifyInstance, settings: ServiceSettings, store:
     void reply.code(status).type(TEXT).send(status >= 500 ? 'internal error\n' : `bad request: ${brief(error.message)}\n`);
   });
 
-  const answering = { store, cache, firstLoadTimeoutMs: settings.firstLoadTimeoutMs };
+  const configuredArches = new Set(settings.repositories.flatMap((r) => r.arches));
+  const scope: QueryScope = {
+    // A bare index URL names no arch; its index says which once loaded.
+    arches: () => [...new Set([...configuredArches, ...store.map.arches])].sort(),
+    repositories: settings.repositories.map((r) => r.name),
+    anyArch: settings.anyArch,
+  };
+  const answering = { store, cache, firstLoadTimeoutMs: settings.firstLoadTimeoutMs, scope };
   void app.register(probeRoutes, { store });
   void app.register(metricsRoutes, { metrics });
   void app.register(adminRoutes, { store, refreshToken: settings.refreshToken });

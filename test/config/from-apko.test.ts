@@ -68,7 +68,7 @@ describe('--from-apko', () => {
     expect(s.port).toBe(8080);
     const keys = ['https://packages.wolfi.dev/os/wolfi-signing.rsa.pub', join(dir, 'melange.rsa.pub')];
     expect(s.repositories).toEqual([
-      { name: 'https://packages.wolfi.dev/os', url: 'https://packages.wolfi.dev/os', arches: ['x86_64', 'aarch64'], keys },
+      { name: 'wolfi', url: 'https://packages.wolfi.dev/os', arches: ['x86_64', 'aarch64'], keys },
       { name: join(dir, 'packages'), url: join(dir, 'packages'), arches: ['x86_64', 'aarch64'], keys },
       { name: 'https://build.example.test/os', url: 'https://build.example.test/os', arches: ['x86_64', 'aarch64'], keys },
     ]);

@@ -3,7 +3,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/config/errors.js';
-import { normalizeGoFlags } from '../../src/config/flags.js';
 import { loadSettings } from '../../src/config/load.js';
 
 let dir: string;
@@ -25,6 +24,7 @@ const WOLFI_KEY = 'https://packages.wolfi.dev/os/wolfi-signing.rsa.pub';
 describe('defaults', () => {
   it('serve Wolfi on 0.0.0.0:3000, both arches, verified with its key, refreshed every 4h', () => {
     expect(loadSettings([], {})).toEqual({
+      anyArch: false,
       host: '0.0.0.0',
       port: 3000,
       updateIntervalMs: 4 * 3_600_000,
@@ -50,10 +50,10 @@ describe("hown3d/renovate-apk-indexer's flags", () => {
     expect(s).toMatchObject({ updateIntervalMs: 2 * 3_600_000, logLevel: 'debug', logFormat: 'json' });
   });
 
-  it('single-dash spellings of the long flags become double-dash; short flags and values are left alone', () => {
-    expect(normalizeGoFlags(['-apk-index-url', 'u', '-update-interval=4', '-port', '1', '-h', '-x', '--host', 'h', '-not-a-flag'])).toEqual([
-      '--apk-index-url', 'u', '--update-interval=4', '--port', '1', '-h', '-x', '--host', 'h', '-not-a-flag',
-    ]);
+  it('every long flag also takes one dash, with a space or =', () => {
+    const s = loadSettings(['-port', '1', '-host=h', '-index', 'https://r.test/os', '-arch=aarch64', '-key', '/k/r.rsa.pub', '-first-load-timeout', '5'], {});
+    expect(s).toMatchObject({ host: 'h', port: 1, firstLoadTimeoutMs: 5000 });
+    expect(s.repositories).toEqual([{ name: 'https://r.test/os', url: 'https://r.test/os', arches: ['aarch64'], keys: ['/k/r.rsa.pub'] }]);
   });
 
   it('accept durations too, and refuse a bad hour count naming the flag', () => {
@@ -171,9 +171,12 @@ describe('mistakes are stopped at start, naming the key, variable or flag and th
     [[], { APK_INDEXER_FIRST_LOAD_TIMEOUT: '-1s' }, 'APK_INDEXER_FIRST_LOAD_TIMEOUT: not a duration: "-1s" (use e.g. 30s, 15m, 4h)'],
     [['--arch', 'amd64'], {}, '--arch: "amd64" is apko\'s name; repositories use the APK name "x86_64"'],
     [[], { APK_INDEXER_ARCHES: 'x86-64' }, 'APK_INDEXER_ARCHES: not an arch name: "x86-64"'],
-    [['--index', 'ftp://mirror.test/os'], {}, '--index.url: expected an http(s) URL, file:// URL or path, got "ftp://mirror.test/os"'],
-    [['--bogus'], {}, "Unknown option '--bogus' (see apk-indexer serve --help)"],
-    [['--port'], {}, "Option '--port <value>' argument missing (see apk-indexer serve --help)"],
+    [['--index', 'ftp://mirror.test/os'], {}, '--index: expected an http(s) URL, file:// URL or path, got "ftp://mirror.test/os"'],
+    [['--bogus'], {}, 'unknown flag --bogus (see apk-indexer serve --help)'],
+    [['-apk-index-urls', 'x'], {}, 'unknown flag -apk-index-urls (did you mean -apk-index-url?) (see apk-indexer serve --help)'],
+    [['--update-intervall=4h'], {}, 'unknown flag --update-intervall (did you mean --update-interval?)'],
+    [['--port'], {}, '--port: missing value (see apk-indexer serve --help)'],
+    [['--index', '--arch', 'x86_64'], {}, '--index: missing value'],
     [['stray'], {}, 'unexpected argument "stray" (see apk-indexer serve --help)'],
     [['--config', '/does/not/exist.yaml'], {}, 'config file /does/not/exist.yaml: ENOENT'],
   ] as const)('%j %j', (argv, env, message) => {
@@ -202,7 +205,7 @@ describe('mistakes are stopped at start, naming the key, variable or flag and th
       ['repositories:\n  - {url: "https://a.test/os", arches: [arm64]}\n', 'repositories[0].arches: "arm64" is apko\'s name; repositories use the APK name "aarch64"'],
       ['repositories:\n  - {url: "https://a.test/os", auth: {token: x}}\n', 'repositories[0].auth: expected {bearerTokenEnv: VAR} or {usernameEnv: VAR, passwordEnv: VAR}'],
       ['repositories:\n  - {url: "https://a.test/os", auth: {bearerTokenEnv: NOPE_TOKEN}}\n', 'repositories[0].auth.bearerTokenEnv: environment variable NOPE_TOKEN is not set'],
-      ['repositories:\n  - {url: "https://a.test/os", updateInterval: 0s}\n', 'repositories[0].updateInterval: expected at least 1s, got 0ms'],
+      ['repositories:\n  - {url: "https://a.test/os", updateInterval: 0s}\n', 'repositories[0].updateInterval: expected at least 1s, got "0s"'],
       ['- just\n- a list\n', 'expected a mapping at the top level'],
       ['listen: {port: 1\n', ''], // a YAML syntax error: the parser's message follows
     ];
@@ -262,5 +265,49 @@ describe('the default repository name', () => {
     expect(repo!.name).toBe(redacted);
     expect(repo!.url).toBe(url); // the URL itself keeps them, to be sent
     expect(JSON.stringify(loadSettings(['--index', url], {}).repositories.map((r) => r.name))).not.toContain('s3cret');
+  });
+});
+
+describe('spelling a default out gives the same result as the default', () => {
+  const defaults = loadSettings([], {});
+  it.each([
+    ['APK_INDEXER_INDEX_URL', [], { APK_INDEXER_INDEX_URL: 'https://packages.wolfi.dev/os' }],
+    ['--index with a trailing slash', ['--index', 'https://packages.wolfi.dev/os/'], {}],
+    ["hown3d's -apk-index-url", ['-apk-index-url', 'https://packages.wolfi.dev/os'], {}],
+  ] as const)('%s: named wolfi, both arches, Wolfi\'s key', (_, argv, env) => {
+    const s = loadSettings([...argv], env);
+    expect(s.repositories.map((r) => ({ ...r, url: r.url.replace(/\/$/, '') }))).toEqual(defaults.repositories);
+  });
+
+  it('in the file too, and what is given beside it still wins', async () => {
+    const path = await file('wolfi-spelled.yaml', 'repositories:\n  - url: https://packages.wolfi.dev/os\n');
+    expect(loadSettings(['--config', path], {}).repositories).toEqual(defaults.repositories);
+    expect(loadSettings([], { APK_INDEXER_INDEX_URL: 'https://packages.wolfi.dev/os', APK_INDEXER_ARCHES: 'aarch64' }).repositories).toEqual([
+      { name: 'wolfi', url: 'https://packages.wolfi.dev/os', arches: ['aarch64'], keys: [WOLFI_KEY] },
+    ]);
+  });
+});
+
+describe('a bad value is reported even when a higher layer overrides it', () => {
+  it.each([
+    ['listen: {port: http}\n', [], {}, 'listen.port: expected a port number 0-65535, got "http"'],
+    ['listen: {port: http}\n', ['--port', '8080'], {}, 'listen.port: expected a port number 0-65535, got "http"'],
+    ['logLevel: loud\n', [], { APK_INDEXER_LOG_LEVEL: 'info' }, 'logLevel: expected one of fatal'],
+    ['repositories:\n  - {url: "https://a.test/os", arches: [arm64]}\n', ['--index', 'https://b.test/os'], {}, 'repositories[0].arches: "arm64" is apko\'s name'],
+  ] as const)('%j with %j %j', async (text, argv, env, message) => {
+    const path = await file(`overridden-${text.length}-${argv.length}.yaml`, text);
+    expect(() => loadSettings(['--config', path, ...argv], env)).toThrow(`config file ${path}: ${message}`);
+  });
+
+  it('in the environment under a flag', () => {
+    expect(() => loadSettings(['--port', '8080'], { APK_INDEXER_PORT: 'http' })).toThrow('APK_INDEXER_PORT: expected a port number 0-65535, got "http"');
+  });
+});
+
+describe('anyArch', () => {
+  it('is a boolean from the file (YAML true) or the environment (true/false/yes/no/1/0)', async () => {
+    expect(loadSettings(['--config', await file('any-arch.yaml', 'anyArch: true\n')], {}).anyArch).toBe(true);
+    expect(loadSettings([], { APK_INDEXER_ANY_ARCH: 'no' }).anyArch).toBe(false);
+    expect(() => loadSettings([], { APK_INDEXER_ANY_ARCH: 'maybe' })).toThrow('APK_INDEXER_ANY_ARCH: expected true or false, got "maybe"');
   });
 });

@@ -60,7 +60,7 @@ function raw(path: string): Promise<{ status: number; body: string; type: string
 
 describe('Renovate custom datasource answers', () => {
   it("match Renovate's schema exactly: apk order, isStable, releaseTimestamp, homepage, tags.latest, no nulls", async () => {
-    const res = await get('/bootc?repository=os');
+    const res = await get('/bootc?repository=os&arch=x86_64');
     expect(res.statusCode).toBe(200);
     expect(res.headers['content-type']).toBe('application/json; charset=utf-8');
     expect(res.json()).toEqual({
@@ -85,9 +85,9 @@ describe('Renovate custom datasource answers', () => {
   });
 
   it('orders releases as apk does, each version once across arches and repositories', async () => {
-    expect(await versions('/order')).toEqual(['1.2.10-r0', '1.9.0-r0', '1.10.0_rc1-r0', '1.10.0-r0', '1.10.0-r1', '1.10.0_p1-r0']);
+    expect(await versions('/order?arch=x86_64')).toEqual(['1.2.10-r0', '1.9.0-r0', '1.10.0_rc1-r0', '1.10.0-r0', '1.10.0-r1', '1.10.0_p1-r0']);
     expect(await versions('/libstdc++')).toEqual(['14.2.0-r3']);
-    expect(await versions('/bootc')).toEqual(['1.16.6-r0', '1.16.7-r0', '1.17.0_rc1-r0', '1.18.0-r0']);
+    expect(await versions('/bootc?arch=x86_64')).toEqual(['1.16.6-r0', '1.16.7-r0', '1.17.0_rc1-r0', '1.18.0-r0']);
   });
 
   it('keeps only versions present on every arch in ?arch=, given as a list or repeated', async () => {
@@ -102,10 +102,10 @@ describe('Renovate custom datasource answers', () => {
 
   it('filters by repository name, one or a comma list', async () => {
     expect(await versions('/bootc?repository=extra')).toEqual(['1.18.0-r0']);
-    expect(await versions('/bootc?repository=os,extra')).toEqual(['1.16.6-r0', '1.16.7-r0', '1.17.0_rc1-r0', '1.18.0-r0']);
+    expect(await versions('/bootc?repository=os,extra&arch=x86_64')).toEqual(['1.16.6-r0', '1.16.7-r0', '1.17.0_rc1-r0', '1.18.0-r0']);
     const other = await get('/bootc?repository=elsewhere');
-    expect(other.statusCode).toBe(404);
-    expect(other.body).toBe('package "bootc" is not in repositories elsewhere\n');
+    expect(other.statusCode).toBe(400);
+    expect(other.body).toBe('?repository=elsewhere: not a configured repository; use one of os, extra\n');
   });
 
   it('answers a provided name (p:name=version), not a prefixed one (cmd:)', async () => {
@@ -150,7 +150,7 @@ describe('Renovate custom datasource answers', () => {
     const latest = await get('/bootc/latest');
     expect(latest.headers['content-type']).toBe('text/plain; charset=utf-8');
     expect(latest.body).toBe('1.18.0-r0\n');
-    expect((await get('/bootc/latest?repository=os')).body).toBe('1.16.7-r0\n');
+    expect((await get('/bootc/latest?repository=os&arch=x86_64')).body).toBe('1.16.7-r0\n');
     expect((await get('/bootc/latest?arch=x86_64,aarch64')).body).toBe('1.16.6-r0\n');
     const prerelease = await get('/nightly/latest');
     expect(prerelease.statusCode).toBe(404);

@@ -82,20 +82,22 @@ describe('refreshing indexes', () => {
     const later = new Date(Date.now() + 5_000);
     await utimes(join(f!.dir, 'os', 'x86_64', 'APKINDEX.tar.gz'), later, later);
     await refresh();
-    expect((await get('/bootc/latest')).body).toBe('1.17.0-r0\n');
+    expect((await get('/bootc/latest?arch=x86_64')).body).toBe('1.17.0-r0\n');
   });
 
   it('swaps in a changed index as a new generation; unchanged answers keep their ETag', async () => {
     await start();
     const generation = f!.service.store.map.generation;
-    const bootc = await get('/bootc');
+    const bootc = await get('/bootc?arch=x86_64');
     const curl = await get('/curl');
     await f!.publish('os', withNewBootc(v1), 'v2');
     await refresh();
     // Both arches were republished (new description), each swap is a generation.
     expect(f!.service.store.map.generation).toBe(generation + 2);
-    expect((await get('/bootc/latest')).body).toBe('1.17.0-r0\n');
-    expect((await get('/bootc', { 'if-none-match': bootc.headers.etag as string })).statusCode).toBe(200);
+    expect((await get('/bootc/latest?arch=x86_64')).body).toBe('1.17.0-r0\n');
+    expect((await get('/bootc?arch=x86_64', { 'if-none-match': bootc.headers.etag as string })).statusCode).toBe(200);
+    // Without ?arch=, 1.17.0 (on x86_64 only) is held back: the safe answer did not change.
+    expect((await get('/bootc/latest')).body).toBe('1.16.6-r0\n');
     expect((await get('/curl', { 'if-none-match': curl.headers.etag as string })).statusCode).toBe(304);
     expect((await indexStatus('x86_64')).description).toBe('v2');
   });
@@ -170,14 +172,14 @@ describe('refreshing indexes', () => {
     const after = await get('/bootc');
     expect(after.body).toBe(before.body);
     await refresh();
-    expect((await get('/bootc/latest')).body).toBe('1.17.0-r0\n');
+    expect((await get('/bootc/latest?arch=x86_64')).body).toBe('1.17.0-r0\n');
   });
 
   it('refreshes on its own at the update interval', async () => {
     await start({ settings: { updateIntervalMs: 100 } });
     await f!.publish('os', withNewBootc(v1));
     const deadline = Date.now() + 5_000;
-    while ((await get('/bootc/latest')).body !== '1.17.0-r0\n') {
+    while ((await get('/bootc/latest?arch=x86_64')).body !== '1.17.0-r0\n') {
       expect(Date.now()).toBeLessThan(deadline);
       await new Promise((r) => setTimeout(r, 50));
     }
@@ -196,12 +198,12 @@ describe('refreshing indexes', () => {
     // Both publish a new bootc; only the repository with the short interval picks it up on its own.
     await f!.publish('fast', withNewBootc(v1));
     await f!.publish('slow', withNewBootc(v1));
-    await until('the fast repository to serve the new version', async () => (await get('/bootc/latest?repository=fast')).body === '1.17.0-r0\n');
+    await until('the fast repository to serve the new version', async () => (await get('/bootc/latest?arch=x86_64&repository=fast')).body === '1.17.0-r0\n');
     // A few more of its intervals pass, and the slow repository was asked nothing since its first load.
     const seen = fastIndex();
     await until('two more refreshes of the fast repository', () => fastIndex() >= seen + 2);
     expect(slowRequests().map((r) => r.path)).toEqual(loaded);
-    expect((await get('/bootc/latest?repository=slow')).body).toBe('1.16.7-r0\n');
+    expect((await get('/bootc/latest?arch=x86_64&repository=slow')).body).toBe('1.16.7-r0\n');
     for (const index of (await status()).indexes.filter((i) => i.repository === 'slow')) {
       expect(Date.parse(index.nextRefresh) - Date.parse(index.lastSuccess), index.url).toBeGreaterThan(3_500_000);
     }
@@ -236,7 +238,7 @@ describe('refreshing indexes', () => {
     await f!.publish('os', withNewBootc(v1));
     const [first, second] = await Promise.all([refresh(), refresh()]);
     expect([first.statusCode, second.statusCode]).toEqual([200, 200]);
-    expect((await get('/bootc/latest')).body).toBe('1.17.0-r0\n');
+    expect((await get('/bootc/latest?arch=x86_64')).body).toBe('1.17.0-r0\n');
     // The slow first load, then one more read shared by both POSTs.
     expect(f!.upstream.requestsFor(X86).map((r) => r.status)).toEqual([200, 200]);
   });
@@ -269,7 +271,7 @@ describe('refreshing indexes', () => {
     await start({ settings: { refreshTimeoutMs: 60 * 86_400_000 } });
     await f!.publish('os', withNewBootc(v1));
     expect((await refresh()).statusCode).toBe(200);
-    expect((await get('/bootc/latest')).body).toBe('1.17.0-r0\n');
+    expect((await get('/bootc/latest?arch=x86_64')).body).toBe('1.17.0-r0\n');
     expect((await indexStatus('x86_64')).lastError).toBeUndefined();
   });
 });

@@ -1,6 +1,7 @@
 import { formatDuration } from '../../config/duration.js';
 import { ConfigError } from '../../config/errors.js';
 import { loadSettings } from '../../config/load.js';
+import { helpLines } from '../../config/options-doc.js';
 import type { ServiceSettings } from '../../config/settings.js';
 import { buildService } from '../../serve/app.js';
 import { indexLocations, redactUrl } from '../../source/locations.js';
@@ -12,20 +13,10 @@ Serves Renovate custom-datasource answers (GET /<package>) from APK indexes kept
 Without configuration: Wolfi (https://packages.wolfi.dev/os, x86_64 + aarch64, verified with Wolfi's key)
 on 0.0.0.0:3000. Precedence: flags > environment > file > defaults. Reference: docs/configuration.md
 
-  --config FILE             YAML configuration (APK_INDEXER_CONFIG)
-  --index URL               repository base URL or APKINDEX.tar.gz URL/path; repeatable or a,b (APK_INDEXER_INDEX_URL)
-  --arch a,b                arches read under base URLs (APK_INDEXER_ARCHES; default: x86_64,aarch64 for
-                            the Wolfi default, x86_64 for URLs given without arches)
-  --key KEY                 trusted public key, path or URL; repeatable (APK_INDEXER_KEYS)
-  --from-apko FILE...       repositories, keyring and archs from apko image files (follows include:)
-  --host H                  listen address (APK_INDEXER_HOST; default 0.0.0.0)
-  --port P                  listen port (APK_INDEXER_PORT; default 3000)
-  --update-interval D       refresh interval: 4h, 15m, 30s, or a number of hours (APK_INDEXER_UPDATE_INTERVAL; default 4h)
-  --first-load-timeout D    how long a query waits for the first load before 503 (APK_INDEXER_FIRST_LOAD_TIMEOUT; default 30s)
-  --log-level L             fatal|error|warn|info|debug|trace|silent (APK_INDEXER_LOG_LEVEL; default info)
-  --log-output text|json    log format (APK_INDEXER_LOG_OUTPUT; default text)
+${helpLines()}
 
-hown3d/renovate-apk-indexer's flags work unchanged: -apk-index-url a,b  -update-interval 4  -log-level  -log-output.
+hown3d/renovate-apk-indexer's flags work unchanged: -apk-index-url a,b  -update-interval 4  -log-level  -log-output;
+every flag also takes one dash (-port 8080). The refresh token is read from the file or APK_INDEXER_REFRESH_TOKEN only.
 Exit status: 0 after SIGTERM/SIGINT, 1 when the server cannot start, 2 on a configuration mistake.
 `;
 

@@ -1,12 +1,13 @@
 import type { FastifyInstance } from 'fastify';
 import type { AnswerCache } from '../answer-cache.js';
-import { filterOf, packageRouteSchema, queryKey, quoted, renderReleases, sendAnswer, targetOf, withLoadedMap, type DatasourceQuery } from '../answers.js';
+import { badQuery, badRequest, filterOf, packageRouteSchema, queryKey, quoted, renderReleases, sendAnswer, targetOf, withLoadedMap, type DatasourceQuery, type QueryScope } from '../answers.js';
 import type { IndexStore } from '../store.js';
 
 export interface DatasourceOptions {
   store: IndexStore;
   cache: AnswerCache;
   firstLoadTimeoutMs: number;
+  scope: QueryScope;
 }
 
 /** Longer names are not looked up (APK names are short); they are simply unknown. */
@@ -17,7 +18,7 @@ const MAX_NAME = 1024;
  * version as text). Names arrive unencoded (`/libstdc++`) or percent-encoded; both decode to the same name.
  */
 export async function datasourceRoutes(app: FastifyInstance, opts: DatasourceOptions): Promise<void> {
-  const { store, cache, firstLoadTimeoutMs } = opts;
+  const { store, cache, firstLoadTimeoutMs, scope } = opts;
   app.get<{ Params: { '*': string }; Querystring: DatasourceQuery }>(
     '/*',
     { schema: packageRouteSchema },
@@ -25,8 +26,10 @@ export async function datasourceRoutes(app: FastifyInstance, opts: DatasourceOpt
       const { target: name, mode } = targetOf(request.params['*'], request.query.format);
       withLoadedMap(store, firstLoadTimeoutMs, reply, (map) => {
         const key = `${mode}\u0000${name}\u0000${queryKey(request.query)}`;
+        const bad = badQuery(request.query, scope);
+        if (bad) return sendAnswer(request, reply, badRequest(bad));
         const a = cache.get(map.generation, key, () => {
-          const filter = filterOf(request.query);
+          const filter = filterOf(request.query, scope);
           const plausible = name.length > 0 && name.length <= MAX_NAME && !name.includes('/');
           return renderReleases(`package ${quoted(name)}`, plausible ? map.releases(name, filter) : undefined, filter, mode);
         });

@@ -3,6 +3,8 @@ import { compareVersions } from '../../index/version.js';
 import type { Release, ReleaseFilter, VersionMap } from '../../index/version-map.js';
 import type { Answer, AnswerCache } from '../answer-cache.js';
 import {
+  badQuery,
+  badRequest,
   filterOf,
   listed,
   notFound,
@@ -15,6 +17,7 @@ import {
   withLoadedMap,
   type AnswerMode,
   type DatasourceQuery,
+  type QueryScope,
 } from '../answers.js';
 import type { IndexStore } from '../store.js';
 import { isWildcardPattern, wildcardMatcher } from '../wildcard.js';
@@ -26,8 +29,8 @@ const MAX_PATTERN = 1024;
  * merged, each version once, in apk order. A pattern without `*` is the plain name (as in hown3d), so a
  * `defaultRegistryUrlTemplate` pointing here serves every package. Same filters and formats as `/<name>`.
  */
-export async function wildcardRoutes(app: FastifyInstance, opts: { store: IndexStore; cache: AnswerCache; firstLoadTimeoutMs: number }): Promise<void> {
-  const { store, cache, firstLoadTimeoutMs } = opts;
+export async function wildcardRoutes(app: FastifyInstance, opts: { store: IndexStore; cache: AnswerCache; firstLoadTimeoutMs: number; scope: QueryScope }): Promise<void> {
+  const { store, cache, firstLoadTimeoutMs, scope } = opts;
   app.get<{ Params: { '*': string }; Querystring: DatasourceQuery }>(
     '/wildcardVersion/*',
     { schema: packageRouteSchema },
@@ -37,7 +40,9 @@ export async function wildcardRoutes(app: FastifyInstance, opts: { store: IndexS
         const key = `wildcard\u0000${mode}\u0000${pattern}\u0000${queryKey(request.query)}`;
         // A pattern scans every name, so its misses are kept too; a plain name or a refused pattern is as cheap
         // to answer again as a `/<name>` miss, and a flood of those must not push the real answers out.
-        const a = cache.get(map.generation, key, () => answerPattern(map, pattern, filterOf(request.query), mode), isScan(pattern));
+        const bad = badQuery(request.query, scope);
+        if (bad) return sendAnswer(request, reply, badRequest(bad));
+        const a = cache.get(map.generation, key, () => answerPattern(map, pattern, filterOf(request.query, scope), mode), isScan(pattern));
         sendAnswer(request, reply, a);
       });
     },

@@ -1,0 +1,178 @@
+import { APK_ARCHES, toUrl } from '../source/locations.js';
+import { apkArch } from './from-apko.js';
+import { parseDuration } from './duration.js';
+import { ConfigError } from './errors.js';
+
+/**
+ * The type of a setting: how its raw value (a YAML value, or the text of an environment variable or flag) becomes
+ * the checked value. `parse` throws a one-line ConfigError naming `where` and the bad value.
+ */
+export interface Kind<T> {
+  /** The value's placeholder in `serve --help` and the docs: `D`, `N`, `a,b`. */
+  placeholder: string;
+  /** A list: comma-separated in the environment and flags, repeated flags add up, a YAML list in the file. */
+  list?: true;
+  /** A secret: never taken from a flag (argv is visible to every user of the machine). */
+  secret?: true;
+  parse(raw: unknown, where: string): T;
+}
+
+const got = (raw: unknown) => JSON.stringify(raw);
+export const expected = (where: string, what: string, raw: unknown) => new ConfigError(`${where}: expected ${what}, got ${got(raw)}`);
+
+function single(raw: unknown, where: string): string | number {
+  if (typeof raw !== 'string' && typeof raw !== 'number') throw expected(where, 'a single value', raw);
+  return raw;
+}
+
+/** A word without spaces: a host name, an address. */
+export const word = (what: string): Kind<string> => ({
+  placeholder: 'H',
+  parse(raw, where) {
+    const text = String(single(raw, where)).trim();
+    if (!text || /\s/.test(text)) throw expected(where, what, raw);
+    return text;
+  },
+});
+
+export const port: Kind<number> = {
+  placeholder: 'P',
+  parse(raw, where) {
+    const text = String(single(raw, where)).trim();
+    if (!/^\d+$/.test(text) || Number(text) > 65535) throw expected(where, 'a port number 0-65535', raw);
+    return Number(text);
+  },
+};
+
+/** `4h`, `15m`, `30s`; a bare number means `bareUnit` (hours for hown3d's `-update-interval 4`). */
+export const duration = (bareUnit: 'h' | 's', min: number, minText: string): Kind<number> => ({
+  placeholder: 'D',
+  parse(raw, where) {
+    let ms;
+    try {
+      ms = parseDuration(single(raw, where), bareUnit);
+    } catch (err) {
+      throw new ConfigError(`${where}: ${(err as Error).message}`);
+    }
+    if (ms < min) throw expected(where, `at least ${minText}`, raw);
+    return ms;
+  },
+});
+
+/** One of a few words, case-insensitive; `aliases` maps other spellings (`warning`) to them. */
+export const oneOf = <const V extends string>(values: readonly V[], aliases: Record<string, V> = {}): Kind<V> => ({
+  placeholder: values.join('|'),
+  parse(raw, where) {
+    const text = String(single(raw, where)).trim().toLowerCase();
+    const value = aliases[text] ?? text;
+    if (!(values as readonly string[]).includes(value)) {
+      throw expected(where, values.length === 2 ? `${values[0]} or ${values[1]}` : `one of ${values.join(', ')}`, raw);
+    }
+    return value as V;
+  },
+});
+
+/** true or false (also yes/no, 1/0; a YAML boolean in the file). */
+export const boolean: Kind<boolean> = {
+  placeholder: 'true|false',
+  parse(raw, where) {
+    const text = typeof raw === 'boolean' ? String(raw) : String(single(raw, where)).trim().toLowerCase();
+    if (['true', '1', 'yes'].includes(text)) return true;
+    if (['false', '0', 'no'].includes(text)) return false;
+    throw expected(where, 'true or false', raw);
+  },
+};
+
+/** A secret token; unset is undefined. */
+export const token: Kind<string | undefined> = {
+  placeholder: 'T',
+  secret: true,
+  parse(raw, where) {
+    const text = String(single(raw, where));
+    if (!text.trim() || /\s/.test(text)) throw expected(where, 'a token without spaces', raw);
+    return text;
+  },
+};
+
+export const positiveInteger: Kind<number> = {
+  placeholder: 'N',
+  parse(raw, where) {
+    const n = typeof raw === 'string' && /^\s*\d+\s*$/.test(raw) ? Number(raw) : raw;
+    if (typeof n !== 'number' || !Number.isSafeInteger(n) || n <= 0) throw expected(where, 'a positive whole number', raw);
+    return n;
+  },
+};
+
+function stringList(raw: unknown, where: string): string[] {
+  if (!Array.isArray(raw) || raw.some((v) => typeof v !== 'string' || v.trim() === '')) throw expected(where, 'a list of non-empty strings', raw);
+  return raw.map((v: string) => v.trim());
+}
+
+/** Paths or URLs, such as trusted keys. */
+export const strings = (placeholder: string): Kind<string[]> => ({ placeholder, list: true, parse: stringList });
+
+/** APK arch names; apko's spellings are refused with the APK name to use. */
+export const apkArches: Kind<string[]> = {
+  placeholder: 'a,b',
+  list: true,
+  parse(raw, where) {
+    const arches = stringList(raw, where);
+    for (const arch of arches) checkArch(arch, where);
+    return arches;
+  },
+};
+
+function checkArch(arch: string, where: string): void {
+  if ((APK_ARCHES as readonly string[]).includes(arch)) return;
+  const apk = apkArch(arch);
+  if (apk && apk !== arch) throw new ConfigError(`${where}: ${got(arch)} is apko's name; repositories use the APK name ${got(apk)}`);
+  if (!/^[a-z0-9_]+$/.test(arch)) throw new ConfigError(`${where}: not an arch name: ${got(arch)} (APK arches: ${APK_ARCHES.join(', ')})`);
+}
+
+/** A repository name: shown in `?repository=a,b`, `/-/status` and metrics. */
+export const repositoryName: Kind<string> = {
+  placeholder: 'NAME',
+  parse(raw, where) {
+    if (typeof raw !== 'string' || raw.trim() === '') throw expected(where, 'a non-empty string', raw);
+    const name = raw.trim();
+    if (/[,\s]/.test(name)) throw new ConfigError(`${where}: no commas or spaces (it is used in ?repository=a,b), got ${got(name)}`);
+    return name;
+  },
+};
+
+/** A repository base URL, a bare APKINDEX.tar.gz URL, a file:// URL or a path. */
+export const location: Kind<string> = {
+  placeholder: 'URL',
+  parse(raw, where) {
+    if (typeof raw !== 'string' || raw.trim() === '') throw new ConfigError(`${where}: required, a base URL or an APKINDEX.tar.gz URL`);
+    const url = raw.trim();
+    // Anything with a scheme must be one we read; without one it is a path.
+    const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(url)?.[1]?.toLowerCase();
+    if (scheme !== undefined && !['http', 'https', 'file'].includes(scheme)) throw expected(where, 'an http(s) URL, file:// URL or path', url);
+    let parsed: URL;
+    try {
+      parsed = new URL(toUrl(url));
+    } catch {
+      throw new ConfigError(`${where}: not a URL or path: ${got(url)}`);
+    }
+    if (!['http:', 'https:', 'file:'].includes(parsed.protocol)) throw expected(where, 'an http(s) URL, file:// URL or path', url);
+    return url;
+  },
+};
+
+/** Credentials for a private repository, read from environment variables named here (never stored in files). */
+export type RepositoryAuth = { bearerTokenEnv: string } | { usernameEnv: string; passwordEnv: string };
+
+export const auth: Kind<RepositoryAuth> = {
+  placeholder: '{...}',
+  parse(raw, where) {
+    if (typeof raw === 'object' && raw !== null && !Array.isArray(raw)) {
+      const map = raw as Record<string, unknown>;
+      const keys = Object.keys(map).sort().join(',');
+      const name = (v: unknown): v is string => typeof v === 'string' && v !== '';
+      if (keys === 'bearerTokenEnv' && name(map.bearerTokenEnv)) return { bearerTokenEnv: map.bearerTokenEnv };
+      if (keys === 'passwordEnv,usernameEnv' && name(map.usernameEnv) && name(map.passwordEnv)) return { usernameEnv: map.usernameEnv, passwordEnv: map.passwordEnv };
+    }
+    throw expected(where, '{bearerTokenEnv: VAR} or {usernameEnv: VAR, passwordEnv: VAR}', raw);
+  },
+};

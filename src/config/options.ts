@@ -1,0 +1,108 @@
+/**
+ * Every setting of `apk-indexer serve`, declared once: its file key, environment variable, flags, type, default,
+ * limits and one line of doc. The file, environment and flag readers, `serve --help`, the types ServiceSettings and
+ * RepositorySettings and the tables in docs/configuration.md are all made from these tables.
+ *
+ * Adding a setting is one entry here (plus its test), then `npm run docs:config` to rewrite the docs table:
+ * - a service-wide value: an entry in SERVICE_OPTIONS; it arrives as `settings.<entry name>`, typed by its kind;
+ * - a key of each `repositories[]` entry: an entry in REPOSITORY_OPTIONS; it arrives as `repository.<entry name>`.
+ *   With `default` it is always set (the default may depend on the URL); without, it is optional. `env`/`flags`
+ *   make it a list given beside URL lists, as `--arch` and `--key` are: it applies to those URLs' repositories, or,
+ *   given without URLs, overrides it on every repository below.
+ * Kinds (value types, their checks and error messages) are in ./kinds.ts; add one there for a new type of value.
+ */
+import { DEFAULT_LIMITS, type ReadLimits } from '../parse/limits.js';
+import { DEFAULT_ARCHES, defaultRepositoryName, isBareIndex } from '../source/locations.js';
+import * as kind from './kinds.js';
+import type { Kind } from './kinds.js';
+
+export interface Option<T> {
+  /** Dotted key in the YAML file (`listen.port`); none: not settable in the file. */
+  file?: string;
+  /** The environment variable; the APK_INDEXER_ prefix keeps GitLab CI's job variables and Renovate's own apart. */
+  env?: string;
+  /** Flags, canonical spelling first. Every long flag is also taken with one dash (`-port`), as Go's flag package does. */
+  flags?: readonly string[];
+  kind: Kind<T>;
+  default: T;
+  /** The default as docs and help show it, with what special values mean. */
+  defaultText: string;
+  /** One line: what the setting is. */
+  doc: string;
+}
+
+const option = <T>(o: Option<T>): Option<T> => o;
+
+/** Service-wide settings; each lands in ServiceSettings under its name. */
+export const SERVICE_OPTIONS = {
+  host: option({ file: 'listen.host', env: 'APK_INDEXER_HOST', flags: ['--host'], kind: kind.word('a host name or address'), default: '0.0.0.0', defaultText: '`0.0.0.0`', doc: 'listen address' }),
+  port: option({ file: 'listen.port', env: 'APK_INDEXER_PORT', flags: ['--port'], kind: kind.port, default: 3000, defaultText: '`3000` (`0`: any free port)', doc: 'listen port' }),
+  // hown3d's -update-interval is a whole number of hours; a bare number keeps meaning hours everywhere.
+  updateIntervalMs: option({ file: 'updateInterval', env: 'APK_INDEXER_UPDATE_INTERVAL', flags: ['--update-interval', '-update-interval'], kind: kind.duration('h', 1000, '1s'), default: 4 * 3_600_000, defaultText: '`4h` (`1s` to `24d`; a bare number is hours)', doc: 'refresh interval' }),
+  firstLoadTimeoutMs: option({ file: 'firstLoadTimeout', env: 'APK_INDEXER_FIRST_LOAD_TIMEOUT', flags: ['--first-load-timeout'], kind: kind.duration('s', 0, '0s'), default: 30_000, defaultText: '`30s` (`0`: answer 503 at once)', doc: 'how long a query waits for the first load before 503' }),
+  requestTimeoutMs: option({ file: 'requestTimeout', kind: kind.duration('s', 1, '1ms'), default: 60_000, defaultText: '`60s`', doc: 'upstream timeout (response headers, and each piece of the body)' }),
+  refreshTimeoutMs: option({ file: 'refreshTimeout', kind: kind.duration('s', 1, '1ms'), default: 600_000, defaultText: '`10m`', doc: 'deadline for a whole refresh (download and read), so a trickling upstream cannot hold it' }),
+  logLevel: option({ file: 'logLevel', env: 'APK_INDEXER_LOG_LEVEL', flags: ['--log-level', '-log-level'], kind: kind.oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { warning: 'warn' }), default: 'info', defaultText: '`info`', doc: 'log level' }),
+  logFormat: option({ file: 'logFormat', env: 'APK_INDEXER_LOG_OUTPUT', flags: ['--log-output', '-log-output'], kind: kind.oneOf(['text', 'json']), default: 'text', defaultText: '`text`', doc: 'log format' }),
+  refreshToken: option({ file: 'refreshToken', env: 'APK_INDEXER_REFRESH_TOKEN', kind: kind.token, default: undefined, defaultText: 'none: anyone may refresh', doc: 'token for `POST /-/refresh`' }),
+  anyArch: option({ file: 'anyArch', env: 'APK_INDEXER_ANY_ARCH', kind: kind.boolean, default: false, defaultText: '`false`: a query without `?arch=` answers only versions present on every configured arch of the repository where the package exists at all; `true` answers versions from any arch', doc: 'answer any arch without `?arch=`' }),
+};
+
+/** Bounds on reading one index; they land in ServiceSettings.limits. */
+export const LIMIT_OPTIONS: { [K in keyof ReadLimits]: Option<number> } = {
+  maxDecompressedBytes: option({ file: 'limits.maxDecompressedBytes', kind: kind.positiveInteger, default: DEFAULT_LIMITS.maxDecompressedBytes, defaultText: '`1073741824` (1 GiB)', doc: 'inflated bytes per index' }),
+  maxEntries: option({ file: 'limits.maxEntries', kind: kind.positiveInteger, default: DEFAULT_LIMITS.maxEntries, defaultText: '`4000000`', doc: 'records per index' }),
+  maxLineBytes: option({ file: 'limits.maxLineBytes', kind: kind.positiveInteger, default: DEFAULT_LIMITS.maxLineBytes, defaultText: '`1048576` (1 MiB)', doc: 'bytes per APKINDEX line' }),
+};
+
+export interface RepositoryOption<T> {
+  /** The key in a `repositories[]` entry. */
+  file: string;
+  /** A list given beside the URL lists (see the top of this file). */
+  env?: string;
+  flags?: readonly string[];
+  kind: Kind<T>;
+  /** The value when none is given, from the repository URL; none: the key stays unset. */
+  default?: (url: string) => T;
+  defaultText: string;
+  doc: string;
+  /** Values given beside URLs or over the repositories below reach only repositories whose URL passes. */
+  appliesTo?: (url: string) => boolean;
+}
+
+/** A repository option that is always set (it has a default, or is required). */
+type Always<T> = RepositoryOption<T> & { default: (url: string) => T };
+const always = <T>(o: Always<T>): Always<T> => o;
+const optional = <T>(o: RepositoryOption<T> & { default?: never }): RepositoryOption<T> => o;
+
+/** The repository every setting defaults to, and its own defaults when its URL is given without them. */
+export const WOLFI = { name: 'wolfi', url: 'https://packages.wolfi.dev/os', arches: ['x86_64', 'aarch64'], keys: ['https://packages.wolfi.dev/os/wolfi-signing.rsa.pub'] } as const;
+
+/** Spelling a known repository's URL out gives what the default gives: its name, arches and keys. */
+const known = (url: string) => (url.replace(/\/+$/, '') === WOLFI.url ? WOLFI : undefined);
+
+/** Keys of each `repositories[]` entry; each lands in RepositorySettings under its name. */
+export const REPOSITORY_OPTIONS = {
+  // Given as a list (environment, flags), the URLs replace the repositories of the layers below, one per URL.
+  url: always({ file: 'url', env: 'APK_INDEXER_INDEX_URL', flags: ['--index', '-apk-index-url'], kind: kind.location, default: (url) => url, defaultText: 'required (no repository at all: Wolfi)', doc: 'base URL (`<url>/<arch>/APKINDEX.tar.gz` per arch), or a bare APKINDEX.tar.gz URL, `file://` URL or path' }),
+  name: always({ file: 'name', kind: kind.repositoryName, default: (url) => known(url)?.name ?? defaultRepositoryName(url), defaultText: 'the URL (credentials as `***`); `wolfi` for Wolfi', doc: 'used by `?repository=`, `/-/status` and metrics; unique, no commas or spaces' }),
+  arches: always({ file: 'arches', env: 'APK_INDEXER_ARCHES', flags: ['--arch'], kind: kind.apkArches, default: (url) => (isBareIndex(url) ? [] : [...(known(url)?.arches ?? DEFAULT_ARCHES)]), defaultText: '`x86_64`; Wolfi: `x86_64,aarch64`', doc: 'APK arches read under a base URL (ignored for a bare index URL)', appliesTo: (url) => !isBareIndex(url) }),
+  keys: always({ file: 'keys', env: 'APK_INDEXER_KEYS', flags: ['--key'], kind: kind.strings('KEY'), default: (url) => [...(known(url)?.keys ?? [])], defaultText: "none (unverified, with a warning); Wolfi: Wolfi's key", doc: 'trusted public keys, paths or URLs; the file name is the key name' }),
+  auth: optional({ file: 'auth', kind: kind.auth, defaultText: 'none', doc: 'credentials from environment variables: `{bearerTokenEnv: VAR}` or `{usernameEnv: VAR, passwordEnv: VAR}`' }),
+  updateIntervalMs: optional({ file: 'updateInterval', kind: kind.duration('h', 1000, '1s'), defaultText: 'the service-wide `updateInterval`', doc: "this repository's refresh interval" }),
+};
+
+/** Flags that are not settings themselves. */
+export const COMMAND_FLAGS = {
+  config: { env: 'APK_INDEXER_CONFIG', flags: ['--config'], placeholder: 'FILE', doc: 'the YAML configuration file', defaultText: 'none' },
+  fromApko: { flags: ['--from-apko'], placeholder: 'FILE...', doc: 'repositories, keyring and archs from apko image files (follows `include:`)', defaultText: '' },
+  help: { flags: ['--help', '-h'], placeholder: '', doc: 'this help', defaultText: '' },
+} as const;
+
+type ValueOf<O> = O extends { kind: Kind<infer T> } ? T : never;
+type Mutable<T> = T extends readonly (infer E)[] ? E[] : T;
+
+export type ServiceValues = { [K in keyof typeof SERVICE_OPTIONS]: Mutable<ValueOf<(typeof SERVICE_OPTIONS)[K]>> };
+type RepositoryOptions = typeof REPOSITORY_OPTIONS;
+type AlwaysKeys = { [K in keyof RepositoryOptions]: RepositoryOptions[K] extends Always<unknown> ? K : never }[keyof RepositoryOptions];
+export type RepositoryValues = { [K in AlwaysKeys]: ValueOf<RepositoryOptions[K]> } & { [K in Exclude<keyof RepositoryOptions, AlwaysKeys>]?: ValueOf<RepositoryOptions[K]> };
