@@ -53,6 +53,10 @@ export const LIMIT_OPTIONS: { [K in keyof ReadLimits]: Option<number> } = {
   maxDecompressedBytes: option({ file: 'limits.maxDecompressedBytes', kind: kind.positiveInteger, default: DEFAULT_LIMITS.maxDecompressedBytes, defaultText: '`1073741824` (1 GiB)', doc: 'inflated bytes per index' }),
   maxEntries: option({ file: 'limits.maxEntries', kind: kind.positiveInteger, default: DEFAULT_LIMITS.maxEntries, defaultText: '`4000000`', doc: 'records per index' }),
   maxLineBytes: option({ file: 'limits.maxLineBytes', kind: kind.positiveInteger, default: DEFAULT_LIMITS.maxLineBytes, defaultText: '`1048576` (1 MiB)', doc: 'bytes per APKINDEX line' }),
+  maxCompressedBytes: option({ file: 'limits.maxCompressedBytes', kind: kind.positiveInteger, default: DEFAULT_LIMITS.maxCompressedBytes, defaultText: '`268435456` (256 MiB)', doc: 'compressed bytes per index, held until its signature is checked (with keys)' }),
+  maxNames: option({ file: 'limits.maxNames', kind: kind.positiveInteger, default: DEFAULT_LIMITS.maxNames, defaultText: '`1000000`', doc: 'distinct package names per index, provided names included' }),
+  maxProvidesPerRecord: option({ file: 'limits.maxProvidesPerRecord', kind: kind.positiveInteger, default: DEFAULT_LIMITS.maxProvidesPerRecord, defaultText: '`1000`', doc: 'unprefixed `name=version` provides per record' }),
+  maxProvides: option({ file: 'limits.maxProvides', kind: kind.positiveInteger, default: DEFAULT_LIMITS.maxProvides, defaultText: '`4000000`', doc: 'unprefixed `name=version` provides per index' }),
 };
 
 export interface RepositoryOption<T> {
