@@ -94,6 +94,7 @@ export const REPOSITORY_OPTIONS = {
   keys: always({ file: 'keys', env: 'APK_INDEXER_KEYS', flags: ['--key'], kind: kind.strings('KEY'), default: (url) => [...(known(url)?.keys ?? [])], defaultText: "none (unverified, with a warning); Wolfi: Wolfi's key", doc: 'trusted public keys, paths or URLs; the file name is the key name' }),
   auth: optional({ file: 'auth', kind: kind.auth, defaultText: 'none', doc: 'credentials from environment variables: `{bearerTokenEnv: VAR}` or `{usernameEnv: VAR, passwordEnv: VAR}`' }),
   updateIntervalMs: optional({ file: 'updateInterval', kind: kind.duration('h', 1000, '1s'), defaultText: 'the service-wide `updateInterval`', doc: "this repository's refresh interval" }),
+  allowForeignArch: optional({ file: 'allowForeignArch', kind: kind.boolean, defaultText: '`false`: a record whose `A:` is neither the arch of its URL nor `noarch` fails the refresh (reason `format`), the last good data is kept', doc: 'accept records of other arches in `<url>/<arch>/APKINDEX.tar.gz`' }),
 };
 
 /** Flags that are not settings themselves. */

@@ -23,8 +23,8 @@ export interface ArchiveResult {
 const MAX_SIGNATURE_MEMBER = 64 * 1024;
 const MAX_DESCRIPTION = 64 * 1024;
 /** The parser runs in slices of the inflated text; after this long without a turn the event loop gets one. */
-const SLICE_BYTES = 1024 * 1024;
-const YIELD_AFTER_MS = 10;
+const SLICE_BYTES = 4 * 1024 * 1024;
+const YIELD_AFTER_MS = 50;
 
 export interface ArchiveOptions {
   source: string;

@@ -9,6 +9,8 @@ import { SnapshotBuilder, type IndexSnapshot } from './snapshot.js';
 export interface LoadOptions extends Omit<OpenOptions, 'etag' | 'lastModified'> {
   keys: readonly TrustedKey[];
   limits?: Partial<ReadLimits>;
+  /** Accept records whose `A:` is another arch than the URL's (default: such a record fails the read, `format`). */
+  allowForeignArch?: boolean;
   /** Validators of the last good read: an unchanged index answers `notModified` without being parsed. */
   previous?: { etag?: string; lastModified?: string };
 }
@@ -31,7 +33,7 @@ export async function loadIndex(location: IndexLocation, options: LoadOptions): 
     lastModified: options.previous?.lastModified,
   });
   if (opened.notModified) return { notModified: true };
-  return readIndexBody(opened.body, location, { keys: options.keys, limits }).then((r) => ({
+  return readIndexBody(opened.body, location, { keys: options.keys, limits, allowForeignArch: options.allowForeignArch }).then((r) => ({
     notModified: false as const,
     ...r,
     etag: opened.etag,
@@ -43,21 +45,22 @@ export async function loadIndex(location: IndexLocation, options: LoadOptions): 
 export async function readIndexBody(
   body: AsyncIterable<Buffer>,
   location: IndexLocation,
-  options: { keys: readonly TrustedKey[]; limits: ReadLimits },
+  options: { keys: readonly TrustedKey[]; limits: ReadLimits; allowForeignArch?: boolean | undefined },
 ): Promise<{ snapshot: IndexSnapshot }> {
   const shown = redactUrl(location.url);
   const builder = new SnapshotBuilder();
-  const parser = new ApkIndexParser(options.limits, builder);
+  // An index under `<base>/<arch>/` holds that arch's packages (and noarch ones); anything else is mislabelled.
+  const arch = options.allowForeignArch ? undefined : location.arch;
+  const parser = new ApkIndexParser(options.limits, builder, { ...(arch !== undefined && { arch }) });
   const result = await readIndexArchive(body, {
     source: shown,
     keys: options.keys,
     limits: options.limits,
     sink: { data: (chunk) => parser.push(chunk), end: () => parser.end() },
   });
-  const arch = location.arch ?? builder.firstArch ?? 'noarch';
   const snapshot = builder.finish({
     url: shown,
-    arch,
+    arch: location.arch ?? builder.firstArch ?? 'noarch',
     repository: location.repository,
     description: result.description,
     verifiedBy: result.verdict.verifiedBy,

@@ -30,6 +30,8 @@ export interface IndexSnapshot {
   /** Key that verified the signature; undefined when no keys were configured. */
   readonly verifiedBy: string | undefined;
   readonly records: number;
+  /** The newest `t:` of any record, seconds; undefined when no record has one. */
+  readonly newestBuildTime: number | undefined;
   readonly packages: ReadonlyMap<string, readonly IndexedRelease[]>;
 }
 
@@ -163,6 +165,7 @@ export class SnapshotBuilder implements RecordSink {
   firstArch: string | undefined;
   private count = 0;
   private entries = 0;
+  private newest = 0;
   // Per entry.
   private readonly version = int32Column();
   private readonly recordOf = int32Column();
@@ -189,6 +192,7 @@ export class SnapshotBuilder implements RecordSink {
     const r = this.count++;
     if (this.firstArch === undefined) this.firstArch = f.arch;
     this.buildTime.set(r, f.buildTime);
+    if (f.buildTime > this.newest) this.newest = f.buildTime;
     this.origin.set(r, f.origin);
     this.commit.set(r, f.commit);
     this.url.set(r, f.url);
@@ -203,7 +207,7 @@ export class SnapshotBuilder implements RecordSink {
     }
   }
 
-  finish(meta: Omit<IndexSnapshot, 'packages' | 'records'>): IndexSnapshot {
+  finish(meta: Omit<IndexSnapshot, 'packages' | 'records' | 'newestBuildTime'>): IndexSnapshot {
     const names = this.names.strings;
     const heads = new Map<string, number>();
     for (const id of this.order) heads.set(names[id]!, this.head[id]! - 1);
@@ -224,7 +228,7 @@ export class SnapshotBuilder implements RecordSink {
       license: this.license,
       description: this.description,
     };
-    return { ...meta, records: this.count, packages: new PackageLists(heads, columns) };
+    return { ...meta, records: this.count, newestBuildTime: this.newest > 0 ? this.newest : undefined, packages: new PackageLists(heads, columns) };
   }
 
   /** Adds a version of a name; a repeat of the name's last version is dropped, unless it replaces a provider. */

@@ -111,10 +111,15 @@ export class ApkIndexParser {
   private readonly store: ValueStore;
   private readonly sink: RecordSink;
 
+  /** The arch every record must name in `A:` (or `noarch`); undefined: any. */
+  private readonly arch: Buffer | undefined;
+
   constructor(
     private readonly limits: Pick<ReadLimits, 'maxEntries' | 'maxLineBytes' | 'maxNames' | 'maxProvides' | 'maxProvidesPerRecord'>,
     emit: ((record: PackageRecord) => void) | RecordSink,
+    options: { arch?: string } = {},
   ) {
+    this.arch = options.arch === undefined ? undefined : Buffer.from(options.arch, 'latin1');
     this.sink = typeof emit === 'function' ? new RecordObjects(emit) : emit;
     this.names = this.sink.names;
     this.store = this.sink.store;
@@ -201,6 +206,7 @@ export class ApkIndexParser {
         f.version = this.lastVersion;
         break;
       case 0x41 /* A */:
+        if (this.arch !== undefined && !sameBytes(buf, v, end, this.arch) && !sameBytes(buf, v, end, NOARCH)) this.foreignArch(buf, v, end);
         if (this.sink.wantsArch) f.arch = buf.toString('latin1', v, end);
         break;
       case 0x74 /* t */:
@@ -240,6 +246,11 @@ export class ApkIndexParser {
     }
   }
 
+  private foreignArch(buf: Buffer, start: number, end: number): never {
+    const found = JSON.stringify(buf.toString('latin1', start, Math.min(end, start + 40)));
+    throw new RecordError('format', `line ${this.line}: record for arch ${found} in the index of ${this.arch!.toString('latin1')} (an index served at another arch's URL?)`);
+  }
+
   private badLine(buf: Buffer, start: number, end: number): never {
     const shown = buf.toString('utf8', start, Math.min(end, start + 40));
     throw new RecordError('format', `line ${this.line}: expected "X:value", got ${JSON.stringify(shown)}`);
@@ -276,6 +287,14 @@ export class ApkIndexParser {
     this.sink.record(f);
     f.clear();
   }
+}
+
+const NOARCH = Buffer.from('noarch');
+
+function sameBytes(buf: Buffer, start: number, end: number, want: Buffer): boolean {
+  if (end - start !== want.length) return false;
+  for (let i = 0; i < want.length; i++) if (buf[start + i] !== want[i]) return false;
+  return true;
 }
 
 /** `t:` as seconds; 0, empty or garbage means "unknown" (0), never 1970. */

@@ -59,6 +59,8 @@ export interface StoreOptions {
 }
 
 const RETRY_BASE_MS = 5_000;
+/** A new index with more than this share of records fewer than the previous one is warned about. */
+const RECORDS_DROP = 0.25;
 
 /**
  * The longest delay a Node timer takes (2^31-1 ms, about 24.8 days): a longer one fires after 1 ms instead, and
@@ -239,6 +241,7 @@ export class IndexStore {
         timeoutMs: timerDelay(this.settings.requestTimeoutMs),
         signal: AbortSignal.any([this.abort.signal, deadline]),
         previous: t.snapshot ? { etag: t.etag, lastModified: t.lastModified } : undefined,
+        allowForeignArch: t.repository.allowForeignArch,
       });
       const now = Date.now();
       if (t.failures > 0) this.log.info({ index: t.shown, failures: t.failures }, 'index refresh recovered');
@@ -247,6 +250,7 @@ export class IndexStore {
       t.lastError = undefined;
       this.metrics.refreshes.inc({ ...t.labels, outcome: result.notModified ? 'not-modified' : 'changed' });
       if (!result.notModified) {
+        if (t.snapshot) this.checkRegression(t, t.snapshot, result.snapshot);
         t.snapshot = result.snapshot;
         t.etag = result.etag;
         t.lastModified = result.lastModified;
@@ -283,6 +287,27 @@ export class IndexStore {
       t.nextRefresh = Date.now() + delay;
       t.timer = setTimeout(() => void this.refresh(t), delay);
       t.timer.unref();
+    }
+  }
+
+  /**
+   * A new, validly signed index that is older than the one it replaces (a mirror rolled back or frozen, a replayed
+   * download) is warned about and counted, and still served: its signature is valid, refusing it would pin the
+   * service to whatever it saw first, and an operator who alerts on the metric decides. Older means its newest
+   * build time went back, or it lost more than a quarter of its records.
+   */
+  private checkRegression(t: Tracked, old: IndexSnapshot, next: IndexSnapshot): void {
+    const iso = (s: number) => new Date(s * 1000).toISOString();
+    if (old.newestBuildTime !== undefined && (next.newestBuildTime ?? 0) < old.newestBuildTime) {
+      this.metrics.regressions.inc({ ...t.labels, kind: 'build-time' });
+      this.log.warn(
+        { index: t.shown, newestBuildTime: next.newestBuildTime, previousNewestBuildTime: old.newestBuildTime },
+        `index went back in time: its newest build is ${next.newestBuildTime === undefined ? 'undated' : iso(next.newestBuildTime)}, the previous index had one from ${iso(old.newestBuildTime)} (rolled back or frozen mirror?); serving it`,
+      );
+    }
+    if (next.records < old.records * (1 - RECORDS_DROP)) {
+      this.metrics.regressions.inc({ ...t.labels, kind: 'records' });
+      this.log.warn({ index: t.shown, records: next.records, previousRecords: old.records }, `index lost ${old.records - next.records} of its ${old.records} records; serving it`);
     }
   }
 
