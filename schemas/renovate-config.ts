@@ -9,8 +9,7 @@ export interface RenovateConfig {
   $schema: 'https://docs.renovatebot.com/renovate-schema.json';
   customDatasources: Record<string, RenovateCustomDatasource>;
   customManagers: RenovateRegexManager[];
-  /** Absent in the older form: those releases have no `maxMajorIncrement` to lift. */
-  packageRules?: RenovatePackageRule[];
+  packageRules: RenovatePackageRule[];
 }
 
 export interface RenovateCustomDatasource {
@@ -35,6 +34,10 @@ export interface RenovateRegexManager {
 export interface RenovatePackageRule {
   description: string;
   matchDatasources: string[];
-  /** 0 disables the cap (default 500) that would drop `20240101-r0` -> `20250101-r0`. */
-  maxMajorIncrement: number;
+  /** Globs (minimatch, `dot`) against the file a dependency was found in. */
+  matchFileNames?: string[];
+  /** Each a template: `{{packageName}}` becomes the dependency's name (Renovate's custom datasource). */
+  registryUrls?: string[];
+  /** 0 disables the cap (default 500) that would drop `20240101-r0` -> `20250101-r0`; current form only. */
+  maxMajorIncrement?: number;
 }

@@ -37,7 +37,6 @@ export const RENOVATE_BODY_SCHEMA = {
           releaseTimestamp: { type: 'string', format: 'date-time' },
           sourceUrl: { type: 'string' },
           sourceDirectory: { type: 'string' },
-          changelogContent: { type: 'string' },
           changelogUrl: { type: 'string' },
           digest: { type: 'string' },
           isStable: { type: 'boolean' },

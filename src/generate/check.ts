@@ -2,6 +2,7 @@ import { compareVersions } from '../index/version.js';
 import type { PackageEntry, ResolvedImage } from './apko-file.js';
 import { bootcProblems, isBootcImage } from './bootc.js';
 import { archesByFile, imageArches } from './file-arches.js';
+import { judgeRenovate } from './check-renovate.js';
 import { isPin } from './package-spec.js';
 import type { RenovateManagers } from './renovate-match.js';
 import { choosePin, type VersionSource } from './version-source.js';
@@ -84,31 +85,18 @@ async function checkEntry(entry: PackageEntry, arches: readonly string[], ctx: C
   } else if (absent.length > 0) {
     findings.push(at('error', absent.map((a) => `${spec.version} is not on ${a.arch} (newest there: ${newestOf(a.versions!)})`).join('; ')));
   }
-  if (ctx.renovate && !tracked(entry, spec.name, spec.version, ctx)) {
-    findings.push(
-      ctx.renovate.mightRead(entry.file)
-        ? at('warning', `not found by the Renovate managers in ${ctx.renovate.source} whose file patterns could be read; a pattern that could not be read may still match`)
-        : at('error', `no Renovate manager in ${ctx.renovate.source} would find this pin; it will not be kept fresh`),
-    );
-  }
+  const verdict = ctx.renovate && (await judgeRenovate(entry, spec, arches, ctx.texts.get(entry.file), ctx.renovate, ctx.source));
+  if (verdict && verdict.severity !== 'ok') findings.push(at(verdict.severity, verdict.message));
+  const renovateSays = verdict ? `; ${verdict.message}` : '';
   if (findings.length === 0) {
     const newest = choosePin((await ctx.source.versions(spec.name, arches)) ?? [], spec.version);
     findings.push(
       newest !== undefined && compareVersions(newest, spec.version) > 0
-        ? at('warning', `stale: ${newest} is present on all of ${arches.join(', ')}`)
-        : at('ok', `newest on all of ${arches.join(', ')}`),
+        ? at('warning', `stale: ${newest} is present on all of ${arches.join(', ')}${renovateSays}`)
+        : at('ok', `newest on all of ${arches.join(', ')}${renovateSays}`),
     );
   }
   return findings;
-}
-
-function tracked(entry: PackageEntry, name: string, version: string, ctx: CheckContext): boolean {
-  const text = ctx.texts.get(entry.file);
-  const range = entry.node.range;
-  if (text === undefined || !range) return false;
-  return ctx.renovate!.extract(entry.file, text).some(
-    (pin) => pin.depName === name && pin.currentValue === version && pin.start >= range[0] && pin.end <= range[1],
-  );
 }
 
 /** The newest of lists each ascending in apk order (the VersionSource contract): the greatest of their last items. */

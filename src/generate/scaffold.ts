@@ -126,7 +126,13 @@ export async function scaffold(o: ScaffoldOptions, source?: VersionSource): Prom
     ...images.map(([name, img]) => ({ path: `apko/${name}.yaml`, content: renderYaml(img) })),
     ...recipes.map(([name, recipe]) => ({ path: `melange/${name}.yaml`, content: renderYaml(recipe) })),
     ...Object.entries(ROUTER_VENDOR_FILES).map(([path, content]) => ({ path: `melange/${ROUTER_CONFIG_PACKAGE}/vendor/${path}`, content })),
-    { path: 'renovate.json', content: renderRenovateJson(renovateConfig({ server: o.server, arches: apkArches, renovateMajor: o.renovateMajor })) },
+    {
+      path: 'renovate.json',
+      // Every image includes the base, so each file is built for the base's arches, from any repository.
+      content: renderRenovateJson(
+        renovateConfig({ server: o.server, files: new Map(images.map(([name]) => [`apko/${name}.yaml`, { arches: apkArches, repositories: [] }])), renovateMajor: o.renovateMajor }),
+      ),
+    },
     {
       path: '.gitlab-ci.yml',
       content: renderYaml(

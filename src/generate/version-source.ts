@@ -15,6 +15,17 @@ export interface VersionSource {
    * undefined when the source does not know the name at all.
    */
   versions(name: string, arches: readonly string[]): Promise<string[] | undefined>;
+  /**
+   * What the service answers `GET /<name>` with these filters, as versions ascending in apk order: with no
+   * arches, only versions on every arch holding the package (the service's default). Undefined for a 404.
+   */
+  answer(name: string, query: DatasourceFilters): Promise<string[] | undefined>;
+}
+
+/** The filters of a datasource URL (`?arch=`, `?repository=`). */
+export interface DatasourceFilters {
+  arches?: readonly string[];
+  repositories?: readonly string[];
 }
 
 /**
@@ -39,6 +50,12 @@ export class MapVersionSource implements VersionSource {
 
   async versions(name: string, arches: readonly string[]): Promise<string[] | undefined> {
     return this.map.releases(name, { arches })?.map((r) => r.version);
+  }
+
+  async answer(name: string, query: DatasourceFilters): Promise<string[] | undefined> {
+    const arches = query.arches?.length ? query.arches : undefined;
+    const releases = this.map.releases(name, { ...(arches ? { arches } : { everyArchHolding: true }), ...(query.repositories?.length && { repositories: query.repositories }) });
+    return releases?.length ? releases.map((r) => r.version) : undefined;
   }
 }
 
@@ -65,6 +82,20 @@ export class HttpVersionSource implements VersionSource {
         return (await this.versions(name, [])) === undefined ? undefined : [];
       });
       this.cache.set(key, answer);
+    }
+    return answer;
+  }
+
+  answer(name: string, query: DatasourceFilters): Promise<string[] | undefined> {
+    const params = [
+      ...(query.arches?.length ? [`arch=${query.arches.join(',')}`] : []),
+      ...(query.repositories?.length ? [`repository=${query.repositories.map(encodeURIComponent).join(',')}`] : []),
+    ];
+    const url = `${this.url(name, [])}${params.length > 0 ? `?${params.join('&')}` : ''}`;
+    let answer = this.cache.get(url);
+    if (!answer) {
+      answer = this.fetchVersions(url);
+      this.cache.set(url, answer);
     }
     return answer;
   }

@@ -10,7 +10,7 @@ import { configPackage } from '../../src/generate/melange-config.js';
 import { fileStep } from '../../src/generate/melange.js';
 import { userPackage, type UserPackageOptions } from '../../src/generate/melange-user.js';
 import { isPin, parsePackageSpec } from '../../src/generate/package-spec.js';
-import { renovateConfig } from '../../src/generate/renovate.js';
+import { renderRenovateJson, renovateConfig } from '../../src/generate/renovate.js';
 import { renderYaml, type CommentedValue } from '../../src/generate/yaml-doc.js';
 import type { ApkoImage } from '../../schemas/apko-image.js';
 import { runCommand, schemaErrors, yamlValue } from './helpers.js';
@@ -147,25 +147,45 @@ describe('the melange builders', () => {
 });
 
 describe('renovate.json', () => {
-  it('is one datasource for all apko files, with the arch filter, loose versioning and the major cap lifted', () => {
-    const config = renovateConfig({ server: 'http://apk-indexer:3000/', arches: ['aarch64', 'x86_64'] });
+  const files = new Map([
+    ['apko/host.yaml', { arches: ['aarch64', 'x86_64'], repositories: ['wolfi'] }],
+    ['apko/pi.yaml', { arches: ['aarch64'], repositories: ['wolfi'] }],
+    ['apko/base.yaml', { arches: ['x86_64', 'aarch64'], repositories: ['wolfi'] }],
+    ['images/[odd] name.apko.yaml', { arches: ['x86_64'], repositories: ['alpine', 'wolfi'] }],
+  ]);
+
+  it('reads exactly the tree\'s apko files and points each at the URL of its constraint, one rule per constraint', () => {
+    const config = renovateConfig({ server: 'http://apk-indexer:3000/', files });
     expect(schemaErrors('renovate-config', config)).toBe('');
-    expect(Object.keys(config.customDatasources)).toEqual(['apk-indexer']);
-    expect(config.customDatasources['apk-indexer']!.defaultRegistryUrlTemplate).toBe('http://apk-indexer:3000/{{packageName}}?arch=x86_64,aarch64');
+    expect(config.customDatasources).toEqual({ 'apk-indexer': { defaultRegistryUrlTemplate: 'http://apk-indexer:3000/{{packageName}}', format: 'json' } });
     expect(config.customManagers[0]).toMatchObject({ datasourceTemplate: 'custom.apk-indexer', versioningTemplate: 'loose' });
-    expect(config.customManagers[0]!.managerFilePatterns).toEqual(['/(^|/)apko/[^/]+\\.ya?ml$/', '/(^|/|\\.)apko\\.ya?ml$/']);
-    expect(config.packageRules).toEqual([expect.objectContaining({ matchDatasources: ['custom.apk-indexer'], maxMajorIncrement: 0 })]);
+    expect(config.customManagers[0]!.managerFilePatterns).toEqual(['/^apko\\/base\\.yaml$/', '/^apko\\/host\\.yaml$/', '/^apko\\/pi\\.yaml$/', '/^images\\/\\[odd\\] name\\.apko\\.yaml$/']);
+    expect(config.packageRules).toEqual([
+      expect.objectContaining({ matchDatasources: ['custom.apk-indexer'], maxMajorIncrement: 0 }),
+      expect.objectContaining({ matchFileNames: ['apko/pi.yaml'], registryUrls: ['http://apk-indexer:3000/{{packageName}}?arch=aarch64&repository=wolfi'] }),
+      expect.objectContaining({ matchFileNames: ['images/\\[odd\\] name.apko.yaml'], registryUrls: ['http://apk-indexer:3000/{{packageName}}?arch=x86_64&repository=alpine,wolfi'] }),
+      expect.objectContaining({ matchFileNames: ['apko/base.yaml', 'apko/host.yaml'], registryUrls: ['http://apk-indexer:3000/{{packageName}}?arch=x86_64,aarch64&repository=wolfi'] }),
+    ]);
+    // Each manager pattern matches its own path only.
+    const patterns = config.customManagers[0]!.managerFilePatterns!.map((p) => new RegExp(p.slice(1, -1)));
+    for (const path of files.keys()) expect(patterns.filter((r) => r.test(path)), path).toHaveLength(1);
+    expect(patterns.some((r) => r.test('apko/base.yamlx') || r.test('x/apko/base.yaml'))).toBe(false);
+  });
+
+  it('is deterministic: the same tree in any order writes the same bytes', () => {
+    const reversed = new Map([...files].reverse().map(([k, v]) => [k, { arches: [...v.arches].reverse(), repositories: [...v.repositories].reverse() }]));
+    expect(renderRenovateJson(renovateConfig({ server: 'http://a:3000', files: reversed }))).toBe(renderRenovateJson(renovateConfig({ server: 'http://a:3000', files })));
   });
 
   it('has an older form for Renovate 39, which knows neither managerFilePatterns nor maxMajorIncrement', () => {
-    const config = renovateConfig({ server: 'http://apk-indexer:3000', arches: ['x86_64'], renovateMajor: 39 });
+    const config = renovateConfig({ server: 'http://apk-indexer:3000', files, renovateMajor: 39 });
     expect(schemaErrors('renovate-config', config)).toBe('');
-    expect(config.customManagers[0]!.fileMatch).toEqual(['(^|/)apko/[^/]+\\.ya?ml$', '(^|/|\\.)apko\\.ya?ml$']);
+    expect(config.customManagers[0]!.fileMatch![0]).toBe('^apko\\/base\\.yaml$');
     expect(config.customManagers[0]!.managerFilePatterns).toBeUndefined();
-    expect(config.packageRules).toBeUndefined();
+    expect(config.packageRules.some((r) => 'maxMajorIncrement' in r)).toBe(false);
     // The schema holds each form to itself.
-    expect(schemaErrors('renovate-config', { ...config, packageRules: [{ description: 'x', matchDatasources: ['custom.x'], maxMajorIncrement: 0 }] })).not.toBe('');
-    expect(() => renovateConfig({ server: 'http://x', arches: [] })).toThrow(/at least one arch/);
+    expect(schemaErrors('renovate-config', { ...config, packageRules: [...config.packageRules, { description: 'x', matchDatasources: ['custom.x'], maxMajorIncrement: 0 }] })).not.toBe('');
+    expect(() => renovateConfig({ server: 'http://x', files: new Map() })).toThrow(/at least one apko file/);
   });
 });
 
@@ -216,9 +236,6 @@ describe('apk-indexer gen', () => {
       expect(user.out).toContain('u ops 1500 "Administrator" /home/ops /bin/sh');
       const config = await runCommand(gen, ['config', 'nas-config', '--replaces', 'samba,nfs-utils']);
       expect((yamlValue(config.out) as { package: { dependencies: unknown } }).package.dependencies).toEqual({ replaces: ['samba', 'nfs-utils'] });
-      const renovate = await runCommand(gen, ['renovate', '--arch', 'amd64', '--renovate-version', '39']);
-      expect(schemaErrors('renovate-config', JSON.parse(renovate.out))).toBe('');
-      expect(renovate.out).toContain('?arch=x86_64"');
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

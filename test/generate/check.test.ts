@@ -14,7 +14,11 @@ const COMMON: FixturePackage[] = [
   ...['ostree', 'composefs', 'systemd', 'systemd-init', 'linux-lts', 'linux-lts-initramfs', 'tzdata'].map((name) => ({ name, version: '1.0-r0' })),
 ];
 
-const RENOVATE = renderRenovateJson(renovateConfig({ server: 'http://apk-indexer:3000', arches: ['x86_64', 'aarch64'] }));
+const BOTH = { arches: ['x86_64', 'aarch64'], repositories: [] };
+const RENOVATE = renderRenovateJson(
+  renovateConfig({ server: 'http://apk-indexer:3000', files: new Map(['apko/base.yaml', 'apko/problems.yaml', 'apko/flow.yaml', 'apko/bootc-wrong.yaml', 'apko/bootc-right.yaml'].map((f) => [f, BOTH])) }),
+);
+const asks = (name: string) => `Renovate asks http://apk-indexer:3000/${name}?arch=x86_64,aarch64`;
 
 /** A tree with one problem of each kind the issue lists, and files that are fine. */
 const TREE: Record<string, string> = {
@@ -106,7 +110,7 @@ describe('apk-indexer check', () => {
     expect(detail('apko/problems.yaml:6', 'bootc=1.16.7-r0')).toEqual(['1.16.7-r0 is not on aarch64 (newest there: 1.16.6-r0)']);
     expect(detail('apko/problems.yaml:7', 'htop')).toEqual(['in none of the indexes']);
     expect(detail('apko/problems.yaml:8', 'onlyx86')).toEqual(['missing on aarch64']);
-    expect(detail('apko/flow.yaml:3', 'tzdata=1.0-r0')).toEqual(['no Renovate manager in renovate.json would find this pin; it will not be kept fresh']);
+    expect(detail('apko/flow.yaml:3', 'tzdata=1.0-r0')).toEqual(['Renovate will not keep this pin fresh: the matchStrings of customManagers[0] (which read apko/flow.yaml) do not match this item']);
     expect(detail('apko/relative.yaml:1')[0]).toMatch(/^include: base\.yaml not found \(apko resolves it against its working directory .*, not against apko\/relative\.yaml\)$/);
     expect(detail('apko/bootc-wrong.yaml', 'bootc')).toEqual([
       'annotation containers.bootc: "1" is missing; bootc refuses the image without it',
@@ -126,10 +130,10 @@ describe('apk-indexer check', () => {
   it('marks stale pins as warnings, packages built here and tagged ones as ok, each line once', async () => {
     const r = await runCommand(check, ['-C', root, ...index()]);
     const all = rows(r.out);
-    expect(all).toContainEqual(['warning', 'apko/problems.yaml:4', 'busybox=1.36.1-r9', 'stale: 1.36.1-r10 is present on all of x86_64, aarch64']);
+    expect(all).toContainEqual(['warning', 'apko/problems.yaml:4', 'busybox=1.36.1-r9', `stale: 1.36.1-r10 is present on all of x86_64, aarch64; ${asks('busybox')}: proposes 1.36.1-r10, as pin --check`]);
     expect(all).toContainEqual(['ok', 'apko/base.yaml:5', 'default-user', 'built here by melange; not in the indexes until published']);
     expect(all).toContainEqual(['ok', 'apko/problems.yaml:9', 'local@mine', 'from the @mine repository; not in the indexes']);
-    expect(all).toContainEqual(['ok', 'apko/base.yaml:3', 'busybox=1.36.1-r10', 'newest on all of x86_64, aarch64']);
+    expect(all).toContainEqual(['ok', 'apko/base.yaml:3', 'busybox=1.36.1-r10', `newest on all of x86_64, aarch64; ${asks('busybox')}: nothing to propose, as pin --check`]);
     // base.yaml is included by five files and checked itself: its rows appear once.
     expect(all.filter((row) => row[1] === 'apko/base.yaml:3')).toHaveLength(1);
   });
@@ -142,7 +146,7 @@ describe('apk-indexer check', () => {
     await writeTree(bare, { 'apko/one.yaml': 'archs: [amd64]\ncontents:\n  packages:\n    - busybox=1.36.1-r10\n' });
     const noRenovate = await runCommand(check, ['-C', bare, ...index()]);
     expect(noRenovate.code).toBe(0);
-    expect(rows(noRenovate.out)).toContainEqual(['warning', 'renovate.json', '-', 'not found: no pin is kept fresh by Renovate']);
+    expect(rows(noRenovate.out)).toContainEqual(['warning', 'renovate.json', '-', expect.stringMatching(/^no Renovate config \(renovate\.json, renovate\.jsonc, renovate\.json5, .*package\.json\): no pin is kept fresh by Renovate$/)]);
   });
 
   it('checks files that name no archs for --arch, and flags archs apko does not know', async () => {
@@ -165,7 +169,7 @@ describe('apk-indexer check', () => {
   it('resolves include: through --include-path as apko does, after the working directory', async () => {
     const r = await runCommand(check, ['-C', root, '--include-path', 'apko', 'apko/relative.yaml', ...index()]);
     expect(r.code).toBe(0);
-    expect(rows(r.out)).toContainEqual(['ok', 'apko/base.yaml:3', 'busybox=1.36.1-r10', 'newest on all of x86_64, aarch64']);
+    expect(rows(r.out)).toContainEqual(['ok', 'apko/base.yaml:3', 'busybox=1.36.1-r10', `newest on all of x86_64, aarch64; ${asks('busybox')}: nothing to propose, as pin --check`]);
   });
 
   it('reports an index that has no such arch, and a broken renovate.json, as errors', async () => {
@@ -195,6 +199,7 @@ describe('apk-indexer check', () => {
         customManagers: [
           { customType: 'regex', managerFilePatterns: patterns, matchStrings: ['\\n[ \\t]*-[ \\t]+(?<depName>[a-z-]+)=(?<currentValue>\\S+)'], datasourceTemplate: 'custom.apk-indexer' },
         ],
+        customDatasources: { 'apk-indexer': { defaultRegistryUrlTemplate: 'http://apk-indexer:3000/{{packageName}}' } },
       });
     await writeTree(tree, { 'apko/one.yml': 'archs: [amd64]\ncontents:\n  packages:\n    - busybox=1.36.1-r10\n', 'renovate.json': renovate(['apko/*.{yaml,yml}']) });
     const braces = await runCommand(check, ['-C', tree, ...index()]);
@@ -202,9 +207,12 @@ describe('apk-indexer check', () => {
     expect(braces.code).toBe(0);
     await writeTree(tree, { 'renovate.json': renovate(['apko/+(one|two).yml']) });
     const extglob = await runCommand(check, ['-C', tree, ...index()]);
-    expect(extglob.code).toBe(0);
-    const all = rows(extglob.out);
-    expect(all).toContainEqual(['warning', 'renovate.json', '-', 'customManagers[0]: apko/+(one|two).yml: extglobs are not read here; pins in the files it would match are not judged by it']);
+    expect(extglob.out).toMatch(/\n0 error\(s\), 0 warning\(s\), 1 ok\n$/);
+    await writeTree(tree, { 'renovate.json': renovate(['/(?i)apko/']) });
+    const re2 = await runCommand(check, ['-C', tree, ...index()]);
+    expect(re2.code).toBe(0);
+    const all = rows(re2.out);
+    expect(all).toContainEqual(['warning', 'renovate.json', '-', expect.stringMatching(/^renovate\.json: customManagers\[0\]: file pattern \/\(\?i\)apko\/: .*; Renovate may read it with RE2$/)]);
     expect(all.find((row) => row[1] === 'apko/one.yml:4')?.[0]).toBe('warning');
   });
 

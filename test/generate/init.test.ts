@@ -130,9 +130,10 @@ describe('apk-indexer init', () => {
     expect(base.archs).toEqual(['amd64', 'riscv64']);
     expect(base.contents.repositories).toEqual(['https://apk.example.org/os']);
     const renovate = JSON.parse(await readFile(join(out, 'renovate.json'), 'utf8'));
-    expect(renovate.customDatasources['apk-indexer'].defaultRegistryUrlTemplate).toBe('http://apk-indexer:3000/{{packageName}}?arch=x86_64,riscv64');
-    expect(renovate.customManagers[0].fileMatch).toBeDefined();
-    expect(renovate.packageRules).toBeUndefined();
+    expect(renovate.customDatasources['apk-indexer'].defaultRegistryUrlTemplate).toBe('http://apk-indexer:3000/{{packageName}}');
+    expect(renovate.packageRules.map((r: { registryUrls?: string[] }) => r.registryUrls)).toEqual([['http://apk-indexer:3000/{{packageName}}?arch=x86_64,riscv64']]);
+    expect(renovate.customManagers[0].fileMatch).toContain('^apko\\/wolfi-base\\.yaml$');
+    expect(renovate.packageRules.some((r: object) => 'maxMajorIncrement' in r)).toBe(false);
     expect(await readFile(join(out, 'melange/default-user.yaml'), 'utf8')).toContain('u ops 1000 "Administrator" /home/ops /bin/sh');
     expect(await readFile(join(out, '.gitlab-ci.yml'), 'utf8')).toContain('image: ghcr.io/renovatebot/renovate:39');
   });
@@ -190,7 +191,7 @@ describe('apk-indexer init', () => {
     expect(ci.pins!.script).toEqual(['apk-indexer check --server http://idx:8080', 'apk-indexer pin --check --server http://idx:8080']);
     expect(JSON.parse(ci.renovate!.variables.RENOVATE_HOST_RULES!)).toEqual([{ matchHost: 'idx', allowInternal: true }]);
     const renovate = JSON.parse(await readFile(join(out, 'renovate.json'), 'utf8'));
-    expect(renovate.customDatasources['apk-indexer'].defaultRegistryUrlTemplate).toBe('http://idx:8080/{{packageName}}?arch=x86_64,riscv64');
+    expect(renovate.packageRules.flatMap((r: { registryUrls?: string[] }) => r.registryUrls ?? [])).toEqual(['http://idx:8080/{{packageName}}?arch=x86_64,riscv64']);
     for (const bad of ['https://idx:8443', 'http://idx:8080/apk']) {
       const refused = await runCommand(init, [join(dir, 'ci-bad'), '--renovate-server', bad]);
       expect(refused.code, bad).toBe(2);

@@ -1,7 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { expandBraces, filePattern, RenovateManagers, UnsupportedPatternError } from '../../src/generate/renovate-match.js';
 import { VersionSourceError } from '../../src/generate/errors.js';
-import { APKO_FILE_PATTERNS, renovateConfig } from '../../src/generate/renovate.js';
 import { choosePin, HttpVersionSource } from '../../src/generate/version-source.js';
 
 describe('choosing the version to pin', () => {
@@ -79,71 +77,5 @@ describe('a 404 from a running apk-indexer', () => {
     }) as typeof fetch;
     const source = new HttpVersionSource('http://svc', { fetch: impl });
     await expect(source.versions('curl', ['x86_64'])).rejects.toThrow('http://svc/curl?arch=x86_64: no answer from the server (ECONNREFUSED)');
-  });
-});
-
-describe("what Renovate's regex managers would find", () => {
-  const current = RenovateManagers.from(renovateConfig({ server: 'http://a:3000', arches: ['x86_64'] }), 'renovate.json');
-  const older = RenovateManagers.from(renovateConfig({ server: 'http://a:3000', arches: ['x86_64'], renovateMajor: 39 }), 'renovate.json');
-  const text = 'contents:\n  packages:\n    - busybox=1.36.1-r10   # comment\n    - "curl=8.11.0-r0"\n    - tzdata\n    # - old=1.0-r0\n  other: [jq=1.7-r0]\n';
-
-  it('extracts each - name=version item with its offsets, in both forms of the config', () => {
-    for (const managers of [current, older]) {
-      const pins = managers.extract('apko/base.yaml', text);
-      expect(pins.map((p) => [p.depName, p.currentValue])).toEqual([['busybox', '1.36.1-r10'], ['curl', '8.11.0-r0']]);
-      expect(text.slice(pins[0]!.start, pins[0]!.end)).toBe('1.36.1-r10');
-    }
-  });
-
-  it('reads only the files its patterns match', () => {
-    expect(current.extract('apko/sub/x.yaml', text)).toEqual([]);
-    expect(current.extract('images/web.apko.yaml', text)).toHaveLength(2);
-    expect(current.extract('melange/x.yaml', text)).toEqual([]);
-  });
-
-  it('ignores managers of other kinds and regex managers without a datasource', () => {
-    const managers = RenovateManagers.from(
-      {
-        customManagers: [
-          { customType: 'jsonata', managerFilePatterns: ['**/*.yaml'], matchStrings: ['x'] },
-          { customType: 'regex', managerFilePatterns: ['**/*.yaml'], matchStrings: ['- (?<depName>\\w+)=(?<currentValue>\\S+)'] },
-          { customType: 'regex', fileMatch: ['\\.yaml$'], matchStrings: ['- (?<currentValue>\\S+)'], depNameTemplate: 'fixed', datasourceTemplate: 'custom.x' },
-        ],
-      },
-      'renovate.json',
-    );
-    expect(managers.extract('a/b.yaml', '- x=1\n').map((p) => [p.depName, p.currentValue])).toEqual([['fixed', 'x=1']]);
-    expect(() => RenovateManagers.from({ customManagers: {} }, 'r.json')).toThrow(/not a list/);
-    expect(() => RenovateManagers.from({ customManagers: [{ customType: 'regex', matchStrings: ['(('] }] }, 'r.json')).toThrow(/not a valid regular expression/);
-  });
-
-  it('reads managerFilePatterns as /regex/ or as globs', () => {
-    expect(filePattern('/(^|/)apko/[^/]+\\.ya?ml$/').test('x/apko/a.yml')).toBe(true);
-    expect(filePattern('**/*.apko.yaml').test('a/b/c.apko.yaml')).toBe(true);
-    expect(filePattern('**/*.apko.yaml').test('c.apko.yaml')).toBe(true);
-    expect(filePattern('apko/*.yaml').test('apko/sub/c.yaml')).toBe(false);
-    expect(filePattern('apko/?.yaml').test('apko/a.yaml')).toBe(true);
-  });
-
-  it('expands braces as minimatch does, and refuses what it cannot read', () => {
-    expect(expandBraces('apko/*.{yaml,yml}')).toEqual(['apko/*.yaml', 'apko/*.yml']);
-    expect(expandBraces('{a,b{c,d}}/x')).toEqual(['a/x', 'bc/x', 'bd/x']);
-    expect(expandBraces('v{1..3}')).toEqual(['v1', 'v2', 'v3']);
-    expect(expandBraces('{x}.yaml')).toEqual(['{x}.yaml']);
-    expect(filePattern('apko/*.{yaml,yml}').test('apko/a.yml')).toBe(true);
-    expect(filePattern('apko/*.{yaml,yml}').test('apko/a.yaml')).toBe(true);
-    expect(filePattern('apko/*.{yaml,yml}').test('apko/a.json')).toBe(false);
-    expect(filePattern('{apko,images}/**/*.yaml').test('images/x/y.yaml')).toBe(true);
-    expect(filePattern('apko/[ab].yaml').test('apko/b.yaml')).toBe(true);
-    expect(filePattern('apko/[!ab].yaml').test('apko/b.yaml')).toBe(false);
-    expect(filePattern('{x}.yaml').test('{x}.yaml')).toBe(true);
-    for (const p of ['apko/+(a|b).yaml', '!apko/*.yaml', '/(?i)apko/']) expect(() => filePattern(p), p).toThrow(UnsupportedPatternError);
-  });
-
-  it("the generated patterns match apko's conventional file names, and nothing else", () => {
-    const patterns = APKO_FILE_PATTERNS.map((p) => new RegExp(p));
-    const matched = (path: string) => patterns.some((p) => p.test(path));
-    for (const path of ['apko.yaml', 'images/apko.yml', 'apko/bootc.yaml', 'x/apko/a.yml', 'web.apko.yaml']) expect(matched(path), path).toBe(true);
-    for (const path of ['melange.yaml', 'myapko.yaml', 'apko/sub/a.yaml', 'apko.yaml.bak', 'renovate.json']) expect(matched(path), path).toBe(false);
   });
 });

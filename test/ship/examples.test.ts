@@ -8,8 +8,9 @@ import { Ajv } from 'ajv';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments, stringify } from 'yaml';
 import { loadSettings } from '../../src/config/load.js';
-import { DATASOURCE_NAME, DEFAULT_RENOVATE_MAJOR, renderRenovateJson, renovateConfig } from '../../src/generate/renovate.js';
-import { filesUnder, IMAGE, read, readJson, readYaml } from './helpers.js';
+import { DATASOURCE_NAME, DEFAULT_RENOVATE_MAJOR, renderRenovateJson } from '../../src/generate/renovate.js';
+import { treeRenovateConfig } from '../../src/generate/renovate-tree.js';
+import { filesUnder, IMAGE, read, readJson, readYaml, ROOT } from './helpers.js';
 
 const run = promisify(execFile);
 const EXAMPLES = ['gitlab-ci', 'github-actions', 'kubernetes'];
@@ -36,17 +37,19 @@ describe('every example file parses', () => {
 });
 
 describe('renovate.json of each example', () => {
-  const expected = renderRenovateJson(renovateConfig({ server: SERVER, arches: ['x86_64', 'aarch64'] }));
-
-  it.each(EXAMPLES)('%s: is what `apk-indexer gen renovate` writes (regenerate it if this fails)', (example) => {
-    // apk-indexer gen renovate --renovate-server http://apk-indexer:3000 --arch x86_64,aarch64 -o examples/<example>/renovate.json
-    expect(read(`examples/${example}/renovate.json`)).toBe(expected);
+  it.each(EXAMPLES)('%s: is what `apk-indexer gen renovate` writes for its tree (regenerate it if this fails)', async (example) => {
+    // apk-indexer gen renovate --root examples/<example> --renovate-server http://apk-indexer:3000 -o examples/<example>/renovate.json
+    // The Kubernetes example manages repositories shaped like the GitLab one (apko/example.yaml).
+    const root = join(ROOT, 'examples', example === 'kubernetes' ? 'gitlab-ci' : example);
+    const config = await treeRenovateConfig({ root, includePaths: [], fallbackArches: ['x86_64', 'aarch64'], config: undefined, server: SERVER, renovateMajor: DEFAULT_RENOVATE_MAJOR });
+    expect(read(`examples/${example}/renovate.json`)).toBe(renderRenovateJson(config));
   });
 
   it.each(EXAMPLES)('%s: has the custom datasource and the regex manager pointing at it', (example) => {
     const config = readJson(`examples/${example}/renovate.json`);
     const datasource = config.customDatasources[DATASOURCE_NAME];
-    expect(datasource.defaultRegistryUrlTemplate).toBe(`${SERVER}/{{packageName}}?arch=x86_64,aarch64`);
+    expect(datasource.defaultRegistryUrlTemplate).toBe(`${SERVER}/{{packageName}}`);
+    expect(config.packageRules.flatMap((r: any) => r.registryUrls ?? [])).toEqual([`${SERVER}/{{packageName}}?arch=x86_64,aarch64`]);
     const managers = config.customManagers.filter((m: any) => m.customType === 'regex' && m.datasourceTemplate === `custom.${DATASOURCE_NAME}`);
     expect(managers).toHaveLength(1);
     expect(managers[0].matchStrings.length).toBeGreaterThan(0);

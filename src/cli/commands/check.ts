@@ -1,9 +1,8 @@
-import { access } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { checkImages, dedupeFindings, formatFindings, type Finding } from '../../generate/check.js';
 import { SOURCE_HELP, TREE_HELP } from '../../generate/command-options.js';
 import { localPackageNames } from '../../generate/local-packages.js';
-import { RenovateManagers } from '../../generate/renovate-match.js';
+import { CONFIG_FILE_NAMES, findRenovateConfig, RenovateManagers } from '../../generate/renovate-match.js';
 import { runOnImageTree } from '../image-tree.js';
 import type { CliIO } from '../io.js';
 
@@ -16,8 +15,10 @@ against its working directory, not the including file), a pin no Renovate manage
 would find. Stale pins are warnings (\`apk-indexer pin --check\` is the gate for those).
 Without FILE, every YAML file in apko/.
 
-  --renovate FILE  the Renovate config pins must be tracked by (default: renovate.json in the
-                   directory, when there is one).
+  --renovate FILE  the Renovate config pins must be tracked by (default: the one Renovate reads:
+                   renovate.json(c/5), .github/ or .gitlab/ ones, .renovaterc(.json), package.json).
+                   Each pin is reported with the URL Renovate asks for it and whether the update it
+                   proposes from that answer is the one pin --check wants.
   --melange DIR    melange recipes built here, whose packages are not in the indexes until
                    published (default: melange).
 ${SOURCE_HELP}
@@ -46,23 +47,19 @@ export async function run(args: string[], io: CliIO): Promise<number> {
   });
 }
 
-/** renovate.json's managers; a missing default file is a warning, an unreadable one an error finding. */
+/**
+ * Renovate's config, found where Renovate finds it (renovate.json, renovate.json5, .github/ and .gitlab/ variants,
+ * .renovaterc, package.json's `renovate`) unless named; none found is a warning, an unreadable one an error.
+ */
 async function loadRenovate(root: string, named: string | undefined, findings: Finding[]): Promise<RenovateManagers | undefined> {
-  const path = resolve(root, named ?? 'renovate.json');
-  const location = named ?? 'renovate.json';
-  if (named === undefined) {
-    try {
-      await access(path);
-    } catch {
-      findings.push({ severity: 'warning', location, subject: '-', message: 'not found: no pin is kept fresh by Renovate' });
-      return undefined;
-    }
+  const location = named ?? (await findRenovateConfig(root));
+  if (location === undefined) {
+    findings.push({ severity: 'warning', location: 'renovate.json', subject: '-', message: `no Renovate config (${CONFIG_FILE_NAMES.join(', ')}): no pin is kept fresh by Renovate` });
+    return undefined;
   }
   try {
-    const managers = await RenovateManagers.load(path, location);
-    for (const pattern of managers.unreadablePatterns) {
-      findings.push({ severity: 'warning', location, subject: '-', message: `${pattern}; pins in the files it would match are not judged by it` });
-    }
+    const managers = await RenovateManagers.load(resolve(root, location), location);
+    for (const warning of managers.warnings) findings.push({ severity: 'warning', location, subject: '-', message: warning });
     return managers;
   } catch (err) {
     findings.push({ severity: 'error', location, subject: '-', message: (err as Error).message });

@@ -8,7 +8,10 @@ import { bootcBase, bootcFlavour, BOOTC_FLAVOURS, type BootcFlavour } from '../.
 import { GenerateInputError } from '../../generate/errors.js';
 import { configPackage } from '../../generate/melange-config.js';
 import { userPackage } from '../../generate/melange-user.js';
-import { renderRenovateJson, renovateConfig } from '../../generate/renovate.js';
+import { ApkoFileError } from '../../generate/apko-file.js';
+import { renderRenovateJson } from '../../generate/renovate.js';
+import { treeRenovateConfig } from '../../generate/renovate-tree.js';
+import { ConfigError } from '../../config/errors.js';
 import { BASE_INCLUDE, BOOTC_INCLUDE, DEFAULT_KERNEL, SCAFFOLD_DEFAULTS, USER_PACKAGE } from '../../generate/scaffold.js';
 import { renderYaml } from '../../generate/yaml-doc.js';
 import { splitList } from '../../config/layer.js';
@@ -32,8 +35,11 @@ Writes one file to stdout (or FILE), with the builders \`init\` uses:
   gen config NAME   a melange recipe packaging the vendor/ tree beside it
       [--description TEXT] [--replaces PACKAGE...] [--version V] [--license SPDX]
       [--repository URL...] [--keyring URL...]
-  gen renovate   renovate.json for apk-indexer
-      [--renovate-server URL] [--arch a,b] [--renovate-version N]
+  gen renovate   renovate.json for the apko files of the tree at the working directory (or --root DIR):
+      a regex manager reading every apko file, and per file the datasource URL with its arches (of every
+      image built with it) and, with --config, its repositories (?repository=, the service's names)
+      [--renovate-server URL] [--root DIR] [--config FILE] [--include-path DIR] [--arch a,b]
+      [--renovate-version N]   --arch: arches for images that name none (default amd64,arm64)
 `;
 
 const OPTIONS = {
@@ -64,13 +70,16 @@ const OPTIONS = {
   replaces: { type: 'string', multiple: true },
   'renovate-server': { type: 'string' },
   'renovate-version': { type: 'string' },
+  root: { type: 'string' },
+  config: { type: 'string' },
+  'include-path': { type: 'string', multiple: true },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
 type Values = ReturnType<typeof parseCommandArgs<typeof OPTIONS>>['values'];
 
 /** Each kind: the options it takes, and its builder. */
-const KINDS: Record<string, { options: (keyof typeof OPTIONS)[]; build: (arg: string | undefined, v: Values, file: string | undefined) => string }> = {
+const KINDS: Record<string, { options: (keyof typeof OPTIONS)[]; build: (arg: string | undefined, v: Values, file: string | undefined) => string | Promise<string> }> = {
   image: {
     options: ['package', 'include', 'repository', 'keyring', 'arch', 'entrypoint', 'cmd', 'run-as', 'work-dir', 'env'],
     build: (name, v, file) => {
@@ -151,13 +160,17 @@ const KINDS: Record<string, { options: (keyof typeof OPTIONS)[]; build: (arg: st
     },
   },
   renovate: {
-    options: ['renovate-server', 'arch', 'renovate-version'],
-    build: (_arg, v) => {
-      const arches = archs(v.arch, [...SCAFFOLD_DEFAULTS.archs]).map((a) => toApkArch(a)!);
+    options: ['renovate-server', 'arch', 'renovate-version', 'root', 'config', 'include-path'],
+    build: async (arg, v) => {
+      if (arg !== undefined) throw new UsageError(`unexpected ${arg}`);
+      const fallback = archs(v.arch, [...SCAFFOLD_DEFAULTS.archs]).map((a) => toApkArch(a)!);
       return renderRenovateJson(
-        renovateConfig({
+        await treeRenovateConfig({
+          root: resolve(v.root ?? '.'),
+          includePaths: v['include-path'] ?? [],
+          fallbackArches: fallback,
+          config: v.config,
           server: serverUrlOf(v['renovate-server'], SCAFFOLD_DEFAULTS.server),
-          arches,
           renovateMajor: renovateMajorOf(v['renovate-version'], SCAFFOLD_DEFAULTS.renovateMajor),
         }),
       );
@@ -181,8 +194,12 @@ export async function run(args: string[], io: CliIO): Promise<number> {
     const wrong = Object.keys(parsed.values).filter((k) => k !== 'output' && !(spec.options as string[]).includes(k));
     if (wrong.length > 0) throw new UsageError(`gen ${kind} does not take --${wrong.join(', --')}`);
     output = parsed.values.output;
-    text = spec.build(arg, parsed.values, output === undefined ? undefined : headerPath(output));
+    text = await spec.build(arg, parsed.values, output === undefined ? undefined : headerPath(output));
   } catch (err) {
+    if (err instanceof ApkoFileError || err instanceof ConfigError) {
+      io.stderr.write(`apk-indexer gen: ${err.message}\n`);
+      return 2;
+    }
     if (!(err instanceof UsageError) && !(err instanceof GenerateInputError)) throw err;
     io.stderr.write(`apk-indexer gen: ${err.message}\n\n${HELP}`);
     return 2;
