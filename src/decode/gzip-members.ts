@@ -127,6 +127,8 @@ export async function gunzipMembers(
           // Drop the rest; the piece in flight finishes and the loop below stops feeding.
           failure = new GzipError('limit', `inflates to more than ${options.maxOutputBytes} bytes (the size limit)`);
           pending.length = 0;
+          // Stop zlib at once: the rest of a bomb's piece in flight would inflate into buffers only to be dropped.
+          inflater.destroy();
           return;
         }
         crc = crc32(out, crc);

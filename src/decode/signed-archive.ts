@@ -56,7 +56,9 @@ export function splitSignedArchive(bytes: Buffer): { signatures: SignatureEntry[
       inflated = out.buffer;
       consumed = out.engine.bytesWritten;
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') return { signatures, dataOffset: at };
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ERR_BUFFER_TOO_LARGE') return { signatures, dataOffset: at };
+      if (code === 'Z_BUF_ERROR') throw new GzipError('gzip', `member ${member + 1}: truncated (the file ends inside the compressed data)`);
       throw new GzipError('gzip', `member ${member + 1}: ${(err as Error).message}`);
     }
     if (inflated.length < 512 || !entryName(inflated).startsWith('.SIGN.')) return { signatures, dataOffset: at };
