@@ -45,6 +45,7 @@ export const SERVICE_OPTIONS = {
   logLevel: option({ file: 'logLevel', env: 'APK_INDEXER_LOG_LEVEL', flags: ['--log-level', '-log-level'], kind: kind.oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { warning: 'warn' }), default: 'info', defaultText: '`info`', doc: 'log level' }),
   logFormat: option({ file: 'logFormat', env: 'APK_INDEXER_LOG_OUTPUT', flags: ['--log-output', '-log-output'], kind: kind.oneOf(['text', 'json']), default: 'text', defaultText: '`text`', doc: 'log format' }),
   refreshToken: option({ file: 'refreshToken', env: 'APK_INDEXER_REFRESH_TOKEN', kind: kind.token, default: undefined, defaultText: 'none: anyone may refresh', doc: 'token for `POST /-/refresh`' }),
+  stateDir: option({ file: 'stateDir', env: 'APK_INDEXER_STATE_DIR', flags: ['--state-dir'], kind: kind.directory, default: undefined, defaultText: 'none: nothing survives a restart (the image and the chart set `/var/lib/apk-indexer`)', doc: 'where the last verified index of each repository and arch is kept, served at once on start' }),
   anyArch: option({ file: 'anyArch', env: 'APK_INDEXER_ANY_ARCH', kind: kind.boolean, default: false, defaultText: '`false`: a query without `?arch=` answers only versions present on every configured arch of the repository where the package exists at all; `true` answers versions from any arch', doc: 'answer any arch without `?arch=`' }),
 };
 

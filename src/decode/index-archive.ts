@@ -17,6 +17,8 @@ export interface ApkIndexSink {
 
 export interface ArchiveResult {
   description: string | undefined;
+  /** The whole file as received, when it was verified (trusted keys): what a state directory keeps. */
+  archive?: Buffer;
   verdict: Extract<Verdict, { ok: true }>;
 }
 
@@ -63,7 +65,7 @@ export async function readIndexArchive(body: AsyncIterable<Buffer>, options: Arc
     })(),
     { ...options, keys: [] },
   );
-  return { description: result.description, verdict };
+  return { description: result.description, verdict, archive: bytes };
 }
 
 async function decodeArchive(body: AsyncIterable<Buffer>, options: ArchiveOptions): Promise<ArchiveResult> {

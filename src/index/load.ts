@@ -20,6 +20,8 @@ export type LoadResult =
   | {
       notModified: false;
       snapshot: IndexSnapshot;
+      /** The verified file's bytes (only with trusted keys). */
+      archive: Buffer | undefined;
       etag: string | undefined;
       lastModified: string | undefined;
     };
@@ -46,7 +48,7 @@ export async function readIndexBody(
   body: AsyncIterable<Buffer>,
   location: IndexLocation,
   options: { keys: readonly TrustedKey[]; limits: ReadLimits; allowForeignArch?: boolean | undefined },
-): Promise<{ snapshot: IndexSnapshot }> {
+): Promise<{ snapshot: IndexSnapshot; archive: Buffer | undefined }> {
   const shown = redactUrl(location.url);
   const builder = new SnapshotBuilder();
   // An index under `<base>/<arch>/` holds that arch's packages (and noarch ones); anything else is mislabelled.
@@ -65,5 +67,5 @@ export async function readIndexBody(
     description: result.description,
     verifiedBy: result.verdict.verifiedBy,
   });
-  return { snapshot };
+  return { snapshot, archive: result.archive };
 }
