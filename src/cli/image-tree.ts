@@ -3,7 +3,8 @@ import type { ParseArgsConfig } from 'node:util';
 import { IndexError } from '../errors.js';
 import { ApkoFileError, type ResolvedImage } from '../generate/apko-file.js';
 import { ConfigError } from '../config/errors.js';
-import { apkArchesOf, apkoFiles, archesToLoad, resolveImages, sourceOptions, SOURCE_ARGS, TREE_ARGS } from '../generate/command-options.js';
+import { apkArchesOf, archesToLoad, resolveImages, sourceOptions, SOURCE_ARGS, TREE_ARGS } from '../generate/command-options.js';
+import { treeImages } from '../generate/apko-tree.js';
 import { GenerateInputError, VersionSourceError } from '../generate/errors.js';
 import { hasSource, openVersionSource } from '../generate/open-source.js';
 import type { VersionSource } from '../generate/version-source.js';
@@ -59,8 +60,9 @@ export async function runOnImageTree<O extends Options>(
   const root = resolve(common.directory ?? '.');
   try {
     const fallbackArches = apkArchesOf(splitList(common.arch));
-    const files = await apkoFiles(root, parsed.positionals);
-    const { images, failures } = await resolveImages(files, { root, includePaths: common['include-path'] ?? [] });
+    const includePaths = common['include-path'] ?? [];
+    const { images, failures } = parsed.positionals.length > 0 ? await resolveImages(parsed.positionals, { root, includePaths }) : await treeImages(root, includePaths);
+    if (images.length === 0 && failures.length === 0) throw new GenerateInputError(`no FILE given and no apko files under ${root}`);
     const source = await openVersionSource(sourceOptions(common), archesToLoad(images, fallbackArches), (m) => io.stderr.write(`warning: ${m}\n`));
     return await body({ values, root, fallbackArches, images, failures, source });
   } catch (err) {

@@ -186,3 +186,36 @@ export const auth: Kind<RepositoryAuth> = {
     throw expected(where, '{bearerTokenEnv: VAR} or {usernameEnv: VAR, passwordEnv: VAR}', raw);
   },
 };
+
+/** A location that may be absent: a repository's security database. */
+export const optionalLocation: Kind<string | undefined> = {
+  placeholder: 'URL',
+  parse: (raw, where) => location.parse(raw, where),
+};
+
+/** An http(s) address without query or fragment, kept without trailing slashes: the service's public URL. */
+export const publicUrl: Kind<string | undefined> = {
+  placeholder: 'URL',
+  parse(raw, where) {
+    const url = String(single(raw, where)).trim().replace(/\/+$/, '');
+    if (!/^https?:\/\/[^\s/?#]+(\/[^\s?#]*)?$/i.test(url)) throw expected(where, 'an http(s) URL without query, e.g. https://apk-indexer.example.com', raw);
+    return url;
+  },
+};
+
+/** Placeholders a repository's `sourceUrl` template may use. */
+export const SOURCE_URL_FIELDS: readonly string[] = ['commit', 'origin', 'name', 'version'];
+
+/** A link template into a recipe repository, such as `https://github.com/wolfi-dev/os/blob/{{commit}}/{{origin}}.yaml`. */
+export const sourceTemplate: Kind<string | undefined> = {
+  placeholder: 'URL',
+  parse(raw, where) {
+    if (typeof raw !== 'string' || raw.trim() === '') throw expected(where, 'a URL template', raw);
+    const template = raw.trim();
+    const unknown = [...template.matchAll(/\{\{\s*([^}]*?)\s*\}\}/g)].map((m) => m[1]!).filter((v) => !SOURCE_URL_FIELDS.includes(v));
+    if (unknown.length) throw new ConfigError(`${where}: unknown placeholder {{${unknown[0]}}} (known: ${SOURCE_URL_FIELDS.map((f) => `{{${f}}}`).join(', ')})`);
+    if (!template.includes('{{commit}}')) throw new ConfigError(`${where}: expected a template with {{commit}}, e.g. https://github.com/wolfi-dev/os/blob/{{commit}}/{{origin}}.yaml`);
+    if (!/^https?:\/\//i.test(template)) throw expected(where, 'an http(s) URL template', template);
+    return template;
+  },
+};

@@ -1,3 +1,4 @@
+import { ConfigError } from './errors.js';
 import { LIMIT_OPTIONS, REPOSITORY_OPTIONS, SERVICE_OPTIONS, type Option, type RepositoryOption } from './options.js';
 import type { RepositorySettings } from './settings.js';
 
@@ -52,6 +53,9 @@ export function splitList(value: string | readonly string[] | undefined): string
 /** Checks a list given in the environment or flags: a URL list item by item, any other list as a whole. */
 export function checkList(key: RepositoryKey, list: string[], where: string): Given {
   const option = REPOSITORY_OPTIONS[key] as RepositoryOption<unknown>;
-  const value = option.kind.list ? option.kind.parse(list, where) : list.map((item) => option.kind.parse(item, where));
-  return { value, where };
+  if (option.kind.list) return { value: option.kind.parse(list, where), where };
+  if (key === 'url') return { value: list.map((item) => option.kind.parse(item, where)), where };
+  // A single value given beside URLs (`--secdb`) goes to each of their repositories.
+  if (list.length !== 1) throw new ConfigError(`${where}: takes one value, got ${list.length}; give each repository its own in the configuration file`);
+  return { value: option.kind.parse(list[0], where), where };
 }

@@ -46,6 +46,7 @@ export const SERVICE_OPTIONS = {
   logFormat: option({ file: 'logFormat', env: 'APK_INDEXER_LOG_OUTPUT', flags: ['--log-output', '-log-output'], kind: kind.oneOf(['text', 'json']), default: 'text', defaultText: '`text`', doc: 'log format' }),
   refreshToken: option({ file: 'refreshToken', env: 'APK_INDEXER_REFRESH_TOKEN', kind: kind.token, default: undefined, defaultText: 'none: anyone may refresh', doc: 'token for `POST /-/refresh`' }),
   stateDir: option({ file: 'stateDir', env: 'APK_INDEXER_STATE_DIR', flags: ['--state-dir'], kind: kind.directory, default: undefined, defaultText: 'none: nothing survives a restart (the image and the chart set `/var/lib/apk-indexer`)', doc: 'where the last verified index of each repository and arch is kept, served at once on start' }),
+  publicUrl: option({ file: 'publicUrl', env: 'APK_INDEXER_PUBLIC_URL', flags: ['--public-url'], kind: kind.publicUrl, default: undefined, defaultText: 'none: answers carry no `changelogUrl`', doc: "the service's address as reviewers' browsers reach it; set, every datasource answer links to its changes page (`changelogUrl`)" }),
   anyArch: option({ file: 'anyArch', env: 'APK_INDEXER_ANY_ARCH', kind: kind.boolean, default: false, defaultText: '`false`: a query without `?arch=` answers only versions present on every configured arch of the repository where the package exists at all; `true` answers versions from any arch', doc: 'answer any arch without `?arch=`' }),
 };
 
@@ -81,7 +82,14 @@ const always = <T>(o: Always<T>): Always<T> => o;
 const optional = <T>(o: RepositoryOption<T> & { default?: never }): RepositoryOption<T> => o;
 
 /** The repository every setting defaults to, and its own defaults when its URL is given without them. */
-export const WOLFI = { name: 'wolfi', url: 'https://packages.wolfi.dev/os', arches: ['x86_64', 'aarch64'], keys: ['https://packages.wolfi.dev/os/wolfi-signing.rsa.pub'] } as const;
+export const WOLFI = {
+  name: 'wolfi',
+  url: 'https://packages.wolfi.dev/os',
+  arches: ['x86_64', 'aarch64'],
+  keys: ['https://packages.wolfi.dev/os/wolfi-signing.rsa.pub'],
+  secdb: 'https://packages.wolfi.dev/os/security.json',
+  sourceUrl: 'https://github.com/wolfi-dev/os/blob/{{commit}}/{{origin}}.yaml',
+} as const;
 
 /** Spelling a known repository's URL out gives what the default gives: its name, arches and keys. */
 const known = (url: string) => (url.replace(/\/+$/, '') === WOLFI.url ? WOLFI : undefined);
@@ -94,6 +102,9 @@ export const REPOSITORY_OPTIONS = {
   arches: always({ file: 'arches', env: 'APK_INDEXER_ARCHES', flags: ['--arch'], kind: kind.apkArches, default: (url) => (isBareIndex(url) ? [] : [...(known(url)?.arches ?? DEFAULT_ARCHES)]), defaultText: '`x86_64`; Wolfi: `x86_64,aarch64`', doc: 'APK arches read under a base URL (ignored for a bare index URL)', appliesTo: (url) => !isBareIndex(url) }),
   keys: always({ file: 'keys', env: 'APK_INDEXER_KEYS', flags: ['--key'], kind: kind.strings('KEY'), default: (url) => [...(known(url)?.keys ?? [])], defaultText: "none (unverified, with a warning); Wolfi: Wolfi's key", doc: 'trusted public keys, paths or URLs; the file name is the key name' }),
   auth: optional({ file: 'auth', kind: kind.auth, defaultText: 'none', doc: 'credentials from environment variables: `{bearerTokenEnv: VAR}` or `{usernameEnv: VAR, passwordEnv: VAR}`' }),
+  // Given beside --index, one database goes to every repository of that list; give several in the file.
+  secdb: always({ file: 'secdb', flags: ['--secdb'], kind: kind.optionalLocation, default: (url) => known(url)?.secdb, defaultText: 'none; Wolfi: `https://packages.wolfi.dev/os/security.json`', doc: 'security database (Alpine secdb JSON) by URL or path: the fixes each version brings, on the changes pages and in `pin`/`check`' }),
+  sourceUrl: always({ file: 'sourceUrl', kind: kind.sourceTemplate, default: (url) => known(url)?.sourceUrl, defaultText: 'none; Wolfi: `https://github.com/wolfi-dev/os/blob/{{commit}}/{{origin}}.yaml`', doc: "where a record's recipe is: a template with `{{commit}}`, `{{origin}}`, `{{name}}`, `{{version}}`" }),
   updateIntervalMs: optional({ file: 'updateInterval', kind: kind.duration('h', 1000, '1s'), defaultText: 'the service-wide `updateInterval`', doc: "this repository's refresh interval" }),
   allowForeignArch: optional({ file: 'allowForeignArch', kind: kind.boolean, defaultText: '`false`: a record whose `A:` is neither the arch of its URL nor `noarch` fails the refresh (reason `format`), the last good data is kept', doc: 'accept records of other arches in `<url>/<arch>/APKINDEX.tar.gz`' }),
 };
@@ -110,5 +121,6 @@ type Mutable<T> = T extends readonly (infer E)[] ? E[] : T;
 
 export type ServiceValues = { [K in keyof typeof SERVICE_OPTIONS]: Mutable<ValueOf<(typeof SERVICE_OPTIONS)[K]>> };
 type RepositoryOptions = typeof REPOSITORY_OPTIONS;
-type AlwaysKeys = { [K in keyof RepositoryOptions]: RepositoryOptions[K] extends Always<unknown> ? K : never }[keyof RepositoryOptions];
+/** Keys always set to a value: a default that may give undefined (secdb for a repository without one) keeps the key optional. */
+type AlwaysKeys = { [K in keyof RepositoryOptions]: RepositoryOptions[K] extends Always<unknown> ? (undefined extends ValueOf<RepositoryOptions[K]> ? never : K) : never }[keyof RepositoryOptions];
 export type RepositoryValues = { [K in AlwaysKeys]: ValueOf<RepositoryOptions[K]> } & { [K in Exclude<keyof RepositoryOptions, AlwaysKeys>]?: ValueOf<RepositoryOptions[K]> };

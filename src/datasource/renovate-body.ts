@@ -12,6 +12,7 @@ export interface RenovateRelease {
 export interface RenovateBody {
   releases: RenovateRelease[];
   homepage?: string;
+  changelogUrl?: string;
   tags?: { latest: string };
 }
 
@@ -51,12 +52,29 @@ export const RENOVATE_BODY_SCHEMA = {
   },
 } as const;
 
+/**
+ * The changelogUrl template each answer carries when the service knows its public address. Renovate 44 keeps a
+ * top-level `changelogUrl` (lib/modules/datasource/custom/schema.ts, then metadata.ts keeps it if it is an
+ * http(s) URL) and renders it with Handlebars, unescaped, against each update when it writes the PR body
+ * (lib/workers/repository/update/pr/body/index.ts: `compile(changelogUrl, upgrade, true)`), where `packageName`,
+ * `currentVersion` and `newVersion` are allowed fields. The query's own filters are percent-encoded, so no `{{`
+ * from a request reaches the template.
+ */
+export function changelogTemplate(publicUrl: string | undefined, filter: { arches?: readonly string[]; repositories?: readonly string[] }): string | undefined {
+  if (!publicUrl) return undefined;
+  let url = `${publicUrl}/-/changes/{{packageName}}?from={{currentVersion}}&to={{newVersion}}`;
+  if (filter.arches?.length) url += `&arch=${encodeURIComponent(filter.arches.join(','))}`;
+  if (filter.repositories?.length) url += `&repository=${encodeURIComponent(filter.repositories.join(','))}`;
+  return url;
+}
+
 /** Builds the datasource answer from releases already in ascending apk order. */
-export function toRenovateBody(releases: readonly Release[]): RenovateBody {
+export function toRenovateBody(releases: readonly Release[], changelogUrl?: string): RenovateBody {
   const body: RenovateBody = { releases: releases.map(toRenovateRelease) };
   // The newest release that names one (an empty `U:` names none).
   const homepage = releases.findLast((r) => r.url)?.url;
   if (homepage) body.homepage = homepage;
+  if (changelogUrl) body.changelogUrl = changelogUrl;
   const latest = latestStable(releases);
   if (latest) body.tags = { latest: latest.version };
   return body;

@@ -8,7 +8,8 @@ import { resolveImages } from './command-options.js';
 const SKIPPED = new Set(['node_modules', 'dist', 'vendor']);
 
 /**
- * Every apko file under `root` (relative, `/`-separated, sorted): YAML whose top level is an apko image
+ * Every apko file under `root` (relative, `/`-separated, sorted): every YAML file in the top `apko/` folder (the
+ * convention, so a broken one is reported, not skipped), and elsewhere YAML whose top level is an apko image
  * configuration (`contents:` or `include:`, and none of melange's `package:`/`pipeline:`). Hidden folders
  * (`.git`) and dependency folders are skipped.
  */
@@ -24,7 +25,7 @@ export async function findApkoFiles(root: string, dir = ''): Promise<string[]> {
     const path = dir ? `${dir}/${entry.name}` : entry.name;
     if (entry.isDirectory()) {
       if (!entry.name.startsWith('.') && !SKIPPED.has(entry.name)) found.push(...(await findApkoFiles(root, path)));
-    } else if (entry.isFile() && /\.ya?ml$/.test(entry.name) && looksLikeApko(await readFile(join(root, path), 'utf8'))) {
+    } else if (entry.isFile() && /\.ya?ml$/.test(entry.name) && (dir === 'apko' || looksLikeApko(await readFile(join(root, path), 'utf8')))) {
       found.push(path);
     }
   }

@@ -131,7 +131,7 @@ export function notFound(text: string): Answer {
  * The answer for releases of one name (or merged names): Renovate JSON, plain versions, or the newest stable
  * version (`latest`). Unknown and filtered-out names are 404 with one line saying which.
  */
-export function renderReleases(what: string, releases: Release[] | undefined, filter: ReleaseFilter, mode: AnswerMode): Answer {
+export function renderReleases(what: string, releases: Release[] | undefined, filter: ReleaseFilter, mode: AnswerMode, changelogUrl?: string): Answer {
   if (!releases) {
     const where = filter.repositories ? `repositories ${listed(filter.repositories)}` : 'any configured index';
     return notFound(`${what} is not in ${where}`);
@@ -144,7 +144,7 @@ export function renderReleases(what: string, releases: Release[] | undefined, fi
     return latest ? answer(200, TEXT, `${latest.version}\n`) : notFound(`${what} has only pre-release versions; see ?format=plain`);
   }
   if (mode === 'plain') return answer(200, TEXT, `${releases.map((r) => r.version).join('\n')}\n`);
-  return answer(200, JSON_TYPE, JSON.stringify(toRenovateBody(releases)));
+  return answer(200, JSON_TYPE, JSON.stringify(toRenovateBody(releases, changelogUrl)));
 }
 
 /** Sends an answer with its ETag; a 200 whose ETag the client holds becomes a 304 (weak comparison, `*`). */

@@ -17,7 +17,9 @@ import { adminRoutes } from './routes/admin.js';
 import { datasourceRoutes } from './routes/datasource.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { probeRoutes } from './routes/probes.js';
+import { changesRoutes } from './routes/changes.js';
 import { wildcardRoutes } from './routes/wildcard.js';
+import { SecdbStore } from './secdb-store.js';
 import { IndexStore } from './store.js';
 
 export interface Service {
@@ -26,6 +28,8 @@ export interface Service {
   metrics: ServiceMetrics;
   /** Serialized answers of the current generation (tests read its size). */
   cache: AnswerCache;
+  /** Security databases; loading starts when the app is ready (listen or first inject). */
+  secdb: SecdbStore;
 }
 
 export interface ServiceOptions {
@@ -58,12 +62,20 @@ export function buildService(settings: ServiceSettings, options: ServiceOptions 
   const metrics = createMetrics();
   const store = new IndexStore(settings, { log: app.log, metrics, env: options.env, retryBaseMs: options.retryBaseMs });
   const cache = new AnswerCache();
-  buildApp(app, settings, store, metrics, cache);
-  return { app, store, metrics, cache };
+  const secdb = new SecdbStore(settings, { log: app.log, registry: metrics.registry, env: options.env, retryBaseMs: options.retryBaseMs });
+  buildApp(app, settings, store, metrics, cache, secdb);
+  return { app, store, metrics, cache, secdb };
 }
 
 /** Hooks, handlers and routes on a Fastify instance, around a store. */
-export function buildApp(app: FastifyInstance, settings: ServiceSettings, store: IndexStore, metrics: ServiceMetrics, cache = new AnswerCache()): FastifyInstance {
+export function buildApp(
+  app: FastifyInstance,
+  settings: ServiceSettings,
+  store: IndexStore,
+  metrics: ServiceMetrics,
+  cache = new AnswerCache(),
+  secdb = new SecdbStore(settings, { log: app.log, registry: metrics.registry }),
+): FastifyInstance {
   drainGently(app.server);
   // Requests are counted by a callback hook (no promise per request) that each route gets with its own URL closed
   // over: `request.routeOptions` builds a new object on every read. Routes without a hook of their own (the
@@ -76,6 +88,12 @@ export function buildApp(app: FastifyInstance, settings: ServiceSettings, store:
   // Before draining: release queries waiting for a first load (they answer 503) and stop refresh timers.
   app.addHook('preClose', (done) => {
     store.stop();
+    secdb.stop();
+    done();
+  });
+  // Security databases are extras: they load beside the indexes and never hold up readiness.
+  app.addHook('onReady', (done) => {
+    secdb.start();
     done();
   });
 
@@ -100,10 +118,11 @@ export function buildApp(app: FastifyInstance, settings: ServiceSettings, store:
     repositories: settings.repositories.map((r) => r.name),
     anyArch: settings.anyArch,
   };
-  const answering = { store, cache, firstLoadTimeoutMs: settings.firstLoadTimeoutMs, scope };
+  const answering = { store, cache, firstLoadTimeoutMs: settings.firstLoadTimeoutMs, scope, publicUrl: settings.publicUrl };
   void app.register(probeRoutes, { store });
   void app.register(metricsRoutes, { metrics });
   void app.register(adminRoutes, { store, refreshToken: settings.refreshToken });
+  void app.register(changesRoutes, { store, secdb, repositories: settings.repositories, firstLoadTimeoutMs: settings.firstLoadTimeoutMs });
   void app.register(wildcardRoutes, answering);
   void app.register(datasourceRoutes, answering);
   return app;

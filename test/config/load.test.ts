@@ -20,6 +20,7 @@ const file = async (name: string, text: string) => {
 };
 
 const WOLFI_KEY = 'https://packages.wolfi.dev/os/wolfi-signing.rsa.pub';
+const WOLFI_EXTRAS = { secdb: 'https://packages.wolfi.dev/os/security.json', sourceUrl: 'https://github.com/wolfi-dev/os/blob/{{commit}}/{{origin}}.yaml' };
 
 describe('defaults', () => {
   it('serve Wolfi on 0.0.0.0:3000, both arches, verified with its key, refreshed every 4h', () => {
@@ -35,7 +36,7 @@ describe('defaults', () => {
       logFormat: 'text',
       refreshToken: undefined,
       limits: { maxDecompressedBytes: 1024 * 1024 * 1024, maxEntries: 4_000_000, maxLineBytes: 1024 * 1024, maxCompressedBytes: 256 * 1024 * 1024, maxNames: 1_000_000, maxProvidesPerRecord: 1_000, maxProvides: 4_000_000 },
-      repositories: [{ name: 'wolfi', url: 'https://packages.wolfi.dev/os', arches: ['x86_64', 'aarch64'], keys: [WOLFI_KEY] }],
+      repositories: [{ name: 'wolfi', url: 'https://packages.wolfi.dev/os', arches: ['x86_64', 'aarch64'], keys: [WOLFI_KEY], ...WOLFI_EXTRAS }],
     });
   });
 });
@@ -117,7 +118,7 @@ describe('precedence: flags > environment > file > defaults', () => {
       { name: 'https://two.test/os', url: 'https://two.test/os/', arches: ['x86_64', 'aarch64'], keys: ['/k/flag.rsa.pub'] },
     ]);
     // Arches alone narrow the Wolfi default.
-    expect(loadSettings(['--arch', 'aarch64'], {}).repositories).toEqual([{ name: 'wolfi', url: 'https://packages.wolfi.dev/os', arches: ['aarch64'], keys: [WOLFI_KEY] }]);
+    expect(loadSettings(['--arch', 'aarch64'], {}).repositories).toEqual([{ name: 'wolfi', url: 'https://packages.wolfi.dev/os', arches: ['aarch64'], keys: [WOLFI_KEY], ...WOLFI_EXTRAS }]);
   });
 
   it('a base URL from a list without arches reads x86_64', () => {
@@ -283,7 +284,7 @@ describe('spelling a default out gives the same result as the default', () => {
     const path = await file('wolfi-spelled.yaml', 'repositories:\n  - url: https://packages.wolfi.dev/os\n');
     expect(loadSettings(['--config', path], {}).repositories).toEqual(defaults.repositories);
     expect(loadSettings([], { APK_INDEXER_INDEX_URL: 'https://packages.wolfi.dev/os', APK_INDEXER_ARCHES: 'aarch64' }).repositories).toEqual([
-      { name: 'wolfi', url: 'https://packages.wolfi.dev/os', arches: ['aarch64'], keys: [WOLFI_KEY] },
+      { name: 'wolfi', url: 'https://packages.wolfi.dev/os', arches: ['aarch64'], keys: [WOLFI_KEY], ...WOLFI_EXTRAS },
     ]);
   });
 });

@@ -189,7 +189,7 @@ describe('apk-indexer check', () => {
   it('exits 2 without a source or with an unknown option', async () => {
     expect((await runCommand(check, ['-C', root])).code).toBe(2);
     expect((await runCommand(check, ['--frobnicate'])).code).toBe(2);
-    expect((await runCommand(check, ['-C', join(dir, 'empty'), ...index()])).err).toMatch(/no FILE given and no apko\/ folder/);
+    expect((await runCommand(check, ['-C', join(dir, 'empty'), ...index()])).err).toMatch(/no FILE given and no apko files under /);
   });
 
   it('reads file patterns with braces as Renovate (minimatch) does, and warns on patterns it cannot read', async () => {

@@ -60,11 +60,19 @@ function checkAnswer(what: string, method: string, res: { status: number; header
     return;
   }
   const type = String(res.headers['content-type'] ?? '');
+  // The human pages (`/`, `/-/changes/...`): a whole page, with scripts refused by its policy.
+  if (type.startsWith('text/html')) {
+    expect(res.body.startsWith('<!doctype html>'), context).toBe(true);
+    expect(String(res.headers['content-security-policy']), context).toContain("default-src 'none'");
+    expect(res.body.includes('<script'), context).toBe(false);
+    return;
+  }
   if (res.status === 200) {
     if (res.body === 'ok\n' || res.body === 'ready\n') return;
     if (res.body.startsWith('# HELP ')) return; // /metrics
     if (type.startsWith('application/json')) {
       const json = JSON.parse(res.body) as Record<string, unknown>;
+      if ('arches' in json && 'fixes' in json) return; // /-/changes as JSON
       if ('indexes' in json) {
         // /-/status (or an authorized refresh): configuration and counters, never file contents.
         expect(Object.keys(json).sort(), context).toEqual(['generation', 'indexes', 'ready']);

@@ -13,7 +13,8 @@ on one of the file's archs, a pin to a version that does not exist there, a boot
 required package, key or annotation, an include that does not resolve (apko resolves include:
 against its working directory, not the including file), a pin no Renovate manager in renovate.json
 would find. Stale pins are warnings (\`apk-indexer pin --check\` is the gate for those).
-Without FILE, every YAML file in apko/.
+Without FILE, every apko file of the tree (YAML with contents: or include:; files only
+included by others are judged through their includers).
 
   --renovate FILE  the Renovate config pins must be tracked by (default: the one Renovate reads:
                    renovate.json(c/5), .github/ or .gitlab/ ones, .renovaterc(.json), package.json).

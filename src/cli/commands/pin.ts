@@ -10,7 +10,8 @@ const HELP = `usage: apk-indexer pin [FILE...] (--index SRC... | --config FILE |
 Moves the name=version pins of apko files to the newest version present on every arch the file
 (with its includes) builds for, in apk order: the newest stable version, or the newest of all when
 the pin is itself a prerelease. Only those scalars change: comments, order and formatting stay.
-Without FILE, every YAML file in apko/.
+Without FILE, every apko file of the tree (YAML with contents: or include:; files only
+included by others are judged through their includers).
 
   --all            also pin bare package names.
   --check          change nothing; exit 1 when a pin would move (a CI gate).

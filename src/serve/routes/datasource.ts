@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { changelogTemplate } from '../../datasource/renovate-body.js';
 import type { AnswerCache } from '../answer-cache.js';
 import { badQuery, badRequest, filterOf, packageRouteSchema, queryKey, quoted, renderReleases, sendAnswer, targetOf, withLoadedMap, type DatasourceQuery, type QueryScope } from '../answers.js';
 import type { IndexStore } from '../store.js';
@@ -8,6 +9,8 @@ export interface DatasourceOptions {
   cache: AnswerCache;
   firstLoadTimeoutMs: number;
   scope: QueryScope;
+  /** Set: each JSON answer links to the changes page (see changelogTemplate). */
+  publicUrl?: string;
 }
 
 /** Longer names are not looked up (APK names are short); they are simply unknown. */
@@ -18,7 +21,7 @@ const MAX_NAME = 1024;
  * version as text). Names arrive unencoded (`/libstdc++`) or percent-encoded; both decode to the same name.
  */
 export async function datasourceRoutes(app: FastifyInstance, opts: DatasourceOptions): Promise<void> {
-  const { store, cache, firstLoadTimeoutMs, scope } = opts;
+  const { store, cache, firstLoadTimeoutMs, scope, publicUrl } = opts;
   app.get<{ Params: { '*': string }; Querystring: DatasourceQuery }>(
     '/*',
     { schema: packageRouteSchema },
@@ -31,7 +34,7 @@ export async function datasourceRoutes(app: FastifyInstance, opts: DatasourceOpt
         const a = cache.get(map.generation, key, () => {
           const filter = filterOf(request.query, scope);
           const plausible = name.length > 0 && name.length <= MAX_NAME && !name.includes('/');
-          return renderReleases(`package ${quoted(name)}`, plausible ? map.releases(name, filter) : undefined, filter, mode);
+          return renderReleases(`package ${quoted(name)}`, plausible ? map.releases(name, filter) : undefined, filter, mode, changelogTemplate(publicUrl, filter));
         });
         sendAnswer(request, reply, a);
       });

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { changelogTemplate } from '../../datasource/renovate-body.js';
 import { compareVersions } from '../../index/version.js';
 import type { Release, ReleaseFilter, VersionMap } from '../../index/version-map.js';
 import type { Answer, AnswerCache } from '../answer-cache.js';
@@ -29,8 +30,8 @@ const MAX_PATTERN = 1024;
  * merged, each version once, in apk order. A pattern without `*` is the plain name (as in hown3d), so a
  * `defaultRegistryUrlTemplate` pointing here serves every package. Same filters and formats as `/<name>`.
  */
-export async function wildcardRoutes(app: FastifyInstance, opts: { store: IndexStore; cache: AnswerCache; firstLoadTimeoutMs: number; scope: QueryScope }): Promise<void> {
-  const { store, cache, firstLoadTimeoutMs, scope } = opts;
+export async function wildcardRoutes(app: FastifyInstance, opts: { store: IndexStore; cache: AnswerCache; firstLoadTimeoutMs: number; scope: QueryScope; publicUrl?: string }): Promise<void> {
+  const { store, cache, firstLoadTimeoutMs, scope, publicUrl } = opts;
   app.get<{ Params: { '*': string }; Querystring: DatasourceQuery }>(
     '/wildcardVersion/*',
     { schema: packageRouteSchema },
@@ -42,7 +43,7 @@ export async function wildcardRoutes(app: FastifyInstance, opts: { store: IndexS
         // to answer again as a `/<name>` miss, and a flood of those must not push the real answers out.
         const bad = badQuery(request.query, scope);
         if (bad) return sendAnswer(request, reply, badRequest(bad));
-        const a = cache.get(map.generation, key, () => answerPattern(map, pattern, filterOf(request.query, scope), mode), isScan(pattern));
+        const a = cache.get(map.generation, key, () => answerPattern(map, pattern, filterOf(request.query, scope), mode, publicUrl), isScan(pattern));
         sendAnswer(request, reply, a);
       });
     },
@@ -58,9 +59,10 @@ function isScan(pattern: string): boolean {
   return plausible(pattern) && isWildcardPattern(pattern);
 }
 
-function answerPattern(map: VersionMap, pattern: string, filter: ReleaseFilter, mode: AnswerMode): Answer {
+function answerPattern(map: VersionMap, pattern: string, filter: ReleaseFilter, mode: AnswerMode, publicUrl: string | undefined): Answer {
   if (!plausible(pattern)) return notFound(`pattern ${quoted(pattern)} is not a package name`);
-  if (!pattern.includes('*')) return renderReleases(`package ${quoted(pattern)}`, map.releases(pattern, filter), filter, mode);
+  // A plain name links to its changes; a pattern's merged versions belong to several names, so no link.
+  if (!pattern.includes('*')) return renderReleases(`package ${quoted(pattern)}`, map.releases(pattern, filter), filter, mode, changelogTemplate(publicUrl, filter));
   const matches = wildcardMatcher(pattern);
   if (!matches) return notFound(`pattern ${quoted(pattern)} needs exactly one * after a name, e.g. argo-cd-* or argo-cd-*-compat`);
   const merged = new Map<string, Release>();
