@@ -5,6 +5,7 @@ import { archesByFile, imageArches } from './file-arches.js';
 import { judgeRenovate } from './check-renovate.js';
 import { isPin } from './package-spec.js';
 import type { RenovateManagers } from './renovate-match.js';
+import { describeIds, securityNote } from './security.js';
 import { choosePin, type VersionSource } from './version-source.js';
 
 export type Severity = 'error' | 'warning' | 'ok';
@@ -15,6 +16,8 @@ export interface Finding {
   location: string;
   subject: string;
   message: string;
+  /** Known security IDs a newer available version fixes (a stale pin with known vulnerabilities). */
+  ids?: string[];
 }
 
 export interface CheckContext {
@@ -95,6 +98,10 @@ async function checkEntry(entry: PackageEntry, arches: readonly string[], ctx: C
         ? at('warning', `stale: ${newest} is present on all of ${arches.join(', ')}${renovateSays}`)
         : at('ok', `newest on all of ${arches.join(', ')}${renovateSays}`),
     );
+    if (newest !== undefined && compareVersions(newest, spec.version) > 0) {
+      const security = await securityNote(ctx.source.fixSource, spec.name, spec.version, newest, arches);
+      if (security) findings.push({ ...at('warning', `known vulnerabilities: ${newest} fixes ${describeIds(security.ids)}`), ids: security.ids });
+    }
   }
   return findings;
 }

@@ -12,6 +12,7 @@ export const SOURCE_ARGS = {
   key: { type: 'string', multiple: true },
   config: { type: 'string' },
   server: { type: 'string' },
+  secdb: { type: 'string', multiple: true },
 } as const;
 
 export const SOURCE_HELP = `  --index SRC      a repository base URL (read for the arches the files build for) or an
@@ -19,7 +20,10 @@ export const SOURCE_HELP = `  --index SRC      a repository base URL (read for t
   --key KEY        trusted public key (path or URL) for --index; without keys, indexes are
                    read unverified and a warning is printed.
   --config FILE    the service's YAML configuration: its repositories (with their arches and keys).
-  --server URL     a running apk-indexer, asked GET URL/<name>?arch=... instead of reading indexes.`;
+  --server URL     a running apk-indexer, asked GET URL/<name>?arch=... instead of reading indexes
+                   (and URL/-/changes/<name> for the security fixes a bump brings).
+  --secdb SRC      security database (Alpine secdb JSON, URL or path) for --index; --config
+                   uses its repositories' secdb. Repeat for several.`;
 
 /** The parseArgs options of the commands that read apko files the way apko does. */
 export const TREE_ARGS = {
@@ -33,8 +37,8 @@ export const TREE_HELP = `  -C, --directory DIR   run as apko would from DIR: FI
   --include-path DIR    also resolve include: against DIR, as apko's --include-paths.
   --arch a,b            arches for files that name none (apko or APK names).`;
 
-export function sourceOptions(values: { index?: string[]; key?: string[]; config?: string; server?: string }): SourceOptions {
-  return { indexes: values.index ?? [], keys: values.key ?? [], config: values.config, server: values.server };
+export function sourceOptions(values: { index?: string[]; key?: string[]; config?: string; server?: string; secdb?: string[] }): SourceOptions {
+  return { indexes: values.index ?? [], keys: values.key ?? [], config: values.config, server: values.server, secdb: values.secdb ?? [] };
 }
 
 /** `--arch` values (apko or APK spellings) as APK names, each once, in apko's order. */

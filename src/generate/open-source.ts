@@ -5,7 +5,10 @@ import type { IndexSnapshot } from '../index/snapshot.js';
 import { VersionMap } from '../index/version-map.js';
 import { loadTrustedKeys } from '../source/keys.js';
 import { indexLocations, redactUrl, toUrl, type IndexLocation } from '../source/locations.js';
+import { loadSecdb } from '../secdb/load.js';
+import type { SecurityDatabase } from '../secdb/parse.js';
 import { GenerateInputError } from './errors.js';
+import { HttpFixSource, MapFixSource } from './security.js';
 import { HttpVersionSource, MapVersionSource, type VersionSource } from './version-source.js';
 
 /** The `--index`, `--key`, `--config` and `--server` options every pinning command takes. */
@@ -14,6 +17,8 @@ export interface SourceOptions {
   keys: readonly string[];
   config: string | undefined;
   server: string | undefined;
+  /** Security databases for the fixes a bump brings (besides the configured repositories' own). */
+  secdb?: readonly string[];
 }
 
 export function hasSource(options: SourceOptions): boolean {
@@ -46,8 +51,10 @@ export async function openVersionSource(
       throw new GenerateInputError('--server answers for its own indexes; do not combine it with --index or --config');
     }
     if (!/^https?:\/\/[^/\s]+/.test(options.server)) throw new GenerateInputError(`--server takes an http(s) URL, not ${options.server}`);
-    return new HttpVersionSource(options.server);
+    if (options.secdb?.length) throw new GenerateInputError('--server answers with its own security databases; do not combine it with --secdb');
+    return Object.assign(new HttpVersionSource(options.server), { fixSource: new HttpFixSource(options.server) });
   }
+  const databases: Array<{ location: string; headers?: Record<string, string> }> = (options.secdb ?? []).map((location) => ({ location }));
   const groups: IndexGroup[] = [];
   if (options.indexes.length > 0) {
     groups.push({ locations: options.indexes.flatMap((url) => indexLocations({ url, arches })), keys: options.keys });
@@ -63,11 +70,29 @@ export async function openVersionSource(
         headers,
         origin: headers ? originOf(repo.url) : undefined,
       });
+      if (repo.secdb) databases.push({ location: repo.secdb, ...(headers && originOf(repo.secdb) === originOf(repo.url) && { headers }) });
     });
   }
   if (groups.length === 0) throw new GenerateInputError('pass --index SRC, --config FILE or --server URL');
   const snapshots = (await Promise.all(groups.map((group) => loadGroup(group, warn)))).flat();
-  return new MapVersionSource(new VersionMap(snapshots));
+  const map = new VersionMap(snapshots);
+  return Object.assign(new MapVersionSource(map), { fixSource: new MapFixSource(map, await loadDatabases(databases, warn)) });
+}
+
+/** Security databases are extras: one that cannot be read is a warning, and its fixes are not reported. */
+async function loadDatabases(list: ReadonlyArray<{ location: string; headers?: Record<string, string> }>, warn: (message: string) => void): Promise<SecurityDatabase[]> {
+  const loaded = await Promise.all(
+    list.map(async ({ location, headers }) => {
+      try {
+        const result = await loadSecdb(location, { ...(headers && { headers }) });
+        return result.notModified ? [] : [result.database];
+      } catch (err) {
+        warn(`${(err as Error).message}; security fixes from it are not reported`);
+        return [];
+      }
+    }),
+  );
+  return loaded.flat();
 }
 
 /** Loads one group's keys and indexes, once, without conditional requests; unverified indexes are warned about. */

@@ -3,6 +3,7 @@ import type { Scalar } from 'yaml';
 import type { ResolvedImage } from './apko-file.js';
 import { archesByFile, type FileArches } from './file-arches.js';
 import { formatPin, isPin } from './package-spec.js';
+import { securityNote } from './security.js';
 import { choosePin, type VersionSource } from './version-source.js';
 import { applyScalarEdits, type ScalarEdit } from './yaml-doc.js';
 
@@ -11,6 +12,8 @@ export interface PinChange {
   name: string;
   from: string | undefined;
   to: string;
+  /** Security IDs the move fixes (known from a security database), in apk order of the fixing version. */
+  fixes?: string[];
 }
 
 export interface PinNote {
@@ -88,7 +91,8 @@ export async function pinFile(target: FileArches, source: VersionSource, options
     }
     if (chosen === spec.version) continue;
     edits.push({ node: entry.node, value: formatPin(spec.name, chosen) });
-    result.changes.push({ line: entry.line, name: spec.name, from: spec.version, to: chosen });
+    const security = await securityNote(source.fixSource, spec.name, spec.version, chosen, arches);
+    result.changes.push({ line: entry.line, name: spec.name, from: spec.version, to: chosen, ...(security && { fixes: security.ids }) });
     if (spec.version !== undefined && compareVersions(chosen, spec.version) < 0) {
       note(`moved down from ${spec.version}: that version is not on every one of ${arches.join(', ')}`, false);
     }

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { posix } from 'node:path';
+import { join, posix } from 'node:path';
 import Handlebars from 'handlebars';
 import JSON5 from 'json5';
 import { Minimatch } from 'minimatch';
@@ -446,7 +446,7 @@ export async function findRenovateConfig(root: string): Promise<string | undefin
   for (const name of CONFIG_FILE_NAMES) {
     let text: string;
     try {
-      text = await readFile(posix.join(root.split('\\').join('/'), name), 'utf8');
+      text = await readFile(join(root, name), 'utf8');
     } catch {
       continue;
     }

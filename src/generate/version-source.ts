@@ -2,6 +2,7 @@ import { latestStable } from '../datasource/renovate-body.js';
 import { compareVersions, isPrerelease } from '../index/version.js';
 import type { VersionMap } from '../index/version-map.js';
 import { VersionSourceError } from './errors.js';
+import type { FixSource } from './security.js';
 
 /**
  * Where pins come from: indexes read in-process, or a running apk-indexer. Both answer the same question, so
@@ -20,6 +21,8 @@ export interface VersionSource {
    * arches, only versions on every arch holding the package (the service's default). Undefined for a 404.
    */
   answer(name: string, query: DatasourceFilters): Promise<string[] | undefined>;
+  /** Where the security fixes of a bump come from, when this source knows any. */
+  readonly fixSource?: FixSource;
 }
 
 /** The filters of a datasource URL (`?arch=`, `?repository=`). */
@@ -61,8 +64,9 @@ export class MapVersionSource implements VersionSource {
 
 /**
  * Over a running apk-indexer: `GET <server>/<name>?arch=a,b` answers the Renovate datasource body. The server
- * answers 404 both for a name it does not know and for a known name with no version on every requested arch;
- * the second is asked again without `?arch=` (once per name), so a known name answers [] as the indexes do.
+ * answers 404 both for a name it does not know and for a known name with no version on every requested arch; its
+ * line tells them apart, and an older server's 404 is asked again without `?arch=` (once per name), so a known
+ * name answers [] as the indexes do.
  */
 export class HttpVersionSource implements VersionSource {
   readonly arches = undefined;
@@ -92,10 +96,11 @@ export class HttpVersionSource implements VersionSource {
       ...(query.repositories?.length ? [`repository=${query.repositories.map(encodeURIComponent).join(',')}`] : []),
     ];
     const url = `${this.url(name, [])}${params.length > 0 ? `?${params.join('&')}` : ''}`;
-    let answer = this.cache.get(url);
+    let answer = this.cache.get(`answer ${url}`);
     if (!answer) {
-      answer = this.fetchVersions(url);
-      this.cache.set(url, answer);
+      // Any 404 is "no answer" to Renovate, whichever line it carries.
+      answer = this.fetchVersions(url).then((versions) => (versions?.length ? versions : undefined));
+      this.cache.set(`answer ${url}`, answer);
     }
     return answer;
   }
@@ -126,7 +131,9 @@ export class HttpVersionSource implements VersionSource {
     } catch (err) {
       throw new VersionSourceError(url, `no answer from the server (${reason(err)})`, { cause: err });
     }
-    if (response.status === 404) return undefined;
+    // A known name with no version on every requested arch (or, without ?arch=, on every arch holding it) is a 404
+    // too; its one line says which, so it reads as no versions rather than an unknown name.
+    if (response.status === 404) return /^package ".*" has no version present on every /.test(text) ? [] : undefined;
     if (!response.ok) {
       const said = text.trim().split('\n')[0]?.slice(0, 200);
       throw new VersionSourceError(url, `HTTP ${response.status}${said ? `: ${said}` : ''}`);

@@ -99,3 +99,23 @@ describe('anyArch in the configuration', () => {
     expect(() => loadSettings([], { APK_INDEXER_ANY_ARCH: 'sometimes' })).toThrow('APK_INDEXER_ANY_ARCH: expected true or false, got "sometimes"');
   });
 });
+
+describe('pin, check and init through --server (HttpVersionSource) against the safe default', () => {
+  let f: FixtureService;
+  beforeAll(async () => {
+    f = await startFixtureService({ repositories, listen: true });
+  });
+  afterAll(async () => f.close());
+
+  it('tells a known name without a version on every arch from an unknown one, and asks with filters as Renovate does', async () => {
+    const { HttpVersionSource } = await import('../../src/generate/version-source.js');
+    const source = new HttpVersionSource(f.baseUrl);
+    // alpine's curl is on both arches, no version on both: known, no versions.
+    expect(await source.answer('curl', { repositories: ['alpine'] })).toBeUndefined();
+    expect(await source.versions('rpi-firmware', ['x86_64', 'aarch64'])).toEqual([]);
+    expect(await source.versions('no-such-package', ['x86_64'])).toBeUndefined();
+    expect(await source.answer('bootc', {})).toEqual(['1.16.7-r0']);
+    expect(await source.answer('bootc', { arches: ['x86_64'], repositories: ['wolfi'] })).toEqual(['1.16.7-r0', '1.17.0-r0']);
+    await expect(source.answer('bootc', { arches: ['amd64'] })).rejects.toThrow("HTTP 400: ?arch=amd64: amd64 is apko's name; use x86_64");
+  });
+});

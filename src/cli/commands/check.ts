@@ -29,7 +29,7 @@ Exit status: 0 no errors, 1 errors found, 2 a usage error or an index that could
 `;
 
 export async function run(args: string[], io: CliIO): Promise<number> {
-  const options = { renovate: { type: 'string' }, melange: { type: 'string' } } as const;
+  const options = { renovate: { type: 'string' }, melange: { type: 'string' }, json: { type: 'boolean' } } as const;
   return runOnImageTree('check', HELP, options, args, io, async ({ values, root, fallbackArches, images, failures, source }) => {
     const findings: Finding[] = failures.map((f) => ({ severity: 'error', location: f.line ? `${f.file}:${f.line}` : f.file, subject: '-', message: f.detail }));
     const renovate = await loadRenovate(root, values.renovate, findings);
@@ -43,7 +43,8 @@ export async function run(args: string[], io: CliIO): Promise<number> {
     };
     findings.push(...(await checkImages(images, context)));
     const unique = dedupeFindings(findings);
-    io.stdout.write(formatFindings(unique));
+    // --json: every finding, a vulnerable pin's with its `ids`, for scripts.
+    io.stdout.write(values.json ? `${JSON.stringify(unique.map((f) => ({ ...f, ids: f.ids ?? [] })), null, 2)}\n` : formatFindings(unique));
     return unique.some((f) => f.severity === 'error') ? 1 : 0;
   });
 }
