@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { IndexError } from '../src/errors.js';
 import { loadIndex } from '../src/index/load.js';
 import { loadTrustedKeys } from '../src/source/keys.js';
@@ -20,5 +21,7 @@ try {
 const ms = performance.now() - start;
 const used = process.cpuUsage(cpu);
 const cpuMs = (used.user + used.system) / 1000;
-// maxRSS is in KiB: the peak over the whole process, baseline included.
-process.stdout.write(JSON.stringify({ ms, cpuMs, peakRssMiB: process.resourceUsage().maxRSS / 1024, baselineRssMiB: baseline / 2 ** 20, ...outcome }));
+// The peak of this process's own memory (VmHWM, KiB): getrusage's maxRSS also counts the parent's size at fork.
+const hwm = /VmHWM:\s+(\d+)/.exec(readFileSync('/proc/self/status', 'utf8'))?.[1];
+const peakRssMiB = hwm === undefined ? process.resourceUsage().maxRSS / 1024 : Number(hwm) / 1024;
+process.stdout.write(JSON.stringify({ ms, cpuMs, peakRssMiB, baselineRssMiB: baseline / 2 ** 20, ...outcome }));
