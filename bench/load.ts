@@ -35,7 +35,7 @@ export interface LoadFigures {
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 /** One timed run after a full GC, in ms. */
-async function timeOnce(fn: () => Promise<unknown> | unknown): Promise<number> {
+async function timeOnce(fn: () => unknown): Promise<number> {
   (globalThis as { gc?: () => void }).gc?.();
   const start = process.hrtime.bigint();
   await fn();
@@ -105,7 +105,7 @@ export async function measureLoad(indexPath: string, keyPath: string, runs = Num
     names = new VersionMap([r.snapshot]).names().length;
   };
   const zs = zlibSyncInflate(buf);
-  const contenders: Array<[string, () => Promise<unknown> | unknown]> = [
+  const contenders: Array<[string, () => unknown]> = [
     ['stream', () => gunzipStream(indexPath)],
     ['sync', () => gunzipSync(buf, { chunkSize: OUT_CHUNK })],
     ['load', load],

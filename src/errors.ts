@@ -14,6 +14,8 @@ export class IndexError extends Error {
   override readonly name = 'IndexError';
   /** Set when an error answer carried Retry-After (capped at 24h): the next attempt waits at least this long. */
   retryAfterMs?: number;
+  /** The upstream's status, for `http-status`: a 5xx, 408 or 429 is worth waiting for, a 404 is not. */
+  httpStatus?: number;
   constructor(
     readonly source: string,
     readonly reason: IndexErrorReason,

@@ -68,7 +68,7 @@ export function buildsByArch(map: VersionMap, name: string, arches?: readonly st
     const list = snapshot.packages.get(name);
     if (!list) continue;
     let byVersion = out.get(snapshot.arch);
-    if (!byVersion) out.set(snapshot.arch, (byVersion = new Map()));
+    if (!byVersion) out.set(snapshot.arch, (byVersion = new Map<string, Build>()));
     for (const r of list) {
       if (byVersion.has(r.version)) continue;
       const origin = r.origin ?? name;

@@ -49,7 +49,7 @@ export async function runOnImageTree<O extends Options>(
       io.stdout.write(help);
       return 0;
     }
-    if (!hasSource(sourceOptions(parsed.values as CommonValues))) throw new UsageError('pass --index SRC, --config FILE or --server URL');
+    if (!hasSource(sourceOptions(parsed.values))) throw new UsageError('pass --index SRC, --config FILE or --server URL');
   } catch (err) {
     if (!(err instanceof UsageError)) throw err;
     io.stderr.write(`apk-indexer ${command}: ${err.message}\n\n${help}`);

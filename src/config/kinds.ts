@@ -1,4 +1,4 @@
-import { APK_ARCHES, toUrl } from '../source/locations.js';
+import { APK_ARCHES, locationProblem } from '../source/locations.js';
 import { apkArch } from './from-apko.js';
 import { parseDuration } from './duration.js';
 import { ConfigError } from './errors.js';
@@ -150,23 +150,32 @@ export const repositoryName: Kind<string> = {
   },
 };
 
-/** A repository base URL, a bare APKINDEX.tar.gz URL, a file:// URL or a path. */
+/**
+ * A repository base URL, a bare index file's URL, a file:// URL or a path. Errors show it redacted: a password
+ * with an unencoded `#` or `@` makes it unparsable, and must not be printed then either.
+ */
 export const location: Kind<string> = {
   placeholder: 'URL',
   parse(raw, where) {
     if (typeof raw !== 'string' || raw.trim() === '') throw new ConfigError(`${where}: required, a base URL or an APKINDEX.tar.gz URL`);
     const url = raw.trim();
-    // Anything with a scheme must be one we read; without one it is a path.
-    const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(url)?.[1]?.toLowerCase();
-    if (scheme !== undefined && !['http', 'https', 'file'].includes(scheme)) throw expected(where, 'an http(s) URL, file:// URL or path', url);
-    let parsed: URL;
-    try {
-      parsed = new URL(toUrl(url));
-    } catch {
-      throw new ConfigError(`${where}: not a URL or path: ${got(url)}`);
-    }
-    if (!['http:', 'https:', 'file:'].includes(parsed.protocol)) throw expected(where, 'an http(s) URL, file:// URL or path', url);
+    const problem = locationProblem(url);
+    if (problem) throw new ConfigError(`${where}: ${problem}`);
     return url;
+  },
+};
+
+/** Paths or URLs of trusted keys, each checked as a location is. */
+export const keyLocations: Kind<string[]> = {
+  placeholder: 'KEY',
+  list: true,
+  parse(raw, where) {
+    const keys = stringList(raw, where);
+    keys.forEach((key, i) => {
+      const problem = locationProblem(key);
+      if (problem) throw new ConfigError(`${where}[${i}]: ${problem}`);
+    });
+    return keys;
   },
 };
 

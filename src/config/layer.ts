@@ -38,8 +38,8 @@ export const emptyLayer = (origin: string): SettingsLayer => ({ origin, values: 
 
 /** Service-wide options (SERVICE_OPTIONS, then LIMIT_OPTIONS), with the ServiceSettings field they fill. */
 export const SERVICE_ENTRIES: ReadonlyArray<{ key: ServiceKey; option: Option<unknown>; group?: 'limits' }> = [
-  ...Object.entries(SERVICE_OPTIONS).map(([key, option]) => ({ key: key as ServiceKey, option: option as Option<unknown> })),
-  ...Object.entries(LIMIT_OPTIONS).map(([key, option]) => ({ key: key as ServiceKey, option: option as Option<unknown>, group: 'limits' as const })),
+  ...Object.entries(SERVICE_OPTIONS).map(([key, option]) => ({ key: key as ServiceKey, option: option })),
+  ...Object.entries(LIMIT_OPTIONS).map(([key, option]) => ({ key: key as ServiceKey, option: option, group: 'limits' as const })),
 ];
 
 export const REPOSITORY_ENTRIES = Object.entries(REPOSITORY_OPTIONS) as ReadonlyArray<[RepositoryKey, RepositoryOption<unknown>]>;

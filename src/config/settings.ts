@@ -13,8 +13,7 @@ export type ServiceSettings = ServiceValues & { limits: ReadLimits; repositories
 
 export type LogLevel = ServiceSettings['logLevel'];
 
-const defaults = <O extends Record<string, { default: unknown }>>(options: O) =>
-  Object.fromEntries(Object.entries(options).map(([k, o]) => [k, o.default])) as { [K in keyof O]: O[K]['default'] };
+const defaults = (options: Record<string, { default: unknown }>): unknown => Object.fromEntries(Object.entries(options).map(([k, o]) => [k, o.default]));
 
 /** What `apk-indexer serve` uses without any configuration (also `npm start`), bar the repositories (Wolfi). */
-export const DEFAULTS: Omit<ServiceSettings, 'repositories'> = { ...(defaults(SERVICE_OPTIONS) as ServiceValues), limits: defaults(LIMIT_OPTIONS) };
+export const DEFAULTS: Omit<ServiceSettings, 'repositories'> = { ...(defaults(SERVICE_OPTIONS) as ServiceValues), limits: defaults(LIMIT_OPTIONS) as ReadLimits };

@@ -134,11 +134,11 @@ async function decodeArchive(body: AsyncIterable<Buffer>, options: ArchiveOption
     for (let at = 0; at < chunk.length; at += SLICE_BYTES) {
       const slice = at === 0 && chunk.length <= SLICE_BYTES ? chunk : chunk.subarray(at, at + SLICE_BYTES);
       if (!extract.write(slice)) await Promise.race([once(extract, 'drain'), extractDone]);
-      if (sinkError) throw sinkError;
+      if (sinkError) throw sinkError as Error;
       if (performance.now() - lastYield >= YIELD_AFTER_MS) {
         await yieldToLoop();
         lastYield = performance.now();
-        if (sinkError) throw sinkError;
+        if (sinkError) throw sinkError as Error;
       }
     }
   };
@@ -199,7 +199,7 @@ async function decodeArchive(body: AsyncIterable<Buffer>, options: ArchiveOption
     }
     extract.end(undefined);
     await extractDone;
-    if (sinkError) throw sinkError;
+    if (sinkError) throw sinkError as Error; // what the tar sink caught, rethrown as it was
   } catch (err) {
     extract.destroy();
     throw toIndexError(source, err);

@@ -173,7 +173,9 @@ async function readApkoFile(path: string, root: string): Promise<ApkoFile> {
 function scalarText(node: Scalar): string | undefined {
   if (node.value === null || node.value === undefined) return undefined;
   if (typeof node.value === 'string') return node.value;
-  return node.source ?? String(node.value);
+  const value: unknown = node.value;
+  // A plain scalar that is not a string (a number, a boolean) has its source text.
+  return node.source ?? (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint' ? String(value) : undefined);
 }
 
 /** Loads a file and its `include:` chain, resolving each include as apko does: working directory, then include paths. */

@@ -14,7 +14,7 @@ import { Minimatch } from 'minimatch';
 
 /** Handlebars with the helpers Renovate registers (lib/util/template/index.ts) that a URL or name template uses. */
 const handlebars = Handlebars.create();
-const helpers: Record<string, (...args: any[]) => unknown> = {
+const helpers: Record<string, Handlebars.HelperDelegate> = {
   encodeURIComponent,
   decodeURIComponent,
   lowercase: (s?: string) => s?.toLowerCase(),
@@ -294,7 +294,7 @@ const MODELLED_MATCHERS = new Set(['matchFileNames', 'matchDatasources', 'matchP
 function packageRule(raw: unknown, index: number): PackageRule {
   const r = (typeof raw === 'object' && raw !== null ? raw : {}) as Record<string, unknown>;
   const other = Object.keys(r).filter((k) => (k.startsWith('match') || k.startsWith('exclude')) && !MODELLED_MATCHERS.has(k));
-  const list = (k: string) => (Array.isArray(r[k]) && r[k].every((v) => typeof v === 'string') ? (r[k] as string[]) : undefined);
+  const list = (k: string) => (Array.isArray(r[k]) && r[k].every((v) => typeof v === 'string') ? (r[k]) : undefined);
   const rule: PackageRule = { index, unmodelled: other.length > 0 ? `${other.join(', ')} not modelled` : undefined };
   for (const k of MODELLED_MATCHERS) {
     const v = list(k);
@@ -422,7 +422,7 @@ function compileMatchString(pattern: string, where: string): RegExp {
 function strings(value: unknown, where: string): string[] {
   if (value === undefined) return [];
   if (!Array.isArray(value) || !value.every((v) => typeof v === 'string')) throw new Error(`${where}: expected a list of strings`);
-  return value as string[];
+  return value;
 }
 
 /**

@@ -47,7 +47,7 @@ export function fileConstraints(
   for (const image of images) {
     const urls = image.chain.flatMap(repositoryUrls);
     const names = urls.map(repositoryName);
-    const served = names.every((n) => n !== undefined) && names.length > 0 ? new Set(names as string[]) : undefined;
+    const served = names.every((n) => n !== undefined) && names.length > 0 ? new Set(names) : undefined;
     for (const file of image.chain) {
       if (!repositories.has(file.path)) repositories.set(file.path, served && new Set(served));
       else {

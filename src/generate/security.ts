@@ -80,7 +80,10 @@ export class HttpFixSource implements FixSource {
     try {
       const body = JSON.parse(text) as { fixes?: unknown };
       if (!Array.isArray(body.fixes)) return [];
-      return body.fixes.filter((f): f is SecurityFix => typeof f?.version === 'string' && Array.isArray(f?.ids) && f.ids.every((id: unknown) => typeof id === 'string'));
+      return (body.fixes as unknown[]).filter((f): f is SecurityFix => {
+        const fix = f as { version?: unknown; ids?: unknown } | null;
+        return typeof fix?.version === 'string' && Array.isArray(fix.ids) && fix.ids.every((id: unknown) => typeof id === 'string');
+      });
     } catch {
       throw new VersionSourceError(url, 'not a changes answer (not JSON)');
     }

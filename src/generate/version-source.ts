@@ -151,7 +151,7 @@ export class HttpVersionSource implements VersionSource {
 /** Why a fetch failed, as the innermost cause says it (`ECONNREFUSED`, a timeout). */
 function reason(err: unknown): string {
   let e = err as { cause?: unknown; code?: unknown; message?: unknown; name?: unknown } | undefined;
-  while (e?.cause && typeof e.cause === 'object') e = e.cause as typeof e;
+  while (e?.cause && typeof e.cause === 'object') e = e.cause;
   if (e?.name === 'TimeoutError') return 'timed out';
   return typeof e?.code === 'string' ? e.code : typeof e?.message === 'string' ? e.message : String(err);
 }

@@ -60,7 +60,7 @@ export function parseSecdb(text: string, source: string): SecurityDatabase {
         continue;
       }
       let byVersion = fixes.get(pkg.name);
-      if (!byVersion) fixes.set(pkg.name, (byVersion = new Map()));
+      if (!byVersion) fixes.set(pkg.name, (byVersion = new Map<string, Set<string>>()));
       addAll(byVersion, version, ids);
     }
   });

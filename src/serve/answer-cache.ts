@@ -5,11 +5,17 @@ import { LRUCache } from 'lru-cache';
 export interface Answer {
   readonly status: number;
   readonly type: string;
-  readonly body: string;
+  /**
+   * Bytes, not a string: every connection sending this answer then shares the one buffer. A string is copied
+   * into native memory for each socket that cannot take it at once, so clients that ask and never read made
+   * the service hold one copy per connection.
+   */
+  readonly body: Buffer;
   readonly etag: string;
 }
 
-export function answer(status: number, type: string, body: string): Answer {
+export function answer(status: number, type: string, text: string): Answer {
+  const body = Buffer.from(text);
   // A strong ETag from the bytes: an answer that did not change across a refresh keeps its ETag, so 304s survive.
   return { status, type, body, etag: `"${createHash('sha1').update(body).digest('base64url')}"` };
 }
@@ -48,16 +54,29 @@ export class AnswerCache {
    * not push the real answers out.
    */
   get(generation: number, key: string, compute: () => Answer, keepNotFound = false): Answer {
-    if (generation !== this.generation) {
-      if (generation < this.generation) return compute();
+    const hit = this.peek(generation, key);
+    if (hit !== undefined) return hit;
+    const computed = compute();
+    this.put(generation, key, computed, keepNotFound);
+    return computed;
+  }
+
+  /** The cached answer for `key` in `generation`, if any. */
+  peek(generation: number, key: string): Answer | undefined {
+    this.advance(generation);
+    return generation === this.generation ? this.cache.get(key) : undefined;
+  }
+
+  /** Keeps an answer computed for `generation` (not when a newer generation has come meanwhile). */
+  put(generation: number, key: string, a: Answer, keepNotFound = false): void {
+    this.advance(generation);
+    if (generation === this.generation && (a.status === 200 || keepNotFound)) this.cache.set(key, a);
+  }
+
+  private advance(generation: number): void {
+    if (generation > this.generation) {
       this.cache.clear();
       this.generation = generation;
     }
-    let hit = this.cache.get(key);
-    if (hit === undefined) {
-      hit = compute();
-      if (hit.status === 200 || keepNotFound) this.cache.set(key, hit);
-    }
-    return hit;
   }
 }

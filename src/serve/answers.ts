@@ -2,7 +2,8 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { latestStable, RENOVATE_BODY_SCHEMA, toRenovateBody } from '../datasource/renovate-body.js';
 import type { Release, ReleaseFilter, VersionMap } from '../index/version-map.js';
 import { answer, type Answer } from './answer-cache.js';
-import type { IndexStore } from './store.js';
+import { normalizeFilter } from './query-filter.js';
+import type { IndexNeeds, IndexStore } from './store.js';
 
 export const TEXT = 'text/plain; charset=utf-8';
 export const JSON_TYPE = 'application/json; charset=utf-8';
@@ -43,7 +44,7 @@ export function targetOf(param: string, format: DatasourceQuery['format']): { ta
 
 /** The part of the cache key the query decides. */
 export function queryKey(q: DatasourceQuery): string {
-  return `${q.format ?? ''}\u0000${q.arch?.join(',') ?? ''}\u0000${q.repository?.join(',') ?? ''}`;
+  return `${q.format ?? ''}\u0000${normalizeFilter(q).key}`;
 }
 
 /** What the service is configured with: a query naming anything else is a mistake, answered 400. */
@@ -65,12 +66,12 @@ function split(v: string[] | undefined): string[] {
  * holds the package (so an unchanged `/{{packageName}}` URL is safe for a multi-arch image), unless `anyArch`.
  */
 export function filterOf(q: DatasourceQuery, scope: Pick<QueryScope, 'anyArch'>): ReleaseFilter {
+  // Normalised (sorted, each value once): see normalizeFilter.
+  const { arches, repositories } = normalizeFilter(q).filter;
   const filter: ReleaseFilter = {};
-  const arches = split(q.arch);
-  const repositories = split(q.repository);
-  if (arches.length) filter.arches = arches;
+  if (arches) filter.arches = arches;
   else if (!scope.anyArch) filter.everyArchHolding = true;
-  if (repositories.length) filter.repositories = repositories;
+  if (repositories) filter.repositories = repositories;
   return filter;
 }
 
@@ -166,14 +167,16 @@ function matchesEtag(header: string, etag: string): boolean {
 }
 
 /**
- * Runs `then` with the current map once every index has loaded. Never a false 404: before that, a query waits
- * up to `timeoutMs` for the first load and then answers 503 with Retry-After. Synchronous when ready, which is
- * every query after the first seconds.
+ * Runs `then` with the current map once every index that could change the answer has loaded (see
+ * `IndexStore.missingFor`: an index of another repository than the one asked for, or of an arch the query
+ * excludes, cannot). Never a false 404: before that, a query waits up to `timeoutMs` for those first loads and
+ * then answers 503 with Retry-After (at once when each one missing has failed for a reason a retry will not soon
+ * fix). Synchronous when loaded, which is every query after the first seconds.
  */
-export function withLoadedMap(store: IndexStore, timeoutMs: number, reply: FastifyReply, then: (map: VersionMap) => void): void {
-  if (store.ready) return then(store.map);
+export function withLoadedMap(store: IndexStore, timeoutMs: number, reply: FastifyReply, then: (map: VersionMap) => void, needs?: IndexNeeds): void {
+  if (store.loaded || store.missingFor(needs) === 0) return then(store.map);
   store
-    .whenReady(timeoutMs)
+    .whenLoadedFor(needs ?? {}, timeoutMs)
     .then((ready) => {
       if (ready) return then(store.map);
       const { loaded, total } = store.progress;

@@ -1,5 +1,3 @@
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import type { Socket } from 'node:net';
 import Fastify, {
   LogController,
   type FastifyBaseLogger,
@@ -7,11 +5,13 @@ import Fastify, {
   type FastifyReply,
   type FastifyRequest,
   type FastifyServerOptions,
+  type onRequestHookHandler,
   type onResponseHookHandler,
 } from 'fastify';
 import type { ServiceSettings } from '../config/settings.js';
 import { AnswerCache } from './answer-cache.js';
 import { TEXT, type QueryScope } from './answers.js';
+import { guardConnections } from './connections.js';
 import { createMetrics, type ServiceMetrics } from './metrics.js';
 import { adminRoutes } from './routes/admin.js';
 import { datasourceRoutes } from './routes/datasource.js';
@@ -54,6 +54,13 @@ export function buildService(settings: ServiceSettings, options: ServiceOptions 
     // While draining, a request that still arrives on an open connection is answered (from memory, at no cost)
     // with `Connection: close`, rather than refused with a 503 that Renovate would report as a failed lookup.
     return503OnClosing: false,
+    // A client must send its whole request (headers and body) within clientTimeout: a POST announcing a body it
+    // never sends is answered 408 and closed. Node checks these deadlines every connectionsCheckingInterval.
+    requestTimeout: settings.clientTimeoutMs,
+    http: {
+      headersTimeout: settings.clientTimeoutMs,
+      connectionsCheckingInterval: Math.max(10, Math.min(1_000, Math.floor(settings.clientTimeoutMs / 2))),
+    },
     // Malformed URLs (bad percent-encoding) are the client's mistake: one line, 400.
     frameworkErrors: (error, _request, reply) => {
       void (reply as FastifyReply).code(400).type(TEXT).send(`bad request: ${brief(error.message)}\n`);
@@ -76,14 +83,19 @@ export function buildApp(
   cache = new AnswerCache(),
   secdb = new SecdbStore(settings, { log: app.log, registry: metrics.registry }),
 ): FastifyInstance {
-  drainGently(app.server);
+  guardConnections(app.server, {
+    maxConnections: settings.maxConnections,
+    stallTimeoutMs: settings.clientTimeoutMs,
+    onDrop: (why) => metrics.droppedConnections.inc({ why }),
+  });
   // Requests are counted by a callback hook (no promise per request) that each route gets with its own URL closed
   // over: `request.routeOptions` builds a new object on every read. Routes without a hook of their own (the
   // not-found handler) count as 'unmatched'.
   app.addHook('onRoute', (route) => {
-    const hooks = route.onResponse === undefined ? [] : Array.isArray(route.onResponse) ? route.onResponse : [route.onResponse];
+    const hooks = asArray(route.onResponse);
     if (hooks.some((h) => COUNTS_REQUESTS in h)) return; // an implicit HEAD route copies its GET route's options
     route.onResponse = [...hooks, countRequests(metrics, route.url ?? 'unmatched')];
+    if (isOperatorRoute(route.url)) route.onRequest = [...asArray(route.onRequest), literalPathOnly(route.url)];
   });
   // Before draining: release queries waiting for a first load (they answer 503) and stop refresh timers.
   app.addHook('preClose', (done) => {
@@ -121,7 +133,7 @@ export function buildApp(
   const answering = { store, cache, firstLoadTimeoutMs: settings.firstLoadTimeoutMs, scope, publicUrl: settings.publicUrl };
   void app.register(probeRoutes, { store });
   void app.register(metricsRoutes, { metrics });
-  void app.register(adminRoutes, { store, refreshToken: settings.refreshToken });
+  void app.register(adminRoutes, { store, refreshToken: settings.refreshToken, minIntervalMs: settings.refreshMinIntervalMs });
   void app.register(changesRoutes, { store, secdb, repositories: settings.repositories, firstLoadTimeoutMs: settings.firstLoadTimeoutMs });
   void app.register(wildcardRoutes, answering);
   void app.register(datasourceRoutes, answering);
@@ -145,6 +157,33 @@ function debugEnabled(log: FastifyBaseLogger): boolean {
 
 const COUNTS_REQUESTS = Symbol('counts requests');
 
+function asArray<T>(hooks: T | T[] | undefined): T[] {
+  return hooks === undefined ? [] : Array.isArray(hooks) ? hooks : [hooks];
+}
+
+/** Routes for operators and orchestrators, which a proxy in front may keep internal by path (docs/deploy.md). */
+function isOperatorRoute(url: string | undefined): boolean {
+  return url !== undefined && (url.startsWith('/-/') || url === '/metrics' || url === '/livez' || url === '/readyz');
+}
+
+/**
+ * Operator routes answer only at their literal path. The router decodes percent-escapes, so `/%2D/status` or
+ * `/%6detrics` would reach them past a proxy rule written for `/-/` or `/metrics`; such spellings are a 404. The
+ * fixed part of a route with parameters (`/-/changes/` of `/-/changes/*`) must be literal; its parameters may be
+ * percent-encoded as package names are.
+ */
+function literalPathOnly(url: string): onRequestHookHandler {
+  const param = url.search(/[:*]/);
+  const fixed = param === -1 ? url : url.slice(0, param);
+  return (request, reply, done) => {
+    const raw = request.raw.url ?? '';
+    const end = raw.indexOf('?');
+    const path = end === -1 ? raw : raw.slice(0, end);
+    if (param === -1 ? path !== fixed : !path.startsWith(fixed)) return void reply.callNotFound();
+    done();
+  };
+}
+
 function countRequests(metrics: ServiceMetrics, route: string): onResponseHookHandler {
   const hook: onResponseHookHandler = (request, reply, done) => {
     metrics.requests.record(route, request.method, reply.statusCode, reply.elapsedTime / 1000);
@@ -158,47 +197,6 @@ function loggerOptions(settings: ServiceSettings, options: ServiceOptions): Fast
   if (options.logStream) return { level: settings.logLevel, stream: options.logStream };
   if (settings.logFormat === 'json') return { level: settings.logLevel };
   return { level: settings.logLevel, transport: { target: 'pino-pretty', options: { translateTime: 'SYS:standard', ignore: 'pid,hostname' } } };
-}
-
-/** How long a connection with no request in progress stays open once draining has begun. */
-const DRAIN_IDLE_GRACE_MS = 250;
-
-/**
- * Closes connections gently on shutdown. Node's `server.close()` destroys every connection it deems idle,
- * including one whose last answer has been handed to Node but not yet written to the kernel (a large answer to a
- * slow reader): that answer would be cut short. Here a connection counts as busy from its request until its
- * response has been written out (`close`); while draining, one that is not busy is closed after a short grace
- * (a request already on the wire is still read and answered, with `Connection: close`), and so is a busy one once
- * its last answer is out. The listener itself closes at once, so new connections are refused.
- */
-function drainGently(server: Server): void {
-  const busy = new Map<Socket, number>();
-  let draining = false;
-  const closeWhenIdle = (socket: Socket) => {
-    setTimeout(() => {
-      if (busy.get(socket) === 0) socket.destroy();
-    }, DRAIN_IDLE_GRACE_MS).unref();
-  };
-  server.on('connection', (socket: Socket) => {
-    busy.set(socket, 0);
-    socket.once('close', () => busy.delete(socket));
-  });
-  server.on('request', (request: IncomingMessage, response: ServerResponse) => {
-    const socket = request.socket;
-    if (!busy.has(socket)) return;
-    busy.set(socket, busy.get(socket)! + 1);
-    response.once('close', () => {
-      const left = busy.get(socket);
-      if (left === undefined) return;
-      busy.set(socket, left - 1);
-      if (draining && left === 1) closeWhenIdle(socket);
-    });
-  });
-  // `server.close()` calls this (Node >= 19) instead of its own, which would cut answers short.
-  server.closeIdleConnections = () => {
-    draining = true;
-    for (const [socket, requests] of busy) if (requests === 0) closeWhenIdle(socket);
-  };
 }
 
 function oneLine(text: string): string {

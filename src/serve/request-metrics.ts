@@ -20,7 +20,6 @@ export class RequestMetrics {
   private readonly series = new Map<string, Series>();
 
   constructor(registry: Registry) {
-    const self = this;
     registry.registerMetric({
       name: 'apk_indexer_http_requests_total',
       help: 'HTTP requests by route, method and status',
@@ -31,7 +30,7 @@ export class RequestMetrics {
         help: 'HTTP requests by route, method and status',
         type: 'counter',
         aggregator: 'sum',
-        values: [...self.series.values()].map((s) => ({ labels: { route: s.route, method: s.method, status: String(s.status) }, value: s.count })),
+        values: [...this.series.values()].map((s) => ({ labels: { route: s.route, method: s.method, status: String(s.status) }, value: s.count })),
       }),
     } as never);
     registry.registerMetric({
@@ -44,7 +43,7 @@ export class RequestMetrics {
         help: 'HTTP request latency by route, method and status',
         type: 'histogram',
         aggregator: 'sum',
-        values: [...self.series.values()].flatMap((s) => {
+        values: [...this.series.values()].flatMap((s) => {
           const labels = { route: s.route, method: s.method, status: String(s.status) };
           const metricName = 'apk_indexer_http_request_duration_seconds';
           return [

@@ -30,13 +30,26 @@ export interface IndexStatus {
   lastError: { message: string; reason: IndexErrorReason; at: string } | undefined;
   consecutiveFailures: number;
   nextRefresh: string | undefined;
+  /** Not loaded yet and still worth waiting for: /readyz answers 503 while any index does. */
+  holdsReadiness: boolean;
+}
+
+/** The part of a query that decides which indexes could change its answer. */
+export interface IndexNeeds {
+  readonly arches?: readonly string[] | undefined;
+  readonly repositories?: readonly string[] | undefined;
 }
 
 interface Tracked {
   readonly location: IndexLocation;
   readonly repository: RepositorySettings;
   readonly shown: string;
-  readonly labels: { index: string; arch: string; repository: string };
+  /** Metric labels: the arch is the one /-/status shows (a bare index's comes from its records once loaded). */
+  labels: { index: string; arch: string; repository: string };
+  /** The first load has been tried (it may have failed). */
+  attempted: boolean;
+  /** The last failure is one that a retry soon may fix (network, 5xx, 408, 429). */
+  transient: boolean;
   snapshot: IndexSnapshot | undefined;
   etag: string | undefined;
   lastModified: string | undefined;
@@ -86,7 +99,9 @@ export class IndexStore {
   private stopped = false;
   private readonly keys = new Map<string, Promise<TrustedKey[]>>();
   private readonly headers = new Map<string, Record<string, string>>();
-  private readyWaiters: Array<(ready: boolean) => void> = [];
+  private allLoaded = false;
+  /** Called whenever an index's first load succeeds or fails, and on stop: waiting queries look again. */
+  private changeWaiters: Array<() => void> = [];
   private readonly abort = new AbortController();
   private readonly log: FastifyBaseLogger;
   private readonly metrics: ServiceMetrics;
@@ -112,7 +127,9 @@ export class IndexStore {
           location,
           repository,
           shown,
-          labels: { index: shown, arch: location.arch ?? 'any', repository: location.repository },
+          labels: { index: shown, arch: location.arch ?? '', repository: location.repository },
+          attempted: false,
+          transient: false,
           snapshot: undefined,
           etag: undefined,
           lastModified: undefined,
@@ -127,6 +144,7 @@ export class IndexStore {
         };
       }),
     );
+    for (const t of this.tracked) this.metrics.holdsReadiness.set(t.labels, 1);
   }
 
   /** The current version map; replaced whole on every change. */
@@ -134,9 +152,18 @@ export class IndexStore {
     return this.current;
   }
 
-  /** Every configured index has loaded at least once (a flag: it is read on every query). */
+  /**
+   * Ready (/readyz): no index holds readiness back. An index holds it back until it has loaded once, or until its
+   * first load has failed for a reason a retry will not soon fix (404, bad signature, a missing key...): waiting
+   * would not help then, and the other repositories answer meanwhile. A network error or a 5xx keeps it waiting.
+   */
   get ready(): boolean {
     return this.isReady;
+  }
+
+  /** Every configured index has loaded at least once (a flag: it is read on every query). */
+  get loaded(): boolean {
+    return this.allLoaded;
   }
 
   /** stop() was called: the service is shutting down. */
@@ -149,20 +176,55 @@ export class IndexStore {
     return { loaded: this.tracked.filter((t) => t.snapshot).length, total: this.tracked.length };
   }
 
+  /** The indexes holding readiness back, as /-/status names them. */
+  get waitingFor(): string[] {
+    return this.tracked.filter(holdsReadiness).map((t) => t.shown);
+  }
+
+  /**
+   * The indexes not loaded yet that could change the answer to a query with these filters: those of the
+   * repositories asked for (all without ?repository=) whose arch is asked for (all without ?arch=; a bare index
+   * not loaded yet may hold any arch).
+   */
+  missingFor(needs: IndexNeeds = {}): number {
+    if (this.allLoaded) return 0;
+    let missing = 0;
+    for (const t of this.tracked) if (!t.snapshot && couldAnswer(t, needs)) missing++;
+    return missing;
+  }
+
   /** Resolves true once ready, false when `timeoutMs` passes first or the store stops. */
   whenReady(timeoutMs: number): Promise<boolean> {
-    if (this.isReady) return Promise.resolve(true);
-    if (this.stopped) return Promise.resolve(false);
+    return this.until(() => (this.isReady ? true : undefined), timeoutMs);
+  }
+
+  /**
+   * Resolves true once every index that could change a query's answer has loaded; false when `timeoutMs` passes
+   * first, the store stops, or each one still missing has failed for a reason a retry will not soon fix.
+   */
+  whenLoadedFor(needs: IndexNeeds, timeoutMs: number): Promise<boolean> {
+    return this.until(() => {
+      if (this.missingFor(needs) === 0) return true;
+      return this.tracked.some((t) => !t.snapshot && couldAnswer(t, needs) && holdsReadiness(t)) ? undefined : false;
+    }, timeoutMs);
+  }
+
+  /** Waits until `check` says true or false (undefined: not yet), looking again on every change. */
+  private until(check: () => boolean | undefined, timeoutMs: number): Promise<boolean> {
+    const first = this.stopped ? false : check();
+    if (first !== undefined) return Promise.resolve(first);
     return new Promise((resolve) => {
-      const done = (ready: boolean) => {
+      const look = () => {
+        const now = this.stopped ? false : check();
+        if (now === undefined) return void this.changeWaiters.push(look);
         clearTimeout(timer);
-        resolve(ready);
+        resolve(now);
       };
       const timer = setTimeout(() => {
-        this.readyWaiters = this.readyWaiters.filter((w) => w !== done);
+        this.changeWaiters = this.changeWaiters.filter((w) => w !== look);
         resolve(false);
       }, timerDelay(timeoutMs));
-      this.readyWaiters.push(done);
+      this.changeWaiters.push(look);
     });
   }
 
@@ -183,7 +245,7 @@ export class IndexStore {
     try {
       const saved = await readSavedIndex(stateDir, t.location.repository, t.shown);
       if (saved === undefined || this.stopped) return;
-      const keys = await this.keysFor(t.repository).catch((err: unknown) => {
+      const keys = await this.keysFor(t.repository, this.keySignal()).catch((err: unknown) => {
         // An outage takes key URLs with it: the keys saved with the index, for locations still configured, stand in.
         const configured = new Set(t.repository.keys.map((k) => redactUrl(toUrl(k))));
         const kept = saved.keys.filter((k) => configured.has(k.origin));
@@ -206,12 +268,17 @@ export class IndexStore {
     }
   }
 
+  /** Key loads outside a refresh (restore, save) stop at shutdown and after refreshTimeout. */
+  private keySignal(): AbortSignal {
+    return AbortSignal.any([this.abort.signal, AbortSignal.timeout(timerDelay(this.settings.refreshTimeoutMs))]);
+  }
+
   /** Keeps a verified index for the next start; a failure to write is a warning, never a failed refresh. */
   private async save(t: Tracked, archive: Buffer, etag: string | undefined, lastModified: string | undefined): Promise<void> {
     const stateDir = this.settings.stateDir;
     if (stateDir === undefined) return;
     try {
-      const keys = (await this.keysFor(t.repository)).map((k) => ({ origin: k.origin, name: k.name, pem: k.key.export({ type: 'spki', format: 'pem' }).toString() }));
+      const keys = (await this.keysFor(t.repository, this.keySignal())).map((k) => ({ origin: k.origin, name: k.name, pem: k.key.export({ type: 'spki', format: 'pem' }).toString() }));
       await writeSavedIndex(stateDir, { repository: t.location.repository, url: t.shown, etag, lastModified, keys, archive });
     } catch (err) {
       this.log.warn({ index: t.shown, stateDir }, `could not keep the index in the state directory: ${(err as Error)?.message ?? String(err)}`);
@@ -232,14 +299,14 @@ export class IndexStore {
     this.stopped = true;
     for (const t of this.tracked) clearTimeout(t.timer);
     this.abort.abort();
-    for (const waiter of this.readyWaiters.splice(0)) waiter(false);
+    this.changed();
   }
 
   status(): IndexStatus[] {
     const iso = (ms: number | undefined) => (ms === undefined ? undefined : new Date(ms).toISOString());
     return this.tracked.map((t) => ({
       url: t.shown,
-      arch: t.snapshot?.arch ?? t.location.arch,
+      arch: archOf(t),
       repository: t.location.repository,
       records: t.snapshot?.records,
       description: t.snapshot?.description,
@@ -251,6 +318,7 @@ export class IndexStore {
       lastError: t.lastError,
       consecutiveFailures: t.failures,
       nextRefresh: iso(t.nextRefresh),
+      holdsReadiness: holdsReadiness(t),
     }));
   }
 
@@ -282,13 +350,16 @@ export class IndexStore {
     try {
       // Inside the try: whatever goes wrong here is one failed refresh, never an unhandled rejection.
       deadline = AbortSignal.timeout(timerDelay(this.settings.refreshTimeoutMs));
-      const keys = await this.keysFor(t.repository);
+      // Keys too are read under the refresh's deadline and abort on shutdown: a key URL trickling bytes must not
+      // hold the first load, POST /-/refresh or SIGTERM.
+      const signal = AbortSignal.any([this.abort.signal, deadline]);
+      const keys = await raceAbort(this.keysFor(t.repository, signal), signal);
       const result = await loadIndex(t.location, {
         keys,
         limits: this.settings.limits,
         headers: this.headers.get(t.repository.name),
         timeoutMs: timerDelay(this.settings.requestTimeoutMs),
-        signal: AbortSignal.any([this.abort.signal, deadline]),
+        signal,
         previous: t.snapshot ? { etag: t.etag, lastModified: t.lastModified } : undefined,
         allowForeignArch: t.repository.allowForeignArch,
       });
@@ -300,6 +371,7 @@ export class IndexStore {
       this.metrics.refreshes.inc({ ...t.labels, outcome: result.notModified ? 'not-modified' : 'changed' });
       if (!result.notModified) {
         if (t.snapshot) this.checkRegression(t, t.snapshot, result.snapshot);
+        if (!t.snapshot && !t.location.arch) this.relabel(t, result.snapshot.arch);
         t.snapshot = result.snapshot;
         t.etag = result.etag;
         t.lastModified = result.lastModified;
@@ -320,6 +392,7 @@ export class IndexStore {
           ? err
           : new IndexError(t.shown, 'network', (err as Error)?.message ?? String(err), { cause: err });
       t.failures++;
+      t.transient = isTransient(error);
       t.lastError = { message: error.message, reason: error.reason, at: new Date().toISOString() };
       this.metrics.failures.inc({ ...t.labels, reason: error.reason });
       // Keys are fetched again after a key or signature failure: the repository may have rotated them.
@@ -331,6 +404,7 @@ export class IndexStore {
       this.log.warn({ index: t.shown, reason: error.reason, failures: t.failures, retryInMs: delay }, `index refresh failed (${error.reason}), ${serving}: ${error.message}`);
     } finally {
       this.metrics.refreshDuration.observe(t.labels, (performance.now() - started) / 1000);
+      if (!this.stopped) this.settled(t);
     }
     if (!this.stopped) {
       delay = timerDelay(delay);
@@ -365,18 +439,35 @@ export class IndexStore {
     const snapshots = this.tracked.flatMap((t) => (t.snapshot ? [t.snapshot] : []));
     this.current = new VersionMap(snapshots, this.current.generation + 1);
     this.metrics.generation.set(this.current.generation);
-    this.isReady = snapshots.length === this.tracked.length;
-    if (this.isReady) for (const waiter of this.readyWaiters.splice(0)) waiter(true);
+    this.allLoaded = snapshots.length === this.tracked.length;
   }
 
-  private keysFor(repository: RepositorySettings): Promise<TrustedKey[]> {
+  /** After every refresh: readiness and waiting queries are decided anew. */
+  private settled(t: Tracked): void {
+    t.attempted = true;
+    this.isReady = !this.tracked.some(holdsReadiness);
+    for (const x of this.tracked) this.metrics.holdsReadiness.set(x.labels, holdsReadiness(x) ? 1 : 0);
+    this.changed();
+  }
+
+  private changed(): void {
+    for (const waiter of this.changeWaiters.splice(0)) waiter();
+  }
+
+  /** A bare index's arch is known once its records say it: its metrics move to that label, as /-/status shows. */
+  private relabel(t: Tracked, arch: string): void {
+    this.metrics.holdsReadiness.remove(t.labels);
+    t.labels = { ...t.labels, arch };
+  }
+
+  private keysFor(repository: RepositorySettings, signal: AbortSignal): Promise<TrustedKey[]> {
     let keys = this.keys.get(repository.name);
     if (!keys) {
       // A private repository's credentials go along to keys on its own host, never to another host.
       const origin = new URL(toUrl(repository.url)).origin;
       const headers = this.headers.get(repository.name);
       keys = Promise.all(
-        repository.keys.map((k) => loadTrustedKeys([k], { timeoutMs: timerDelay(this.settings.requestTimeoutMs), ...(headers && sameOrigin(k, origin) && { headers }) })),
+        repository.keys.map((k) => loadTrustedKeys([k], { timeoutMs: timerDelay(this.settings.requestTimeoutMs), signal, ...(headers && sameOrigin(k, origin) && { headers }) })),
       ).then((lists) => lists.flat());
       keys.catch(() => this.keys.delete(repository.name));
       this.keys.set(repository.name, keys);
@@ -391,4 +482,39 @@ function sameOrigin(location: string, origin: string): boolean {
   } catch {
     return false;
   }
+}
+
+function archOf(t: Tracked): string | undefined {
+  return t.snapshot?.arch ?? t.location.arch;
+}
+
+function holdsReadiness(t: Tracked): boolean {
+  return !t.snapshot && (!t.attempted || t.transient);
+}
+
+/** Whether an index could hold part of the answer to a query with these filters. */
+function couldAnswer(t: Tracked, needs: IndexNeeds): boolean {
+  if (needs.repositories && !needs.repositories.includes(t.location.repository)) return false;
+  const arch = archOf(t);
+  return !needs.arches || arch === undefined || needs.arches.includes(arch);
+}
+
+/** Failures a retry soon may fix: the network, and an upstream that is overloaded or failing for now. */
+function isTransient(error: IndexError): boolean {
+  if (error.reason === 'network') return true;
+  if (error.reason !== 'http-status' || error.httpStatus === undefined) return false;
+  return error.httpStatus >= 500 || error.httpStatus === 408 || error.httpStatus === 429;
+}
+
+/** `promise`, or a rejection as soon as `signal` aborts (a shared key download may outlive one refresh). */
+function raceAbort<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (v) => (signal.removeEventListener('abort', onAbort), resolve(v)),
+      (e: unknown) => (signal.removeEventListener('abort', onAbort), reject(e)),
+    );
+  });
 }

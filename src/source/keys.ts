@@ -13,7 +13,7 @@ export function keyNameOf(location: string): string {
 }
 
 /** Loads a PEM public key from a path or URL. */
-export async function loadTrustedKey(location: string, options: Pick<OpenOptions, 'headers' | 'timeoutMs'> = {}): Promise<TrustedKey> {
+export async function loadTrustedKey(location: string, options: Pick<OpenOptions, 'headers' | 'timeoutMs' | 'signal'> = {}): Promise<TrustedKey> {
   const shown = redactUrl(toUrl(location));
   const opened = await openSource(location, options);
   if (opened.notModified) throw new IndexError(shown, 'key', 'unexpected 304 for a key');
@@ -37,6 +37,6 @@ export function parseTrustedKey(name: string, pem: Buffer | string, origin: stri
   }
 }
 
-export async function loadTrustedKeys(locations: readonly string[], options?: Pick<OpenOptions, 'headers' | 'timeoutMs'>): Promise<TrustedKey[]> {
+export async function loadTrustedKeys(locations: readonly string[], options?: Pick<OpenOptions, 'headers' | 'timeoutMs' | 'signal'>): Promise<TrustedKey[]> {
   return Promise.all(locations.map((l) => loadTrustedKey(l, options)));
 }

@@ -1,5 +1,6 @@
 import { isAbsolute, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { statSync } from 'node:fs';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 /** APK architecture names, as they appear in repository paths. */
 export const APK_ARCHES = ['x86_64', 'aarch64', 'armv7', 'armhf', 'x86', 'ppc64le', 's390x', 'riscv64', 'loongarch64'] as const;
@@ -20,8 +21,25 @@ export function toUrl(location: string): string {
   return pathToFileURL(isAbsolute(location) ? location : resolve(location)).href;
 }
 
+/**
+ * Whether a location names one index file rather than a repository base: a URL or path whose last segment is
+ * a `.tar.gz` or `.tgz` file (`APKINDEX.tar.gz`, `alpine-3.16.tar.gz`, `APKINDEX-x86_64.tar.gz`), or a local path
+ * that is an existing file, whatever its name. Anything else is a base (`<base>/<arch>/APKINDEX.tar.gz`).
+ */
 export function isBareIndex(location: string): boolean {
-  return new URL(toUrl(location)).pathname.endsWith(`/${INDEX_FILE}`) || location.endsWith(INDEX_FILE);
+  let url: URL;
+  try {
+    url = new URL(toUrl(location));
+  } catch {
+    return false; // not a URL: refused by the configuration's check, with the reason
+  }
+  if (/\.(tar\.gz|tgz)$/i.test(url.pathname)) return true;
+  if (url.protocol !== 'file:' || url.pathname.endsWith('/')) return false;
+  try {
+    return statSync(fileURLToPath(url)).isFile();
+  } catch {
+    return false;
+  }
 }
 
 /** Arches read under a base URL when none are given. */
@@ -57,7 +75,10 @@ export function archFromIndexUrl(url: string): string | undefined {
   return parent && (APK_ARCHES as readonly string[]).includes(parent) ? parent : undefined;
 }
 
-/** Credentials never appear in logs, status pages or metrics labels. */
+/**
+ * Credentials never appear in logs, status pages or metrics labels. A URL that does not parse (an unencoded `#`
+ * or `@` in a password) is redacted by its text: everything between `://` and the last `@`, and any fragment.
+ */
 export function redactUrl(url: string): string {
   try {
     const u = new URL(url);
@@ -65,8 +86,37 @@ export function redactUrl(url: string): string {
       u.username = u.username ? '***' : '';
       u.password = u.password ? '***' : '';
     }
+    if (u.hash.includes('@')) return redactText(url);
     return u.href;
   } catch {
-    return url;
+    return redactText(url);
   }
+}
+
+function redactText(url: string): string {
+  const scheme = /^[a-z][a-z0-9+.-]*:\/\//i.exec(url)?.[0];
+  if (!scheme) return url.replace(/#.*$/s, '#***');
+  const rest = url.slice(scheme.length);
+  const at = rest.lastIndexOf('@');
+  return `${scheme}${at === -1 ? rest.replace(/#.*$/s, '#***') : `***@${rest.slice(at + 1).replace(/#.*$/s, '#***')}`}`;
+}
+
+/**
+ * Why an index or key location cannot be read, or undefined when it can: a scheme other than http(s) and
+ * file, text that is not a URL, or a fragment (an index has none; it is what an unencoded `#` in a password
+ * turns into, taking the rest of the credentials with it). Messages show the location redacted.
+ */
+export function locationProblem(location: string): string | undefined {
+  const shown = JSON.stringify(redactUrl(location));
+  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(location)?.[1]?.toLowerCase();
+  if (scheme !== undefined && !['http', 'https', 'file'].includes(scheme)) return `expected an http(s) URL, file:// URL or path, got ${shown}`;
+  let parsed: URL;
+  try {
+    parsed = new URL(toUrl(location));
+  } catch {
+    return `not a URL or path: ${shown} (a #, @, / or ? in a user name or password must be percent-encoded: %23, %40, %2F, %3F)`;
+  }
+  if (!['http:', 'https:', 'file:'].includes(parsed.protocol)) return `expected an http(s) URL, file:// URL or path, got ${shown}`;
+  if (scheme !== undefined && location.includes('#')) return `${shown} has a #fragment; a # in a user name or password must be written %23`;
+  return undefined;
 }

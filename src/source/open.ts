@@ -1,5 +1,6 @@
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { Agent, interceptors, request, type Dispatcher } from 'undici';
 import { IndexError } from '../errors.js';
@@ -41,15 +42,36 @@ async function openFile(url: string, options: OpenOptions): Promise<Opened> {
   const path = fileURLToPath(url);
   let info;
   try {
-    info = await stat(path);
+    info = await stat(path, { bigint: true });
   } catch (err) {
     throw new IndexError(path, 'network', `cannot read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { cause: err });
   }
   if (!info.isFile()) throw new IndexError(path, 'network', 'not a file');
-  // A file's validators are its size and modification time, so a refresh of an unchanged file costs a stat.
-  const etag = `"${info.size.toString(16)}-${Math.floor(info.mtimeMs).toString(16)}"`;
-  if (options.etag === etag) return { notModified: true };
-  return { notModified: false, body: createReadStream(path, { highWaterMark: 256 * 1024 }), etag, lastModified: info.mtime.toUTCString() };
+  // The validator is the content's digest, with the file's identity beside it so that an untouched file costs a
+  // stat. Size and mtime alone miss a copy that keeps them (`cp -p`, `rsync -t`); the inode and ctime change
+  // with any write or rename, and then the digest decides.
+  const identity = `${info.ino.toString(16)}-${info.size.toString(16)}-${info.mtimeNs.toString(16)}-${info.ctimeNs.toString(16)}`;
+  const previous = parseFileTag(options.etag);
+  if (previous?.identity === identity) return { notModified: true };
+  const digest = await fileDigest(path, options.signal);
+  const lastModified = info.mtime.toUTCString();
+  if (previous?.digest === digest) return { notModified: true };
+  return { notModified: false, body: createReadStream(path, { highWaterMark: 256 * 1024 }), etag: `"${digest};${identity}"`, lastModified };
+}
+
+function parseFileTag(etag: string | undefined): { digest: string; identity: string } | undefined {
+  const m = etag === undefined ? null : /^"([0-9a-f]+);([0-9a-f-]+)"$/.exec(etag);
+  return m ? { digest: m[1]!, identity: m[2]! } : undefined;
+}
+
+async function fileDigest(path: string, signal: AbortSignal | undefined): Promise<string> {
+  const hash = createHash('sha256');
+  try {
+    for await (const chunk of createReadStream(path, { highWaterMark: 256 * 1024, signal })) hash.update(chunk as Buffer);
+  } catch (err) {
+    throw new IndexError(path, 'network', `cannot read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { cause: err });
+  }
+  return hash.digest('hex');
 }
 
 async function openHttp(location: string, options: OpenOptions): Promise<Opened> {
@@ -82,6 +104,7 @@ async function openHttp(location: string, options: OpenOptions): Promise<Opened>
   if (statusCode !== 200) {
     await response.body.dump().catch(() => undefined);
     const error = new IndexError(shown, 'http-status', `HTTP ${statusCode}`);
+    error.httpStatus = statusCode;
     const retryAfter = retryAfterMs(response.headers['retry-after']);
     if (retryAfter !== undefined) error.retryAfterMs = retryAfter;
     throw error;

@@ -35,6 +35,9 @@ describe('defaults', () => {
       logLevel: 'info',
       logFormat: 'text',
       refreshToken: undefined,
+      refreshMinIntervalMs: 30_000,
+      maxConnections: 1024,
+      clientTimeoutMs: 30_000,
       limits: { maxDecompressedBytes: 1024 * 1024 * 1024, maxEntries: 4_000_000, maxLineBytes: 1024 * 1024, maxCompressedBytes: 256 * 1024 * 1024, maxNames: 1_000_000, maxProvidesPerRecord: 1_000, maxProvides: 4_000_000 },
       repositories: [{ name: 'wolfi', url: 'https://packages.wolfi.dev/os', arches: ['x86_64', 'aarch64'], keys: [WOLFI_KEY], ...WOLFI_EXTRAS }],
     });

@@ -85,8 +85,8 @@ describe(`Renovate ${RENOVATE_VERSION}: every proposed update links to its chang
     expect(rendered).toHaveLength(upgrades.length);
     const links = [...new Set(rendered)];
     expect(links).toEqual([
-      `${PUBLIC_URL}/-/changes/openssl?from=3.3.2-r0&to=3.4.0-r1&arch=x86_64%2Caarch64`,
-      `${PUBLIC_URL}/-/changes/libcrypto3?from=3.4.0-r0&to=3.4.0-r1&arch=x86_64%2Caarch64`,
+      `${PUBLIC_URL}/-/changes/openssl?from=3.3.2-r0&to=3.4.0-r1&arch=aarch64%2Cx86_64`,
+      `${PUBLIC_URL}/-/changes/libcrypto3?from=3.4.0-r0&to=3.4.0-r1&arch=aarch64%2Cx86_64`,
     ]);
 
     // Each link, opened on the service, lists the builds between the pins and the fixes the update brings.

@@ -6,7 +6,7 @@ import { run as check } from '../../src/cli/commands/check.js';
 import { run as gen } from '../../src/cli/commands/gen.js';
 import { run as init } from '../../src/cli/commands/init.js';
 import type { FixturePackage } from '../../src/fixtures/apk-repo.js';
-import { both, fixtureRepo, runCommand, schemaErrors, yamlValue } from './helpers.js';
+import { fixtureRepo, runCommand, schemaErrors, yamlValue } from './helpers.js';
 
 /**
  * Every package the scaffolded images install, as a Wolfi-like repository holds them: without apk-indexer (no

@@ -57,7 +57,7 @@ export function fixtureKey(): FixtureKey {
 }
 
 export function testSettings(repositories: RepositorySettings[], overrides: Partial<ServiceSettings> = {}): ServiceSettings {
-  return { ...DEFAULTS, host: '127.0.0.1', port: 0, logLevel: 'silent', firstLoadTimeoutMs: 5_000, requestTimeoutMs: 5_000, repositories, ...overrides };
+  return { ...DEFAULTS, host: '127.0.0.1', port: 0, logLevel: 'silent', firstLoadTimeoutMs: 5_000, requestTimeoutMs: 5_000, refreshMinIntervalMs: 0, repositories, ...overrides };
 }
 
 export async function startFixtureService(options: FixtureServiceOptions): Promise<FixtureService> {

@@ -83,6 +83,11 @@ export class Upstream {
   }
 
   /** Faults not yet used. */
+  /** Client connections open now. */
+  get openConnections(): number {
+    return this.sockets.size;
+  }
+
   get pendingFaults(): number {
     return this.faults.length;
   }

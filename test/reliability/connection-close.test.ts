@@ -99,7 +99,7 @@ describe('an upstream that closes the connection right after the body', () => {
 
   it('a running serve reads it at start and on 15 forced refreshes without dying', async () => {
     const before = served;
-    const service = await serveProcess(['--index', `${baseUrl}/one`, '--index', `${baseUrl}/two`, '--arch', 'x86_64,aarch64', '--key', keyPath], {});
+    const service = await serveProcess(['--index', `${baseUrl}/one`, '--index', `${baseUrl}/two`, '--arch', 'x86_64,aarch64', '--key', keyPath], { APK_INDEXER_REFRESH_MIN_INTERVAL: '0' });
     try {
       const url = `http://127.0.0.1:${service.port}`;
       const ready = Date.now() + 20_000;

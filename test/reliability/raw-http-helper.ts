@@ -94,7 +94,7 @@ export function parseResponses(raw: string): RawResponse[] {
       const colon = line.indexOf(':');
       if (colon > 0) headers[line.slice(0, colon).trim().toLowerCase()] = line.slice(colon + 1).trim();
     }
-    let bodyStart = end + 4;
+    const bodyStart = end + 4;
     let body = '';
     if (headers['transfer-encoding']?.toLowerCase() === 'chunked') {
       let at = bodyStart;

@@ -24,7 +24,7 @@ describe('changelogUrl in datasource answers', () => {
   it('links each answer to the changes page, with the query’s arch and repository, when publicUrl is set', async () => {
     const f = await start({ publicUrl: 'https://apk.example.com' });
     const res = await f.service.app.inject({ url: '/openssl?arch=x86_64,aarch64&repository=os' });
-    expect(res.json().changelogUrl).toBe('https://apk.example.com/-/changes/{{packageName}}?from={{currentVersion}}&to={{newVersion}}&arch=x86_64%2Caarch64&repository=os');
+    expect(res.json().changelogUrl).toBe('https://apk.example.com/-/changes/{{packageName}}?from={{currentVersion}}&to={{newVersion}}&arch=aarch64%2Cx86_64&repository=os');
     const wildcard = await f.service.app.inject({ url: '/wildcardVersion/openssl' });
     expect(wildcard.json().changelogUrl).toBe('https://apk.example.com/-/changes/{{packageName}}?from={{currentVersion}}&to={{newVersion}}');
     // Template syntax in a query never reaches the template: an unknown arch is refused, and values are encoded.

@@ -97,7 +97,7 @@ describe('Renovate custom datasource answers', () => {
     expect(await versions('/bootc?arch=aarch64')).toEqual(['1.16.6-r0']);
     const none = await get('/libstdc++?arch=x86_64,aarch64');
     expect(none.statusCode).toBe(404);
-    expect(none.body).toBe('package "libstdc++" has no version present on every requested arch (x86_64,aarch64)\n');
+    expect(none.body).toBe('package "libstdc++" has no version present on every requested arch (aarch64,x86_64)\n');
   });
 
   it('filters by repository name, one or a comma list', async () => {

@@ -4,6 +4,7 @@ import { loadSettings } from '../../config/load.js';
 import { helpLines } from '../../config/options-doc.js';
 import type { ServiceSettings } from '../../config/settings.js';
 import { buildService } from '../../serve/app.js';
+import { localSourceProblem } from '../../source/local-check.js';
 import { indexLocations, redactUrl } from '../../source/locations.js';
 import type { CliIO } from '../io.js';
 
@@ -17,8 +18,11 @@ ${helpLines()}
 
 hown3d/renovate-apk-indexer's flags work unchanged: -apk-index-url a,b  -update-interval 4  -log-level  -log-output;
 every flag also takes one dash (-port 8080). The refresh token is read from the file or APK_INDEXER_REFRESH_TOKEN only.
-Exit status: 0 after SIGTERM/SIGINT, 1 when the server cannot start, 2 on a configuration mistake.
+Exit status: 0 after SIGTERM/SIGINT/SIGHUP (each drains: in-flight requests are answered, then exit), 1 when the
+server cannot start, 2 on a configuration mistake (a bad setting or URL, a missing local key or index file).
 `;
+
+const SIGNALS: NodeJS.Signals[] = ['SIGTERM', 'SIGINT', 'SIGHUP'];
 
 /** After the drain, whatever still holds the event loop (a stuck socket) must not keep a stopped service alive. */
 const EXIT_GRACE_MS = 10_000;
@@ -38,6 +42,13 @@ export async function run(args: string[], io: CliIO): Promise<number> {
     io.stderr.write(`apk-indexer serve: ${err.message}\n`);
     return 2;
   }
+  // Local keys and indexes are there at start or it is a mistake (remote ones are retried by the refreshes).
+  const local = await localSourceProblem(settings.repositories);
+  if (local) {
+    await service.app.close();
+    io.stderr.write(`apk-indexer serve: ${local}\n`);
+    return 2;
+  }
   const { app, store } = service;
   const indexes = settings.repositories.flatMap((r) => indexLocations(r).map((l) => redactUrl(l.url)));
   app.log.info({ repositories: settings.repositories.map((r) => r.name), indexes, updateInterval: formatDuration(settings.updateIntervalMs) }, `loading ${indexes.length} indexes`);
@@ -51,9 +62,9 @@ export async function run(args: string[], io: CliIO): Promise<number> {
     return 1;
   }
   return new Promise<number>((resolve) => {
+    // SIGHUP (a closed terminal, some supervisors' stop) drains as SIGTERM does; it does not reload.
     const shutdown = (signal: NodeJS.Signals) => {
-      process.off('SIGTERM', shutdown);
-      process.off('SIGINT', shutdown);
+      for (const s of SIGNALS) process.off(s, shutdown);
       app.log.info({ signal }, 'shutting down: finishing in-flight requests');
       // A second signal while draining falls back to Node's default: immediate exit.
       app.close().then(
@@ -68,7 +79,6 @@ export async function run(args: string[], io: CliIO): Promise<number> {
         },
       );
     };
-    process.on('SIGTERM', shutdown);
-    process.on('SIGINT', shutdown);
+    for (const s of SIGNALS) process.on(s, shutdown);
   });
 }

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { changelogTemplate } from '../../datasource/renovate-body.js';
 import type { AnswerCache } from '../answer-cache.js';
 import { badQuery, badRequest, filterOf, packageRouteSchema, queryKey, quoted, renderReleases, sendAnswer, targetOf, withLoadedMap, type DatasourceQuery, type QueryScope } from '../answers.js';
+import { normalizeFilter } from '../query-filter.js';
 import type { IndexStore } from '../store.js';
 
 export interface DatasourceOptions {
@@ -37,7 +38,7 @@ export async function datasourceRoutes(app: FastifyInstance, opts: DatasourceOpt
           return renderReleases(`package ${quoted(name)}`, plausible ? map.releases(name, filter) : undefined, filter, mode, changelogTemplate(publicUrl, filter));
         });
         sendAnswer(request, reply, a);
-      });
+      }, normalizeFilter(request.query).filter);
     },
   );
 }

@@ -13,10 +13,12 @@ export async function probeRoutes(app: FastifyInstance, opts: { store: IndexStor
     void reply.type(TEXT).send('ok\n');
   });
 
-  // Ready once every configured index has loaded once; until then a query would have to wait or get a 503.
+  // Ready once no index holds readiness back: each has loaded once, or failed its first load for a reason a
+  // retry will not soon fix (then the other repositories answer; /-/status says which index is missing).
   app.get('/readyz', { schema: { response: { 200: textSchema, 503: textSchema } } }, (_request, reply) => {
     if (store.ready) return void reply.type(TEXT).send('ready\n');
     const { loaded, total } = store.progress;
-    void reply.code(503).type(TEXT).send(`not ready: ${loaded} of ${total} indexes loaded\n`);
+    const waiting = store.waitingFor;
+    void reply.code(503).type(TEXT).send(`not ready: ${loaded} of ${total} indexes loaded; waiting for ${waiting.slice(0, 3).join(', ')}${waiting.length > 3 ? ', ...' : ''}\n`);
   });
 }

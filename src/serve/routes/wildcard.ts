@@ -15,15 +15,21 @@ import {
   renderReleases,
   sendAnswer,
   targetOf,
+  TEXT,
   withLoadedMap,
   type AnswerMode,
   type DatasourceQuery,
   type QueryScope,
 } from '../answers.js';
+import { normalizeFilter } from '../query-filter.js';
 import type { IndexStore } from '../store.js';
+import { ScanGate, slices } from '../scan-gate.js';
 import { isWildcardPattern, wildcardMatcher } from '../wildcard.js';
 
 const MAX_PATTERN = 1024;
+
+/** Distinct pattern scans computed at once; more get 503 with Retry-After (identical ones share a scan). */
+const MAX_CONCURRENT_SCANS = 2;
 
 /**
  * hown3d/renovate-apk-indexer's `GET /wildcardVersion/<pattern>`: the releases of every name the pattern matches,
@@ -32,6 +38,7 @@ const MAX_PATTERN = 1024;
  */
 export async function wildcardRoutes(app: FastifyInstance, opts: { store: IndexStore; cache: AnswerCache; firstLoadTimeoutMs: number; scope: QueryScope; publicUrl?: string }): Promise<void> {
   const { store, cache, firstLoadTimeoutMs, scope, publicUrl } = opts;
+  const scans = new ScanGate<Answer>(MAX_CONCURRENT_SCANS);
   app.get<{ Params: { '*': string }; Querystring: DatasourceQuery }>(
     '/wildcardVersion/*',
     { schema: packageRouteSchema },
@@ -39,13 +46,30 @@ export async function wildcardRoutes(app: FastifyInstance, opts: { store: IndexS
       const { target: pattern, mode } = targetOf(request.params['*'], request.query.format);
       withLoadedMap(store, firstLoadTimeoutMs, reply, (map) => {
         const key = `wildcard\u0000${mode}\u0000${pattern}\u0000${queryKey(request.query)}`;
-        // A pattern scans every name, so its misses are kept too; a plain name or a refused pattern is as cheap
-        // to answer again as a `/<name>` miss, and a flood of those must not push the real answers out.
         const bad = badQuery(request.query, scope);
         if (bad) return sendAnswer(request, reply, badRequest(bad));
-        const a = cache.get(map.generation, key, () => answerPattern(map, pattern, filterOf(request.query, scope), mode, publicUrl), isScan(pattern));
-        sendAnswer(request, reply, a);
-      });
+        // A plain name or a refused pattern is as cheap to answer again as a `/<name>` miss, and a flood of
+        // those must not push the real answers out: its misses are not kept.
+        if (!isScan(pattern)) return sendAnswer(request, reply, cache.get(map.generation, key, () => answerPattern(map, pattern, filterOf(request.query, scope), mode, publicUrl)));
+        // A scan's answers are kept, misses too. A new one runs beside at most MAX_CONCURRENT_SCANS others.
+        const hit = cache.peek(map.generation, key);
+        if (hit) return sendAnswer(request, reply, hit);
+        const filter = filterOf(request.query, scope);
+        const scan = scans.run(`${map.generation}\u0000${key}`, () => scanPattern(map, pattern, filter, mode));
+        if (!scan) {
+          return void reply
+            .code(503)
+            .headers({ 'content-type': TEXT, 'retry-after': '1', 'cache-control': 'no-store' })
+            .send(`${scans.active} pattern scans are running; retry shortly\n`);
+        }
+        scan.then(
+          (a) => {
+            cache.put(map.generation, key, a, true);
+            sendAnswer(request, reply, a);
+          },
+          (err: unknown) => void reply.send(err),
+        );
+      }, normalizeFilter(request.query).filter);
     },
   );
 }
@@ -59,22 +83,43 @@ function isScan(pattern: string): boolean {
   return plausible(pattern) && isWildcardPattern(pattern);
 }
 
+/** A refused pattern or a plain name (no star): answered at once. */
 function answerPattern(map: VersionMap, pattern: string, filter: ReleaseFilter, mode: AnswerMode, publicUrl: string | undefined): Answer {
   if (!plausible(pattern)) return notFound(`pattern ${quoted(pattern)} is not a package name`);
   // A plain name links to its changes; a pattern's merged versions belong to several names, so no link.
   if (!pattern.includes('*')) return renderReleases(`package ${quoted(pattern)}`, map.releases(pattern, filter), filter, mode, changelogTemplate(publicUrl, filter));
-  const matches = wildcardMatcher(pattern);
-  if (!matches) return notFound(`pattern ${quoted(pattern)} needs exactly one * after a name, e.g. argo-cd-* or argo-cd-*-compat`);
+  return notFound(`pattern ${quoted(pattern)} needs exactly one * after a name, e.g. argo-cd-* or argo-cd-*-compat`);
+}
+
+/**
+ * The merged releases of every name the pattern matches. Only names sharing the pattern's prefix are looked at
+ * (the names are sorted, so they are one run found by binary search), and the scan yields to the event loop as
+ * it goes.
+ */
+async function scanPattern(map: VersionMap, pattern: string, filter: ReleaseFilter, mode: AnswerMode): Promise<Answer> {
+  const matches = wildcardMatcher(pattern)!;
   const merged = new Map<string, Release>();
   let known = false;
-  for (const name of map.names()) {
-    if (!matches(name)) continue;
+  await slices(withPrefix(map.names(), pattern.slice(0, pattern.indexOf('*')).replace(/-$/, '')), (name) => {
+    if (!matches(name)) return;
     const releases = map.releases(name, filter);
-    if (!releases) continue;
+    if (!releases) return;
     known = true;
     for (const r of releases) if (!merged.has(r.version)) merged.set(r.version, r);
-  }
+  });
   if (!known) return notFound(`pattern ${quoted(pattern)} matches no package in ${filter.repositories ? `repositories ${listed(filter.repositories)}` : 'any configured index'}`);
   const releases = [...merged.values()].sort((x, y) => compareVersions(x.version, y.version));
   return renderReleases(`pattern ${quoted(pattern)}`, releases, filter, mode);
+}
+
+/** The names starting with `prefix`, from a sorted list. */
+function* withPrefix(names: readonly string[], prefix: string): Generator<string> {
+  let lo = 0;
+  let hi = names.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (names[mid]! < prefix) lo = mid + 1;
+    else hi = mid;
+  }
+  for (let i = lo; i < names.length && names[i]!.startsWith(prefix); i++) yield names[i]!;
 }
