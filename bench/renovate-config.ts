@@ -23,7 +23,7 @@ interface ExtractedDep {
 }
 
 /** Every package is known at 1.0.0-r0, so init pins the first package of every image. */
-const everything: VersionSource = { arches: undefined, versions: async () => ['1.0.0-r0'], answer: async () => ['1.0.0-r0'] };
+const everything: VersionSource = { held: [], versions: async () => ['1.0.0-r0'], answer: async () => ['1.0.0-r0'], dependencies: () => undefined };
 
 for (const dir of renovateDirs('renovate-config')) {
   const renovate = installedRenovate(dir);

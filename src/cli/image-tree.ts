@@ -1,12 +1,12 @@
 import { resolve } from 'node:path';
 import type { ParseArgsConfig } from 'node:util';
 import { IndexError } from '../errors.js';
-import { ApkoFileError, type ResolvedImage } from '../generate/apko-file.js';
+import { ApkoFileError } from '../apko/image.js';
+import { fileConstraints, readApkoTree, type ApkoTree } from '../apko/tree.js';
 import { ConfigError } from '../config/errors.js';
-import { apkArchesOf, archesToLoad, resolveImages, sourceOptions, SOURCE_ARGS, TREE_ARGS } from '../generate/command-options.js';
-import { treeImages } from '../generate/apko-tree.js';
+import { apkArchesOf, sourceOptions, SOURCE_ARGS, TREE_ARGS } from '../generate/command-options.js';
 import { GenerateInputError, VersionSourceError } from '../generate/errors.js';
-import { hasSource, openVersionSource } from '../generate/open-source.js';
+import { hasSource, openVersionSource, type SourceOptions } from '../generate/open-source.js';
 import type { VersionSource } from '../generate/version-source.js';
 import { splitList } from '../config/layer.js';
 import { parseCommandArgs, UsageError } from './args.js';
@@ -18,21 +18,21 @@ type Parsed<O extends Options> = ReturnType<typeof parseCommandArgs<typeof SOURC
 /** The options every such command has; TypeScript cannot see them through the generic `O`. */
 type CommonValues = Parsed<typeof HELP_ARG>['values'];
 
-/** What `pin` and `check` work on: the apko files as apko resolves them, and the versions to hold them against. */
+/** What `pin` and `check` work on: the apko tree as apko resolves it, and the versions to hold it against. */
 export interface ImageTree<O extends Options> {
   values: Parsed<O>['values'];
   root: string;
   /** `--arch`, as APK names, for files that name no archs. */
   fallbackArches: string[];
-  images: ResolvedImage[];
-  /** Files that could not be read or whose includes did not resolve. */
-  failures: ApkoFileError[];
+  tree: ApkoTree;
   source: VersionSource;
+  sourceOptions: SourceOptions;
 }
 
 /**
- * Parses a command's options, resolves its apko files and opens the indexes, then runs `body`. Usage mistakes,
- * bad input files and unreadable indexes exit 2 with one line naming them, the same way for every such command.
+ * Parses a command's options, reads the apko tree and opens the indexes, then runs `body`. Usage mistakes,
+ * unreadable indexes and a server that is not an apk-indexer exit 2 with one line naming them, the same way for
+ * every such command; files apko would refuse are the body's to report (`tree.failures`).
  */
 export async function runOnImageTree<O extends Options>(
   command: string,
@@ -41,17 +41,20 @@ export async function runOnImageTree<O extends Options>(
   args: string[],
   io: CliIO,
   body: (tree: ImageTree<O>) => Promise<number>,
+  read: { dependencies?: boolean } = {},
 ): Promise<number> {
   let parsed: Parsed<O>;
+  let source: SourceOptions;
   try {
     parsed = parseCommandArgs(args, { ...SOURCE_ARGS, ...TREE_ARGS, ...options, ...HELP_ARG });
     if ((parsed.values as CommonValues).help) {
       io.stdout.write(help);
       return 0;
     }
-    if (!hasSource(sourceOptions(parsed.values))) throw new UsageError('pass --index SRC, --config FILE or --server URL');
+    source = sourceOptions(parsed.values, parsed.tokens);
+    if (!hasSource(source)) throw new UsageError('pass --index SRC, --config FILE or --server URL');
   } catch (err) {
-    if (!(err instanceof UsageError)) throw err;
+    if (!(err instanceof UsageError) && !(err instanceof GenerateInputError)) throw err;
     io.stderr.write(`apk-indexer ${command}: ${err.message}\n\n${help}`);
     return 2;
   }
@@ -60,11 +63,21 @@ export async function runOnImageTree<O extends Options>(
   const root = resolve(common.directory ?? '.');
   try {
     const fallbackArches = apkArchesOf(splitList(common.arch));
-    const includePaths = common['include-path'] ?? [];
-    const { images, failures } = parsed.positionals.length > 0 ? await resolveImages(parsed.positionals, { root, includePaths }) : await treeImages(root, includePaths);
-    if (images.length === 0 && failures.length === 0) throw new GenerateInputError(`no FILE given and no apko files under ${root}`);
-    const source = await openVersionSource(sourceOptions(common), archesToLoad(images, fallbackArches), (m) => io.stderr.write(`warning: ${m}\n`));
-    return await body({ values, root, fallbackArches, images, failures, source });
+    const tree = readApkoTree({
+      root,
+      named: parsed.positionals,
+      includePaths: common['include-path'] ?? [],
+      repositoryAppend: common['repository-append'] ?? [],
+      buildRepositoryAppend: common['build-repository-append'] ?? [],
+    });
+    if (tree.targets.length === 0 && tree.failures.length === 0) throw new GenerateInputError(`no FILE given and no apko file under ${root}`);
+    const constraints = [...fileConstraints(tree, fallbackArches).values()];
+    const archesFor = (urls: readonly string[]) => {
+      const wanted = constraints.flatMap((c) => c.images).filter((i) => i.repositories.some((r) => urls.includes(r.url))).flatMap((i) => i.arches);
+      return wanted.length > 0 ? [...new Set(wanted)] : [...new Set([...fallbackArches, ...tree.images.flatMap((i) => i.apkArches)])];
+    };
+    const opened = await openVersionSource(source, archesFor, (m) => io.stderr.write(`warning: ${m}\n`), process.env, read.dependencies ?? false);
+    return await body({ values, root, fallbackArches, tree, source: opened, sourceOptions: source });
   } catch (err) {
     return reportFailure(command, help, err, io);
   }

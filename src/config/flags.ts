@@ -1,5 +1,7 @@
 import { ConfigError } from './errors.js';
-import { readApkoSources } from './from-apko.js';
+import { DEFAULT_ARCHES, defaultRepositoryName, isBareIndex } from '../source/locations.js';
+import { readApkoRepositories } from './from-apko.js';
+import type { RepositorySettings } from './settings.js';
 import { checkList, emptyLayer, REPOSITORY_ENTRIES, SERVICE_ENTRIES, splitList, type RepositoryKey, type ServiceKey, type SettingsLayer } from './layer.js';
 import { COMMAND_FLAGS } from './options.js';
 
@@ -90,12 +92,18 @@ export function readFlags(argv: readonly string[], cwd: string): ParsedFlags {
   const keys = lists.get('keys');
   const arches = lists.get('arches');
   if (apkoFiles.length) {
-    const apko = readApkoSources(apkoFiles, cwd);
-    const from = `--from-apko ${apkoFiles.join(' ')}`;
-    lists.set('url', { list: [...new Set([...(urls?.list ?? []), ...apko.repositories])], where: urls?.where ?? '--from-apko' });
-    const ownKeys = keys?.list ?? [];
-    lists.set('keys', { list: [...ownKeys, ...apko.keyring.filter((k) => !ownKeys.includes(k))], where: keys?.where ?? '--from-apko keyring' });
-    if (!arches && apko.arches.length) lists.set('arches', { list: apko.arches, where: `${from}: archs` });
+    // Each apko repository with the keys and arches of the images naming it, never another image's; --key adds
+    // to every one of them, --arch replaces their arches, --index URLs are read beside them.
+    const fromApko = readApkoRepositories(apkoFiles, cwd);
+    const given = (urls?.list ?? []).filter((u) => !fromApko.some((r) => r.url === u));
+    const apkoArches = arches ? (checkList('arches', arches.list, arches.where).value as string[]) : undefined;
+    layer.repositories = fromApko.map((r, i) => ({
+      settings: { ...r, keys: [...new Set([...r.keys, ...(keys?.list ?? [])])], arches: apkoArches ?? (r.arches.length ? r.arches : [...DEFAULT_ARCHES]) },
+      where: `--from-apko ${apkoFiles.join(' ')}: repository ${i + 1} (${r.url})`,
+    }));
+    // --index URLs beside --from-apko are added to the apko repositories, not replacing them.
+    for (const settings of readGiven(given, keys?.list ?? [], apkoArches)) layer.repositories.push({ settings, where: urls!.where });
+    for (const key of ['url', 'keys', 'arches'] as const) lists.delete(key);
   }
   for (const [key, { list, where }] of lists) {
     if (!list.length) continue;
@@ -104,6 +112,11 @@ export function readFlags(argv: readonly string[], cwd: string): ParsedFlags {
     else layer.beside[key as RepositoryKey] = checkList(key as RepositoryKey, list, where);
   }
   return { layer, config, help };
+}
+
+/** --index URLs given beside --from-apko, as repositories with the --key and --arch lists. */
+function readGiven(urls: readonly string[], keys: readonly string[], arches: readonly string[] | undefined): RepositorySettings[] {
+  return urls.map((url) => ({ name: defaultRepositoryName(url), url, arches: isBareIndex(url) ? [] : [...(arches ?? DEFAULT_ARCHES)], keys: [...keys] }));
 }
 
 const optionOf = (key: ServiceKey) => SERVICE_ENTRIES.find((e) => e.key === key)!.option;

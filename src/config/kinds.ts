@@ -1,5 +1,5 @@
 import { APK_ARCHES, locationProblem } from '../source/locations.js';
-import { apkArch } from './from-apko.js';
+import { toApkArch as apkArch } from '../apko/arch.js';
 import { parseDuration } from './duration.js';
 import { ConfigError } from './errors.js';
 

@@ -1,6 +1,6 @@
 import { compareVersions, isPrerelease } from '../index/version.js';
-import type { PackageEntry } from './apko-file.js';
-import { sortApkArches } from './arch.js';
+import type { PackageEntry } from '../apko/image.js';
+import { sortApkArches } from '../apko/arch.js';
 import { applyExtractVersion, type RenovateManagers } from './renovate-match.js';
 import { choosePin, type VersionSource } from './version-source.js';
 

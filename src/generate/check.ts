@@ -1,10 +1,16 @@
+import { relative } from 'node:path';
+import type { PackageEntry, ResolvedImage } from '../apko/image.js';
+import { lockState } from '../apko/lock.js';
+import { isPin, type PackageSpec } from '../apko/package-spec.js';
+import type { ApkoTree, FileConstraint } from '../apko/tree.js';
 import { compareVersions } from '../index/version.js';
-import type { PackageEntry, ResolvedImage } from './apko-file.js';
 import { bootcProblems, isBootcImage } from './bootc.js';
-import { archesByFile, imageArches } from './file-arches.js';
 import { judgeRenovate } from './check-renovate.js';
-import { isPin } from './package-spec.js';
+import { describeDuplicate, duplicatePins } from './duplicate-pins.js';
+import { entryScope, notJudged, scopeVersions, versionAbsence, type ScopeVersions } from './image-scope.js';
+import type { InstallSets } from './install-set.js';
 import type { RenovateManagers } from './renovate-match.js';
+import { satisfies } from './satisfies.js';
 import { describeIds, securityNote } from './security.js';
 import { choosePin, type VersionSource } from './version-source.js';
 
@@ -22,77 +28,156 @@ export interface Finding {
 
 export interface CheckContext {
   source: VersionSource;
-  /** APK arches for images whose files name none. */
-  fallbackArches: readonly string[];
+  constraints: ReadonlyMap<string, FileConstraint>;
   /** Packages built by melange recipes in this repository: not in the indexes until published. */
   localPackages: ReadonlySet<string>;
   /** renovate.json's managers, when there is one. */
   renovate: RenovateManagers | undefined;
-  /** Texts of the files pins live in, by their displayed path, for Renovate's matching. */
+  /** Each image's install set per arch as apk resolves it; undefined when no dependency data was read. */
+  installSets: InstallSets | undefined;
+  /** Texts of the files pins live in, by their shown path, for Renovate's matching. */
   texts: ReadonlyMap<string, string>;
 }
 
 /**
- * Lints images (with their includes) against the indexes: every package present on every arch, every pin an
- * existing version there, bootc requirements, and every pin one that Renovate would find and keep fresh.
- * Each package entry is judged once, against the union of the arches of every image whose chain holds its file
- * (a pin in an included file must exist wherever it is built), and reported once, where it is written.
+ * Lints the tree's target files (and what target images include) against the indexes, each entry once, where it is written, judged for every
+ * image that builds with its file, from that image's own repositories on that image's arches: a package or pin
+ * missing on an arch, a constraint nothing satisfies, duplicate pins, what `apko build` would fail on when it
+ * resolves the install set (a dependency nothing provides, versions not on every arch), bootc's requirements
+ * (counted in the install set), a stale lock file, and pins Renovate would not find.
  */
-export async function checkImages(images: readonly ResolvedImage[], ctx: CheckContext): Promise<Finding[]> {
-  const known = ctx.source.arches;
-  const checkable = (arches: readonly string[]) => (known ? arches.filter((a) => known.includes(a)) : [...arches]);
-  const byFile = archesByFile(images, ctx.fallbackArches);
+export async function checkTree(tree: ApkoTree, ctx: CheckContext): Promise<Finding[]> {
+  const findings: Finding[] = tree.failures.map((f) => ({ severity: 'error', location: f.line ? `${f.file}:${f.line}` : f.file, subject: '-', message: f.detail }));
+  const targets = new Set(tree.targets);
+  for (const image of tree.images.filter((i) => targets.has(i.file.path))) findings.push(...(await checkImage(image, tree, ctx)));
   const done = new Set<string>();
-  const findings: Finding[] = [];
-  for (const image of images) {
-    const here = image.file.path;
-    const fileFinding = (severity: Severity, message: string, subject = '-', location = here) => findings.push({ severity, location, subject, message });
-    image.unknownArchs.forEach((arch, i) => fileFinding('error', `archs: apko does not know ${arch}`, '-', image.unknownArchLocations[i]));
-    const arches = imageArches(image, ctx.fallbackArches);
-    if (image.archs.length === 0) {
-      fileFinding('warning', `names no archs; apko then builds for every arch it knows. Checked for ${arches.join(', ') || 'none'}`);
-    }
-    for (const arch of arches) {
-      if (known && !known.includes(arch)) fileFinding('error', `no index for ${arch} was loaded; pass one or drop the arch`);
-    }
-    for (const entry of image.packages) {
-      const key = `${entry.file}:${entry.line}:${entry.node.range?.[0] ?? ''}`;
+  // A named image is reported with what it includes: its build depends on every entry of its chain.
+  const reported = [...new Set([...tree.targets, ...tree.images.filter((i) => targets.has(i.file.path)).flatMap((i) => i.chain.map((f) => f.path))])];
+  for (const target of reported) {
+    const constraint = ctx.constraints.get(target);
+    const file = tree.images.flatMap((i) => i.chain).find((f) => f.path === target);
+    if (!constraint || !file) continue;
+    for (const entry of file.packages) {
+      const key = `${entry.file}:${entry.node.range?.[0] ?? entry.line}`;
       if (done.has(key)) continue;
       done.add(key);
-      findings.push(...(await checkEntry(entry, checkable(byFile.get(entry.file)!.arches), ctx)));
+      findings.push(...(await checkEntry(entry, constraint, ctx)));
     }
-    const names = image.packages.flatMap((p) => (p.spec ? [p.spec.name] : []));
-    const facts = { ...image, packages: names };
-    if (isBootcImage(facts)) for (const problem of bootcProblems(facts)) fileFinding('error', problem, 'bootc');
   }
-  return findings;
+  // Duplicates are found per image, and reported where the entries of a target file are.
+  for (const image of tree.images) {
+    for (const d of duplicatePins(image)) {
+      const first = d.entries.find((e) => reported.includes(e.file));
+      if (first) findings.push({ severity: d.conflicting ? 'error' : 'warning', location: `${first.file}:${first.line}`, subject: first.entry, message: describeDuplicate(d) });
+    }
+  }
+  return dedupeFindings(findings);
 }
 
-async function checkEntry(entry: PackageEntry, arches: readonly string[], ctx: CheckContext): Promise<Finding[]> {
+/** What is about the image as a whole: archs, its install set per arch, bootc, its lock file. */
+async function checkImage(image: ResolvedImage, tree: ApkoTree, ctx: CheckContext): Promise<Finding[]> {
+  const here = image.file.path;
+  const out: Finding[] = [];
+  const finding = (severity: Severity, message: string, subject = '-', location = here) => out.push({ severity, location, subject, message });
+  image.unknownArchs.forEach((arch, i) => finding('error', `archs: apko does not know ${arch}`, '-', image.unknownArchLocations[i]));
+  if (image.archs.length === 0) {
+    const arches = ctx.constraints.get(here)?.images.find((i) => i.image === here)?.arches ?? [];
+    finding(arches.length > 0 ? 'warning' : 'error', arches.length > 0
+      ? `names no archs; apko then builds for every arch it knows. Checked for ${arches.join(', ')} (--arch)`
+      : 'names no archs (here or in its includes): apko builds it for every arch it knows; name them, or pass --arch to check it');
+  }
+  if (image.repositories.length === 0) finding('error', 'builds from no repository: contents.repositories (or --repository-append) is empty');
+  const sets = ctx.installSets?.get(here);
+  for (const problem of sets?.problems ?? []) finding('error', problem.message, problem.subject);
+  const installed = sets?.installed;
+  const listed = image.packages.flatMap((p) => (p.spec && !p.spec.conflict ? [p.spec.name] : []));
+  const facts = { ...image, packages: installed ?? listed };
+  if (isBootcImage({ ...image, packages: listed }) || isBootcImage(facts)) {
+    for (const problem of bootcProblems(facts)) {
+      // Without install sets, a required package may still arrive through dependencies.
+      const missing = installed === undefined ? /^package (\S+) is missing/.exec(problem)?.[1] : undefined;
+      if (missing) finding('warning', `package ${missing} is not listed; bootc needs it, and it may arrive through dependencies, which were not resolved`, 'bootc');
+      else finding('error', problem, 'bootc');
+    }
+  }
+  const lock = lockState(image);
+  const lockShown = lock.kind === 'none' ? '' : relative(tree.root, lock.path);
+  if (lock.kind === 'stale') finding('error', `config checksum no longer matches ${here} and its includes (apko build refuses it): run apko lock ${here}`, 'lock', lockShown);
+  else if (lock.kind === 'unreadable') finding('error', `not a readable apko lock file: ${lock.detail}`, 'lock', lockShown);
+  else if (lock.kind === 'current') finding('ok', `config checksum matches ${here} and its includes`, 'lock', lockShown);
+  return out;
+}
+
+async function checkEntry(entry: PackageEntry, constraint: FileConstraint, ctx: CheckContext): Promise<Finding[]> {
   const spec = entry.spec;
   const at = (severity: Severity, message: string): Finding => ({ severity, location: `${entry.file}:${entry.line}`, subject: entry.entry, message });
-  if (!spec) return [at('error', 'not a package name or name=version')];
-  if (spec.tag !== undefined) return [at('ok', `from the @${spec.tag} repository; not in the indexes`)];
-  if (ctx.localPackages.has(spec.name)) return [at('ok', 'built here by melange; not in the indexes until published')];
-  if (arches.length === 0) return [at('warning', 'not checked: no arch to check it for (pass --arch)')];
-  const perArch = await Promise.all(arches.map(async (arch) => ({ arch, versions: await ctx.source.versions(spec.name, [arch]) })));
-  if (perArch.length > 0 && perArch.every((a) => a.versions === undefined)) return [at('error', 'in none of the indexes')];
-  const missing = perArch.filter((a) => !a.versions?.length).map((a) => a.arch);
-  if (missing.length > 0) return [at('error', `missing on ${missing.join(', ')}`)];
-  if (!isPin(spec)) return [at('ok', spec.operator ? `constraint ${spec.operator}${spec.version}, not a pin` : 'unpinned: apko takes the newest version at build time')];
-
-  const findings: Finding[] = [];
-  const absent = perArch.filter((a) => !a.versions!.includes(spec.version));
-  if (absent.length === perArch.length && perArch.length > 0) {
-    findings.push(at('error', `version ${spec.version} does not exist (newest: ${newestOf(...perArch.map((a) => a.versions!))})`));
-  } else if (absent.length > 0) {
-    findings.push(at('error', absent.map((a) => `${spec.version} is not on ${a.arch} (newest there: ${newestOf(a.versions!)})`).join('; ')));
+  if (!spec) return [at('error', 'not a package entry apko can resolve (name, name=version, name>=version, name~version, name@tag, !name)')];
+  if (spec.conflict) return [at('ok', `conflict: nothing providing ${spec.name} is installed`)];
+  if (constraint.images.length === 0) return [at('warning', 'not checked: no image of the tree builds with this file')];
+  if (spec.tag !== undefined && !constraint.images.every((i) => i.repositories.some((r) => r.tag === spec.tag))) {
+    return [at('error', `no repository is tagged @${spec.tag} in the images building with this file (write it "@${spec.tag} URL" in contents.repositories)`)];
   }
-  const verdict = ctx.renovate && (await judgeRenovate(entry, spec, arches, ctx.texts.get(entry.file), ctx.renovate, ctx.source));
+  const several = constraint.images.length > 1;
+  const findings: Finding[] = [];
+  const judged: { image: string; arches: string[]; held: string[]; versions: ScopeVersions }[] = [];
+  for (const image of constraint.images) {
+    const forImage = several ? ` (for ${image.image})` : '';
+    const scope = entryScope(ctx.source, image, spec.tag);
+    const why = notJudged(scope);
+    if (why) {
+      findings.push(at('warning', why));
+      continue;
+    }
+    const versions = await scopeVersions(ctx.source, scope, spec.name);
+    if (versions === undefined) {
+      if (ctx.localPackages.has(spec.name)) findings.push(at('ok', 'built here by melange; not in the indexes until published'));
+      else findings.push(at('error', `not in ${image.image}'s repositories (${scope.held.join(', ')})`));
+      continue;
+    }
+    const missing = versions.perArch.filter((a) => a.versions.length === 0).map((a) => a.arch);
+    if (missing.length > 0) {
+      findings.push(at('error', `${spec.name} is not on ${missing.join(', ')}${forImage}`));
+      continue;
+    }
+    if (isPin(spec)) {
+      const absence = versionAbsence(versions, spec.version);
+      if (absence) {
+        const newest = versions.perArch.map((a) => `${a.arch} ${a.versions.at(-1)}`).join(', ');
+        findings.push(at('error', `${absence}${forImage} (newest: ${newest})`));
+        continue;
+      }
+    } else {
+      // apko locks one version on every arch: an unpinned name needs a version they all have.
+      const fitting = spec.operator === undefined ? versions.common : versions.common.filter((v) => satisfies(v, spec as PackageSpec & { operator: string; version: string }));
+      if (fitting.length === 0) {
+        const what = spec.operator === undefined ? `no version of ${spec.name}` : `no version satisfying ${spec.operator}${spec.version}`;
+        findings.push(at('error', `${what} is on every one of ${image.arches.join(', ')}${forImage}`));
+        continue;
+      }
+    }
+    judged.push({ image: image.image, arches: image.arches, held: scope.held, versions });
+  }
+  if (findings.some((f) => f.severity === 'error') || judged.length === 0) return findings;
+  const arches = [...new Set(judged.flatMap((j) => j.arches))];
+  if (!isPin(spec)) {
+    findings.push(at('ok', spec.operator ? `constraint ${spec.operator}${spec.version}: satisfied on all of ${arches.join(', ')}` : 'unpinned: apko takes the newest version at build time'));
+    return findings;
+  }
+  let common: string[] | undefined;
+  for (const j of judged) common = common === undefined ? j.versions.common : common.filter((v) => j.versions.common.includes(v));
+  // Renovate's answer is compared with what pin --check wants from these images' own repositories.
+  const held = [...new Set(judged.flatMap((j) => j.held))];
+  const scoped: VersionSource = {
+    held: ctx.source.held,
+    versions: (name, a, repositories) => ctx.source.versions(name, a, repositories ?? held),
+    answer: (name, query) => ctx.source.answer(name, query),
+    dependencies: (repositories, arch) => ctx.source.dependencies(repositories, arch),
+  };
+  const verdict = ctx.renovate && (await judgeRenovate(entry, spec, arches, ctx.texts.get(entry.file), ctx.renovate, scoped));
   if (verdict && verdict.severity !== 'ok') findings.push(at(verdict.severity, verdict.message));
   const renovateSays = verdict ? `; ${verdict.message}` : '';
   if (findings.length === 0) {
-    const newest = choosePin((await ctx.source.versions(spec.name, arches)) ?? [], spec.version);
+    const newest = choosePin(common ?? [], spec.version);
     findings.push(
       newest !== undefined && compareVersions(newest, spec.version) > 0
         ? at('warning', `stale: ${newest} is present on all of ${arches.join(', ')}${renovateSays}`)
@@ -104,16 +189,6 @@ async function checkEntry(entry: PackageEntry, arches: readonly string[], ctx: C
     }
   }
   return findings;
-}
-
-/** The newest of lists each ascending in apk order (the VersionSource contract): the greatest of their last items. */
-function newestOf(...lists: (readonly string[])[]): string {
-  let newest: string | undefined;
-  for (const list of lists) {
-    const last = list.at(-1);
-    if (last !== undefined && (newest === undefined || compareVersions(last, newest) > 0)) newest = last;
-  }
-  return newest ?? 'none';
 }
 
 /** The same finding reached through several including files is reported once. */

@@ -1,27 +1,33 @@
-import { readdir } from 'node:fs/promises';
-import { resolve } from 'node:path';
 import type { ApkoArch } from '../../schemas/apko-image.js';
-import { ApkoFileError, resolveImage, type ResolvedImage } from './apko-file.js';
-import { sortApkArches, toApkArch, toApkoArch } from './arch.js';
+import { parseDuration } from '../config/duration.js';
+import { sortApkArches, toApkArch, toApkoArch } from '../apko/arch.js';
 import { GenerateInputError } from './errors.js';
-import type { SourceOptions } from './open-source.js';
+import type { IndexOption, SourceOptions } from './open-source.js';
 
 /** The parseArgs options `pin`, `check` and `init` share for choosing where versions come from. */
 export const SOURCE_ARGS = {
   index: { type: 'string', multiple: true },
+  alias: { type: 'string', multiple: true },
   key: { type: 'string', multiple: true },
   config: { type: 'string' },
   server: { type: 'string' },
+  wait: { type: 'string' },
   secdb: { type: 'string', multiple: true },
 } as const;
 
 export const SOURCE_HELP = `  --index SRC      a repository base URL (read for the arches the files build for) or an
-                   APKINDEX.tar.gz URL, file:// URL or path. Repeat for several.
+                   APKINDEX.tar.gz URL, file:// URL or path. Repeat for several. Each image
+                   is judged only by the indexes of the repositories it builds from, matched
+                   by URL.
+  --alias URL      the repository URL the preceding --index stands for (a mirror or a local
+                   copy of it). Repeat for several.
   --key KEY        trusted public key (path or URL) for --index; without keys, indexes are
                    read unverified and a warning is printed.
   --config FILE    the service's YAML configuration: its repositories (with their arches and keys).
-  --server URL     a running apk-indexer, asked GET URL/<name>?arch=... instead of reading indexes
-                   (and URL/-/changes/<name> for the security fixes a bump brings).
+  --server URL     a running apk-indexer, asked GET URL/<name>?arch=...&repository=... for each
+                   image's own repositories (read from its /-/status) instead of reading indexes.
+  --wait DURATION  how long to wait for a --server still loading its indexes (default 2m).
+                   --server also answers URL/-/changes/<name> for the security fixes a bump brings.
   --secdb SRC      security database (Alpine secdb JSON, URL or path) for --index; --config
                    uses its repositories' secdb. Repeat for several.`;
 
@@ -30,15 +36,45 @@ export const TREE_ARGS = {
   directory: { type: 'string', short: 'C' },
   'include-path': { type: 'string', multiple: true },
   arch: { type: 'string', multiple: true },
+  'repository-append': { type: 'string', multiple: true, short: 'r' },
+  'build-repository-append': { type: 'string', multiple: true, short: 'b' },
 } as const;
 
 export const TREE_HELP = `  -C, --directory DIR   run as apko would from DIR: FILE arguments and include: are resolved
                         against it (default: the working directory).
   --include-path DIR    also resolve include: against DIR, as apko's --include-paths.
-  --arch a,b            arches for files that name none (apko or APK names).`;
+  --arch a,b            arches for files that name none (apko or APK names).
+  -r, --repository-append REPO        a repository every image also builds from, as apko's flag
+  -b, --build-repository-append REPO  (pass what CI passes to apko build). Repeat for several.`;
 
-export function sourceOptions(values: { index?: string[]; key?: string[]; config?: string; server?: string; secdb?: string[] }): SourceOptions {
-  return { indexes: values.index ?? [], keys: values.key ?? [], config: values.config, server: values.server, secdb: values.secdb ?? [] };
+/**
+ * The source options from parsed values and tokens: each `--alias` belongs to the `--index` before it.
+ * `--wait` is a duration (`90s`, `5m`).
+ */
+export function sourceOptions(
+  values: { index?: string[]; alias?: string[]; key?: string[]; config?: string; server?: string; wait?: string; secdb?: string[] },
+  tokens: readonly { kind: string; name?: string; value?: string | undefined }[] = [],
+): SourceOptions {
+  const indexes: IndexOption[] = [];
+  for (const token of tokens) {
+    if (token.kind !== 'option') continue;
+    if (token.name === 'index' && token.value !== undefined) indexes.push({ url: token.value, aliases: [] });
+    else if (token.name === 'alias' && token.value !== undefined) {
+      const last = indexes.at(-1);
+      if (!last) throw new GenerateInputError(`--alias ${token.value} must follow the --index it stands for`);
+      (last.aliases as string[]).push(token.value);
+    }
+  }
+  if (tokens.length === 0) for (const url of values.index ?? []) indexes.push({ url, aliases: [] });
+  let waitMs: number | undefined;
+  if (values.wait !== undefined) {
+    try {
+      waitMs = parseDuration(values.wait, 's');
+    } catch {
+      throw new GenerateInputError(`--wait takes a duration like 90s or 5m, not ${values.wait}`);
+    }
+  }
+  return { indexes, keys: values.key ?? [], config: values.config, server: values.server, waitMs, secdb: values.secdb ?? [] };
 }
 
 /** `--arch` values (apko or APK spellings) as APK names, each once, in apko's order. */
@@ -73,41 +109,3 @@ export function serverUrlOf(value: string | undefined, fallback: string): string
   return url;
 }
 
-/** The files to work on: those named, or every YAML file in DIR/apko. */
-export async function apkoFiles(root: string, named: readonly string[]): Promise<string[]> {
-  if (named.length > 0) return [...named];
-  let entries: string[];
-  try {
-    entries = await readdir(resolve(root, 'apko'));
-  } catch {
-    throw new GenerateInputError(`no FILE given and no apko/ folder in ${root}`);
-  }
-  const files = entries.filter((e) => /\.ya?ml$/.test(e)).sort().map((e) => `apko/${e}`);
-  if (files.length === 0) throw new GenerateInputError(`no FILE given and no YAML files in ${resolve(root, 'apko')}`);
-  return files;
-}
-
-/** Resolves each file with its includes; files that cannot be read or resolved are reported, not fatal. */
-export async function resolveImages(
-  files: readonly string[],
-  options: { root: string; includePaths: readonly string[] },
-): Promise<{ images: ResolvedImage[]; failures: ApkoFileError[] }> {
-  const images: ResolvedImage[] = [];
-  const failures: ApkoFileError[] = [];
-  for (const file of files) {
-    try {
-      images.push(await resolveImage(file, options));
-    } catch (err) {
-      if (!(err instanceof ApkoFileError)) throw err;
-      failures.push(err);
-    }
-  }
-  return { images, failures };
-}
-
-/** The APK arches to read indexes for: every arch the images build for, and the fallback for those naming none. */
-export function archesToLoad(images: readonly ResolvedImage[], fallback: readonly string[]): string[] {
-  const arches = new Set<string>(fallback);
-  for (const image of images) for (const arch of image.apkArches) arches.add(arch);
-  return [...arches];
-}

@@ -1,4 +1,4 @@
-import { sortApkArches } from './arch.js';
+import { sortApkArches } from '../apko/arch.js';
 import { GenerateInputError } from './errors.js';
 import type { CommentedValue } from './yaml-doc.js';
 

@@ -1,8 +1,10 @@
-import { compareVersions } from '../index/version.js';
 import type { Scalar } from 'yaml';
-import type { ResolvedImage } from './apko-file.js';
-import { archesByFile, type FileArches } from './file-arches.js';
-import { formatPin, isPin } from './package-spec.js';
+import type { ApkoFile, ResolvedImage } from '../apko/image.js';
+import { formatPin, isPin } from '../apko/package-spec.js';
+import type { ApkoTree, FileConstraint } from '../apko/tree.js';
+import { compareVersions } from '../index/version.js';
+import { describeDuplicate, duplicatePins } from './duplicate-pins.js';
+import { entryScope, notJudged, scopeVersions, versionAbsence } from './image-scope.js';
 import { securityNote } from './security.js';
 import { choosePin, type VersionSource } from './version-source.js';
 import { applyScalarEdits, type ScalarEdit } from './yaml-doc.js';
@@ -12,16 +14,20 @@ export interface PinChange {
   name: string;
   from: string | undefined;
   to: string;
+  /** The images the new version was chosen for (each on all of its arches, from its own repositories). */
+  images: string[];
   /** Security IDs the move fixes (known from a security database), in apk order of the fixing version. */
   fixes?: string[];
 }
+
+/** `problem`: a pin that could not be checked or moved; `not-checked`: no data for an image's repository; `info`: said only. */
+export type PinNoteKind = 'problem' | 'not-checked' | 'info';
 
 export interface PinNote {
   line: number;
   name: string;
   message: string;
-  /** A pin that could not be checked or moved; bare names the indexes do not know are only notes. */
-  error: boolean;
+  kind: PinNoteKind;
 }
 
 export interface PinResult {
@@ -35,66 +41,87 @@ export interface PinResult {
 export interface PinOptions {
   /** Also pin bare `name` entries. */
   all: boolean;
-  /** APK arches (`--arch`) for images whose chain names none. */
-  fallbackArches: readonly string[];
 }
 
 /**
- * Moves the pins written in one file to the newest version present on every arch the file is built for: the
- * union of the arches of every image whose `include:` chain holds it (`archesByFile`), so a pin shared by several
- * images never moves to a version one of them cannot install. With `all`, bare names are pinned too.
+ * Moves the pins written in one file to the newest version every image building with it can install: for each
+ * image holding the file (`FileConstraint`), a version present on each of its arches in its own repositories.
+ * A pin shared by an amd64-only and an arm64-only image moves only to a version both have. Entries an image
+ * cannot be judged for (a repository without data) are left as they are and said so. With `all`, bare names are
+ * pinned too. Only `=` pins are rewritten: `>=`, `~` and the like are constraints, checked by `check`.
  */
-export async function pinFile(target: FileArches, source: VersionSource, options: Pick<PinOptions, 'all'>): Promise<PinResult> {
-  const file = target.file;
+export async function pinFile(file: ApkoFile, constraint: FileConstraint, images: readonly ResolvedImage[], source: VersionSource, options: PinOptions): Promise<PinResult> {
   const result: PinResult = { file: file.path, text: file.text, changes: [], notes: [] };
-  const arches = target.arches;
-  const known = source.arches;
-  const unloaded = known ? arches.filter((a) => !known.includes(a)) : [];
   const edits: ScalarEdit[] = [];
+  const conflicting = new Set<Scalar>();
+  for (const image of images) {
+    for (const d of duplicatePins(image)) {
+      const here = d.entries.filter((e) => e.file === file.path);
+      if (here.length === 0) continue;
+      if (d.conflicting) for (const e of d.entries) conflicting.add(e.node);
+      const note = { line: here[0]!.line, name: d.name, message: describeDuplicate(d), kind: d.conflicting ? ('problem' as const) : ('info' as const) };
+      if (!result.notes.some((n) => n.message === note.message)) result.notes.push(note);
+    }
+  }
   for (const entry of file.packages) {
     const spec = entry.spec;
-    if (!spec || spec.tag !== undefined) continue;
+    if (!spec || spec.conflict) continue;
     const pinned = isPin(spec);
     if (!pinned && !(options.all && spec.operator === undefined)) continue;
-    const note = (message: string, error: boolean) => result.notes.push({ line: entry.line, name: spec.name, message, error });
+    const note = (message: string, kind: PinNoteKind) => result.notes.push({ line: entry.line, name: spec.name, message, kind });
+    if (conflicting.has(entry.node)) continue;
     if (!isEditable(entry.node)) {
-      note('not pinned: a block scalar (| or >) cannot be edited in place; write the item plain or quoted', true);
+      note('not pinned: a block scalar (| or >) cannot be edited in place; write the item plain or quoted', 'problem');
       continue;
     }
-    if (target.unknownArchs.length > 0) {
-      note(`not pinned: apko does not know arch ${target.unknownArchs.join(', ')}`, true);
+    if (constraint.images.length === 0) {
+      note('not pinned: no image of the tree builds with this file', 'problem');
       continue;
     }
-    if (target.archless.length > 0 || arches.length === 0) {
-      const others = target.archless.filter((p) => p !== file.path);
+    let candidates: string[] | undefined;
+    let unknownIn: string[] = [];
+    let skipped = false;
+    const absences: string[] = [];
+    for (const image of constraint.images) {
+      const scope = entryScope(source, image, spec.tag);
+      const why = notJudged(scope);
+      if (why) {
+        note(why.replace(/^not checked/, 'not pinned'), why.startsWith('not checked: repository') ? 'not-checked' : 'problem');
+        skipped = true;
+        break;
+      }
+      const versions = await scopeVersions(source, scope, spec.name);
+      if (versions === undefined) {
+        unknownIn.push(image.image);
+        continue;
+      }
+      if (pinned) {
+        const absence = versionAbsence(versions, spec.version);
+        if (absence) absences.push(`${absence}${constraint.images.length > 1 ? ` for ${image.image}` : ''}`);
+      }
+      candidates = candidates === undefined ? versions.common : candidates.filter((v) => versions.common.includes(v));
+    }
+    if (skipped) continue;
+    unknownIn = [...new Set(unknownIn)];
+    if (unknownIn.length > 0) {
       note(
-        others.length > 0
-          ? `not pinned: ${others.join(', ')}, which include${others.length === 1 ? 's' : ''} this file, name${others.length === 1 ? 's' : ''} no archs (pass --arch)`
-          : 'not pinned: the file and its includes name no archs (pass --arch)',
-        true,
+        pinned ? `not in the repositories of ${unknownIn.join(', ')}` : `not in the repositories of ${unknownIn.join(', ')} (a package built here?); left unpinned`,
+        pinned ? 'problem' : 'info',
       );
       continue;
     }
-    if (unloaded.length > 0) {
-      note(`not pinned: no index for ${unloaded.join(', ')} was loaded; pass one or drop the arch`, true);
-      continue;
-    }
-    const versions = await source.versions(spec.name, arches);
-    if (versions === undefined) {
-      note(pinned ? 'not in the indexes' : 'not in the indexes (a package built here?); left unpinned', pinned);
-      continue;
-    }
-    const chosen = choosePin(versions, spec.version);
+    const chosen = choosePin(candidates ?? [], spec.version);
     if (chosen === undefined) {
-      note(`no version present on all of ${arches.join(', ')}`, true);
+      note(`no version is on every arch of every image building with this file${absences.length ? ` (${absences.join('; ')})` : ''}`, 'problem');
       continue;
     }
     if (chosen === spec.version) continue;
-    edits.push({ node: entry.node, value: formatPin(spec.name, chosen) });
+    edits.push({ node: entry.node, value: formatPin(spec.name, chosen, spec.tag) });
+    const arches = constraint.arches;
     const security = await securityNote(source.fixSource, spec.name, spec.version, chosen, arches);
-    result.changes.push({ line: entry.line, name: spec.name, from: spec.version, to: chosen, ...(security && { fixes: security.ids }) });
+    result.changes.push({ line: entry.line, name: spec.name, from: spec.version, to: chosen, images: constraint.images.map((i) => i.image), ...(security && { fixes: security.ids }) });
     if (spec.version !== undefined && compareVersions(chosen, spec.version) < 0) {
-      note(`moved down from ${spec.version}: that version is not on every one of ${arches.join(', ')}`, false);
+      note(`moved down from ${spec.version}: ${absences.join('; ')}`, 'info');
     }
   }
   if (edits.length > 0) {
@@ -102,26 +129,23 @@ export async function pinFile(target: FileArches, source: VersionSource, options
       result.text = applyScalarEdits(file.text, edits);
     } catch (err) {
       // Nothing of this file is written; the other files are still pinned.
-      result.notes.push({ line: 0, name: '-', message: `not written: ${(err as Error).message}`, error: true });
+      result.notes.push({ line: 0, name: '-', message: `not written: ${(err as Error).message}`, kind: 'problem' });
       result.changes = [];
     }
   }
   return result;
 }
 
-/**
- * Pins every file named (each image's own file), each once for the union of the arches of the images that
- * hold it. Included files that were not named stay as they are.
- */
-export async function pinImages(
-  images: readonly ResolvedImage[],
-  source: VersionSource,
-  options: PinOptions,
-): Promise<PinResult[]> {
-  const byFile = archesByFile(images, options.fallbackArches);
-  const named = [...new Set(images.map((image) => image.file.path))];
+/** Pins every target file of the tree, each once, for every image that builds with it. */
+export async function pinTree(tree: ApkoTree, constraints: ReadonlyMap<string, FileConstraint>, source: VersionSource, options: PinOptions): Promise<PinResult[]> {
   const results: PinResult[] = [];
-  for (const path of named) results.push(await pinFile(byFile.get(path)!, source, options));
+  for (const target of tree.targets) {
+    const constraint = constraints.get(target);
+    const images = tree.images.filter((image) => image.chain.some((f) => f.path === target));
+    const file = images.flatMap((image) => image.chain).find((f) => f.path === target);
+    if (!constraint || !file) continue;
+    results.push(await pinFile(file, constraint, images, source, options));
+  }
   return results;
 }
 

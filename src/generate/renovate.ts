@@ -1,6 +1,6 @@
 import { escape } from 'minimatch';
 import type { RenovateConfig, RenovatePackageRule, RenovateRegexManager } from '../../schemas/renovate-config.js';
-import { sortApkArches } from './arch.js';
+import { sortApkArches } from '../apko/arch.js';
 import { GenerateInputError } from './errors.js';
 
 /** One datasource for every apko file: a datasource per include target would stop tracking the files that include it. */

@@ -1,7 +1,8 @@
+import { repositoryUrl } from '../apko/repository.js';
 import type { ApkoArch, ApkoImage } from '../../schemas/apko-image.js';
 import type { MelangeRecipe } from '../../schemas/melange-recipe.js';
 import { baseImage, image, WOLFI_KEY, WOLFI_REPOSITORY } from './apko-image.js';
-import { sortApkArches, toApkArch } from './arch.js';
+import { sortApkArches, toApkArch } from '../apko/arch.js';
 import { bootcBase, bootcFlavour, BOOTC_FLAVOURS, flavourFileName } from './bootc.js';
 import { version as toolVersion } from '../cli/version-info.js';
 import { gitlabCi } from './gitlab-ci.js';
@@ -9,7 +10,7 @@ import { justfile } from './justfile.js';
 import { apkIndexerPackage } from './melange-apk-indexer.js';
 import { configPackage, ROUTER_VENDOR_FILES } from './melange-config.js';
 import { userPackage } from './melange-user.js';
-import { formatPin, parsePackageSpec } from './package-spec.js';
+import { formatPin, parsePackageSpec } from '../apko/package-spec.js';
 import { renderRenovateJson, renovateConfig, DEFAULT_RENOVATE_MAJOR } from './renovate.js';
 import { choosePin, type VersionSource } from './version-source.js';
 import { renderYaml, type CommentedValue } from './yaml-doc.js';
@@ -101,7 +102,10 @@ export async function scaffold(o: ScaffoldOptions, source?: VersionSource): Prom
   ];
   const apkArches = sortApkArches(o.archs.map((a) => toApkArch(a)!));
   const local = new Set([USER_PACKAGE, ROUTER_CONFIG_PACKAGE, APK_INDEXER_PACKAGE]);
-  const pins = source ? await Promise.all(images.map(([name, img]) => pinFirstPackage(`apko/${name}.yaml`, img.value, apkArches, source, local))) : [];
+  // Pins come from the scaffold's own repositories when an index was given for them, else from every index given.
+  const own = source ? o.repositories.flatMap((r) => source.held.filter((h) => h.urls.includes(repositoryUrl(r, process.cwd()))).map((h) => h.name)) : [];
+  const held = own.length > 0 ? own : (source?.held.map((h) => h.name) ?? []);
+  const pins = source ? await Promise.all(images.map(([name, img]) => pinFirstPackage(`apko/${name}.yaml`, img.value, apkArches, source, local, held))) : [];
 
   const recipes: [string, CommentedValue<MelangeRecipe>][] = [
     [APK_INDEXER_PACKAGE, apkIndexerPackage({ ...env, version: toolVersion })],
@@ -160,12 +164,13 @@ async function pinFirstPackage(
   arches: readonly string[],
   source: VersionSource,
   local: ReadonlySet<string>,
+  repositories: readonly string[],
 ): Promise<ScaffoldPin> {
   const packages = value.contents?.packages;
   const spec = packages?.[0] === undefined ? undefined : parsePackageSpec(packages[0]);
   if (!packages || !spec) return { file, name: '-', version: undefined, message: 'no package to pin' };
   if (local.has(spec.name)) return { file, name: spec.name, version: undefined, message: `left unpinned: built here (melange/${spec.name}.yaml)` };
-  const versions = await source.versions(spec.name, arches);
+  const versions = await source.versions(spec.name, arches, repositories);
   const version = versions === undefined ? undefined : choosePin(versions);
   if (version === undefined) {
     const why = versions === undefined ? 'not in the indexes' : `no version on all of ${arches.join(', ')}`;

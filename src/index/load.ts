@@ -1,4 +1,4 @@
-import { readIndexArchive } from '../decode/index-archive.js';
+import { readIndexArchive, type ApkIndexSink } from '../decode/index-archive.js';
 import type { TrustedKey } from '../decode/signature.js';
 import { ApkIndexParser } from '../parse/apkindex-parser.js';
 import { resolveLimits, type ReadLimits } from '../parse/limits.js';
@@ -13,6 +13,8 @@ export interface LoadOptions extends Omit<OpenOptions, 'etag' | 'lastModified'> 
   allowForeignArch?: boolean;
   /** Validators of the last good read: an unchanged index answers `notModified` without being parsed. */
   previous?: { etag?: string; lastModified?: string };
+  /** Also receives the APKINDEX text (e.g. a dependency reader for `check`); the snapshot never keeps it. */
+  also?: ApkIndexSink;
 }
 
 export type LoadResult =
@@ -35,7 +37,7 @@ export async function loadIndex(location: IndexLocation, options: LoadOptions): 
     lastModified: options.previous?.lastModified,
   });
   if (opened.notModified) return { notModified: true };
-  return readIndexBody(opened.body, location, { keys: options.keys, limits, allowForeignArch: options.allowForeignArch }).then((r) => ({
+  return readIndexBody(opened.body, location, { keys: options.keys, limits, allowForeignArch: options.allowForeignArch, also: options.also }).then((r) => ({
     notModified: false as const,
     ...r,
     etag: opened.etag,
@@ -47,7 +49,7 @@ export async function loadIndex(location: IndexLocation, options: LoadOptions): 
 export async function readIndexBody(
   body: AsyncIterable<Buffer>,
   location: IndexLocation,
-  options: { keys: readonly TrustedKey[]; limits: ReadLimits; allowForeignArch?: boolean | undefined },
+  options: { keys: readonly TrustedKey[]; limits: ReadLimits; allowForeignArch?: boolean | undefined; also?: ApkIndexSink | undefined },
 ): Promise<{ snapshot: IndexSnapshot; archive: Buffer | undefined }> {
   const shown = redactUrl(location.url);
   const builder = new SnapshotBuilder();
@@ -58,7 +60,16 @@ export async function readIndexBody(
     source: shown,
     keys: options.keys,
     limits: options.limits,
-    sink: { data: (chunk) => parser.push(chunk), end: () => parser.end() },
+    sink: {
+      data: (chunk) => {
+        parser.push(chunk);
+        options.also?.data(chunk);
+      },
+      end: () => {
+        parser.end();
+        options.also?.end();
+      },
+    },
   });
   const snapshot = builder.finish({
     url: shown,

@@ -18,6 +18,8 @@ export interface IndexStatus {
   url: string;
   arch: string | undefined;
   repository: string;
+  /** The repository URLs this one stands for (a mirror's upstream), so `pin`/`check --server` match images to it. */
+  aliases: string[] | undefined;
   records: number | undefined;
   description: string | undefined;
   verifiedBy: string | undefined;
@@ -308,6 +310,7 @@ export class IndexStore {
       url: t.shown,
       arch: archOf(t),
       repository: t.location.repository,
+      aliases: t.repository.aliases?.length ? [...t.repository.aliases] : undefined,
       records: t.snapshot?.records,
       description: t.snapshot?.description,
       verifiedBy: t.snapshot?.verifiedBy,
@@ -508,13 +511,14 @@ function isTransient(error: IndexError): boolean {
 
 /** `promise`, or a rejection as soon as `signal` aborts (a shared key download may outlive one refresh). */
 function raceAbort<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(signal.reason);
+  const aborted = () => (signal.reason instanceof Error ? signal.reason : new Error('aborted'));
+  if (signal.aborted) return Promise.reject(aborted());
   return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
+    const onAbort = () => reject(aborted());
     signal.addEventListener('abort', onAbort, { once: true });
     promise.then(
       (v) => (signal.removeEventListener('abort', onAbort), resolve(v)),
-      (e: unknown) => (signal.removeEventListener('abort', onAbort), reject(e)),
+      (e: unknown) => (signal.removeEventListener('abort', onAbort), reject(e instanceof Error ? e : new Error(String(e)))),
     );
   });
 }

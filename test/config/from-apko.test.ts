@@ -3,8 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/config/errors.js';
-import { apkArch, readApkoSources } from '../../src/config/from-apko.js';
+import { toApkArch as apkArch } from '../../src/apko/arch.js';
+import { readApkoRepositories } from '../../src/config/from-apko.js';
 import { loadSettings } from '../../src/config/load.js';
+
+/** Wolfi's URL spelled out brings its security database and recipe links, as the default does. */
+const WOLFI_LINKS = { secdb: 'https://packages.wolfi.dev/os/security.json', sourceUrl: 'https://github.com/wolfi-dev/os/blob/{{commit}}/{{origin}}.yaml' };
 
 let dir: string;
 afterAll(async () => {
@@ -38,6 +42,9 @@ beforeAll(async () => {
   await writeFile(join(dir, 'loop-b.yaml'), 'include: loop-a.yaml\n');
   await writeFile(join(dir, 'odd-arch.yaml'), 'contents: {repositories: [https://a.test/os]}\narchs: [sparc]\n');
   await writeFile(join(dir, 'no-repos.yaml'), 'contents: {packages: [bash]}\n');
+  await writeFile(join(dir, 'alpine.yaml'), 'contents:\n  repositories: [https://dl-cdn.alpinelinux.org/alpine/v3.21/main]\n  keyring: [/etc/apk/keys/alpine.rsa.pub]\narchs: [amd64]\n');
+  await writeFile(join(dir, 'runtime.yaml'), 'contents:\n  runtime_repositories: [https://runtime.example.test/os]\narchs: [arm64]\n');
+  await writeFile(join(dir, 'misspelt.yaml'), 'contents:\n  repositories: [https://a.test/os]\narch: [amd64]\n');
 });
 
 describe('--from-apko', () => {
@@ -56,36 +63,47 @@ describe('--from-apko', () => {
   });
 
   it('reads repositories, keyring and archs, following include: from the working directory', () => {
-    expect(readApkoSources(['apko/image.yaml'], dir)).toEqual({
-      repositories: ['https://packages.wolfi.dev/os', join(dir, 'packages'), 'https://build.example.test/os'],
-      keyring: ['https://packages.wolfi.dev/os/wolfi-signing.rsa.pub', join(dir, 'melange.rsa.pub')],
-      arches: ['x86_64', 'aarch64'],
-    });
+    const keys = ['https://packages.wolfi.dev/os/wolfi-signing.rsa.pub', join(dir, 'melange.rsa.pub')];
+    expect(readApkoRepositories(['apko/image.yaml'], dir)).toEqual([
+      { name: 'https://build.example.test/os', url: 'https://build.example.test/os', arches: ['x86_64', 'aarch64'], keys },
+      { name: 'wolfi', url: 'https://packages.wolfi.dev/os', arches: ['x86_64', 'aarch64'], keys, ...WOLFI_LINKS },
+      { name: join(dir, 'packages'), url: join(dir, 'packages'), arches: ['x86_64', 'aarch64'], keys },
+    ]);
+  });
+
+  it("gives each repository the keys and arches of the images naming it, never another image's", () => {
+    const s = loadSettings(['--from-apko', 'apko/base/wolfi.yaml', 'alpine.yaml', 'runtime.yaml'], {}, dir);
+    expect(s.repositories).toEqual([
+      { name: 'wolfi', url: 'https://packages.wolfi.dev/os', arches: ['x86_64', 'aarch64'], keys: ['https://packages.wolfi.dev/os/wolfi-signing.rsa.pub'], ...WOLFI_LINKS },
+      { name: 'https://dl-cdn.alpinelinux.org/alpine/v3.21/main', url: 'https://dl-cdn.alpinelinux.org/alpine/v3.21/main', arches: ['x86_64'], keys: ['/etc/apk/keys/alpine.rsa.pub'] },
+      // A file naming its repositories under runtime_repositories only is read too.
+      { name: 'https://runtime.example.test/os', url: 'https://runtime.example.test/os', arches: ['aarch64'], keys: [] },
+    ]);
   });
 
   it('becomes the repositories of the service, with the keyring as keys and the archs as arches', () => {
     const s = loadSettings(['--from-apko', 'apko/image.yaml', 'apko/base/wolfi.yaml', '--port', '8080'], {}, dir);
     expect(s.port).toBe(8080);
     const keys = ['https://packages.wolfi.dev/os/wolfi-signing.rsa.pub', join(dir, 'melange.rsa.pub')];
-    expect(s.repositories).toEqual([
-      // Wolfi's URL spelled out brings its security database and recipe links, as the default does.
-      { name: 'wolfi', url: 'https://packages.wolfi.dev/os', arches: ['x86_64', 'aarch64'], keys, secdb: 'https://packages.wolfi.dev/os/security.json', sourceUrl: 'https://github.com/wolfi-dev/os/blob/{{commit}}/{{origin}}.yaml' },
-      { name: join(dir, 'packages'), url: join(dir, 'packages'), arches: ['x86_64', 'aarch64'], keys },
-      { name: 'https://build.example.test/os', url: 'https://build.example.test/os', arches: ['x86_64', 'aarch64'], keys },
+    expect(s.repositories.map((r) => [r.url, r.arches, r.keys])).toEqual([
+      ['https://build.example.test/os', ['x86_64', 'aarch64'], keys],
+      ['https://packages.wolfi.dev/os', ['x86_64', 'aarch64'], keys],
+      [join(dir, 'packages'), ['x86_64', 'aarch64'], keys],
     ]);
     // --arch wins over the files' archs.
     expect(loadSettings(['--from-apko', 'apko/image.yaml', '--arch', 'x86_64'], {}, dir).repositories[0]!.arches).toEqual(['x86_64']);
   });
 
   it.each([
-    ['loop-a.yaml', '--from-apko loop-a.yaml -> include loop-b.yaml -> include loop-a.yaml: include cycle'],
-    ['odd-arch.yaml', '--from-apko odd-arch.yaml: archs: unknown arch "sparc"'],
-    ['no-repos.yaml', '--from-apko no-repos.yaml: no contents.repositories in these files or their includes'],
-    ['missing.yaml', '--from-apko missing.yaml: ENOENT'],
+    ['loop-a.yaml', '--from-apko loop-b.yaml:1: include: loop-a.yaml includes itself through its chain'],
+    ['odd-arch.yaml', '--from-apko odd-arch.yaml:2: archs: unknown arch "sparc"'],
+    ['no-repos.yaml', '--from-apko no-repos.yaml: no repositories in these files or their includes'],
+    ['missing.yaml', '--from-apko missing.yaml: cannot read (ENOENT)'],
+    ['misspelt.yaml', '--from-apko misspelt.yaml:3: unknown key arch (apko refuses the file; did you mean archs?)'],
   ])('names the file and the problem: %s', (name, message) => {
     let error: unknown;
     try {
-      readApkoSources([name], dir);
+      readApkoRepositories([name], dir);
     } catch (err) {
       error = err;
     }

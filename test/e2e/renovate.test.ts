@@ -174,7 +174,7 @@ describe(`Renovate ${RENOVATE_VERSION} against apk-indexer`, () => {
       'error', 'images/new.yaml:4', 'bootc=1.16.6-r0',
       'Renovate will not keep this pin fresh: no regex manager in renovate.json reads images/new.yaml (a file added or moved since the config was written? rerun apk-indexer gen renovate)',
     ]);
-    expect(changed.find((r) => r[1] === 'images/pi.apko.yaml:4')?.[3]).toBe('missing on x86_64');
+    expect(changed.find((r) => r[1] === 'images/pi.apko.yaml:4')?.[3]).toBe('rpi-firmware is not on x86_64');
     expect(changed.find((r) => r[1] === 'images/pi.apko.yaml:5')?.[3]).toContain(
       `Renovate asks ${serverUrl}/bootc?arch=aarch64&repository=wolfi (the URL asks ?arch=aarch64 but this file is built for x86_64,aarch64; rerun apk-indexer gen renovate)`,
     );

@@ -4,12 +4,12 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { run as gen } from '../../src/cli/commands/gen.js';
 import { baseImage, image, WOLFI_KEY, WOLFI_REPOSITORY } from '../../src/generate/apko-image.js';
-import { sortApkArches, toApkArch, toApkoArch } from '../../src/generate/arch.js';
+import { sortApkArches, toApkArch, toApkoArch } from '../../src/apko/arch.js';
 import { bootcBase, bootcFlavour, bootcProblems, BOOTC_FLAVOURS, isBootcImage, type BootcFacts } from '../../src/generate/bootc.js';
 import { configPackage } from '../../src/generate/melange-config.js';
 import { fileStep } from '../../src/generate/melange.js';
 import { userPackage, type UserPackageOptions } from '../../src/generate/melange-user.js';
-import { isPin, parsePackageSpec } from '../../src/generate/package-spec.js';
+import { isPin, parsePackageSpec } from '../../src/apko/package-spec.js';
 import { renderRenovateJson, renovateConfig } from '../../src/generate/renovate.js';
 import { renderYaml, type CommentedValue } from '../../src/generate/yaml-doc.js';
 import type { ApkoImage } from '../../schemas/apko-image.js';
@@ -202,10 +202,17 @@ describe('arch names and package entries', () => {
   });
 
   it('reads pins, bare names, constraints and tagged packages', () => {
-    expect(parsePackageSpec('libstdc++=14.2.0-r3')).toEqual({ name: 'libstdc++', tag: undefined, operator: '=', version: '14.2.0-r3' });
-    expect(parsePackageSpec('busybox')).toEqual({ name: 'busybox', tag: undefined, operator: undefined, version: undefined });
+    expect(parsePackageSpec('libstdc++=14.2.0-r3')).toEqual({ name: 'libstdc++', tag: undefined, operator: '=', version: '14.2.0-r3', conflict: false });
+    expect(parsePackageSpec('busybox')).toEqual({ name: 'busybox', tag: undefined, operator: undefined, version: undefined, conflict: false });
     expect(parsePackageSpec('go>=1.22')).toMatchObject({ name: 'go', operator: '>=', version: '1.22' });
-    expect(parsePackageSpec('default-user@local=1.0.0-r0')).toMatchObject({ name: 'default-user', tag: 'local', operator: '=' });
+    expect(parsePackageSpec('go<1.23')).toMatchObject({ name: 'go', operator: '<', version: '1.23' });
+    expect(parsePackageSpec('go~1.22')).toMatchObject({ name: 'go', operator: '~', version: '1.22' });
+    // apko's order: the version, then the tag (`name=version@tag`).
+    expect(parsePackageSpec('default-user=1.0.0-r0@local')).toMatchObject({ name: 'default-user', tag: 'local', operator: '=', version: '1.0.0-r0' });
+    expect(parsePackageSpec('default-user@local')).toMatchObject({ name: 'default-user', tag: 'local', operator: undefined });
+    expect(parsePackageSpec('!busybox')).toMatchObject({ name: 'busybox', conflict: true });
+    expect(isPin(parsePackageSpec('!a=1')!)).toBe(false);
+    expect(parsePackageSpec('a==1')).toBeUndefined();
     expect(isPin(parsePackageSpec('a=1')!)).toBe(true);
     expect(isPin(parsePackageSpec('a~1')!)).toBe(false);
     expect(parsePackageSpec('two words')).toBeUndefined();

@@ -27,7 +27,7 @@ async function listFiles(dir: string): Promise<string[]> {
 describe('apk-indexer init', () => {
   let dir: string;
   let repo: { url: string; key: string };
-  const index = () => ['--index', repo.url, '--key', repo.key];
+  const index = () => ['--index', repo.url, '--alias', 'https://packages.wolfi.dev/os', '--key', repo.key];
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'apk-init-'));

@@ -13,11 +13,13 @@ import { writeFixtureRepo } from '../../src/fixtures/apk-repo.js';
 import { readFile as readBytes } from 'node:fs/promises';
 
 const versions = (name: string, list: string[]): FixturePackage[] => list.map((version) => ({ name, version }));
+/** The repository the fixture images name; the fixture indexes stand for it (--alias, or the service's aliases). */
+const EXAMPLE = 'https://packages.example.org/os';
 
 /** A running apk-indexer over a fixture repository, both arches, verified: what `--server` talks to. */
 async function realService(repo: { url: string; key: string }): Promise<Service> {
   const service = buildService(
-    { ...DEFAULTS, host: '127.0.0.1', port: 0, logLevel: 'silent', repositories: [{ name: 'os', url: repo.url, arches: ['x86_64', 'aarch64'], keys: [repo.key] }] },
+    { ...DEFAULTS, host: '127.0.0.1', port: 0, logLevel: 'silent', repositories: [{ name: 'os', url: repo.url, aliases: [EXAMPLE], arches: ['x86_64', 'aarch64'], keys: [repo.key] }] },
     { logger: false },
   );
   service.store.start();
@@ -31,6 +33,7 @@ const urlOf = (service: Service) => `http://127.0.0.1:${(service.app.server.addr
 const COMMON: FixturePackage[] = [
   ...versions('busybox', ['1.36.1-r9', '1.36.1-r10', '1.36.1-r2']),
   ...versions('openssl', ['3.3.2-r0', '3.4.0_rc9-r0', '3.4.0_rc10-r0']),
+  ...versions('libcrypto3', ['3.3.2-r0', '3.4.0_rc9-r0', '3.4.0_rc10-r0']),
   ...versions('openssh', ['9.9-r0', '9.9_p1-r0', '9.9_p2-r0']),
   ...versions('tzdata', ['2024a-r0', '2024b-r0']),
   ...versions('ca-certificates-bundle', ['20240705-r0', '20241121-r0']),
@@ -55,7 +58,7 @@ const APP = `include: apko/base.yaml   # resolved from the working directory
 contents:
   packages:
     # release candidates, followed because the pin is one
-    - openssl=3.4.0_rc9-r0
+    - libcrypto3=3.4.0_rc9-r0
     - openssh=9.9_p1-r0
     - ca-certificates-bundle=20240705-r0
     - mytool=0.9-r0
@@ -70,7 +73,7 @@ describe('apk-indexer pin', () => {
   let root: string;
   let repo: { url: string; key: string };
   let service: Service;
-  const index = () => ['--index', repo.url, '--key', repo.key];
+  const index = () => ['--index', repo.url, '--alias', 'https://packages.example.org/os', '--key', repo.key, '-r', repo.url];
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'apk-pin-'));
@@ -98,16 +101,16 @@ describe('apk-indexer pin', () => {
     expect(r.code).toBe(0);
     expect(await read('apko/base.yaml')).toBe(BASE.replace('busybox=1.36.1-r9', 'busybox=1.36.1-r10').replace('"tzdata=2024a-r0"', '"tzdata=2024b-r0"'));
     expect(await read('apko/app.yaml')).toBe(
-      APP.replace('openssl=3.4.0_rc9-r0', 'openssl=3.4.0_rc10-r0')
+      APP.replace('libcrypto3=3.4.0_rc9-r0', 'libcrypto3=3.4.0_rc10-r0')
         .replace('openssh=9.9_p1-r0', 'openssh=9.9_p2-r0')
         .replace('ca-certificates-bundle=20240705-r0', 'ca-certificates-bundle=20241121-r0')
         .replace('mytool=0.9-r0', 'mytool=0.9_git20240315-r0')
         .replace('bootc=1.16.7-r0', 'bootc=1.16.6-r0'),
     );
     expect(r.out).toContain('apko/base.yaml:6  busybox  1.36.1-r9 -> 1.36.1-r10\n');
-    expect(r.out).toContain('apko/app.yaml:6  openssl  3.4.0_rc9-r0 -> 3.4.0_rc10-r0\n');
+    expect(r.out).toContain('apko/app.yaml:6  libcrypto3  3.4.0_rc9-r0 -> 3.4.0_rc10-r0\n');
     // Present on x86_64 only: the image also builds for arm64, so the pin moves down to what both hold.
-    expect(r.err).toContain('apko/app.yaml:10: bootc: moved down from 1.16.7-r0: that version is not on every one of x86_64, aarch64');
+    expect(r.err).toContain('apko/app.yaml:10: bootc: moved down from 1.16.7-r0: 1.16.7-r0 is not on aarch64');
     expect(r.out).toMatch(/2 file\(s\), 7 pin\(s\) moved\n$/);
   });
 
@@ -138,19 +141,19 @@ describe('apk-indexer pin', () => {
   });
 
   it('pins an included file for its own archs when it is named, and an including one for the archs it inherits', async () => {
-    await writeTree(root, { 'apko/x86.yaml': 'include: apko/app.yaml\narchs: [x86_64]\ncontents:\n  packages:\n    - bootc=1.16.6-r0\n' });
+    await writeTree(root, { 'apko/x86.yaml': 'include: apko/base.yaml\narchs: [x86_64]\ncontents:\n  packages:\n    - bootc=1.16.6-r0\n' });
     const r = await runCommand(pin, ['-C', root, 'apko/x86.yaml', ...index()]);
     expect(r.code).toBe(0);
     expect(await read('apko/x86.yaml')).toContain('- bootc=1.16.7-r0');
-    expect(await read('apko/app.yaml')).toBe(APP);
+    expect(await read('apko/base.yaml')).toBe(BASE);
   });
 
   it('exits 1 when a pinned package is in no index, still pinning the rest', async () => {
     await writeTree(root, { 'apko/bad.yaml': 'archs: [amd64]\ncontents:\n  packages:\n    - nosuch=1.0-r0\n    - curl=8.10.0-r0\n    - alsonot\n' });
     const r = await runCommand(pin, ['-C', root, '--all', 'apko/bad.yaml', ...index()]);
     expect(r.code).toBe(1);
-    expect(r.err).toContain('apko/bad.yaml:4: nosuch: not in the indexes\n');
-    expect(r.err).toContain('apko/bad.yaml:6: alsonot: not in the indexes (a package built here?); left unpinned\n');
+    expect(r.err).toContain('apko/bad.yaml:4: nosuch: not in the repositories of apko/bad.yaml\n');
+    expect(r.err).toContain('apko/bad.yaml:6: alsonot: not in the repositories of apko/bad.yaml (a package built here?); left unpinned\n');
     expect(await read('apko/bad.yaml')).toContain('- curl=8.11.0-r0');
   });
 
@@ -158,13 +161,13 @@ describe('apk-indexer pin', () => {
     const r = await runCommand(pin, ['-C', root, '--server', urlOf(service)]);
     expect(r.err).toContain('bootc: moved down from 1.16.7-r0');
     expect(r.code).toBe(0);
-    expect(await read('apko/app.yaml')).toContain('- openssl=3.4.0_rc10-r0');
+    expect(await read('apko/app.yaml')).toContain('- libcrypto3=3.4.0_rc10-r0');
     expect(await read('apko/app.yaml')).toContain('- bootc=1.16.6-r0');
   });
 
   it("reads the repositories of the service's configuration with --config", async () => {
     await writeTree(root, {
-      'service.yaml': `listen: {host: 0.0.0.0, port: 3000}\nrepositories:\n  - name: os\n    url: ${repo.url}\n    arches: [x86_64, aarch64]\n    keys: [${repo.key}]\n`,
+      'service.yaml': `listen: {host: 0.0.0.0, port: 3000}\nrepositories:\n  - name: os\n    url: ${repo.url}\n    aliases: [${EXAMPLE}]\n    arches: [x86_64, aarch64]\n    keys: [${repo.key}]\n`,
     });
     const r = await runCommand(pin, ['-C', root, '--config', join(root, 'service.yaml')]);
     expect(r.err).not.toContain('not verified');
@@ -191,7 +194,7 @@ describe('apk-indexer pin', () => {
     const tree = await mkdtemp(join(dir, 'shared-'));
     const base = 'archs: [amd64, arm64]\ncontents:\n  packages:\n    - foo=1.0-r0\n';
     await writeTree(tree, { 'apko/base.yaml': base, 'apko/x.yaml': 'include: apko/base.yaml\narchs: [amd64, arm64, riscv64]\n' });
-    const args = ['-C', tree, '--index', shared.url, '--key', shared.key];
+    const args = ['-C', tree, '--index', shared.url, '--key', shared.key, '-r', shared.url];
     const r = await runCommand(pin, args);
     expect(r.err).toBe('');
     expect(r.code).toBe(0);
@@ -208,7 +211,7 @@ describe('apk-indexer pin', () => {
       aarch64: versions('foo', ['1.0-r0', '1.1-r0']),
       riscv64: versions('foo', ['1.0-r0', '1.1-r0']),
     });
-    expect((await runCommand(pin, ['-C', tree, '--index', newer.url, '--key', newer.key])).code).toBe(0);
+    expect((await runCommand(pin, ['-C', tree, '--index', newer.url, '--key', newer.key, '-r', newer.url])).code).toBe(0);
     expect(await readFile(join(tree, 'apko/base.yaml'), 'utf8')).toContain('- foo=1.1-r0');
   });
 
@@ -227,14 +230,14 @@ describe('apk-indexer pin', () => {
     await writeTree(tree, { 'apko/a.yaml': 'archs: [amd64\n', 'apko/b.yaml': 'contents: [\n' });
     const r = await runCommand(pin, ['-C', tree, ...index()]);
     expect(r.code).toBe(1);
-    expect(r.out).toBe('2 file(s) (2 unreadable), 0 pin(s) moved, 2 problem(s)\n');
+    expect(r.out).toBe('2 file(s) (2 refused), 0 pin(s) moved, 2 problem(s)\n');
   });
 
   it("says when an arch's index was not loaded, as check does", async () => {
-    await writeTree(root, { 'service.yaml': `repositories:\n  - url: ${repo.url}\n    arches: [x86_64]\n    keys: [${repo.key}]\n` });
+    await writeTree(root, { 'service.yaml': `repositories:\n  - url: ${repo.url}\n    aliases: [${EXAMPLE}]\n    arches: [x86_64]\n    keys: [${repo.key}]\n` });
     const r = await runCommand(pin, ['-C', root, '--config', join(root, 'service.yaml'), 'apko/base.yaml']);
     expect(r.code).toBe(1);
-    expect(r.err).toContain('apko/base.yaml:6: busybox: not pinned: no index for aarch64 was loaded; pass one or drop the arch');
+    expect(r.err).toContain("apko/base.yaml:6: busybox: not pinned: no index for aarch64 in apko/app.yaml's repositories");
   });
 
   it('reads a --config repository with its auth, as the service does', async () => {
@@ -255,7 +258,7 @@ describe('apk-indexer pin', () => {
     const url = `http://127.0.0.1:${(privateServer.address() as { port: number }).port}`;
     try {
       await writeTree(root, {
-        'service.yaml': `repositories:\n  - url: ${url}\n    arches: [x86_64, aarch64]\n    keys: [${repo.key}]\n    auth: {bearerTokenEnv: APK_PIN_TEST_TOKEN}\n`,
+        'service.yaml': `repositories:\n  - url: ${url}\n    aliases: [${EXAMPLE}]\n    arches: [x86_64, aarch64]\n    keys: [${repo.key}]\n    auth: {bearerTokenEnv: APK_PIN_TEST_TOKEN}\n`,
       });
       const args = ['-C', root, '--config', join(root, 'service.yaml'), 'apko/base.yaml'];
       delete process.env.APK_PIN_TEST_TOKEN;
@@ -278,7 +281,7 @@ describe('apk-indexer pin', () => {
 
   it('reports expected failures in one line, exit 2, without a stack trace', async () => {
     const cases: [string[], RegExp][] = [
-      [['--server', 'http://127.0.0.1:1'], /^apk-indexer pin: http:\/\/127\.0\.0\.1:1\/[\w.+-]+\?arch=x86_64,aarch64: no answer from the server \([^)]+\)\n$/],
+      [['--server', 'http://127.0.0.1:1'], /^apk-indexer pin: http:\/\/127\.0\.0\.1:1\/readyz: no answer from the server \([^)]+\)\n$/],
       [['--config', join(dir, 'nonexistent.yaml')], /config file .*nonexistent\.yaml: ENOENT/],
       [['--config', join(root, 'empty.yaml')], /repositories: expected a non-empty list/],
       [['--config', join(root, 'no-repos.yaml')], /no repositories: list/],
@@ -297,10 +300,10 @@ describe('apk-indexer pin', () => {
     const oneArch = await fixtureRepo(join(dir, 'one-arch'), { x86_64: versions('curl', ['8.11.0-r0']), aarch64: versions('busybox', ['1.36.1-r9']) });
     const only = await realService(oneArch);
     try {
-      await writeTree(root, { 'apko/one.yaml': 'archs: [amd64, arm64]\ncontents:\n  packages:\n    - curl=8.10.0-r0\n    - nosuch=1.0-r0\n' });
+      await writeTree(root, { 'apko/one.yaml': `archs: [amd64, arm64]\ncontents:\n  repositories: [${EXAMPLE}]\n  packages:\n    - curl=8.10.0-r0\n    - nosuch=1.0-r0\n` });
       const r = await runCommand(pin, ['-C', root, 'apko/one.yaml', '--server', urlOf(only)]);
-      expect(r.err).toContain('apko/one.yaml:4: curl: no version present on all of x86_64, aarch64\n');
-      expect(r.err).toContain('apko/one.yaml:5: nosuch: not in the indexes\n');
+      expect(r.err).toContain('apko/one.yaml:5: curl: no version is on every arch of every image building with this file (8.10.0-r0 exists on none of x86_64, aarch64)\n');
+      expect(r.err).toContain('apko/one.yaml:6: nosuch: not in the repositories of apko/one.yaml\n');
     } finally {
       await only.app.close();
     }

@@ -35,8 +35,9 @@ describe('pin and check report the security fixes a bump brings', () => {
   });
 
   const sources = () => ({
-    server: ['--server', fixture.baseUrl],
-    index: ['--index', `${fixture.upstream.url}/os`, '--key', `${fixture.upstream.url}/os/${fixture.key.name}`, '--secdb', secdb],
+    // The image names no repository: it builds from the one CI appends, as apko's --repository-append.
+    server: ['--server', fixture.baseUrl, '-r', `${fixture.upstream.url}/os`],
+    index: ['--index', `${fixture.upstream.url}/os`, '--key', `${fixture.upstream.url}/os/${fixture.key.name}`, '--secdb', secdb, '-r', `${fixture.upstream.url}/os`],
   });
 
   it.each(['server', 'index'] as const)('check lists a pin with known vulnerabilities fixed in a newer available version (--%s)', async (via) => {
@@ -60,7 +61,7 @@ describe('pin and check report the security fixes a bump brings', () => {
   });
 
   it('a security database that cannot be read is a warning; pins are still judged', async () => {
-    const r = await runCommand(pin, ['-C', dir, '--check', '--index', `${fixture.upstream.url}/os`, '--key', `${fixture.upstream.url}/os/${fixture.key.name}`, '--secdb', `${fixture.upstream.url}/os/absent.json`]);
+    const r = await runCommand(pin, ['-C', dir, '--check', '--index', `${fixture.upstream.url}/os`, '--key', `${fixture.upstream.url}/os/${fixture.key.name}`, '--secdb', `${fixture.upstream.url}/os/absent.json`, '-r', `${fixture.upstream.url}/os`]);
     expect(r.err).toMatch(/^warning: .*absent\.json: HTTP 404; security fixes from it are not reported$/m);
     expect(r.out.split('\n')[0]).toBe('apko/image.yaml:3  openssl  3.3.2-r0 -> 3.4.0-r1  (stale)');
   });

@@ -109,7 +109,7 @@ describe('pin, check and init through --server (HttpVersionSource) against the s
 
   it('tells a known name without a version on every arch from an unknown one, and asks with filters as Renovate does', async () => {
     const { HttpVersionSource } = await import('../../src/generate/version-source.js');
-    const source = new HttpVersionSource(f.baseUrl);
+    const source = await HttpVersionSource.open(f.baseUrl);
     // alpine's curl is on both arches, no version on both: known, no versions.
     expect(await source.answer('curl', { repositories: ['alpine'] })).toBeUndefined();
     expect(await source.versions('rpi-firmware', ['x86_64', 'aarch64'])).toEqual([]);

@@ -1,5 +1,9 @@
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { checkImages, dedupeFindings, formatFindings, type Finding } from '../../generate/check.js';
+import { fileConstraints } from '../../apko/tree.js';
+import { checkTree, dedupeFindings, formatFindings, type Finding } from '../../generate/check.js';
+import { GenerateInputError } from '../../generate/errors.js';
+import { resolveInstallSets } from '../../generate/install-set.js';
 import { SOURCE_HELP, TREE_HELP } from '../../generate/command-options.js';
 import { localPackageNames } from '../../generate/local-packages.js';
 import { CONFIG_FILE_NAMES, findRenovateConfig, RenovateManagers } from '../../generate/renovate-match.js';
@@ -8,13 +12,17 @@ import type { CliIO } from '../io.js';
 
 const HELP = `usage: apk-indexer check [FILE...] (--index SRC... | --config FILE | --server URL)
 
-Lints apko files (with their includes) against the indexes and prints a table: a package missing
-on one of the file's archs, a pin to a version that does not exist there, a bootc image missing a
-required package, key or annotation, an include that does not resolve (apko resolves include:
-against its working directory, not the including file), a pin no Renovate manager in renovate.json
-would find. Stale pins are warnings (\`apk-indexer pin --check\` is the gate for those).
-Without FILE, every apko file of the tree (YAML with contents: or include:; files only
-included by others are judged through their includers).
+Lints apko files as apko reads them and prints a table. Each image is judged from its own
+repositories (its include chain's, plus --repository-append) on the arches it builds for: a key
+apko refuses, a package or pin missing on an arch, a constraint no version satisfies, duplicate or
+conflicting pins, what \`apko build\` would fail on resolving the install set per arch (a dependency
+nothing provides, no version on every arch), a bootc image missing what bootc needs (counted after
+dependencies), a lock file whose config checksum no longer matches, an include that does not
+resolve, a pin no Renovate manager in renovate.json would find. Stale pins are warnings
+(\`apk-indexer pin --check\` is the gate for those). A repository no index was given for makes its
+images' entries "not checked", never judged from another repository.
+Without FILE, every apko file under the directory (any folder, recognised by content). A named file
+is still judged for every image of the tree that includes it.
 
   --renovate FILE  the Renovate config pins must be tracked by (default: the one Renovate reads:
                    renovate.json(c/5), .github/ or .gitlab/ ones, .renovaterc(.json), package.json).
@@ -30,23 +38,29 @@ Exit status: 0 no errors, 1 errors found, 2 a usage error or an index that could
 
 export async function run(args: string[], io: CliIO): Promise<number> {
   const options = { renovate: { type: 'string' }, melange: { type: 'string' }, json: { type: 'boolean' } } as const;
-  return runOnImageTree('check', HELP, options, args, io, async ({ values, root, fallbackArches, images, failures, source }) => {
-    const findings: Finding[] = failures.map((f) => ({ severity: 'error', location: f.line ? `${f.file}:${f.line}` : f.file, subject: '-', message: f.detail }));
+  return runOnImageTree('check', HELP, options, args, io, async ({ values, root, fallbackArches, tree, source }) => {
+    const findings: Finding[] = [];
     const renovate = await loadRenovate(root, values.renovate, findings);
-    const texts = new Map(images.flatMap((image) => image.chain.map((f) => [f.path, f.text] as const)));
+    const constraints = fileConstraints(tree, fallbackArches);
+    const melange = values.melange ?? 'melange';
+    const melangeDir = resolve(root, melange);
+    if (values.melange !== undefined && !existsSync(melangeDir)) throw new GenerateInputError(`--melange ${values.melange}: no such folder`);
+    const localPackages = await localPackageNames(melangeDir);
     const context = {
       source,
-      fallbackArches: fallbackArches.length > 0 ? fallbackArches : [...(source.arches ?? [])],
-      localPackages: await localPackageNames(resolve(root, values.melange ?? 'melange')),
+      constraints,
+      localPackages,
       renovate,
-      texts,
+      installSets: resolveInstallSets(tree.images, constraints, source, localPackages),
+      texts: new Map(tree.images.flatMap((image) => image.chain.map((f) => [f.path, f.text] as const))),
     };
-    findings.push(...(await checkImages(images, context)));
+    if (!context.installSets) findings.push({ severity: 'warning', location: '-', subject: '-', message: 'install sets not resolved: --server holds no dependency data (pass --index or --config to resolve them as apko does)' });
+    findings.push(...(await checkTree(tree, context)));
     const unique = dedupeFindings(findings);
     // --json: every finding, a vulnerable pin's with its `ids`, for scripts.
     io.stdout.write(values.json ? `${JSON.stringify(unique.map((f) => ({ ...f, ids: f.ids ?? [] })), null, 2)}\n` : formatFindings(unique));
     return unique.some((f) => f.severity === 'error') ? 1 : 0;
-  });
+  }, { dependencies: true });
 }
 
 /**

@@ -2,13 +2,13 @@ import { writeFile } from 'node:fs/promises';
 import { isAbsolute, relative, resolve, sep } from 'node:path';
 import type { ApkoArch } from '../../../schemas/apko-image.js';
 import { image } from '../../generate/apko-image.js';
-import { toApkArch } from '../../generate/arch.js';
+import { toApkArch } from '../../apko/arch.js';
 import { apkoArchesOf, renovateMajorOf, serverUrlOf } from '../../generate/command-options.js';
 import { bootcBase, bootcFlavour, BOOTC_FLAVOURS, type BootcFlavour } from '../../generate/bootc.js';
 import { GenerateInputError } from '../../generate/errors.js';
 import { configPackage } from '../../generate/melange-config.js';
 import { userPackage } from '../../generate/melange-user.js';
-import { ApkoFileError } from '../../generate/apko-file.js';
+import { ApkoFileError } from '../../apko/image.js';
 import { renderRenovateJson } from '../../generate/renovate.js';
 import { treeRenovateConfig } from '../../generate/renovate-tree.js';
 import { ConfigError } from '../../config/errors.js';
@@ -39,6 +39,7 @@ Writes one file to stdout (or FILE), with the builders \`init\` uses:
       a regex manager reading every apko file, and per file the datasource URL with its arches (of every
       image built with it) and, with --config, its repositories (?repository=, the service's names)
       [--renovate-server URL] [--root DIR] [--config FILE] [--include-path DIR] [--arch a,b]
+      [-r|--repository-append REPO] [-b|--build-repository-append REPO]
       [--renovate-version N]   --arch: arches for images that name none (default amd64,arm64)
 `;
 
@@ -73,6 +74,8 @@ const OPTIONS = {
   root: { type: 'string' },
   config: { type: 'string' },
   'include-path': { type: 'string', multiple: true },
+  'repository-append': { type: 'string', multiple: true, short: 'r' },
+  'build-repository-append': { type: 'string', multiple: true, short: 'b' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -160,7 +163,7 @@ const KINDS: Record<string, { options: (keyof typeof OPTIONS)[]; build: (arg: st
     },
   },
   renovate: {
-    options: ['renovate-server', 'arch', 'renovate-version', 'root', 'config', 'include-path'],
+    options: ['renovate-server', 'arch', 'renovate-version', 'root', 'config', 'include-path', 'repository-append', 'build-repository-append'],
     build: async (arg, v) => {
       if (arg !== undefined) throw new UsageError(`unexpected ${arg}`);
       const fallback = archs(v.arch, [...SCAFFOLD_DEFAULTS.archs]).map((a) => toApkArch(a)!);
@@ -168,6 +171,8 @@ const KINDS: Record<string, { options: (keyof typeof OPTIONS)[]; build: (arg: st
         await treeRenovateConfig({
           root: resolve(v.root ?? '.'),
           includePaths: v['include-path'] ?? [],
+          repositoryAppend: v['repository-append'] ?? [],
+          buildRepositoryAppend: v['build-repository-append'] ?? [],
           fallbackArches: fallback,
           config: v.config,
           server: serverUrlOf(v['renovate-server'], SCAFFOLD_DEFAULTS.server),

@@ -1,6 +1,6 @@
 import { mkdir, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import { toApkArch } from '../../generate/arch.js';
+import { toApkArch } from '../../apko/arch.js';
 import { apkoArchesOf, renovateMajorOf, serverUrlOf, sourceOptions, SOURCE_ARGS, SOURCE_HELP } from '../../generate/command-options.js';
 import { GenerateInputError } from '../../generate/errors.js';
 import { serviceEndpoint } from '../../generate/gitlab-ci.js';
@@ -75,8 +75,10 @@ export async function run(args: string[], io: CliIO): Promise<number> {
   }
   const dir = resolve(parsed.positionals[0]!);
   try {
-    const source = hasSource(sourceOptions(parsed.values))
-      ? await openVersionSource(sourceOptions(parsed.values), options.archs.map((a) => toApkArch(a)!), (m) => io.stderr.write(`warning: ${m}\n`))
+    const sources = sourceOptions(parsed.values, parsed.tokens);
+    const arches = options.archs.map((a) => toApkArch(a)!);
+    const source = hasSource(sources)
+      ? await openVersionSource(sources, () => arches, (m) => io.stderr.write(`warning: ${m}\n`))
       : undefined;
     const { files, pins } = await scaffold(options, source);
     if (!parsed.values.force) {

@@ -1,36 +1,45 @@
+import { spawnSync } from 'node:child_process';
 import { rename, writeFile } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { relative, resolve } from 'node:path';
+import { lockPathOf, lockState } from '../../apko/lock.js';
+import { fileConstraints } from '../../apko/tree.js';
 import { SOURCE_HELP, TREE_HELP } from '../../generate/command-options.js';
-import { pinImages } from '../../generate/pin.js';
+import { pinTree } from '../../generate/pin.js';
 import { describeIds } from '../../generate/security.js';
 import { runOnImageTree } from '../image-tree.js';
 import type { CliIO } from '../io.js';
 
-const HELP = `usage: apk-indexer pin [FILE...] (--index SRC... | --config FILE | --server URL) [--all] [--check]
+const HELP = `usage: apk-indexer pin [FILE...] (--index SRC... | --config FILE | --server URL) [--all] [--check] [--lock]
 
-Moves the name=version pins of apko files to the newest version present on every arch the file
-(with its includes) builds for, in apk order: the newest stable version, or the newest of all when
-the pin is itself a prerelease. Only those scalars change: comments, order and formatting stay.
-Without FILE, every apko file of the tree (YAML with contents: or include:; files only
-included by others are judged through their includers).
+Moves the name=version pins of apko files to the newest version every image building with the file
+can install: present on each of the image's arches, in the image's own repositories (its include
+chain's repositories and build_repositories, plus --repository-append). In apk order: the newest
+stable version, or the newest of all when the pin is itself a prerelease. Only those scalars change:
+comments, order and formatting stay. Constraints (>=, <, ~) are left to \`check\`.
+Without FILE, every apko file under the directory (any folder, recognised by content). A named file
+is still judged for every image of the tree that includes it.
 
   --all            also pin bare package names.
   --check          change nothing; exit 1 when a pin would move (a CI gate).
+  --lock           run \`apko lock\` for each image whose lock file the change made stale (apko on PATH).
   --json           print the moves (with the security IDs each fixes) and notes as JSON.
 ${SOURCE_HELP}
 ${TREE_HELP}
 
 Exit status: 0 done (or, with --check, nothing stale), 1 a pin is stale (--check) or could not be
-resolved, 2 a usage error or an index that could not be read.
+resolved, 2 a usage error, an index that could not be read or a server that is not an apk-indexer.
 `;
 
 export async function run(args: string[], io: CliIO): Promise<number> {
-  const options = { all: { type: 'boolean' }, check: { type: 'boolean' }, json: { type: 'boolean' } } as const;
-  return runOnImageTree('pin', HELP, options, args, io, async ({ values, root, fallbackArches, images, failures, source }) => {
+  const options = { all: { type: 'boolean' }, check: { type: 'boolean' }, lock: { type: 'boolean' }, json: { type: 'boolean' } } as const;
+  return runOnImageTree('pin', HELP, options, args, io, async ({ values, root, fallbackArches, tree, source }) => {
+    const failures = tree.failures;
     for (const failure of failures) io.stderr.write(`${failure.message}\n`);
     let stale = 0;
     let unresolved = failures.length;
-    const results = await pinImages(images, source, { all: values.all ?? false, fallbackArches });
+    let unchecked = 0;
+    const results = await pinTree(tree, fileConstraints(tree, fallbackArches), source, { all: values.all ?? false });
+    const changed = new Set<string>();
     for (const result of results) {
       for (const c of result.changes) {
         if (values.json) continue;
@@ -38,22 +47,57 @@ export async function run(args: string[], io: CliIO): Promise<number> {
         io.stdout.write(`${result.file}:${c.line}  ${c.name}  ${c.from ?? '(unpinned)'} -> ${c.to}${values.check ? '  (stale)' : ''}${fixes}\n`);
       }
       if (!values.json) for (const n of result.notes) io.stderr.write(`${result.file}${n.line ? `:${n.line}` : ''}: ${n.name}: ${n.message}\n`);
-      unresolved += result.notes.filter((n) => n.error).length;
+      unresolved += result.notes.filter((n) => n.kind === 'problem').length;
+      unchecked += result.notes.filter((n) => n.kind === 'not-checked').length;
       stale += result.changes.length;
-      const original = images.find((image) => image.file.path === result.file)!.file.text;
+      if (result.changes.length > 0) changed.add(result.file);
+      const original = tree.images.flatMap((image) => image.chain).find((f) => f.path === result.file)!.text;
       if (!values.check && result.text !== original) await writeAtomically(resolve(root, result.file), result.text);
     }
     if (values.json) {
       const moves = results.flatMap((r) => r.changes.map((c) => ({ file: r.file, line: c.line, name: c.name, from: c.from ?? null, to: c.to, fixes: c.fixes ?? [] })));
-      const notes = results.flatMap((r) => r.notes.map((n) => ({ file: r.file, line: n.line, name: n.name, message: n.message, error: n.error })));
+      const notes = results.flatMap((r) => r.notes.map((n) => ({ file: r.file, line: n.line, name: n.name, message: n.message, error: n.kind === 'problem' })));
       io.stdout.write(`${JSON.stringify({ changed: !values.check, moves, notes, unreadable: failures.map((f) => f.message) }, null, 2)}\n`);
       return (values.check && stale > 0) || unresolved > 0 ? 1 : 0;
     }
+    // A lock records the files' checksum: a moved pin in any file of an image's chain makes its lock stale.
+    for (const image of tree.images) {
+      if (!image.chain.some((f) => changed.has(f.path)) || lockState(image).kind === 'none') continue;
+      const lock = relative(root, lockPathOf(image));
+      if (values.check || !values.lock) {
+        io.stderr.write(`${lock}: must be regenerated after these pins: apko lock ${image.file.path}${values.check ? '' : ' (or pin --lock)'}\n`);
+      } else {
+        unresolved += runApkoLock(image.file.path, lock, root, values, io);
+      }
+    }
     const verb = values.check ? 'stale' : 'moved';
-    const files = `${results.length + failures.length} file(s)${failures.length ? ` (${failures.length} unreadable)` : ''}`;
-    io.stdout.write(`${files}, ${stale} pin(s) ${verb}${unresolved ? `, ${unresolved} problem(s)` : ''}\n`);
+    const files = `${results.length + failures.length} file(s)${failures.length ? ` (${failures.length} refused)` : ''}`;
+    const extra = [unresolved ? `${unresolved} problem(s)` : '', unchecked ? `${unchecked} not checked` : ''].filter(Boolean);
+    io.stdout.write(`${files}, ${stale} pin(s) ${verb}${extra.length ? `, ${extra.join(', ')}` : ''}\n`);
     return (values.check && stale > 0) || unresolved > 0 ? 1 : 0;
   });
+}
+
+/** `apko lock FILE` from the root, with the same appended repositories; 1 when it cannot run or fails. */
+function runApkoLock(
+  file: string,
+  lock: string,
+  root: string,
+  values: { 'repository-append'?: string[]; 'build-repository-append'?: string[] },
+  io: CliIO,
+): number {
+  const args = ['lock', file, ...(values['repository-append'] ?? []).flatMap((r) => ['--repository-append', r]), ...(values['build-repository-append'] ?? []).flatMap((r) => ['--build-repository-append', r])];
+  const run = spawnSync('apko', args, { cwd: root, stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
+  if (run.error) {
+    io.stderr.write(`${lock}: must be regenerated, and apko could not be run (${(run.error as NodeJS.ErrnoException).code ?? run.error.message}): apko ${args.join(' ')}\n`);
+    return 1;
+  }
+  if (run.status !== 0) {
+    io.stderr.write(`${lock}: apko ${args.join(' ')} failed (exit ${run.status}): ${run.stderr.trim().split('\n').at(-1) ?? ''}\n`);
+    return 1;
+  }
+  io.stdout.write(`${lock}: regenerated (apko ${args.join(' ')})\n`);
+  return 0;
 }
 
 /** A crash mid-write must not leave a half-written image file behind. */

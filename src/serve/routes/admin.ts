@@ -14,6 +14,7 @@ const indexStatusSchema = {
     url: { type: 'string' },
     arch: optionalString,
     repository: { type: 'string' },
+    aliases: { type: 'array', items: { type: 'string' } },
     records: { type: 'integer' },
     description: optionalString,
     verifiedBy: optionalString,

@@ -1,7 +1,7 @@
-import { readFile, stat } from 'node:fs/promises';
-import { isAbsolute, join, relative, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { isAbsolute, relative, resolve } from 'node:path';
 import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Scalar } from 'yaml';
-import { toApkArch } from './arch.js';
+import { unknownKeys } from './keys.js';
 import { parsePackageSpec, type PackageSpec } from './package-spec.js';
 
 /** One `contents.packages` entry, where it is written and what it says. */
@@ -10,9 +10,16 @@ export interface PackageEntry {
   file: string;
   line: number;
   entry: string;
+  /** undefined when apko would not read the entry as a package. */
   spec: PackageSpec | undefined;
   /** The scalar in its document, for in-place edits. */
   node: Scalar;
+}
+
+/** A list item as written, with its line. */
+export interface WrittenItem {
+  value: string;
+  line: number;
 }
 
 /** The image settings the checks read; in a resolved image, the nearest file that sets each one wins. */
@@ -26,29 +33,19 @@ export interface ImageSettings {
 
 /** One apko YAML file as written, its fields read and type-checked once. */
 export interface ApkoFile extends ImageSettings {
+  /** Shown path: relative to the root when inside it. */
   path: string;
+  absolutePath: string;
   text: string;
   doc: Document.Parsed;
   lines: LineCounter;
   include: string | undefined;
-  archs: string[] | undefined;
-  /** The line of each `archs:` item, for messages. */
-  archLines: number[];
-  packages: PackageEntry[];
-}
-
-/** An image as apko builds it: the file merged with its `include:` chain, the including file winning. */
-export interface ResolvedImage extends ImageSettings {
-  file: ApkoFile;
-  /** The file first, then what it includes, and so on. */
-  chain: ApkoFile[];
-  /** `archs` as written (nearest file that sets them), and their APK names. */
-  archs: string[];
-  apkArches: string[];
-  unknownArchs: string[];
-  /** Where the unknown archs are written (`file:line`), in the same order. */
-  unknownArchLocations: string[];
-  /** Included packages first, as apko concatenates them. */
+  includeLine: number | undefined;
+  archs: WrittenItem[] | undefined;
+  repositories: WrittenItem[];
+  buildRepositories: WrittenItem[];
+  runtimeRepositories: WrittenItem[];
+  keyring: WrittenItem[];
   packages: PackageEntry[];
 }
 
@@ -62,24 +59,39 @@ export class ApkoFileError extends Error {
   }
 }
 
-export interface ResolveOptions {
-  /** apko's working directory: file arguments and `include:` are resolved against it, as apko does. */
-  root: string;
-  /** apko's `--include-paths`, tried after the working directory. */
-  includePaths?: readonly string[];
+/** The parsed YAML of a file, before it is judged an apko file; undefined fields when it is not YAML. */
+export interface YamlText {
+  text: string;
+  doc: Document.Parsed;
+  lines: LineCounter;
 }
 
-async function readApkoFile(path: string, root: string): Promise<ApkoFile> {
+export function parseYaml(text: string): YamlText {
+  const lines = new LineCounter();
+  // yaml.v3 refuses a repeated key, as `yaml` does by default (uniqueKeys).
+  const doc = parseDocument(text, { lineCounter: lines });
+  return { text, doc, lines };
+}
+
+/** Reads one apko file from disk; `root` is apko's working directory, which paths are shown relative to. */
+export function readApkoFile(path: string, root: string): ApkoFile {
   const absolute = resolve(root, path);
   const shown = displayPath(absolute, root);
   let text: string;
   try {
-    text = await readFile(absolute, 'utf8');
+    text = readFileSync(absolute, 'utf8');
   } catch (err) {
     throw new ApkoFileError(shown, `cannot read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
   }
-  const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines });
+  return decodeApkoFile(parseYaml(text), shown, absolute);
+}
+
+/**
+ * Reads an apko file as apko decodes it: yaml.v3 with `KnownFields(true)`, so a misspelt key (`arch:`,
+ * `contents.package:`) is an error naming file, line and key, as `apko build` refuses it.
+ */
+export function decodeApkoFile(yaml: YamlText, shown: string, absolutePath: string): ApkoFile {
+  const { text, doc, lines } = yaml;
   const problem = doc.errors[0];
   if (problem) {
     const at = problem.linePos?.[0] ?? lines.linePos(problem.pos[0]);
@@ -88,6 +100,11 @@ async function readApkoFile(path: string, root: string): Promise<ApkoFile> {
     throw new ApkoFileError(shown, `not valid YAML at line ${at.line}, column ${at.col}: ${what} (${problem.code})`, at.line);
   }
   if (!isMap(doc.contents)) throw new ApkoFileError(shown, 'not an apko image configuration (expected a mapping)');
+  const unknown = unknownKeys(doc)[0];
+  if (unknown) {
+    const hint = unknown.suggestion ? `; did you mean ${unknown.suggestion}?` : '';
+    throw new ApkoFileError(shown, `unknown key ${unknown.path} (apko refuses the file${hint})`, lines.linePos(unknown.offset).line);
+  }
   const lineAt = (node: unknown): number | undefined => {
     const range = (node as { range?: [number, number, number] } | null | undefined)?.range;
     return range ? lines.linePos(range[0]).line : undefined;
@@ -111,36 +128,33 @@ async function readApkoFile(path: string, root: string): Promise<ApkoFile> {
     return scalarText(node);
   };
   const stringField = (path: string[]) => asText(path.join('.'), nodeAt(path));
-  const listField = (path: string[], what: string): { values: string[]; lines: number[] } | undefined => {
+  const isNull = (node: unknown) => node === undefined || node === null || (isScalar(node) && node.value === null);
+  const listNodes = (path: string[], what: string): { items: Scalar[]; values: WrittenItem[] } | undefined => {
     const node = nodeAt(path);
-    if (node === undefined || node === null || (isScalar(node) && node.value === null)) return undefined;
+    if (isNull(node)) return undefined;
     if (!isSeq(node)) return fail(path.join('.'), node, `expected ${what}, got ${isMap(node) ? 'a mapping' : 'a single value'}`);
-    const values: string[] = [];
-    const itemLines: number[] = [];
+    const items: Scalar[] = [];
+    const values: WrittenItem[] = [];
     node.items.forEach((raw, i) => {
       const item = deref(raw);
       const value = isScalar(item) ? scalarText(item) : undefined;
       if (value === undefined) fail(`${path.join('.')}[${i}]`, item, `expected a string item, got ${isSeq(item) ? 'a list' : isMap(item) ? 'a mapping (is a space missing after a colon, or a quote?)' : 'an empty item'}`);
-      values.push(value!);
-      itemLines.push(lineAt(item) ?? 0);
+      items.push(item as Scalar);
+      values.push({ value: value!, line: lineAt(item) ?? 0 });
     });
-    return { values, lines: itemLines };
+    return { items, values };
   };
+  const list = (path: string[], what: string) => listNodes(path, what)?.values;
 
-  const packagesNode = nodeAt(['contents', 'packages']);
   const packages: PackageEntry[] = [];
-  const list = listField(['contents', 'packages'], 'a list of package names');
-  if (list && isSeq(packagesNode)) {
-    packagesNode.items.forEach((raw, i) => {
-      const node = deref(raw) as Scalar;
-      const entry = list.values[i]!;
-      packages.push({ file: shown, line: list.lines[i]!, entry, spec: parsePackageSpec(entry), node });
-    });
-  }
-  const archs = listField(['archs'], 'a list of arch names');
+  const packageList = listNodes(['contents', 'packages'], 'a list of package names');
+  packageList?.items.forEach((node, i) => {
+    const { value, line } = packageList.values[i]!;
+    packages.push({ file: shown, line, entry: value, spec: parsePackageSpec(value), node });
+  });
   const annotationsNode = nodeAt(['annotations']);
   const annotations: Record<string, string> = {};
-  if (annotationsNode !== undefined && annotationsNode !== null && !(isScalar(annotationsNode) && annotationsNode.value === null)) {
+  if (!isNull(annotationsNode)) {
     if (!isMap(annotationsNode)) fail('annotations', annotationsNode, 'expected a mapping of strings');
     for (const pair of (annotationsNode as { items: { key: unknown; value: unknown }[] }).items) {
       const key = asText('annotations', deref(pair.key));
@@ -151,12 +165,17 @@ async function readApkoFile(path: string, root: string): Promise<ApkoFile> {
   }
   return {
     path: shown,
+    absolutePath,
     text,
     doc,
     lines,
     include: stringField(['include']),
-    archs: archs?.values,
-    archLines: archs?.lines ?? [],
+    includeLine: lineAt(nodeAt(['include'])),
+    archs: list(['archs'], 'a list of arch names'),
+    repositories: list(['contents', 'repositories'], 'a list of repositories') ?? [],
+    buildRepositories: list(['contents', 'build_repositories'], 'a list of repositories') ?? [],
+    runtimeRepositories: list(['contents', 'runtime_repositories'], 'a list of repositories') ?? [],
+    keyring: list(['contents', 'keyring'], 'a list of keys') ?? [],
     packages,
     annotations,
     cmd: stringField(['cmd']),
@@ -178,72 +197,7 @@ function scalarText(node: Scalar): string | undefined {
   return node.source ?? (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint' ? String(value) : undefined);
 }
 
-/** Loads a file and its `include:` chain, resolving each include as apko does: working directory, then include paths. */
-export async function resolveImage(path: string, options: ResolveOptions): Promise<ResolvedImage> {
-  const chain: ApkoFile[] = [await readApkoFile(path, options.root)];
-  const seen = new Set([resolve(options.root, path)]);
-  for (let file = chain[0]!; file.include !== undefined; file = chain[chain.length - 1]!) {
-    const target = await findInclude(file.include, options);
-    if (target === undefined) {
-      const line = lineOf(file, ['include']);
-      throw new ApkoFileError(file.path, `include: ${file.include} not found (apko resolves it against its working directory ${options.root}, not against ${file.path})`, line);
-    }
-    if (seen.has(target)) throw new ApkoFileError(file.path, `include: ${file.include} includes itself through its chain`, lineOf(file, ['include']));
-    seen.add(target);
-    chain.push(await readApkoFile(target, options.root));
-  }
-  const nearest = <T>(pick: (f: ApkoFile) => T | undefined): T | undefined => {
-    for (const f of chain) {
-      const v = pick(f);
-      if (v !== undefined) return v;
-    }
-    return undefined;
-  };
-  const archsFile = chain.find((f) => f.archs && f.archs.length > 0);
-  const archs = archsFile?.archs ?? [];
-  const apkArches = archs.map(toApkArch);
-  return {
-    file: chain[0]!,
-    chain,
-    archs,
-    apkArches: [...new Set(apkArches.filter((a): a is string => a !== undefined))],
-    unknownArchs: archs.filter((_, i) => apkArches[i] === undefined),
-    unknownArchLocations: archs.flatMap((_, i) => (apkArches[i] === undefined ? [`${archsFile!.path}:${archsFile!.archLines[i]}`] : [])),
-    packages: [...chain].reverse().flatMap((f) => f.packages),
-    annotations: Object.assign({}, ...[...chain].reverse().map((f) => f.annotations)) as Record<string, string>,
-    cmd: nearest((f) => f.cmd || undefined),
-    entrypoint: nearest((f) => f.entrypoint || undefined),
-    stopSignal: nearest((f) => f.stopSignal || undefined),
-    runAs: nearest((f) => f.runAs || undefined),
-  };
-}
-
-async function findInclude(include: string, options: ResolveOptions): Promise<string | undefined> {
-  const candidates = isAbsolute(include)
-    ? [include]
-    : [resolve(options.root, include), ...(options.includePaths ?? []).map((p) => resolve(options.root, join(p, include)))];
-  for (const candidate of candidates) {
-    if (await isFile(candidate)) return candidate;
-  }
-  return undefined;
-}
-
-async function isFile(path: string): Promise<boolean> {
-  try {
-    return (await stat(path)).isFile();
-  } catch {
-    return false;
-  }
-}
-
-/** The 1-based line of a map key, for messages. */
-function lineOf(file: ApkoFile, path: (string | number)[]): number | undefined {
-  const node = file.doc.getIn(path, true) as { range?: [number, number, number] } | undefined;
-  return node?.range ? file.lines.linePos(node.range[0]).line : undefined;
-}
-
-function displayPath(absolute: string, root: string): string {
+export function displayPath(absolute: string, root: string): string {
   const rel = relative(root, absolute);
   return rel.startsWith('..') || isAbsolute(rel) ? absolute : rel.split('\\').join('/');
 }
-

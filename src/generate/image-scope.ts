@@ -1,0 +1,80 @@
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { ImageRepository } from '../apko/repository.js';
+import type { ImageConstraint } from '../apko/tree.js';
+import { heldRepository, type VersionSource } from './version-source.js';
+
+/** What one package entry of one image may be judged from: the image's own repositories, on its own arches. */
+export interface EntryScope {
+  image: string;
+  arches: string[];
+  /** Held repository names to ask. */
+  held: string[];
+  /** The image's repositories no index was given for: nothing is judged while one is missing. */
+  missing: ImageRepository[];
+  /** Arches of the image some held repository has no index for. */
+  unloaded: string[];
+}
+
+/**
+ * The repositories an entry installs from, as apko filters them: untagged repositories for every entry, and a
+ * `@tag URL` repository only for entries written `name@tag`. A local repository that does not exist on disk is
+ * skipped, as apko skips it (a `./packages` folder melange has not built yet); any other repository without
+ * data makes the entry "not checked", never judged from another repository.
+ */
+export function entryScope(source: VersionSource, image: ImageConstraint, tag: string | undefined): EntryScope {
+  const repositories = image.repositories.filter((r) => r.tag === undefined || r.tag === tag);
+  const held: string[] = [];
+  const missing: ImageRepository[] = [];
+  const unloaded = new Set<string>();
+  for (const repo of repositories) {
+    const h = heldRepository(source, repo.url);
+    if (h) {
+      if (!held.includes(h.name)) held.push(h.name);
+      for (const arch of image.arches) if (!h.arches.includes(arch)) unloaded.add(arch);
+    } else if (!isAbsentLocal(repo)) missing.push(repo);
+  }
+  return { image: image.image, arches: image.arches, held, missing, unloaded: [...unloaded] };
+}
+
+function isAbsentLocal(repo: ImageRepository): boolean {
+  if (!repo.url.startsWith('file:')) return false;
+  try {
+    return !existsSync(fileURLToPath(repo.url));
+  } catch {
+    return false;
+  }
+}
+
+/** Why an entry of this scope is not judged, or undefined when it can be. */
+export function notJudged(scope: EntryScope): string | undefined {
+  if (scope.missing.length > 0) return `not checked: repository ${scope.missing.map((r) => r.written).join(', ')} not available (for ${scope.image}; pass its index, or --alias)`;
+  if (scope.held.length === 0) return `not checked: ${scope.image} builds from no repository`;
+  if (scope.arches.length === 0) return `not checked: ${scope.image} names no archs (pass --arch)`;
+  if (scope.unloaded.length > 0) return `not checked: no index for ${scope.unloaded.join(', ')} in ${scope.image}'s repositories`;
+  return undefined;
+}
+
+/** The versions of a name in a scope: per arch, and on every arch at once; undefined when none of its repositories knows it. */
+export interface ScopeVersions {
+  perArch: { arch: string; versions: string[] }[];
+  common: string[];
+}
+
+export async function scopeVersions(source: VersionSource, scope: EntryScope, name: string): Promise<ScopeVersions | undefined> {
+  const perArch = await Promise.all(scope.arches.map(async (arch) => ({ arch, versions: await source.versions(name, [arch], scope.held) })));
+  if (perArch.every((a) => a.versions === undefined)) return undefined;
+  const common = (await source.versions(name, scope.arches, scope.held)) ?? [];
+  return { perArch: perArch.map((a) => ({ arch: a.arch, versions: a.versions ?? [] })), common };
+}
+
+/**
+ * Where a version is missing, in one wording for `pin` and `check`: "not on aarch64" when some arches have it,
+ * "exists on none of x86_64, aarch64" when none does; undefined when every arch has it.
+ */
+export function versionAbsence(versions: ScopeVersions, version: string): string | undefined {
+  const absent = versions.perArch.filter((a) => !a.versions.includes(version)).map((a) => a.arch);
+  if (absent.length === 0) return undefined;
+  if (absent.length === versions.perArch.length) return `${version} exists on none of ${absent.join(', ')}`;
+  return `${version} is not on ${absent.join(', ')}`;
+}

@@ -1,0 +1,38 @@
+import { compareVersions } from '../index/version.js';
+
+/**
+ * Does `version` satisfy `operator required`, as apko's resolver decides (`versionDependency.satisfies`)?
+ * `~` (and `=~`) matches every version that starts with the required one at a component boundary: `~1.2` takes
+ * 1.2, 1.2.9 and 1.2-r3, not 1.20.
+ */
+export function satisfies(version: string, constraint: { operator: string; version: string }): boolean {
+  const required = constraint.version;
+  if (constraint.operator === '~' || constraint.operator === '=~') return tildeMatches(version, required);
+  const c = compareVersions(version, required);
+  switch (constraint.operator) {
+    case '=':
+      return c === 0;
+    case '>':
+      return c > 0;
+    case '<':
+      return c < 0;
+    case '>=':
+      return c >= 0;
+    case '<=':
+      return c <= 0;
+    default:
+      return false;
+  }
+}
+
+/** apko's `includesVersion`: the required numbers are a prefix of the actual ones; anything written after them must match. */
+function tildeMatches(actual: string, required: string): boolean {
+  const numbers = (v: string) => /^\d+(?:\.\d+)*/.exec(v)?.[0].split('.').map(Number) ?? [];
+  const a = numbers(actual);
+  const r = numbers(required);
+  if (a.length < r.length || r.some((n, i) => a[i] !== n)) return false;
+  if (a.length > r.length) return true;
+  const rest = (v: string) => v.replace(/^\d+(?:\.\d+)*/, '');
+  // Same numbers: the letter, suffixes and revision written in the requirement must be the actual version's.
+  return rest(actual).startsWith(rest(required));
+}
