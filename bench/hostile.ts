@@ -3,8 +3,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { buildIndexArchive, generateFixtureKey } from '../src/fixtures/apk-repo.js';
-import { manyProvides, middleDifferingNames, renderLarge } from '../src/fixtures/hostile-index.js';
+import { buildIndexArchive, generateFixtureKey } from '../test/fixtures/apk-repo.js';
+import { manyProvides, middleDifferingNames, renderLarge } from '../test/fixtures/hostile-index.js';
 
 /**
  * `npm run bench:hostile`: the hostile indexes of issue 11, built with the fixture builders, each read once in a

@@ -12,7 +12,7 @@ import { writeScaleRepo } from './wolfi-scale.js';
 /**
  * What `check` pays for dependency data (D: and p:, kept only by check, never by the service): resident memory
  * of one Wolfi-scale index loaded as the service loads it, and loaded with the dependency reader beside it.
- * Run: node --expose-gc dist/bench/load-dependencies.js [records]
+ * Run: node --expose-gc dist-bench/bench/load-dependencies.js [records]
  */
 const gc = () => (globalThis as { gc?: () => void }).gc?.();
 

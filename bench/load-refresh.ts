@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { DEFAULTS } from '../src/config/settings.js';
-import { buildIndexArchive, generateFixtureKey, type FixtureKey } from '../src/fixtures/apk-repo.js';
+import { buildIndexArchive, generateFixtureKey, type FixtureKey } from '../test/fixtures/apk-repo.js';
 import { buildService, type Service } from '../src/serve/app.js';
 
 /**
@@ -283,7 +283,7 @@ export function formatLoadRefresh(f: LoadRefreshFigures): string {
   ].join('\n');
 }
 
-// `node dist/bench/load-refresh.js --serve <upstream> <key name> <interval>`: the service as a child process.
+// `node dist-bench/bench/load-refresh.js --serve <upstream> <key name> <interval>`: the service as a child process.
 if (process.argv[2] === '--serve' && process.argv[1] === fileURLToPath(import.meta.url)) {
   const [upstreamUrl, keyName, interval] = process.argv.slice(3) as [string, string, string];
   const { app, store } = serviceFor(upstreamUrl, keyName, Number(interval));

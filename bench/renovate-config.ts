@@ -3,7 +3,7 @@
  * Renovate's own `renovate-config-validator --strict` on the form meant for that Renovate, and its regex manager
  * on every scaffolded apko file, against what `apk-indexer check` believes Renovate extracts.
  *
- *   npm run build && node dist/bench/renovate-config.js /tmp/renovate-probe/node_modules/renovate [more...]
+ *   npm run build:bench && node dist-bench/bench/renovate-config.js /tmp/renovate-probe/node_modules/renovate [more...]
  */
 import { execFile } from 'node:child_process';
 import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';

@@ -4,7 +4,7 @@
  * histories that trip parsers: `_rc9`/`_rc10`, `_p`, letters, `_git`, `-r9`/`-r10`, four-part and date versions.
  *
  *   npm install --prefix /tmp/renovate-probe renovate@39.264.1      # the newest that runs on Node 20
- *   npm run build && node dist/bench/renovate-versioning.js /tmp/renovate-probe/node_modules/renovate [more...]
+ *   npm run build:bench && node dist-bench/bench/renovate-versioning.js /tmp/renovate-probe/node_modules/renovate [more...]
  *
  * (Renovate 44 needs Node 24 to run, but its versioning modules load on Node 20 for this measurement.)
  *
@@ -141,7 +141,7 @@ for (const dir of renovateDirs('renovate-versioning')) {
   const renovate = installedRenovate(dir);
   const versioning = await renovate.load<{ get(name: string): VersioningApi; getVersioningList(): string[] }>('modules/versioning/index.js');
   const available = new Set(versioning.getVersioningList());
-  // More candidates to try, one per line: RENOVATE_VERSIONINGS=$'regex:^...$' node dist/bench/renovate-versioning.js ...
+  // More candidates to try, one per line: RENOVATE_VERSIONINGS=$'regex:^...$' node dist-bench/bench/renovate-versioning.js ...
   const extra = (process.env.RENOVATE_VERSIONINGS ?? '').split('\n').filter(Boolean);
   const candidates = ['apk', 'loose', 'semver-coerced', `regex:${APK_REGEX_VERSIONING}`, ...extra];
   console.log(`\nRenovate ${renovate.version}${renovate.hasMaxMajorIncrement ? ' (maxMajorIncrement default 500)' : ' (no maxMajorIncrement)'}`);

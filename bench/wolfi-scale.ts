@@ -1,6 +1,6 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { generateFixtureKey, indexDataMember, signatureMember, type FixtureKey } from '../src/fixtures/apk-repo.js';
+import { generateFixtureKey, indexDataMember, signatureMember, type FixtureKey } from '../test/fixtures/apk-repo.js';
 
 /**
  * A synthetic index shaped like Wolfi's x86_64 APKINDEX: every version ever built is kept, so a few thousand

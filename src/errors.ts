@@ -7,7 +7,9 @@ export type IndexErrorReason =
   | 'format'
   | 'signature'
   | 'limit'
-  | 'key';
+  | 'key'
+  /** A bug in this tool (a TypeError and the like), not the upstream's fault: its stack is logged at error level. */
+  | 'internal';
 
 /** An index could not be read or verified. The message names the source and what was wrong. */
 export class IndexError extends Error {
@@ -24,4 +26,20 @@ export class IndexError extends Error {
   ) {
     super(`${source}: ${detail}`, options);
   }
+}
+
+/**
+ * A programming error rather than bad input or a failing upstream: JavaScript's own error types (TypeError,
+ * RangeError, ReferenceError, SyntaxError, EvalError, URIError). Readers pass these on as they are, so a bug is
+ * reported as `internal` instead of being disguised as a network failure.
+ */
+export function isBug(err: unknown): err is Error {
+  return (
+    err instanceof TypeError ||
+    err instanceof RangeError ||
+    err instanceof ReferenceError ||
+    err instanceof SyntaxError ||
+    err instanceof EvalError ||
+    err instanceof URIError
+  );
 }

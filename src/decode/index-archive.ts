@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import tar from 'tar-stream';
-import { IndexError } from '../errors.js';
+import { IndexError, isBug } from '../errors.js';
 import type { ReadLimits } from '../parse/limits.js';
 import { RecordError } from '../parse/record-error.js';
 import { GzipError, gunzipMembers } from './gzip-members.js';
@@ -202,6 +202,7 @@ async function decodeArchive(body: AsyncIterable<Buffer>, options: ArchiveOption
     if (sinkError) throw sinkError as Error; // what the tar sink caught, rethrown as it was
   } catch (err) {
     extract.destroy();
+    if (isBug(err)) throw err; // a bug in a reader is not the upstream's fault: the refresh reports it as internal
     throw toIndexError(source, err);
   }
   if (!sawIndex) throw new IndexError(source, 'format', 'archive has no APKINDEX member');

@@ -393,7 +393,9 @@ export class IndexStore {
         ? new IndexError(t.shown, 'network', `the refresh did not finish within refreshTimeout (${formatDuration(this.settings.refreshTimeoutMs)})`, { cause: err })
         : err instanceof IndexError
           ? err
-          : new IndexError(t.shown, 'network', (err as Error)?.message ?? String(err), { cause: err });
+          : // Anything else is a bug in this tool, not the upstream's doing: counted apart, its stack logged.
+            new IndexError(t.shown, 'internal', (err as Error)?.message ?? String(err), { cause: err });
+      if (error.reason === 'internal') this.log.error({ index: t.shown, err }, `index refresh failed on an internal error: ${error.message}`);
       t.failures++;
       t.transient = isTransient(error);
       t.lastError = { message: error.message, reason: error.reason, at: new Date().toISOString() };

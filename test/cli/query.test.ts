@@ -6,7 +6,7 @@ import { PassThrough } from 'node:stream';
 import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run } from '../../src/cli/commands/query.js';
-import { generateFixtureKey, writeFixtureRepo } from '../../src/fixtures/apk-repo.js';
+import { generateFixtureKey, writeFixtureRepo } from '../fixtures/apk-repo.js';
 import { compareVersions } from '../../src/index/version.js';
 import { reference } from '../reference.js';
 
@@ -100,7 +100,7 @@ describe('apk-indexer query', () => {
   });
 
   it('answers what the real Wolfi records hold, provides included', async () => {
-    const { buildIndexArchive } = await import('../../src/fixtures/apk-repo.js');
+    const { buildIndexArchive } = await import('../fixtures/apk-repo.js');
     const { mkdir, writeFile } = await import('node:fs/promises');
     await mkdir(join(dir, 'wolfi', 'x86_64'), { recursive: true });
     await writeFile(join(dir, 'wolfi', 'x86_64', 'APKINDEX.tar.gz'), buildIndexArchive({ apkindex: await readFile(reference.wolfiRecords), sign: [{ key }] }));

@@ -1,7 +1,7 @@
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { IndexError } from '../../src/errors.js';
-import { indexDataMember, renderApkIndex } from '../../src/fixtures/apk-repo.js';
+import { indexDataMember, renderApkIndex } from '../fixtures/apk-repo.js';
 import { MAX_HEADER_BYTES } from '../../src/decode/gzip-members.js';
 import { readIndexBody } from '../../src/index/load.js';
 import { resolveLimits } from '../../src/parse/limits.js';

@@ -1,8 +1,8 @@
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { IndexError } from '../../src/errors.js';
-import { buildIndexArchive, generateFixtureKey, indexDataMember, signatureMember } from '../../src/fixtures/apk-repo.js';
-import { manyProvides, middleDifferingNames, renderLarge } from '../../src/fixtures/hostile-index.js';
+import { buildIndexArchive, generateFixtureKey, indexDataMember, signatureMember } from '../fixtures/apk-repo.js';
+import { manyProvides, middleDifferingNames, renderLarge } from '../fixtures/hostile-index.js';
 import { readIndexBody } from '../../src/index/load.js';
 import { resolveLimits, type ReadLimits } from '../../src/parse/limits.js';
 import { parseTrustedKey } from '../../src/source/keys.js';

@@ -9,8 +9,8 @@ import {
   indexDataMember,
   renderApkIndex,
   signatureMember,
-} from '../../src/fixtures/apk-repo.js';
-import { writeTar } from '../../src/fixtures/tar-writer.js';
+} from '../fixtures/apk-repo.js';
+import { writeTar } from '../fixtures/tar-writer.js';
 import { readIndexArchive } from '../../src/decode/index-archive.js';
 import { readIndexBody } from '../../src/index/load.js';
 import { RecordError } from '../../src/parse/record-error.js';

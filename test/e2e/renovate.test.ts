@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run as check } from '../../src/cli/commands/check.js';
 import { DEFAULTS } from '../../src/config/settings.js';
 import { RENOVATE_BODY_SCHEMA } from '../../src/datasource/renovate-body.js';
-import { buildIndexArchive, generateFixtureKey } from '../../src/fixtures/apk-repo.js';
+import { buildIndexArchive, generateFixtureKey } from '../fixtures/apk-repo.js';
 import { renderRenovateJson } from '../../src/generate/renovate.js';
 import { treeRenovateConfig } from '../../src/generate/renovate-tree.js';
 import { buildService, type Service } from '../../src/serve/app.js';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run as check } from '../../src/cli/commands/check.js';
 import { renderRenovateJson, renovateConfig } from '../../src/generate/renovate.js';
-import type { FixturePackage } from '../../src/fixtures/apk-repo.js';
+import type { FixturePackage } from '../fixtures/apk-repo.js';
 import { fixtureRepo, runCommand, writeTree } from './helpers.js';
 
 const COMMON: FixturePackage[] = [

@@ -5,7 +5,7 @@ import { PassThrough } from 'node:stream';
 import { Ajv, type ValidateFunction } from 'ajv';
 import { parse } from 'yaml';
 import type { CliIO } from '../../src/cli/io.js';
-import { generateFixtureKey, writeFixtureRepo, type FixtureKey, type FixturePackage } from '../../src/fixtures/apk-repo.js';
+import { generateFixtureKey, writeFixtureRepo, type FixtureKey, type FixturePackage } from '../fixtures/apk-repo.js';
 
 /** Runs a command module's `run()` and collects what it prints. */
 export async function runCommand(run: (args: string[], io: CliIO) => Promise<number>, args: string[]) {

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run as check } from '../../src/cli/commands/check.js';
 import { run as gen } from '../../src/cli/commands/gen.js';
 import { run as init } from '../../src/cli/commands/init.js';
-import type { FixturePackage } from '../../src/fixtures/apk-repo.js';
+import type { FixturePackage } from '../fixtures/apk-repo.js';
 import { fixtureRepo, runCommand, schemaErrors, yamlValue } from './helpers.js';
 
 /**

@@ -6,10 +6,10 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { run as check } from '../../src/cli/commands/check.js';
 import { run as pin } from '../../src/cli/commands/pin.js';
 import { DEFAULTS } from '../../src/config/settings.js';
-import type { FixturePackage } from '../../src/fixtures/apk-repo.js';
+import type { FixturePackage } from '../fixtures/apk-repo.js';
 import { buildService, type Service } from '../../src/serve/app.js';
 import { fixtureRepo, fixtureKey, runCommand, writeTree } from './helpers.js';
-import { writeFixtureRepo } from '../../src/fixtures/apk-repo.js';
+import { writeFixtureRepo } from '../fixtures/apk-repo.js';
 import { readFile as readBytes } from 'node:fs/promises';
 
 const versions = (name: string, list: string[]): FixturePackage[] => list.map((version) => ({ name, version }));

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { generateFixtureKey, writeFixtureRepo, type FixturePackage } from '../../src/fixtures/apk-repo.js';
+import { generateFixtureKey, writeFixtureRepo, type FixturePackage } from '../fixtures/apk-repo.js';
 import { writeTree } from './helpers.js';
 
 /**

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { RepositorySettings, ServiceSettings } from '../../src/config/settings.js';
 import { DEFAULTS } from '../../src/config/settings.js';
-import { generateFixtureKey, writeFixtureRepo, type FixtureKey, type FixturePackage } from '../../src/fixtures/apk-repo.js';
+import { generateFixtureKey, writeFixtureRepo, type FixtureKey, type FixturePackage } from '../fixtures/apk-repo.js';
 import { buildService, type Service, type ServiceOptions } from '../../src/serve/app.js';
 import { Upstream, type UpstreamOptions } from './upstream.js';
 

@@ -1,6 +1,6 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import type { FixturePackage } from '../../src/fixtures/apk-repo.js';
+import type { FixturePackage } from '../fixtures/apk-repo.js';
 
 /**
  * A homelab tree with the shapes Renovate meets: a newest build on x86_64 only under a two-arch image, an

@@ -1,4 +1,4 @@
-import type { FixturePackage } from '../../src/fixtures/apk-repo.js';
+import type { FixturePackage } from '../fixtures/apk-repo.js';
 import type { RepoContent } from './fixture-service.js';
 
 /** Commits of the recipe that built each openssl version (Wolfi records carry them as `c:`). */

@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { buildIndexArchive, type FixturePackage } from '../../src/fixtures/apk-repo.js';
+import { buildIndexArchive, type FixturePackage } from '../fixtures/apk-repo.js';
 import { readIndexBody } from '../../src/index/load.js';
 import { VersionMap } from '../../src/index/version-map.js';
 import { toRenovateBody } from '../../src/datasource/renovate-body.js';

@@ -1,7 +1,7 @@
 import { connect, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { FixturePackage } from '../../src/fixtures/apk-repo.js';
+import type { FixturePackage } from '../fixtures/apk-repo.js';
 import { ScanGate } from '../../src/serve/scan-gate.js';
 import { startFixtureService, type FixtureService } from '../helpers/fixture-service.js';
 import { rawExchange } from './raw-http-helper.js';

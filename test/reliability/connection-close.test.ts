@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateFixtureKey, writeFixtureRepo } from '../../src/fixtures/apk-repo.js';
+import { generateFixtureKey, writeFixtureRepo } from '../fixtures/apk-repo.js';
 import { openSource } from '../../src/source/open.js';
 import { bin, ensureBuilt, serveProcess } from '../helpers/cli-process.js';
 

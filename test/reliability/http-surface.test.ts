@@ -2,7 +2,7 @@ import { Ajv } from 'ajv';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RENOVATE_BODY_SCHEMA } from '../../src/datasource/renovate-body.js';
-import type { FixturePackage } from '../../src/fixtures/apk-repo.js';
+import type { FixturePackage } from '../fixtures/apk-repo.js';
 import { AnswerCache, answer } from '../../src/serve/answer-cache.js';
 import { startFixtureService, type FixtureService } from '../helpers/fixture-service.js';
 import { rawExchange, type RawResponse } from './raw-http-helper.js';

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Pool } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { writeFixtureRepo, type FixturePackage } from '../../src/fixtures/apk-repo.js';
+import { writeFixtureRepo, type FixturePackage } from '../fixtures/apk-repo.js';
 import { fixtureKey } from '../helpers/fixture-service.js';
 import { ensureBuilt, serveProcess, type RunningService } from '../helpers/cli-process.js';
 import { parseResponses } from './raw-http-helper.js';

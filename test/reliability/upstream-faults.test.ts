@@ -11,8 +11,8 @@ import {
   signatureMember,
   type FixtureKey,
   type FixturePackage,
-} from '../../src/fixtures/apk-repo.js';
-import { writeTar } from '../../src/fixtures/tar-writer.js';
+} from '../fixtures/apk-repo.js';
+import { writeTar } from '../fixtures/tar-writer.js';
 import { DEFAULT_LIMITS } from '../../src/parse/limits.js';
 import { startFixtureService, type FixtureService, type RepoContent } from '../helpers/fixture-service.js';
 import type { Fault } from '../helpers/upstream.js';

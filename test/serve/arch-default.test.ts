@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { FixturePackage } from '../../src/fixtures/apk-repo.js';
+import type { FixturePackage } from '../fixtures/apk-repo.js';
 import { startFixtureService, type FixtureService, type FixtureServiceOptions } from '../helpers/fixture-service.js';
 
 const pkg = (name: string, version: string): FixturePackage => ({ name, version, buildTime: 1_700_000_000 });

@@ -2,7 +2,7 @@ import { request as httpRequest } from 'node:http';
 import { Ajv } from 'ajv';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { RENOVATE_BODY_SCHEMA } from '../../src/datasource/renovate-body.js';
-import type { FixturePackage } from '../../src/fixtures/apk-repo.js';
+import type { FixturePackage } from '../fixtures/apk-repo.js';
 import { startFixtureService, type FixtureService } from '../helpers/fixture-service.js';
 
 const bootcUrl = 'https://github.com/containers/bootc';

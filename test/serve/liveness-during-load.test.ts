@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { buildIndexArchive } from '../../src/fixtures/apk-repo.js';
-import { manyProvides, middleDifferingNames, renderLarge } from '../../src/fixtures/hostile-index.js';
+import { buildIndexArchive } from '../fixtures/apk-repo.js';
+import { manyProvides, middleDifferingNames, renderLarge } from '../fixtures/hostile-index.js';
 import { DEFAULT_LIMITS } from '../../src/parse/limits.js';
 import { startFixtureService, type FixtureService } from '../helpers/fixture-service.js';
 

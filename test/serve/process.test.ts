@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Pool } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { writeFixtureRepo } from '../../src/fixtures/apk-repo.js';
+import { writeFixtureRepo } from '../fixtures/apk-repo.js';
 import { fixtureKey } from '../helpers/fixture-service.js';
 import { Upstream } from '../helpers/upstream.js';
 import { bin, ensureBuilt, serveProcess as serve } from '../helpers/cli-process.js';

@@ -1,7 +1,7 @@
 import { utimes } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { buildIndexArchive, generateFixtureKey, type FixturePackage } from '../../src/fixtures/apk-repo.js';
+import { buildIndexArchive, generateFixtureKey, type FixturePackage } from '../fixtures/apk-repo.js';
 import { fixtureKey, startFixtureService, type FixtureService, type FixtureServiceOptions, type RepoContent } from '../helpers/fixture-service.js';
 import { Upstream } from '../helpers/upstream.js';
 

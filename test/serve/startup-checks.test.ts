@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { writeFixtureRepo } from '../../src/fixtures/apk-repo.js';
+import { writeFixtureRepo } from '../fixtures/apk-repo.js';
 import { bin, ensureBuilt, serveProcess } from '../helpers/cli-process.js';
 import { fixtureKey } from '../helpers/fixture-service.js';
 

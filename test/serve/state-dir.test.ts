@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RepositorySettings } from '../../src/config/settings.js';
-import { buildIndexArchive, generateFixtureKey } from '../../src/fixtures/apk-repo.js';
+import { buildIndexArchive, generateFixtureKey } from '../fixtures/apk-repo.js';
 import { buildService, type Service } from '../../src/serve/app.js';
 import { startFixtureService, testSettings, type FixtureService } from '../helpers/fixture-service.js';
 

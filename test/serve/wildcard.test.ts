@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { FixturePackage } from '../../src/fixtures/apk-repo.js';
+import type { FixturePackage } from '../fixtures/apk-repo.js';
 import { wildcardMatcher } from '../../src/serve/wildcard.js';
 import { startFixtureService, type FixtureService } from '../helpers/fixture-service.js';
 

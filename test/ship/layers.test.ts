@@ -23,7 +23,6 @@ const LAYERS: Record<string, number> = {
   generate: 7,
   serve: 8,
   cli: 9,
-  fixtures: 10, // test helpers (to move under test/): nothing in src may import them
 };
 
 function files(dir: string): string[] {

@@ -2,7 +2,7 @@ import { copyFile, mkdtemp, readFile, rm, stat, utimes, writeFile } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildIndexArchive, generateFixtureKey } from '../../src/fixtures/apk-repo.js';
+import { buildIndexArchive, generateFixtureKey } from '../fixtures/apk-repo.js';
 import { openSource } from '../../src/source/open.js';
 
 /** A file:// index is re-read when its content changes, however its size and mtime look. */

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { IndexError } from '../../src/errors.js';
-import { buildIndexArchive, generateFixtureKey } from '../../src/fixtures/apk-repo.js';
+import { buildIndexArchive, generateFixtureKey } from '../fixtures/apk-repo.js';
 import { loadIndex } from '../../src/index/load.js';
 import { loadTrustedKey } from '../../src/source/keys.js';
 import { defaultRepositoryName, indexLocations } from '../../src/source/locations.js';
