@@ -43,6 +43,11 @@ COPY --from=build /src/dist ./dist
 COPY package.json ./
 COPY bin ./bin
 COPY config ./config
+# The state directory (stateDir): the last verified indexes, served at once after a restart. A volume, so it
+# outlives the container; mount your own there to keep it across re-creations (docs/deploy.md).
+RUN mkdir -p /var/lib/apk-indexer && chown 1000:1000 /var/lib/apk-indexer
+ENV APK_INDEXER_STATE_DIR=/var/lib/apk-indexer
+VOLUME /var/lib/apk-indexer
 # The image's `node` user, by number, so Kubernetes' runAsNonRoot can verify it without reading /etc/passwd.
 USER 1000:1000
 EXPOSE 3000

@@ -83,6 +83,16 @@ export const boolean: Kind<boolean> = {
   },
 };
 
+/** A directory path; unset is undefined. */
+export const directory: Kind<string | undefined> = {
+  placeholder: 'DIR',
+  parse(raw, where) {
+    const text = String(single(raw, where)).trim();
+    if (!text) throw expected(where, 'a directory path', raw);
+    return text;
+  },
+};
+
 /** A secret token; unset is undefined. */
 export const token: Kind<string | undefined> = {
   placeholder: 'T',

@@ -45,6 +45,7 @@ export const SERVICE_OPTIONS = {
   logLevel: option({ file: 'logLevel', env: 'APK_INDEXER_LOG_LEVEL', flags: ['--log-level', '-log-level'], kind: kind.oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { warning: 'warn' }), default: 'info', defaultText: '`info`', doc: 'log level' }),
   logFormat: option({ file: 'logFormat', env: 'APK_INDEXER_LOG_OUTPUT', flags: ['--log-output', '-log-output'], kind: kind.oneOf(['text', 'json']), default: 'text', defaultText: '`text`', doc: 'log format' }),
   refreshToken: option({ file: 'refreshToken', env: 'APK_INDEXER_REFRESH_TOKEN', kind: kind.token, default: undefined, defaultText: 'none: anyone may refresh', doc: 'token for `POST /-/refresh`' }),
+  stateDir: option({ file: 'stateDir', env: 'APK_INDEXER_STATE_DIR', flags: ['--state-dir'], kind: kind.directory, default: undefined, defaultText: 'none: nothing survives a restart (the image and the chart set `/var/lib/apk-indexer`)', doc: 'where the last verified index of each repository and arch is kept, served at once on start' }),
   refreshMinIntervalMs: option({ file: 'refreshMinInterval', env: 'APK_INDEXER_REFRESH_MIN_INTERVAL', kind: kind.duration('s', 0, '0s'), default: 30_000, defaultText: '`30s` (`0`: no limit)', doc: 'without a refresh token: the least time between two forced refreshes; sooner ones get 429 with Retry-After' }),
   maxConnections: option({ file: 'maxConnections', env: 'APK_INDEXER_MAX_CONNECTIONS', kind: kind.positiveInteger, default: 1024, defaultText: '`1024`', doc: 'client connections held at once; more are closed as they arrive' }),
   clientTimeoutMs: option({ file: 'clientTimeout', env: 'APK_INDEXER_CLIENT_TIMEOUT', kind: kind.duration('s', 100, '100ms'), default: 30_000, defaultText: '`30s`', doc: 'a client must send its whole request within this (else 408), and a connection whose answer is not read for this long is closed' }),
@@ -57,6 +58,10 @@ export const LIMIT_OPTIONS: { [K in keyof ReadLimits]: Option<number> } = {
   maxDecompressedBytes: option({ file: 'limits.maxDecompressedBytes', kind: kind.positiveInteger, default: DEFAULT_LIMITS.maxDecompressedBytes, defaultText: '`1073741824` (1 GiB)', doc: 'inflated bytes per index' }),
   maxEntries: option({ file: 'limits.maxEntries', kind: kind.positiveInteger, default: DEFAULT_LIMITS.maxEntries, defaultText: '`4000000`', doc: 'records per index' }),
   maxLineBytes: option({ file: 'limits.maxLineBytes', kind: kind.positiveInteger, default: DEFAULT_LIMITS.maxLineBytes, defaultText: '`1048576` (1 MiB)', doc: 'bytes per APKINDEX line' }),
+  maxCompressedBytes: option({ file: 'limits.maxCompressedBytes', kind: kind.positiveInteger, default: DEFAULT_LIMITS.maxCompressedBytes, defaultText: '`268435456` (256 MiB)', doc: 'compressed bytes per index, held until its signature is checked (with keys)' }),
+  maxNames: option({ file: 'limits.maxNames', kind: kind.positiveInteger, default: DEFAULT_LIMITS.maxNames, defaultText: '`1000000`', doc: 'distinct package names per index, provided names included' }),
+  maxProvidesPerRecord: option({ file: 'limits.maxProvidesPerRecord', kind: kind.positiveInteger, default: DEFAULT_LIMITS.maxProvidesPerRecord, defaultText: '`1000`', doc: 'unprefixed `name=version` provides per record' }),
+  maxProvides: option({ file: 'limits.maxProvides', kind: kind.positiveInteger, default: DEFAULT_LIMITS.maxProvides, defaultText: '`4000000`', doc: 'unprefixed `name=version` provides per index' }),
 };
 
 export interface RepositoryOption<T> {
@@ -105,6 +110,7 @@ export const REPOSITORY_OPTIONS = {
   secdb: always({ file: 'secdb', flags: ['--secdb'], kind: kind.optionalLocation, default: (url) => known(url)?.secdb, defaultText: 'none; Wolfi: `https://packages.wolfi.dev/os/security.json`', doc: 'security database (Alpine secdb JSON) by URL or path: the fixes each version brings, on the changes pages and in `pin`/`check`' }),
   sourceUrl: always({ file: 'sourceUrl', kind: kind.sourceTemplate, default: (url) => known(url)?.sourceUrl, defaultText: 'none; Wolfi: `https://github.com/wolfi-dev/os/blob/{{commit}}/{{origin}}.yaml`', doc: "where a record's recipe is: a template with `{{commit}}`, `{{origin}}`, `{{name}}`, `{{version}}`" }),
   updateIntervalMs: optional({ file: 'updateInterval', kind: kind.duration('h', 1000, '1s'), defaultText: 'the service-wide `updateInterval`', doc: "this repository's refresh interval" }),
+  allowForeignArch: optional({ file: 'allowForeignArch', kind: kind.boolean, defaultText: '`false`: a record whose `A:` is neither the arch of its URL nor `noarch` fails the refresh (reason `format`), the last good data is kept', doc: 'accept records of other arches in `<url>/<arch>/APKINDEX.tar.gz`' }),
 };
 
 /** Flags that are not settings themselves. */

@@ -127,6 +127,8 @@ export async function gunzipMembers(
           // Drop the rest; the piece in flight finishes and the loop below stops feeding.
           failure = new GzipError('limit', `inflates to more than ${options.maxOutputBytes} bytes (the size limit)`);
           pending.length = 0;
+          // Stop zlib at once: the rest of a bomb's piece in flight would inflate into buffers only to be dropped.
+          inflater.destroy();
           return;
         }
         crc = crc32(out, crc);
@@ -206,13 +208,16 @@ function finishInflater(inflater: InflateRaw, closed: Promise<void>): Promise<vo
   return closed;
 }
 
+/**
+ * Whether the deflate stream's end was seen ('end' emitted). A stream that ends exactly on a piece boundary may
+ * not have emitted it yet when the write completes; the next write then consumes nothing, which the loop notices.
+ */
 function inflaterEnded(inflater: InflateRaw): boolean {
-  // Node's zlib pushes end-of-stream as soon as inflate() reports Z_STREAM_END with input left over.
-  return (inflater as unknown as { _readableState: { ended: boolean } })._readableState.ended;
+  return inflater.readableEnded;
 }
 
 /** Length of the gzip header at the start of `buf`, or undefined when more bytes are needed. */
-function gzipHeaderLength(buf: Buffer, member: number): number | undefined {
+export function gzipHeaderLength(buf: Buffer, member: number): number | undefined {
   if (buf.length < 10) return undefined;
   if (buf[0] !== 0x1f || buf[1] !== 0x8b) {
     throw new GzipError('gzip', member === 0 ? 'not a gzip file (bad magic bytes)' : `bytes after member ${member} are not a gzip member`);

@@ -1,9 +1,11 @@
 import { once } from 'node:events';
+import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import tar from 'tar-stream';
 import { IndexError } from '../errors.js';
 import type { ReadLimits } from '../parse/limits.js';
 import { RecordError } from '../parse/record-error.js';
 import { GzipError, gunzipMembers } from './gzip-members.js';
+import { bufferBounded, ArchiveShapeError, splitSignedArchive } from './signed-archive.js';
 import { parseSignatureName, SignatureCheck, type SignatureEntry, type TrustedKey, type Verdict } from './signature.js';
 import { entryName, readTarEntries } from './tar-header.js';
 
@@ -15,20 +17,58 @@ export interface ApkIndexSink {
 
 export interface ArchiveResult {
   description: string | undefined;
+  /** The whole file as received, when it was verified (trusted keys): what a state directory keeps. */
+  archive?: Buffer;
   verdict: Extract<Verdict, { ok: true }>;
 }
 
 const MAX_SIGNATURE_MEMBER = 64 * 1024;
 const MAX_DESCRIPTION = 64 * 1024;
+/** The parser runs in slices of the inflated text; after this long without a turn the event loop gets one. */
+const SLICE_BYTES = 4 * 1024 * 1024;
+const YIELD_AFTER_MS = 50;
+
+export interface ArchiveOptions {
+  source: string;
+  keys: readonly TrustedKey[];
+  limits: ReadLimits;
+  sink: ApkIndexSink;
+}
 
 /**
  * Decodes one APKINDEX.tar.gz: signature members first (a tar without end blocks holding `.SIGN.*`),
  * then the signed member with DESCRIPTION and APKINDEX. Errors name the source and the reason.
+ *
+ * With trusted keys the compressed file is held (up to `maxCompressedBytes`) and its signature checked over the
+ * signed member's compressed bytes first: an unsigned, foreign or tampered index costs its download and the
+ * inflation of its small signature members, nothing more. Without keys it is decoded as it streams.
  */
-export async function readIndexArchive(
-  body: AsyncIterable<Buffer>,
-  options: { source: string; keys: readonly TrustedKey[]; limits: ReadLimits; sink: ApkIndexSink },
-): Promise<ArchiveResult> {
+export async function readIndexArchive(body: AsyncIterable<Buffer>, options: ArchiveOptions): Promise<ArchiveResult> {
+  if (options.keys.length === 0) return decodeArchive(body, options);
+  const { source, keys, limits } = options;
+  let bytes: Buffer;
+  let split;
+  try {
+    bytes = await bufferBounded(body, limits.maxCompressedBytes);
+    split = splitSignedArchive(bytes);
+  } catch (err) {
+    throw toIndexError(source, err);
+  }
+  const check = new SignatureCheck(split.signatures, keys);
+  check.update(bytes.subarray(split.dataOffset));
+  const verdict = check.verdict();
+  if (!verdict.ok) throw new IndexError(source, 'signature', verdict.error);
+  // Verified: decode the signed member alone (its signatures are already read).
+  const result = await decodeArchive(
+    (async function* () {
+      for (let at = split.dataOffset; at < bytes.length; at += SLICE_BYTES) yield bytes.subarray(at, at + SLICE_BYTES);
+    })(),
+    { ...options, keys: [] },
+  );
+  return { description: result.description, verdict, archive: bytes };
+}
+
+async function decodeArchive(body: AsyncIterable<Buffer>, options: ArchiveOptions): Promise<ArchiveResult> {
   const { source } = options;
   const signatures: SignatureEntry[] = [];
   let check: SignatureCheck | undefined;
@@ -88,9 +128,19 @@ export async function readIndexArchive(
     }
   });
 
+  let lastYield = performance.now();
   const feedTar = async (chunk: Buffer): Promise<void> => {
-    if (!extract.write(chunk)) await Promise.race([once(extract, 'drain'), extractDone]);
-    if (sinkError) throw sinkError as Error; // what the tar sink caught, rethrown as it was
+    // In slices, giving the event loop a turn between them when parsing held it: probes and queries stay answered.
+    for (let at = 0; at < chunk.length; at += SLICE_BYTES) {
+      const slice = at === 0 && chunk.length <= SLICE_BYTES ? chunk : chunk.subarray(at, at + SLICE_BYTES);
+      if (!extract.write(slice)) await Promise.race([once(extract, 'drain'), extractDone]);
+      if (sinkError) throw sinkError as Error;
+      if (performance.now() - lastYield >= YIELD_AFTER_MS) {
+        await yieldToLoop();
+        lastYield = performance.now();
+        if (sinkError) throw sinkError as Error;
+      }
+    }
   };
 
   const sink = {
@@ -162,6 +212,7 @@ export async function readIndexArchive(
 
 function toIndexError(source: string, err: unknown): IndexError {
   if (err instanceof IndexError) return err;
+  if (err instanceof ArchiveShapeError) return new IndexError(source, err.reason, err.message, { cause: err });
   if (err instanceof GzipError) return new IndexError(source, err.kind, err.message, { cause: err });
   // The sink's parser reports records and lines of the APKINDEX member.
   if (err instanceof RecordError) return new IndexError(source, err.kind, `APKINDEX ${err.message}`, { cause: err });

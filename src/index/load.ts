@@ -9,6 +9,8 @@ import { SnapshotBuilder, type IndexSnapshot } from './snapshot.js';
 export interface LoadOptions extends Omit<OpenOptions, 'etag' | 'lastModified'> {
   keys: readonly TrustedKey[];
   limits?: Partial<ReadLimits>;
+  /** Accept records whose `A:` is another arch than the URL's (default: such a record fails the read, `format`). */
+  allowForeignArch?: boolean;
   /** Validators of the last good read: an unchanged index answers `notModified` without being parsed. */
   previous?: { etag?: string; lastModified?: string };
   /** Also receives the APKINDEX text (e.g. a dependency reader for `check`); the snapshot never keeps it. */
@@ -20,6 +22,8 @@ export type LoadResult =
   | {
       notModified: false;
       snapshot: IndexSnapshot;
+      /** The verified file's bytes (only with trusted keys). */
+      archive: Buffer | undefined;
       etag: string | undefined;
       lastModified: string | undefined;
     };
@@ -33,7 +37,7 @@ export async function loadIndex(location: IndexLocation, options: LoadOptions): 
     lastModified: options.previous?.lastModified,
   });
   if (opened.notModified) return { notModified: true };
-  return readIndexBody(opened.body, location, { keys: options.keys, limits, also: options.also }).then((r) => ({
+  return readIndexBody(opened.body, location, { keys: options.keys, limits, allowForeignArch: options.allowForeignArch, also: options.also }).then((r) => ({
     notModified: false as const,
     ...r,
     etag: opened.etag,
@@ -45,11 +49,13 @@ export async function loadIndex(location: IndexLocation, options: LoadOptions): 
 export async function readIndexBody(
   body: AsyncIterable<Buffer>,
   location: IndexLocation,
-  options: { keys: readonly TrustedKey[]; limits: ReadLimits; also?: ApkIndexSink },
-): Promise<{ snapshot: IndexSnapshot }> {
+  options: { keys: readonly TrustedKey[]; limits: ReadLimits; allowForeignArch?: boolean | undefined; also?: ApkIndexSink | undefined },
+): Promise<{ snapshot: IndexSnapshot; archive: Buffer | undefined }> {
   const shown = redactUrl(location.url);
   const builder = new SnapshotBuilder();
-  const parser = new ApkIndexParser(options.limits, builder);
+  // An index under `<base>/<arch>/` holds that arch's packages (and noarch ones); anything else is mislabelled.
+  const arch = options.allowForeignArch ? undefined : location.arch;
+  const parser = new ApkIndexParser(options.limits, builder, { ...(arch !== undefined && { arch }) });
   const result = await readIndexArchive(body, {
     source: shown,
     keys: options.keys,
@@ -65,13 +71,12 @@ export async function readIndexBody(
       },
     },
   });
-  const arch = location.arch ?? builder.firstArch ?? 'noarch';
   const snapshot = builder.finish({
     url: shown,
-    arch,
+    arch: location.arch ?? builder.firstArch ?? 'noarch',
     repository: location.repository,
     description: result.description,
     verifiedBy: result.verdict.verifiedBy,
   });
-  return { snapshot };
+  return { snapshot, archive: result.archive };
 }

@@ -1,4 +1,4 @@
-import type { RecordSink } from '../parse/apkindex-parser.js';
+import type { RecordFields, RecordSink } from '../parse/apkindex-parser.js';
 import { type Column, float64Column, grow, int32Column, NameTable, ValueStore } from '../parse/field-bytes.js';
 import { compareVersions } from './version.js';
 
@@ -30,6 +30,8 @@ export interface IndexSnapshot {
   /** Key that verified the signature; undefined when no keys were configured. */
   readonly verifiedBy: string | undefined;
   readonly records: number;
+  /** The newest `t:` of any record, seconds; undefined when no record has one. */
+  readonly newestBuildTime: number | undefined;
   readonly packages: ReadonlyMap<string, readonly IndexedRelease[]>;
 }
 
@@ -163,6 +165,7 @@ export class SnapshotBuilder implements RecordSink {
   firstArch: string | undefined;
   private count = 0;
   private entries = 0;
+  private newest = 0;
   // Per entry.
   private readonly version = int32Column();
   private readonly recordOf = int32Column();
@@ -185,28 +188,18 @@ export class SnapshotBuilder implements RecordSink {
     return this.firstArch === undefined;
   }
 
-  record(
-    name: number,
-    version: number,
-    arch: string | undefined,
-    buildTime: number,
-    origin: number,
-    commit: number,
-    url: number,
-    license: number,
-    description: number,
-    _maintainer: number,
-    provides: number[] | undefined,
-  ): void {
+  record(f: Readonly<RecordFields>): void {
     const r = this.count++;
-    if (this.firstArch === undefined) this.firstArch = arch;
-    this.buildTime.set(r, buildTime);
-    this.origin.set(r, origin);
-    this.commit.set(r, commit);
-    this.url.set(r, url);
-    this.license.set(r, license);
-    this.description.set(r, description);
-    this.append(name, version, r, -1);
+    if (this.firstArch === undefined) this.firstArch = f.arch;
+    this.buildTime.set(r, f.buildTime);
+    if (f.buildTime > this.newest) this.newest = f.buildTime;
+    this.origin.set(r, f.origin);
+    this.commit.set(r, f.commit);
+    this.url.set(r, f.url);
+    this.license.set(r, f.license);
+    this.description.set(r, f.description);
+    const { name, provides } = f;
+    this.append(name, f.version, r, -1);
     if (provides !== undefined) {
       for (let i = 0; i < provides.length; i += 2) {
         if (provides[i] !== name) this.append(provides[i]!, provides[i + 1]!, r, name);
@@ -214,7 +207,7 @@ export class SnapshotBuilder implements RecordSink {
     }
   }
 
-  finish(meta: Omit<IndexSnapshot, 'packages' | 'records'>): IndexSnapshot {
+  finish(meta: Omit<IndexSnapshot, 'packages' | 'records' | 'newestBuildTime'>): IndexSnapshot {
     const names = this.names.strings;
     const heads = new Map<string, number>();
     for (const id of this.order) heads.set(names[id]!, this.head[id]! - 1);
@@ -235,7 +228,7 @@ export class SnapshotBuilder implements RecordSink {
       license: this.license,
       description: this.description,
     };
-    return { ...meta, records: this.count, packages: new PackageLists(heads, columns) };
+    return { ...meta, records: this.count, newestBuildTime: this.newest > 0 ? this.newest : undefined, packages: new PackageLists(heads, columns) };
   }
 
   /** Adds a version of a name; a repeat of the name's last version is dropped, unless it replaces a provider. */

@@ -10,11 +10,37 @@ const COLON = 0x3a;
 export { RecordError };
 
 /**
- * Receives each record's fields without a record object in between. The name (and each provided name) is an id
- * into `names` (`names.strings[id]`); other values are refs into `store`, decoded when needed: latin1 for version,
- * origin and commit, UTF-8 for URL, licence, description and maintainer. -1 means the record has no such field;
- * `buildTime` is seconds, 0 when unknown; `provides` holds (name id, version ref) pairs. Fields the sink does not
- * want are not read and arrive as -1 / undefined: `arch` while `wantsArch` is false, `maintainer` while
+ * One record's fields, by name. The parser fills one instance and hands it to the sink for every record, so no
+ * object is made per record; a sink copies what it keeps before returning. The name (and each provided name) is
+ * an id into the sink's `names` (`names.strings[id]`); other values are refs into its `store`, decoded when
+ * needed: latin1 for version, origin and commit, UTF-8 for URL, licence, description and maintainer. -1 means the
+ * record has no such field; `buildTime` is seconds, 0 when unknown; `provides` holds (name id, version ref) pairs.
+ */
+export class RecordFields {
+  name = -1;
+  version = -1;
+  arch: string | undefined = undefined;
+  buildTime = 0;
+  origin = -1;
+  commit = -1;
+  url = -1;
+  license = -1;
+  description = -1;
+  maintainer = -1;
+  provides: number[] | undefined = undefined;
+
+  clear(): void {
+    this.name = this.version = this.origin = this.commit = -1;
+    this.url = this.license = this.description = this.maintainer = -1;
+    this.arch = undefined;
+    this.buildTime = 0;
+    this.provides = undefined;
+  }
+}
+
+/**
+ * Receives each record's fields (see RecordFields), valid only during the call. Fields the sink does not want
+ * are not read and arrive as -1 / undefined: `arch` while `wantsArch` is false, `maintainer` while
  * `wantsMaintainer` is false.
  */
 export interface RecordSink {
@@ -22,19 +48,7 @@ export interface RecordSink {
   readonly store: ValueStore;
   readonly wantsArch: boolean;
   readonly wantsMaintainer: boolean;
-  record(
-    name: number,
-    version: number,
-    arch: string | undefined,
-    buildTime: number,
-    origin: number,
-    commit: number,
-    url: number,
-    license: number,
-    description: number,
-    maintainer: number,
-    provides: number[] | undefined,
-  ): void;
+  record(fields: Readonly<RecordFields>): void;
 }
 
 /** Turns the fields back into a PackageRecord for callers that want one object per record. */
@@ -46,33 +60,21 @@ class RecordObjects implements RecordSink {
 
   constructor(private readonly emit: (record: PackageRecord) => void) {}
 
-  record(
-    name: number,
-    version: number,
-    arch: string | undefined,
-    buildTime: number,
-    origin: number,
-    commit: number,
-    url: number,
-    license: number,
-    description: number,
-    maintainer: number,
-    provides: number[] | undefined,
-  ): void {
+  record(f: Readonly<RecordFields>): void {
     const { names, store } = this;
-    const record: PackageRecord = { name: names.strings[name]!, version: store.latin1(version) };
-    if (arch !== undefined) record.arch = arch;
-    if (buildTime > 0) record.buildTime = buildTime;
-    if (origin >= 0) record.origin = store.latin1(origin);
-    if (commit >= 0) record.commit = store.latin1(commit);
-    if (url >= 0) record.url = store.utf8(url);
-    if (license >= 0) record.license = store.utf8(license);
-    if (description >= 0) record.description = store.utf8(description);
-    if (maintainer >= 0) record.maintainer = store.utf8(maintainer);
-    if (provides !== undefined) {
+    const record: PackageRecord = { name: names.strings[f.name]!, version: store.latin1(f.version) };
+    if (f.arch !== undefined) record.arch = f.arch;
+    if (f.buildTime > 0) record.buildTime = f.buildTime;
+    if (f.origin >= 0) record.origin = store.latin1(f.origin);
+    if (f.commit >= 0) record.commit = store.latin1(f.commit);
+    if (f.url >= 0) record.url = store.utf8(f.url);
+    if (f.license >= 0) record.license = store.utf8(f.license);
+    if (f.description >= 0) record.description = store.utf8(f.description);
+    if (f.maintainer >= 0) record.maintainer = store.utf8(f.maintainer);
+    if (f.provides !== undefined) {
       record.provides = [];
-      for (let i = 0; i < provides.length; i += 2) {
-        record.provides.push([names.strings[provides[i]!]!, store.latin1(provides[i + 1]!)]);
+      for (let i = 0; i < f.provides.length; i += 2) {
+        record.provides.push([names.strings[f.provides[i]!]!, store.latin1(f.provides[i + 1]!)]);
       }
     }
     this.emit(record);
@@ -92,18 +94,10 @@ export class ApkIndexParser {
   private line = 0;
   private recordStartLine = 0;
   private entries = 0;
+  private providesSeen = 0;
   private inRecord = false;
-  private name = -1;
-  private version = -1;
-  private arch: string | undefined;
-  private buildTime = 0;
-  private origin = -1;
-  private commit = -1;
-  private url = -1;
-  private license = -1;
-  private description = -1;
-  private maintainer = -1;
-  private provides: number[] | undefined;
+  /** The record being read, handed to the sink when it ends. */
+  private readonly fields = new RecordFields();
   // The previous record's values (0, the empty value, to start with): a repeat costs one compare.
   private lastName = 0;
   private lastVersion = 0;
@@ -117,10 +111,15 @@ export class ApkIndexParser {
   private readonly store: ValueStore;
   private readonly sink: RecordSink;
 
+  /** The arch every record must name in `A:` (or `noarch`); undefined: any. */
+  private readonly arch: Buffer | undefined;
+
   constructor(
-    private readonly limits: Pick<ReadLimits, 'maxEntries' | 'maxLineBytes'>,
+    private readonly limits: Pick<ReadLimits, 'maxEntries' | 'maxLineBytes' | 'maxNames' | 'maxProvides' | 'maxProvidesPerRecord'>,
     emit: ((record: PackageRecord) => void) | RecordSink,
+    options: { arch?: string } = {},
   ) {
+    this.arch = options.arch === undefined ? undefined : Buffer.from(options.arch, 'latin1');
     this.sink = typeof emit === 'function' ? new RecordObjects(emit) : emit;
     this.names = this.sink.names;
     this.store = this.sink.store;
@@ -196,53 +195,60 @@ export class ApkIndexParser {
     }
     const v = start + 2;
     const store = this.store;
+    const f = this.fields;
     switch (buf[start]) {
       case 0x50 /* P */:
         if (!this.names.equals(this.lastName, dv, v, end)) this.lastName = this.names.id(buf, dv, v, end);
-        this.name = this.lastName;
+        f.name = this.lastName;
         break;
       case 0x56 /* V */:
         if (!store.equals(this.lastVersion, dv, v, end)) this.lastVersion = store.add(buf, dv, v, end);
-        this.version = this.lastVersion;
+        f.version = this.lastVersion;
         break;
       case 0x41 /* A */:
-        if (this.sink.wantsArch) this.arch = buf.toString('latin1', v, end);
+        if (this.arch !== undefined && !sameBytes(buf, v, end, this.arch) && !sameBytes(buf, v, end, NOARCH)) this.foreignArch(buf, v, end);
+        if (this.sink.wantsArch) f.arch = buf.toString('latin1', v, end);
         break;
       case 0x74 /* t */:
-        this.buildTime = parseTime(buf, v, end);
+        f.buildTime = parseTime(buf, v, end);
         break;
       case 0x6f /* o */:
         if (!store.equals(this.lastOrigin, dv, v, end)) this.lastOrigin = store.add(buf, dv, v, end);
-        this.origin = this.lastOrigin;
+        f.origin = this.lastOrigin;
         break;
       case 0x63 /* c */:
         if (!store.equals(this.lastCommit, dv, v, end)) this.lastCommit = store.add(buf, dv, v, end);
-        this.commit = this.lastCommit;
+        f.commit = this.lastCommit;
         break;
       case 0x55 /* U */:
         if (!store.equals(this.lastUrl, dv, v, end)) this.lastUrl = store.add(buf, dv, v, end);
-        this.url = this.lastUrl;
+        f.url = this.lastUrl;
         break;
       case 0x4c /* L */:
         if (!store.equals(this.lastLicense, dv, v, end)) this.lastLicense = store.add(buf, dv, v, end);
-        this.license = this.lastLicense;
+        f.license = this.lastLicense;
         break;
       case 0x54 /* T */:
         if (!store.equals(this.lastDescription, dv, v, end)) this.lastDescription = store.add(buf, dv, v, end);
-        this.description = this.lastDescription;
+        f.description = this.lastDescription;
         break;
       case 0x6d /* m */:
         if (!this.sink.wantsMaintainer) break;
         if (!store.equals(this.lastMaintainer, dv, v, end)) this.lastMaintainer = store.add(buf, dv, v, end);
-        this.maintainer = this.lastMaintainer;
+        f.maintainer = this.lastMaintainer;
         break;
       case 0x70 /* p */:
-        this.provides = scanProvides(buf, dv, v, end, this.names, store);
+        f.provides = scanProvides(buf, dv, v, end, this.names, store);
         break;
       default:
         // C S I D i k r q and fields apk may add later carry nothing a version query needs.
         break;
     }
+  }
+
+  private foreignArch(buf: Buffer, start: number, end: number): never {
+    const found = JSON.stringify(buf.toString('latin1', start, Math.min(end, start + 40)));
+    throw new RecordError('format', `line ${this.line}: record for arch ${found} in the index of ${this.arch!.toString('latin1')} (an index served at another arch's URL?)`);
   }
 
   private badLine(buf: Buffer, start: number, end: number): never {
@@ -253,25 +259,42 @@ export class ApkIndexParser {
   private finishRecord(): void {
     if (!this.inRecord) return;
     this.inRecord = false;
-    const { name, version } = this;
+    const f = this.fields;
     // 0 is the empty value: "P:" names nothing.
-    if (name <= 0 || version <= 0) {
+    if (f.name <= 0 || f.version <= 0) {
       throw new RecordError(
         'format',
-        `record at line ${this.recordStartLine} has no ${name > 0 ? 'V: (version)' : 'P: (package name)'}`,
+        `record at line ${this.recordStartLine} has no ${f.name > 0 ? 'V: (version)' : 'P: (package name)'}`,
       );
     }
     if (++this.entries > this.limits.maxEntries) {
       throw new RecordError('limit', `more than ${this.limits.maxEntries} records (the entry limit)`);
     }
-    const { arch, buildTime, origin, commit, url, license, description, maintainer, provides } = this;
-    this.name = this.version = this.origin = this.commit = -1;
-    this.arch = undefined;
-    this.url = this.license = this.description = this.maintainer = -1;
-    this.buildTime = 0;
-    this.provides = undefined;
-    this.sink.record(name, version, arch, buildTime, origin, commit, url, license, description, maintainer, provides);
+    const limits = this.limits;
+    if (f.provides !== undefined) {
+      const provides = f.provides.length / 2;
+      if (provides > limits.maxProvidesPerRecord) {
+        throw new RecordError('limit', `record at line ${this.recordStartLine} provides more than ${limits.maxProvidesPerRecord} names (the per-record provides limit)`);
+      }
+      if ((this.providesSeen += provides) > limits.maxProvides) {
+        throw new RecordError('limit', `more than ${limits.maxProvides} provides (the provides limit)`);
+      }
+    }
+    // Names are checked once a record has added its own: a record adds at most 1 + maxProvidesPerRecord.
+    if (this.names.strings.length - 1 > limits.maxNames) {
+      throw new RecordError('limit', `more than ${limits.maxNames} distinct package names (the names limit)`);
+    }
+    this.sink.record(f);
+    f.clear();
   }
+}
+
+const NOARCH = Buffer.from('noarch');
+
+function sameBytes(buf: Buffer, start: number, end: number, want: Buffer): boolean {
+  if (end - start !== want.length) return false;
+  for (let i = 0; i < want.length; i++) if (buf[start + i] !== want[i]) return false;
+  return true;
 }
 
 /** `t:` as seconds; 0, empty or garbage means "unknown" (0), never 1970. */

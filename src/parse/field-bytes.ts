@@ -7,19 +7,10 @@
 
 import { RecordError } from './record-error.js';
 
-/** Node's own Buffer methods behind `toString(encoding, start, end)`, without its argument handling. */
-interface SliceMethods {
-  latin1Slice(start: number, end: number): string;
-  utf8Slice(start: number, end: number): string;
-}
-
 /** A DataView over exactly the bytes of `buf`, so both use the same offsets. */
 export function viewOf(buf: Buffer): DataView {
   return new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
 }
-
-/** Bytes hashed at each end of a long value: URLs and descriptions share long prefixes, so take both ends. */
-const HASHED_END = 16;
 
 function mix(h: number, word: number): number {
   h = Math.imul(h ^ word, 0x5bd1e995);
@@ -64,10 +55,8 @@ export class NameTable {
   id(buf: Buffer, dv: DataView, start: number, end: number): number {
     const n = end - start;
     if (n === 0) return 0;
-    let h: number;
-    if (n <= 2 * HASHED_END) h = hashRange(dv, start, end, n);
-    else h = hashRange(dv, end - HASHED_END, end, hashRange(dv, start, start + HASHED_END, n));
-    h = finalMix(h);
+    // Every byte: names that differ only in the middle must not collide (a hostile index made 80k such names).
+    const h = finalMix(hashRange(dv, start, end, n));
     const slots = this.slots;
     const wrap = slots.length - 1;
     let s = (h << 2) & wrap;
@@ -79,7 +68,7 @@ export class NameTable {
     }
     const id = this.strings.length;
     const ref = this.bytes.add(buf, dv, start, end);
-    this.strings.push((buf as unknown as SliceMethods).latin1Slice(start, end));
+    this.strings.push(buf.toString('latin1', start, end));
     if (id >= this.refs.length) this.refs = grow(this.refs, id + 1);
     this.refs[id] = ref;
     slots[s] = h;
@@ -172,14 +161,12 @@ export class ValueStore {
 
   latin1(ref: number): string {
     const at = (ref & IN_BLOCK) + 4;
-    const block = this.blocks[ref >>> BLOCK_BITS]! as unknown as SliceMethods;
-    return block.latin1Slice(at, at + this.length(ref));
+    return this.blocks[ref >>> BLOCK_BITS]!.toString('latin1', at, at + this.length(ref));
   }
 
   utf8(ref: number): string {
     const at = (ref & IN_BLOCK) + 4;
-    const block = this.blocks[ref >>> BLOCK_BITS]! as unknown as SliceMethods;
-    return block.utf8Slice(at, at + this.length(ref));
+    return this.blocks[ref >>> BLOCK_BITS]!.toString('utf8', at, at + this.length(ref));
   }
 
   /** Gives back the unused end of the last block, once nothing more will be added. */

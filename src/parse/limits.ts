@@ -6,6 +6,17 @@ export interface ReadLimits {
   maxEntries: number;
   /** Bytes in one APKINDEX line. */
   maxLineBytes: number;
+  /**
+   * Compressed bytes of one APKINDEX.tar.gz when trusted keys are configured: the file is held (compressed) until
+   * its signature is checked, so nothing of an unsigned or foreign index is inflated or parsed.
+   */
+  maxCompressedBytes: number;
+  /** Distinct package names in one APKINDEX, provided names included. */
+  maxNames: number;
+  /** Unprefixed `name=version` provides in one record (`cmd:`, `so:` … are not counted: they are not kept). */
+  maxProvidesPerRecord: number;
+  /** Unprefixed `name=version` provides in one APKINDEX. */
+  maxProvides: number;
 }
 
 export const DEFAULT_LIMITS: Readonly<ReadLimits> = Object.freeze({
@@ -13,6 +24,13 @@ export const DEFAULT_LIMITS: Readonly<ReadLimits> = Object.freeze({
   maxDecompressedBytes: 1024 * 1024 * 1024,
   maxEntries: 4_000_000,
   maxLineBytes: 1024 * 1024,
+  // Wolfi's x86_64 APKINDEX.tar.gz is ~10 MB; a signature must not wait behind an unbounded download.
+  maxCompressedBytes: 256 * 1024 * 1024,
+  // Wolfi has tens of thousands of names and few unprefixed provides per record; each bound is far above it and
+  // keeps a hostile index's names and provide entries to a few hundred MiB at most.
+  maxNames: 1_000_000,
+  maxProvidesPerRecord: 1_000,
+  maxProvides: 4_000_000,
 });
 
 export function resolveLimits(partial?: Partial<ReadLimits>): ReadLimits {

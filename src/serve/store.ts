@@ -4,10 +4,12 @@ import type { RepositorySettings, ServiceSettings } from '../config/settings.js'
 import { formatDuration } from '../config/duration.js';
 import type { TrustedKey } from '../decode/signature.js';
 import { IndexError, type IndexErrorReason } from '../errors.js';
-import { loadIndex } from '../index/load.js';
+import { Readable } from 'node:stream';
+import { loadIndex, readIndexBody } from '../index/load.js';
+import { readSavedIndex, savedIndexPath, writeSavedIndex } from '../index/saved-index.js';
 import type { IndexSnapshot } from '../index/snapshot.js';
 import { VersionMap } from '../index/version-map.js';
-import { loadTrustedKeys } from '../source/keys.js';
+import { loadTrustedKeys, parseTrustedKey } from '../source/keys.js';
 import { indexLocations, redactUrl, toUrl, type IndexLocation } from '../source/locations.js';
 import type { ServiceMetrics } from './metrics.js';
 
@@ -74,6 +76,8 @@ export interface StoreOptions {
 }
 
 const RETRY_BASE_MS = 5_000;
+/** A new index with more than this share of records fewer than the previous one is warned about. */
+const RECORDS_DROP = 0.25;
 
 /**
  * The longest delay a Node timer takes (2^31-1 ms, about 24.8 days): a longer one fires after 1 ms instead, and
@@ -226,9 +230,61 @@ export class IndexStore {
     });
   }
 
-  /** Starts the first load of every index; each then refreshes on its own interval. */
+  /**
+   * Starts the first load of every index; each then refreshes on its own interval. With a state directory, the
+   * index saved there is verified and served first, and the first refresh is conditional on its validators.
+   */
   start(): void {
-    for (const t of this.tracked) void this.refresh(t);
+    for (const t of this.tracked) {
+      if (this.settings.stateDir === undefined) void this.refresh(t);
+      else void this.restore(t, this.settings.stateDir).then(() => this.refresh(t));
+    }
+  }
+
+  /** Serves the saved index of `t` if it verifies; anything wrong with it is one warning, and it is not served. */
+  private async restore(t: Tracked, stateDir: string): Promise<void> {
+    const path = savedIndexPath(stateDir, t.location.repository, t.shown);
+    try {
+      const saved = await readSavedIndex(stateDir, t.location.repository, t.shown);
+      if (saved === undefined || this.stopped) return;
+      const keys = await this.keysFor(t.repository, this.keySignal()).catch((err: unknown) => {
+        // An outage takes key URLs with it: the keys saved with the index, for locations still configured, stand in.
+        const configured = new Set(t.repository.keys.map((k) => redactUrl(toUrl(k))));
+        const kept = saved.keys.filter((k) => configured.has(k.origin));
+        if (kept.length < configured.size) throw err;
+        this.log.warn({ index: t.shown }, `keys not loaded (${(err as Error)?.message ?? String(err)}); verifying the saved index with the keys saved beside it`);
+        return kept.map((k) => parseTrustedKey(k.name, k.pem, k.origin));
+      });
+      if (keys.length === 0) throw new Error('no trusted keys are configured to verify it with');
+      const { snapshot } = await readIndexBody(Readable.from([saved.archive]), t.location, { keys, limits: this.settings.limits, allowForeignArch: t.repository.allowForeignArch });
+      if (t.snapshot || this.stopped) return;
+      t.snapshot = snapshot;
+      t.etag = saved.etag;
+      t.lastModified = saved.lastModified;
+      t.lastChange = Date.parse(saved.savedAt) || undefined;
+      this.log.info({ index: t.shown, records: snapshot.records, verifiedBy: snapshot.verifiedBy, savedAt: saved.savedAt }, 'index restored from the state directory');
+      this.metrics.records.set(t.labels, snapshot.records);
+      this.swap();
+    } catch (err) {
+      this.log.warn({ index: t.shown, path }, `saved index ignored, not served: ${(err as Error)?.message ?? String(err)}`);
+    }
+  }
+
+  /** Key loads outside a refresh (restore, save) stop at shutdown and after refreshTimeout. */
+  private keySignal(): AbortSignal {
+    return AbortSignal.any([this.abort.signal, AbortSignal.timeout(timerDelay(this.settings.refreshTimeoutMs))]);
+  }
+
+  /** Keeps a verified index for the next start; a failure to write is a warning, never a failed refresh. */
+  private async save(t: Tracked, archive: Buffer, etag: string | undefined, lastModified: string | undefined): Promise<void> {
+    const stateDir = this.settings.stateDir;
+    if (stateDir === undefined) return;
+    try {
+      const keys = (await this.keysFor(t.repository, this.keySignal())).map((k) => ({ origin: k.origin, name: k.name, pem: k.key.export({ type: 'spki', format: 'pem' }).toString() }));
+      await writeSavedIndex(stateDir, { repository: t.location.repository, url: t.shown, etag, lastModified, keys, archive });
+    } catch (err) {
+      this.log.warn({ index: t.shown, stateDir }, `could not keep the index in the state directory: ${(err as Error)?.message ?? String(err)}`);
+    }
   }
 
   /**
@@ -308,6 +364,7 @@ export class IndexStore {
         timeoutMs: timerDelay(this.settings.requestTimeoutMs),
         signal,
         previous: t.snapshot ? { etag: t.etag, lastModified: t.lastModified } : undefined,
+        allowForeignArch: t.repository.allowForeignArch,
       });
       const now = Date.now();
       if (t.failures > 0) this.log.info({ index: t.shown, failures: t.failures }, 'index refresh recovered');
@@ -316,11 +373,13 @@ export class IndexStore {
       t.lastError = undefined;
       this.metrics.refreshes.inc({ ...t.labels, outcome: result.notModified ? 'not-modified' : 'changed' });
       if (!result.notModified) {
+        if (t.snapshot) this.checkRegression(t, t.snapshot, result.snapshot);
         if (!t.snapshot && !t.location.arch) this.relabel(t, result.snapshot.arch);
         t.snapshot = result.snapshot;
         t.etag = result.etag;
         t.lastModified = result.lastModified;
         t.lastChange = now;
+        if (result.archive) await this.save(t, result.archive, result.etag, result.lastModified);
         const { records, verifiedBy } = result.snapshot;
         if (verifiedBy) this.log.info({ index: t.shown, records, verifiedBy }, 'index loaded');
         else this.log.warn({ index: t.shown, records }, 'index loaded without signature verification: no keys configured for this repository');
@@ -355,6 +414,27 @@ export class IndexStore {
       t.nextRefresh = Date.now() + delay;
       t.timer = setTimeout(() => void this.refresh(t), delay);
       t.timer.unref();
+    }
+  }
+
+  /**
+   * A new, validly signed index that is older than the one it replaces (a mirror rolled back or frozen, a replayed
+   * download) is warned about and counted, and still served: its signature is valid, refusing it would pin the
+   * service to whatever it saw first, and an operator who alerts on the metric decides. Older means its newest
+   * build time went back, or it lost more than a quarter of its records.
+   */
+  private checkRegression(t: Tracked, old: IndexSnapshot, next: IndexSnapshot): void {
+    const iso = (s: number) => new Date(s * 1000).toISOString();
+    if (old.newestBuildTime !== undefined && (next.newestBuildTime ?? 0) < old.newestBuildTime) {
+      this.metrics.regressions.inc({ ...t.labels, kind: 'build-time' });
+      this.log.warn(
+        { index: t.shown, newestBuildTime: next.newestBuildTime, previousNewestBuildTime: old.newestBuildTime },
+        `index went back in time: its newest build is ${next.newestBuildTime === undefined ? 'undated' : iso(next.newestBuildTime)}, the previous index had one from ${iso(old.newestBuildTime)} (rolled back or frozen mirror?); serving it`,
+      );
+    }
+    if (next.records < old.records * (1 - RECORDS_DROP)) {
+      this.metrics.regressions.inc({ ...t.labels, kind: 'records' });
+      this.log.warn({ index: t.shown, records: next.records, previousRecords: old.records }, `index lost ${old.records - next.records} of its ${old.records} records; serving it`);
     }
   }
 

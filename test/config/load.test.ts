@@ -38,7 +38,7 @@ describe('defaults', () => {
       refreshMinIntervalMs: 30_000,
       maxConnections: 1024,
       clientTimeoutMs: 30_000,
-      limits: { maxDecompressedBytes: 1024 * 1024 * 1024, maxEntries: 4_000_000, maxLineBytes: 1024 * 1024 },
+      limits: { maxDecompressedBytes: 1024 * 1024 * 1024, maxEntries: 4_000_000, maxLineBytes: 1024 * 1024, maxCompressedBytes: 256 * 1024 * 1024, maxNames: 1_000_000, maxProvidesPerRecord: 1_000, maxProvides: 4_000_000 },
       repositories: [{ name: 'wolfi', url: 'https://packages.wolfi.dev/os', arches: ['x86_64', 'aarch64'], keys: [WOLFI_KEY], ...WOLFI_EXTRAS }],
     });
   });
@@ -152,7 +152,7 @@ describe('the configuration file', () => {
     );
     const s = loadSettings(['--config', path], { CG_TOKEN: 'token', U: 'user', P: '' });
     expect(s.updateIntervalMs).toBe(4 * 3_600_000);
-    expect(s.limits).toEqual({ maxDecompressedBytes: 1024 * 1024 * 1024, maxEntries: 1000, maxLineBytes: 4096 });
+    expect(s.limits).toEqual({ maxDecompressedBytes: 1024 * 1024 * 1024, maxEntries: 1000, maxLineBytes: 4096, maxCompressedBytes: 256 * 1024 * 1024, maxNames: 1_000_000, maxProvidesPerRecord: 1_000, maxProvides: 4_000_000 });
     expect(s.repositories).toEqual([
       { name: 'chainguard', url: 'https://apk.cgr.dev/chainguard', arches: ['x86_64', 'aarch64'], keys: ['https://apk.cgr.dev/chainguard/chainguard.rsa.pub'], auth: { bearerTokenEnv: 'CG_TOKEN' }, updateIntervalMs: 900_000 },
       { name: 'internal', url: 'file:///srv/apk/os', arches: ['riscv64'], keys: [], auth: { usernameEnv: 'U', passwordEnv: 'P' } },

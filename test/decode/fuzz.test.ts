@@ -108,7 +108,7 @@ describe('fuzzing the index reader', () => {
     );
     fc.assert(
       fc.property(fc.array(line, { maxLength: 60 }), fc.integer({ min: 1, max: 64 }), (lines, chunk) => {
-        const parser = new ApkIndexParser({ maxEntries: 1000, maxLineBytes: 256 }, (r) => {
+        const parser = new ApkIndexParser(resolveLimits({ maxEntries: 1000, maxLineBytes: 256 }), (r) => {
           expect(typeof r.name).toBe('string');
           expect(r.name.length).toBeGreaterThan(0);
           expect(r.version.length).toBeGreaterThan(0);

@@ -128,9 +128,12 @@ describe('reading APKINDEX.tar.gz', () => {
   it('reports a file cut short at any point, without hanging', async () => {
     const archive = buildIndexArchive({ packages, sign: [{ key: signer }] });
     for (const cut of [1, 9, 30, 200, archive.length - 300, archive.length - 9, archive.length - 1]) {
+      // With keys, a cut inside the signed member fails its signature before anything of it is inflated.
       const err = await failure(read(archive.subarray(0, cut), [trusted(signer)]));
       expect(err.message).toContain('APKINDEX.tar.gz');
-      expect(['gzip', 'tar', 'format']).toContain(err.reason);
+      expect(['gzip', 'tar', 'format', 'signature']).toContain(err.reason);
+      const unverified = await failure(read(archive.subarray(0, cut)));
+      expect(['gzip', 'tar', 'format']).toContain(unverified.reason);
     }
   });
 

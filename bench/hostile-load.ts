@@ -1,0 +1,27 @@
+import { readFileSync } from 'node:fs';
+import { IndexError } from '../src/errors.js';
+import { loadIndex } from '../src/index/load.js';
+import { loadTrustedKeys } from '../src/source/keys.js';
+
+/** Child process of bench/hostile.ts: reads one index (keys: a path or `-`), reports the outcome and peak memory. */
+const [indexPath, keyPath] = process.argv.slice(2) as [string, string];
+const keys = keyPath === '-' ? [] : await loadTrustedKeys([keyPath]);
+const baseline = process.memoryUsage().rss;
+const start = performance.now();
+const cpu = process.cpuUsage();
+let outcome: { reason: string; message: string } | { records: number; names: number };
+try {
+  const result = await loadIndex({ url: indexPath, arch: 'x86_64', repository: 'hostile' }, { keys });
+  if (result.notModified) throw new Error('unexpected 304');
+  outcome = { records: result.snapshot.records, names: result.snapshot.packages.size };
+} catch (err) {
+  if (!(err instanceof IndexError)) throw err;
+  outcome = { reason: err.reason, message: err.message.replace(/^[^:]*APKINDEX\.tar\.gz: /, '') };
+}
+const ms = performance.now() - start;
+const used = process.cpuUsage(cpu);
+const cpuMs = (used.user + used.system) / 1000;
+// The peak of this process's own memory (VmHWM, KiB): getrusage's maxRSS also counts the parent's size at fork.
+const hwm = /VmHWM:\s+(\d+)/.exec(readFileSync('/proc/self/status', 'utf8'))?.[1];
+const peakRssMiB = hwm === undefined ? process.resourceUsage().maxRSS / 1024 : Number(hwm) / 1024;
+process.stdout.write(JSON.stringify({ ms, cpuMs, peakRssMiB, baselineRssMiB: baseline / 2 ** 20, ...outcome }));

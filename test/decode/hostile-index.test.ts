@@ -1,0 +1,95 @@
+import { Readable } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { IndexError } from '../../src/errors.js';
+import { buildIndexArchive, generateFixtureKey, indexDataMember, signatureMember } from '../../src/fixtures/apk-repo.js';
+import { manyProvides, middleDifferingNames, renderLarge } from '../../src/fixtures/hostile-index.js';
+import { readIndexBody } from '../../src/index/load.js';
+import { resolveLimits, type ReadLimits } from '../../src/parse/limits.js';
+import { parseTrustedKey } from '../../src/source/keys.js';
+
+const location = { url: 'file:///hostile/x86_64/APKINDEX.tar.gz', arch: 'x86_64', repository: 'hostile' };
+const signer = generateFixtureKey('signer.rsa.pub');
+const stranger = generateFixtureKey('signer.rsa.pub'); // same file name, other bits
+const trusted = [parseTrustedKey(signer.name, signer.publicPem, signer.name)];
+
+const read = (archive: Buffer, keys = trusted, limits: Partial<ReadLimits> = {}) =>
+  readIndexBody(Readable.from([archive]), location, { keys, limits: resolveLimits(limits) });
+
+async function failure(promise: Promise<unknown>): Promise<IndexError> {
+  try {
+    await promise;
+  } catch (err) {
+    expect(err).toBeInstanceOf(IndexError);
+    return err as IndexError;
+  }
+  throw new Error('expected the read to fail');
+}
+
+/** A data member whose APKINDEX would fail to parse at its first line: reaching the parser shows as `format`. */
+const unparsable = indexDataMember('this is not an APKINDEX line\n');
+
+describe('with keys configured, an index is verified before anything of its data is parsed', () => {
+  it('refuses an unsigned index as unsigned, not as the malformed text it holds', async () => {
+    const err = await failure(read(unparsable));
+    expect(err.reason).toBe('signature');
+    expect(err.message).toContain('not signed');
+  });
+
+  it('refuses an index signed by a foreign key of the trusted name before inflating its bomb', async () => {
+    // 64 MiB of zeros compress to ~64 KiB; the limit is 1 MiB: inflating it would say `limit`.
+    const bomb = indexDataMember(Buffer.alloc(64 * 1024 * 1024));
+    const err = await failure(read(Buffer.concat([signatureMember(bomb, { key: stranger }), bomb]), trusted, { maxDecompressedBytes: 1024 * 1024 }));
+    expect(err.reason).toBe('signature');
+    expect(err.message).toContain('does not match');
+  });
+
+  it('refuses a tampered data member by its signature, not by its broken text', async () => {
+    const good = indexDataMember('P:a\nV:1-r0\n');
+    const signature = signatureMember(good, { key: signer });
+    const err = await failure(read(Buffer.concat([signature, unparsable])));
+    expect(err.reason).toBe('signature');
+  });
+
+  it('bounds what it holds before verifying: the compressed size limit', async () => {
+    const archive = buildIndexArchive({ packages: manyProvides(2_000, 1), sign: [{ key: signer }] });
+    const err = await failure(read(archive, trusted, { maxCompressedBytes: 4096 }));
+    expect(err.reason).toBe('limit');
+    expect(err.message).toContain('compressed size limit');
+    const ok = await read(archive, trusted, { maxCompressedBytes: archive.length });
+    expect(ok.snapshot.records).toBe(2_000);
+    expect(ok.snapshot.verifiedBy).toBe(signer.name);
+  });
+
+  it('still reads a validly signed index, several signatures and SHA-1 included', async () => {
+    const other = generateFixtureKey('other.rsa.pub');
+    const archive = buildIndexArchive({ packages: [{ name: 'a', version: '1-r0' }], sign: [{ key: other }, { key: signer, digest: 'sha1' }] });
+    const { snapshot } = await read(archive);
+    expect(snapshot.verifiedBy).toBe(signer.name);
+    expect(snapshot.packages.get('a')?.map((r) => r.version)).toEqual(['1-r0']);
+  });
+});
+
+describe('an index is bounded in what it creates, not only in records', () => {
+  const unsigned = (packages: ReturnType<typeof manyProvides>) => buildIndexArchive({ apkindex: renderLarge(packages) });
+
+  it('refuses more distinct names than the names limit, provided names included', async () => {
+    const archive = unsigned(manyProvides(200, 10)); // 2,200 names
+    const err = await failure(read(archive, [], { maxNames: 1_000 }));
+    expect(err.reason).toBe('limit');
+    expect(err.message).toContain('more than 1000 distinct package names');
+    expect((await read(archive, [], { maxNames: 2_200 })).snapshot.packages.size).toBe(2_200);
+  });
+
+  it('refuses a record with more provides than the per-record limit, and more provides in all than the total', async () => {
+    const archive = unsigned(manyProvides(100, 20));
+    expect((await failure(read(archive, [], { maxProvidesPerRecord: 19 }))).message).toContain('provides more than 19 names');
+    expect((await failure(read(archive, [], { maxProvides: 1_999 }))).message).toContain('more than 1999 provides');
+    expect((await read(archive, [], { maxProvidesPerRecord: 20, maxProvides: 2_000 })).snapshot.records).toBe(100);
+  });
+
+  it('hashes whole names: 40,000 names that differ only in the middle load as 40,000 names', async () => {
+    const { snapshot } = await read(unsigned(middleDifferingNames(40_000)), []);
+    expect(snapshot.packages.size).toBe(40_000);
+    expect(snapshot.packages.get(middleDifferingNames(40_000)[12_345]!.name)?.[0]?.version).toBe('1.0-r0');
+  }, 20_000);
+});
