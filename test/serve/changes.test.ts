@@ -107,7 +107,8 @@ describe('a security database that is missing, broken or huge', () => {
     await writeFile(join(f.dir, 'os', 'security.json'), '{"packages": [{"pkg": ');
     await f.service.secdb.refreshAll();
     expect(await fixesOf(f)).toMatchObject({ secdb: 'loaded', fixes: [{ version: '3.4.0-r1' }] });
-    expect(await failures(f)).toContain('apk_indexer_secdb_refresh_failures_total{repository="os",reason="format"} 1');
+    // At least once: the backoff's retry may have met the broken file again by now.
+    expect((await failures(f)).join('\n')).toMatch(/^apk_indexer_secdb_refresh_failures_total\{repository="os",reason="format"\} [1-9]\d*$/m);
     expect((await f.service.app.inject({ url: '/openssl' })).statusCode).toBe(200);
   });
 
