@@ -41,7 +41,7 @@ export async function runOnImageTree<O extends Options>(
   args: string[],
   io: CliIO,
   body: (tree: ImageTree<O>) => Promise<number>,
-  read: { dependencies?: boolean } = {},
+  read: { dependencies?: boolean; /** Checks of the command's own options, before any index is read. */ precheck?: (values: Parsed<O>['values'], root: string) => void } = {},
 ): Promise<number> {
   let parsed: Parsed<O>;
   let source: SourceOptions;
@@ -62,6 +62,7 @@ export async function runOnImageTree<O extends Options>(
   const common = values as CommonValues;
   const root = resolve(common.directory ?? '.');
   try {
+    read.precheck?.(values, root);
     const fallbackArches = apkArchesOf(splitList(common.arch));
     const tree = readApkoTree({
       root,

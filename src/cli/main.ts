@@ -16,7 +16,7 @@ const COMMANDS: Record<string, Command> = {
 function usage(): string {
   const width = Math.max(...Object.keys(COMMANDS).map((c) => c.length));
   const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`);
-  return `usage: apk-indexer <command> [options]\n       apk-indexer -flag ...   (flags alone run serve, as hown3d/renovate-apk-indexer does)\n\ncommands:\n${lines.join('\n')}\n\nRun \`apk-indexer <command> --help\` for a command's options.\n`;
+  return `usage: apk-indexer <command> [options]\n       apk-indexer -flag ...   (flags alone run serve, as hown3d/renovate-apk-indexer does)\n       apk-indexer --version   (print the version)\n\ncommands:\n${lines.join('\n')}\n\nRun \`apk-indexer <command> --help\` for a command's options.\n`;
 }
 
 export async function main(argv: string[], io: CliIO = process): Promise<number> {
@@ -38,5 +38,17 @@ export async function main(argv: string[], io: CliIO = process): Promise<number>
     return 2;
   }
   const module = await command.load();
+  if (name !== 'serve' && io.stdout === process.stdout) endQuietlyOnClosedPipe();
   return module.run(rest, io);
+}
+
+/**
+ * `apk-indexer query ... | head -2`: once the reader has gone (EPIPE), the command ends quietly with exit 0, as Unix
+ * tools do. Not for serve: a service whose log reader went away keeps serving (its logger drops the lines).
+ */
+function endQuietlyOnClosedPipe(): void {
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE') throw err;
+    process.exit(0);
+  });
 }

@@ -23,6 +23,8 @@ const USER = /^[a-z_][a-z0-9_-]{0,30}$/;
  */
 export function userPackage(o: UserPackageOptions): CommentedValue<MelangeRecipe> {
   if (!USER.test(o.user)) throw new GenerateInputError(`not a portable user name: ${o.user}`);
+  // root exists on every host as uid 0; a second line for it in sysusers.d would not make it uid 1000.
+  if (o.user === 'root') throw new GenerateInputError('--user root: root exists on every host (uid 0); name a regular account (default admin), which gets sudo');
   if (!Number.isInteger(o.uid) || o.uid < 1000 || o.uid > 60000) throw new GenerateInputError(`uid ${o.uid} is outside the regular user range 1000-60000`);
   if (o.passwordHash !== undefined && !/^\$[0-9a-z]+\$[./0-9A-Za-z$=]+$/.test(o.passwordHash)) {
     throw new GenerateInputError('the password hash must be a crypt(3) hash such as `openssl passwd -6` prints');

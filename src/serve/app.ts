@@ -12,6 +12,7 @@ import type { ServiceSettings } from '../config/settings.js';
 import { AnswerCache } from './answer-cache.js';
 import { TEXT, type QueryScope } from './answers.js';
 import { guardConnections } from './connections.js';
+import { stdoutLogStream } from './log-stream.js';
 import { createMetrics, type ServiceMetrics } from './metrics.js';
 import { adminRoutes } from './routes/admin.js';
 import { datasourceRoutes } from './routes/datasource.js';
@@ -195,8 +196,7 @@ function countRequests(metrics: ServiceMetrics, route: string): onResponseHookHa
 function loggerOptions(settings: ServiceSettings, options: ServiceOptions): FastifyServerOptions['logger'] {
   if (options.logger === false) return false;
   if (options.logStream) return { level: settings.logLevel, stream: options.logStream };
-  if (settings.logFormat === 'json') return { level: settings.logLevel };
-  return { level: settings.logLevel, transport: { target: 'pino-pretty', options: { translateTime: 'SYS:standard', ignore: 'pid,hostname' } } };
+  return { level: settings.logLevel, stream: stdoutLogStream(settings.logFormat) };
 }
 
 function oneLine(text: string): string {

@@ -57,7 +57,7 @@ describe('--server that cannot answer yet, or is not an apk-indexer', () => {
     for (const command of [pin, check]) {
       const r = await runCommand(command, ['-C', dir, '--server', serviceUrl(), '--wait', '1s']);
       expect(r.code).toBe(2);
-      expect(r.err.startsWith(`apk-indexer ${command === pin ? 'pin' : 'check'}: ${serviceUrl()}: still loading after 1 s (not ready: 0 of 1 indexes loaded`)).toBe(true);
+      expect(r.err.startsWith(`apk-indexer ${command === pin ? 'pin' : 'check'}: ${serviceUrl()}: still loading after 1 s (not ready: 0 of 1 index loaded`)).toBe(true);
       expect(r.err).toMatch(/\); --wait DURATION waits longer\n$/);
     }
   });

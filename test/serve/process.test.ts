@@ -92,7 +92,7 @@ describe('apk-indexer serve as a process', () => {
     s.child.kill('SIGINT');
     expect(await s.exited).toBe(0);
     const text = s.output().replace(/\x1b\[[0-9;]*m/g, '');
-    expect(text).toMatch(/INFO.*loading 1 indexes/);
+    expect(text).toMatch(/INFO.*loading 1 index\b/);
     expect(text).toMatch(/WARN.*index loaded without signature verification/);
   });
 

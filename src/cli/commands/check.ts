@@ -42,9 +42,7 @@ export async function run(args: string[], io: CliIO): Promise<number> {
     const findings: Finding[] = [];
     const renovate = await loadRenovate(root, values.renovate, findings);
     const constraints = fileConstraints(tree, fallbackArches);
-    const melange = values.melange ?? 'melange';
-    const melangeDir = resolve(root, melange);
-    if (values.melange !== undefined && !existsSync(melangeDir)) throw new GenerateInputError(`--melange ${values.melange}: no such folder`);
+    const melangeDir = resolve(root, values.melange ?? 'melange');
     const localPackages = await localPackageNames(melangeDir);
     const context = {
       source,
@@ -60,7 +58,13 @@ export async function run(args: string[], io: CliIO): Promise<number> {
     // --json: every finding, a vulnerable pin's with its `ids`, for scripts.
     io.stdout.write(values.json ? `${JSON.stringify(unique.map((f) => ({ ...f, ids: f.ids ?? [] })), null, 2)}\n` : formatFindings(unique));
     return unique.some((f) => f.severity === 'error') ? 1 : 0;
-  }, { dependencies: true });
+  }, {
+    dependencies: true,
+    // A mistyped --melange is a usage mistake, reported before the indexes are read.
+    precheck: (values, root) => {
+      if (values.melange !== undefined && !existsSync(resolve(root, values.melange))) throw new GenerateInputError(`--melange ${values.melange}: no such folder`);
+    },
+  });
 }
 
 /**

@@ -136,7 +136,7 @@ const KINDS: Record<string, { options: (keyof typeof OPTIONS)[]; build: (arg: st
           version: v.version ?? '1.0.0',
           license: v.license ?? SCAFFOLD_DEFAULTS.license,
           user: v.user ?? SCAFFOLD_DEFAULTS.user,
-          uid: v.uid === undefined ? 1000 : Number(v.uid),
+          uid: v.uid === undefined ? 1000 : wholeNumber('--uid', v.uid),
           gecos: v['full-name'] ?? 'Administrator',
           shell: v.shell ?? '/bin/sh',
           passwordHash: v['password-hash'],
@@ -209,15 +209,50 @@ export async function run(args: string[], io: CliIO): Promise<number> {
     io.stderr.write(`apk-indexer gen: ${err.message}\n\n${HELP}`);
     return 2;
   }
-  if (output === undefined) io.stdout.write(text);
-  else await writeFile(output, text);
+  if (output === undefined) {
+    io.stdout.write(text);
+    return 0;
+  }
+  try {
+    await writeFile(output, text);
+  } catch (err) {
+    io.stderr.write(`apk-indexer gen: -o ${output}: ${fileProblem(err as NodeJS.ErrnoException)}\n`);
+    return 2;
+  }
   return 0;
+}
+
+/** Why a file could not be written, in words (the stack is no help for a path mistake). */
+function fileProblem(err: NodeJS.ErrnoException): string {
+  switch (err.code) {
+    case 'ENOENT':
+      return 'no such directory';
+    case 'EACCES':
+    case 'EPERM':
+      return 'permission denied';
+    case 'EISDIR':
+      return 'is a directory';
+    case 'ENOTDIR':
+      return 'a part of the path is not a directory';
+    case 'EROFS':
+      return 'read-only file system';
+    case 'ENOSPC':
+      return 'no space left on the device';
+    default:
+      if (err.code === undefined) throw err;
+      return err.message;
+  }
 }
 
 /** `-o FILE` as the header names it: relative to the working directory (the repository root) when inside it. */
 function headerPath(output: string): string {
   const rel = relative(process.cwd(), resolve(output));
   return (rel.startsWith('..') || isAbsolute(rel) ? resolve(output) : rel).split(sep).join('/');
+}
+
+function wholeNumber(flag: string, text: string): number {
+  if (!/^\d+$/.test(text.trim())) throw new UsageError(`${flag}: expected a whole number, got ${JSON.stringify(text)}`);
+  return Number(text);
 }
 
 function archs(values: string[] | undefined, fallback: ApkoArch[]): ApkoArch[] {

@@ -7,6 +7,7 @@ import { buildService } from '../../serve/app.js';
 import { localSourceProblem } from '../../source/local-check.js';
 import { indexLocations, redactUrl } from '../../source/locations.js';
 import type { CliIO } from '../io.js';
+import { count } from '../../core/plural.js';
 
 const HELP = `usage: apk-indexer serve [--config FILE] [--index URL...] [--arch a,b] [--key KEY...] [options]
 
@@ -19,7 +20,8 @@ ${helpLines()}
 hown3d/renovate-apk-indexer's flags work unchanged: -apk-index-url a,b  -update-interval 4  -log-level  -log-output;
 every flag also takes one dash (-port 8080). The refresh token is read from the file or APK_INDEXER_REFRESH_TOKEN only.
 Exit status: 0 after SIGTERM/SIGINT/SIGHUP (each drains: in-flight requests are answered, then exit), 1 when the
-server cannot start, 2 on a configuration mistake (a bad setting or URL, a missing local key or index file).
+server cannot start, 2 on a configuration mistake (a bad setting or URL, a missing local key or index file, a host
+and port that cannot be listened on: in use, not this host's, or not permitted).
 `;
 
 const SIGNALS: NodeJS.Signals[] = ['SIGTERM', 'SIGINT', 'SIGHUP'];
@@ -51,16 +53,18 @@ export async function run(args: string[], io: CliIO): Promise<number> {
   }
   const { app, store } = service;
   const indexes = settings.repositories.flatMap((r) => indexLocations(r).map((l) => redactUrl(l.url)));
-  app.log.info({ repositories: settings.repositories.map((r) => r.name), indexes, updateInterval: formatDuration(settings.updateIntervalMs) }, `loading ${indexes.length} indexes`);
-  store.start();
+  // Listen first: a port in use is one line and exit 2, with no index loading started behind it.
   try {
     await app.listen({ host: settings.host, port: settings.port });
   } catch (err) {
-    app.log.fatal({ err }, `cannot listen on ${settings.host}:${settings.port}`);
     await app.close();
-    io.stderr.write(`apk-indexer serve: cannot listen on ${settings.host}:${settings.port}: ${(err as Error).message}\n`);
-    return 1;
+    const code = (err as NodeJS.ErrnoException).code;
+    const reason = code === 'EADDRINUSE' ? 'the port is already in use' : code === 'EADDRNOTAVAIL' ? 'no such address on this host' : code === 'EACCES' ? 'permission denied' : (err as Error).message;
+    io.stderr.write(`apk-indexer serve: cannot listen on ${settings.host}:${settings.port}: ${reason}\n`);
+    return code === 'EADDRINUSE' || code === 'EADDRNOTAVAIL' || code === 'EACCES' ? 2 : 1;
   }
+  app.log.info({ repositories: settings.repositories.map((r) => r.name), indexes, updateInterval: formatDuration(settings.updateIntervalMs) }, `loading ${count(indexes.length, 'index', 'indexes')}`);
+  store.start();
   return new Promise<number>((resolve) => {
     // SIGHUP (a closed terminal, some supervisors' stop) drains as SIGTERM does; it does not reload.
     const shutdown = (signal: NodeJS.Signals) => {
