@@ -6,7 +6,7 @@ import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { writeFixtureRepo } from '../../src/fixtures/apk-repo.js';
+import { writeFixtureRepo } from '../fixtures/apk-repo.js';
 import { bin, ensureBuilt } from '../helpers/cli-process.js';
 
 /** Issue 15's paper cuts, met as a new user meets them: the real CLI, its exit status and what it prints. */
