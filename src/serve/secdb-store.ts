@@ -5,7 +5,8 @@ import type { RepositorySettings, ServiceSettings } from '../config/settings.js'
 import { IndexError } from '../errors.js';
 import { loadSecdb, DEFAULT_MAX_SECDB_BYTES } from '../secdb/load.js';
 import type { SecurityDatabase } from '../secdb/parse.js';
-import { redactUrl, toUrl } from '../source/locations.js';
+import { redactUrl, sameOrigin, toUrl } from '../source/locations.js';
+import { MAX_TIMER_MS, retryDelay, timerDelay } from './retry.js';
 
 /** One repository's security database as the home page shows it. */
 export interface SecdbStatus {
@@ -39,7 +40,6 @@ export interface SecdbStoreOptions {
   maxBytes?: number;
 }
 
-const MAX_TIMER_MS = 2_147_483_647;
 
 /**
  * Keeps each repository's security database fresh, as the index store does for indexes: conditional requests,
@@ -160,22 +160,14 @@ export class SecdbStore {
       t.failures++;
       t.lastError = { message: error.message, at: new Date().toISOString() };
       this.metrics.failures.inc({ ...labels, reason: error.reason });
-      delay = Math.min(interval, (this.options.retryBaseMs ?? 5_000) * 2 ** Math.min(t.failures - 1, 20));
-      if (error.retryAfterMs !== undefined) delay = Math.max(delay, error.retryAfterMs);
+      delay = retryDelay(t.failures, interval, this.options.retryBaseMs ?? 5_000, error.retryAfterMs);
       const serving = t.database ? 'keeping the last good data' : 'no fixes shown for this repository';
       this.options.log.warn({ secdb: t.shown, reason: error.reason, failures: t.failures }, `security database refresh failed (${error.reason}), ${serving}: ${error.message}`);
     }
     if (!this.stopped) {
-      t.timer = setTimeout(() => void this.refresh(t), Math.min(Math.max(delay, 0), MAX_TIMER_MS));
+      t.timer = setTimeout(() => void this.refresh(t), timerDelay(delay));
       t.timer.unref();
     }
   }
 }
 
-function sameOrigin(a: string, b: string): boolean {
-  try {
-    return new URL(toUrl(a)).origin === new URL(toUrl(b)).origin;
-  } catch {
-    return false;
-  }
-}

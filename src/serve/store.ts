@@ -10,7 +10,8 @@ import { readSavedIndex, savedIndexPath, writeSavedIndex } from '../index/saved-
 import type { IndexSnapshot } from '../index/snapshot.js';
 import { VersionMap } from '../index/version-map.js';
 import { loadTrustedKeys, parseTrustedKey } from '../source/keys.js';
-import { indexLocations, redactUrl, toUrl, type IndexLocation } from '../source/locations.js';
+import { indexLocations, redactUrl, sameOrigin, toUrl, type IndexLocation } from '../source/locations.js';
+import { retryDelay, timerDelay } from './retry.js';
 import type { ServiceMetrics } from './metrics.js';
 
 /** One configured index as `/-/status` shows it. */
@@ -79,15 +80,6 @@ const RETRY_BASE_MS = 5_000;
 /** A new index with more than this share of records fewer than the previous one is warned about. */
 const RECORDS_DROP = 0.25;
 
-/**
- * The longest delay a Node timer takes (2^31-1 ms, about 24.8 days): a longer one fires after 1 ms instead, and
- * `AbortSignal.timeout` throws on one over 2^32-1. Every delay the store sets is capped to it.
- */
-const MAX_TIMER_MS = 2_147_483_647;
-
-function timerDelay(ms: number): number {
-  return Number.isNaN(ms) ? MAX_TIMER_MS : Math.min(Math.max(ms, 0), MAX_TIMER_MS);
-}
 
 /**
  * Keeps every configured index fresh and exposes one immutable VersionMap. A refresh reads the new index beside
@@ -402,9 +394,7 @@ export class IndexStore {
       this.metrics.failures.inc({ ...t.labels, reason: error.reason });
       // Keys are fetched again after a key or signature failure: the repository may have rotated them.
       if (error.reason === 'key' || error.reason === 'signature') this.keys.delete(t.repository.name);
-      delay = Math.min(interval, this.retryBaseMs * 2 ** Math.min(t.failures - 1, 20));
-      if (error.retryAfterMs !== undefined) delay = Math.max(delay, error.retryAfterMs);
-      delay = timerDelay(delay);
+      delay = retryDelay(t.failures, interval, this.retryBaseMs, error.retryAfterMs);
       const serving = t.snapshot ? 'serving the last good data' : 'not loaded yet';
       this.log.warn({ index: t.shown, reason: error.reason, failures: t.failures, retryInMs: delay }, `index refresh failed (${error.reason}), ${serving}: ${error.message}`);
     } finally {
@@ -469,23 +459,14 @@ export class IndexStore {
     let keys = this.keys.get(repository.name);
     if (!keys) {
       // A private repository's credentials go along to keys on its own host, never to another host.
-      const origin = new URL(toUrl(repository.url)).origin;
       const headers = this.headers.get(repository.name);
       keys = Promise.all(
-        repository.keys.map((k) => loadTrustedKeys([k], { timeoutMs: timerDelay(this.settings.requestTimeoutMs), signal, ...(headers && sameOrigin(k, origin) && { headers }) })),
+        repository.keys.map((k) => loadTrustedKeys([k], { timeoutMs: timerDelay(this.settings.requestTimeoutMs), signal, ...(headers && sameOrigin(k, repository.url) && { headers }) })),
       ).then((lists) => lists.flat());
       keys.catch(() => this.keys.delete(repository.name));
       this.keys.set(repository.name, keys);
     }
     return keys;
-  }
-}
-
-function sameOrigin(location: string, origin: string): boolean {
-  try {
-    return new URL(toUrl(location)).origin === origin;
-  } catch {
-    return false;
   }
 }
 

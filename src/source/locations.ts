@@ -120,3 +120,12 @@ export function locationProblem(location: string): string | undefined {
   if (scheme !== undefined && location.includes('#')) return `${shown} has a #fragment; a # in a user name or password must be written %23`;
   return undefined;
 }
+
+/** Whether two locations (URLs or paths) share an origin: credentials for one may be sent to the other. */
+export function sameOrigin(a: string, b: string): boolean {
+  try {
+    return new URL(toUrl(a)).origin === new URL(toUrl(b)).origin;
+  } catch {
+    return false;
+  }
+}
