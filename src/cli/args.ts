@@ -1,7 +1,7 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { UsageError } from '../errors.js';
 
-/** A command-line mistake: reported on stderr with the command's usage, exit code 2. */
-export class UsageError extends Error {}
+export { UsageError };
 
 /** node:util parseArgs with errors that say which option was wrong. */
 export function parseCommandArgs<T extends NonNullable<ParseArgsConfig['options']>>(args: string[], options: T) {

@@ -3,14 +3,16 @@ import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { run as check } from '../../src/cli/commands/check.js';
-import { run as pin } from '../../src/cli/commands/pin.js';
 import { DEFAULTS } from '../../src/config/settings.js';
 import type { FixturePackage } from '../fixtures/apk-repo.js';
 import { buildService, type Service } from '../../src/serve/app.js';
 import { fixtureRepo, fixtureKey, runCommand, writeTree } from './helpers.js';
 import { writeFixtureRepo } from '../fixtures/apk-repo.js';
 import { readFile as readBytes } from 'node:fs/promises';
+import { command } from '../helpers/command.js';
+
+const check = command('check');
+const pin = command('pin');
 
 const versions = (name: string, list: string[]): FixturePackage[] => list.map((version) => ({ name, version }));
 /** The repository the fixture images name; the fixture indexes stand for it (--alias, or the service's aliases). */

@@ -1,15 +1,15 @@
 import { spawnSync } from 'node:child_process';
-import { rename, writeFile } from 'node:fs/promises';
 import { relative, resolve } from 'node:path';
 import { lockPathOf, lockState } from '../../apko/lock.js';
 import { fileConstraints } from '../../apko/tree.js';
+import { writeFileAtomically } from '../../core/files.js';
 import { SOURCE_HELP, TREE_HELP } from '../../generate/command-options.js';
 import { pinTree } from '../../generate/pin.js';
 import { describeIds } from '../../generate/security.js';
 import { runOnImageTree } from '../image-tree.js';
 import type { CliIO } from '../io.js';
 
-const HELP = `usage: apk-indexer pin [FILE...] (--index SRC... | --config FILE | --server URL) [--all] [--check] [--lock]
+export const HELP = `usage: apk-indexer pin [FILE...] (--index SRC... | --config FILE | --server URL) [--all] [--check] [--lock]
 
 Moves the name=version pins of apko files to the newest version every image building with the file
 can install: present on each of the image's arches, in the image's own repositories (its include
@@ -32,7 +32,7 @@ resolved, 2 a usage error, an index that could not be read or a server that is n
 
 export async function run(args: string[], io: CliIO): Promise<number> {
   const options = { all: { type: 'boolean' }, check: { type: 'boolean' }, lock: { type: 'boolean' }, json: { type: 'boolean' } } as const;
-  return runOnImageTree('pin', HELP, options, args, io, async ({ values, root, fallbackArches, tree, source }) => {
+  return runOnImageTree(HELP, options, args, io, async ({ values, root, fallbackArches, tree, source }) => {
     const failures = tree.failures;
     for (const failure of failures) io.stderr.write(`${failure.message}\n`);
     let stale = 0;
@@ -52,7 +52,7 @@ export async function run(args: string[], io: CliIO): Promise<number> {
       stale += result.changes.length;
       if (result.changes.length > 0) changed.add(result.file);
       const original = tree.images.flatMap((image) => image.chain).find((f) => f.path === result.file)!.text;
-      if (!values.check && result.text !== original) await writeAtomically(resolve(root, result.file), result.text);
+      if (!values.check && result.text !== original) await writeFileAtomically(resolve(root, result.file), result.text, result.file);
     }
     if (values.json) {
       const moves = results.flatMap((r) => r.changes.map((c) => ({ file: r.file, line: c.line, name: c.name, from: c.from ?? null, to: c.to, fixes: c.fixes ?? [] })));
@@ -98,11 +98,4 @@ function runApkoLock(
   }
   io.stdout.write(`${lock}: regenerated (apko ${args.join(' ')})\n`);
   return 0;
-}
-
-/** A crash mid-write must not leave a half-written image file behind. */
-async function writeAtomically(path: string, text: string): Promise<void> {
-  const temporary = `${path}.apk-indexer-${process.pid}.tmp`;
-  await writeFile(temporary, text);
-  await rename(temporary, path);
 }
