@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { isAbsolute, relative, resolve } from 'node:path';
 import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Scalar } from 'yaml';
-import { UserError } from '../errors.js';
+import { describeFileProblem, UserError } from '../errors.js';
 import { unknownKeys } from './keys.js';
 import { parsePackageSpec, type PackageSpec } from './package-spec.js';
 
@@ -84,7 +84,7 @@ export function readApkoFile(path: string, root: string): ApkoFile {
   try {
     text = readFileSync(absolute, 'utf8');
   } catch (err) {
-    throw new ApkoFileError(shown, `cannot read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+    throw new ApkoFileError(shown, `cannot read: ${describeFileProblem(err)}`);
   }
   return decodeApkoFile(parseYaml(text), shown, absolute);
 }

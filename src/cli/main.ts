@@ -68,7 +68,8 @@ export function report(command: string | undefined, err: unknown, io: Pick<CliIO
   const known = err instanceof UserError ? err : isSystemError(err) ? systemError(err) : undefined;
   const stack = debug && err instanceof Error && err.stack ? `${err.stack}\n` : '';
   if (known) {
-    io.stderr.write(`${prefix}: ${oneLine(known.message)}\n${stack}${known.usage && help ? `\n${help}` : ''}`);
+    const detail = debug ? `error code ${known.code}, exit ${known.exit}\n${stack}` : '';
+    io.stderr.write(`${prefix}: ${oneLine(known.message)}\n${detail}${known.usage && help ? `\n${help}` : ''}`);
     return known.exit;
   }
   const what = err instanceof Error ? `${err.name}: ${err.message}` : String(err);

@@ -284,7 +284,7 @@ describe('apk-indexer pin', () => {
   it('reports expected failures in one line, exit 2, without a stack trace', async () => {
     const cases: [string[], RegExp][] = [
       [['--server', 'http://127.0.0.1:1'], /^apk-indexer pin: http:\/\/127\.0\.0\.1:1\/readyz: no answer from the server \([^)]+\)\n$/],
-      [['--config', join(dir, 'nonexistent.yaml')], /config file .*nonexistent\.yaml: ENOENT/],
+      [['--config', join(dir, 'nonexistent.yaml')], /config file .*nonexistent\.yaml: cannot read: no such file or directory/],
       [['--config', join(root, 'empty.yaml')], /repositories: expected a non-empty list/],
       [['--config', join(root, 'no-repos.yaml')], /no repositories: list/],
     ];

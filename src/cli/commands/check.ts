@@ -34,6 +34,7 @@ ${SOURCE_HELP}
 ${TREE_HELP}
 
 Exit status: 0 no errors, 1 errors found, 2 a usage error or an index that could not be read.
+70 is a bug in apk-indexer; all statuses and error codes: docs/errors.md.
 `;
 
 export async function run(args: string[], io: CliIO): Promise<number> {

@@ -38,6 +38,9 @@ Writes one file to stdout (or FILE), with the builders \`init\` uses:
       [--renovate-server URL] [--root DIR] [--config FILE] [--include-path DIR] [--arch a,b]
       [-r|--repository-append REPO] [-b|--build-repository-append REPO]
       [--renovate-version N]   --arch: arches for images that name none (default amd64,arm64)
+
+Exit status: 0 written, 2 a usage error, a configuration mistake, an apko file apko refuses or an -o FILE that
+cannot be written. 70 is a bug in apk-indexer; all statuses and error codes: docs/errors.md.
 `;
 
 const OPTIONS = {

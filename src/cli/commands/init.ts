@@ -41,7 +41,8 @@ newest version present on all of the image's archs.
   --force              overwrite files that exist.
 ${SOURCE_HELP}
 
-Exit status: 0 written, 1 files exist (without --force), 2 a usage error or an unreadable index.
+Exit status: 0 written, 1 files exist (without --force), 2 a usage error, an unreadable index or a
+directory or file that cannot be written. 70 is a bug in apk-indexer; all statuses and error codes: docs/errors.md.
 `;
 
 export async function run(args: string[], io: CliIO): Promise<number> {

@@ -27,7 +27,8 @@ ${SOURCE_HELP}
 ${TREE_HELP}
 
 Exit status: 0 done (or, with --check, nothing stale), 1 a pin is stale (--check) or could not be
-resolved, 2 a usage error, an index that could not be read or a server that is not an apk-indexer.
+resolved, 2 a usage error, an index that could not be read, a server that is not an apk-indexer or a
+file that cannot be written. 70 is a bug in apk-indexer; all statuses and error codes: docs/errors.md.
 `;
 
 export async function run(args: string[], io: CliIO): Promise<number> {
@@ -41,6 +42,9 @@ export async function run(args: string[], io: CliIO): Promise<number> {
     const results = await pinTree(tree, fileConstraints(tree, fallbackArches), source, { all: values.all ?? false });
     const changed = new Set<string>();
     for (const result of results) {
+      // Written before its moves are printed: a file that cannot be written stops pin with no move claimed for it.
+      const original = tree.images.flatMap((image) => image.chain).find((f) => f.path === result.file)!.text;
+      if (!values.check && result.text !== original) await writeFileAtomically(resolve(root, result.file), result.text, result.file);
       for (const c of result.changes) {
         if (values.json) continue;
         const fixes = c.fixes ? `  fixes ${describeIds(c.fixes)}` : '';
@@ -51,8 +55,6 @@ export async function run(args: string[], io: CliIO): Promise<number> {
       unchecked += result.notes.filter((n) => n.kind === 'not-checked').length;
       stale += result.changes.length;
       if (result.changes.length > 0) changed.add(result.file);
-      const original = tree.images.flatMap((image) => image.chain).find((f) => f.path === result.file)!.text;
-      if (!values.check && result.text !== original) await writeFileAtomically(resolve(root, result.file), result.text, result.file);
     }
     if (values.json) {
       const moves = results.flatMap((r) => r.changes.map((c) => ({ file: r.file, line: c.line, name: c.name, from: c.from ?? null, to: c.to, fixes: c.fixes ?? [] })));

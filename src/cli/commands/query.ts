@@ -19,6 +19,7 @@ for it, or to null when no index holds the package.
                 on every listed arch.
 
 Exit status: 0 all found, 1 some package unknown, 2 an index could not be read or verified.
+70 is a bug in apk-indexer; all statuses and error codes: docs/errors.md.
 `;
 
 /** Usage mistakes and unreadable indexes are thrown: main reports them (exit 2). */

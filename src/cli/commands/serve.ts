@@ -22,7 +22,8 @@ hown3d/renovate-apk-indexer's flags work unchanged: -apk-index-url a,b  -update-
 every flag also takes one dash (-port 8080). The refresh token is read from the file or APK_INDEXER_REFRESH_TOKEN only.
 Exit status: 0 after SIGTERM/SIGINT/SIGHUP (each drains: in-flight requests are answered, then exit), 1 when the
 server cannot start, 2 on a configuration mistake (a bad setting or URL, a missing local key or index file, a host
-and port that cannot be listened on: in use, not this host's, or not permitted).
+and port that cannot be listened on: in use, not this host's, or not permitted). 70 is a bug in apk-indexer;
+all statuses and error codes: docs/errors.md.
 `;
 
 const SIGNALS: NodeJS.Signals[] = ['SIGTERM', 'SIGINT', 'SIGHUP'];

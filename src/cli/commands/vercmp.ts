@@ -18,6 +18,7 @@ reported on stderr with its line number, and makes the exit status 2; the other 
 still answered.
 
 exit status: 0 all answered, 2 bad usage or at least one malformed line
+70 is a bug in apk-indexer; all statuses and error codes: docs/errors.md.
 `;
 
 export async function run(args: string[], io: CliIO): Promise<number> {
