@@ -77,10 +77,12 @@ describe('errors: one line and the documented status', () => {
   const leftovers = () => readdirSync(join(root, 'apko')).filter((f) => f.includes('.tmp'));
 
   describe('init', () => {
+    // Where melange/apk-indexer.yaml builds from: given, so init does not ask this checkout's git.
+    const source = ['--apk-indexer-source', 'https://git.example.org/tools/apk-indexer.git', '--apk-indexer-ref', 'v0.1.0'];
     it('DIR under a regular file: one line naming the file, exit 2, nothing written', () => {
       const file = join(dir, 'a-file');
       writeFileSync(file, 'not a directory\n');
-      const r = cli(['init', join(file, 'sub')]);
+      const r = cli(['init', join(file, 'sub'), ...source]);
       expectOneLine(r.err, `apk-indexer init: ${join(file, 'sub')}: ${file} is not a directory`);
       expect(r.code).toBe(2);
       expect(readFileSync(file, 'utf8')).toBe('not a directory\n');
@@ -88,7 +90,7 @@ describe('errors: one line and the documented status', () => {
 
     // Node's recursive mkdir spins forever there (mkdir /proc/x: ENOENT, mkdir /proc: EEXIST, again).
     it.skipIf(!existsSync('/proc/self'))('DIR where the file system holds no new directories (/proc): fails at once, one line, exit 2', () => {
-      const r = cli(['init', '/proc/apk-indexer-init-test']);
+      const r = cli(['init', '/proc/apk-indexer-init-test', ...source]);
       expect(r.signal).toBeNull(); // not killed by the timeout: it did not hang
       expectOneLine(r.err, 'apk-indexer init: /proc/apk-indexer-init-test: cannot create the directory: this file system holds no new directories');
       expect(r.code).toBe(2);
@@ -98,7 +100,7 @@ describe('errors: one line and the documented status', () => {
       const target = join(dir, 'init-blocked');
       mkdirSync(target);
       writeFileSync(join(target, 'apko'), 'a file where apko/ goes\n');
-      const r = cli(['init', target, '--force']);
+      const r = cli(['init', target, '--force', ...source]);
       expectOneLine(r.err, `apk-indexer init: ${join(target, 'apko')}: ${join(target, 'apko')} is not a directory`);
       expect(r.code).toBe(2);
     });

@@ -2,7 +2,9 @@ import { stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { toApkArch } from '../../apko/arch.js';
 import { apkoArchesOf, renovateMajorOf, serverUrlOf, sourceOptions, SOURCE_ARGS, SOURCE_HELP } from '../../generate/command-options.js';
+import { resolveApkIndexerSource, type ApkIndexerSource } from '../../generate/apk-indexer-source.js';
 import { serviceEndpoint } from '../../generate/gitlab-ci.js';
+import { toolPackage } from '../../core/version.js';
 import { hasSource, openVersionSource } from '../../generate/open-source.js';
 import { scaffold, SCAFFOLD_DEFAULTS, type ScaffoldOptions } from '../../generate/scaffold.js';
 import { splitList } from '../../config/layer.js';
@@ -20,10 +22,12 @@ Writes a repository of image and package definitions, ready to commit and build:
   apko/bootc-desktop.yaml     a Wayland desktop
   apko/bootc-router.yaml      a router whose whole configuration is one package
   apko/apk-indexer.yaml       this service's own image
-  melange/apk-indexer.yaml    apk-indexer itself, from its npm release (apko/apk-indexer.yaml installs it)
+  melange/apk-indexer.yaml    apk-indexer itself, built from its source at a tag (apko/apk-indexer.yaml installs it)
   melange/default-user.yaml   the first account, as static files
   melange/router-config.yaml  the router's configuration package (and its vendor/ tree)
-  renovate.json, .gitlab-ci.yml, Justfile, .gitignore
+  .gitlab-ci.yml              builds the packages and apk-indexer's image, then a pins gate and Renovate beside it
+  Justfile                    \`just\` builds the packages and images (CI runs the same recipes)
+  renovate.json, .gitignore
 With an index (--index, --config or --server), the first package of each image is pinned to the
 newest version present on all of the image's archs.
 
@@ -37,12 +41,21 @@ newest version present on all of the image's archs.
                            service container's alias and port (default http://apk-indexer:3000).
   --renovate-version N     the Renovate major renovate.json is for (default ${SCAFFOLD_DEFAULTS.renovateMajor}; below 42 the
                            older form that Renovate 39 reads).
-  --service-image IMAGE    the apk-indexer image CI runs as a service (default ${SCAFFOLD_DEFAULTS.serviceImage}).
+  --service-image IMAGE    an existing apk-indexer image for CI to run as its service; by default the pipeline
+                           builds apko/apk-indexer.yaml and pushes it to the project's registry first.
+  --apk-indexer-source GIT_URL   where melange/apk-indexer.yaml clones apk-indexer's source (https://...;
+                           credentials are dropped). Default: package.json's repository, else the origin remote
+                           of the git checkout this apk-indexer runs from.
+  --apk-indexer-ref TAG    the tag it builds (package.version is the tag without its v). Default: the tag at
+                           HEAD of that checkout, else v<version> for an installed package with a repository.
+  --apk-indexer-commit SHA the commit the tag must name (git-checkout's expected-commit). Default: the tag's
+                           commit in that checkout, else none.
   --force              overwrite files that exist.
 ${SOURCE_HELP}
 
-Exit status: 0 written, 1 files exist (without --force), 2 a usage error, an unreadable index or a
-directory or file that cannot be written. 70 is a bug in apk-indexer; all statuses and error codes: docs/errors.md.
+Exit status: 0 written, 1 files exist (without --force), 2 a usage error (no apk-indexer source known included),
+an unreadable index or a directory or file that cannot be written. 70 is a bug in apk-indexer; all statuses and
+error codes: docs/errors.md.
 `;
 
 export async function run(args: string[], io: CliIO): Promise<number> {
@@ -57,6 +70,9 @@ export async function run(args: string[], io: CliIO): Promise<number> {
     'renovate-server': { type: 'string' },
     'renovate-version': { type: 'string' },
     'service-image': { type: 'string' },
+    'apk-indexer-source': { type: 'string' },
+    'apk-indexer-ref': { type: 'string' },
+    'apk-indexer-commit': { type: 'string' },
     force: { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
   });
@@ -65,7 +81,7 @@ export async function run(args: string[], io: CliIO): Promise<number> {
     return 0;
   }
   if (parsed.positionals.length !== 1) throw new UsageError('name one directory');
-  const options: ScaffoldOptions = scaffoldOptions(parsed.values);
+  const options: ScaffoldOptions = scaffoldOptions(parsed.values, (m) => io.stderr.write(`warning: ${m}\n`));
   const dir = resolve(parsed.positionals[0]!);
   // A DIR that cannot be a directory (a file in its path) is said before any index is read.
   await directoryCanHold(dir);
@@ -89,7 +105,8 @@ export async function run(args: string[], io: CliIO): Promise<number> {
     await writeFileAtomically(path, file.content);
   }
   for (const pin of pins) io.stdout.write(`${pin.file}: ${pin.name} ${pin.message}\n`);
-  io.stdout.write(`wrote ${files.length} files to ${dir}\nnext: cd ${parsed.positionals[0]} && just keygen && just image bootc-host\n`);
+  io.stdout.write(`${sourceLine(options.apkIndexerSource)}\n`);
+  io.stdout.write(`wrote ${files.length} files to ${dir}\nnext: cd ${parsed.positionals[0]} && just\n`);
   return 0;
 }
 
@@ -103,7 +120,10 @@ function scaffoldOptions(v: {
   'renovate-server'?: string;
   'renovate-version'?: string;
   'service-image'?: string;
-}): ScaffoldOptions {
+  'apk-indexer-source'?: string;
+  'apk-indexer-ref'?: string;
+  'apk-indexer-commit'?: string;
+}, warn: (m: string) => void): ScaffoldOptions {
   const archs = apkoArchesOf(splitList(v.arch));
   return {
     repositories: v.repository?.length ? v.repository : SCAFFOLD_DEFAULTS.repositories,
@@ -115,7 +135,13 @@ function scaffoldOptions(v: {
     server: serviceEndpoint(serverUrlOf(v['renovate-server'], SCAFFOLD_DEFAULTS.server)).url,
     serviceImage: v['service-image'] ?? SCAFFOLD_DEFAULTS.serviceImage,
     renovateMajor: renovateMajorOf(v['renovate-version'], SCAFFOLD_DEFAULTS.renovateMajor),
+    apkIndexerSource: resolveApkIndexerSource({ source: v['apk-indexer-source'], ref: v['apk-indexer-ref'], commit: v['apk-indexer-commit'] }, toolPackage, warn),
   };
+}
+
+function sourceLine(s: ApkIndexerSource): string {
+  const commit = s.expectedCommit === undefined ? 'no expected-commit' : `commit ${s.expectedCommit}`;
+  return `melange/apk-indexer.yaml: apk-indexer ${s.version} from ${s.repository} at ${s.tag}, ${commit} (from ${s.from})`;
 }
 
 async function exists(path: string): Promise<boolean> {
