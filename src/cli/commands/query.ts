@@ -1,4 +1,3 @@
-import { IndexError } from '../../errors.js';
 import { toRenovateBody, type RenovateBody } from '../../datasource/renovate-body.js';
 import { loadVersionMap } from '../../index/load-map.js';
 import type { VersionMap } from '../../index/version-map.js';
@@ -7,7 +6,7 @@ import { indexLocations } from '../../source/locations.js';
 import { parseCommandArgs, UsageError } from '../args.js';
 import type { CliIO } from '../io.js';
 
-const HELP = `usage: apk-indexer query NAME... --index SRC [--index SRC...] [--key KEY...] [--arch a,b]
+export const HELP = `usage: apk-indexer query NAME... --index SRC [--index SRC...] [--key KEY...] [--arch a,b]
 
 Prints one JSON object mapping each NAME to the Renovate custom-datasource body the service answers
 for it, or to null when no index holds the package.
@@ -20,38 +19,27 @@ for it, or to null when no index holds the package.
                 on every listed arch.
 
 Exit status: 0 all found, 1 some package unknown, 2 an index could not be read or verified.
+70 is a bug in apk-indexer; all statuses and error codes: docs/errors.md.
 `;
 
+/** Usage mistakes and unreadable indexes are thrown: main reports them (exit 2). */
 export async function run(args: string[], io: CliIO): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseCommandArgs(args, {
-      index: { type: 'string', multiple: true },
-      key: { type: 'string', multiple: true },
-      arch: { type: 'string', multiple: true },
-      help: { type: 'boolean', short: 'h' },
-    });
-    if (parsed.values.help) {
-      io.stdout.write(HELP);
-      return 0;
-    }
-    if (parsed.positionals.length === 0) throw new UsageError('name at least one package');
-    if (!parsed.values.index?.length) throw new UsageError('--index is required');
-  } catch (err) {
-    if (!(err instanceof UsageError)) throw err;
-    io.stderr.write(`apk-indexer query: ${err.message}\n\n${HELP}`);
-    return 2;
+  const parsed = parseCommandArgs(args, {
+    index: { type: 'string', multiple: true },
+    key: { type: 'string', multiple: true },
+    arch: { type: 'string', multiple: true },
+    help: { type: 'boolean', short: 'h' },
+  });
+  if (parsed.values.help) {
+    io.stdout.write(HELP);
+    return 0;
   }
+  if (parsed.positionals.length === 0) throw new UsageError('name at least one package');
+  if (!parsed.values.index?.length) throw new UsageError('--index is required');
   const arches = splitList(parsed.values.arch);
   const keyLocations = splitList(parsed.values.key);
-  let map: VersionMap;
-  try {
-    const locations = parsed.values.index.flatMap((url) => indexLocations({ url, arches: arches.length ? arches : undefined }));
-    map = await loadVersionMap(locations, keyLocations, (url) => io.stderr.write(`warning: ${url}: signature not verified (no --key given)\n`));
-  } catch (err) {
-    io.stderr.write(`apk-indexer query: ${err instanceof IndexError ? err.message : (err as Error).stack ?? String(err)}\n`);
-    return 2;
-  }
+  const locations = parsed.values.index.flatMap((url) => indexLocations({ url, arches: arches.length ? arches : undefined }));
+  const map: VersionMap = await loadVersionMap(locations, keyLocations, (url) => io.stderr.write(`warning: ${url}: signature not verified (no --key given)\n`));
   const out: Record<string, RenovateBody | null> = {};
   let missing = false;
   for (const name of parsed.positionals) {
