@@ -3,6 +3,7 @@ import { join, posix } from 'node:path';
 import Handlebars from 'handlebars';
 import JSON5 from 'json5';
 import { Minimatch } from 'minimatch';
+import { describeFileProblem } from '../errors.js';
 
 /**
  * A model of what Renovate 44 does with a repository's regex custom managers, read from its source
@@ -110,7 +111,7 @@ export class RenovateManagers {
     try {
       text = await readFile(path, 'utf8');
     } catch (err) {
-      throw new Error(`${shown}: cannot read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+      throw new Error(`${shown}: cannot read: ${describeFileProblem(err)}`);
     }
     let config = parseConfigText(text, shown);
     if (posix.basename(shown) === 'package.json') config = (config as { renovate?: unknown } | null)?.renovate;

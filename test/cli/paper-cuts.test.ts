@@ -53,7 +53,7 @@ describe('paper cuts (issue 15)', () => {
     const target = join(dir, 'no', 'such', 'x.json');
     const r = cli(['gen', 'image', 'web', '--package', 'nginx', '-o', target]);
     expect(r.code).toBe(2);
-    expect(r.err).toBe(`apk-indexer gen: -o ${target}: no such directory\n`);
+    expect(r.err).toBe(`apk-indexer gen: -o ${target}: cannot write: no such directory\n`);
     expect(existsSync(target)).toBe(false);
   });
 

@@ -3,11 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { run } from '../../src/cli/commands/query.js';
 import { loadSettings } from '../../src/config/load.js';
 import { buildService } from '../../src/serve/app.js';
 import { buildIndexArchive, generateFixtureKey, writeFixtureRepo, type FixturePackage } from '../fixtures/apk-repo.js';
+import { command } from '../helpers/command.js';
 import { Upstream } from '../helpers/upstream.js';
+
+const run = command('query');
 
 async function query(args: string[]) {
   const stdout = new PassThrough();

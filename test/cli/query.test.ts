@@ -5,10 +5,12 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { run } from '../../src/cli/commands/query.js';
 import { generateFixtureKey, writeFixtureRepo } from '../fixtures/apk-repo.js';
 import { compareVersions } from '../../src/index/version.js';
 import { reference } from '../reference.js';
+import { command } from '../helpers/command.js';
+
+const run = command('query');
 
 async function query(args: string[]) {
   const stdout = new PassThrough();

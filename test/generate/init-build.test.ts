@@ -7,8 +7,10 @@ import { dirname, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { run as init } from '../../src/cli/commands/init.js';
 import { runCommand, schemaErrors, yamlValue } from './helpers.js';
+import { command } from '../helpers/command.js';
+
+const init = command('init');
 
 /**
  * Issue 12, "the scaffold builds as written": what `init` writes must build with what exists. No melange, apko,

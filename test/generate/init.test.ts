@@ -2,11 +2,13 @@ import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { run as check } from '../../src/cli/commands/check.js';
-import { run as gen } from '../../src/cli/commands/gen.js';
-import { run as init } from '../../src/cli/commands/init.js';
 import type { FixturePackage } from '../fixtures/apk-repo.js';
 import { fixtureRepo, runCommand, schemaErrors, yamlValue } from './helpers.js';
+import { command } from '../helpers/command.js';
+
+const check = command('check');
+const gen = command('gen');
+const init = command('init');
 
 /**
  * Every package the scaffolded images install, as a Wolfi-like repository holds them: without apk-indexer (no

@@ -2,8 +2,10 @@ import { readFileSync } from 'node:fs';
 import { PassThrough, Readable } from 'node:stream';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { run } from '../../src/cli/commands/vercmp.js';
 import { compareVersions, isPrerelease, isValidVersion, versionSymbol, type Ordering } from '../../src/index/version.js';
+import { command } from '../helpers/command.js';
+
+const run = command('vercmp');
 
 type Op = '<' | '=' | '>';
 type Pair = { line: number; a: string; op: Op; b: string };

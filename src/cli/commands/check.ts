@@ -10,7 +10,7 @@ import { CONFIG_FILE_NAMES, findRenovateConfig, RenovateManagers } from '../../g
 import { runOnImageTree } from '../image-tree.js';
 import type { CliIO } from '../io.js';
 
-const HELP = `usage: apk-indexer check [FILE...] (--index SRC... | --config FILE | --server URL)
+export const HELP = `usage: apk-indexer check [FILE...] (--index SRC... | --config FILE | --server URL)
 
 Lints apko files as apko reads them and prints a table. Each image is judged from its own
 repositories (its include chain's, plus --repository-append) on the arches it builds for: a key
@@ -34,11 +34,12 @@ ${SOURCE_HELP}
 ${TREE_HELP}
 
 Exit status: 0 no errors, 1 errors found, 2 a usage error or an index that could not be read.
+70 is a bug in apk-indexer; all statuses and error codes: docs/errors.md.
 `;
 
 export async function run(args: string[], io: CliIO): Promise<number> {
   const options = { renovate: { type: 'string' }, melange: { type: 'string' }, json: { type: 'boolean' } } as const;
-  return runOnImageTree('check', HELP, options, args, io, async ({ values, root, fallbackArches, tree, source }) => {
+  return runOnImageTree(HELP, options, args, io, async ({ values, root, fallbackArches, tree, source }) => {
     const findings: Finding[] = [];
     const renovate = await loadRenovate(root, values.renovate, findings);
     const constraints = fileConstraints(tree, fallbackArches);

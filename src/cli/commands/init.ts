@@ -1,19 +1,19 @@
-import { mkdir, stat, writeFile } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { toApkArch } from '../../apko/arch.js';
 import { apkoArchesOf, renovateMajorOf, serverUrlOf, sourceOptions, SOURCE_ARGS, SOURCE_HELP } from '../../generate/command-options.js';
-import { GenerateInputError } from '../../generate/errors.js';
 import { resolveApkIndexerSource, type ApkIndexerSource } from '../../generate/apk-indexer-source.js';
 import { serviceEndpoint } from '../../generate/gitlab-ci.js';
 import { toolPackage } from '../../core/version.js';
 import { hasSource, openVersionSource } from '../../generate/open-source.js';
 import { scaffold, SCAFFOLD_DEFAULTS, type ScaffoldOptions } from '../../generate/scaffold.js';
 import { splitList } from '../../config/layer.js';
+import { makeDirectory, writeFileAtomically } from '../../core/files.js';
+import { FileError } from '../../errors.js';
 import { parseCommandArgs, UsageError } from '../args.js';
-import { reportFailure } from '../image-tree.js';
 import type { CliIO } from '../io.js';
 
-const HELP = `usage: apk-indexer init DIR [options]
+export const HELP = `usage: apk-indexer init DIR [options]
 
 Writes a repository of image and package definitions, ready to commit and build:
   apko/wolfi-base.yaml        repositories, keys, archs, a non-root account, layering
@@ -53,68 +53,61 @@ newest version present on all of the image's archs.
   --force              overwrite files that exist.
 ${SOURCE_HELP}
 
-Exit status: 0 written, 1 files exist (without --force), 2 a usage error (no apk-indexer source known included)
-or an unreadable index.
+Exit status: 0 written, 1 files exist (without --force), 2 a usage error (no apk-indexer source known included),
+an unreadable index or a directory or file that cannot be written. 70 is a bug in apk-indexer; all statuses and
+error codes: docs/errors.md.
 `;
 
 export async function run(args: string[], io: CliIO): Promise<number> {
-  let parsed;
-  let options: ScaffoldOptions;
-  try {
-    parsed = parseCommandArgs(args, {
-      ...SOURCE_ARGS,
-      repository: { type: 'string', multiple: true },
-      keyring: { type: 'string', multiple: true },
-      arch: { type: 'string', multiple: true },
-      user: { type: 'string' },
-      'password-hash': { type: 'string' },
-      license: { type: 'string' },
-      'renovate-server': { type: 'string' },
-      'renovate-version': { type: 'string' },
-      'service-image': { type: 'string' },
-      'apk-indexer-source': { type: 'string' },
-      'apk-indexer-ref': { type: 'string' },
-      'apk-indexer-commit': { type: 'string' },
-      force: { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
-    });
-    if (parsed.values.help) {
-      io.stdout.write(HELP);
-      return 0;
-    }
-    if (parsed.positionals.length !== 1) throw new UsageError('name one directory');
-    options = scaffoldOptions(parsed.values, (m) => io.stderr.write(`warning: ${m}\n`));
-  } catch (err) {
-    if (!(err instanceof UsageError) && !(err instanceof GenerateInputError)) throw err;
-    io.stderr.write(`apk-indexer init: ${err.message}\n\n${HELP}`);
-    return 2;
-  }
-  const dir = resolve(parsed.positionals[0]!);
-  try {
-    const sources = sourceOptions(parsed.values, parsed.tokens);
-    const arches = options.archs.map((a) => toApkArch(a)!);
-    const source = hasSource(sources)
-      ? await openVersionSource(sources, () => arches, (m) => io.stderr.write(`warning: ${m}\n`))
-      : undefined;
-    const { files, pins } = await scaffold(options, source);
-    if (!parsed.values.force) {
-      const existing = (await Promise.all(files.map(async (f) => ((await exists(join(dir, f.path))) ? f.path : undefined)))).filter(Boolean);
-      if (existing.length > 0) {
-        io.stderr.write(`apk-indexer init: ${dir} already has ${existing.join(', ')}; nothing written (--force overwrites)\n`);
-        return 1;
-      }
-    }
-    for (const file of files) {
-      await mkdir(dirname(join(dir, file.path)), { recursive: true });
-      await writeFile(join(dir, file.path), file.content);
-    }
-    for (const pin of pins) io.stdout.write(`${pin.file}: ${pin.name} ${pin.message}\n`);
-    io.stdout.write(`${sourceLine(options.apkIndexerSource)}\n`);
-    io.stdout.write(`wrote ${files.length} files to ${dir}\nnext: cd ${parsed.positionals[0]} && just\n`);
+  const parsed = parseCommandArgs(args, {
+    ...SOURCE_ARGS,
+    repository: { type: 'string', multiple: true },
+    keyring: { type: 'string', multiple: true },
+    arch: { type: 'string', multiple: true },
+    user: { type: 'string' },
+    'password-hash': { type: 'string' },
+    license: { type: 'string' },
+    'renovate-server': { type: 'string' },
+    'renovate-version': { type: 'string' },
+    'service-image': { type: 'string' },
+    'apk-indexer-source': { type: 'string' },
+    'apk-indexer-ref': { type: 'string' },
+    'apk-indexer-commit': { type: 'string' },
+    force: { type: 'boolean' },
+    help: { type: 'boolean', short: 'h' },
+  });
+  if (parsed.values.help) {
+    io.stdout.write(HELP);
     return 0;
-  } catch (err) {
-    return reportFailure('init', HELP, err, io);
   }
+  if (parsed.positionals.length !== 1) throw new UsageError('name one directory');
+  const options: ScaffoldOptions = scaffoldOptions(parsed.values, (m) => io.stderr.write(`warning: ${m}\n`));
+  const dir = resolve(parsed.positionals[0]!);
+  // A DIR that cannot be a directory (a file in its path) is said before any index is read.
+  await directoryCanHold(dir);
+  const sources = sourceOptions(parsed.values, parsed.tokens);
+  const arches = options.archs.map((a) => toApkArch(a)!);
+  const source = hasSource(sources)
+    ? await openVersionSource(sources, () => arches, (m) => io.stderr.write(`warning: ${m}\n`))
+    : undefined;
+  const { files, pins } = await scaffold(options, source);
+  if (!parsed.values.force) {
+    const existing = (await Promise.all(files.map(async (f) => ((await exists(join(dir, f.path))) ? f.path : undefined)))).filter(Boolean);
+    if (existing.length > 0) {
+      io.stderr.write(`apk-indexer init: ${dir} already has ${existing.join(', ')}; nothing written (--force overwrites)\n`);
+      return 1;
+    }
+  }
+  // Each file whole or not at all; the first that cannot be written stops init with one line naming it.
+  for (const file of files) {
+    const path = join(dir, file.path);
+    await makeDirectory(dirname(path));
+    await writeFileAtomically(path, file.content);
+  }
+  for (const pin of pins) io.stdout.write(`${pin.file}: ${pin.name} ${pin.message}\n`);
+  io.stdout.write(`${sourceLine(options.apkIndexerSource)}\n`);
+  io.stdout.write(`wrote ${files.length} files to ${dir}\nnext: cd ${parsed.positionals[0]} && just\n`);
+  return 0;
 }
 
 function scaffoldOptions(v: {
@@ -157,5 +150,17 @@ async function exists(path: string): Promise<boolean> {
     return true;
   } catch {
     return false;
+  }
+}
+
+/** The nearest part of `dir` that exists must be a directory, else nothing could be written under it. */
+async function directoryCanHold(dir: string): Promise<void> {
+  for (let at = dir; ; at = dirname(at)) {
+    const info = await stat(at).catch((err: NodeJS.ErrnoException) => (err.code === 'ENOENT' || err.code === 'ENOTDIR' ? undefined : Promise.reject(FileError.of(at, err))));
+    if (info) {
+      if (!info.isDirectory()) throw new FileError(dir, `${at} is not a directory`, { errno: 'ENOTDIR' });
+      return;
+    }
+    if (dirname(at) === at) return;
   }
 }

@@ -1,4 +1,3 @@
-import { IndexError } from '../../errors.js';
 import { toRenovateBody, type RenovateBody } from '../../datasource/renovate-body.js';
 import { ConfigError } from '../../config/errors.js';
 import { loadRepositoriesOnce, repositoriesFromOptions } from '../../config/repository-source.js';
@@ -7,7 +6,7 @@ import { splitList } from '../../config/layer.js';
 import { parseCommandArgs, UsageError } from '../args.js';
 import type { CliIO } from '../io.js';
 
-const HELP = `usage: apk-indexer query NAME... (--index SRC... | --config FILE) [--key KEY...] [--arch a,b]
+export const HELP = `usage: apk-indexer query NAME... (--index SRC... | --config FILE) [--key KEY...] [--arch a,b]
                           [--repository NAME...]
 
 Prints one JSON object mapping each NAME to the Renovate custom-datasource body the service answers
@@ -28,48 +27,37 @@ for it, or to null when no index holds the package.
                      URL). Repeat or a,b.
 
 Exit status: 0 all found, 1 some package unknown, 2 an index could not be read or verified.
+70 is a bug in apk-indexer; all statuses and error codes: docs/errors.md.
 `;
 
+/** Usage mistakes and unreadable indexes are thrown: main reports them (exit 2). */
 export async function run(args: string[], io: CliIO): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseCommandArgs(args, {
-      index: { type: 'string', multiple: true },
-      key: { type: 'string', multiple: true },
-      arch: { type: 'string', multiple: true },
-      config: { type: 'string' },
-      repository: { type: 'string', multiple: true },
-      help: { type: 'boolean', short: 'h' },
-    });
-    if (parsed.values.help) {
-      io.stdout.write(HELP);
-      return 0;
-    }
-    if (parsed.positionals.length === 0) throw new UsageError('name at least one package');
-    if (!parsed.values.index?.length && parsed.values.config === undefined) throw new UsageError('pass --index SRC or --config FILE');
-  } catch (err) {
-    if (!(err instanceof UsageError)) throw err;
-    io.stderr.write(`apk-indexer query: ${err.message}\n\n${HELP}`);
-    return 2;
+  const parsed = parseCommandArgs(args, {
+    index: { type: 'string', multiple: true },
+    key: { type: 'string', multiple: true },
+    arch: { type: 'string', multiple: true },
+    config: { type: 'string' },
+    repository: { type: 'string', multiple: true },
+    help: { type: 'boolean', short: 'h' },
+  });
+  if (parsed.values.help) {
+    io.stdout.write(HELP);
+    return 0;
   }
+  if (parsed.positionals.length === 0) throw new UsageError('name at least one package');
+  if (!parsed.values.index?.length && parsed.values.config === undefined) throw new UsageError('pass --index SRC or --config FILE');
   const arches = splitList(parsed.values.arch);
   const repositories = splitList(parsed.values.repository);
-  let map: VersionMap;
-  try {
-    const sources = repositoriesFromOptions({
-      indexes: (parsed.values.index ?? []).map((url) => ({ url, aliases: [] })),
-      keys: splitList(parsed.values.key),
-      config: parsed.values.config,
-      arches: () => arches,
-    });
-    const unknown = repositories.filter((r) => !sources.some((s) => s.name === r));
-    if (unknown.length > 0) throw new ConfigError(`--repository ${unknown.join(',')}: no such repository (there are: ${sources.map((s) => s.name).join(', ')})`);
-    const loaded = await loadRepositoriesOnce(sources, { warn: (m) => io.stderr.write(`warning: ${m}\n`) });
-    map = new VersionMap(loaded.map((l) => l.snapshot));
-  } catch (err) {
-    io.stderr.write(`apk-indexer query: ${err instanceof IndexError || err instanceof ConfigError ? err.message : (err as Error).stack ?? String(err)}\n`);
-    return 2;
-  }
+  const sources = repositoriesFromOptions({
+    indexes: (parsed.values.index ?? []).map((url) => ({ url, aliases: [] })),
+    keys: splitList(parsed.values.key),
+    config: parsed.values.config,
+    arches: () => arches,
+  });
+  const unknown = repositories.filter((r) => !sources.some((s) => s.name === r));
+  if (unknown.length > 0) throw new ConfigError(`--repository ${unknown.join(',')}: no such repository (there are: ${sources.map((s) => s.name).join(', ')})`);
+  const loaded = await loadRepositoriesOnce(sources, { warn: (m) => io.stderr.write(`warning: ${m}\n`) });
+  const map = new VersionMap(loaded.map((l) => l.snapshot));
   const out: Record<string, RenovateBody | null> = {};
   let missing = false;
   for (const name of parsed.positionals) {
