@@ -8,6 +8,7 @@
  * into a log (everything shown is `redactUrl`ed). A redirect to another origin drops the header (undici's redirect
  * handler strips Authorization across origins).
  */
+import { IndexError } from '../errors.js';
 import { repositoryUrl } from '../apko/repository.js';
 import type { ApkIndexSink } from '../decode/index-archive.js';
 import type { TrustedKey } from '../decode/signature.js';
@@ -161,7 +162,7 @@ export async function loadRepositoriesOnce<S extends ApkIndexSink = ApkIndexSink
         source.locations.map(async (location) => {
           const sink = options.sink?.();
           const result = await loadRepositoryIndex(source, location, { keys, ...(sink && { also: sink }) });
-          if (result.notModified) throw new Error(`${redactUrl(location.url)}: unexpected 304 without a conditional request`);
+          if (result.notModified) throw new IndexError(redactUrl(location.url), 'http-status', 'answered 304 Not Modified to a request that was not conditional');
           if (keys.length === 0) options.warn(`${result.snapshot.url}: signature not verified (no key given)`);
           return { source, snapshot: result.snapshot, sink };
         }),

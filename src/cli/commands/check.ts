@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileConstraints } from '../../apko/tree.js';
 import { checkTree, dedupeFindings, formatFindings, type Finding } from '../../generate/check.js';
+import { UserError } from '../../errors.js';
 import { GenerateInputError } from '../../generate/errors.js';
 import { resolveInstallSets } from '../../generate/install-set.js';
 import { SOURCE_HELP, TREE_HELP } from '../../generate/command-options.js';
@@ -83,7 +84,9 @@ async function loadRenovate(root: string, named: string | undefined, findings: F
     for (const warning of managers.warnings) findings.push({ severity: 'warning', location, subject: '-', message: warning });
     return managers;
   } catch (err) {
-    findings.push({ severity: 'error', location, subject: '-', message: (err as Error).message });
+    // A config Renovate would refuse is a finding; a bug of ours is not disguised as one.
+    if (!(err instanceof UserError)) throw err;
+    findings.push({ severity: 'error', location, subject: '-', message: err.message });
     return undefined;
   }
 }
