@@ -1,25 +1,18 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { loadSettings } from '../../src/config/load.js';
 import { buildService } from '../../src/serve/app.js';
 import { buildIndexArchive, generateFixtureKey, writeFixtureRepo, type FixturePackage } from '../fixtures/apk-repo.js';
-import { command } from '../helpers/command.js';
+import { capture, command } from '../helpers/command.js';
 import { Upstream } from '../helpers/upstream.js';
 
 const run = command('query');
 
 async function query(args: string[]) {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (d) => (out += d));
-  stderr.on('data', (d) => (err += d));
-  const code = await run(args, { stdin: new PassThrough(), stdout, stderr });
-  return { code, out, err, json: code < 2 ? (JSON.parse(out) as Record<string, { releases: Array<{ version: string }> } | null>) : undefined };
+  const r = await capture(run, args);
+  return { ...r, json: r.code < 2 ? (JSON.parse(r.out) as Record<string, { releases: Array<{ version: string }> } | null>) : undefined };
 }
 
 const TOKEN_ENV = 'APK_QUERY_CONFIG_TEST_TOKEN';

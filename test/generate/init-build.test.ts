@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
+import { ReadyzServer } from '../helpers/readyz.js';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -202,38 +202,28 @@ describe('apk-indexer init: the tree builds with what exists', () => {
     });
 
     describe('the wait, run against a local /readyz', () => {
-      let server: Server;
+      const readyz = new ReadyzServer();
       let url = '';
-      let notReadyFor = 0;
       beforeAll(async () => {
-        server = createServer((req, res) => {
-          if (req.url !== '/readyz') return res.writeHead(404).end();
-          if (notReadyFor > 0) {
-            notReadyFor--;
-            return res.writeHead(503).end('not ready\n');
-          }
-          res.writeHead(200).end('ready\n');
-        });
-        await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-        url = `http://127.0.0.1:${(server.address() as { port: number }).port}/readyz`;
+        url = `${(await readyz.start()).url}/readyz`;
       });
-      afterAll(() => new Promise<void>((r) => server.close(() => r())));
+      afterAll(() => readyz.close());
 
       const sh = (script: string) => promisify(execFile)('sh', ['-c', script], { timeout: 20_000, env: { PATH: `${dirname(process.execPath)}:${process.env.PATH ?? ''}` } });
       const script = () => (ci.renovate as Job).before_script!.join('\n').replace('http://apk-indexer:3000/readyz', url);
 
       it('returns once the service answers 200', async () => {
-        notReadyFor = 1;
+        readyz.notReadyFor = 1;
         await expect(sh(script())).resolves.toBeDefined();
-        expect(notReadyFor).toBe(0);
+        expect(readyz.notReadyFor).toBe(0);
       });
 
       it('fails the job with a message naming the URL when it never does', async () => {
-        notReadyFor = Number.MAX_SAFE_INTEGER;
+        readyz.notReadyFor = Number.MAX_SAFE_INTEGER;
         const impatient = script().replace('300_000', '300');
         expect(impatient).not.toBe(script());
         await expect(sh(impatient)).rejects.toMatchObject({ code: 1, stderr: expect.stringContaining(`apk-indexer is not ready at ${url} after 300 s`) });
-        notReadyFor = 0;
+        readyz.notReadyFor = 0;
       });
     });
   });
