@@ -1,4 +1,4 @@
-import { PassThrough } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
 import type { CliIO } from '../../src/cli/io.js';
 import { main } from '../../src/cli/main.js';
 
@@ -8,14 +8,14 @@ import { main } from '../../src/cli/main.js';
  */
 export const command = (name: string) => (args: string[], io: CliIO) => main([name, ...args], io);
 
-/** Runs a command (`command(NAME)` or a module's `run`) with in-memory stdio and collects what it prints. */
-export async function capture(run: (args: string[], io: CliIO) => Promise<number>, args: string[]): Promise<{ code: number; out: string; err: string }> {
+/** Runs a command (`command(NAME)` or a module's `run`) with in-memory stdio (`input` on stdin) and collects what it prints. */
+export async function capture(run: (args: string[], io: CliIO) => Promise<number>, args: string[], input?: string): Promise<{ code: number; out: string; err: string }> {
   const stdout = new PassThrough();
   const stderr = new PassThrough();
   let out = '';
   let err = '';
   stdout.on('data', (d) => (out += d));
   stderr.on('data', (d) => (err += d));
-  const code = await run(args, { stdin: new PassThrough(), stdout, stderr });
+  const code = await run(args, { stdin: input === undefined ? new PassThrough() : Readable.from([input]), stdout, stderr });
   return { code, out, err };
 }
