@@ -24,12 +24,14 @@ interface ExtractedDep {
 
 /** Every package is known at 1.0.0-r0, so init pins the first package of every image. */
 const everything: VersionSource = { held: [], versions: async () => ['1.0.0-r0'], answer: async () => ['1.0.0-r0'], dependencies: () => undefined };
+/** Renovate reads no melange recipe: any source will do. */
+const source = { repository: 'https://git.example.org/apk-indexer.git', tag: 'v0.1.0', expectedCommit: undefined, version: '0.1.0', from: 'the benchmark' };
 
 for (const dir of renovateDirs('renovate-config')) {
   const renovate = installedRenovate(dir);
   const work = await mkdtemp(join(tmpdir(), 'apk-renovate-config-'));
   try {
-    const { files } = await scaffold({ ...SCAFFOLD_DEFAULTS, renovateMajor: renovate.major }, everything);
+    const { files } = await scaffold({ ...SCAFFOLD_DEFAULTS, renovateMajor: renovate.major, apkIndexerSource: source }, everything);
     for (const file of files) {
       await mkdir(dirname(join(work, file.path)), { recursive: true });
       await writeFile(join(work, file.path), file.content);

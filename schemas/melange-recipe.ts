@@ -7,10 +7,16 @@
  * marks every Go field without `omitempty`. melange itself loads recipes without them (its own docs name
  * package, environment and pipeline as the required sections), so they are not written here.
  */
-export interface MelangeRecipe {
+/** `Step`: what the pipeline holds; recipes of files from this repository have shell steps only. */
+export interface MelangeRecipe<Step extends MelangePipelineStep = MelangePipelineStep> {
   package: MelangePackage;
-  environment: { contents: { repositories: string[]; keyring: string[]; packages: string[] } };
-  pipeline: MelangeStep[];
+  environment: {
+    contents: { repositories: string[]; keyring: string[]; packages: string[] };
+    /** Variables of the build environment. */
+    environment?: Record<string, string>;
+  };
+  pipeline: Step[];
+  test?: { pipeline: MelangeStep[] };
   update: MelangeUpdate;
 }
 
@@ -23,10 +29,22 @@ export interface MelangePackage {
   dependencies?: { runtime?: string[]; replaces?: string[] };
 }
 
+/** A shell step. */
 export interface MelangeStep {
   name: string;
   runs: string;
 }
+
+/**
+ * melange's built-in `git-checkout` pipeline (pkg/build/pipelines/git-checkout.yaml), with the inputs written
+ * here: `with:` values are strings, as in the published schema.
+ */
+export interface MelangeGitCheckout {
+  uses: 'git-checkout';
+  with: { repository: string; tag: string; 'expected-commit'?: string };
+}
+
+export type MelangePipelineStep = MelangeStep | MelangeGitCheckout;
 
 /** A package built from files in this repository has nothing upstream to watch. */
 export interface MelangeUpdate {

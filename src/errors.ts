@@ -1,3 +1,58 @@
+/**
+ * What the CLI exits with, one table for every command (docs/errors.md): 0 done, 1 the command's own "found
+ * something" (a package unknown, a pin stale, a lint error, files in the way), 2 a mistake in what it was given,
+ * 70 a bug in apk-indexer (sysexits' EX_SOFTWARE), so a CI gate never reads our bug as the user's mistake or a finding.
+ */
+export const EXIT = { ok: 0, found: 1, user: 2, bug: 70 } as const;
+
+/**
+ * The stable codes of the errors a user can cause or fix (docs/errors.md lists them): scripts may match on them, so a
+ * code is never renamed, only added.
+ */
+export type UserErrorCode =
+  /** The command line itself: an unknown option, a missing argument, a value a flag cannot take. */
+  | 'usage'
+  /** A setting in the config file, an environment variable or a flag. */
+  | 'config'
+  /** An index (or its key) that could not be read or verified. */
+  | 'index'
+  /** An apko file apko itself would refuse. */
+  | 'apko-file'
+  /** A `--server` (a running apk-indexer) that cannot answer, or is not an apk-indexer. */
+  | 'server'
+  /** A file or directory the user named that cannot be read or written. */
+  | 'file'
+  /** `serve` cannot listen on its host and port. */
+  | 'listen';
+
+/**
+ * A mistake the user can fix, or a failure outside this tool: the CLI prints `apk-indexer <command>: <message>` on
+ * one line (and the command's usage when `usage`), never a stack, and exits with `exit`.
+ */
+export class UserError extends Error {
+  override readonly name: string = 'UserError';
+  readonly exit: number;
+  /** The command line was wrong: the command's usage follows the line. */
+  readonly usage: boolean;
+  constructor(
+    readonly code: UserErrorCode,
+    message: string,
+    options: { exit?: number; usage?: boolean; cause?: unknown } = {},
+  ) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.exit = options.exit ?? EXIT.user;
+    this.usage = options.usage ?? false;
+  }
+}
+
+/** A command-line mistake: reported with the command's usage, exit 2. */
+export class UsageError extends UserError {
+  override readonly name: string = 'UsageError';
+  constructor(message: string) {
+    super('usage', message, { usage: true });
+  }
+}
+
 /** Why reading an index failed; used as a metrics label and in logs. */
 export type IndexErrorReason =
   | 'network'
@@ -12,7 +67,7 @@ export type IndexErrorReason =
   | 'internal';
 
 /** An index could not be read or verified. The message names the source and what was wrong. */
-export class IndexError extends Error {
+export class IndexError extends UserError {
   override readonly name = 'IndexError';
   /** Set when an error answer carried Retry-After (capped at 24h): the next attempt waits at least this long. */
   retryAfterMs?: number;
@@ -24,7 +79,7 @@ export class IndexError extends Error {
     detail: string,
     options?: { cause?: unknown },
   ) {
-    super(`${source}: ${detail}`, options);
+    super('index', `${source}: ${detail}`, { cause: options?.cause });
   }
 }
 
@@ -42,4 +97,65 @@ export function isBug(err: unknown): err is Error {
     err instanceof EvalError ||
     err instanceof URIError
   );
+}
+
+/** The system errors a file operation can end in, said in words (the code alone means little to most users). */
+const FILE_PROBLEMS: Record<string, string> = {
+  ENOENT: 'no such file or directory',
+  ENOTDIR: 'a part of the path is not a directory',
+  EACCES: 'permission denied',
+  EPERM: 'not permitted',
+  EISDIR: 'is a directory',
+  EROFS: 'read-only file system',
+  ENOSPC: 'no space left on the device',
+  EDQUOT: 'disk quota exceeded',
+  EEXIST: 'already exists',
+  ENAMETOOLONG: 'name too long',
+  ELOOP: 'too many levels of symbolic links',
+  EMFILE: 'too many open files',
+  ENFILE: 'too many open files',
+  EBUSY: 'busy',
+  EIO: 'input/output error',
+  ETXTBSY: 'in use (text file busy)',
+  EXDEV: 'on another file system',
+  EFBIG: 'file too large',
+};
+
+/** A Node system error (ENOENT, EACCES, ECONNREFUSED...): the environment's answer, not a bug. */
+export function isSystemError(err: unknown): err is NodeJS.ErrnoException & { code: string } {
+  return err instanceof Error && typeof (err as NodeJS.ErrnoException).code === 'string' && /^E[A-Z0-9]+$/.test((err as NodeJS.ErrnoException).code!) && typeof (err as NodeJS.ErrnoException).syscall === 'string';
+}
+
+/** What went wrong with a path, in words; the code itself for one without words here. */
+export function describeFileProblem(err: unknown, words: Record<string, string> = {}): string {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  if (code === undefined) return err instanceof Error ? err.message : String(err);
+  return words[code] ?? FILE_PROBLEMS[code] ?? code;
+}
+
+/**
+ * A file or directory the user named (or one the command derives from it) could not be read or written: one line
+ * naming it and the problem in words, exit 2. `what` is how the user named it (`-o x.json`), the path by default.
+ */
+export class FileError extends UserError {
+  override readonly name = 'FileError';
+  /** The system error's code (ENOENT, EROFS...), when there was one. */
+  readonly errno: string | undefined;
+  constructor(
+    readonly path: string,
+    problem: string,
+    options: { errno?: string; cause?: unknown } = {},
+  ) {
+    super('file', `${path}: ${problem}`, { cause: options.cause });
+    this.errno = options.errno;
+  }
+
+  /**
+   * From a system error, with its code in words (`words` for what a code means here: ENOENT while writing is a
+   * missing directory); `doing` says what was tried ("cannot write").
+   */
+  static of(path: string, err: unknown, doing?: string, words?: Record<string, string>): FileError {
+    const problem = describeFileProblem(err, words);
+    return new FileError(path, doing ? `${doing}: ${problem}` : problem, { errno: (err as NodeJS.ErrnoException | undefined)?.code, cause: err });
+  }
 }

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { isAbsolute, relative, resolve } from 'node:path';
 import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Scalar } from 'yaml';
+import { describeFileProblem, UserError } from '../errors.js';
 import { unknownKeys } from './keys.js';
 import { parsePackageSpec, type PackageSpec } from './package-spec.js';
 
@@ -49,13 +50,15 @@ export interface ApkoFile extends ImageSettings {
   packages: PackageEntry[];
 }
 
-export class ApkoFileError extends Error {
+/** A file apko would refuse, naming the file and line: a finding in `pin` and `check`, exit 2 where it stops a command. */
+export class ApkoFileError extends UserError {
+  override readonly name = 'ApkoFileError';
   constructor(
     readonly file: string,
     readonly detail: string,
     readonly line?: number,
   ) {
-    super(`${file}${line ? `:${line}` : ''}: ${detail}`);
+    super('apko-file', `${file}${line ? `:${line}` : ''}: ${detail}`);
   }
 }
 
@@ -81,7 +84,7 @@ export function readApkoFile(path: string, root: string): ApkoFile {
   try {
     text = readFileSync(absolute, 'utf8');
   } catch (err) {
-    throw new ApkoFileError(shown, `cannot read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+    throw new ApkoFileError(shown, `cannot read: ${describeFileProblem(err)}`);
   }
   return decodeApkoFile(parseYaml(text), shown, absolute);
 }

@@ -1,3 +1,4 @@
+import { nearest } from '../core/nearest.js';
 import { isAlias, isMap, isScalar, isSeq, type Document, type Node } from 'yaml';
 
 /**
@@ -80,7 +81,7 @@ export function unknownKeys(doc: Document.Parsed): UnknownKey[] {
       const child = shape.keys[key];
       const where = path ? `${path}.${key}` : key;
       if (child === undefined || !Object.hasOwn(shape.keys, key)) {
-        found.push({ path: where, key, offset: keyNode.range?.[0] ?? 0, suggestion: nearest(key, Object.keys(shape.keys)) });
+        found.push({ path: where, key, offset: keyNode.range?.[0] ?? 0, suggestion: nearestKey(key, Object.keys(shape.keys)) });
         continue;
       }
       walk(pair.value, child, where);
@@ -91,29 +92,6 @@ export function unknownKeys(doc: Document.Parsed): UnknownKey[] {
 }
 
 /** The known key within two edits (`arch` -> `archs`, `package` -> `packages`), if any. */
-function nearest(key: string, known: readonly string[]): string | undefined {
-  let best: string | undefined;
-  let bestDistance = 3;
-  for (const candidate of known) {
-    const d = editDistance(key.toLowerCase(), candidate);
-    if (d < bestDistance) {
-      best = candidate;
-      bestDistance = d;
-    }
-  }
-  return best;
-}
-
-function editDistance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    let previous = row[0]!;
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const saved = row[j]!;
-      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, previous + (a[i - 1] === b[j - 1] ? 0 : 1));
-      previous = saved;
-    }
-  }
-  return row[b.length]!;
+function nearestKey(key: string, known: readonly string[]): string | undefined {
+  return nearest(key.toLowerCase(), known, 2);
 }

@@ -1,3 +1,4 @@
+import { describeFileProblem } from '../errors.js';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { isMap, isScalar } from 'yaml';
@@ -99,7 +100,7 @@ export function readApkoTree(options: TreeOptions): ApkoTree {
       try {
         file = decodeApkoFile(parseYaml(readFileSync(absolute, 'utf8')), shown, absolute);
       } catch (err) {
-        file = err instanceof ApkoFileError ? err : new ApkoFileError(shown, `cannot read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+        file = err instanceof ApkoFileError ? err : new ApkoFileError(shown, `cannot read: ${describeFileProblem(err)}`);
       }
       files.set(absolute, file);
     }

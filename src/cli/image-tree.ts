@@ -1,11 +1,8 @@
 import { resolve } from 'node:path';
 import type { ParseArgsConfig } from 'node:util';
-import { IndexError } from '../errors.js';
-import { ApkoFileError } from '../apko/image.js';
 import { fileConstraints, readApkoTree, type ApkoTree } from '../apko/tree.js';
-import { ConfigError } from '../config/errors.js';
 import { apkArchesOf, sourceOptions, SOURCE_ARGS, TREE_ARGS } from '../generate/command-options.js';
-import { GenerateInputError, VersionSourceError } from '../generate/errors.js';
+import { GenerateInputError } from '../generate/errors.js';
 import { hasSource, openVersionSource, type SourceOptions } from '../generate/open-source.js';
 import type { VersionSource } from '../generate/version-source.js';
 import { splitList } from '../config/layer.js';
@@ -31,11 +28,10 @@ export interface ImageTree<O extends Options> {
 
 /**
  * Parses a command's options, reads the apko tree and opens the indexes, then runs `body`. Usage mistakes,
- * unreadable indexes and a server that is not an apk-indexer exit 2 with one line naming them, the same way for
- * every such command; files apko would refuse are the body's to report (`tree.failures`).
+ * unreadable indexes and a server that is not an apk-indexer are thrown (UserErrors: main prints one line, exit 2);
+ * files apko would refuse are the body's to report (`tree.failures`).
  */
 export async function runOnImageTree<O extends Options>(
-  command: string,
   help: string,
   options: O,
   args: string[],
@@ -43,59 +39,31 @@ export async function runOnImageTree<O extends Options>(
   body: (tree: ImageTree<O>) => Promise<number>,
   read: { dependencies?: boolean; /** Checks of the command's own options, before any index is read. */ precheck?: (values: Parsed<O>['values'], root: string) => void } = {},
 ): Promise<number> {
-  let parsed: Parsed<O>;
-  let source: SourceOptions;
-  try {
-    parsed = parseCommandArgs(args, { ...SOURCE_ARGS, ...TREE_ARGS, ...options, ...HELP_ARG });
-    if ((parsed.values as CommonValues).help) {
-      io.stdout.write(help);
-      return 0;
-    }
-    source = sourceOptions(parsed.values, parsed.tokens);
-    if (!hasSource(source)) throw new UsageError('pass --index SRC, --config FILE or --server URL');
-  } catch (err) {
-    if (!(err instanceof UsageError) && !(err instanceof GenerateInputError)) throw err;
-    io.stderr.write(`apk-indexer ${command}: ${err.message}\n\n${help}`);
-    return 2;
+  const parsed: Parsed<O> = parseCommandArgs(args, { ...SOURCE_ARGS, ...TREE_ARGS, ...options, ...HELP_ARG });
+  if ((parsed.values as CommonValues).help) {
+    io.stdout.write(help);
+    return 0;
   }
+  const source: SourceOptions = sourceOptions(parsed.values, parsed.tokens);
+  if (!hasSource(source)) throw new UsageError('pass --index SRC, --config FILE or --server URL');
   const values = parsed.values;
   const common = values as CommonValues;
   const root = resolve(common.directory ?? '.');
-  try {
-    read.precheck?.(values, root);
-    const fallbackArches = apkArchesOf(splitList(common.arch));
-    const tree = readApkoTree({
-      root,
-      named: parsed.positionals,
-      includePaths: common['include-path'] ?? [],
-      repositoryAppend: common['repository-append'] ?? [],
-      buildRepositoryAppend: common['build-repository-append'] ?? [],
-    });
-    if (tree.targets.length === 0 && tree.failures.length === 0) throw new GenerateInputError(`no FILE given and no apko file under ${root}`);
-    const constraints = [...fileConstraints(tree, fallbackArches).values()];
-    const archesFor = (urls: readonly string[]) => {
-      const wanted = constraints.flatMap((c) => c.images).filter((i) => i.repositories.some((r) => urls.includes(r.url))).flatMap((i) => i.arches);
-      return wanted.length > 0 ? [...new Set(wanted)] : [...new Set([...fallbackArches, ...tree.images.flatMap((i) => i.apkArches)])];
-    };
-    const opened = await openVersionSource(source, archesFor, (m) => io.stderr.write(`warning: ${m}\n`), process.env, read.dependencies ?? false);
-    return await body({ values, root, fallbackArches, tree, source: opened, sourceOptions: source });
-  } catch (err) {
-    return reportFailure(command, help, err, io);
-  }
-}
-
-/**
- * How `init`, `pin` and `check` report what stops them, exit 2: a bad option or value with the usage; a config
- * file mistake, an unreadable index, an unreadable apko file or a server that cannot answer with its message
- * alone. Anything else is a bug, shown with its stack.
- */
-export function reportFailure(command: string, help: string, err: unknown, io: CliIO): number {
-  if (err instanceof UsageError || err instanceof GenerateInputError) {
-    io.stderr.write(`apk-indexer ${command}: ${err.message}\n\n${help}`);
-  } else if (err instanceof IndexError || err instanceof ConfigError || err instanceof VersionSourceError || err instanceof ApkoFileError) {
-    io.stderr.write(`apk-indexer ${command}: ${err.message}\n`);
-  } else {
-    io.stderr.write(`apk-indexer ${command}: ${(err as Error)?.stack ?? String(err)}\n`);
-  }
-  return 2;
+  read.precheck?.(values, root);
+  const fallbackArches = apkArchesOf(splitList(common.arch));
+  const tree = readApkoTree({
+    root,
+    named: parsed.positionals,
+    includePaths: common['include-path'] ?? [],
+    repositoryAppend: common['repository-append'] ?? [],
+    buildRepositoryAppend: common['build-repository-append'] ?? [],
+  });
+  if (tree.targets.length === 0 && tree.failures.length === 0) throw new GenerateInputError(`no FILE given and no apko file under ${root}`);
+  const constraints = [...fileConstraints(tree, fallbackArches).values()];
+  const archesFor = (urls: readonly string[]) => {
+    const wanted = constraints.flatMap((c) => c.images).filter((i) => i.repositories.some((r) => urls.includes(r.url))).flatMap((i) => i.arches);
+    return wanted.length > 0 ? [...new Set(wanted)] : [...new Set([...fallbackArches, ...tree.images.flatMap((i) => i.apkArches)])];
+  };
+  const opened = await openVersionSource(source, archesFor, (m) => io.stderr.write(`warning: ${m}\n`), process.env, read.dependencies ?? false);
+  return await body({ values, root, fallbackArches, tree, source: opened, sourceOptions: source });
 }

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
+import { describeFileProblem, isSystemError } from '../errors.js';
 import { ConfigError } from './errors.js';
 import { emptyLayer, REPOSITORY_ENTRIES, SERVICE_ENTRIES, type DescribedRepository, type SettingsLayer } from './layer.js';
 import type { RepositorySettings } from './settings.js';
@@ -27,7 +28,7 @@ export function readConfigFile(path: string): SettingsLayer {
   try {
     doc = parse(readFileSync(path, 'utf8'));
   } catch (err) {
-    throw new ConfigError(`config file ${path}: ${(err as Error).message}`);
+    throw new ConfigError(`config file ${path}: ${isSystemError(err) ? `cannot read: ${describeFileProblem(err)}` : (err as Error).message}`, { cause: err });
   }
   const at = (key: string) => `config file ${path}: ${key}`;
   doc ??= {};

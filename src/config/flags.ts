@@ -1,3 +1,4 @@
+import { nearest } from '../core/nearest.js';
 import { ConfigError } from './errors.js';
 import { DEFAULT_ARCHES, defaultRepositoryName, isBareIndex } from '../source/locations.js';
 import { readApkoRepositories } from './from-apko.js';
@@ -123,22 +124,6 @@ const optionOf = (key: ServiceKey) => SERVICE_ENTRIES.find((e) => e.key === key)
 
 /** ` (did you mean --index?)` for a flag within a few typos of a known one. */
 function suggestion(dashes: string, name: string): string {
-  let best: string | undefined;
-  let bestDistance = Math.max(2, Math.floor(name.length / 3)) + 1;
-  for (const known of FLAGS.keys()) {
-    const d = distance(name, known);
-    if (d < bestDistance) [best, bestDistance] = [known, d];
-  }
+  const best = nearest(name, FLAGS.keys(), Math.max(2, Math.floor(name.length / 3)));
   return best === undefined || best.length === 1 ? '' : ` (did you mean ${dashes}${best}?)`;
-}
-
-/** Levenshtein distance. */
-function distance(a: string, b: string): number {
-  let row = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const next = [i];
-    for (let j = 1; j <= b.length; j++) next[j] = Math.min(row[j]! + 1, next[j - 1]! + 1, row[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
-    row = next;
-  }
-  return row[b.length]!;
 }

@@ -2,7 +2,8 @@ import type { ApkoArch } from '../../schemas/apko-image.js';
 import { parseDuration } from '../config/duration.js';
 import { sortApkArches, toApkArch, toApkoArch } from '../apko/arch.js';
 import { GenerateInputError } from './errors.js';
-import type { IndexOption, SourceOptions } from './open-source.js';
+import type { IndexOption } from '../config/repository-source.js';
+import type { SourceOptions } from './open-source.js';
 
 /** The parseArgs options `pin`, `check` and `init` share for choosing where versions come from. */
 export const SOURCE_ARGS = {

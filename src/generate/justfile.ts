@@ -15,6 +15,17 @@ export interface JustfileOptions {
   server: string;
 }
 
+/**
+ * The Justfile recipes CI runs too (.gitlab-ci.yml calls them, for the runner's own arch), so a pipeline builds
+ * with the same command lines as `just` does here.
+ */
+export const JUST = {
+  packages: 'packages',
+  publish: 'publish',
+  /** Arguments that build for the machine's own arch only: melange runs foreign arches under emulation. */
+  ownArch: 'arch="$(uname -m)"',
+} as const;
+
 /** The commands that build this repository, down to a bootable disk image. Deterministic text, no YAML. */
 export function justfile(o: JustfileOptions): string {
   const local = '--repository-append ./packages --keyring-append melange.rsa.pub';
@@ -23,22 +34,34 @@ export function justfile(o: JustfileOptions): string {
   );
   return [
     '# Build the packages and images defined here; `just --list` shows the recipes. Run from this directory:',
-    "# apko resolves `include:` against the directory it runs in. Needs melange, apko and (for `disk`) podman.",
+    "# apko resolves `include:` against the directory it runs in. Needs melange, apko and (for `disk`) podman;",
+    '# melange builds a foreign arch under emulation (qemu-user binfmt), or pass one arch: just arch=x86_64.',
+    `# .gitlab-ci.yml runs \`just ${JUST.packages}\` and \`just ${JUST.publish}\` too, for the runner's own arch.`,
     '',
     `arch := "${o.arches.join(',')}"`,
     `server := "${o.server}"`,
     '',
-    '# Make the key that signs the packages built here (once; keep melange.rsa out of git).',
+    '# Build every package, then every image (what `just` alone runs).',
+    'build: packages images',
+    '',
+    '# Make melange.rsa, the key that signs the packages built here, unless it exists (keep it out of git).',
     'keygen:',
-    '    melange keygen melange.rsa',
+    '    test -f melange.rsa || melange keygen melange.rsa',
     '',
     '# Build the packages in melange/ into ./packages, for every arch.',
-    'packages:',
+    `${JUST.packages}: keygen`,
     ...melange,
     '',
-    `# Build apko/NAME.yaml into NAME.tar, with the packages built here available (one of: ${o.images.join(', ')}).`,
-    'image NAME: packages',
+    '# Build every image in apko/ into NAME.tar.',
+    `images: ${o.images.map((name) => `(image "${name}")`).join(' ')}`,
+    '',
+    `# Build apko/NAME.yaml into NAME.tar, with the packages built here (one of: ${o.images.join(', ')}).`,
+    'image NAME: _built',
     `    apko build apko/{{NAME}}.yaml {{NAME}}:latest {{NAME}}.tar --arch {{arch}} ${local}`,
+    '',
+    '# Build apko/NAME.yaml and push it to REF, a registry/repository:tag (log in first: apko login REGISTRY).',
+    `${JUST.publish} NAME REF: _built`,
+    `    apko publish apko/{{NAME}}.yaml "{{REF}}" --arch {{arch}} ${local}`,
     '',
     '# Lint every apko file against the indexes apk-indexer serves.',
     'check:',
@@ -49,7 +72,7 @@ export function justfile(o: JustfileOptions): string {
     '    apk-indexer pin --server {{server}}',
     '',
     '# Write NAME.img, a bootable disk image of a bootc flavour for this machine\'s arch (root for the loop device).',
-    `disk NAME="${o.defaultDisk}" SIZE="20G": packages`,
+    `disk NAME="${o.defaultDisk}" SIZE="20G": _built`,
     '    #!/usr/bin/env bash',
     '    set -euo pipefail',
     `    apko build apko/{{NAME}}.yaml localhost/{{NAME}}:disk {{NAME}}-disk.tar --arch host ${local}`,
@@ -59,6 +82,11 @@ export function justfile(o: JustfileOptions): string {
     '        -v /dev:/dev -v /var/lib/containers:/var/lib/containers -v "$PWD:/output" \\',
     '        "$image" bootc install to-disk --composefs-backend --via-loopback /output/{{NAME}}.img \\',
     '        --filesystem ext4 --wipe --bootloader systemd',
+    '',
+    // Not a dependency on `packages`: CI builds them in one job and uses them in another, with other tools.
+    '# The images take apk-indexer, default-user and router-config from ./packages, built by `just packages`.',
+    '_built:',
+    '    @test -d packages -a -f melange.rsa.pub || { echo "no ./packages or melange.rsa.pub here: run just packages first" >&2; exit 1; }',
     '',
   ].join('\n');
 }

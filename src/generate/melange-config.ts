@@ -1,4 +1,4 @@
-import type { MelangeRecipe } from '../../schemas/melange-recipe.js';
+import type { MelangeRecipe, MelangeStep } from '../../schemas/melange-recipe.js';
 import { environment, localUpdate, type MelangeEnvironment } from './melange.js';
 import type { CommentedValue, YamlNote } from './yaml-doc.js';
 
@@ -15,8 +15,8 @@ export interface ConfigPackageOptions extends MelangeEnvironment {
  * A host's configuration as one versioned package: the `vendor/` tree beside the recipe, copied as is. Files that
  * other packages also ship are claimed with `replaces`, so apk lets this package own them instead of failing.
  */
-export function configPackage(o: ConfigPackageOptions): CommentedValue<MelangeRecipe> {
-  const value: MelangeRecipe = {
+export function configPackage(o: ConfigPackageOptions): CommentedValue<MelangeRecipe<MelangeStep>> {
+  const value: MelangeRecipe<MelangeStep> = {
     package: {
       name: o.packageName,
       version: o.version,

@@ -1,4 +1,4 @@
-import type { MelangeRecipe } from '../../schemas/melange-recipe.js';
+import type { MelangeRecipe, MelangeStep } from '../../schemas/melange-recipe.js';
 import { GenerateInputError } from './errors.js';
 import { environment, fileStep, localUpdate, type MelangeEnvironment } from './melange.js';
 import type { CommentedValue } from './yaml-doc.js';
@@ -21,7 +21,7 @@ const USER = /^[a-z_][a-z0-9_-]{0,30}$/;
  * The host's first account as a package of static files, applied by systemd at boot: no install scripts, so
  * the package installs the same way in apko (which runs none) and on a running host.
  */
-export function userPackage(o: UserPackageOptions): CommentedValue<MelangeRecipe> {
+export function userPackage(o: UserPackageOptions): CommentedValue<MelangeRecipe<MelangeStep>> {
   if (!USER.test(o.user)) throw new GenerateInputError(`not a portable user name: ${o.user}`);
   // root exists on every host as uid 0; a second line for it in sysusers.d would not make it uid 1000.
   if (o.user === 'root') throw new GenerateInputError('--user root: root exists on every host (uid 0); name a regular account (default admin), which gets sudo');
@@ -32,7 +32,7 @@ export function userPackage(o: UserPackageOptions): CommentedValue<MelangeRecipe
   if (/["\n]/.test(o.gecos)) throw new GenerateInputError('the full name must not contain quotes or newlines');
   const u = o.user;
   const hash = o.passwordHash ?? '!';
-  const value: MelangeRecipe = {
+  const value: MelangeRecipe<MelangeStep> = {
     package: {
       name: o.packageName,
       version: o.version,

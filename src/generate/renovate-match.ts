@@ -3,6 +3,15 @@ import { join, posix } from 'node:path';
 import Handlebars from 'handlebars';
 import JSON5 from 'json5';
 import { Minimatch } from 'minimatch';
+import { describeFileProblem, UserError } from '../errors.js';
+
+/** A Renovate config this tool cannot read as Renovate would: a user's mistake (`config`), named by file and key. */
+export class RenovateConfigError extends UserError {
+  override readonly name = 'RenovateConfigError';
+  constructor(message: string) {
+    super('config', message);
+  }
+}
 
 /**
  * A model of what Renovate 44 does with a repository's regex custom managers, read from its source
@@ -110,7 +119,7 @@ export class RenovateManagers {
     try {
       text = await readFile(path, 'utf8');
     } catch (err) {
-      throw new Error(`${shown}: cannot read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+      throw new RenovateConfigError(`${shown}: cannot read: ${describeFileProblem(err)}`);
     }
     let config = parseConfigText(text, shown);
     if (posix.basename(shown) === 'package.json') config = (config as { renovate?: unknown } | null)?.renovate;
@@ -118,11 +127,11 @@ export class RenovateManagers {
   }
 
   static from(config: unknown, source: string): RenovateManagers {
-    if (typeof config !== 'object' || config === null || Array.isArray(config)) throw new Error(`${source}: not a Renovate config (expected an object)`);
+    if (typeof config !== 'object' || config === null || Array.isArray(config)) throw new RenovateConfigError(`${source}: not a Renovate config (expected an object)`);
     const c = config as Record<string, unknown>;
     const warnings: string[] = [];
     const list = c.customManagers ?? [];
-    if (!Array.isArray(list)) throw new Error(`${source}: customManagers is not a list`);
+    if (!Array.isArray(list)) throw new RenovateConfigError(`${source}: customManagers is not a list`);
     const managers = list.flatMap((m, i) => {
       if (typeof m !== 'object' || m === null || (m as { customType?: unknown }).customType !== 'regex') return [];
       return [regexManager(m as Record<string, unknown>, i, `${source}: customManagers[${i}]`, warnings)];
@@ -228,7 +237,7 @@ export function parseConfigText(text: string, shown: string): unknown {
     try {
       return JSON5.parse(text);
     } catch (err) {
-      throw new Error(`${shown}: invalid JSON5 (${(err as Error).message})`);
+      throw new RenovateConfigError(`${shown}: invalid JSON5 (${(err as Error).message})`);
     }
   }
   try {
@@ -238,7 +247,7 @@ export function parseConfigText(text: string, shown: string): unknown {
     try {
       return JSON5.parse(text);
     } catch (err) {
-      throw new Error(`${shown}: invalid JSON (${(err as Error).message})`);
+      throw new RenovateConfigError(`${shown}: invalid JSON (${(err as Error).message})`);
     }
   }
 }
@@ -416,12 +425,12 @@ function compileMatchString(pattern: string, where: string): RegExp {
       // Some patterns are valid only outside unicode mode; Renovate's RegExp fallback (no RE2) accepts those too.
     }
   }
-  throw new Error(`${where}: matchString ${pattern} is not a valid regular expression`);
+  throw new RenovateConfigError(`${where}: matchString ${pattern} is not a valid regular expression`);
 }
 
 function strings(value: unknown, where: string): string[] {
   if (value === undefined) return [];
-  if (!Array.isArray(value) || !value.every((v) => typeof v === 'string')) throw new Error(`${where}: expected a list of strings`);
+  if (!Array.isArray(value) || !value.every((v) => typeof v === 'string')) throw new RenovateConfigError(`${where}: expected a list of strings`);
   return value;
 }
 

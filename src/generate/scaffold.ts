@@ -1,10 +1,10 @@
 import { repositoryUrl } from '../apko/repository.js';
+import type { ApkIndexerSource } from './apk-indexer-source.js';
 import type { ApkoArch, ApkoImage } from '../../schemas/apko-image.js';
 import type { MelangeRecipe } from '../../schemas/melange-recipe.js';
 import { baseImage, image, WOLFI_KEY, WOLFI_REPOSITORY } from './apko-image.js';
 import { sortApkArches, toApkArch } from '../apko/arch.js';
 import { bootcBase, bootcFlavour, BOOTC_FLAVOURS, flavourFileName } from './bootc.js';
-import { version as toolVersion } from '../core/version.js';
 import { gitlabCi } from './gitlab-ci.js';
 import { justfile } from './justfile.js';
 import { apkIndexerPackage } from './melange-apk-indexer.js';
@@ -24,11 +24,14 @@ export interface ScaffoldOptions {
   license: string;
   /** Where Renovate and the CI jobs reach apk-indexer. */
   server: string;
-  serviceImage: string;
+  /** An existing apk-indexer image for CI; undefined: the pipeline builds apko/apk-indexer.yaml and pushes it. */
+  serviceImage: string | undefined;
   renovateMajor: number;
+  /** Where melange/apk-indexer.yaml checks apk-indexer's source out from (no default: see apk-indexer-source.ts). */
+  apkIndexerSource: ApkIndexerSource;
 }
 
-export const SCAFFOLD_DEFAULTS: ScaffoldOptions = {
+export const SCAFFOLD_DEFAULTS: Omit<ScaffoldOptions, 'apkIndexerSource'> = {
   repositories: [WOLFI_REPOSITORY],
   keyring: [WOLFI_KEY],
   archs: ['amd64', 'arm64'],
@@ -36,7 +39,7 @@ export const SCAFFOLD_DEFAULTS: ScaffoldOptions = {
   passwordHash: undefined,
   license: 'Apache-2.0',
   server: 'http://apk-indexer:3000',
-  serviceImage: '$CI_REGISTRY_IMAGE/apk-indexer:latest',
+  serviceImage: undefined,
   renovateMajor: DEFAULT_RENOVATE_MAJOR,
 };
 
@@ -94,7 +97,7 @@ export async function scaffold(o: ScaffoldOptions, source?: VersionSource): Prom
         name: 'apk-indexer',
         purpose: "this service's own image, the Renovate datasource the CI jobs run beside them.",
         include: BASE_INCLUDE,
-        packages: [{ entry: APK_INDEXER_PACKAGE, why: 'Built from melange/apk-indexer.yaml (its npm release); it pulls in Node.js.' }],
+        packages: [{ entry: APK_INDEXER_PACKAGE, why: 'Built from melange/apk-indexer.yaml (its source at a tag); it pulls in Node.js.' }],
         entrypoint: '/usr/bin/apk-indexer',
         cmd: 'serve',
       }),
@@ -108,7 +111,7 @@ export async function scaffold(o: ScaffoldOptions, source?: VersionSource): Prom
   const pins = source ? await Promise.all(images.map(([name, img]) => pinFirstPackage(`apko/${name}.yaml`, img.value, apkArches, source, local, held))) : [];
 
   const recipes: [string, CommentedValue<MelangeRecipe>][] = [
-    [APK_INDEXER_PACKAGE, apkIndexerPackage({ ...env, version: toolVersion })],
+    [APK_INDEXER_PACKAGE, apkIndexerPackage({ ...env, source: o.apkIndexerSource })],
     [
       USER_PACKAGE,
       userPackage({ ...env, packageName: USER_PACKAGE, version: '1.0.0', license: o.license, user: o.user, uid: 1000, gecos: 'Administrator', shell: '/bin/sh', passwordHash: o.passwordHash }),

@@ -1,11 +1,11 @@
 import type { FastifyBaseLogger } from 'fastify';
 import { Counter, Gauge, type Registry } from 'prom-client';
-import { authorizationHeader } from '../config/auth.js';
+import { loadRepositorySecdb, repositorySource, type RepositorySource } from '../config/repository-source.js';
 import type { RepositorySettings, ServiceSettings } from '../config/settings.js';
-import { IndexError } from '../errors.js';
-import { loadSecdb, DEFAULT_MAX_SECDB_BYTES } from '../secdb/load.js';
+import { IndexError, isBug } from '../errors.js';
+import { DEFAULT_MAX_SECDB_BYTES } from '../secdb/load.js';
 import type { SecurityDatabase } from '../secdb/parse.js';
-import { redactUrl, sameOrigin, toUrl } from '../source/locations.js';
+import { redactUrl, toUrl } from '../source/locations.js';
 import { MAX_TIMER_MS, retryDelay, timerDelay } from './retry.js';
 
 /** One repository's security database as the home page shows it. */
@@ -20,6 +20,7 @@ export interface SecdbStatus {
 
 interface Tracked {
   readonly repository: RepositorySettings;
+  readonly source: RepositorySource;
   readonly location: string;
   readonly shown: string;
   database: SecurityDatabase | undefined;
@@ -51,7 +52,6 @@ export class SecdbStore {
   private readonly abort = new AbortController();
   private stopped = false;
   private started = false;
-  private readonly headers = new Map<string, Record<string, string>>();
   private readonly metrics;
 
   constructor(
@@ -61,12 +61,9 @@ export class SecdbStore {
     const env = options.env ?? process.env;
     this.tracked = settings.repositories.flatMap((repository, i) => {
       if (!repository.secdb) return [];
-      // Credentials go along only to the repository's own host.
-      if (repository.auth && sameOrigin(repository.secdb, repository.url)) {
-        this.headers.set(repository.name, { authorization: authorizationHeader(repository.auth, env, `repositories[${i}].auth`) });
-      }
+      const source = repositorySource(repository, env, `repositories[${i}]`);
       const location = toUrl(repository.secdb);
-      return [{ repository, location, shown: redactUrl(location), database: undefined, etag: undefined, lastModified: undefined, lastSuccess: undefined, lastError: undefined, failures: 0, timer: undefined, running: undefined }];
+      return [{ repository, source, location, shown: redactUrl(location), database: undefined, etag: undefined, lastModified: undefined, lastSuccess: undefined, lastError: undefined, failures: 0, timer: undefined, running: undefined }];
     });
     const registers = [options.registry];
     const labelNames = ['repository'] as const;
@@ -135,8 +132,7 @@ export class SecdbStore {
     let delay = interval;
     try {
       const deadline = AbortSignal.timeout(Math.min(this.settings.refreshTimeoutMs, MAX_TIMER_MS));
-      const result = await loadSecdb(t.location, {
-        headers: this.headers.get(t.repository.name),
+      const result = await loadRepositorySecdb(t.source, {
         timeoutMs: Math.min(this.settings.requestTimeoutMs, MAX_TIMER_MS),
         signal: AbortSignal.any([this.abort.signal, deadline]),
         maxBytes: this.options.maxBytes ?? DEFAULT_MAX_SECDB_BYTES,
@@ -156,7 +152,9 @@ export class SecdbStore {
       this.metrics.lastSuccess.set(labels, t.lastSuccess / 1000);
     } catch (err) {
       if (this.stopped) return;
-      const error = err instanceof IndexError ? err : new IndexError(t.shown, 'network', (err as Error)?.message ?? String(err), { cause: err });
+      // A bug in this tool is not the upstream's doing: counted apart, its stack logged, as the index store does.
+      const error = err instanceof IndexError ? err : new IndexError(t.shown, isBug(err) ? 'internal' : 'network', (err as Error)?.message ?? String(err), { cause: err });
+      if (error.reason === 'internal') this.options.log.error({ secdb: t.shown, err }, `security database refresh failed on an internal error: ${error.message}`);
       t.failures++;
       t.lastError = { message: error.message, at: new Date().toISOString() };
       this.metrics.failures.inc({ ...labels, reason: error.reason });

@@ -1,16 +1,16 @@
 import type { FastifyBaseLogger } from 'fastify';
-import { authorizationHeader } from '../config/auth.js';
+import { loadRepositoryIndex, loadRepositoryKeys, repositorySource, type RepositorySource } from '../config/repository-source.js';
 import type { RepositorySettings, ServiceSettings } from '../config/settings.js';
 import { formatDuration } from '../config/duration.js';
 import type { TrustedKey } from '../decode/signature.js';
 import { IndexError, type IndexErrorReason } from '../errors.js';
 import { Readable } from 'node:stream';
-import { loadIndex, readIndexBody } from '../index/load.js';
+import { readIndexBody } from '../index/load.js';
 import { readSavedIndex, savedIndexPath, writeSavedIndex } from '../index/saved-index.js';
 import type { IndexSnapshot } from '../index/snapshot.js';
 import { VersionMap } from '../index/version-map.js';
-import { loadTrustedKeys, parseTrustedKey } from '../source/keys.js';
-import { indexLocations, redactUrl, sameOrigin, toUrl, type IndexLocation } from '../source/locations.js';
+import { parseTrustedKey } from '../source/keys.js';
+import { redactUrl, toUrl, type IndexLocation } from '../source/locations.js';
 import { retryDelay, timerDelay } from './retry.js';
 import type { ServiceMetrics } from './metrics.js';
 
@@ -46,6 +46,8 @@ export interface IndexNeeds {
 interface Tracked {
   readonly location: IndexLocation;
   readonly repository: RepositorySettings;
+  /** What is fetched for the repository, with which headers. */
+  readonly source: RepositorySource;
   readonly shown: string;
   /** Metric labels: the arch is the one /-/status shows (a bare index's comes from its records once loaded). */
   labels: { index: string; arch: string; repository: string };
@@ -92,7 +94,6 @@ export class IndexStore {
   private isReady = false;
   private stopped = false;
   private readonly keys = new Map<string, Promise<TrustedKey[]>>();
-  private readonly headers = new Map<string, Record<string, string>>();
   private allLoaded = false;
   /** Called whenever an index's first load succeeds or fails, and on stop: waiting queries look again. */
   private changeWaiters: Array<() => void> = [];
@@ -109,17 +110,14 @@ export class IndexStore {
     this.metrics = options.metrics;
     this.retryBaseMs = options.retryBaseMs ?? RETRY_BASE_MS;
     const env = options.env ?? process.env;
-    settings.repositories.forEach((repository, i) => {
-      if (repository.auth) {
-        this.headers.set(repository.name, { authorization: authorizationHeader(repository.auth, env, `repositories[${i}].auth`) });
-      }
-    });
-    this.tracked = settings.repositories.flatMap((repository) =>
-      indexLocations({ url: repository.url, arches: repository.arches, name: repository.name }).map((location) => {
+    this.tracked = settings.repositories.flatMap((repository, i) => {
+      const source = repositorySource(repository, env, `repositories[${i}]`);
+      return source.locations.map((location) => {
         const shown = redactUrl(location.url);
         return {
           location,
           repository,
+          source,
           shown,
           labels: { index: shown, arch: location.arch ?? '', repository: location.repository },
           attempted: false,
@@ -136,8 +134,8 @@ export class IndexStore {
           running: undefined,
           again: undefined,
         };
-      }),
-    );
+      });
+    });
     for (const t of this.tracked) this.metrics.holdsReadiness.set(t.labels, 1);
   }
 
@@ -239,7 +237,7 @@ export class IndexStore {
     try {
       const saved = await readSavedIndex(stateDir, t.location.repository, t.shown);
       if (saved === undefined || this.stopped) return;
-      const keys = await this.keysFor(t.repository, this.keySignal()).catch((err: unknown) => {
+      const keys = await this.keysFor(t.source, this.keySignal()).catch((err: unknown) => {
         // An outage takes key URLs with it: the keys saved with the index, for locations still configured, stand in.
         const configured = new Set(t.repository.keys.map((k) => redactUrl(toUrl(k))));
         const kept = saved.keys.filter((k) => configured.has(k.origin));
@@ -272,7 +270,7 @@ export class IndexStore {
     const stateDir = this.settings.stateDir;
     if (stateDir === undefined) return;
     try {
-      const keys = (await this.keysFor(t.repository, this.keySignal())).map((k) => ({ origin: k.origin, name: k.name, pem: k.key.export({ type: 'spki', format: 'pem' }).toString() }));
+      const keys = (await this.keysFor(t.source, this.keySignal())).map((k) => ({ origin: k.origin, name: k.name, pem: k.key.export({ type: 'spki', format: 'pem' }).toString() }));
       await writeSavedIndex(stateDir, { repository: t.location.repository, url: t.shown, etag, lastModified, keys, archive });
     } catch (err) {
       this.log.warn({ index: t.shown, stateDir }, `could not keep the index in the state directory: ${(err as Error)?.message ?? String(err)}`);
@@ -348,15 +346,13 @@ export class IndexStore {
       // Keys too are read under the refresh's deadline and abort on shutdown: a key URL trickling bytes must not
       // hold the first load, POST /-/refresh or SIGTERM.
       const signal = AbortSignal.any([this.abort.signal, deadline]);
-      const keys = await raceAbort(this.keysFor(t.repository, signal), signal);
-      const result = await loadIndex(t.location, {
+      const keys = await raceAbort(this.keysFor(t.source, signal), signal);
+      const result = await loadRepositoryIndex(t.source, t.location, {
         keys,
         limits: this.settings.limits,
-        headers: this.headers.get(t.repository.name),
         timeoutMs: timerDelay(this.settings.requestTimeoutMs),
         signal,
         previous: t.snapshot ? { etag: t.etag, lastModified: t.lastModified } : undefined,
-        allowForeignArch: t.repository.allowForeignArch,
       });
       const now = Date.now();
       if (t.failures > 0) this.log.info({ index: t.shown, failures: t.failures }, 'index refresh recovered');
@@ -455,16 +451,12 @@ export class IndexStore {
     t.labels = { ...t.labels, arch };
   }
 
-  private keysFor(repository: RepositorySettings, signal: AbortSignal): Promise<TrustedKey[]> {
-    let keys = this.keys.get(repository.name);
+  private keysFor(source: RepositorySource, signal: AbortSignal): Promise<TrustedKey[]> {
+    let keys = this.keys.get(source.name);
     if (!keys) {
-      // A private repository's credentials go along to keys on its own host, never to another host.
-      const headers = this.headers.get(repository.name);
-      keys = Promise.all(
-        repository.keys.map((k) => loadTrustedKeys([k], { timeoutMs: timerDelay(this.settings.requestTimeoutMs), signal, ...(headers && sameOrigin(k, repository.url) && { headers }) })),
-      ).then((lists) => lists.flat());
-      keys.catch(() => this.keys.delete(repository.name));
-      this.keys.set(repository.name, keys);
+      keys = loadRepositoryKeys(source, { timeoutMs: timerDelay(this.settings.requestTimeoutMs), signal });
+      keys.catch(() => this.keys.delete(source.name));
+      this.keys.set(source.name, keys);
     }
     return keys;
   }

@@ -1,6 +1,6 @@
 import { access, constants, stat } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { IndexError } from '../errors.js';
+import { describeFileProblem, IndexError } from '../errors.js';
 import { loadTrustedKey } from './keys.js';
 import { indexLocations, toUrl } from './locations.js';
 
@@ -34,7 +34,7 @@ export async function localSourceProblem(repositories: readonly Repository[]): P
         if (!(await stat(path)).isFile()) return `${where}: index ${path}: not a file`;
         await access(path, constants.R_OK);
       } catch (err) {
-        return `${where}: index ${path}: cannot read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`;
+        return `${where}: index ${path}: cannot read: ${describeFileProblem(err)}`;
       }
     }
   }

@@ -3,7 +3,7 @@ import { stat } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { Agent, interceptors, request, type Dispatcher } from 'undici';
-import { IndexError } from '../errors.js';
+import { describeFileProblem, IndexError } from '../errors.js';
 import { redactUrl, toUrl } from './locations.js';
 
 export interface OpenOptions {
@@ -44,7 +44,7 @@ async function openFile(url: string, options: OpenOptions): Promise<Opened> {
   try {
     info = await stat(path, { bigint: true });
   } catch (err) {
-    throw new IndexError(path, 'network', `cannot read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { cause: err });
+    throw new IndexError(path, 'network', `cannot read: ${describeFileProblem(err)}`, { cause: err });
   }
   if (!info.isFile()) throw new IndexError(path, 'network', 'not a file');
   // The validator is the content's digest, with the file's identity beside it so that an untouched file costs a
@@ -69,7 +69,7 @@ async function fileDigest(path: string, signal: AbortSignal | undefined): Promis
   try {
     for await (const chunk of createReadStream(path, { highWaterMark: 256 * 1024, signal })) hash.update(chunk as Buffer);
   } catch (err) {
-    throw new IndexError(path, 'network', `cannot read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { cause: err });
+    throw new IndexError(path, 'network', `cannot read: ${describeFileProblem(err)}`, { cause: err });
   }
   return hash.digest('hex');
 }

@@ -53,7 +53,7 @@ describe('paper cuts (issue 15)', () => {
     const target = join(dir, 'no', 'such', 'x.json');
     const r = cli(['gen', 'image', 'web', '--package', 'nginx', '-o', target]);
     expect(r.code).toBe(2);
-    expect(r.err).toBe(`apk-indexer gen: -o ${target}: no such directory\n`);
+    expect(r.err).toBe(`apk-indexer gen: -o ${target}: cannot write: no such directory\n`);
     expect(existsSync(target)).toBe(false);
   });
 
@@ -135,7 +135,7 @@ describe('paper cuts (issue 15)', () => {
 
   it('init --user root is refused (root is uid 0 on every host), nothing written', () => {
     const target = join(dir, 'init-root');
-    const r = cli(['init', target, '--user', 'root']);
+    const r = cli(['init', target, '--user', 'root', '--apk-indexer-source', 'https://git.example.org/apk-indexer.git', '--apk-indexer-ref', 'v0.1.0']);
     expect(r.code).toBe(2);
     expect(r.err.split('\n')[0]).toMatch(/^apk-indexer init: --user root: root exists on every host \(uid 0\)/);
     expect(existsSync(target)).toBe(false);

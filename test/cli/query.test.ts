@@ -2,23 +2,18 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { run } from '../../src/cli/commands/query.js';
 import { generateFixtureKey, writeFixtureRepo } from '../fixtures/apk-repo.js';
 import { compareVersions } from '../../src/index/version.js';
 import { reference } from '../reference.js';
+import { capture, command } from '../helpers/command.js';
+
+const run = command('query');
 
 async function query(args: string[]) {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (d) => (out += d));
-  stderr.on('data', (d) => (err += d));
-  const code = await run(args, { stdin: new PassThrough(), stdout, stderr });
-  return { code, out, err, json: code < 2 ? (JSON.parse(out) as Record<string, any>) : undefined };
+  const r = await capture(run, args);
+  return { ...r, json: r.code < 2 ? (JSON.parse(r.out) as Record<string, any>) : undefined };
 }
 
 describe('apk-indexer query', () => {

@@ -98,7 +98,7 @@ describe('--from-apko', () => {
     ['loop-a.yaml', '--from-apko loop-b.yaml:1: include: loop-a.yaml includes itself through its chain'],
     ['odd-arch.yaml', '--from-apko odd-arch.yaml:2: archs: unknown arch "sparc"'],
     ['no-repos.yaml', '--from-apko no-repos.yaml: no repositories in these files or their includes'],
-    ['missing.yaml', '--from-apko missing.yaml: cannot read (ENOENT)'],
+    ['missing.yaml', '--from-apko missing.yaml: cannot read: no such file or directory'],
     ['misspelt.yaml', '--from-apko misspelt.yaml:3: unknown key arch (apko refuses the file; did you mean archs?)'],
   ])('names the file and the problem: %s', (name, message) => {
     let error: unknown;

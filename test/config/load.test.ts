@@ -182,7 +182,7 @@ describe('mistakes are stopped at start, naming the key, variable or flag and th
     [['--port'], {}, '--port: missing value (see apk-indexer serve --help)'],
     [['--index', '--arch', 'x86_64'], {}, '--index: missing value'],
     [['stray'], {}, 'unexpected argument "stray" (see apk-indexer serve --help)'],
-    [['--config', '/does/not/exist.yaml'], {}, 'config file /does/not/exist.yaml: ENOENT'],
+    [['--config', '/does/not/exist.yaml'], {}, 'config file /does/not/exist.yaml: cannot read: no such file or directory'],
   ] as const)('%j %j', (argv, env, message) => {
     let error: unknown;
     try {

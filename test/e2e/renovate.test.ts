@@ -6,7 +6,6 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { run as check } from '../../src/cli/commands/check.js';
 import { DEFAULTS } from '../../src/config/settings.js';
 import { RENOVATE_BODY_SCHEMA } from '../../src/datasource/renovate-body.js';
 import { buildIndexArchive, generateFixtureKey } from '../fixtures/apk-repo.js';
@@ -16,6 +15,9 @@ import { buildService, type Service } from '../../src/serve/app.js';
 import { runCommand } from '../generate/helpers.js';
 import { ALPINE_PACKAGES, WOLFI_PACKAGES, writeRenovateTree } from '../helpers/renovate-tree.js';
 import { Upstream } from '../helpers/upstream.js';
+import { command } from '../helpers/command.js';
+
+const check = command('check');
 
 const run = promisify(execFile);
 

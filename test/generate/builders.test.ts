@@ -2,7 +2,6 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { run as gen } from '../../src/cli/commands/gen.js';
 import { baseImage, image, WOLFI_KEY, WOLFI_REPOSITORY } from '../../src/generate/apko-image.js';
 import { sortApkArches, toApkArch, toApkoArch } from '../../src/apko/arch.js';
 import { bootcBase, bootcFlavour, bootcProblems, BOOTC_FLAVOURS, isBootcImage, type BootcFacts } from '../../src/generate/bootc.js';
@@ -14,6 +13,9 @@ import { renderRenovateJson, renovateConfig } from '../../src/generate/renovate.
 import { renderYaml, type CommentedValue } from '../../src/generate/yaml-doc.js';
 import type { ApkoImage } from '../../schemas/apko-image.js';
 import { runCommand, schemaErrors, yamlValue } from './helpers.js';
+import { command } from '../helpers/command.js';
+
+const gen = command('gen');
 
 const env = { repositories: [WOLFI_REPOSITORY], keyring: [WOLFI_KEY] };
 const flavourOptions = { include: 'apko/bootc.yaml', userPackage: 'default-user', configPackage: 'router-config', extraPackages: ['htop'] };

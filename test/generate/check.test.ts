@@ -2,10 +2,12 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { run as check } from '../../src/cli/commands/check.js';
 import { renderRenovateJson, renovateConfig } from '../../src/generate/renovate.js';
 import type { FixturePackage } from '../fixtures/apk-repo.js';
 import { fixtureRepo, runCommand, writeTree } from './helpers.js';
+import { command } from '../helpers/command.js';
+
+const check = command('check');
 
 const COMMON: FixturePackage[] = [
   { name: 'busybox', version: '1.36.1-r9' },

@@ -2,9 +2,11 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { run as gen } from '../../src/cli/commands/gen.js';
 import { TREE_FILES, writeRenovateTree } from '../helpers/renovate-tree.js';
 import { runCommand, schemaErrors } from './helpers.js';
+import { command } from '../helpers/command.js';
+
+const gen = command('gen');
 
 const WOLFI = 'https://packages.wolfi.dev/os';
 const ALPINE = 'https://dl-cdn.alpinelinux.org/alpine/edge/main';

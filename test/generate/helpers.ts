@@ -1,23 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { Ajv, type ValidateFunction } from 'ajv';
 import { parse } from 'yaml';
-import type { CliIO } from '../../src/cli/io.js';
+import { capture } from '../helpers/command.js';
 import { generateFixtureKey, writeFixtureRepo, type FixtureKey, type FixturePackage } from '../fixtures/apk-repo.js';
 
 /** Runs a command module's `run()` and collects what it prints. */
-export async function runCommand(run: (args: string[], io: CliIO) => Promise<number>, args: string[]) {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (d) => (out += d));
-  stderr.on('data', (d) => (err += d));
-  const code = await run(args, { stdin: new PassThrough(), stdout, stderr });
-  return { code, out, err };
-}
+export const runCommand = capture;
 
 const ajv = new Ajv({ allErrors: true, strict: true });
 const schemas = new Map<string, ValidateFunction>();

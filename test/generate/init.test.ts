@@ -2,11 +2,13 @@ import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { run as check } from '../../src/cli/commands/check.js';
-import { run as gen } from '../../src/cli/commands/gen.js';
-import { run as init } from '../../src/cli/commands/init.js';
 import type { FixturePackage } from '../fixtures/apk-repo.js';
 import { fixtureRepo, runCommand, schemaErrors, yamlValue } from './helpers.js';
+import { command } from '../helpers/command.js';
+
+const check = command('check');
+const gen = command('gen');
+const init = command('init');
 
 /**
  * Every package the scaffolded images install, as a Wolfi-like repository holds them: without apk-indexer (no
@@ -18,6 +20,11 @@ const NAMES = [
   'openssh-server', 'systemd-default-network', 'sway', 'seatd', 'foot', 'mesa', 'pipewire', 'wireplumber', 'nftables',
   'dnsmasq', 'sudo',
 ];
+
+/** Where melange/apk-indexer.yaml checks apk-indexer out from; without it init cannot know (this test runs from no tag). */
+const COMMIT = '0123456789abcdef0123456789abcdef01234567';
+const SOURCE = ['--apk-indexer-source', 'https://git.example.org/tools/apk-indexer.git', '--apk-indexer-ref', 'v0.1.0', '--apk-indexer-commit', COMMIT];
+const runInit = (args: string[]) => runCommand(init, [...args, ...SOURCE]);
 
 async function listFiles(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { recursive: true, withFileTypes: true });
@@ -43,7 +50,7 @@ describe('apk-indexer init', () => {
 
   it('writes the whole tree, pins the first package of each image, and check finds no errors', async () => {
     const out = join(dir, 'site');
-    const r = await runCommand(init, [out, ...index()]);
+    const r = await runInit([out, ...index()]);
     expect(r.err).toBe('');
     expect(r.code).toBe(0);
     expect(await listFiles(out)).toEqual([
@@ -79,7 +86,7 @@ describe('apk-indexer init', () => {
 
   it('writes files that validate against the schemas of apko, melange and Renovate', async () => {
     const out = join(dir, 'schemas');
-    expect((await runCommand(init, [out])).code).toBe(0);
+    expect((await runInit([out])).code).toBe(0);
     for (const file of await listFiles(out)) {
       const text = await readFile(join(out, file), 'utf8');
       if (file.startsWith('apko/')) expect(schemaErrors('apko-image', yamlValue(text)), file).toBe('');
@@ -91,8 +98,8 @@ describe('apk-indexer init', () => {
   it('writes the same bytes for the same input, and comments what is not obvious', async () => {
     const a = join(dir, 'same-a');
     const b = join(dir, 'same-b');
-    await runCommand(init, [a, ...index()]);
-    await runCommand(init, [b, ...index()]);
+    await runInit([a, ...index()]);
+    await runInit([b, ...index()]);
     for (const file of await listFiles(a)) expect(await readFile(join(b, file), 'utf8'), file).toBe(await readFile(join(a, file), 'utf8'));
     const bootc = await readFile(join(a, 'apko/bootc.yaml'), 'utf8');
     expect(bootc).toMatch(/# Resolved by apko against the directory it runs in/);
@@ -105,19 +112,19 @@ describe('apk-indexer init', () => {
 
   it('refuses to overwrite an existing tree unless forced', async () => {
     const out = join(dir, 'twice');
-    expect((await runCommand(init, [out])).code).toBe(0);
+    expect((await runInit([out])).code).toBe(0);
     await writeFile(join(out, 'renovate.json'), '{}\n');
-    const again = await runCommand(init, [out]);
+    const again = await runInit([out]);
     expect(again.code).toBe(1);
     expect(again.err).toMatch(/already has .*renovate\.json/);
     expect(await readFile(join(out, 'renovate.json'), 'utf8')).toBe('{}\n');
-    expect((await runCommand(init, [out, '--force'])).code).toBe(0);
+    expect((await runInit([out, '--force'])).code).toBe(0);
     expect(await readFile(join(out, 'renovate.json'), 'utf8')).toContain('customManagers');
   });
 
   it('takes archs, user, Renovate major and repositories from the command line', async () => {
     const out = join(dir, 'options');
-    const r = await runCommand(init, [
+    const r = await runInit([
       out,
       '--arch', 'x86_64,riscv64',
       '--user', 'ops',
@@ -139,17 +146,17 @@ describe('apk-indexer init', () => {
   });
 
   it('exits 2 on a bad option or an index it cannot read', async () => {
-    expect((await runCommand(init, [])).code).toBe(2);
-    expect((await runCommand(init, [join(dir, 'x'), '--arch', 'vax'])).err).toMatch(/unknown arch vax/);
-    expect((await runCommand(init, [join(dir, 'x'), '--user', 'Bad User'])).err).toMatch(/not a portable user name/);
-    const missing = await runCommand(init, [join(dir, 'x'), '--index', join(dir, 'nowhere')]);
+    expect((await runInit([])).code).toBe(2);
+    expect((await runInit([join(dir, 'x'), '--arch', 'vax'])).err).toMatch(/unknown arch vax/);
+    expect((await runInit([join(dir, 'x'), '--user', 'Bad User'])).err).toMatch(/not a portable user name/);
+    const missing = await runInit([join(dir, 'x'), '--index', join(dir, 'nowhere')]);
     expect(missing.code).toBe(2);
     expect(missing.err).toMatch(/nowhere\/x86_64\/APKINDEX\.tar\.gz/);
   });
 
   it('builds apk-indexer here and installs sudo beside the default user, so check passes against Wolfi-like indexes', async () => {
     const out = join(dir, 'no-apk-indexer');
-    const r = await runCommand(init, [out, ...index()]);
+    const r = await runInit([out, ...index()]);
     expect(r.code).toBe(0);
     expect(r.out).toContain('apko/apk-indexer.yaml: apk-indexer left unpinned: built here (melange/apk-indexer.yaml)');
     const recipe = yamlValue(await readFile(join(out, 'melange/apk-indexer.yaml'), 'utf8')) as { package: { name: string } };
@@ -169,7 +176,7 @@ describe('apk-indexer init', () => {
 
   it("configures the CI service with the images' repositories, keys, arches and the Renovate server's port", async () => {
     const out = join(dir, 'ci');
-    const r = await runCommand(init, [
+    const r = await runInit([
       out,
       '--repository', 'https://apk.example.org/os',
       '--keyring', 'https://apk.example.org/os/key.rsa.pub',
@@ -193,7 +200,7 @@ describe('apk-indexer init', () => {
     const renovate = JSON.parse(await readFile(join(out, 'renovate.json'), 'utf8'));
     expect(renovate.packageRules.flatMap((r: { registryUrls?: string[] }) => r.registryUrls ?? [])).toEqual(['http://idx:8080/{{packageName}}?arch=x86_64,riscv64']);
     for (const bad of ['https://idx:8443', 'http://idx:8080/apk']) {
-      const refused = await runCommand(init, [join(dir, 'ci-bad'), '--renovate-server', bad]);
+      const refused = await runInit([join(dir, 'ci-bad'), '--renovate-server', bad]);
       expect(refused.code, bad).toBe(2);
       expect(refused.err, bad).toMatch(/--renovate-server .*service container/);
     }
@@ -202,14 +209,14 @@ describe('apk-indexer init', () => {
   it('writes the same files whatever the order of --arch', async () => {
     const a = join(dir, 'order-a');
     const b = join(dir, 'order-b');
-    await runCommand(init, [a, '--arch', 'arm64,amd64']);
-    await runCommand(init, [b, '--arch', 'amd64,arm64']);
+    await runInit([a, '--arch', 'arm64,amd64']);
+    await runInit([b, '--arch', 'amd64,arm64']);
     for (const file of await listFiles(a)) expect(await readFile(join(b, file), 'utf8'), file).toBe(await readFile(join(a, file), 'utf8'));
   });
 
   it('names the -o file in the header of a generated image', async () => {
     const file = join(dir, 'gen-o', 'apko', 'bootc-edge.yaml');
-    await runCommand(init, [join(dir, 'gen-o')]);
+    await runInit([join(dir, 'gen-o')]);
     const r = await runCommand(gen, ['bootc', 'router', '-o', file]);
     expect(r.code).toBe(0);
     const text = await readFile(file, 'utf8');
@@ -220,7 +227,7 @@ describe('apk-indexer init', () => {
   });
 
   it('reports a server it cannot reach in one line, exit 2', async () => {
-    const r = await runCommand(init, [join(dir, 'unreachable'), '--server', 'http://127.0.0.1:1']);
+    const r = await runInit([join(dir, 'unreachable'), '--server', 'http://127.0.0.1:1']);
     expect(r.code).toBe(2);
     expect(r.err).toMatch(/^apk-indexer init: http:\/\/127\.0\.0\.1:1\/\S+: no answer from the server \([^)]+\)\n$/);
   });

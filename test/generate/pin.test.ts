@@ -3,14 +3,16 @@ import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { run as check } from '../../src/cli/commands/check.js';
-import { run as pin } from '../../src/cli/commands/pin.js';
 import { DEFAULTS } from '../../src/config/settings.js';
 import type { FixturePackage } from '../fixtures/apk-repo.js';
 import { buildService, type Service } from '../../src/serve/app.js';
 import { fixtureRepo, fixtureKey, runCommand, writeTree } from './helpers.js';
 import { writeFixtureRepo } from '../fixtures/apk-repo.js';
 import { readFile as readBytes } from 'node:fs/promises';
+import { command } from '../helpers/command.js';
+
+const check = command('check');
+const pin = command('pin');
 
 const versions = (name: string, list: string[]): FixturePackage[] => list.map((version) => ({ name, version }));
 /** The repository the fixture images name; the fixture indexes stand for it (--alias, or the service's aliases). */
@@ -282,7 +284,7 @@ describe('apk-indexer pin', () => {
   it('reports expected failures in one line, exit 2, without a stack trace', async () => {
     const cases: [string[], RegExp][] = [
       [['--server', 'http://127.0.0.1:1'], /^apk-indexer pin: http:\/\/127\.0\.0\.1:1\/readyz: no answer from the server \([^)]+\)\n$/],
-      [['--config', join(dir, 'nonexistent.yaml')], /config file .*nonexistent\.yaml: ENOENT/],
+      [['--config', join(dir, 'nonexistent.yaml')], /config file .*nonexistent\.yaml: cannot read: no such file or directory/],
       [['--config', join(root, 'empty.yaml')], /repositories: expected a non-empty list/],
       [['--config', join(root, 'no-repos.yaml')], /no repositories: list/],
     ];

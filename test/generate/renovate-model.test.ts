@@ -121,5 +121,9 @@ describe("finding Renovate's config where Renovate does", () => {
     expect((await RenovateManagers.load(join(root, 'renovate.json5'), 'renovate.json5')).extract('a.yaml', text)).toHaveLength(3);
     expect((await RenovateManagers.load(join(root, 'package.json'), 'package.json')).extract('a.yaml', text)[0]).toMatchObject({ datasource: 'custom.y' });
     await expect(RenovateManagers.load(join(root, 'broken.json5'), 'broken.json5')).rejects.toThrow(/^broken.json5: invalid JSON5/);
+    // A user's mistake (code `config`, one line, exit 2 from the CLI; a finding in `check`), never reported as a bug.
+    await expect(RenovateManagers.load(join(root, 'broken.json5'), 'broken.json5')).rejects.toMatchObject({ code: 'config', exit: 2 });
+    await expect(RenovateManagers.load(join(root, 'missing.json'), 'missing.json')).rejects.toMatchObject({ code: 'config', message: expect.stringMatching(/^missing.json: cannot read: /) });
+    expect(() => RenovateManagers.from({ customManagers: 5 }, 'renovate.json')).toThrow(expect.objectContaining({ code: 'config', message: 'renovate.json: customManagers is not a list' }));
   });
 });

@@ -2,11 +2,13 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { run as check } from '../../src/cli/commands/check.js';
-import { run as pin } from '../../src/cli/commands/pin.js';
 import { startFixtureService, type FixtureService } from '../helpers/fixture-service.js';
 import { SOURCE_URL, wolfiSecdb, wolfiShaped } from '../helpers/wolfi-shaped.js';
 import { runCommand, writeTree } from './helpers.js';
+import { command } from '../helpers/command.js';
+
+const check = command('check');
+const pin = command('pin');
 
 /** openssl 3.3.2-r0 and its subpackage libcrypto3 3.4.0-r1 under a two-arch image; 3.4.0-r1 is the newest on both. */
 const IMAGE = ['contents:', '  packages:', '    - openssl=3.3.2-r0', '    - libcrypto3=3.4.0-r1', 'archs: [amd64, arm64]', ''].join('\n');

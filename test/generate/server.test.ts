@@ -4,11 +4,13 @@ import type { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { run as check } from '../../src/cli/commands/check.js';
-import { run as pin } from '../../src/cli/commands/pin.js';
 import { DEFAULTS } from '../../src/config/settings.js';
 import { buildService, type Service } from '../../src/serve/app.js';
 import { runCommand, writeTree } from './helpers.js';
+import { command } from '../helpers/command.js';
+
+const check = command('check');
+const pin = command('pin');
 
 const listen = async (server: Server) => {
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));

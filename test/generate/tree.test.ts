@@ -3,12 +3,14 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { run as check } from '../../src/cli/commands/check.js';
-import { run as pin } from '../../src/cli/commands/pin.js';
 import { DEFAULTS } from '../../src/config/settings.js';
 import { buildService, type Service } from '../../src/serve/app.js';
 import { runCommand } from './helpers.js';
 import { ALPINE_COMMUNITY, ALPINE_MAIN, FILES, indexArgs, OWN, WOLFI, writeFixtureIndexes, writeFixtureTree, type FixtureIndexes } from './tree-fixture.js';
+import { command } from '../helpers/command.js';
+
+const check = command('check');
+const pin = command('pin');
 
 /** Table rows as [status, where, what, detail]. */
 const rows = (out: string) =>

@@ -47,6 +47,8 @@ export interface UpstreamOptions {
   root?: string;
   /** Send ETags (default true); without them only Last-Modified makes requests conditional. */
   etags?: boolean;
+  /** A private repository: every request without exactly this Authorization header is answered 401. */
+  requireAuthorization?: string;
 }
 
 export class Upstream {
@@ -54,6 +56,7 @@ export class Upstream {
   readonly requests: UpstreamRequest[] = [];
   root: string | undefined;
   etags: boolean;
+  requireAuthorization: string | undefined;
   url = '';
   private faults: Fault[] = [];
   private server: Server | undefined;
@@ -64,6 +67,7 @@ export class Upstream {
   constructor(options: UpstreamOptions = {}) {
     this.root = options.root === undefined ? undefined : resolve(options.root);
     this.etags = options.etags ?? true;
+    this.requireAuthorization = options.requireAuthorization;
   }
 
   async start(): Promise<this> {
@@ -126,6 +130,9 @@ export class Upstream {
       entry.status = status;
       res.writeHead(status, headers).end(body);
     };
+    if (this.requireAuthorization !== undefined && req.headers.authorization !== this.requireAuthorization) {
+      return answer(401, { 'www-authenticate': 'Bearer' }, 'unauthorized');
+    }
     const at = this.faults.findIndex((f) => f.path === undefined || path.endsWith(f.path));
     const fault = at === -1 ? undefined : this.faults.splice(at, 1)[0];
     if (fault) {

@@ -1,9 +1,10 @@
 import { readFileSync } from 'node:fs';
-import { PassThrough, Readable } from 'node:stream';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { run } from '../../src/cli/commands/vercmp.js';
 import { compareVersions, isPrerelease, isValidVersion, versionSymbol, type Ordering } from '../../src/index/version.js';
+import { capture, command } from '../helpers/command.js';
+
+const run = command('vercmp');
 
 type Op = '<' | '=' | '>';
 type Pair = { line: number; a: string; op: Op; b: string };
@@ -228,16 +229,7 @@ describe('properties', () => {
 });
 
 describe('apk-indexer vercmp', () => {
-  async function vercmp(args: string[], input = '') {
-    const stdout = new PassThrough();
-    const stderr = new PassThrough();
-    let out = '';
-    let err = '';
-    stdout.on('data', (d) => (out += d));
-    stderr.on('data', (d) => (err += d));
-    const code = await run(args, { stdin: Readable.from([input]), stdout, stderr });
-    return { code, out, err };
-  }
+  const vercmp = (args: string[], input = '') => capture(run, args, input);
 
   it("answers one line per pair, like apk version -t, for all of apk-tools' pairs", async () => {
     const input = upstream.pairs.map(({ a, b }) => `${a} ${b}`).join('\n');

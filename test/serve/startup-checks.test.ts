@@ -47,14 +47,14 @@ describe('serve refuses at start, with exit 2 and one line', () => {
 
   it('a local key that is not there', () => {
     const r = serve(['--index', indexPath, '--key', join(dir, 'missing.rsa.pub')]);
-    expect([r.status, r.stderr]).toEqual([2, `apk-indexer serve: repositories[0] (${indexPath.replace(/\/+$/, '')}): key ${join(dir, 'missing.rsa.pub')}: cannot read: ENOENT\n`]);
+    expect([r.status, r.stderr]).toEqual([2, `apk-indexer serve: repositories[0] (${indexPath.replace(/\/+$/, '')}): key ${join(dir, 'missing.rsa.pub')}: cannot read: no such file or directory\n`]);
     expect(r.stdout).not.toContain('index refresh failed');
   });
 
   it('a local index that is not there', () => {
     const r = serve(['--index', join(dir, 'nowhere', 'APKINDEX.tar.gz'), '--key', keyPath]);
     expect(r.status).toBe(2);
-    expect(r.stderr).toBe(`apk-indexer serve: repositories[0] (${join(dir, 'nowhere', 'APKINDEX.tar.gz')}): index ${join(dir, 'nowhere', 'APKINDEX.tar.gz')}: cannot read: ENOENT\n`);
+    expect(r.stderr).toBe(`apk-indexer serve: repositories[0] (${join(dir, 'nowhere', 'APKINDEX.tar.gz')}): index ${join(dir, 'nowhere', 'APKINDEX.tar.gz')}: cannot read: no such file or directory\n`);
   });
 });
 

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { filesUnder, read, ROOT } from './helpers.js';
 
-const DOCS = ['README.md', 'docs/deploy.md', 'docs/configuration.md', 'helm/apk-indexer/README.md', ...filesUnder('examples').filter((f) => f.endsWith('.md'))];
+const DOCS = ['README.md', 'docs/deploy.md', 'docs/configuration.md', 'docs/errors.md', 'helm/apk-indexer/README.md', ...filesUnder('examples').filter((f) => f.endsWith('.md'))];
 
 /** The fenced code blocks of a Markdown file, with their language. */
 const blocks = (file: string) => [...read(file).matchAll(/^```(\w*)\n([\s\S]*?)^```$/gm)].map((m) => ({ lang: m[1]!, code: m[2]! }));
@@ -31,7 +31,8 @@ describe.each(DOCS)('%s', (file) => {
   });
 
   it('names only environment variables apk-indexer reads', () => {
-    const loader = filesUnder('src/config').map(read).join('\n');
+    // The settings' loader, and the CLI's own APK_INDEXER_DEBUG.
+    const loader = [...filesUnder('src/config'), 'src/cli/main.ts'].map(read).join('\n');
     for (const [name] of read(file).matchAll(/\bAPK_INDEXER_[A-Z_]+\b/g)) {
       expect(new RegExp(`\\b${name}\\b`).test(loader), `${file}: ${name}`).toBe(true);
     }

@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { ReadyzServer } from '../helpers/readyz.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -92,22 +92,12 @@ function checkHostRules(rules: any) {
 }
 
 describe('the readiness wait of the examples', () => {
-  let server: Server;
+  const readyz = new ReadyzServer();
   let url = '';
-  let notReadyFor = 0;
   beforeAll(async () => {
-    server = createServer((req, res) => {
-      if (req.url !== '/readyz') return res.writeHead(404).end();
-      if (notReadyFor > 0) {
-        notReadyFor--;
-        return res.writeHead(503).end('not ready\n');
-      }
-      res.writeHead(200).end('ready\n');
-    });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+    url = (await readyz.start()).url;
   });
-  afterAll(() => new Promise<void>((r) => server.close(() => r())));
+  afterAll(() => readyz.close());
 
   const gitlab = readYaml('examples/gitlab-ci/.gitlab-ci.yml').renovate.before_script[0] as string;
   const github = readYaml('examples/github-actions/.github/workflows/renovate.yml').jobs.renovate.steps[0].run as string;
@@ -127,16 +117,16 @@ describe('the readiness wait of the examples', () => {
   });
 
   it.each(scripts)('%s: returns once /readyz answers 200', async (_where, wait) => {
-    notReadyFor = 1;
+    readyz.notReadyFor = 1;
     await expect(wait(`${url}/readyz`)).resolves.toBeDefined();
-    expect(notReadyFor).toBe(0);
+    expect(readyz.notReadyFor).toBe(0);
   });
 
   it('gives up with an error when it never does', async () => {
-    notReadyFor = Number.MAX_SAFE_INTEGER;
+    readyz.notReadyFor = Number.MAX_SAFE_INTEGER;
     const impatient = gitlab.replace(`${SERVER}/readyz`, `${url}/readyz`).replace('300_000', '500');
     await expect(run('sh', ['-c', impatient], { timeout: 20_000 })).rejects.toMatchObject({ code: 1, stderr: expect.stringContaining('not ready') });
-    notReadyFor = 0;
+    readyz.notReadyFor = 0;
   });
 });
 

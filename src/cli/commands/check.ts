@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileConstraints } from '../../apko/tree.js';
 import { checkTree, dedupeFindings, formatFindings, type Finding } from '../../generate/check.js';
+import { UserError } from '../../errors.js';
 import { GenerateInputError } from '../../generate/errors.js';
 import { resolveInstallSets } from '../../generate/install-set.js';
 import { SOURCE_HELP, TREE_HELP } from '../../generate/command-options.js';
@@ -10,7 +11,7 @@ import { CONFIG_FILE_NAMES, findRenovateConfig, RenovateManagers } from '../../g
 import { runOnImageTree } from '../image-tree.js';
 import type { CliIO } from '../io.js';
 
-const HELP = `usage: apk-indexer check [FILE...] (--index SRC... | --config FILE | --server URL)
+export const HELP = `usage: apk-indexer check [FILE...] (--index SRC... | --config FILE | --server URL)
 
 Lints apko files as apko reads them and prints a table. Each image is judged from its own
 repositories (its include chain's, plus --repository-append) on the arches it builds for: a key
@@ -36,11 +37,12 @@ ${SOURCE_HELP}
 ${TREE_HELP}
 
 Exit status: 0 no errors, 1 errors found, 2 a usage error or an index that could not be read.
+70 is a bug in apk-indexer; all statuses and error codes: docs/errors.md.
 `;
 
 export async function run(args: string[], io: CliIO): Promise<number> {
   const options = { renovate: { type: 'string' }, melange: { type: 'string' }, json: { type: 'boolean' } } as const;
-  return runOnImageTree('check', HELP, options, args, io, async ({ values, root, fallbackArches, tree, source }) => {
+  return runOnImageTree(HELP, options, args, io, async ({ values, root, fallbackArches, tree, source }) => {
     const findings: Finding[] = [];
     const renovate = await loadRenovate(root, values.renovate, findings);
     const constraints = fileConstraints(tree, fallbackArches);
@@ -84,7 +86,9 @@ async function loadRenovate(root: string, named: string | undefined, findings: F
     for (const warning of managers.warnings) findings.push({ severity: 'warning', location, subject: '-', message: warning });
     return managers;
   } catch (err) {
-    findings.push({ severity: 'error', location, subject: '-', message: (err as Error).message });
+    // A config Renovate would refuse is a finding; a bug of ours is not disguised as one.
+    if (!(err instanceof UserError)) throw err;
+    findings.push({ severity: 'error', location, subject: '-', message: err.message });
     return undefined;
   }
 }

@@ -1,24 +1,21 @@
-import { writeFile } from 'node:fs/promises';
 import { isAbsolute, relative, resolve, sep } from 'node:path';
 import type { ApkoArch } from '../../../schemas/apko-image.js';
 import { image } from '../../generate/apko-image.js';
 import { toApkArch } from '../../apko/arch.js';
 import { apkoArchesOf, renovateMajorOf, serverUrlOf } from '../../generate/command-options.js';
 import { bootcBase, bootcFlavour, BOOTC_FLAVOURS, type BootcFlavour } from '../../generate/bootc.js';
-import { GenerateInputError } from '../../generate/errors.js';
 import { configPackage } from '../../generate/melange-config.js';
 import { userPackage } from '../../generate/melange-user.js';
-import { ApkoFileError } from '../../apko/image.js';
 import { renderRenovateJson } from '../../generate/renovate.js';
 import { treeRenovateConfig } from '../../generate/renovate-tree.js';
-import { ConfigError } from '../../config/errors.js';
 import { BASE_INCLUDE, BOOTC_INCLUDE, DEFAULT_KERNEL, SCAFFOLD_DEFAULTS, USER_PACKAGE } from '../../generate/scaffold.js';
 import { renderYaml } from '../../generate/yaml-doc.js';
 import { splitList } from '../../config/layer.js';
+import { writeFileAtomically } from '../../core/files.js';
 import { parseCommandArgs, UsageError } from '../args.js';
 import type { CliIO } from '../io.js';
 
-const HELP = `usage: apk-indexer gen KIND [ARG] [options] [-o FILE]
+export const HELP = `usage: apk-indexer gen KIND [ARG] [options] [-o FILE]
 
 Writes one file to stdout (or FILE), with the builders \`init\` uses:
 
@@ -41,6 +38,9 @@ Writes one file to stdout (or FILE), with the builders \`init\` uses:
       [--renovate-server URL] [--root DIR] [--config FILE] [--include-path DIR] [--arch a,b]
       [-r|--repository-append REPO] [-b|--build-repository-append REPO]
       [--renovate-version N]   --arch: arches for images that name none (default amd64,arm64)
+
+Exit status: 0 written, 2 a usage error, a configuration mistake, an apko file apko refuses or an -o FILE that
+cannot be written. 70 is a bug in apk-indexer; all statuses and error codes: docs/errors.md.
 `;
 
 const OPTIONS = {
@@ -184,64 +184,22 @@ const KINDS: Record<string, { options: (keyof typeof OPTIONS)[]; build: (arg: st
 };
 
 export async function run(args: string[], io: CliIO): Promise<number> {
-  let text: string;
-  let output: string | undefined;
-  try {
-    const parsed = parseCommandArgs(args, OPTIONS);
-    if (parsed.values.help) {
-      io.stdout.write(HELP);
-      return 0;
-    }
-    const [kind, arg, ...extra] = parsed.positionals;
-    const spec = kind === undefined ? undefined : KINDS[kind];
-    if (!spec) throw new UsageError(kind === undefined ? 'name what to generate' : `nothing to generate called ${kind}`);
-    if (extra.length > 0) throw new UsageError(`unexpected ${extra.join(' ')}`);
-    const wrong = Object.keys(parsed.values).filter((k) => k !== 'output' && !(spec.options as string[]).includes(k));
-    if (wrong.length > 0) throw new UsageError(`gen ${kind} does not take --${wrong.join(', --')}`);
-    output = parsed.values.output;
-    text = await spec.build(arg, parsed.values, output === undefined ? undefined : headerPath(output));
-  } catch (err) {
-    if (err instanceof ApkoFileError || err instanceof ConfigError) {
-      io.stderr.write(`apk-indexer gen: ${err.message}\n`);
-      return 2;
-    }
-    if (!(err instanceof UsageError) && !(err instanceof GenerateInputError)) throw err;
-    io.stderr.write(`apk-indexer gen: ${err.message}\n\n${HELP}`);
-    return 2;
-  }
-  if (output === undefined) {
-    io.stdout.write(text);
+  const parsed = parseCommandArgs(args, OPTIONS);
+  if (parsed.values.help) {
+    io.stdout.write(HELP);
     return 0;
   }
-  try {
-    await writeFile(output, text);
-  } catch (err) {
-    io.stderr.write(`apk-indexer gen: -o ${output}: ${fileProblem(err as NodeJS.ErrnoException)}\n`);
-    return 2;
-  }
+  const [kind, arg, ...extra] = parsed.positionals;
+  const spec = kind === undefined ? undefined : KINDS[kind];
+  if (!spec) throw new UsageError(kind === undefined ? 'name what to generate' : `nothing to generate called ${kind}`);
+  if (extra.length > 0) throw new UsageError(`unexpected ${extra.join(' ')}`);
+  const wrong = Object.keys(parsed.values).filter((k) => k !== 'output' && !(spec.options as string[]).includes(k));
+  if (wrong.length > 0) throw new UsageError(`gen ${kind} does not take --${wrong.join(', --')}`);
+  const output = parsed.values.output;
+  const text = await spec.build(arg, parsed.values, output === undefined ? undefined : headerPath(output));
+  if (output === undefined) io.stdout.write(text);
+  else await writeFileAtomically(output, text, `-o ${output}`);
   return 0;
-}
-
-/** Why a file could not be written, in words (the stack is no help for a path mistake). */
-function fileProblem(err: NodeJS.ErrnoException): string {
-  switch (err.code) {
-    case 'ENOENT':
-      return 'no such directory';
-    case 'EACCES':
-    case 'EPERM':
-      return 'permission denied';
-    case 'EISDIR':
-      return 'is a directory';
-    case 'ENOTDIR':
-      return 'a part of the path is not a directory';
-    case 'EROFS':
-      return 'read-only file system';
-    case 'ENOSPC':
-      return 'no space left on the device';
-    default:
-      if (err.code === undefined) throw err;
-      return err.message;
-  }
 }
 
 /** `-o FILE` as the header names it: relative to the working directory (the repository root) when inside it. */

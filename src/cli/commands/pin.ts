@@ -1,15 +1,15 @@
 import { spawnSync } from 'node:child_process';
-import { rename, writeFile } from 'node:fs/promises';
 import { relative, resolve } from 'node:path';
 import { lockPathOf, lockState } from '../../apko/lock.js';
 import { fileConstraints } from '../../apko/tree.js';
+import { writeFileAtomically } from '../../core/files.js';
 import { SOURCE_HELP, TREE_HELP } from '../../generate/command-options.js';
 import { pinTree } from '../../generate/pin.js';
 import { describeIds } from '../../generate/security.js';
 import { runOnImageTree } from '../image-tree.js';
 import type { CliIO } from '../io.js';
 
-const HELP = `usage: apk-indexer pin [FILE...] (--index SRC... | --config FILE | --server URL) [--all] [--check] [--lock]
+export const HELP = `usage: apk-indexer pin [FILE...] (--index SRC... | --config FILE | --server URL) [--all] [--check] [--lock]
 
 Moves the name=version pins of apko files to the newest version every image building with the file
 can install: present on each of the image's arches, in the image's own repositories (its include
@@ -27,12 +27,13 @@ ${SOURCE_HELP}
 ${TREE_HELP}
 
 Exit status: 0 done (or, with --check, nothing stale), 1 a pin is stale (--check) or could not be
-resolved, 2 a usage error, an index that could not be read or a server that is not an apk-indexer.
+resolved, 2 a usage error, an index that could not be read, a server that is not an apk-indexer or a
+file that cannot be written. 70 is a bug in apk-indexer; all statuses and error codes: docs/errors.md.
 `;
 
 export async function run(args: string[], io: CliIO): Promise<number> {
   const options = { all: { type: 'boolean' }, check: { type: 'boolean' }, lock: { type: 'boolean' }, json: { type: 'boolean' } } as const;
-  return runOnImageTree('pin', HELP, options, args, io, async ({ values, root, fallbackArches, tree, source }) => {
+  return runOnImageTree(HELP, options, args, io, async ({ values, root, fallbackArches, tree, source }) => {
     const failures = tree.failures;
     for (const failure of failures) io.stderr.write(`${failure.message}\n`);
     let stale = 0;
@@ -41,6 +42,9 @@ export async function run(args: string[], io: CliIO): Promise<number> {
     const results = await pinTree(tree, fileConstraints(tree, fallbackArches), source, { all: values.all ?? false });
     const changed = new Set<string>();
     for (const result of results) {
+      // Written before its moves are printed: a file that cannot be written stops pin with no move claimed for it.
+      const original = tree.images.flatMap((image) => image.chain).find((f) => f.path === result.file)!.text;
+      if (!values.check && result.text !== original) await writeFileAtomically(resolve(root, result.file), result.text, result.file);
       for (const c of result.changes) {
         if (values.json) continue;
         const fixes = c.fixes ? `  fixes ${describeIds(c.fixes)}` : '';
@@ -51,8 +55,6 @@ export async function run(args: string[], io: CliIO): Promise<number> {
       unchecked += result.notes.filter((n) => n.kind === 'not-checked').length;
       stale += result.changes.length;
       if (result.changes.length > 0) changed.add(result.file);
-      const original = tree.images.flatMap((image) => image.chain).find((f) => f.path === result.file)!.text;
-      if (!values.check && result.text !== original) await writeAtomically(resolve(root, result.file), result.text);
     }
     if (values.json) {
       const moves = results.flatMap((r) => r.changes.map((c) => ({ file: r.file, line: c.line, name: c.name, from: c.from ?? null, to: c.to, fixes: c.fixes ?? [] })));
@@ -98,11 +100,4 @@ function runApkoLock(
   }
   io.stdout.write(`${lock}: regenerated (apko ${args.join(' ')})\n`);
   return 0;
-}
-
-/** A crash mid-write must not leave a half-written image file behind. */
-async function writeAtomically(path: string, text: string): Promise<void> {
-  const temporary = `${path}.apk-indexer-${process.pid}.tmp`;
-  await writeFile(temporary, text);
-  await rename(temporary, path);
 }

@@ -8,8 +8,9 @@ import { localSourceProblem } from '../../source/local-check.js';
 import { indexLocations, redactUrl } from '../../source/locations.js';
 import type { CliIO } from '../io.js';
 import { count } from '../../core/plural.js';
+import { EXIT, UserError } from '../../errors.js';
 
-const HELP = `usage: apk-indexer serve [--config FILE] [--index URL...] [--arch a,b] [--key KEY...] [options]
+export const HELP = `usage: apk-indexer serve [--config FILE] [--index URL...] [--arch a,b] [--key KEY...] [options]
 
 Serves Renovate custom-datasource answers (GET /<package>) from APK indexes kept fresh in memory.
 Without configuration: Wolfi (https://packages.wolfi.dev/os, x86_64 + aarch64, verified with Wolfi's key)
@@ -21,7 +22,8 @@ hown3d/renovate-apk-indexer's flags work unchanged: -apk-index-url a,b  -update-
 every flag also takes one dash (-port 8080). The refresh token is read from the file or APK_INDEXER_REFRESH_TOKEN only.
 Exit status: 0 after SIGTERM/SIGINT/SIGHUP (each drains: in-flight requests are answered, then exit), 1 when the
 server cannot start, 2 on a configuration mistake (a bad setting or URL, a missing local key or index file, a host
-and port that cannot be listened on: in use, not this host's, or not permitted).
+and port that cannot be listened on: in use, not this host's, or not permitted). 70 is a bug in apk-indexer;
+all statuses and error codes: docs/errors.md.
 `;
 
 const SIGNALS: NodeJS.Signals[] = ['SIGTERM', 'SIGINT', 'SIGHUP'];
@@ -34,22 +36,14 @@ export async function run(args: string[], io: CliIO): Promise<number> {
     io.stdout.write(HELP);
     return 0;
   }
-  let settings: ServiceSettings;
-  let service;
-  try {
-    settings = loadSettings(args);
-    service = buildService(settings);
-  } catch (err) {
-    if (!(err instanceof ConfigError)) throw err;
-    io.stderr.write(`apk-indexer serve: ${err.message}\n`);
-    return 2;
-  }
+  // A bad setting is a ConfigError, thrown: main prints its one line, exit 2.
+  const settings: ServiceSettings = loadSettings(args);
+  const service = buildService(settings);
   // Local keys and indexes are there at start or it is a mistake (remote ones are retried by the refreshes).
   const local = await localSourceProblem(settings.repositories);
   if (local) {
     await service.app.close();
-    io.stderr.write(`apk-indexer serve: ${local}\n`);
-    return 2;
+    throw new ConfigError(local);
   }
   const { app, store } = service;
   const indexes = settings.repositories.flatMap((r) => indexLocations(r).map((l) => redactUrl(l.url)));
@@ -58,10 +52,7 @@ export async function run(args: string[], io: CliIO): Promise<number> {
     await app.listen({ host: settings.host, port: settings.port });
   } catch (err) {
     await app.close();
-    const code = (err as NodeJS.ErrnoException).code;
-    const reason = code === 'EADDRINUSE' ? 'the port is already in use' : code === 'EADDRNOTAVAIL' ? 'no such address on this host' : code === 'EACCES' ? 'permission denied' : (err as Error).message;
-    io.stderr.write(`apk-indexer serve: cannot listen on ${settings.host}:${settings.port}: ${reason}\n`);
-    return code === 'EADDRINUSE' || code === 'EADDRNOTAVAIL' || code === 'EACCES' ? 2 : 1;
+    throw listenError(`${settings.host}:${settings.port}`, err);
   }
   app.log.info({ repositories: settings.repositories.map((r) => r.name), indexes, updateInterval: formatDuration(settings.updateIntervalMs) }, `loading ${count(indexes.length, 'index', 'indexes')}`);
   store.start();
@@ -85,4 +76,12 @@ export async function run(args: string[], io: CliIO): Promise<number> {
     };
     for (const s of SIGNALS) process.on(s, shutdown);
   });
+}
+
+/** Why the listener could not open, in words: exit 2 for what the user can change (the host or port), else 1. */
+function listenError(where: string, err: unknown): UserError {
+  const code = (err as NodeJS.ErrnoException).code;
+  const reasons: Record<string, string> = { EADDRINUSE: 'the port is already in use', EADDRNOTAVAIL: 'no such address on this host', EACCES: 'permission denied', ENOTFOUND: 'no such host' };
+  const reason = (code !== undefined && reasons[code]) || (err as Error).message;
+  return new UserError('listen', `cannot listen on ${where}: ${reason}`, { exit: code !== undefined && code in reasons ? EXIT.user : EXIT.found, cause: err });
 }

@@ -1,9 +1,10 @@
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { compareVersions, versionSymbol } from '../../index/version.js';
+import { UsageError } from '../../errors.js';
 import type { CliIO } from '../io.js';
 
-const HELP = `usage: apk-indexer vercmp [A B]
+export const HELP = `usage: apk-indexer vercmp [A B]
 
 Compares apk versions exactly like \`apk version -t A B\` and prints <, = or >.
 Invalid versions are compared the way apk compares them, not rejected.
@@ -17,6 +18,7 @@ reported on stderr with its line number, and makes the exit status 2; the other 
 still answered.
 
 exit status: 0 all answered, 2 bad usage or at least one malformed line
+70 is a bug in apk-indexer; all statuses and error codes: docs/errors.md.
 `;
 
 export async function run(args: string[], io: CliIO): Promise<number> {
@@ -28,10 +30,7 @@ export async function run(args: string[], io: CliIO): Promise<number> {
     io.stdout.write(`${versionSymbol(compareVersions(args[0]!, args[1]!))}\n`);
     return 0;
   }
-  if (args.length !== 0) {
-    io.stderr.write(`apk-indexer vercmp: expected two versions or none\n\n${HELP}`);
-    return 2;
-  }
+  if (args.length !== 0) throw new UsageError('expected two versions or none');
 
   let status = 0;
   let lineNo = 0;
