@@ -135,7 +135,7 @@ export function buildApp(
   void app.register(probeRoutes, { store });
   void app.register(metricsRoutes, { metrics });
   void app.register(adminRoutes, { store, refreshToken: settings.refreshToken, minIntervalMs: settings.refreshMinIntervalMs });
-  void app.register(changesRoutes, { store, secdb, repositories: settings.repositories, firstLoadTimeoutMs: settings.firstLoadTimeoutMs });
+  void app.register(changesRoutes, { store, secdb, repositories: settings.repositories, firstLoadTimeoutMs: settings.firstLoadTimeoutMs, scope });
   void app.register(wildcardRoutes, answering);
   void app.register(datasourceRoutes, answering);
   return app;

@@ -77,7 +77,10 @@ describe('GET /-/changes/<name> as JSON', () => {
     ['/-/changes/openssl?to=3.4.0-r1', 400, '?from= is required'],
     ['/-/changes/openssl?from=3.4.0-r1&to=3.3.2-r0', 400, 'from 3.4.0-r1 is newer than to 3.3.2-r0'],
     ['/-/changes/openssl?from=3.4.0-r1&to=3.4.0-r2&arch=aarch64', 404, 'openssl 3.4.0-r2 is not in the index on aarch64'],
-    ['/-/changes/openssl?from=1-r0&to=2-r0&repository=other', 404, 'package "openssl" is not in repositories other'],
+    // A filter the service is not configured with is the asker's mistake, as on the datasource routes, not a missing package.
+    ['/-/changes/openssl?from=1-r0&to=2-r0&repository=other', 400, '?repository=other: not a configured repository; use one of os'],
+    ['/-/changes/openssl?from=3.4.0-r1&to=3.4.0-r2&arch=amd64', 400, "?arch=amd64: amd64 is apko's name; use x86_64"],
+    ['/-/changes/openssl?from=3.4.0-r1&to=3.4.0-r2&arch=riscv64', 400, '?arch=riscv64: not a configured arch; use one of aarch64, x86_64'],
   ])('%s answers %i: %s', async (url, status, message) => {
     const f = await start();
     const res = await f.service.app.inject({ url: `${url}&format=json` });

@@ -31,6 +31,8 @@ is still judged for every image of the tree that includes it.
                    proposes from that answer is the one pin --check wants.
   --melange DIR    melange recipes built here, whose packages are not in the indexes until
                    published (default: melange).
+  --json           print the findings (a vulnerable pin's with the security IDs a newer version
+                   fixes) as JSON.
 ${SOURCE_HELP}
 ${TREE_HELP}
 

@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { buildsByArch, changesBetween } from '../../changes/changes.js';
 import type { RepositorySettings } from '../../config/settings.js';
 import { splitList } from '../../config/layer.js';
-import { JSON_TYPE, withLoadedMap } from '../answers.js';
+import { badQuery, JSON_TYPE, withLoadedMap, type QueryScope } from '../answers.js';
 import { renderChangesError, renderChangesPage } from '../html/changes-page.js';
 import { renderHomePage, type SearchResult } from '../html/home-page.js';
 import { HTML_HEADERS } from '../html/page.js';
@@ -14,6 +14,8 @@ export interface ChangesRouteOptions {
   secdb: SecdbStore;
   repositories: readonly RepositorySettings[];
   firstLoadTimeoutMs: number;
+  /** The datasource's scope: an arch or repository not configured is the asker's mistake (400), as there. */
+  scope: QueryScope;
 }
 
 const list = { type: 'array', items: { type: 'string', maxLength: 1024 }, maxItems: 32 } as const;
@@ -53,7 +55,7 @@ function send(reply: FastifyReply, json: boolean, status: number, data: unknown,
  * `GET /` (what is loaded, and a package search that works as a plain form, without scripts).
  */
 export async function changesRoutes(app: FastifyInstance, opts: ChangesRouteOptions): Promise<void> {
-  const { store, secdb, repositories, firstLoadTimeoutMs } = opts;
+  const { store, secdb, repositories, firstLoadTimeoutMs, scope } = opts;
   const templates = new Map(repositories.map((r) => [r.name, r.sourceUrl]));
 
   app.get<{ Params: { '*': string }; Querystring: ChangesQuerystring }>('/-/changes/*', { schema: changesSchema }, function changes(request, reply) {
@@ -66,6 +68,8 @@ export async function changesRoutes(app: FastifyInstance, opts: ChangesRouteOpti
         const message = `${JSON.stringify(name.slice(0, 120))} is not a package name`;
         return send(reply, json, 404, { error: message }, () => renderChangesError(name.slice(0, 120), { ok: false, status: 404, message }, extra));
       }
+      const bad = badQuery({ arch: q.arch, repository: q.repository }, scope);
+      if (bad) return send(reply, json, 400, { error: bad }, () => renderChangesError(name, { ok: false, status: 400, message: bad }, extra));
       const result = changesBetween(
         { map, repositories, databases: (r) => secdb.databases(r), secdbConfigured: (r) => secdb.configured(r) },
         { name, from: q.from ?? '', to: q.to ?? '', ...(extra.arch.length && { arches: extra.arch }), ...(extra.repository.length && { repositories: extra.repository }) },
