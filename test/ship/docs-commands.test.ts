@@ -1,11 +1,11 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough, Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import { readFlags } from '../../src/config/flags.js';
 import { COMMAND_FLAGS, REPOSITORY_OPTIONS, SERVICE_OPTIONS } from '../../src/config/options.js';
+import { capture } from '../helpers/command.js';
 import { startFixtureService, type FixtureService } from '../helpers/fixture-service.js';
 import { filesUnder, read, ROOT } from './helpers.js';
 
@@ -37,13 +37,7 @@ interface Run {
 
 /** The CLI in this process, with its own streams. */
 async function cli(args: string[]): Promise<Run> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (d) => (out += d));
-  stderr.on('data', (d) => (err += d));
-  const code = await main(args, { stdin: Readable.from([]), stdout, stderr });
+  const { code, out, err } = await capture((argv, io) => main(argv, io), args, '');
   return { code, stdout: out, stderr: err };
 }
 
