@@ -25,7 +25,9 @@ export interface HostileFigure {
 
 const child = fileURLToPath(new URL('./hostile-load.js', import.meta.url));
 
-export async function measureHostile(records = Number(process.env.BENCH_HOSTILE_RECORDS ?? 1_000_000)): Promise<HostileFigure[]> {
+export async function measureHostile(
+  records = Number(process.env.BENCH_HOSTILE_RECORDS ?? 1_000_000),
+): Promise<HostileFigure[]> {
   const dir = await mkdtemp(join(tmpdir(), 'apk-hostile-'));
   const figures: HostileFigure[] = [];
   try {
@@ -33,15 +35,23 @@ export async function measureHostile(records = Number(process.env.BENCH_HOSTILE_
     const keyPath = join(dir, key.name);
     await writeFile(keyPath, key.publicPem);
     const attacks: Array<[string, () => Buffer]> = [
-      [`unsigned, ${records.toLocaleString('en')} records with 10 provides each`, () => buildIndexArchive({ apkindex: renderLarge(manyProvides(records, 10)) })],
-      ['unsigned, 80,000 names differing only in the middle', () => buildIndexArchive({ apkindex: renderLarge(middleDifferingNames(80_000)) })],
+      [
+        `unsigned, ${records.toLocaleString('en')} records with 10 provides each`,
+        () => buildIndexArchive({ apkindex: renderLarge(manyProvides(records, 10)) }),
+      ],
+      [
+        'unsigned, 80,000 names differing only in the middle',
+        () => buildIndexArchive({ apkindex: renderLarge(middleDifferingNames(80_000)) }),
+      ],
     ];
     for (const [attack, build] of attacks) {
       const path = join(dir, 'APKINDEX.tar.gz');
       const archive = build();
       await writeFile(path, archive);
       for (const keys of [true, false]) {
-        const out = JSON.parse(execFileSync(process.execPath, [child, path, keys ? keyPath : '-'], { encoding: 'utf8', maxBuffer: 1 << 20 })) as Record<string, unknown>;
+        const out = JSON.parse(
+          execFileSync(process.execPath, [child, path, keys ? keyPath : '-'], { encoding: 'utf8', maxBuffer: 1 << 20 }),
+        ) as Record<string, unknown>;
         figures.push({
           attack,
           keys,
@@ -50,7 +60,9 @@ export async function measureHostile(records = Number(process.env.BENCH_HOSTILE_
           cpuMs: out.cpuMs as number,
           peakRssMiB: out.peakRssMiB as number,
           baselineRssMiB: out.baselineRssMiB as number,
-          outcome: out.reason ? `refused (${String(out.reason)}): ${String(out.message)}` : `loaded: ${String(out.records)} records, ${String(out.names)} names`,
+          outcome: out.reason
+            ? `refused (${String(out.reason)}): ${String(out.message)}`
+            : `loaded: ${String(out.records)} records, ${String(out.names)} names`,
         });
       }
     }
@@ -62,7 +74,10 @@ export async function measureHostile(records = Number(process.env.BENCH_HOSTILE_
 
 export function formatHostile(figures: readonly HostileFigure[]): string {
   return figures
-    .map((f) => `${f.attack} (${f.compressedMB.toFixed(1)} MB), ${f.keys ? 'with a trusted key' : 'no keys'}: ${f.ms.toFixed(0)} ms (CPU ${f.cpuMs.toFixed(0)} ms), peak RSS ${f.peakRssMiB.toFixed(0)} MiB (baseline ${f.baselineRssMiB.toFixed(0)}); ${f.outcome}`)
+    .map(
+      (f) =>
+        `${f.attack} (${f.compressedMB.toFixed(1)} MB), ${f.keys ? 'with a trusted key' : 'no keys'}: ${f.ms.toFixed(0)} ms (CPU ${f.cpuMs.toFixed(0)} ms), peak RSS ${f.peakRssMiB.toFixed(0)} MiB (baseline ${f.baselineRssMiB.toFixed(0)}); ${f.outcome}`,
+    )
     .join('\n');
 }
 

@@ -57,7 +57,12 @@ const INDEX_PATH = '/os/x86_64/APKINDEX.tar.gz';
 
 export function generationArchive(g: number, packages: number, key: FixtureKey): Buffer {
   return buildIndexArchive({
-    packages: Array.from({ length: packages }, (_, i) => ({ name: `gen-${i}`, version: `${g}.${i}-r0`, arch: 'x86_64', buildTime: 1_700_000_000 + g })),
+    packages: Array.from({ length: packages }, (_, i) => ({
+      name: `gen-${i}`,
+      version: `${g}.${i}-r0`,
+      arch: 'x86_64',
+      buildTime: 1_700_000_000 + g,
+    })),
     description: `generation ${g}`,
     sign: [{ key }],
   });
@@ -83,7 +88,13 @@ class ChangingUpstream {
       if (req.url !== INDEX_PATH) return void res.writeHead(404).end();
       this.fetches++;
       if (req.headers['if-none-match'] === this.etag) return void res.writeHead(304, { etag: this.etag }).end();
-      res.writeHead(200, { etag: this.etag, 'content-length': this.index.length, 'content-type': 'application/octet-stream' }).end(this.index);
+      res
+        .writeHead(200, {
+          etag: this.etag,
+          'content-length': this.index.length,
+          'content-type': 'application/octet-stream',
+        })
+        .end(this.index);
     });
   }
 
@@ -118,14 +129,21 @@ export function serviceFor(upstreamUrl: string, keyName: string, refreshEveryMs:
       port: 0,
       logLevel: 'silent',
       updateIntervalMs: refreshEveryMs,
-      repositories: [{ name: 'os', url: `${upstreamUrl}/os`, arches: ['x86_64'], keys: [`${upstreamUrl}/os/${keyName}`] }],
+      repositories: [
+        { name: 'os', url: `${upstreamUrl}/os`, arches: ['x86_64'], keys: [`${upstreamUrl}/os/${keyName}`] },
+      ],
     },
     { logger: false, retryBaseMs: 200 },
   );
 }
 
 /** Starts the service (here or in a child process); resolves with its base URL and a way to stop it. */
-async function startService(upstreamUrl: string, keyName: string, refreshEveryMs: number, child: boolean): Promise<{ url: string; stop: () => Promise<void> }> {
+async function startService(
+  upstreamUrl: string,
+  keyName: string,
+  refreshEveryMs: number,
+  child: boolean,
+): Promise<{ url: string; stop: () => Promise<void> }> {
   if (!child) {
     const { app, store } = serviceFor(upstreamUrl, keyName, refreshEveryMs);
     store.start();
@@ -133,7 +151,11 @@ async function startService(upstreamUrl: string, keyName: string, refreshEveryMs
     await app.listen({ host: '127.0.0.1', port: 0 });
     return { url: `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`, stop: () => app.close() };
   }
-  const proc = spawn(process.execPath, [fileURLToPath(import.meta.url), '--serve', upstreamUrl, keyName, String(refreshEveryMs)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const proc = spawn(
+    process.execPath,
+    [fileURLToPath(import.meta.url), '--serve', upstreamUrl, keyName, String(refreshEveryMs)],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
   const port = await new Promise<number>((resolve, reject) => {
     let out = '';
     proc.stdout.on('data', (d) => {
@@ -185,7 +207,15 @@ function generationsOf(path: string, body: string, packages: number): number[] |
   return gens;
 }
 
-function inspect(check: Check, path: string, status: number, body: string, etag: string | undefined, context: { last?: number }, packages: number): void {
+function inspect(
+  check: Check,
+  path: string,
+  status: number,
+  body: string,
+  etag: string | undefined,
+  context: { last?: number },
+  packages: number,
+): void {
   check.checked++;
   if (status !== 200) return; // counted as non-2xx by autocannon
   const bad = (why: string) => {
@@ -201,11 +231,13 @@ function inspect(check: Check, path: string, status: number, body: string, etag:
   if (!gens || gens.length === 0) return bad('not an answer of the fixture');
   const first = gens[0]!;
   if (gens.some((g) => g !== first)) return bad(`generations ${[...new Set(gens)].join(',')} in one answer`);
-  if (etag !== `"${createHash('sha1').update(body).digest('base64url')}"`) return bad(`ETag ${etag} is not the digest of the body`);
+  if (etag !== `"${createHash('sha1').update(body).digest('base64url')}"`)
+    return bad(`ETag ${etag} is not the digest of the body`);
   check.seen.add(first);
   if (context.last !== undefined && first < context.last) {
     check.wentBack++;
-    if (check.samples.length < 5) check.samples.push(`generation ${first} after ${context.last} on one connection: ${path}`);
+    if (check.samples.length < 5)
+      check.samples.push(`generation ${first} after ${context.last} on one connection: ${path}`);
   }
   context.last = Math.max(first, context.last ?? first);
 }
@@ -217,7 +249,8 @@ export async function measureLoadRefresh(options: LoadRefreshOptions): Promise<L
   const key = generateFixtureKey('load-refresh.rsa.pub');
   const upstream = await new ChangingUpstream(key, packages).start();
   const service = await startService(upstream.url, key.name, refreshEveryMs, options.child ?? false);
-  const generation = async () => ((await (await fetch(`${service.url}/-/status`)).json()) as { generation: number }).generation;
+  const generation = async () =>
+    ((await (await fetch(`${service.url}/-/status`)).json()) as { generation: number }).generation;
   const publisher = setInterval(() => upstream.publish(), publishEveryMs);
   try {
     const first = await generation();
@@ -241,8 +274,12 @@ export async function measureLoadRefresh(options: LoadRefreshOptions): Promise<L
             context.path = paths[n++ % paths.length]!;
             return { ...req, path: context.path };
           },
-          onResponse: (status: number, body: string, context: { path: string; last?: number }, headers: Record<string, string>) =>
-            inspect(check, context.path, status, String(body), headers.etag, context, packages),
+          onResponse: (
+            status: number,
+            body: string,
+            context: { path: string; last?: number },
+            headers: Record<string, string>,
+          ) => inspect(check, context.path, status, String(body), headers.etag, context, packages),
         },
       ],
     } as unknown as autocannon.Options);
@@ -253,7 +290,13 @@ export async function measureLoadRefresh(options: LoadRefreshOptions): Promise<L
       packages,
       requests: result.requests.total,
       rps: result.requests.average,
-      latencyMs: { p50: result.latency.p50, p90: result.latency.p90, p99: result.latency.p99, p999: result.latency.p99_9, max: result.latency.max },
+      latencyMs: {
+        p50: result.latency.p50,
+        p90: result.latency.p90,
+        p99: result.latency.p99,
+        p999: result.latency.p99_9,
+        max: result.latency.max,
+      },
       errors: result.errors,
       timeouts: result.timeouts,
       non2xx: result.non2xx,

@@ -61,7 +61,13 @@ function gunzipStream(path: string): Promise<void> {
 
 /** zlib-sync, if it happens to be installed, inflating the same members (it is not a dependency). */
 function zlibSyncInflate(buf: Buffer): (() => void) | undefined {
-  let ZlibSync: { Inflate: new (opts?: { chunkSize?: number; windowBits?: number }) => { push(b: Buffer, flush: number | boolean): void; err: number; result: unknown } };
+  let ZlibSync: {
+    Inflate: new (opts?: { chunkSize?: number; windowBits?: number }) => {
+      push(b: Buffer, flush: number | boolean): void;
+      err: number;
+      result: unknown;
+    };
+  };
   try {
     ZlibSync = createRequire(import.meta.url)('zlib-sync');
   } catch {
@@ -92,7 +98,11 @@ function findSecondMember(buf: Buffer): number {
   throw new Error('no second gzip member');
 }
 
-export async function measureLoad(indexPath: string, keyPath: string, runs = Number(process.env.BENCH_LOAD_RUNS ?? 9)): Promise<LoadFigures> {
+export async function measureLoad(
+  indexPath: string,
+  keyPath: string,
+  runs = Number(process.env.BENCH_LOAD_RUNS ?? 9),
+): Promise<LoadFigures> {
   const keys = await loadTrustedKeys([keyPath]);
   const buf = readFileSync(indexPath);
   const location = { url: indexPath, arch: 'x86_64', repository: 'bench' };
@@ -123,7 +133,9 @@ export async function measureLoad(indexPath: string, keyPath: string, runs = Num
     streamRatios.push(t.load! / t.stream!);
   }
   const child = fileURLToPath(new URL('./load-once.js', import.meta.url));
-  const mem = JSON.parse(execFileSync(process.execPath, ['--expose-gc', child, indexPath, keyPath], { encoding: 'utf8' })) as { rss: number; heapUsed: number; rssAllRead: number; heapUsedAllRead: number };
+  const mem = JSON.parse(
+    execFileSync(process.execPath, ['--expose-gc', child, indexPath, keyPath], { encoding: 'utf8' }),
+  ) as { rss: number; heapUsed: number; rssAllRead: number; heapUsedAllRead: number };
   return {
     compressedBytes: buf.length,
     runs,

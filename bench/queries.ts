@@ -14,14 +14,31 @@ async function load(url: string, names: string[], seconds: number) {
     url,
     connections: 32,
     duration: seconds,
-    requests: [{ setupRequest: (req: { path: string }) => ({ ...req, path: `/${names[i++ % names.length]}?arch=x86_64` }) }],
+    requests: [
+      { setupRequest: (req: { path: string }) => ({ ...req, path: `/${names[i++ % names.length]}?arch=x86_64` }) },
+    ],
   } as autocannon.Options);
-  return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, non2xx: result.non2xx, errors: result.errors };
+  return {
+    rps: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    non2xx: result.non2xx,
+    errors: result.errors,
+  };
 }
 
 /** Datasource queries rotating over many names vs a constant bare route, same tool, same run. */
-export async function measureQueries(repoDir: string, keyPath: string, names: string[], seconds = 10): Promise<QueryFigures> {
-  const child = spawn(process.execPath, [fileURLToPath(new URL('./query-server.js', import.meta.url)), pathToFileURL(repoDir).href, keyPath], { stdio: ['ignore', 'pipe', 'inherit'] });
+export async function measureQueries(
+  repoDir: string,
+  keyPath: string,
+  names: string[],
+  seconds = 10,
+): Promise<QueryFigures> {
+  const child = spawn(
+    process.execPath,
+    [fileURLToPath(new URL('./query-server.js', import.meta.url)), pathToFileURL(repoDir).href, keyPath],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
   try {
     const ports = await new Promise<{ service: number; bare: number }>((resolve, reject) => {
       let out = '';

@@ -8,7 +8,13 @@ import { buildService } from '../src/serve/app.js';
  */
 const [repoUrl, keyPath] = process.argv.slice(2) as [string, string];
 const { app, store } = buildService(
-  { ...DEFAULTS, host: '127.0.0.1', port: 0, logLevel: 'silent', repositories: [{ name: 'bench', url: repoUrl, arches: ['x86_64'], keys: [keyPath] }] },
+  {
+    ...DEFAULTS,
+    host: '127.0.0.1',
+    port: 0,
+    logLevel: 'silent',
+    repositories: [{ name: 'bench', url: repoUrl, arches: ['x86_64'], keys: [keyPath] }],
+  },
   { logger: false },
 );
 store.start();

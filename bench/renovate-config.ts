@@ -23,15 +23,29 @@ interface ExtractedDep {
 }
 
 /** Every package is known at 1.0.0-r0, so init pins the first package of every image. */
-const everything: VersionSource = { held: [], versions: async () => ['1.0.0-r0'], answer: async () => ['1.0.0-r0'], dependencies: () => undefined };
+const everything: VersionSource = {
+  held: [],
+  versions: async () => ['1.0.0-r0'],
+  answer: async () => ['1.0.0-r0'],
+  dependencies: () => undefined,
+};
 /** Renovate reads no melange recipe: any source will do. */
-const source = { repository: 'https://git.example.org/apk-indexer.git', tag: 'v0.1.0', expectedCommit: undefined, version: '0.1.0', from: 'the benchmark' };
+const source = {
+  repository: 'https://git.example.org/apk-indexer.git',
+  tag: 'v0.1.0',
+  expectedCommit: undefined,
+  version: '0.1.0',
+  from: 'the benchmark',
+};
 
 for (const dir of renovateDirs('renovate-config')) {
   const renovate = installedRenovate(dir);
   const work = await mkdtemp(join(tmpdir(), 'apk-renovate-config-'));
   try {
-    const { files } = await scaffold({ ...SCAFFOLD_DEFAULTS, renovateMajor: renovate.major, apkIndexerSource: source }, everything);
+    const { files } = await scaffold(
+      { ...SCAFFOLD_DEFAULTS, renovateMajor: renovate.major, apkIndexerSource: source },
+      everything,
+    );
     for (const file of files) {
       await mkdir(dirname(join(work, file.path)), { recursive: true });
       await writeFile(join(work, file.path), file.content);
@@ -40,11 +54,13 @@ for (const dir of renovateDirs('renovate-config')) {
     console.log(`\nRenovate ${renovate.version}, renovate.json in the ${form}`);
     console.log(`  renovate-config-validator --strict: ${await validate(renovate.dir, work)}`);
 
-    const config = JSON.parse(files.find((f) => f.path === 'renovate.json')!.content) as { customManagers: Record<string, unknown>[] };
+    const config = JSON.parse(files.find((f) => f.path === 'renovate.json')!.content) as {
+      customManagers: Record<string, unknown>[];
+    };
     const managers = RenovateManagers.from(config, 'renovate.json');
-    const regex = await renovate.load<{ extractPackageFile(content: string, file: string, config: unknown): Promise<{ deps: ExtractedDep[] } | null> }>(
-      'modules/manager/custom/regex/index.js',
-    );
+    const regex = await renovate.load<{
+      extractPackageFile(content: string, file: string, config: unknown): Promise<{ deps: ExtractedDep[] } | null>;
+    }>('modules/manager/custom/regex/index.js');
     let agree = 0;
     const differences: string[] = [];
     for (const file of files.filter((f) => f.path.startsWith('apko/'))) {
@@ -55,7 +71,9 @@ for (const dir of renovateDirs('renovate-config')) {
       if (a.join() === b.join()) agree += a.length;
       else differences.push(`${file.path}: Renovate [${a.join(', ')}], check [${b.join(', ')}]`);
     }
-    console.log(`  regex manager on the apko files: ${agree} pins extracted alike${differences.length ? `; differences:\n    ${differences.join('\n    ')}` : ', no difference'}`);
+    console.log(
+      `  regex manager on the apko files: ${agree} pins extracted alike${differences.length ? `; differences:\n    ${differences.join('\n    ')}` : ', no difference'}`,
+    );
   } finally {
     await rm(work, { recursive: true, force: true });
   }
@@ -63,10 +81,16 @@ for (const dir of renovateDirs('renovate-config')) {
 
 async function validate(renovateDir: string, cwd: string): Promise<string> {
   try {
-    await promisify(execFile)(process.execPath, [join(renovateDir, 'dist/config-validator.js'), '--strict'], { cwd, env: { ...process.env, LOG_LEVEL: 'info' } });
+    await promisify(execFile)(process.execPath, [join(renovateDir, 'dist/config-validator.js'), '--strict'], {
+      cwd,
+      env: { ...process.env, LOG_LEVEL: 'info' },
+    });
     return 'valid';
   } catch (err) {
     const out = `${(err as { stdout?: string }).stdout ?? ''}`;
-    return `INVALID\n${out.split('\n').filter((l) => /ERROR|WARN|message/.test(l)).join('\n')}`;
+    return `INVALID\n${out
+      .split('\n')
+      .filter((l) => /ERROR|WARN|message/.test(l))
+      .join('\n')}`;
   }
 }

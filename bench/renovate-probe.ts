@@ -33,7 +33,9 @@ export function installedRenovate(dir: string): InstalledRenovate {
 export function renovateDirs(script: string): string[] {
   const dirs = process.argv.slice(2);
   if (dirs.length === 0) {
-    console.error(`usage: node dist-bench/bench/${script}.js RENOVATE_PACKAGE_DIR...  (e.g. /tmp/renovate-probe/node_modules/renovate)`);
+    console.error(
+      `usage: node dist-bench/bench/${script}.js RENOVATE_PACKAGE_DIR...  (e.g. /tmp/renovate-probe/node_modules/renovate)`,
+    );
     process.exitCode = 2;
   }
   return dirs;

@@ -27,14 +27,29 @@ const APK_REGEX_VERSIONING =
 
 /** Version histories as they appear in Wolfi and Alpine indexes, one package each. */
 export const HISTORIES: Record<string, string[]> = {
-  'rc numbering (openssl)': ['3.3.2-r0', '3.4.0_rc9-r0', '3.4.0_rc10-r0', '3.4.0-r0', '3.4.0-r1', '3.4.1_rc1-r0', '3.4.1-r0'],
+  'rc numbering (openssl)': [
+    '3.3.2-r0',
+    '3.4.0_rc9-r0',
+    '3.4.0_rc10-r0',
+    '3.4.0-r0',
+    '3.4.0-r1',
+    '3.4.1_rc1-r0',
+    '3.4.1-r0',
+  ],
   'revision -r9/-r10 (busybox)': ['1.36.1-r9', '1.36.1-r10', '1.36.1-r29', '1.37.0-r0', '1.37.0-r30'],
   'patch suffix _p (openssh)': ['9.8_p1-r0', '9.8_p1-r1', '9.9_p1-r0', '9.9_p2-r0', '9.9_p10-r0', '10.0_p1-r0'],
   'release then _p (bash)': ['5.2.26-r0', '5.2.26_p1-r0', '5.2.37-r0', '5.2.37_p2-r0'],
   'letters (tzdata)': ['2024a-r0', '2024b-r0', '2024b-r1', '2025a-r0', '2025b-r0'],
   'letters after digits (openssl 1.1)': ['1.1.1v-r0', '1.1.1w-r0', '1.1.1w-r1'],
   '_git snapshots': ['0.9-r0', '0.9_git20240105-r0', '0.9_git20240315-r0', '1.0_git20240601-r0', '1.0-r0'],
-  'alpha/beta/pre (python)': ['3.13.0_alpha1-r0', '3.13.0_alpha2-r0', '3.13.0_beta1-r0', '3.13.0_pre1-r0', '3.13.0_rc1-r0', '3.13.0-r0'],
+  'alpha/beta/pre (python)': [
+    '3.13.0_alpha1-r0',
+    '3.13.0_alpha2-r0',
+    '3.13.0_beta1-r0',
+    '3.13.0_pre1-r0',
+    '3.13.0_rc1-r0',
+    '3.13.0-r0',
+  ],
   'four parts': ['1.2.3.9-r0', '1.2.3.10-r0', '1.2.4-r0', '1.2.4.1-r0'],
   'shorter versions': ['1.2-r0', '1.2.1-r0', '1.3-r0', '1.10-r0'],
   'date versions (ca-certificates)': ['20240705-r0', '20241121-r0', '20241121-r1', '20250419-r0'],
@@ -90,7 +105,10 @@ function measure(api: VersioningApi, maxMajorIncrement: number): Figures {
       }
     }
     for (const current of sorted) {
-      const expected = choosePin(sorted.filter((v) => compareVersions(v, current) > 0), current);
+      const expected = choosePin(
+        sorted.filter((v) => compareVersions(v, current) > 0),
+        current,
+      );
       const proposed = renovatePick(api, sorted, current, maxMajorIncrement);
       if (proposed === expected) {
         if (expected !== undefined) f.updates.right++;
@@ -113,7 +131,12 @@ function measure(api: VersioningApi, maxMajorIncrement: number): Figures {
  * apk prereleases `isStable: false`), then take the greatest. Separate major/minor branches are not modelled: this
  * is the newest update Renovate would offer.
  */
-function renovatePick(api: VersioningApi, releases: readonly string[], current: string, maxMajorIncrement: number): string | undefined {
+function renovatePick(
+  api: VersioningApi,
+  releases: readonly string[],
+  current: string,
+  maxMajorIncrement: number,
+): string | undefined {
   if (!api.isVersion(current)) return undefined;
   const stable = (v: string) => api.isStable(v) && !isPrerelease(v);
   const latest = choosePin(releases);
@@ -134,18 +157,26 @@ function renovatePick(api: VersioningApi, releases: readonly string[], current: 
 
 /** An unstable release is only offered for the same major.minor.patch as the current one. */
 function sameRelease(api: VersioningApi, a: string, b: string): boolean {
-  return api.getMajor(a) === api.getMajor(b) && api.getMinor(a) === api.getMinor(b) && api.getPatch(a) === api.getPatch(b);
+  return (
+    api.getMajor(a) === api.getMajor(b) && api.getMinor(a) === api.getMinor(b) && api.getPatch(a) === api.getPatch(b)
+  );
 }
 
 for (const dir of renovateDirs('renovate-versioning')) {
   const renovate = installedRenovate(dir);
-  const versioning = await renovate.load<{ get(name: string): VersioningApi; getVersioningList(): string[] }>('modules/versioning/index.js');
+  const versioning = await renovate.load<{ get(name: string): VersioningApi; getVersioningList(): string[] }>(
+    'modules/versioning/index.js',
+  );
   const available = new Set(versioning.getVersioningList());
   // More candidates to try, one per line: RENOVATE_VERSIONINGS=$'regex:^...$' node dist-bench/bench/renovate-versioning.js ...
   const extra = (process.env.RENOVATE_VERSIONINGS ?? '').split('\n').filter(Boolean);
   const candidates = ['apk', 'loose', 'semver-coerced', `regex:${APK_REGEX_VERSIONING}`, ...extra];
-  console.log(`\nRenovate ${renovate.version}${renovate.hasMaxMajorIncrement ? ' (maxMajorIncrement default 500)' : ' (no maxMajorIncrement)'}`);
-  console.log('| versioning | versions accepted | pairs right / wrong / tied / rejected | updates right / wrong / missed |');
+  console.log(
+    `\nRenovate ${renovate.version}${renovate.hasMaxMajorIncrement ? ' (maxMajorIncrement default 500)' : ' (no maxMajorIncrement)'}`,
+  );
+  console.log(
+    '| versioning | versions accepted | pairs right / wrong / tied / rejected | updates right / wrong / missed |',
+  );
   console.log('| --- | --- | --- | --- |');
   for (const name of candidates) {
     if (!available.has(name.split(':')[0]!)) {

@@ -13,14 +13,18 @@ const dir = await mkdtemp(join(tmpdir(), 'apk-bench-'));
 const only = process.env.BENCH_ONLY;
 try {
   const cpu = cpus()[0]?.model ?? 'unknown cpu';
-  console.log(`machine: ${cpus().length} x ${cpu}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}, ${new Date().toISOString().slice(0, 10)}`);
+  console.log(
+    `machine: ${cpus().length} x ${cpu}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}, ${new Date().toISOString().slice(0, 10)}`,
+  );
   if (only === 'load-refresh') {
     await loadWhileRefreshing();
     await rm(dir, { recursive: true, force: true });
     process.exit(0);
   }
   const repo = await writeScaleRepo(dir, { records });
-  console.log(`index: ${records} records, ${(repo.textBytes / 1e6).toFixed(1)} MB APKINDEX text, ${repo.names.length} names`);
+  console.log(
+    `index: ${records} records, ${(repo.textBytes / 1e6).toFixed(1)} MB APKINDEX text, ${repo.names.length} names`,
+  );
   const load = await measureLoad(repo.indexPath, repo.keyPath);
   const fmt = (ms: number | undefined) => (ms === undefined ? 'not installed' : `${ms.toFixed(0)} ms`);
   console.log(`compressed: ${(load.compressedBytes / 1e6).toFixed(1)} MB`);
@@ -28,13 +32,23 @@ try {
   console.log(`gunzip floor, node:zlib gunzipSync: ${fmt(load.gunzipSyncMs)}`);
   console.log(`zlib-sync inflate (comparison): ${fmt(load.zlibSyncMs)}`);
   console.log(`load into version map (verify + gunzip + tar + parse + index): ${fmt(load.loadMs)}`);
-  console.log(`ratio load / floor (median of ${load.runs} interleaved rounds, zlib chunks ${load.feedBytes >> 10} KiB in, ${load.chunkBytes >> 10} KiB out): ${load.ratio.toFixed(2)}x (target <= 1.5x)`);
-  console.log(`resident memory once loaded: ${load.rssMiB.toFixed(0)} MiB, heap ${load.heapMiB.toFixed(0)} MiB (target < 200 MiB)`);
-  console.log(`resident memory after reading every name once: ${load.rssAllReadMiB.toFixed(0)} MiB, heap ${load.heapAllReadMiB.toFixed(0)} MiB`);
+  console.log(
+    `ratio load / floor (median of ${load.runs} interleaved rounds, zlib chunks ${load.feedBytes >> 10} KiB in, ${load.chunkBytes >> 10} KiB out): ${load.ratio.toFixed(2)}x (target <= 1.5x)`,
+  );
+  console.log(
+    `resident memory once loaded: ${load.rssMiB.toFixed(0)} MiB, heap ${load.heapMiB.toFixed(0)} MiB (target < 200 MiB)`,
+  );
+  console.log(
+    `resident memory after reading every name once: ${load.rssAllReadMiB.toFixed(0)} MiB, heap ${load.heapAllReadMiB.toFixed(0)} MiB`,
+  );
   const seconds = Number(process.env.BENCH_SECONDS ?? 10);
   const q = await measureQueries(dir, repo.keyPath, repo.names, seconds);
-  console.log(`queries, bare Fastify constant route: ${q.bare.rps.toFixed(0)} req/s, p50 ${q.bare.p50} ms, p99 ${q.bare.p99} ms`);
-  console.log(`queries, GET /<name>?arch=x86_64 over ${Math.min(repo.names.length, 2000)} names: ${q.datasource.rps.toFixed(0)} req/s, p50 ${q.datasource.p50} ms, p99 ${q.datasource.p99} ms, non-2xx ${q.datasource.non2xx}`);
+  console.log(
+    `queries, bare Fastify constant route: ${q.bare.rps.toFixed(0)} req/s, p50 ${q.bare.p50} ms, p99 ${q.bare.p99} ms`,
+  );
+  console.log(
+    `queries, GET /<name>?arch=x86_64 over ${Math.min(repo.names.length, 2000)} names: ${q.datasource.rps.toFixed(0)} req/s, p50 ${q.datasource.p50} ms, p99 ${q.datasource.p99} ms, non-2xx ${q.datasource.non2xx}`,
+  );
   console.log(`ratio datasource / bare: ${q.ratio.toFixed(2)}x (target >= 0.8x)`);
   const loadRefresh = await loadWhileRefreshing();
   if (process.env.BENCH_JSON) console.log(JSON.stringify({ load, queries: q, loadRefresh }));

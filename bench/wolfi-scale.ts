@@ -23,7 +23,24 @@ function rng(seed: number): () => number {
 }
 
 const SUFFIXES = ['', '-dev', '-doc', '-compat', '-bash-completion', '-libs', '-config'];
-const WORDS = ['py3', 'go', 'lib', 'rust', 'node', 'ruby', 'perl', 'php', 'java', 'tool', 'server', 'client', 'kube', 'argo', 'cert', 'crypt'];
+const WORDS = [
+  'py3',
+  'go',
+  'lib',
+  'rust',
+  'node',
+  'ruby',
+  'perl',
+  'php',
+  'java',
+  'tool',
+  'server',
+  'client',
+  'kube',
+  'argo',
+  'cert',
+  'crypt',
+];
 
 export function syntheticApkIndex(options: ScaleOptions): { text: string; names: string[] } {
   const random = rng(options.seed ?? 1);
@@ -57,7 +74,10 @@ export function syntheticApkIndex(options: ScaleOptions): { text: string; names:
       for (const { version, time, commit } of builds) {
         if (blocks.length >= options.records) break;
         const size = 1000 + Math.floor(random() * 5_000_000);
-        const deps = Array.from({ length: Math.floor(random() * 3) }, () => `so:lib${pick(WORDS)}.so.${Math.floor(random() * 4)}`);
+        const deps = Array.from(
+          { length: Math.floor(random() * 3) },
+          () => `so:lib${pick(WORDS)}.so.${Math.floor(random() * 4)}`,
+        );
         blocks.push(
           `C:Q1${Buffer.from(`${name}${version}`).toString('base64').padEnd(27, 'A').slice(0, 27)}=\n` +
             `P:${name}\nV:${version}\nA:x86_64\nS:${size}\nI:${size * 3}\n` +
@@ -73,7 +93,10 @@ export function syntheticApkIndex(options: ScaleOptions): { text: string; names:
 }
 
 /** Writes `<dir>/x86_64/APKINDEX.tar.gz`, signed with a fresh key written beside it. */
-export async function writeScaleRepo(dir: string, options: ScaleOptions): Promise<{ indexPath: string; keyPath: string; key: FixtureKey; textBytes: number; names: string[] }> {
+export async function writeScaleRepo(
+  dir: string,
+  options: ScaleOptions,
+): Promise<{ indexPath: string; keyPath: string; key: FixtureKey; textBytes: number; names: string[] }> {
   const { text, names } = syntheticApkIndex(options);
   const key = generateFixtureKey('bench.rsa.pub');
   const data = indexDataMember(text, 'synthetic wolfi-scale index');

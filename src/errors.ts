@@ -123,7 +123,12 @@ const FILE_PROBLEMS: Record<string, string> = {
 
 /** A Node system error (ENOENT, EACCES, ECONNREFUSED...): the environment's answer, not a bug. */
 export function isSystemError(err: unknown): err is NodeJS.ErrnoException & { code: string } {
-  return err instanceof Error && typeof (err as NodeJS.ErrnoException).code === 'string' && /^E[A-Z0-9]+$/.test((err as NodeJS.ErrnoException).code!) && typeof (err as NodeJS.ErrnoException).syscall === 'string';
+  return (
+    err instanceof Error &&
+    typeof (err as NodeJS.ErrnoException).code === 'string' &&
+    /^E[A-Z0-9]+$/.test((err as NodeJS.ErrnoException).code!) &&
+    typeof (err as NodeJS.ErrnoException).syscall === 'string'
+  );
 }
 
 /** What went wrong with a path, in words; the code itself for one without words here. */
@@ -156,6 +161,9 @@ export class FileError extends UserError {
    */
   static of(path: string, err: unknown, doing?: string, words?: Record<string, string>): FileError {
     const problem = describeFileProblem(err, words);
-    return new FileError(path, doing ? `${doing}: ${problem}` : problem, { errno: (err as NodeJS.ErrnoException | undefined)?.code, cause: err });
+    return new FileError(path, doing ? `${doing}: ${problem}` : problem, {
+      errno: (err as NodeJS.ErrnoException | undefined)?.code,
+      cause: err,
+    });
   }
 }

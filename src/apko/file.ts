@@ -99,14 +99,25 @@ export function decodeApkoFile(yaml: YamlText, shown: string, absolutePath: stri
   if (problem) {
     const at = problem.linePos?.[0] ?? lines.linePos(problem.pos[0]);
     // yaml's message ends with " at line L, column C:" and a source excerpt; say it once, without the dangling colon.
-    const what = problem.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?\s*$/, '').replace(/:\s*$/, '');
-    throw new ApkoFileError(shown, `not valid YAML at line ${at.line}, column ${at.col}: ${what} (${problem.code})`, at.line);
+    const what = problem.message
+      .split('\n')[0]!
+      .replace(/ at line \d+, column \d+:?\s*$/, '')
+      .replace(/:\s*$/, '');
+    throw new ApkoFileError(
+      shown,
+      `not valid YAML at line ${at.line}, column ${at.col}: ${what} (${problem.code})`,
+      at.line,
+    );
   }
   if (!isMap(doc.contents)) throw new ApkoFileError(shown, 'not an apko image configuration (expected a mapping)');
   const unknown = unknownKeys(doc)[0];
   if (unknown) {
     const hint = unknown.suggestion ? `; did you mean ${unknown.suggestion}?` : '';
-    throw new ApkoFileError(shown, `unknown key ${unknown.path} (apko refuses the file${hint})`, lines.linePos(unknown.offset).line);
+    throw new ApkoFileError(
+      shown,
+      `unknown key ${unknown.path} (apko refuses the file${hint})`,
+      lines.linePos(unknown.offset).line,
+    );
   }
   const lineAt = (node: unknown): number | undefined => {
     const range = (node as { range?: [number, number, number] } | null | undefined)?.range;
@@ -127,7 +138,12 @@ export function decodeApkoFile(yaml: YamlText, shown: string, absolutePath: stri
   // `containers.bootc: 1` is "1"); only a mapping or a list where a string belongs is an error.
   const asText = (path: string, node: unknown): string | undefined => {
     if (node === undefined || node === null) return undefined;
-    if (!isScalar(node)) return fail(path, node, `expected a string, got ${isSeq(node) ? 'a list' : isMap(node) ? 'a mapping' : 'something else'}`);
+    if (!isScalar(node))
+      return fail(
+        path,
+        node,
+        `expected a string, got ${isSeq(node) ? 'a list' : isMap(node) ? 'a mapping' : 'something else'}`,
+      );
     return scalarText(node);
   };
   const stringField = (path: string[]) => asText(path.join('.'), nodeAt(path));
@@ -135,13 +151,19 @@ export function decodeApkoFile(yaml: YamlText, shown: string, absolutePath: stri
   const listNodes = (path: string[], what: string): { items: Scalar[]; values: WrittenItem[] } | undefined => {
     const node = nodeAt(path);
     if (isNull(node)) return undefined;
-    if (!isSeq(node)) return fail(path.join('.'), node, `expected ${what}, got ${isMap(node) ? 'a mapping' : 'a single value'}`);
+    if (!isSeq(node))
+      return fail(path.join('.'), node, `expected ${what}, got ${isMap(node) ? 'a mapping' : 'a single value'}`);
     const items: Scalar[] = [];
     const values: WrittenItem[] = [];
     node.items.forEach((raw, i) => {
       const item = deref(raw);
       const value = isScalar(item) ? scalarText(item) : undefined;
-      if (value === undefined) fail(`${path.join('.')}[${i}]`, item, `expected a string item, got ${isSeq(item) ? 'a list' : isMap(item) ? 'a mapping (is a space missing after a colon, or a quote?)' : 'an empty item'}`);
+      if (value === undefined)
+        fail(
+          `${path.join('.')}[${i}]`,
+          item,
+          `expected a string item, got ${isSeq(item) ? 'a list' : isMap(item) ? 'a mapping (is a space missing after a colon, or a quote?)' : 'an empty item'}`,
+        );
       items.push(item as Scalar);
       values.push({ value: value!, line: lineAt(item) ?? 0 });
     });
@@ -197,7 +219,10 @@ function scalarText(node: Scalar): string | undefined {
   if (typeof node.value === 'string') return node.value;
   const value: unknown = node.value;
   // A plain scalar that is not a string (a number, a boolean) has its source text.
-  return node.source ?? (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint' ? String(value) : undefined);
+  return (
+    node.source ??
+    (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint' ? String(value) : undefined)
+  );
 }
 
 export function displayPath(absolute: string, root: string): string {

@@ -47,15 +47,28 @@ const isUrl = (s: string) => /^[a-z][a-z0-9+.-]*:\/\//i.test(s);
  * written against the working directory, then under each include path; the included configuration is merged
  * under the including one (lists concatenated, included first; scalars and `archs` from the nearest file).
  */
-export function resolveImage(path: string, options: ResolveOptions, read: (path: string) => ApkoFile = (p) => readApkoFile(p, options.root)): ResolvedImage {
+export function resolveImage(
+  path: string,
+  options: ResolveOptions,
+  read: (path: string) => ApkoFile = (p) => readApkoFile(p, options.root),
+): ResolvedImage {
   const chain: ApkoFile[] = [read(path)];
   const seen = new Set([chain[0]!.absolutePath]);
   for (let file = chain[0]!; file.include !== undefined; file = chain[chain.length - 1]!) {
     const target = findInclude(file.include, options);
     if (target === undefined) {
-      throw new ApkoFileError(file.path, `include: ${file.include} not found (apko resolves it against its working directory ${options.root}, not against ${file.path})`, file.includeLine);
+      throw new ApkoFileError(
+        file.path,
+        `include: ${file.include} not found (apko resolves it against its working directory ${options.root}, not against ${file.path})`,
+        file.includeLine,
+      );
     }
-    if (seen.has(target)) throw new ApkoFileError(file.path, `include: ${file.include} includes itself through its chain`, file.includeLine);
+    if (seen.has(target))
+      throw new ApkoFileError(
+        file.path,
+        `include: ${file.include} includes itself through its chain`,
+        file.includeLine,
+      );
     seen.add(target);
     chain.push(read(target));
   }
@@ -72,16 +85,34 @@ export function resolveImage(path: string, options: ResolveOptions, read: (path:
   const bottomUp = [...chain].reverse();
   const repositories: ImageRepository[] = [];
   const runtimeRepositories: ImageRepository[] = [];
-  const add = (into: ImageRepository[], written: string, origin: RepositoryOrigin, where: string, file?: ApkoFile, line?: number) => {
+  const add = (
+    into: ImageRepository[],
+    written: string,
+    origin: RepositoryOrigin,
+    where: string,
+    file?: ApkoFile,
+    line?: number,
+  ) => {
     const repo = parseRepository(written, options.root, origin, where);
-    if (!repo) throw new ApkoFileError(file?.path ?? origin, `repository ${JSON.stringify(written)}: expected URL or "@tag URL"`, line);
+    if (!repo)
+      throw new ApkoFileError(
+        file?.path ?? origin,
+        `repository ${JSON.stringify(written)}: expected URL or "@tag URL"`,
+        line,
+      );
     into.push(repo);
   };
-  for (const f of bottomUp) for (const r of f.buildRepositories) add(repositories, r.value, 'build_repositories', `${f.path}:${r.line}`, f, r.line);
-  for (const f of bottomUp) for (const r of f.repositories) add(repositories, r.value, 'repositories', `${f.path}:${r.line}`, f, r.line);
-  for (const r of options.buildRepositoryAppend ?? []) add(repositories, r, '--build-repository-append', '--build-repository-append');
+  for (const f of bottomUp)
+    for (const r of f.buildRepositories)
+      add(repositories, r.value, 'build_repositories', `${f.path}:${r.line}`, f, r.line);
+  for (const f of bottomUp)
+    for (const r of f.repositories) add(repositories, r.value, 'repositories', `${f.path}:${r.line}`, f, r.line);
+  for (const r of options.buildRepositoryAppend ?? [])
+    add(repositories, r, '--build-repository-append', '--build-repository-append');
   for (const r of options.repositoryAppend ?? []) add(repositories, r, '--repository-append', '--repository-append');
-  for (const f of bottomUp) for (const r of f.runtimeRepositories) add(runtimeRepositories, r.value, 'repositories', `${f.path}:${r.line}`, f, r.line);
+  for (const f of bottomUp)
+    for (const r of f.runtimeRepositories)
+      add(runtimeRepositories, r.value, 'repositories', `${f.path}:${r.line}`, f, r.line);
   return {
     file: chain[0]!,
     chain,
@@ -92,7 +123,13 @@ export function resolveImage(path: string, options: ResolveOptions, read: (path:
     packages: bottomUp.flatMap((f) => f.packages),
     repositories: uniqueRepositories(repositories),
     runtimeRepositories: uniqueRepositories(runtimeRepositories),
-    keyring: [...new Set(bottomUp.flatMap((f) => f.keyring.map((k) => (isUrl(k.value) || isAbsolute(k.value) ? k.value : resolve(options.root, k.value)))))],
+    keyring: [
+      ...new Set(
+        bottomUp.flatMap((f) =>
+          f.keyring.map((k) => (isUrl(k.value) || isAbsolute(k.value) ? k.value : resolve(options.root, k.value))),
+        ),
+      ),
+    ],
     annotations: Object.assign({}, ...bottomUp.map((f) => f.annotations)) as Record<string, string>,
     cmd: nearest((f) => f.cmd || undefined),
     entrypoint: nearest((f) => f.entrypoint || undefined),
@@ -105,7 +142,10 @@ export function resolveImage(path: string, options: ResolveOptions, read: (path:
 function findInclude(include: string, options: ResolveOptions): string | undefined {
   const candidates = isAbsolute(include)
     ? [include]
-    : [resolve(options.root, include), ...(options.includePaths ?? []).map((p) => resolve(options.root, join(p, include)))];
+    : [
+        resolve(options.root, include),
+        ...(options.includePaths ?? []).map((p) => resolve(options.root, join(p, include))),
+      ];
   return candidates.find(isFile);
 }
 

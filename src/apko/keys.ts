@@ -32,7 +32,17 @@ const IMAGE: Shape = obj({
   }),
   archs: 'scalars',
   environment: 'map',
-  paths: listOf(obj({ path: 'scalar', type: 'scalar', uid: 'scalar', gid: 'scalar', permissions: 'scalar', source: 'scalar', recursive: 'scalar' })),
+  paths: listOf(
+    obj({
+      path: 'scalar',
+      type: 'scalar',
+      uid: 'scalar',
+      gid: 'scalar',
+      permissions: 'scalar',
+      source: 'scalar',
+      recursive: 'scalar',
+    }),
+  ),
   'vcs-url': 'scalar',
   annotations: 'map',
   include: 'scalar',
@@ -81,7 +91,12 @@ export function unknownKeys(doc: Document.Parsed): UnknownKey[] {
       const child = shape.keys[key];
       const where = path ? `${path}.${key}` : key;
       if (child === undefined || !Object.hasOwn(shape.keys, key)) {
-        found.push({ path: where, key, offset: keyNode.range?.[0] ?? 0, suggestion: nearestKey(key, Object.keys(shape.keys)) });
+        found.push({
+          path: where,
+          key,
+          offset: keyNode.range?.[0] ?? 0,
+          suggestion: nearestKey(key, Object.keys(shape.keys)),
+        });
         continue;
       }
       walk(pair.value, child, where);

@@ -33,7 +33,13 @@ export function parsePackageSpec(entry: string): PackageSpec | undefined {
   if (!groups) return undefined;
   const operator = groups.operator;
   if (operator !== undefined && !OPERATORS.includes(operator)) return undefined;
-  return { name: groups.name!, tag: groups.tag, operator: operator as Operator | undefined, version: groups.version, conflict };
+  return {
+    name: groups.name!,
+    tag: groups.tag,
+    operator: operator as Operator | undefined,
+    version: groups.version,
+    conflict,
+  };
 }
 
 /** Exactly one version: what `pin` rewrites and Renovate tracks. */

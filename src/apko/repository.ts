@@ -2,7 +2,8 @@ import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
 /** Where a repository of an image comes from. */
-export type RepositoryOrigin = 'repositories' | 'build_repositories' | '--repository-append' | '--build-repository-append';
+export type RepositoryOrigin =
+  'repositories' | 'build_repositories' | '--repository-append' | '--build-repository-append';
 
 /** One APK repository an image builds from, as apko reads the line (`URL` or `@tag URL`). */
 export interface ImageRepository {
@@ -30,7 +31,12 @@ export function repositoryUrl(location: string, root: string): string {
 }
 
 /** Reads one repository line; undefined when apko would refuse it (`@tag` without a URL). */
-export function parseRepository(written: string, root: string, origin: RepositoryOrigin, where: string): ImageRepository | undefined {
+export function parseRepository(
+  written: string,
+  root: string,
+  origin: RepositoryOrigin,
+  where: string,
+): ImageRepository | undefined {
   const line = written.trim();
   let tag: string | undefined;
   let location = line;

@@ -11,7 +11,22 @@ import type { ImageRepository } from './repository.js';
 /** Folders never searched for apko files: dependencies, VCS data, build output. */
 const SKIPPED_FOLDERS = new Set(['node_modules', '.git', '.hg', '.svn', 'dist', 'packages', '.cache']);
 /** Top-level keys that say a YAML file is something else: a melange recipe, CI, Kubernetes or Helm, compose. */
-const OTHER_FORMATS = ['package', 'pipeline', 'subpackages', 'jobs', 'on', 'stages', 'steps', 'apiVersion', 'kind', 'services', 'workflow', 'image', 'variables', 'version'];
+const OTHER_FORMATS = [
+  'package',
+  'pipeline',
+  'subpackages',
+  'jobs',
+  'on',
+  'stages',
+  'steps',
+  'apiVersion',
+  'kind',
+  'services',
+  'workflow',
+  'image',
+  'variables',
+  'version',
+];
 
 /**
  * Is this YAML an apko image configuration? Recognised by content, wherever it lives: a mapping of apko's keys
@@ -23,7 +38,10 @@ const OTHER_FORMATS = ['package', 'pipeline', 'subpackages', 'jobs', 'on', 'stag
 export function looksLikeApko(text: string): boolean {
   const { doc } = parseYaml(text);
   // A file that is not valid YAML but starts an apko section is reported (apko refuses it), not skipped.
-  if (doc.errors.length > 0) return /^(contents|include|archs):/m.test(text) && !/^(package|pipeline|jobs|on|stages|apiVersion|kind):/m.test(text);
+  if (doc.errors.length > 0)
+    return (
+      /^(contents|include|archs):/m.test(text) && !/^(package|pipeline|jobs|on|stages|apiVersion|kind):/m.test(text)
+    );
   if (!isMap(doc.contents)) return false;
   const keys = doc.contents.items.flatMap((p) => (isScalar(p.key) ? [String(p.key.value)] : []));
   if (keys.some((k) => OTHER_FORMATS.includes(k))) return false;
@@ -100,7 +118,8 @@ export function readApkoTree(options: TreeOptions): ApkoTree {
       try {
         file = decodeApkoFile(parseYaml(readFileSync(absolute, 'utf8')), shown, absolute);
       } catch (err) {
-        file = err instanceof ApkoFileError ? err : new ApkoFileError(shown, `cannot read: ${describeFileProblem(err)}`);
+        file =
+          err instanceof ApkoFileError ? err : new ApkoFileError(shown, `cannot read: ${describeFileProblem(err)}`);
       }
       files.set(absolute, file);
     }
@@ -117,12 +136,22 @@ export function readApkoTree(options: TreeOptions): ApkoTree {
     }
   }
   const included = new Set<string>();
-  for (const r of resolved.values()) if (!(r instanceof ApkoFileError)) for (const f of r.chain.slice(1)) included.add(f.absolutePath);
-  const images = [...resolved.entries()].filter(([path, r]) => !included.has(path) && !(r instanceof ApkoFileError)).map(([, r]) => r as ResolvedImage);
+  for (const r of resolved.values())
+    if (!(r instanceof ApkoFileError)) for (const f of r.chain.slice(1)) included.add(f.absolutePath);
+  const images = [...resolved.entries()]
+    .filter(([path, r]) => !included.has(path) && !(r instanceof ApkoFileError))
+    .map(([, r]) => r as ResolvedImage);
   const targetPaths = named.length > 0 ? named : all;
   const targets = targetPaths.map((p) => displayPath(p, root));
   // A file apko would refuse is reported when it is a target (named, or any file of the tree when none is).
-  const failures = [...new Map(targetPaths.flatMap((p) => { const r = resolved.get(p); return r instanceof ApkoFileError ? [[r.message, r] as const] : []; })).values()];
+  const failures = [
+    ...new Map(
+      targetPaths.flatMap((p) => {
+        const r = resolved.get(p);
+        return r instanceof ApkoFileError ? [[r.message, r] as const] : [];
+      }),
+    ).values(),
+  ];
   return { root, images, targets, failures };
 }
 
@@ -165,7 +194,11 @@ export interface ImageConstraint {
 export function fileConstraints(tree: ApkoTree, fallbackArches: readonly string[] = []): Map<string, FileConstraint> {
   const out = new Map<string, FileConstraint>();
   for (const image of tree.images) {
-    const constraint: ImageConstraint = { image: image.file.path, arches: imageArches(image, fallbackArches), repositories: image.repositories };
+    const constraint: ImageConstraint = {
+      image: image.file.path,
+      arches: imageArches(image, fallbackArches),
+      repositories: image.repositories,
+    };
     for (const file of image.chain) {
       let entry = out.get(file.path);
       if (!entry) {

@@ -60,7 +60,13 @@ export interface ChangesContext {
 }
 
 /** Versions of a name per arch (ascending apk order), over the selected repositories and arches. */
-export function buildsByArch(map: VersionMap, name: string, arches?: readonly string[], repositories?: readonly string[], templates = new Map<string, string | undefined>()): Map<string, Build[]> {
+export function buildsByArch(
+  map: VersionMap,
+  name: string,
+  arches?: readonly string[],
+  repositories?: readonly string[],
+  templates = new Map<string, string | undefined>(),
+): Map<string, Build[]> {
   const out = new Map<string, Map<string, Build>>();
   for (const snapshot of map.snapshots) {
     if (repositories && !repositories.includes(snapshot.repository)) continue;
@@ -78,20 +84,38 @@ export function buildsByArch(map: VersionMap, name: string, arches?: readonly st
         origin,
         commit: r.commit,
         repository: snapshot.repository,
-        sourceUrl: sourceLink(templates.get(snapshot.repository), { commit: r.commit, origin, name, version: r.version }),
+        sourceUrl: sourceLink(templates.get(snapshot.repository), {
+          commit: r.commit,
+          origin,
+          name,
+          version: r.version,
+        }),
       });
     }
   }
   const sorted = new Map<string, Build[]>();
-  for (const arch of [...out.keys()].sort()) sorted.set(arch, [...out.get(arch)!.values()].sort((a, b) => compareVersions(a.version, b.version)));
+  for (const arch of [...out.keys()].sort())
+    sorted.set(
+      arch,
+      [...out.get(arch)!.values()].sort((a, b) => compareVersions(a.version, b.version)),
+    );
   return sorted;
 }
 
 /** What moving `name` from `from` to `to` brings: the builds between them per arch, and the security fixes. */
 export function changesBetween(ctx: ChangesContext, q: ChangesQuery): ChangesResult {
-  for (const [label, v] of [['from', q.from], ['to', q.to]] as const) {
-    if (!v) return { ok: false, status: 400, message: `?${label}= is required: the version moved from and the version moved to` };
-    if (!isValidVersion(v)) return { ok: false, status: 400, message: `?${label}=${JSON.stringify(v)} is not an apk version` };
+  for (const [label, v] of [
+    ['from', q.from],
+    ['to', q.to],
+  ] as const) {
+    if (!v)
+      return {
+        ok: false,
+        status: 400,
+        message: `?${label}= is required: the version moved from and the version moved to`,
+      };
+    if (!isValidVersion(v))
+      return { ok: false, status: 400, message: `?${label}=${JSON.stringify(v)} is not an apk version` };
   }
   const templates = new Map(ctx.repositories.map((r) => [r.name, r.sourceUrl]));
   const byArch = buildsByArch(ctx.map, q.name, q.arches, q.repositories, templates);
@@ -103,21 +127,41 @@ export function changesBetween(ctx: ChangesContext, q: ChangesQuery): ChangesRes
   const versions = [...byArch].map(([arch, builds]) => ({ arch, versions: builds.map((b) => b.version) }));
   for (const v of [q.from, q.to]) {
     const missing = [...byArch].filter(([, builds]) => !builds.some((b) => b.version === v)).map(([arch]) => arch);
-    if (missing.length === byArch.size) return { ok: false, status: 404, message: `${q.name} ${v} is not in the index on ${missing.join(', ')}`, versions };
+    if (missing.length === byArch.size)
+      return {
+        ok: false,
+        status: 404,
+        message: `${q.name} ${v} is not in the index on ${missing.join(', ')}`,
+        versions,
+      };
   }
-  if (compareVersions(q.from, q.to) > 0) return { ok: false, status: 400, message: `from ${q.from} is newer than to ${q.to}; swap them to see what the update brings`, versions };
+  if (compareVersions(q.from, q.to) > 0)
+    return {
+      ok: false,
+      status: 400,
+      message: `from ${q.from} is newer than to ${q.to}; swap them to see what the update brings`,
+      versions,
+    };
 
   const arches: ArchChanges[] = [];
   const involved = new Set<string>();
   let origin: string | undefined;
   for (const [arch, builds] of byArch) {
-    const between = builds.filter((b) => compareVersions(b.version, q.from) > 0 && compareVersions(b.version, q.to) <= 0);
+    const between = builds.filter(
+      (b) => compareVersions(b.version, q.from) > 0 && compareVersions(b.version, q.to) <= 0,
+    );
     const fromBuild = builds.find((b) => b.version === q.from);
     const toBuild = builds.find((b) => b.version === q.to);
     origin ??= toBuild?.origin;
     for (const b of [...between, ...(fromBuild ? [fromBuild] : [])]) involved.add(b.repository);
     const template = templates.get((toBuild ?? fromBuild)?.repository ?? '');
-    arches.push({ arch, builds: between, fromBuild, toBuild, compareUrl: compareLink(template, fromBuild?.commit, toBuild?.commit) });
+    arches.push({
+      arch,
+      builds: between,
+      fromBuild,
+      toBuild,
+      compareUrl: compareLink(template, fromBuild?.commit, toBuild?.commit),
+    });
   }
   const repos = [...involved];
   const databases = ctx.databases(repos);

@@ -22,7 +22,9 @@ function describeArgsError(err: Error & { code?: string }, args: string[], optio
   if (err.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' && option) {
     const written = writtenArg(args, option) ?? option;
     const bare = written.replace(/^-+/, '');
-    const hint = nearest(bare, Object.keys(options), Math.max(2, Math.floor(bare.length / 3))) ?? Object.keys(options).find((o) => o.length > 2 && bare.includes(o));
+    const hint =
+      nearest(bare, Object.keys(options), Math.max(2, Math.floor(bare.length / 3))) ??
+      Object.keys(options).find((o) => o.length > 2 && bare.includes(o));
     return `unknown option ${written}${hint ? ` (did you mean --${hint}?)` : ''}`;
   }
   if (err.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' && option) {

@@ -11,7 +11,9 @@ import type { CliIO } from './io.js';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 const HELP_ARG = { help: { type: 'boolean', short: 'h' } } as const;
-type Parsed<O extends Options> = ReturnType<typeof parseCommandArgs<typeof SOURCE_ARGS & typeof TREE_ARGS & O & typeof HELP_ARG>>;
+type Parsed<O extends Options> = ReturnType<
+  typeof parseCommandArgs<typeof SOURCE_ARGS & typeof TREE_ARGS & O & typeof HELP_ARG>
+>;
 /** The options every such command has; TypeScript cannot see them through the generic `O`. */
 type CommonValues = Parsed<typeof HELP_ARG>['values'];
 
@@ -37,7 +39,13 @@ export async function runOnImageTree<O extends Options>(
   args: string[],
   io: CliIO,
   body: (tree: ImageTree<O>) => Promise<number>,
-  read: { dependencies?: boolean; /** Checks of the command's own options, before any index is read. */ precheck?: (values: Parsed<O>['values'], root: string) => void } = {},
+  read: {
+    dependencies?: boolean;
+    /** Checks of the command's own options, before any index is read. */ precheck?: (
+      values: Parsed<O>['values'],
+      root: string,
+    ) => void;
+  } = {},
 ): Promise<number> {
   const parsed: Parsed<O> = parseCommandArgs(args, { ...SOURCE_ARGS, ...TREE_ARGS, ...options, ...HELP_ARG });
   if ((parsed.values as CommonValues).help) {
@@ -58,12 +66,24 @@ export async function runOnImageTree<O extends Options>(
     repositoryAppend: common['repository-append'] ?? [],
     buildRepositoryAppend: common['build-repository-append'] ?? [],
   });
-  if (tree.targets.length === 0 && tree.failures.length === 0) throw new GenerateInputError(`no FILE given and no apko file under ${root}`);
+  if (tree.targets.length === 0 && tree.failures.length === 0)
+    throw new GenerateInputError(`no FILE given and no apko file under ${root}`);
   const constraints = [...fileConstraints(tree, fallbackArches).values()];
   const archesFor = (urls: readonly string[]) => {
-    const wanted = constraints.flatMap((c) => c.images).filter((i) => i.repositories.some((r) => urls.includes(r.url))).flatMap((i) => i.arches);
-    return wanted.length > 0 ? [...new Set(wanted)] : [...new Set([...fallbackArches, ...tree.images.flatMap((i) => i.apkArches)])];
+    const wanted = constraints
+      .flatMap((c) => c.images)
+      .filter((i) => i.repositories.some((r) => urls.includes(r.url)))
+      .flatMap((i) => i.arches);
+    return wanted.length > 0
+      ? [...new Set(wanted)]
+      : [...new Set([...fallbackArches, ...tree.images.flatMap((i) => i.apkArches)])];
   };
-  const opened = await openVersionSource(source, archesFor, (m) => io.stderr.write(`warning: ${m}\n`), process.env, read.dependencies ?? false);
+  const opened = await openVersionSource(
+    source,
+    archesFor,
+    (m) => io.stderr.write(`warning: ${m}\n`),
+    process.env,
+    read.dependencies ?? false,
+  );
   return await body({ values, root, fallbackArches, tree, source: opened, sourceOptions: source });
 }

@@ -7,13 +7,34 @@ type Command = { summary: string; load: () => Promise<CommandModule> };
 
 /** One line per command; each module is loaded only when its command runs, so `vercmp` does not start Fastify. */
 const COMMANDS: Record<string, Command> = {
-  serve: { summary: 'run the Renovate custom datasource service (default: Wolfi on :3000)', load: () => import('./commands/serve.js') },
-  query: { summary: 'print the Renovate datasource answer for packages, straight from indexes', load: () => import('./commands/query.js') },
-  vercmp: { summary: 'compare "A B" version pairs from stdin like `apk version -t`', load: () => import('./commands/vercmp.js') },
-  init: { summary: 'write a repository of apko images, bootc hosts, melange recipes and Renovate wiring', load: () => import('./commands/init.js') },
-  gen: { summary: 'write one image, bootc flavour, melange recipe or renovate.json to stdout', load: () => import('./commands/gen.js') },
-  pin: { summary: 'move name=version pins in apko files to the newest version on all their archs', load: () => import('./commands/pin.js') },
-  check: { summary: 'lint apko files against the indexes: packages, pins, bootc, includes, Renovate', load: () => import('./commands/check.js') },
+  serve: {
+    summary: 'run the Renovate custom datasource service (default: Wolfi on :3000)',
+    load: () => import('./commands/serve.js'),
+  },
+  query: {
+    summary: 'print the Renovate datasource answer for packages, straight from indexes',
+    load: () => import('./commands/query.js'),
+  },
+  vercmp: {
+    summary: 'compare "A B" version pairs from stdin like `apk version -t`',
+    load: () => import('./commands/vercmp.js'),
+  },
+  init: {
+    summary: 'write a repository of apko images, bootc hosts, melange recipes and Renovate wiring',
+    load: () => import('./commands/init.js'),
+  },
+  gen: {
+    summary: 'write one image, bootc flavour, melange recipe or renovate.json to stdout',
+    load: () => import('./commands/gen.js'),
+  },
+  pin: {
+    summary: 'move name=version pins in apko files to the newest version on all their archs',
+    load: () => import('./commands/pin.js'),
+  },
+  check: {
+    summary: 'lint apko files against the indexes: packages, pins, bootc, includes, Renovate',
+    load: () => import('./commands/check.js'),
+  },
 };
 
 function usage(): string {
@@ -73,7 +94,9 @@ export function report(command: string | undefined, err: unknown, io: Pick<CliIO
     return known.exit;
   }
   const what = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
-  io.stderr.write(`${prefix}: internal error, a bug in apk-indexer: ${oneLine(what)}${debug ? '' : ' (APK_INDEXER_DEBUG=1 prints the stack)'}\n${stack}`);
+  io.stderr.write(
+    `${prefix}: internal error, a bug in apk-indexer: ${oneLine(what)}${debug ? '' : ' (APK_INDEXER_DEBUG=1 prints the stack)'}\n${stack}`,
+  );
   return EXIT.bug;
 }
 

@@ -25,7 +25,12 @@ export function parseDuration(value: string | number, bareUnit: Unit = 'ms'): nu
 
 /** The shortest exact spelling: 14400000 -> `4h`, 90000 -> `90s`. */
 export function formatDuration(ms: number): string {
-  for (const [unit, size] of [['d', 86_400_000], ['h', 3_600_000], ['m', 60_000], ['s', 1000]] as const) {
+  for (const [unit, size] of [
+    ['d', 86_400_000],
+    ['h', 3_600_000],
+    ['m', 60_000],
+    ['s', 1000],
+  ] as const) {
     if (ms >= size && ms % size === 0) return `${ms / size}${unit}`;
   }
   return `${ms}ms`;

@@ -10,7 +10,10 @@ export function readEnvironment(env: NodeJS.ProcessEnv): SettingsLayer {
     if (!option.env) continue;
     const raw = env[option.env]?.trim();
     if (!raw) continue;
-    layer.values[key] = { value: option.kind.parse(option.kind.list ? splitList(raw) : raw, option.env), where: option.env };
+    layer.values[key] = {
+      value: option.kind.parse(option.kind.list ? splitList(raw) : raw, option.env),
+      where: option.env,
+    };
   }
   for (const [key, option] of REPOSITORY_ENTRIES) {
     if (!option.env) continue;

@@ -2,7 +2,13 @@ import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { describeFileProblem, isSystemError } from '../errors.js';
 import { ConfigError } from './errors.js';
-import { emptyLayer, REPOSITORY_ENTRIES, SERVICE_ENTRIES, type DescribedRepository, type SettingsLayer } from './layer.js';
+import {
+  emptyLayer,
+  REPOSITORY_ENTRIES,
+  SERVICE_ENTRIES,
+  type DescribedRepository,
+  type SettingsLayer,
+} from './layer.js';
 import type { RepositorySettings } from './settings.js';
 
 type Mapping = Record<string, unknown>;
@@ -28,7 +34,10 @@ export function readConfigFile(path: string): SettingsLayer {
   try {
     doc = parse(readFileSync(path, 'utf8'));
   } catch (err) {
-    throw new ConfigError(`config file ${path}: ${isSystemError(err) ? `cannot read: ${describeFileProblem(err)}` : (err as Error).message}`, { cause: err });
+    throw new ConfigError(
+      `config file ${path}: ${isSystemError(err) ? `cannot read: ${describeFileProblem(err)}` : (err as Error).message}`,
+      { cause: err },
+    );
   }
   const at = (key: string) => `config file ${path}: ${key}`;
   doc ??= {};
@@ -43,7 +52,8 @@ export function readConfigFile(path: string): SettingsLayer {
     layer.values[key] = { value: option.kind.parse(raw, at(option.file)), where: at(option.file) };
   }
   if (doc.repositories !== undefined && doc.repositories !== null) {
-    if (!Array.isArray(doc.repositories) || doc.repositories.length === 0) throw new ConfigError(`${at('repositories')}: expected a non-empty list`);
+    if (!Array.isArray(doc.repositories) || doc.repositories.length === 0)
+      throw new ConfigError(`${at('repositories')}: expected a non-empty list`);
     layer.repositories = doc.repositories.map((r, i) => repository(r, at(`repositories[${i}]`)));
   }
   return layer;
@@ -55,7 +65,10 @@ function checkKeys(map: Mapping, tree: KeyTree, prefix: string, at: (key: string
     const node = tree[key];
     if (node === undefined) throw new ConfigError(`${at(prefix + key)}: unknown key (known: ${known.join(', ')})`);
     if (node === true || value === undefined || value === null) continue;
-    if (!isMapping(value)) throw new ConfigError(`${at(prefix + key)}: expected a mapping with ${Object.keys(node).join(', ')}, got ${JSON.stringify(value)}`);
+    if (!isMapping(value))
+      throw new ConfigError(
+        `${at(prefix + key)}: expected a mapping with ${Object.keys(node).join(', ')}, got ${JSON.stringify(value)}`,
+      );
     checkKeys(value, node, `${prefix}${key}.`, at);
   }
 }

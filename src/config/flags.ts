@@ -3,7 +3,16 @@ import { ConfigError } from './errors.js';
 import { DEFAULT_ARCHES, defaultRepositoryName, isBareIndex } from '../source/locations.js';
 import { readApkoRepositories } from './from-apko.js';
 import type { RepositorySettings } from './settings.js';
-import { checkList, emptyLayer, REPOSITORY_ENTRIES, SERVICE_ENTRIES, splitList, type RepositoryKey, type ServiceKey, type SettingsLayer } from './layer.js';
+import {
+  checkList,
+  emptyLayer,
+  REPOSITORY_ENTRIES,
+  SERVICE_ENTRIES,
+  splitList,
+  type RepositoryKey,
+  type ServiceKey,
+  type SettingsLayer,
+} from './layer.js';
 import { COMMAND_FLAGS } from './options.js';
 
 type Target =
@@ -27,9 +36,11 @@ const declare = (spellings: readonly string[] | undefined, target: Target, takes
     if (!FLAGS.has(name)) FLAGS.set(name, { spelling, target, takesValue, list });
   }
 };
-for (const { key, option } of SERVICE_ENTRIES) declare(option.kind.secret ? [] : option.flags, { to: 'service', key }, true, option.kind.list === true);
+for (const { key, option } of SERVICE_ENTRIES)
+  declare(option.kind.secret ? [] : option.flags, { to: 'service', key }, true, option.kind.list === true);
 for (const [key, option] of REPOSITORY_ENTRIES) declare(option.flags, { to: 'repository', key }, true, true);
-for (const [key, flag] of Object.entries(COMMAND_FLAGS)) declare(flag.flags, { to: 'command', key: key as keyof typeof COMMAND_FLAGS }, key !== 'help', key === 'fromApko');
+for (const [key, flag] of Object.entries(COMMAND_FLAGS))
+  declare(flag.flags, { to: 'command', key: key as keyof typeof COMMAND_FLAGS }, key !== 'help', key === 'fromApko');
 
 const SEE_HELP = '(see apk-indexer serve --help)';
 
@@ -54,13 +65,15 @@ export function readFlags(argv: readonly string[], cwd: string): ParsedFlags {
     const arg = argv[i]!;
     const m = /^(--?)([^=]+)(?:=([\s\S]*))?$/.exec(arg);
     if (!m || arg === '-' || arg === '--') {
-      if (previous?.target.key !== 'fromApko') throw new ConfigError(`unexpected argument ${JSON.stringify(arg)} ${SEE_HELP}`);
+      if (previous?.target.key !== 'fromApko')
+        throw new ConfigError(`unexpected argument ${JSON.stringify(arg)} ${SEE_HELP}`);
       apkoFiles.push(arg);
       continue;
     }
     const [, dashes, name, inline] = m as unknown as [string, string, string, string | undefined];
     const spec = FLAGS.get(name);
-    if (!spec) throw new ConfigError(`unknown flag ${arg.replace(/=[\s\S]*$/, '')}${suggestion(dashes, name)} ${SEE_HELP}`);
+    if (!spec)
+      throw new ConfigError(`unknown flag ${arg.replace(/=[\s\S]*$/, '')}${suggestion(dashes, name)} ${SEE_HELP}`);
     previous = spec;
     if (!spec.takesValue) {
       if (spec.target.key === 'help') help = true;
@@ -70,7 +83,8 @@ export function readFlags(argv: readonly string[], cwd: string): ParsedFlags {
     if (value === undefined) {
       const next = argv[i + 1];
       // A value may start with a dash (`--first-load-timeout -1s`), but not be another flag.
-      if (next === undefined || FLAGS.has(next.replace(/^--?/, '').replace(/=[\s\S]*$/, ''))) throw new ConfigError(`${spec.spelling}: missing value ${SEE_HELP}`);
+      if (next === undefined || FLAGS.has(next.replace(/^--?/, '').replace(/=[\s\S]*$/, '')))
+        throw new ConfigError(`${spec.spelling}: missing value ${SEE_HELP}`);
       value = next;
       i++;
     }
@@ -88,7 +102,8 @@ export function readFlags(argv: readonly string[], cwd: string): ParsedFlags {
   }
 
   const layer = emptyLayer('flags');
-  for (const [key, { value, where }] of scalars) layer.values[key] = { value: optionOf(key).kind.parse(value, where), where };
+  for (const [key, { value, where }] of scalars)
+    layer.values[key] = { value: optionOf(key).kind.parse(value, where), where };
   const urls = lists.get('url');
   const keys = lists.get('keys');
   const arches = lists.get('arches');
@@ -99,11 +114,16 @@ export function readFlags(argv: readonly string[], cwd: string): ParsedFlags {
     const given = (urls?.list ?? []).filter((u) => !fromApko.some((r) => r.url === u));
     const apkoArches = arches ? (checkList('arches', arches.list, arches.where).value as string[]) : undefined;
     layer.repositories = fromApko.map((r, i) => ({
-      settings: { ...r, keys: [...new Set([...r.keys, ...(keys?.list ?? [])])], arches: apkoArches ?? (r.arches.length ? r.arches : [...DEFAULT_ARCHES]) },
+      settings: {
+        ...r,
+        keys: [...new Set([...r.keys, ...(keys?.list ?? [])])],
+        arches: apkoArches ?? (r.arches.length ? r.arches : [...DEFAULT_ARCHES]),
+      },
       where: `--from-apko ${apkoFiles.join(' ')}: repository ${i + 1} (${r.url})`,
     }));
     // --index URLs beside --from-apko are added to the apko repositories, not replacing them.
-    for (const settings of readGiven(given, keys?.list ?? [], apkoArches)) layer.repositories.push({ settings, where: urls!.where });
+    for (const settings of readGiven(given, keys?.list ?? [], apkoArches))
+      layer.repositories.push({ settings, where: urls!.where });
     for (const key of ['url', 'keys', 'arches'] as const) lists.delete(key);
   }
   for (const [key, { list, where }] of lists) {
@@ -116,8 +136,17 @@ export function readFlags(argv: readonly string[], cwd: string): ParsedFlags {
 }
 
 /** --index URLs given beside --from-apko, as repositories with the --key and --arch lists. */
-function readGiven(urls: readonly string[], keys: readonly string[], arches: readonly string[] | undefined): RepositorySettings[] {
-  return urls.map((url) => ({ name: defaultRepositoryName(url), url, arches: isBareIndex(url) ? [] : [...(arches ?? DEFAULT_ARCHES)], keys: [...keys] }));
+function readGiven(
+  urls: readonly string[],
+  keys: readonly string[],
+  arches: readonly string[] | undefined,
+): RepositorySettings[] {
+  return urls.map((url) => ({
+    name: defaultRepositoryName(url),
+    url,
+    arches: isBareIndex(url) ? [] : [...(arches ?? DEFAULT_ARCHES)],
+    keys: [...keys],
+  }));
 }
 
 const optionOf = (key: ServiceKey) => SERVICE_ENTRIES.find((e) => e.key === key)!.option;

@@ -24,7 +24,9 @@ export function readApkoRepositories(files: readonly string[], cwd = process.cwd
   const byUrl = new Map<string, RepositorySettings>();
   for (const image of images) {
     if (image.unknownArchs.length > 0) {
-      throw new ConfigError(`--from-apko ${image.unknownArchLocations[0]}: archs: unknown arch ${JSON.stringify(image.unknownArchs[0])} (apko names: ${APKO_ARCH_NAMES.join(', ')}, or the APK names)`);
+      throw new ConfigError(
+        `--from-apko ${image.unknownArchLocations[0]}: archs: unknown arch ${JSON.stringify(image.unknownArchs[0])} (apko names: ${APKO_ARCH_NAMES.join(', ')}, or the APK names)`,
+      );
     }
     for (const repo of [...image.repositories, ...image.runtimeRepositories]) {
       // A local repository is read from its path; an http(s) one by its URL.
@@ -38,11 +40,15 @@ export function readApkoRepositories(files: readonly string[], cwd = process.cwd
       for (const arch of image.apkArches) if (!entry.arches.includes(arch)) entry.arches.push(arch);
     }
   }
-  if (byUrl.size === 0) throw new ConfigError(`--from-apko ${files.join(' ')}: no repositories in these files or their includes`);
+  if (byUrl.size === 0)
+    throw new ConfigError(`--from-apko ${files.join(' ')}: no repositories in these files or their includes`);
   // The other options get their defaults, as a repository described in the file does (Wolfi's secdb, recipe links).
   return [...byUrl.values()].map((repo) => {
     const filled: Record<string, unknown> = { ...repo };
-    for (const [key, option] of Object.entries(REPOSITORY_OPTIONS) as [string, { default?: (url: string) => unknown }][]) {
+    for (const [key, option] of Object.entries(REPOSITORY_OPTIONS) as [
+      string,
+      { default?: (url: string) => unknown },
+    ][]) {
       if (filled[key] === undefined && option.default) {
         const value = option.default(repo.url);
         if (value !== undefined) filled[key] = value;

@@ -18,7 +18,8 @@ export interface Kind<T> {
 }
 
 const got = (raw: unknown) => JSON.stringify(raw);
-export const expected = (where: string, what: string, raw: unknown) => new ConfigError(`${where}: expected ${what}, got ${got(raw)}`);
+export const expected = (where: string, what: string, raw: unknown) =>
+  new ConfigError(`${where}: expected ${what}, got ${got(raw)}`);
 
 function single(raw: unknown, where: string): string | number {
   if (typeof raw !== 'string' && typeof raw !== 'number') throw expected(where, 'a single value', raw);
@@ -108,13 +109,15 @@ export const positiveInteger: Kind<number> = {
   placeholder: 'N',
   parse(raw, where) {
     const n = typeof raw === 'string' && /^\s*\d+\s*$/.test(raw) ? Number(raw) : raw;
-    if (typeof n !== 'number' || !Number.isSafeInteger(n) || n <= 0) throw expected(where, 'a positive whole number', raw);
+    if (typeof n !== 'number' || !Number.isSafeInteger(n) || n <= 0)
+      throw expected(where, 'a positive whole number', raw);
     return n;
   },
 };
 
 function stringList(raw: unknown, where: string): string[] {
-  if (!Array.isArray(raw) || raw.some((v) => typeof v !== 'string' || v.trim() === '')) throw expected(where, 'a list of non-empty strings', raw);
+  if (!Array.isArray(raw) || raw.some((v) => typeof v !== 'string' || v.trim() === ''))
+    throw expected(where, 'a list of non-empty strings', raw);
   return raw.map((v: string) => v.trim());
 }
 
@@ -135,8 +138,10 @@ export const apkArches: Kind<string[]> = {
 function checkArch(arch: string, where: string): void {
   if ((APK_ARCHES as readonly string[]).includes(arch)) return;
   const apk = apkArch(arch);
-  if (apk && apk !== arch) throw new ConfigError(`${where}: ${got(arch)} is apko's name; repositories use the APK name ${got(apk)}`);
-  if (!/^[a-z0-9_]+$/.test(arch)) throw new ConfigError(`${where}: not an arch name: ${got(arch)} (APK arches: ${APK_ARCHES.join(', ')})`);
+  if (apk && apk !== arch)
+    throw new ConfigError(`${where}: ${got(arch)} is apko's name; repositories use the APK name ${got(apk)}`);
+  if (!/^[a-z0-9_]+$/.test(arch))
+    throw new ConfigError(`${where}: not an arch name: ${got(arch)} (APK arches: ${APK_ARCHES.join(', ')})`);
 }
 
 /** A repository name: shown in `?repository=a,b`, `/-/status` and metrics. */
@@ -145,7 +150,8 @@ export const repositoryName: Kind<string> = {
   parse(raw, where) {
     if (typeof raw !== 'string' || raw.trim() === '') throw expected(where, 'a non-empty string', raw);
     const name = raw.trim();
-    if (/[,\s]/.test(name)) throw new ConfigError(`${where}: no commas or spaces (it is used in ?repository=a,b), got ${got(name)}`);
+    if (/[,\s]/.test(name))
+      throw new ConfigError(`${where}: no commas or spaces (it is used in ?repository=a,b), got ${got(name)}`);
     return name;
   },
 };
@@ -157,7 +163,8 @@ export const repositoryName: Kind<string> = {
 export const location: Kind<string> = {
   placeholder: 'URL',
   parse(raw, where) {
-    if (typeof raw !== 'string' || raw.trim() === '') throw new ConfigError(`${where}: required, a base URL or an APKINDEX.tar.gz URL`);
+    if (typeof raw !== 'string' || raw.trim() === '')
+      throw new ConfigError(`${where}: required, a base URL or an APKINDEX.tar.gz URL`);
     const url = raw.trim();
     const problem = locationProblem(url);
     if (problem) throw new ConfigError(`${where}: ${problem}`);
@@ -190,7 +197,8 @@ export const auth: Kind<RepositoryAuth> = {
       const keys = Object.keys(map).sort().join(',');
       const name = (v: unknown): v is string => typeof v === 'string' && v !== '';
       if (keys === 'bearerTokenEnv' && name(map.bearerTokenEnv)) return { bearerTokenEnv: map.bearerTokenEnv };
-      if (keys === 'passwordEnv,usernameEnv' && name(map.usernameEnv) && name(map.passwordEnv)) return { usernameEnv: map.usernameEnv, passwordEnv: map.passwordEnv };
+      if (keys === 'passwordEnv,usernameEnv' && name(map.usernameEnv) && name(map.passwordEnv))
+        return { usernameEnv: map.usernameEnv, passwordEnv: map.passwordEnv };
     }
     throw expected(where, '{bearerTokenEnv: VAR} or {usernameEnv: VAR, passwordEnv: VAR}', raw);
   },
@@ -207,7 +215,8 @@ export const publicUrl: Kind<string | undefined> = {
   placeholder: 'URL',
   parse(raw, where) {
     const url = String(single(raw, where)).trim().replace(/\/+$/, '');
-    if (!/^https?:\/\/[^\s/?#]+(\/[^\s?#]*)?$/i.test(url)) throw expected(where, 'an http(s) URL without query, e.g. https://apk-indexer.example.com', raw);
+    if (!/^https?:\/\/[^\s/?#]+(\/[^\s?#]*)?$/i.test(url))
+      throw expected(where, 'an http(s) URL without query, e.g. https://apk-indexer.example.com', raw);
     return url;
   },
 };
@@ -221,9 +230,17 @@ export const sourceTemplate: Kind<string | undefined> = {
   parse(raw, where) {
     if (typeof raw !== 'string' || raw.trim() === '') throw expected(where, 'a URL template', raw);
     const template = raw.trim();
-    const unknown = [...template.matchAll(/\{\{\s*([^}]*?)\s*\}\}/g)].map((m) => m[1]!).filter((v) => !SOURCE_URL_FIELDS.includes(v));
-    if (unknown.length) throw new ConfigError(`${where}: unknown placeholder {{${unknown[0]}}} (known: ${SOURCE_URL_FIELDS.map((f) => `{{${f}}}`).join(', ')})`);
-    if (!template.includes('{{commit}}')) throw new ConfigError(`${where}: expected a template with {{commit}}, e.g. https://github.com/wolfi-dev/os/blob/{{commit}}/{{origin}}.yaml`);
+    const unknown = [...template.matchAll(/\{\{\s*([^}]*?)\s*\}\}/g)]
+      .map((m) => m[1]!)
+      .filter((v) => !SOURCE_URL_FIELDS.includes(v));
+    if (unknown.length)
+      throw new ConfigError(
+        `${where}: unknown placeholder {{${unknown[0]}}} (known: ${SOURCE_URL_FIELDS.map((f) => `{{${f}}}`).join(', ')})`,
+      );
+    if (!template.includes('{{commit}}'))
+      throw new ConfigError(
+        `${where}: expected a template with {{commit}}, e.g. https://github.com/wolfi-dev/os/blob/{{commit}}/{{origin}}.yaml`,
+      );
     if (!/^https?:\/\//i.test(template)) throw expected(where, 'an http(s) URL template', template);
     return template;
   },

@@ -39,15 +39,24 @@ export const emptyLayer = (origin: string): SettingsLayer => ({ origin, values: 
 /** Service-wide options (SERVICE_OPTIONS, then LIMIT_OPTIONS), with the ServiceSettings field they fill. */
 export const SERVICE_ENTRIES: ReadonlyArray<{ key: ServiceKey; option: Option<unknown>; group?: 'limits' }> = [
   ...Object.entries(SERVICE_OPTIONS).map(([key, option]) => ({ key: key as ServiceKey, option: option })),
-  ...Object.entries(LIMIT_OPTIONS).map(([key, option]) => ({ key: key as ServiceKey, option: option, group: 'limits' as const })),
+  ...Object.entries(LIMIT_OPTIONS).map(([key, option]) => ({
+    key: key as ServiceKey,
+    option: option,
+    group: 'limits' as const,
+  })),
 ];
 
-export const REPOSITORY_ENTRIES = Object.entries(REPOSITORY_OPTIONS) as ReadonlyArray<[RepositoryKey, RepositoryOption<unknown>]>;
+export const REPOSITORY_ENTRIES = Object.entries(REPOSITORY_OPTIONS) as ReadonlyArray<
+  [RepositoryKey, RepositoryOption<unknown>]
+>;
 
 /** `a,b` and repeated values (flags, environment, query parameters) alike become one list; blanks are dropped. */
 export function splitList(value: string | readonly string[] | undefined): string[] {
   const parts = value === undefined ? [] : typeof value === 'string' ? [value] : value;
-  return parts.flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean);
+  return parts
+    .flatMap((s) => s.split(','))
+    .map((s) => s.trim())
+    .filter(Boolean);
 }
 
 /** Checks a list given in the environment or flags: a URL list item by item, any other list as a whole. */
@@ -56,6 +65,9 @@ export function checkList(key: RepositoryKey, list: string[], where: string): Gi
   if (option.kind.list) return { value: option.kind.parse(list, where), where };
   if (key === 'url') return { value: list.map((item) => option.kind.parse(item, where)), where };
   // A single value given beside URLs (`--secdb`) goes to each of their repositories.
-  if (list.length !== 1) throw new ConfigError(`${where}: takes one value, got ${list.length}; give each repository its own in the configuration file`);
+  if (list.length !== 1)
+    throw new ConfigError(
+      `${where}: takes one value, got ${list.length}; give each repository its own in the configuration file`,
+    );
   return { value: option.kind.parse(list[0], where), where };
 }

@@ -4,7 +4,13 @@ import { ConfigError } from './errors.js';
 import { readConfigFile } from './file.js';
 import { readFlags } from './flags.js';
 import { repositoryName } from './kinds.js';
-import { REPOSITORY_ENTRIES, SERVICE_ENTRIES, type DescribedRepository, type Given, type SettingsLayer } from './layer.js';
+import {
+  REPOSITORY_ENTRIES,
+  SERVICE_ENTRIES,
+  type DescribedRepository,
+  type Given,
+  type SettingsLayer,
+} from './layer.js';
 import { WOLFI } from './options.js';
 import type { RepositorySettings, ServiceSettings } from './settings.js';
 
@@ -13,7 +19,11 @@ import type { RepositorySettings, ServiceSettings } from './settings.js';
  * flags, later winning. Every value is checked where it is read, so every mistake is a ConfigError naming the key,
  * variable or flag and the bad value, also one a higher layer overrides.
  */
-export function loadSettings(argv: readonly string[], env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): ServiceSettings {
+export function loadSettings(
+  argv: readonly string[],
+  env: NodeJS.ProcessEnv = process.env,
+  cwd = process.cwd(),
+): ServiceSettings {
   const flags = readFlags(argv, cwd);
   const configPath = flags.config ?? (env[ENV_CONFIG]?.trim() || undefined);
   const layers = [...(configPath ? [readConfigFile(configPath)] : []), readEnvironment(env), flags.layer];
@@ -73,7 +83,8 @@ function repositories(layers: readonly SettingsLayer[], env: NodeJS.ProcessEnv):
   const names = new Set<string>();
   return repos.map(({ settings, where }) => {
     repositoryName.parse(settings.name, `${where}.name`);
-    if (names.has(settings.name)) throw new ConfigError(`${where}.name: two repositories are named ${JSON.stringify(settings.name)}`);
+    if (names.has(settings.name))
+      throw new ConfigError(`${where}.name: two repositories are named ${JSON.stringify(settings.name)}`);
     names.add(settings.name);
     if (settings.auth) authorizationHeader(settings.auth, env, `${where}.auth`);
     return settings;

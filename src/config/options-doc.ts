@@ -15,14 +15,20 @@ export function configurationTables(): string {
     '| setting | file key | environment | flag | default |',
     '| --- | --- | --- | --- | --- |',
     `| ${COMMAND_FLAGS.config.doc} | | ${code(COMMAND_FLAGS.config.env)} | ${code(`${COMMAND_FLAGS.config.flags[0]} FILE`)} | ${COMMAND_FLAGS.config.defaultText} |`,
-    ...SERVICE_ENTRIES.map(({ option }) => `| ${option.doc} | ${option.file ? code(option.file) : ''} | ${option.env ? code(option.env) : ''} | ${flagsOf(option)} | ${option.defaultText} |`),
+    ...SERVICE_ENTRIES.map(
+      ({ option }) =>
+        `| ${option.doc} | ${option.file ? code(option.file) : ''} | ${option.env ? code(option.env) : ''} | ${flagsOf(option)} | ${option.defaultText} |`,
+    ),
     `| ${COMMAND_FLAGS.fromApko.doc} | | | ${code(`${COMMAND_FLAGS.fromApko.flags[0]} ${COMMAND_FLAGS.fromApko.placeholder}`)} | |`,
     `| help | | | ${COMMAND_FLAGS.help.flags.map(code).join(', ')} | |`,
   ];
   const repository = [
     '| key | meaning | environment | flag | default |',
     '| --- | --- | --- | --- | --- |',
-    ...Object.values(REPOSITORY_OPTIONS).map((o: RepositoryOption<unknown>) => `| ${code(o.file)} | ${o.doc} | ${o.env ? code(o.env) : ''} | ${flagsOf(o)} | ${o.defaultText} |`),
+    ...Object.values(REPOSITORY_OPTIONS).map(
+      (o: RepositoryOption<unknown>) =>
+        `| ${code(o.file)} | ${o.doc} | ${o.env ? code(o.env) : ''} | ${flagsOf(o)} | ${o.defaultText} |`,
+    ),
   ];
   return [
     DOC_BEGIN,
@@ -51,12 +57,20 @@ export function helpLines(): string {
   const c = COMMAND_FLAGS;
   add(c.config.flags, c.config.placeholder, `${c.config.doc} (${c.config.env})`);
   for (const [, o] of Object.entries(REPOSITORY_OPTIONS) as Array<[string, RepositoryOption<unknown>]>) {
-    add(o.flags, o.kind.placeholder, `${plain(o.doc)}; repeatable or a,b (${[o.env, `default: ${plain(o.defaultText)}`].filter(Boolean).join('; ')})`);
+    add(
+      o.flags,
+      o.kind.placeholder,
+      `${plain(o.doc)}; repeatable or a,b (${[o.env, `default: ${plain(o.defaultText)}`].filter(Boolean).join('; ')})`,
+    );
   }
   add(c.fromApko.flags, c.fromApko.placeholder, plain(c.fromApko.doc));
   for (const { option } of SERVICE_ENTRIES as ReadonlyArray<{ option: Option<unknown> }>) {
     if (option.kind.secret) continue;
-    add(option.flags, option.kind.placeholder, `${plain(option.doc)} (${[option.env, `default: ${plain(option.defaultText)}`].filter(Boolean).join('; ')})`);
+    add(
+      option.flags,
+      option.kind.placeholder,
+      `${plain(option.doc)} (${[option.env, `default: ${plain(option.defaultText)}`].filter(Boolean).join('; ')})`,
+    );
   }
   add(c.help.flags, '', c.help.doc);
   const width = Math.min(26, Math.max(...rows.map(([f]) => f.length)));

@@ -35,33 +35,187 @@ const option = <T>(o: Option<T>): Option<T> => o;
 
 /** Service-wide settings; each lands in ServiceSettings under its name. */
 export const SERVICE_OPTIONS = {
-  host: option({ file: 'listen.host', env: 'APK_INDEXER_HOST', flags: ['--host'], kind: kind.word('a host name or address'), default: '0.0.0.0', defaultText: '`0.0.0.0`', doc: 'listen address' }),
-  port: option({ file: 'listen.port', env: 'APK_INDEXER_PORT', flags: ['--port'], kind: kind.port, default: 3000, defaultText: '`3000` (`0`: any free port)', doc: 'listen port' }),
+  host: option({
+    file: 'listen.host',
+    env: 'APK_INDEXER_HOST',
+    flags: ['--host'],
+    kind: kind.word('a host name or address'),
+    default: '0.0.0.0',
+    defaultText: '`0.0.0.0`',
+    doc: 'listen address',
+  }),
+  port: option({
+    file: 'listen.port',
+    env: 'APK_INDEXER_PORT',
+    flags: ['--port'],
+    kind: kind.port,
+    default: 3000,
+    defaultText: '`3000` (`0`: any free port)',
+    doc: 'listen port',
+  }),
   // hown3d's -update-interval is a whole number of hours; a bare number keeps meaning hours everywhere.
-  updateIntervalMs: option({ file: 'updateInterval', env: 'APK_INDEXER_UPDATE_INTERVAL', flags: ['--update-interval', '-update-interval'], kind: kind.duration('h', 1000, '1s'), default: 4 * 3_600_000, defaultText: '`4h` (`1s` to `24d`; a bare number is hours)', doc: 'refresh interval' }),
-  firstLoadTimeoutMs: option({ file: 'firstLoadTimeout', env: 'APK_INDEXER_FIRST_LOAD_TIMEOUT', flags: ['--first-load-timeout'], kind: kind.duration('s', 0, '0s'), default: 30_000, defaultText: '`30s` (`0`: answer 503 at once)', doc: 'how long a query waits for the first load before 503' }),
-  requestTimeoutMs: option({ file: 'requestTimeout', kind: kind.duration('s', 1, '1ms'), default: 60_000, defaultText: '`60s`', doc: 'upstream timeout (response headers, and each piece of the body)' }),
-  refreshTimeoutMs: option({ file: 'refreshTimeout', kind: kind.duration('s', 1, '1ms'), default: 600_000, defaultText: '`10m`', doc: 'deadline for a whole refresh (download and read), so a trickling upstream cannot hold it' }),
-  logLevel: option({ file: 'logLevel', env: 'APK_INDEXER_LOG_LEVEL', flags: ['--log-level', '-log-level'], kind: kind.oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { warning: 'warn' }), default: 'info', defaultText: '`info`', doc: 'log level' }),
-  logFormat: option({ file: 'logFormat', env: 'APK_INDEXER_LOG_OUTPUT', flags: ['--log-output', '-log-output'], kind: kind.oneOf(['text', 'json']), default: 'text', defaultText: '`text`', doc: 'log format' }),
-  refreshToken: option({ file: 'refreshToken', env: 'APK_INDEXER_REFRESH_TOKEN', kind: kind.token, default: undefined, defaultText: 'none: anyone may refresh', doc: 'token for `POST /-/refresh`' }),
-  stateDir: option({ file: 'stateDir', env: 'APK_INDEXER_STATE_DIR', flags: ['--state-dir'], kind: kind.directory, default: undefined, defaultText: 'none: nothing survives a restart (the image and the chart set `/var/lib/apk-indexer`)', doc: 'where the last verified index of each repository and arch is kept, served at once on start' }),
-  refreshMinIntervalMs: option({ file: 'refreshMinInterval', env: 'APK_INDEXER_REFRESH_MIN_INTERVAL', kind: kind.duration('s', 0, '0s'), default: 30_000, defaultText: '`30s` (`0`: no limit)', doc: 'without a refresh token: the least time between two forced refreshes; sooner ones get 429 with Retry-After' }),
-  maxConnections: option({ file: 'maxConnections', env: 'APK_INDEXER_MAX_CONNECTIONS', kind: kind.positiveInteger, default: 1024, defaultText: '`1024`', doc: 'client connections held at once; more are closed as they arrive' }),
-  clientTimeoutMs: option({ file: 'clientTimeout', env: 'APK_INDEXER_CLIENT_TIMEOUT', kind: kind.duration('s', 100, '100ms'), default: 30_000, defaultText: '`30s`', doc: 'a client must send its whole request within this (else 408), and a connection whose answer is not read for this long is closed' }),
-  publicUrl: option({ file: 'publicUrl', env: 'APK_INDEXER_PUBLIC_URL', flags: ['--public-url'], kind: kind.publicUrl, default: undefined, defaultText: 'none: answers carry no `changelogUrl`', doc: "the service's address as reviewers' browsers reach it; set, every datasource answer links to its changes page (`changelogUrl`)" }),
-  anyArch: option({ file: 'anyArch', env: 'APK_INDEXER_ANY_ARCH', kind: kind.boolean, default: false, defaultText: '`false`: a query without `?arch=` answers only versions present on every configured arch of the repository where the package exists at all; `true` answers versions from any arch', doc: 'answer any arch without `?arch=`' }),
+  updateIntervalMs: option({
+    file: 'updateInterval',
+    env: 'APK_INDEXER_UPDATE_INTERVAL',
+    flags: ['--update-interval', '-update-interval'],
+    kind: kind.duration('h', 1000, '1s'),
+    default: 4 * 3_600_000,
+    defaultText: '`4h` (`1s` to `24d`; a bare number is hours)',
+    doc: 'refresh interval',
+  }),
+  firstLoadTimeoutMs: option({
+    file: 'firstLoadTimeout',
+    env: 'APK_INDEXER_FIRST_LOAD_TIMEOUT',
+    flags: ['--first-load-timeout'],
+    kind: kind.duration('s', 0, '0s'),
+    default: 30_000,
+    defaultText: '`30s` (`0`: answer 503 at once)',
+    doc: 'how long a query waits for the first load before 503',
+  }),
+  requestTimeoutMs: option({
+    file: 'requestTimeout',
+    kind: kind.duration('s', 1, '1ms'),
+    default: 60_000,
+    defaultText: '`60s`',
+    doc: 'upstream timeout (response headers, and each piece of the body)',
+  }),
+  refreshTimeoutMs: option({
+    file: 'refreshTimeout',
+    kind: kind.duration('s', 1, '1ms'),
+    default: 600_000,
+    defaultText: '`10m`',
+    doc: 'deadline for a whole refresh (download and read), so a trickling upstream cannot hold it',
+  }),
+  logLevel: option({
+    file: 'logLevel',
+    env: 'APK_INDEXER_LOG_LEVEL',
+    flags: ['--log-level', '-log-level'],
+    kind: kind.oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { warning: 'warn' }),
+    default: 'info',
+    defaultText: '`info`',
+    doc: 'log level',
+  }),
+  logFormat: option({
+    file: 'logFormat',
+    env: 'APK_INDEXER_LOG_OUTPUT',
+    flags: ['--log-output', '-log-output'],
+    kind: kind.oneOf(['text', 'json']),
+    default: 'text',
+    defaultText: '`text`',
+    doc: 'log format',
+  }),
+  refreshToken: option({
+    file: 'refreshToken',
+    env: 'APK_INDEXER_REFRESH_TOKEN',
+    kind: kind.token,
+    default: undefined,
+    defaultText: 'none: anyone may refresh',
+    doc: 'token for `POST /-/refresh`',
+  }),
+  stateDir: option({
+    file: 'stateDir',
+    env: 'APK_INDEXER_STATE_DIR',
+    flags: ['--state-dir'],
+    kind: kind.directory,
+    default: undefined,
+    defaultText: 'none: nothing survives a restart (the image and the chart set `/var/lib/apk-indexer`)',
+    doc: 'where the last verified index of each repository and arch is kept, served at once on start',
+  }),
+  refreshMinIntervalMs: option({
+    file: 'refreshMinInterval',
+    env: 'APK_INDEXER_REFRESH_MIN_INTERVAL',
+    kind: kind.duration('s', 0, '0s'),
+    default: 30_000,
+    defaultText: '`30s` (`0`: no limit)',
+    doc: 'without a refresh token: the least time between two forced refreshes; sooner ones get 429 with Retry-After',
+  }),
+  maxConnections: option({
+    file: 'maxConnections',
+    env: 'APK_INDEXER_MAX_CONNECTIONS',
+    kind: kind.positiveInteger,
+    default: 1024,
+    defaultText: '`1024`',
+    doc: 'client connections held at once; more are closed as they arrive',
+  }),
+  clientTimeoutMs: option({
+    file: 'clientTimeout',
+    env: 'APK_INDEXER_CLIENT_TIMEOUT',
+    kind: kind.duration('s', 100, '100ms'),
+    default: 30_000,
+    defaultText: '`30s`',
+    doc: 'a client must send its whole request within this (else 408), and a connection whose answer is not read for this long is closed',
+  }),
+  publicUrl: option({
+    file: 'publicUrl',
+    env: 'APK_INDEXER_PUBLIC_URL',
+    flags: ['--public-url'],
+    kind: kind.publicUrl,
+    default: undefined,
+    defaultText: 'none: answers carry no `changelogUrl`',
+    doc: "the service's address as reviewers' browsers reach it; set, every datasource answer links to its changes page (`changelogUrl`)",
+  }),
+  anyArch: option({
+    file: 'anyArch',
+    env: 'APK_INDEXER_ANY_ARCH',
+    kind: kind.boolean,
+    default: false,
+    defaultText:
+      '`false`: a query without `?arch=` answers only versions present on every configured arch of the repository where the package exists at all; `true` answers versions from any arch',
+    doc: 'answer any arch without `?arch=`',
+  }),
 };
 
 /** Bounds on reading one index; they land in ServiceSettings.limits. */
 export const LIMIT_OPTIONS: { [K in keyof ReadLimits]: Option<number> } = {
-  maxDecompressedBytes: option({ file: 'limits.maxDecompressedBytes', kind: kind.positiveInteger, default: DEFAULT_LIMITS.maxDecompressedBytes, defaultText: '`1073741824` (1 GiB)', doc: 'inflated bytes per index' }),
-  maxEntries: option({ file: 'limits.maxEntries', kind: kind.positiveInteger, default: DEFAULT_LIMITS.maxEntries, defaultText: '`4000000`', doc: 'records per index' }),
-  maxLineBytes: option({ file: 'limits.maxLineBytes', kind: kind.positiveInteger, default: DEFAULT_LIMITS.maxLineBytes, defaultText: '`1048576` (1 MiB)', doc: 'bytes per APKINDEX line' }),
-  maxCompressedBytes: option({ file: 'limits.maxCompressedBytes', kind: kind.positiveInteger, default: DEFAULT_LIMITS.maxCompressedBytes, defaultText: '`268435456` (256 MiB)', doc: 'compressed bytes per index, held until its signature is checked (with keys)' }),
-  maxNames: option({ file: 'limits.maxNames', kind: kind.positiveInteger, default: DEFAULT_LIMITS.maxNames, defaultText: '`1000000`', doc: 'distinct package names per index, provided names included' }),
-  maxProvidesPerRecord: option({ file: 'limits.maxProvidesPerRecord', kind: kind.positiveInteger, default: DEFAULT_LIMITS.maxProvidesPerRecord, defaultText: '`1000`', doc: 'unprefixed `name=version` provides per record' }),
-  maxProvides: option({ file: 'limits.maxProvides', kind: kind.positiveInteger, default: DEFAULT_LIMITS.maxProvides, defaultText: '`4000000`', doc: 'unprefixed `name=version` provides per index' }),
+  maxDecompressedBytes: option({
+    file: 'limits.maxDecompressedBytes',
+    kind: kind.positiveInteger,
+    default: DEFAULT_LIMITS.maxDecompressedBytes,
+    defaultText: '`1073741824` (1 GiB)',
+    doc: 'inflated bytes per index',
+  }),
+  maxEntries: option({
+    file: 'limits.maxEntries',
+    kind: kind.positiveInteger,
+    default: DEFAULT_LIMITS.maxEntries,
+    defaultText: '`4000000`',
+    doc: 'records per index',
+  }),
+  maxLineBytes: option({
+    file: 'limits.maxLineBytes',
+    kind: kind.positiveInteger,
+    default: DEFAULT_LIMITS.maxLineBytes,
+    defaultText: '`1048576` (1 MiB)',
+    doc: 'bytes per APKINDEX line',
+  }),
+  maxCompressedBytes: option({
+    file: 'limits.maxCompressedBytes',
+    kind: kind.positiveInteger,
+    default: DEFAULT_LIMITS.maxCompressedBytes,
+    defaultText: '`268435456` (256 MiB)',
+    doc: 'compressed bytes per index, held until its signature is checked (with keys)',
+  }),
+  maxNames: option({
+    file: 'limits.maxNames',
+    kind: kind.positiveInteger,
+    default: DEFAULT_LIMITS.maxNames,
+    defaultText: '`1000000`',
+    doc: 'distinct package names per index, provided names included',
+  }),
+  maxProvidesPerRecord: option({
+    file: 'limits.maxProvidesPerRecord',
+    kind: kind.positiveInteger,
+    default: DEFAULT_LIMITS.maxProvidesPerRecord,
+    defaultText: '`1000`',
+    doc: 'unprefixed `name=version` provides per record',
+  }),
+  maxProvides: option({
+    file: 'limits.maxProvides',
+    kind: kind.positiveInteger,
+    default: DEFAULT_LIMITS.maxProvides,
+    defaultText: '`4000000`',
+    doc: 'unprefixed `name=version` provides per index',
+  }),
 };
 
 export interface RepositoryOption<T> {
@@ -100,23 +254,99 @@ const known = (url: string) => (url.replace(/\/+$/, '') === WOLFI.url ? WOLFI : 
 /** Keys of each `repositories[]` entry; each lands in RepositorySettings under its name. */
 export const REPOSITORY_OPTIONS = {
   // Given as a list (environment, flags), the URLs replace the repositories of the layers below, one per URL.
-  url: always({ file: 'url', env: 'APK_INDEXER_INDEX_URL', flags: ['--index', '-apk-index-url'], kind: kind.location, default: (url) => url, defaultText: 'required (no repository at all: Wolfi)', doc: 'base URL (`<url>/<arch>/APKINDEX.tar.gz` per arch), or a bare APKINDEX.tar.gz URL, `file://` URL or path' }),
-  aliases: optional({ file: 'aliases', kind: kind.strings('URL'), defaultText: 'none', doc: 'repository URLs this one stands for (a mirror or local copy of them), as apko files name them: `pin`, `check` and `gen renovate` match images to it by `url` or `aliases`; shown in `/-/status`' }),
-  name: always({ file: 'name', kind: kind.repositoryName, default: (url) => known(url)?.name ?? defaultRepositoryName(url), defaultText: 'the URL (credentials as `***`); `wolfi` for Wolfi', doc: 'used by `?repository=`, `/-/status` and metrics; unique, no commas or spaces' }),
-  arches: always({ file: 'arches', env: 'APK_INDEXER_ARCHES', flags: ['--arch'], kind: kind.apkArches, default: (url) => (isBareIndex(url) ? [] : [...(known(url)?.arches ?? DEFAULT_ARCHES)]), defaultText: '`x86_64`; Wolfi: `x86_64,aarch64`', doc: 'APK arches read under a base URL (ignored for a bare index URL)', appliesTo: (url) => !isBareIndex(url) }),
-  keys: always({ file: 'keys', env: 'APK_INDEXER_KEYS', flags: ['--key'], kind: kind.keyLocations, default: (url) => [...(known(url)?.keys ?? [])], defaultText: "none (unverified, with a warning); Wolfi: Wolfi's key", doc: 'trusted public keys, paths or URLs; the file name is the key name' }),
-  auth: optional({ file: 'auth', kind: kind.auth, defaultText: 'none', doc: 'credentials from environment variables: `{bearerTokenEnv: VAR}` or `{usernameEnv: VAR, passwordEnv: VAR}`' }),
+  url: always({
+    file: 'url',
+    env: 'APK_INDEXER_INDEX_URL',
+    flags: ['--index', '-apk-index-url'],
+    kind: kind.location,
+    default: (url) => url,
+    defaultText: 'required (no repository at all: Wolfi)',
+    doc: 'base URL (`<url>/<arch>/APKINDEX.tar.gz` per arch), or a bare APKINDEX.tar.gz URL, `file://` URL or path',
+  }),
+  aliases: optional({
+    file: 'aliases',
+    kind: kind.strings('URL'),
+    defaultText: 'none',
+    doc: 'repository URLs this one stands for (a mirror or local copy of them), as apko files name them: `pin`, `check` and `gen renovate` match images to it by `url` or `aliases`; shown in `/-/status`',
+  }),
+  name: always({
+    file: 'name',
+    kind: kind.repositoryName,
+    default: (url) => known(url)?.name ?? defaultRepositoryName(url),
+    defaultText: 'the URL (credentials as `***`); `wolfi` for Wolfi',
+    doc: 'used by `?repository=`, `/-/status` and metrics; unique, no commas or spaces',
+  }),
+  arches: always({
+    file: 'arches',
+    env: 'APK_INDEXER_ARCHES',
+    flags: ['--arch'],
+    kind: kind.apkArches,
+    default: (url) => (isBareIndex(url) ? [] : [...(known(url)?.arches ?? DEFAULT_ARCHES)]),
+    defaultText: '`x86_64`; Wolfi: `x86_64,aarch64`',
+    doc: 'APK arches read under a base URL (ignored for a bare index URL)',
+    appliesTo: (url) => !isBareIndex(url),
+  }),
+  keys: always({
+    file: 'keys',
+    env: 'APK_INDEXER_KEYS',
+    flags: ['--key'],
+    kind: kind.keyLocations,
+    default: (url) => [...(known(url)?.keys ?? [])],
+    defaultText: "none (unverified, with a warning); Wolfi: Wolfi's key",
+    doc: 'trusted public keys, paths or URLs; the file name is the key name',
+  }),
+  auth: optional({
+    file: 'auth',
+    kind: kind.auth,
+    defaultText: 'none',
+    doc: 'credentials from environment variables: `{bearerTokenEnv: VAR}` or `{usernameEnv: VAR, passwordEnv: VAR}`',
+  }),
   // Given beside --index, one database goes to every repository of that list; give several in the file.
-  secdb: always({ file: 'secdb', flags: ['--secdb'], kind: kind.optionalLocation, default: (url) => known(url)?.secdb, defaultText: 'none; Wolfi: `https://packages.wolfi.dev/os/security.json`', doc: 'security database (Alpine secdb JSON) by URL or path: the fixes each version brings, on the changes pages and in `pin`/`check`' }),
-  sourceUrl: always({ file: 'sourceUrl', kind: kind.sourceTemplate, default: (url) => known(url)?.sourceUrl, defaultText: 'none; Wolfi: `https://github.com/wolfi-dev/os/blob/{{commit}}/{{origin}}.yaml`', doc: "where a record's recipe is: a template with `{{commit}}`, `{{origin}}`, `{{name}}`, `{{version}}`" }),
-  updateIntervalMs: optional({ file: 'updateInterval', kind: kind.duration('h', 1000, '1s'), defaultText: 'the service-wide `updateInterval`', doc: "this repository's refresh interval" }),
-  allowForeignArch: optional({ file: 'allowForeignArch', kind: kind.boolean, defaultText: '`false`: a record whose `A:` is neither the arch of its URL nor `noarch` fails the refresh (reason `format`), the last good data is kept', doc: 'accept records of other arches in `<url>/<arch>/APKINDEX.tar.gz`' }),
+  secdb: always({
+    file: 'secdb',
+    flags: ['--secdb'],
+    kind: kind.optionalLocation,
+    default: (url) => known(url)?.secdb,
+    defaultText: 'none; Wolfi: `https://packages.wolfi.dev/os/security.json`',
+    doc: 'security database (Alpine secdb JSON) by URL or path: the fixes each version brings, on the changes pages and in `pin`/`check`',
+  }),
+  sourceUrl: always({
+    file: 'sourceUrl',
+    kind: kind.sourceTemplate,
+    default: (url) => known(url)?.sourceUrl,
+    defaultText: 'none; Wolfi: `https://github.com/wolfi-dev/os/blob/{{commit}}/{{origin}}.yaml`',
+    doc: "where a record's recipe is: a template with `{{commit}}`, `{{origin}}`, `{{name}}`, `{{version}}`",
+  }),
+  updateIntervalMs: optional({
+    file: 'updateInterval',
+    kind: kind.duration('h', 1000, '1s'),
+    defaultText: 'the service-wide `updateInterval`',
+    doc: "this repository's refresh interval",
+  }),
+  allowForeignArch: optional({
+    file: 'allowForeignArch',
+    kind: kind.boolean,
+    defaultText:
+      '`false`: a record whose `A:` is neither the arch of its URL nor `noarch` fails the refresh (reason `format`), the last good data is kept',
+    doc: 'accept records of other arches in `<url>/<arch>/APKINDEX.tar.gz`',
+  }),
 };
 
 /** Flags that are not settings themselves. */
 export const COMMAND_FLAGS = {
-  config: { env: 'APK_INDEXER_CONFIG', flags: ['--config'], placeholder: 'FILE', doc: 'the YAML configuration file', defaultText: 'none' },
-  fromApko: { flags: ['--from-apko'], placeholder: 'FILE...', doc: 'repositories, keyring and archs from apko image files (follows `include:`)', defaultText: '' },
+  config: {
+    env: 'APK_INDEXER_CONFIG',
+    flags: ['--config'],
+    placeholder: 'FILE',
+    doc: 'the YAML configuration file',
+    defaultText: 'none',
+  },
+  fromApko: {
+    flags: ['--from-apko'],
+    placeholder: 'FILE...',
+    doc: 'repositories, keyring and archs from apko image files (follows `include:`)',
+    defaultText: '',
+  },
   help: { flags: ['--help', '-h'], placeholder: '', doc: 'this help', defaultText: '' },
 } as const;
 
@@ -126,5 +356,13 @@ type Mutable<T> = T extends readonly (infer E)[] ? E[] : T;
 export type ServiceValues = { [K in keyof typeof SERVICE_OPTIONS]: Mutable<ValueOf<(typeof SERVICE_OPTIONS)[K]>> };
 type RepositoryOptions = typeof REPOSITORY_OPTIONS;
 /** Keys always set to a value: a default that may give undefined (secdb for a repository without one) keeps the key optional. */
-type AlwaysKeys = { [K in keyof RepositoryOptions]: RepositoryOptions[K] extends Always<unknown> ? (undefined extends ValueOf<RepositoryOptions[K]> ? never : K) : never }[keyof RepositoryOptions];
-export type RepositoryValues = { [K in AlwaysKeys]: ValueOf<RepositoryOptions[K]> } & { [K in Exclude<keyof RepositoryOptions, AlwaysKeys>]?: ValueOf<RepositoryOptions[K]> };
+type AlwaysKeys = {
+  [K in keyof RepositoryOptions]: RepositoryOptions[K] extends Always<unknown>
+    ? undefined extends ValueOf<RepositoryOptions[K]>
+      ? never
+      : K
+    : never;
+}[keyof RepositoryOptions];
+export type RepositoryValues = { [K in AlwaysKeys]: ValueOf<RepositoryOptions[K]> } & {
+  [K in Exclude<keyof RepositoryOptions, AlwaysKeys>]?: ValueOf<RepositoryOptions[K]>;
+};

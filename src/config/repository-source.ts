@@ -16,7 +16,15 @@ import { loadIndex, type LoadOptions, type LoadResult } from '../index/load.js';
 import type { IndexSnapshot } from '../index/snapshot.js';
 import { loadSecdb, type SecdbLoadOptions, type SecdbLoadResult } from '../secdb/load.js';
 import { loadTrustedKey } from '../source/keys.js';
-import { APK_ARCHES, defaultRepositoryName, indexLocations, redactUrl, sameOrigin, toUrl, type IndexLocation } from '../source/locations.js';
+import {
+  APK_ARCHES,
+  defaultRepositoryName,
+  indexLocations,
+  redactUrl,
+  sameOrigin,
+  toUrl,
+  type IndexLocation,
+} from '../source/locations.js';
 import { authorizationHeader } from './auth.js';
 import { ConfigError } from './errors.js';
 import { readConfigFile } from './file.js';
@@ -39,7 +47,11 @@ export interface RepositorySource {
  * The one credential rule: the repository's Authorization header goes to `location` only when it is on the
  * repository's own http(s) origin. Keys and security databases elsewhere (a CDN, another port) are fetched without it.
  */
-export function credentialHeaders(repositoryUrl: string, authorization: string | undefined, location: string): Record<string, string> | undefined {
+export function credentialHeaders(
+  repositoryUrl: string,
+  authorization: string | undefined,
+  location: string,
+): Record<string, string> | undefined {
   if (authorization === undefined || !/^https?:\/\//i.test(toUrl(location))) return undefined;
   return sameOrigin(location, repositoryUrl) ? { authorization } : undefined;
 }
@@ -48,7 +60,12 @@ export function credentialHeaders(repositoryUrl: string, authorization: string |
  * A repository setting as it is fetched. `where` names it in a ConfigError (`repositories[0]`,
  * `config file a.yaml: repositories[0]`) when an environment variable its `auth` names is not set.
  */
-export function repositorySource(settings: RepositorySettings, env: NodeJS.ProcessEnv, where: string, cwd = process.cwd()): RepositorySource {
+export function repositorySource(
+  settings: RepositorySettings,
+  env: NodeJS.ProcessEnv,
+  where: string,
+  cwd = process.cwd(),
+): RepositorySource {
   const authorization = settings.auth ? authorizationHeader(settings.auth, env, `${where}.auth`) : undefined;
   return {
     settings,
@@ -88,17 +105,28 @@ export interface RepositoryOptions {
  * `--config` file, read as the service reads it (`readConfigFile`): each with its own arches, keys (plus `--key`),
  * aliases and `auth`. Mistakes are ConfigErrors naming the option or the file's key.
  */
-export function repositoriesFromOptions(options: RepositoryOptions, env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): RepositorySource[] {
+export function repositoriesFromOptions(
+  options: RepositoryOptions,
+  env: NodeJS.ProcessEnv = process.env,
+  cwd = process.cwd(),
+): RepositorySource[] {
   const keys = keyLocationsKind.parse([...options.keys], '--key');
   const sources = options.indexes.map((index) => {
     const url = locationKind.parse(index.url, '--index');
     const urls = [baseUrlOf(url, cwd), ...index.aliases.map((a) => repositoryUrl(a, cwd))];
-    return repositorySource({ url, name: defaultRepositoryName(url), aliases: [...index.aliases], arches: [...options.arches(urls)], keys }, env, `--index ${redactUrl(url)}`, cwd);
+    return repositorySource(
+      { url, name: defaultRepositoryName(url), aliases: [...index.aliases], arches: [...options.arches(urls)], keys },
+      env,
+      `--index ${redactUrl(url)}`,
+      cwd,
+    );
   });
   if (options.config !== undefined) {
     const repositories = readConfigFile(options.config).repositories;
-    if (!repositories) throw new ConfigError(`config file ${options.config}: no repositories: list to read versions from`);
-    for (const { settings, where } of repositories) sources.push(repositorySource({ ...settings, keys: [...settings.keys, ...keys] }, env, where, cwd));
+    if (!repositories)
+      throw new ConfigError(`config file ${options.config}: no repositories: list to read versions from`);
+    for (const { settings, where } of repositories)
+      sources.push(repositorySource({ ...settings, keys: [...settings.keys, ...keys] }, env, where, cwd));
   }
   return sources;
 }
@@ -112,7 +140,11 @@ export interface FetchOptions {
  * A repository's trusted keys, each fetched with the headers the credential rule allows. `shared` lets the
  * repositories of one run share downloads (the same `--key` for several `--index`).
  */
-export async function loadRepositoryKeys(source: RepositorySource, options: FetchOptions = {}, shared?: Map<string, Promise<TrustedKey>>): Promise<TrustedKey[]> {
+export async function loadRepositoryKeys(
+  source: RepositorySource,
+  options: FetchOptions = {},
+  shared?: Map<string, Promise<TrustedKey>>,
+): Promise<TrustedKey[]> {
   return Promise.all(
     source.settings.keys.map((key) => {
       const headers = source.headersFor(key);
@@ -127,13 +159,24 @@ export async function loadRepositoryKeys(source: RepositorySource, options: Fetc
 }
 
 /** One index of a repository, with its headers and its `allowForeignArch`; `previous` makes the request conditional. */
-export function loadRepositoryIndex(source: RepositorySource, location: IndexLocation, options: Omit<LoadOptions, 'headers' | 'allowForeignArch' | 'dispatcher'>): Promise<LoadResult> {
+export function loadRepositoryIndex(
+  source: RepositorySource,
+  location: IndexLocation,
+  options: Omit<LoadOptions, 'headers' | 'allowForeignArch' | 'dispatcher'>,
+): Promise<LoadResult> {
   const headers = source.headersFor(location.url);
-  return loadIndex(location, { ...options, ...(headers && { headers }), allowForeignArch: source.settings.allowForeignArch });
+  return loadIndex(location, {
+    ...options,
+    ...(headers && { headers }),
+    allowForeignArch: source.settings.allowForeignArch,
+  });
 }
 
 /** A repository's security database (it must have one), with the headers the credential rule allows. */
-export function loadRepositorySecdb(source: RepositorySource, options: Omit<SecdbLoadOptions, 'headers' | 'dispatcher'> = {}): Promise<SecdbLoadResult> {
+export function loadRepositorySecdb(
+  source: RepositorySource,
+  options: Omit<SecdbLoadOptions, 'headers' | 'dispatcher'> = {},
+): Promise<SecdbLoadResult> {
   const location = toUrl(source.settings.secdb!);
   const headers = source.headersFor(location);
   return loadSecdb(location, { ...options, ...(headers && { headers }) });
@@ -152,7 +195,10 @@ export interface LoadedIndex<S extends ApkIndexSink = ApkIndexSink> {
  */
 export async function loadRepositoriesOnce<S extends ApkIndexSink = ApkIndexSink>(
   sources: readonly RepositorySource[],
-  options: { warn: (message: string) => void; /** A reader that also gets each index's APKINDEX text. */ sink?: () => S },
+  options: {
+    warn: (message: string) => void;
+    /** A reader that also gets each index's APKINDEX text. */ sink?: () => S;
+  },
 ): Promise<Array<LoadedIndex<S>>> {
   const keyDownloads = new Map<string, Promise<TrustedKey>>();
   const perRepository = await Promise.all(
@@ -162,7 +208,12 @@ export async function loadRepositoriesOnce<S extends ApkIndexSink = ApkIndexSink
         source.locations.map(async (location) => {
           const sink = options.sink?.();
           const result = await loadRepositoryIndex(source, location, { keys, ...(sink && { also: sink }) });
-          if (result.notModified) throw new IndexError(redactUrl(location.url), 'http-status', 'answered 304 Not Modified to a request that was not conditional');
+          if (result.notModified)
+            throw new IndexError(
+              redactUrl(location.url),
+              'http-status',
+              'answered 304 Not Modified to a request that was not conditional',
+            );
           if (keys.length === 0) options.warn(`${result.snapshot.url}: signature not verified (no key given)`);
           return { source, snapshot: result.snapshot, sink };
         }),

@@ -13,7 +13,11 @@ export type ServiceSettings = ServiceValues & { limits: ReadLimits; repositories
 
 export type LogLevel = ServiceSettings['logLevel'];
 
-const defaults = (options: Record<string, { default: unknown }>): unknown => Object.fromEntries(Object.entries(options).map(([k, o]) => [k, o.default]));
+const defaults = (options: Record<string, { default: unknown }>): unknown =>
+  Object.fromEntries(Object.entries(options).map(([k, o]) => [k, o.default]));
 
 /** What `apk-indexer serve` uses without any configuration (also `npm start`), bar the repositories (Wolfi). */
-export const DEFAULTS: Omit<ServiceSettings, 'repositories'> = { ...(defaults(SERVICE_OPTIONS) as ServiceValues), limits: defaults(LIMIT_OPTIONS) as ReadLimits };
+export const DEFAULTS: Omit<ServiceSettings, 'repositories'> = {
+  ...(defaults(SERVICE_OPTIONS) as ServiceValues),
+  limits: defaults(LIMIT_OPTIONS) as ReadLimits,
+};

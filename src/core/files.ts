@@ -32,9 +32,12 @@ export async function makeDirectory(path: string): Promise<void> {
     try {
       await mkdir(dir);
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'EEXIST' && (await stat(dir).catch(() => undefined))?.isDirectory()) continue;
+      if ((err as NodeJS.ErrnoException).code === 'EEXIST' && (await stat(dir).catch(() => undefined))?.isDirectory())
+        continue;
       // ENOENT for a directory whose parent is there: a file system that holds no new directories (/proc, /sys).
-      throw FileError.of(dir, err, 'cannot create the directory', { ENOENT: 'this file system holds no new directories' });
+      throw FileError.of(dir, err, 'cannot create the directory', {
+        ENOENT: 'this file system holds no new directories',
+      });
     }
   }
 }
@@ -54,7 +57,8 @@ export async function writeFileAtomically(path: string, text: string, shown: str
     const info = await stat(target);
     if (info.isDirectory()) throw new FileError(shown, 'cannot write: is a directory', { errno: 'EISDIR' });
     if (!info.isFile()) return await writeDirectly(target, text, shown);
-    if ((info.mode & 0o222) === 0) throw new FileError(shown, 'cannot write: the file is read-only', { errno: 'EACCES' });
+    if ((info.mode & 0o222) === 0)
+      throw new FileError(shown, 'cannot write: the file is read-only', { errno: 'EACCES' });
     mode = info.mode & 0o7777;
   } catch (err) {
     if (err instanceof FileError) throw err;

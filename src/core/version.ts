@@ -17,7 +17,8 @@ function readPackage(): ToolPackage {
     const url = new URL(rel, import.meta.url);
     if (existsSync(url)) {
       const pkg = JSON.parse(readFileSync(url, 'utf8')) as { name?: string; version?: string; repository?: unknown };
-      if (pkg.name === 'apk-indexer' && pkg.version) return { root: dirname(fileURLToPath(url)), version: pkg.version, repository: pkg.repository };
+      if (pkg.name === 'apk-indexer' && pkg.version)
+        return { root: dirname(fileURLToPath(url)), version: pkg.version, repository: pkg.repository };
     }
   }
   return { root: undefined, version: '0.0.0', repository: undefined };

@@ -60,7 +60,10 @@ export const RENOVATE_BODY_SCHEMA = {
  * `currentVersion` and `newVersion` are allowed fields. The query's own filters are percent-encoded, so no `{{`
  * from a request reaches the template.
  */
-export function changelogTemplate(publicUrl: string | undefined, filter: { arches?: readonly string[]; repositories?: readonly string[] }): string | undefined {
+export function changelogTemplate(
+  publicUrl: string | undefined,
+  filter: { arches?: readonly string[]; repositories?: readonly string[] },
+): string | undefined {
   if (!publicUrl) return undefined;
   let url = `${publicUrl}/-/changes/{{packageName}}?from={{currentVersion}}&to={{newVersion}}`;
   if (filter.arches?.length) url += `&arch=${encodeURIComponent(filter.arches.join(','))}`;

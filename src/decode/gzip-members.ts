@@ -96,7 +96,10 @@ export async function gunzipMembers(
       const length = gzipHeaderLength(input.peek(Math.min(input.length, MAX_HEADER_BYTES)), member);
       if (length !== undefined) return length;
       if (input.length >= MAX_HEADER_BYTES) {
-        throw new GzipError('gzip', `member ${member + 1}: gzip header too long (more than ${MAX_HEADER_BYTES} bytes without its end)`);
+        throw new GzipError(
+          'gzip',
+          `member ${member + 1}: gzip header too long (more than ${MAX_HEADER_BYTES} bytes without its end)`,
+        );
       }
       if (sourceDone) throw new GzipError('gzip', `member ${member + 1}: truncated gzip header`);
       want = Math.min(MAX_HEADER_BYTES, Math.max(input.length + 1, input.length * 2));
@@ -110,7 +113,10 @@ export async function gunzipMembers(
       if (input.length === 0) break;
       member++;
       if (member >= (options.maxMembers ?? DEFAULT_MAX_MEMBERS)) {
-        throw new GzipError('limit', `more than ${options.maxMembers ?? DEFAULT_MAX_MEMBERS} gzip members (the member limit)`);
+        throw new GzipError(
+          'limit',
+          `more than ${options.maxMembers ?? DEFAULT_MAX_MEMBERS} gzip members (the member limit)`,
+        );
       }
       sink.raw(member, input.take(await readHeader(member)));
 
@@ -156,7 +162,8 @@ export async function gunzipMembers(
           await finishInflater(inflater, ended);
           // zlib reports a stream cut short as Z_BUF_ERROR "unexpected end of file": say what happened instead.
           if (failure && !truncatedByEnd) throw failure;
-          if (truncatedByEnd || !inflaterEnded(inflater)) throw new GzipError('gzip', `member ${member + 1}: truncated (the file ends inside the compressed data)`);
+          if (truncatedByEnd || !inflaterEnded(inflater))
+            throw new GzipError('gzip', `member ${member + 1}: truncated (the file ends inside the compressed data)`);
           break;
         }
         const piece = input.take(Math.min(input.length, FEED_BYTES));
@@ -184,8 +191,10 @@ export async function gunzipMembers(
       if (input.length < 8) throw new GzipError('gzip', `member ${member + 1}: truncated gzip trailer`);
       const trailer = input.take(8);
       sink.raw(member, trailer);
-      if (trailer.readUInt32LE(0) !== crc >>> 0) throw new GzipError('gzip', `member ${member + 1}: CRC mismatch (corrupt data)`);
-      if (trailer.readUInt32LE(4) !== size % 2 ** 32) throw new GzipError('gzip', `member ${member + 1}: length mismatch (corrupt data)`);
+      if (trailer.readUInt32LE(0) !== crc >>> 0)
+        throw new GzipError('gzip', `member ${member + 1}: CRC mismatch (corrupt data)`);
+      if (trailer.readUInt32LE(4) !== size % 2 ** 32)
+        throw new GzipError('gzip', `member ${member + 1}: length mismatch (corrupt data)`);
       await sink.end(member);
       cleanup = undefined;
     }
@@ -220,9 +229,13 @@ function inflaterEnded(inflater: InflateRaw): boolean {
 export function gzipHeaderLength(buf: Buffer, member: number): number | undefined {
   if (buf.length < 10) return undefined;
   if (buf[0] !== 0x1f || buf[1] !== 0x8b) {
-    throw new GzipError('gzip', member === 0 ? 'not a gzip file (bad magic bytes)' : `bytes after member ${member} are not a gzip member`);
+    throw new GzipError(
+      'gzip',
+      member === 0 ? 'not a gzip file (bad magic bytes)' : `bytes after member ${member} are not a gzip member`,
+    );
   }
-  if (buf[2] !== DEFLATE_METHOD) throw new GzipError('gzip', `member ${member + 1}: unknown compression method ${buf[2]}`);
+  if (buf[2] !== DEFLATE_METHOD)
+    throw new GzipError('gzip', `member ${member + 1}: unknown compression method ${buf[2]}`);
   const flags = buf[3]!;
   if (flags & RESERVED_FLAGS) throw new GzipError('gzip', `member ${member + 1}: reserved header flags set`);
   let pos = 10;

@@ -157,7 +157,11 @@ async function decodeArchive(body: AsyncIterable<Buffer>, options: ArchiveOption
       const head = Buffer.concat(signatureBytes, signatureLength);
       if (entryName(head).startsWith('.SIGN.')) {
         if (signatureLength > MAX_SIGNATURE_MEMBER) {
-          throw new IndexError(source, 'format', `signature member ${member + 1} is larger than ${MAX_SIGNATURE_MEMBER} bytes`);
+          throw new IndexError(
+            source,
+            'format',
+            `signature member ${member + 1} is larger than ${MAX_SIGNATURE_MEMBER} bytes`,
+          );
         }
         return;
       }
@@ -195,7 +199,11 @@ async function decodeArchive(body: AsyncIterable<Buffer>, options: ArchiveOption
   try {
     await gunzipMembers(body, sink, { maxOutputBytes: options.limits.maxDecompressedBytes });
     if (dataMember === -1) {
-      throw new IndexError(source, 'format', signatures.length > 0 ? 'archive holds only signatures, no index' : 'archive holds no tar data');
+      throw new IndexError(
+        source,
+        'format',
+        signatures.length > 0 ? 'archive holds only signatures, no index' : 'archive holds no tar data',
+      );
     }
     extract.end(undefined);
     await extractDone;
@@ -218,6 +226,7 @@ function toIndexError(source: string, err: unknown): IndexError {
   // The sink's parser reports records and lines of the APKINDEX member.
   if (err instanceof RecordError) return new IndexError(source, err.kind, `APKINDEX ${err.message}`, { cause: err });
   const message = (err as Error | undefined)?.message ?? String(err);
-  if (/tar|header|Unexpected end/i.test(message)) return new IndexError(source, 'tar', `corrupt tar: ${message}`, { cause: err });
+  if (/tar|header|Unexpected end/i.test(message))
+    return new IndexError(source, 'tar', `corrupt tar: ${message}`, { cause: err });
   return new IndexError(source, 'network', message, { cause: err });
 }

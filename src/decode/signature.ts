@@ -55,7 +55,8 @@ export class SignatureCheck {
 
   verdict(): Verdict {
     if (this.keys.length === 0) return { ok: true, verifiedBy: undefined };
-    if (this.signatures.length === 0) return { ok: false, error: 'index is not signed, but trusted keys are configured' };
+    if (this.signatures.length === 0)
+      return { ok: false, error: 'index is not signed, but trusted keys are configured' };
     if (this.candidates.length === 0) {
       const signedBy = this.signatures.map((s) => s.keyName).join(', ');
       const trusted = this.keys.map((k) => k.name).join(', ');
@@ -72,6 +73,9 @@ export class SignatureCheck {
       if (valid) return { ok: true, verifiedBy: c.key.name };
       failed.push(c.key.name);
     }
-    return { ok: false, error: `signature by ${failed.join(', ')} does not match the index (tampered, or signed by another key of that name)` };
+    return {
+      ok: false,
+      error: `signature by ${failed.join(', ')} does not match the index (tampered, or signed by another key of that name)`,
+    };
   }
 }

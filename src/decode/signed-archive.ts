@@ -13,7 +13,8 @@ export async function bufferBounded(body: AsyncIterable<Buffer>, maxBytes: numbe
   let size = 0;
   for await (const chunk of body) {
     size += chunk.length;
-    if (size > maxBytes) throw new GzipError('limit', `is larger than ${maxBytes} bytes compressed (the compressed size limit)`);
+    if (size > maxBytes)
+      throw new GzipError('limit', `is larger than ${maxBytes} bytes compressed (the compressed size limit)`);
     parts.push(chunk);
   }
   return Buffer.concat(parts, size);
@@ -43,13 +44,17 @@ export function splitSignedArchive(bytes: Buffer): { signatures: SignatureEntry[
       if (member === 0) throw new GzipError('gzip', 'empty file (no gzip data)');
       throw new ArchiveShapeError('format', 'archive holds only signatures, no index');
     }
-    if (member > MAX_SIGNATURE_MEMBERS) throw new GzipError('limit', `more than ${MAX_SIGNATURE_MEMBERS} signature members (the member limit)`);
+    if (member > MAX_SIGNATURE_MEMBERS)
+      throw new GzipError('limit', `more than ${MAX_SIGNATURE_MEMBERS} signature members (the member limit)`);
     const header = gzipHeaderLength(bytes.subarray(at, at + MAX_HEADER_BYTES), member);
     if (header === undefined) throw new GzipError('gzip', `member ${member + 1}: truncated gzip header`);
     let inflated: Buffer;
     let consumed: number;
     try {
-      const out = inflateRawSync(bytes.subarray(at + header), { maxOutputLength: MAX_SIGNATURE_MEMBER, info: true }) as unknown as {
+      const out = inflateRawSync(bytes.subarray(at + header), {
+        maxOutputLength: MAX_SIGNATURE_MEMBER,
+        info: true,
+      }) as unknown as {
         buffer: Buffer;
         engine: { bytesWritten: number };
       };
@@ -58,14 +63,17 @@ export function splitSignedArchive(bytes: Buffer): { signatures: SignatureEntry[
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       if (code === 'ERR_BUFFER_TOO_LARGE') return { signatures, dataOffset: at };
-      if (code === 'Z_BUF_ERROR') throw new GzipError('gzip', `member ${member + 1}: truncated (the file ends inside the compressed data)`);
+      if (code === 'Z_BUF_ERROR')
+        throw new GzipError('gzip', `member ${member + 1}: truncated (the file ends inside the compressed data)`);
       throw new GzipError('gzip', `member ${member + 1}: ${(err as Error).message}`);
     }
     if (inflated.length < 512 || !entryName(inflated).startsWith('.SIGN.')) return { signatures, dataOffset: at };
     const end = at + header + consumed;
     if (end + 8 > bytes.length) throw new GzipError('gzip', `member ${member + 1}: truncated gzip trailer`);
-    if (bytes.readUInt32LE(end) !== crc32(inflated) >>> 0) throw new GzipError('gzip', `member ${member + 1}: CRC mismatch (corrupt data)`);
-    if (bytes.readUInt32LE(end + 4) !== inflated.length) throw new GzipError('gzip', `member ${member + 1}: length mismatch (corrupt data)`);
+    if (bytes.readUInt32LE(end) !== crc32(inflated) >>> 0)
+      throw new GzipError('gzip', `member ${member + 1}: CRC mismatch (corrupt data)`);
+    if (bytes.readUInt32LE(end + 4) !== inflated.length)
+      throw new GzipError('gzip', `member ${member + 1}: length mismatch (corrupt data)`);
     let entries;
     try {
       entries = readTarEntries(inflated);

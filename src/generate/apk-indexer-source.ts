@@ -33,7 +33,11 @@ export const COMMIT_FLAG = '--apk-indexer-commit';
  * `repository`; then the git checkout this tool runs from (its `origin` remote, the tag at HEAD, HEAD's commit).
  * Nothing known is an error naming the flag to pass, never a recipe that cannot build.
  */
-export function resolveApkIndexerSource(flags: ApkIndexerSourceFlags, tool: ToolPackage, warn: (m: string) => void): ApkIndexerSource {
+export function resolveApkIndexerSource(
+  flags: ApkIndexerSourceFlags,
+  tool: ToolPackage,
+  warn: (m: string) => void,
+): ApkIndexerSource {
   const checkout = tool.root === undefined ? undefined : gitCheckout(tool.root);
   const from: string[] = [];
 
@@ -44,18 +48,27 @@ export function resolveApkIndexerSource(flags: ApkIndexerSourceFlags, tool: Tool
     from.push(SOURCE_FLAG);
   } else if (hasRepository(tool)) {
     const url = packageRepositoryUrl(tool.repository);
-    if (url === undefined) throw new GenerateInputError(`package.json of this apk-indexer (${tool.root}) has a repository field that is no git URL; pass ${SOURCE_FLAG} GIT_URL`);
+    if (url === undefined)
+      throw new GenerateInputError(
+        `package.json of this apk-indexer (${tool.root}) has a repository field that is no git URL; pass ${SOURCE_FLAG} GIT_URL`,
+      );
     repository = remoteUrl(url, 'package.json repository', warn);
-    if (repository === undefined) throw new GenerateInputError(`package.json repository ${url} is a local path, which melange's build cannot clone; pass ${SOURCE_FLAG} GIT_URL`);
+    if (repository === undefined)
+      throw new GenerateInputError(
+        `package.json repository ${url} is a local path, which melange's build cannot clone; pass ${SOURCE_FLAG} GIT_URL`,
+      );
     from.push('package.json repository');
   } else if (checkout?.origin !== undefined) {
     repository = remoteUrl(checkout.origin, `the origin remote of ${checkout.root}`, warn);
     from.push(`the origin remote of ${checkout.root}`);
   }
   if (repository === undefined) {
-    if (checkout === undefined) why = `this apk-indexer (${tool.root ?? 'its package.json not found'}) is no git checkout and its package.json names no repository`;
-    else if (checkout.origin === undefined) why = `the git checkout this apk-indexer runs from (${checkout.root}) has no origin remote and its package.json names no repository`;
-    else why = `the origin remote of the git checkout this apk-indexer runs from (${checkout.root}) is a local path (${checkout.origin}), which melange's build cannot clone`;
+    if (checkout === undefined)
+      why = `this apk-indexer (${tool.root ?? 'its package.json not found'}) is no git checkout and its package.json names no repository`;
+    else if (checkout.origin === undefined)
+      why = `the git checkout this apk-indexer runs from (${checkout.root}) has no origin remote and its package.json names no repository`;
+    else
+      why = `the origin remote of the git checkout this apk-indexer runs from (${checkout.root}) is a local path (${checkout.origin}), which melange's build cannot clone`;
     const pass = flags.ref === undefined ? `${SOURCE_FLAG} GIT_URL ${REF_FLAG} TAG` : `${SOURCE_FLAG} GIT_URL`;
     throw new GenerateInputError(`no source for melange/apk-indexer.yaml: ${why}; pass ${pass}`);
   }
@@ -73,12 +86,17 @@ export function resolveApkIndexerSource(flags: ApkIndexerSourceFlags, tool: Tool
     from.push(`package.json version ${tool.version}`);
   } else {
     const near = checkout?.nearestTag === undefined ? '' : ` (the newest tag before it is ${checkout.nearestTag})`;
-    throw new GenerateInputError(`no tag for melange/apk-indexer.yaml: HEAD of ${checkout?.root ?? 'this apk-indexer'} is at no tag${near}; pass ${REF_FLAG} TAG`);
+    throw new GenerateInputError(
+      `no tag for melange/apk-indexer.yaml: HEAD of ${checkout?.root ?? 'this apk-indexer'} is at no tag${near}; pass ${REF_FLAG} TAG`,
+    );
   }
 
   let expectedCommit: string | undefined;
   if (flags.commit !== undefined) {
-    if (!/^[0-9a-f]{40}([0-9a-f]{24})?$/.test(flags.commit)) throw new GenerateInputError(`${COMMIT_FLAG} ${flags.commit}: not a full commit hash (40 or 64 lower-case hex digits)`);
+    if (!/^[0-9a-f]{40}([0-9a-f]{24})?$/.test(flags.commit))
+      throw new GenerateInputError(
+        `${COMMIT_FLAG} ${flags.commit}: not a full commit hash (40 or 64 lower-case hex digits)`,
+      );
     expectedCommit = flags.commit;
     from.push(COMMIT_FLAG);
   } else if (checkout !== undefined) {
@@ -139,7 +157,12 @@ function realpath(path: string): string {
 
 /** A git ref as the flag gives it: a name git accepts, so it can neither break the recipe nor read as an option. */
 function checkedRef(ref: string): string {
-  if (!/^[A-Za-z0-9_][A-Za-z0-9._/+-]*$/.test(ref) || ref.includes('..') || ref.endsWith('/') || ref.endsWith('.lock')) {
+  if (
+    !/^[A-Za-z0-9_][A-Za-z0-9._/+-]*$/.test(ref) ||
+    ref.includes('..') ||
+    ref.endsWith('/') ||
+    ref.endsWith('.lock')
+  ) {
     throw new GenerateInputError(`${REF_FLAG} ${ref}: not a tag name git accepts`);
   }
   return ref;
@@ -149,11 +172,17 @@ function checkedRef(ref: string): string {
 function flagUrl(value: string, warn: (m: string) => void): string {
   const parsed = parseGitUrl(value);
   if (parsed === undefined) throw new GenerateInputError(`${SOURCE_FLAG} ${value}: not a git URL (https://HOST/PATH)`);
-  if (parsed.kind === 'local') throw new GenerateInputError(`${SOURCE_FLAG} ${value}: a local path, which melange's build cannot clone; give the URL it is served at`);
+  if (parsed.kind === 'local')
+    throw new GenerateInputError(
+      `${SOURCE_FLAG} ${value}: a local path, which melange's build cannot clone; give the URL it is served at`,
+    );
   if (parsed.kind === 'ssh') {
-    throw new GenerateInputError(`${SOURCE_FLAG} ${value}: melange clones inside its build sandbox, without SSH keys; give the https:// URL (${parsed.https})`);
+    throw new GenerateInputError(
+      `${SOURCE_FLAG} ${value}: melange clones inside its build sandbox, without SSH keys; give the https:// URL (${parsed.https})`,
+    );
   }
-  if (parsed.credentials) warn(`${SOURCE_FLAG}: credentials dropped from the URL (they would be committed in melange/apk-indexer.yaml)`);
+  if (parsed.credentials)
+    warn(`${SOURCE_FLAG}: credentials dropped from the URL (they would be committed in melange/apk-indexer.yaml)`);
   return parsed.url;
 }
 
@@ -162,21 +191,26 @@ function remoteUrl(value: string, what: string, warn: (m: string) => void): stri
   const parsed = parseGitUrl(value);
   if (parsed === undefined || parsed.kind === 'local') return undefined;
   if (parsed.kind === 'ssh') {
-    warn(`${what} is an SSH URL; melange/apk-indexer.yaml clones ${parsed.https} instead (melange's build has no SSH keys)`);
+    warn(
+      `${what} is an SSH URL; melange/apk-indexer.yaml clones ${parsed.https} instead (melange's build has no SSH keys)`,
+    );
     return parsed.https;
   }
-  if (parsed.credentials) warn(`${what}: credentials dropped from the URL (they would be committed in melange/apk-indexer.yaml)`);
+  if (parsed.credentials)
+    warn(`${what}: credentials dropped from the URL (they would be committed in melange/apk-indexer.yaml)`);
   return parsed.url;
 }
 
-type ParsedUrl = { kind: 'remote'; url: string; credentials: boolean } | { kind: 'ssh'; https: string } | { kind: 'local' };
+type ParsedUrl =
+  { kind: 'remote'; url: string; credentials: boolean } | { kind: 'ssh'; https: string } | { kind: 'local' };
 
 /** Git's URL forms: scheme://, scp-like `user@host:path`, and local paths. */
 export function parseGitUrl(raw: string): ParsedUrl | undefined {
   const value = raw.trim().replace(/^git\+/, '');
   if (value === '' || /\s/.test(value)) return undefined;
   const scp = /^(?:[^@/:]+@)?([^/:]+):(?!\/\/)(.+)$/.exec(value);
-  if (scp && !/^[A-Za-z]:[\\/]/.test(value)) return { kind: 'ssh', https: `https://${scp[1]}/${scp[2]!.replace(/^\/+/, '')}` };
+  if (scp && !/^[A-Za-z]:[\\/]/.test(value))
+    return { kind: 'ssh', https: `https://${scp[1]}/${scp[2]!.replace(/^\/+/, '')}` };
   if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(value)) return { kind: 'local' };
   let url: URL;
   try {
@@ -197,7 +231,12 @@ export function parseGitUrl(raw: string): ParsedUrl | undefined {
 
 /** package.json `repository`: a URL, `{url}`, or npm's shorthands (`github:o/n`, `gitlab:o/n`, `o/n`). */
 export function packageRepositoryUrl(field: unknown): string | undefined {
-  const value = typeof field === 'string' ? field : typeof field === 'object' && field !== null && typeof (field as { url?: unknown }).url === 'string' ? (field as { url: string }).url : undefined;
+  const value =
+    typeof field === 'string'
+      ? field
+      : typeof field === 'object' && field !== null && typeof (field as { url?: unknown }).url === 'string'
+        ? (field as { url: string }).url
+        : undefined;
   if (value === undefined) return undefined;
   const hosts: Record<string, string> = { github: 'github.com', gitlab: 'gitlab.com', bitbucket: 'bitbucket.org' };
   const short = /^(?:(github|gitlab|bitbucket):)?([A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+)$/.exec(value);

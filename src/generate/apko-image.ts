@@ -37,11 +37,23 @@ export function baseImage(o: BaseImageOptions): CommentedValue<ApkoImage> {
     value,
     header: header(o.name, 'the base every image here includes (repositories, keys, archs, an unprivileged account).'),
     notes: [
-      { path: ['contents'], text: 'Packages come from these repositories and must be signed by one of these keys.\nImages that include this file inherit all three lists; their own packages come after these.' },
+      {
+        path: ['contents'],
+        text: 'Packages come from these repositories and must be signed by one of these keys.\nImages that include this file inherit all three lists; their own packages come after these.',
+      },
       ...packageNotes(o.packages),
-      { path: ['accounts', 'run-as'], text: 'By number, so the runtime needs no /etc/passwd lookup. bootc images override it with root.' },
-      { path: ['archs'], text: 'Pins are chosen among versions present on every one of these arches (apk-indexer pin, Renovate).' },
-      { path: ['layering'], text: 'One layer per origin package, up to 10: an update re-pulls only the layers of the packages it changed.' },
+      {
+        path: ['accounts', 'run-as'],
+        text: 'By number, so the runtime needs no /etc/passwd lookup. bootc images override it with root.',
+      },
+      {
+        path: ['archs'],
+        text: 'Pins are chosen among versions present on every one of these arches (apk-indexer pin, Renovate).',
+      },
+      {
+        path: ['layering'],
+        text: 'One layer per origin package, up to 10: an update re-pulls only the layers of the packages it changed.',
+      },
     ],
   };
 }
@@ -92,7 +104,8 @@ export function image(o: ImageOptions): CommentedValue<ApkoImage> {
  */
 export function header(defaultName: string, purpose: string, file?: string): string {
   const path = file ?? `apko/${defaultName}.yaml`;
-  const name = file === undefined ? defaultName : (path.split('/').pop() ?? path).replace(/\.ya?ml$/, '') || defaultName;
+  const name =
+    file === undefined ? defaultName : (path.split('/').pop() ?? path).replace(/\.ya?ml$/, '') || defaultName;
   return [
     `${name}: ${purpose}`,
     `Build from the repository root: apko build ${path} ${name}:latest ${name}.tar`,

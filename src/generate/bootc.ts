@@ -24,7 +24,10 @@ export interface BootcBaseOptions {
 /** The bootable base: a kernel, systemd as init, bootc and the ostree/composefs storage it deploys with. */
 export function bootcBase(o: BootcBaseOptions): CommentedValue<ApkoImage> {
   const packages: PackageLine[] = [
-    { entry: 'bootc', why: 'bootc installs this image to disk and updates the host from the registry (`bootc update`).' },
+    {
+      entry: 'bootc',
+      why: 'bootc installs this image to disk and updates the host from the registry (`bootc update`).',
+    },
     { entry: 'bootc-baselayout', why: 'The filesystem layout bootc deploys into, on top of the base layout.' },
     { entry: 'ostree', why: 'bootc stores and deploys images with ostree, mounted through composefs.' },
     { entry: 'composefs' },
@@ -34,7 +37,8 @@ export function bootcBase(o: BootcBaseOptions): CommentedValue<ApkoImage> {
     { entry: o.kernel, why: 'The kernel, and its initramfs built by its package: apko runs no dracut at build time.' },
     { entry: `${o.kernel}-initramfs` },
   ];
-  if (o.dracut) packages.push({ entry: 'dracut', why: 'For a derived image that regenerates the initramfs (`RUN dracut ...`).' });
+  if (o.dracut)
+    packages.push({ entry: 'dracut', why: 'For a derived image that regenerates the initramfs (`RUN dracut ...`).' });
   const value: ApkoImage = {
     include: o.include,
     contents: { packages: packages.map((p) => p.entry) },
@@ -46,10 +50,16 @@ export function bootcBase(o: BootcBaseOptions): CommentedValue<ApkoImage> {
   const notes: YamlNote[] = [
     includeNote(),
     ...packageNotes(packages),
-    { path: ['accounts', 'run-as'], text: 'systemd runs as PID 1 and must be root; this overrides the included non-root default.' },
+    {
+      path: ['accounts', 'run-as'],
+      text: 'systemd runs as PID 1 and must be root; this overrides the included non-root default.',
+    },
     { path: ['cmd'], text: 'The image boots systemd when run as a container too (podman run ... to test it).' },
     { path: ['stop-signal'], text: 'systemd shuts down cleanly on SIGRTMIN+3; on SIGTERM it would re-execute itself.' },
-    { path: ['annotations'], text: `apko writes annotations as image labels too; bootc accepts only images labelled ${BOOTC_LABEL}=1\n(${MISTAKEN_BOOTC_LABEL} is a common mistake, ignored by bootc).` },
+    {
+      path: ['annotations'],
+      text: `apko writes annotations as image labels too; bootc accepts only images labelled ${BOOTC_LABEL}=1\n(${MISTAKEN_BOOTC_LABEL} is a common mistake, ignored by bootc).`,
+    },
   ];
   return { value, header: header('bootc', 'the bootable base the host flavours include.', o.file), notes };
 }
@@ -111,7 +121,7 @@ export function bootcFlavour(flavour: BootcFlavour, o: BootcFlavourOptions): Com
   const spec = FLAVOURS[flavour];
   const packages: PackageLine[] = [
     ...spec.packages(o),
-    { entry: 'sudo', why: 'The first account\'s package installs a sudoers.d rule; sudo is what reads it.' },
+    { entry: 'sudo', why: "The first account's package installs a sudoers.d rule; sudo is what reads it." },
     { entry: o.userPackage, why: 'Built from melange/ in this repository: the first account, its sudo and SSH rules.' },
     ...o.extraPackages.map((entry) => ({ entry })),
   ];
@@ -138,18 +148,26 @@ export interface BootcFacts {
 
 /** An image is treated as bootc when it installs bootc or carries either label. */
 export function isBootcImage(facts: BootcFacts): boolean {
-  return facts.packages.includes('bootc') || BOOTC_LABEL in facts.annotations || MISTAKEN_BOOTC_LABEL in facts.annotations;
+  return (
+    facts.packages.includes('bootc') || BOOTC_LABEL in facts.annotations || MISTAKEN_BOOTC_LABEL in facts.annotations
+  );
 }
 
 export function bootcProblems(facts: BootcFacts): string[] {
   const problems: string[] = [];
   const label = facts.annotations[BOOTC_LABEL];
   if (label !== '1') {
-    problems.push(label === undefined ? `annotation ${BOOTC_LABEL}: "1" is missing; bootc refuses the image without it` : `annotation ${BOOTC_LABEL} is "${label}", bootc needs "1"`);
+    problems.push(
+      label === undefined
+        ? `annotation ${BOOTC_LABEL}: "1" is missing; bootc refuses the image without it`
+        : `annotation ${BOOTC_LABEL} is "${label}", bootc needs "1"`,
+    );
   }
-  if (MISTAKEN_BOOTC_LABEL in facts.annotations) problems.push(`annotation ${MISTAKEN_BOOTC_LABEL} is not read by bootc; the label is ${BOOTC_LABEL}: "1"`);
+  if (MISTAKEN_BOOTC_LABEL in facts.annotations)
+    problems.push(`annotation ${MISTAKEN_BOOTC_LABEL} is not read by bootc; the label is ${BOOTC_LABEL}: "1"`);
   for (const name of BOOTC_REQUIRED_PACKAGES) {
-    if (!facts.packages.includes(name)) problems.push(`package ${name} is missing; a bootc image needs ${BOOTC_REQUIRED_PACKAGES.join(', ')}`);
+    if (!facts.packages.includes(name))
+      problems.push(`package ${name} is missing; a bootc image needs ${BOOTC_REQUIRED_PACKAGES.join(', ')}`);
   }
   const kernels = facts.packages.filter(isKernelPackage);
   if (kernels.length === 0) problems.push('no kernel package (linux, linux-lts, ...)');
@@ -159,8 +177,10 @@ export function bootcProblems(facts: BootcFacts): string[] {
     }
   }
   if (!facts.cmd && !facts.entrypoint) problems.push('cmd is missing; a bootc image starts init (cmd: init)');
-  if (facts.stopSignal !== BOOTC_STOP_SIGNAL) problems.push(`stop-signal is ${facts.stopSignal ?? 'missing'}; systemd needs ${BOOTC_STOP_SIGNAL}`);
-  if (facts.runAs !== 'root' && facts.runAs !== '0') problems.push(`accounts.run-as is ${facts.runAs ?? 'missing'}; systemd must run as root`);
+  if (facts.stopSignal !== BOOTC_STOP_SIGNAL)
+    problems.push(`stop-signal is ${facts.stopSignal ?? 'missing'}; systemd needs ${BOOTC_STOP_SIGNAL}`);
+  if (facts.runAs !== 'root' && facts.runAs !== '0')
+    problems.push(`accounts.run-as is ${facts.runAs ?? 'missing'}; systemd must run as root`);
   return problems;
 }
 

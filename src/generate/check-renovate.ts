@@ -23,9 +23,12 @@ export async function judgeRenovate(
   source: VersionSource,
 ): Promise<RenovateVerdict> {
   const range = entry.node.range;
-  if (text === undefined || !range) return { severity: 'warning', message: 'not judged against Renovate: the file text is not at hand' };
+  if (text === undefined || !range)
+    return { severity: 'warning', message: 'not judged against Renovate: the file text is not at hand' };
   const span = [range[0], range[1]] as const;
-  const deps = renovate.extract(entry.file, text).filter((d) => d.start !== undefined && d.start >= span[0] && d.end! <= span[1]);
+  const deps = renovate
+    .extract(entry.file, text)
+    .filter((d) => d.start !== undefined && d.start >= span[0] && d.end! <= span[1]);
   if (deps.length === 0) {
     const why = renovate.explainMiss(entry.file, text, span);
     // A pattern that could not be read may match the file after all.
@@ -34,13 +37,23 @@ export async function judgeRenovate(
   }
   const dep = deps[0]!;
   const name = dep.packageName ?? dep.depName!;
-  if (name !== pin.name) return { severity: 'error', message: `Renovate reads this value as a pin of ${name}, not ${pin.name}` };
-  if (dep.currentValue !== pin.version) return { severity: 'error', message: `Renovate reads the current value as ${dep.currentValue}, not ${pin.version}` };
+  if (name !== pin.name)
+    return { severity: 'error', message: `Renovate reads this value as a pin of ${name}, not ${pin.name}` };
+  if (dep.currentValue !== pin.version)
+    return {
+      severity: 'error',
+      message: `Renovate reads the current value as ${dep.currentValue}, not ${pin.version}`,
+    };
   const lookup = renovate.lookup(dep, entry.file);
-  if (!lookup.asked) return { severity: 'error', message: `Renovate extracts this pin but gets no versions: ${lookup.reason}` };
+  if (!lookup.asked)
+    return { severity: 'error', message: `Renovate extracts this pin but gets no versions: ${lookup.reason}` };
 
   const filters = datasourceFilters(lookup.url, name);
-  if (!filters) return { severity: 'warning', message: `Renovate asks ${lookup.url}, which is not an apk-indexer package URL; its answer is not predicted` };
+  if (!filters)
+    return {
+      severity: 'warning',
+      message: `Renovate asks ${lookup.url}, which is not an apk-indexer package URL; its answer is not predicted`,
+    };
   const wanted = choosePin((await source.versions(pin.name, arches)) ?? [], pin.version);
   const answered = await source.answer(pin.name, filters);
   const offered = applyExtractVersion(answered ?? [], lookup.extractVersion);
@@ -48,16 +61,39 @@ export async function judgeRenovate(
   const asked = `Renovate asks ${lookup.url}`;
   const expected = wanted !== undefined && compareVersions(wanted, pin.version) > 0 ? wanted : undefined;
   const misfit = archMisfit(filters.arches, arches);
-  if (answered === undefined) return { severity: 'error', message: `${asked}: answered 404 (${filters.arches?.length ? `no version on all of ${filters.arches.join(', ')}` : 'no version on every arch holding it'}), so no update${misfit}` };
-  if (answered.length > 0 && offered.length === 0) return { severity: 'error', message: `${asked}: extractVersion ${lookup.extractVersion} keeps no version (it needs a group named version), so no update` };
+  if (answered === undefined)
+    return {
+      severity: 'error',
+      message: `${asked}: answered 404 (${filters.arches?.length ? `no version on all of ${filters.arches.join(', ')}` : 'no version on every arch holding it'}), so no update${misfit}`,
+    };
+  if (answered.length > 0 && offered.length === 0)
+    return {
+      severity: 'error',
+      message: `${asked}: extractVersion ${lookup.extractVersion} keeps no version (it needs a group named version), so no update`,
+    };
   if (proposal === expected) {
-    return misfit ? { severity: 'warning', message: `${asked}${misfit}; it agrees with pin --check for now` } : { severity: 'ok', message: `${asked}: ${proposal ? `proposes ${proposal}` : 'nothing to propose'}, as pin --check` };
+    return misfit
+      ? { severity: 'warning', message: `${asked}${misfit}; it agrees with pin --check for now` }
+      : {
+          severity: 'ok',
+          message: `${asked}: ${proposal ? `proposes ${proposal}` : 'nothing to propose'}, as pin --check`,
+        };
   }
   if (proposal === undefined) {
-    const why = lookup.maxMajorIncrement > 0 && renovateProposal(offered, pin.version, 0) === expected ? ` (maxMajorIncrement ${lookup.maxMajorIncrement} drops the jump to ${expected}; set it to 0 for date versions)` : '';
-    return { severity: 'error', message: `${asked}: proposes nothing, but pin --check wants ${expected}${why}${misfit}` };
+    const why =
+      lookup.maxMajorIncrement > 0 && renovateProposal(offered, pin.version, 0) === expected
+        ? ` (maxMajorIncrement ${lookup.maxMajorIncrement} drops the jump to ${expected}; set it to 0 for date versions)`
+        : '';
+    return {
+      severity: 'error',
+      message: `${asked}: proposes nothing, but pin --check wants ${expected}${why}${misfit}`,
+    };
   }
-  const missing = (await Promise.all(arches.map(async (a) => ((await source.versions(pin.name, [a])) ?? []).includes(proposal) ? [] : [a]))).flat();
+  const missing = (
+    await Promise.all(
+      arches.map(async (a) => (((await source.versions(pin.name, [a])) ?? []).includes(proposal) ? [] : [a])),
+    )
+  ).flat();
   return {
     severity: 'error',
     message: `${asked}: proposes ${proposal}${missing.length > 0 ? `, which is not on ${missing.join(', ')}` : ''}; pin --check wants ${expected ?? pin.version}${misfit}`,
@@ -72,13 +108,19 @@ function renovateProposal(versions: readonly string[], current: string, maxMajor
   const major = (v: string) => Number(/^\d+/.exec(v)?.[0] ?? NaN);
   const unstableOk = isPrerelease(current);
   const newer = versions.filter(
-    (v) => compareVersions(v, current) > 0 && (unstableOk || !isPrerelease(v)) && !(maxMajorIncrement > 0 && major(v) - major(current) > maxMajorIncrement),
+    (v) =>
+      compareVersions(v, current) > 0 &&
+      (unstableOk || !isPrerelease(v)) &&
+      !(maxMajorIncrement > 0 && major(v) - major(current) > maxMajorIncrement),
   );
   return newer.at(-1);
 }
 
 /** The `?arch=`/`?repository=` of an apk-indexer package URL for `name`; undefined for another kind of URL. */
-export function datasourceFilters(url: string, name: string): { arches?: string[]; repositories?: string[] } | undefined {
+export function datasourceFilters(
+  url: string,
+  name: string,
+): { arches?: string[]; repositories?: string[] } | undefined {
   let u: URL;
   try {
     u = new URL(url);
@@ -87,7 +129,12 @@ export function datasourceFilters(url: string, name: string): { arches?: string[
   }
   const last = decodeURIComponent(u.pathname.split('/').pop() ?? '');
   if (last !== name) return undefined;
-  const list = (k: string) => u.searchParams.getAll(k).flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean);
+  const list = (k: string) =>
+    u.searchParams
+      .getAll(k)
+      .flatMap((v) => v.split(','))
+      .map((v) => v.trim())
+      .filter(Boolean);
   const arches = list('arch');
   const repositories = list('repository');
   return { ...(arches.length > 0 && { arches }), ...(repositories.length > 0 && { repositories }) };
@@ -98,5 +145,7 @@ function archMisfit(asked: readonly string[] | undefined, built: readonly string
   if (!asked) return '';
   const a = sortApkArches(asked).join(',');
   const b = sortApkArches(built).join(',');
-  return a === b ? '' : ` (the URL asks ?arch=${a} but this file is built for ${b || 'no arch'}; rerun apk-indexer gen renovate)`;
+  return a === b
+    ? ''
+    : ` (the URL asks ?arch=${a} but this file is built for ${b || 'no arch'}; rerun apk-indexer gen renovate)`;
 }

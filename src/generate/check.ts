@@ -47,12 +47,23 @@ export interface CheckContext {
  * (counted in the install set), a stale lock file, and pins Renovate would not find.
  */
 export async function checkTree(tree: ApkoTree, ctx: CheckContext): Promise<Finding[]> {
-  const findings: Finding[] = tree.failures.map((f) => ({ severity: 'error', location: f.line ? `${f.file}:${f.line}` : f.file, subject: '-', message: f.detail }));
+  const findings: Finding[] = tree.failures.map((f) => ({
+    severity: 'error',
+    location: f.line ? `${f.file}:${f.line}` : f.file,
+    subject: '-',
+    message: f.detail,
+  }));
   const targets = new Set(tree.targets);
-  for (const image of tree.images.filter((i) => targets.has(i.file.path))) findings.push(...(await checkImage(image, tree, ctx)));
+  for (const image of tree.images.filter((i) => targets.has(i.file.path)))
+    findings.push(...(await checkImage(image, tree, ctx)));
   const done = new Set<string>();
   // A named image is reported with what it includes: its build depends on every entry of its chain.
-  const reported = [...new Set([...tree.targets, ...tree.images.filter((i) => targets.has(i.file.path)).flatMap((i) => i.chain.map((f) => f.path))])];
+  const reported = [
+    ...new Set([
+      ...tree.targets,
+      ...tree.images.filter((i) => targets.has(i.file.path)).flatMap((i) => i.chain.map((f) => f.path)),
+    ]),
+  ];
   for (const target of reported) {
     const constraint = ctx.constraints.get(target);
     const file = tree.images.flatMap((i) => i.chain).find((f) => f.path === target);
@@ -68,7 +79,13 @@ export async function checkTree(tree: ApkoTree, ctx: CheckContext): Promise<Find
   for (const image of tree.images) {
     for (const d of duplicatePins(image)) {
       const first = d.entries.find((e) => reported.includes(e.file));
-      if (first) findings.push({ severity: d.conflicting ? 'error' : 'warning', location: `${first.file}:${first.line}`, subject: first.entry, message: describeDuplicate(d) });
+      if (first)
+        findings.push({
+          severity: d.conflicting ? 'error' : 'warning',
+          location: `${first.file}:${first.line}`,
+          subject: first.entry,
+          message: describeDuplicate(d),
+        });
     }
   }
   return dedupeFindings(findings);
@@ -78,15 +95,22 @@ export async function checkTree(tree: ApkoTree, ctx: CheckContext): Promise<Find
 async function checkImage(image: ResolvedImage, tree: ApkoTree, ctx: CheckContext): Promise<Finding[]> {
   const here = image.file.path;
   const out: Finding[] = [];
-  const finding = (severity: Severity, message: string, subject = '-', location = here) => out.push({ severity, location, subject, message });
-  image.unknownArchs.forEach((arch, i) => finding('error', `archs: apko does not know ${arch}`, '-', image.unknownArchLocations[i]));
+  const finding = (severity: Severity, message: string, subject = '-', location = here) =>
+    out.push({ severity, location, subject, message });
+  image.unknownArchs.forEach((arch, i) =>
+    finding('error', `archs: apko does not know ${arch}`, '-', image.unknownArchLocations[i]),
+  );
   if (image.archs.length === 0) {
     const arches = ctx.constraints.get(here)?.images.find((i) => i.image === here)?.arches ?? [];
-    finding(arches.length > 0 ? 'warning' : 'error', arches.length > 0
-      ? `names no archs; apko then builds for every arch it knows. Checked for ${arches.join(', ')} (--arch)`
-      : 'names no archs (here or in its includes): apko builds it for every arch it knows; name them, or pass --arch to check it');
+    finding(
+      arches.length > 0 ? 'warning' : 'error',
+      arches.length > 0
+        ? `names no archs; apko then builds for every arch it knows. Checked for ${arches.join(', ')} (--arch)`
+        : 'names no archs (here or in its includes): apko builds it for every arch it knows; name them, or pass --arch to check it',
+    );
   }
-  if (image.repositories.length === 0) finding('error', 'builds from no repository: contents.repositories (or --repository-append) is empty');
+  if (image.repositories.length === 0)
+    finding('error', 'builds from no repository: contents.repositories (or --repository-append) is empty');
   const sets = ctx.installSets?.get(here);
   for (const problem of sets?.problems ?? []) finding('error', problem.message, problem.subject);
   const installed = sets?.installed;
@@ -96,26 +120,55 @@ async function checkImage(image: ResolvedImage, tree: ApkoTree, ctx: CheckContex
     for (const problem of bootcProblems(facts)) {
       // Without install sets, a required package may still arrive through dependencies.
       const missing = installed === undefined ? /^package (\S+) is missing/.exec(problem)?.[1] : undefined;
-      if (missing) finding('warning', `package ${missing} is not listed; bootc needs it, and it may arrive through dependencies, which were not resolved`, 'bootc');
+      if (missing)
+        finding(
+          'warning',
+          `package ${missing} is not listed; bootc needs it, and it may arrive through dependencies, which were not resolved`,
+          'bootc',
+        );
       else finding('error', problem, 'bootc');
     }
   }
   const lock = lockState(image);
   const lockShown = lock.kind === 'none' ? '' : relative(tree.root, lock.path);
-  if (lock.kind === 'stale') finding('error', `config checksum no longer matches ${here} and its includes (apko build refuses it): run apko lock ${here}`, 'lock', lockShown);
-  else if (lock.kind === 'unreadable') finding('error', `not a readable apko lock file: ${lock.detail}`, 'lock', lockShown);
-  else if (lock.kind === 'current') finding('ok', `config checksum matches ${here} and its includes`, 'lock', lockShown);
+  if (lock.kind === 'stale')
+    finding(
+      'error',
+      `config checksum no longer matches ${here} and its includes (apko build refuses it): run apko lock ${here}`,
+      'lock',
+      lockShown,
+    );
+  else if (lock.kind === 'unreadable')
+    finding('error', `not a readable apko lock file: ${lock.detail}`, 'lock', lockShown);
+  else if (lock.kind === 'current')
+    finding('ok', `config checksum matches ${here} and its includes`, 'lock', lockShown);
   return out;
 }
 
 async function checkEntry(entry: PackageEntry, constraint: FileConstraint, ctx: CheckContext): Promise<Finding[]> {
   const spec = entry.spec;
-  const at = (severity: Severity, message: string): Finding => ({ severity, location: `${entry.file}:${entry.line}`, subject: entry.entry, message });
-  if (!spec) return [at('error', 'not a package entry apko can resolve (name, name=version, name>=version, name~version, name@tag, !name)')];
+  const at = (severity: Severity, message: string): Finding => ({
+    severity,
+    location: `${entry.file}:${entry.line}`,
+    subject: entry.entry,
+    message,
+  });
+  if (!spec)
+    return [
+      at(
+        'error',
+        'not a package entry apko can resolve (name, name=version, name>=version, name~version, name@tag, !name)',
+      ),
+    ];
   if (spec.conflict) return [at('ok', `conflict: nothing providing ${spec.name} is installed`)];
   if (constraint.images.length === 0) return [at('warning', 'not checked: no image of the tree builds with this file')];
   if (spec.tag !== undefined && !constraint.images.every((i) => i.repositories.some((r) => r.tag === spec.tag))) {
-    return [at('error', `no repository is tagged @${spec.tag} in the images building with this file (write it "@${spec.tag} URL" in contents.repositories)`)];
+    return [
+      at(
+        'error',
+        `no repository is tagged @${spec.tag} in the images building with this file (write it "@${spec.tag} URL" in contents.repositories)`,
+      ),
+    ];
   }
   const several = constraint.images.length > 1;
   const findings: Finding[] = [];
@@ -130,7 +183,8 @@ async function checkEntry(entry: PackageEntry, constraint: FileConstraint, ctx: 
     }
     const versions = await scopeVersions(ctx.source, scope, spec.name);
     if (versions === undefined) {
-      if (ctx.localPackages.has(spec.name)) findings.push(at('ok', 'built here by melange; not in the indexes until published'));
+      if (ctx.localPackages.has(spec.name))
+        findings.push(at('ok', 'built here by melange; not in the indexes until published'));
       else findings.push(at('error', `not in ${image.image}'s repositories (${scope.held.join(', ')})`));
       continue;
     }
@@ -148,9 +202,15 @@ async function checkEntry(entry: PackageEntry, constraint: FileConstraint, ctx: 
       }
     } else {
       // apko locks one version on every arch: an unpinned name needs a version they all have.
-      const fitting = spec.operator === undefined ? versions.common : versions.common.filter((v) => satisfies(v, spec as PackageSpec & { operator: string; version: string }));
+      const fitting =
+        spec.operator === undefined
+          ? versions.common
+          : versions.common.filter((v) => satisfies(v, spec as PackageSpec & { operator: string; version: string }));
       if (fitting.length === 0) {
-        const what = spec.operator === undefined ? `no version of ${spec.name}` : `no version satisfying ${spec.operator}${spec.version}`;
+        const what =
+          spec.operator === undefined
+            ? `no version of ${spec.name}`
+            : `no version satisfying ${spec.operator}${spec.version}`;
         findings.push(at('error', `${what} is on every one of ${image.arches.join(', ')}${forImage}`));
         continue;
       }
@@ -160,11 +220,19 @@ async function checkEntry(entry: PackageEntry, constraint: FileConstraint, ctx: 
   if (findings.some((f) => f.severity === 'error') || judged.length === 0) return findings;
   const arches = [...new Set(judged.flatMap((j) => j.arches))];
   if (!isPin(spec)) {
-    findings.push(at('ok', spec.operator ? `constraint ${spec.operator}${spec.version}: satisfied on all of ${arches.join(', ')}` : 'unpinned: apko takes the newest version at build time'));
+    findings.push(
+      at(
+        'ok',
+        spec.operator
+          ? `constraint ${spec.operator}${spec.version}: satisfied on all of ${arches.join(', ')}`
+          : 'unpinned: apko takes the newest version at build time',
+      ),
+    );
     return findings;
   }
   let common: string[] | undefined;
-  for (const j of judged) common = common === undefined ? j.versions.common : common.filter((v) => j.versions.common.includes(v));
+  for (const j of judged)
+    common = common === undefined ? j.versions.common : common.filter((v) => j.versions.common.includes(v));
   // Renovate's answer is compared with what pin --check wants from these images' own repositories.
   const held = [...new Set(judged.flatMap((j) => j.held))];
   const scoped: VersionSource = {
@@ -173,7 +241,8 @@ async function checkEntry(entry: PackageEntry, constraint: FileConstraint, ctx: 
     answer: (name, query) => ctx.source.answer(name, query),
     dependencies: (repositories, arch) => ctx.source.dependencies(repositories, arch),
   };
-  const verdict = ctx.renovate && (await judgeRenovate(entry, spec, arches, ctx.texts.get(entry.file), ctx.renovate, scoped));
+  const verdict =
+    ctx.renovate && (await judgeRenovate(entry, spec, arches, ctx.texts.get(entry.file), ctx.renovate, scoped));
   if (verdict && verdict.severity !== 'ok') findings.push(at(verdict.severity, verdict.message));
   const renovateSays = verdict ? `; ${verdict.message}` : '';
   if (findings.length === 0) {
@@ -185,7 +254,11 @@ async function checkEntry(entry: PackageEntry, constraint: FileConstraint, ctx: 
     );
     if (newest !== undefined && compareVersions(newest, spec.version) > 0) {
       const security = await securityNote(ctx.source.fixSource, spec.name, spec.version, newest, arches);
-      if (security) findings.push({ ...at('warning', `known vulnerabilities: ${newest} fixes ${describeIds(security.ids)}`), ids: security.ids });
+      if (security)
+        findings.push({
+          ...at('warning', `known vulnerabilities: ${newest} fixes ${describeIds(security.ids)}`),
+          ids: security.ids,
+        });
     }
   }
   return findings;
@@ -204,9 +277,17 @@ export function dedupeFindings(findings: readonly Finding[]): Finding[] {
 
 /** Findings as an aligned table, then a summary line. */
 export function formatFindings(findings: readonly Finding[]): string {
-  const rows = [['STATUS', 'WHERE', 'WHAT', 'DETAIL'], ...findings.map((f) => [f.severity, f.location, f.subject, f.message])];
+  const rows = [
+    ['STATUS', 'WHERE', 'WHAT', 'DETAIL'],
+    ...findings.map((f) => [f.severity, f.location, f.subject, f.message]),
+  ];
   const widths = [0, 1, 2].map((c) => Math.max(...rows.map((r) => r[c]!.length)));
-  const lines = rows.map((r) => r.map((cell, c) => (c < 3 ? cell.padEnd(widths[c]!) : cell)).join('  ').trimEnd());
+  const lines = rows.map((r) =>
+    r
+      .map((cell, c) => (c < 3 ? cell.padEnd(widths[c]!) : cell))
+      .join('  ')
+      .trimEnd(),
+  );
   const count = (s: Severity) => findings.filter((f) => f.severity === s).length;
   lines.push('', `${count('error')} error(s), ${count('warning')} warning(s), ${count('ok')} ok`);
   return `${lines.join('\n')}\n`;

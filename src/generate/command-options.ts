@@ -53,7 +53,15 @@ export const TREE_HELP = `  -C, --directory DIR   run as apko would from DIR: FI
  * `--wait` is a duration (`90s`, `5m`).
  */
 export function sourceOptions(
-  values: { index?: string[]; alias?: string[]; key?: string[]; config?: string; server?: string; wait?: string; secdb?: string[] },
+  values: {
+    index?: string[];
+    alias?: string[];
+    key?: string[];
+    config?: string;
+    server?: string;
+    wait?: string;
+    secdb?: string[];
+  },
   tokens: readonly { kind: string; name?: string; value?: string | undefined }[] = [],
 ): SourceOptions {
   const indexes: IndexOption[] = [];
@@ -75,7 +83,14 @@ export function sourceOptions(
       throw new GenerateInputError(`--wait takes a duration like 90s or 5m, not ${values.wait}`);
     }
   }
-  return { indexes, keys: values.key ?? [], config: values.config, server: values.server, waitMs, secdb: values.secdb ?? [] };
+  return {
+    indexes,
+    keys: values.key ?? [],
+    config: values.config,
+    server: values.server,
+    waitMs,
+    secdb: values.secdb ?? [],
+  };
 }
 
 /** `--arch` values (apko or APK spellings) as APK names, each once, in apko's order. */
@@ -99,7 +114,8 @@ export function apkoArchesOf(values: readonly string[]): ApkoArch[] {
 export function renovateMajorOf(value: string | undefined, fallback: number): number {
   if (value === undefined) return fallback;
   const major = Number(value);
-  if (!Number.isInteger(major) || major < 1) throw new GenerateInputError('--renovate-version takes a major version number, e.g. 39');
+  if (!Number.isInteger(major) || major < 1)
+    throw new GenerateInputError('--renovate-version takes a major version number, e.g. 39');
   return major;
 }
 
@@ -109,4 +125,3 @@ export function serverUrlOf(value: string | undefined, fallback: string): string
   if (!/^https?:\/\/[^/\s]+/.test(url)) throw new GenerateInputError('--renovate-server takes an http(s) URL');
   return url;
 }
-

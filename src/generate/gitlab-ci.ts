@@ -71,10 +71,18 @@ export function serviceEndpoint(server: string): { url: string; alias: string; p
   } catch {
     throw new GenerateInputError(`--renovate-server ${server}: not a URL`);
   }
-  const why = 'the CI jobs run apk-indexer as a service container, reached as http://ALIAS:PORT/ with no proxy in front';
-  if (url.protocol !== 'http:') throw new GenerateInputError(`--renovate-server ${server}: ${url.protocol.replace(':', '')} is not served there (${why}); use http://`);
-  if (url.pathname !== '/' || url.search || url.hash) throw new GenerateInputError(`--renovate-server ${server}: a path is not served there (${why}); drop ${url.pathname}${url.search}${url.hash}`);
-  if (url.username || url.password) throw new GenerateInputError(`--renovate-server ${server}: credentials in the URL are not supported`);
+  const why =
+    'the CI jobs run apk-indexer as a service container, reached as http://ALIAS:PORT/ with no proxy in front';
+  if (url.protocol !== 'http:')
+    throw new GenerateInputError(
+      `--renovate-server ${server}: ${url.protocol.replace(':', '')} is not served there (${why}); use http://`,
+    );
+  if (url.pathname !== '/' || url.search || url.hash)
+    throw new GenerateInputError(
+      `--renovate-server ${server}: a path is not served there (${why}); drop ${url.pathname}${url.search}${url.hash}`,
+    );
+  if (url.username || url.password)
+    throw new GenerateInputError(`--renovate-server ${server}: credentials in the URL are not supported`);
   return { url: `http://${url.host}`, alias: url.hostname, port: url.port || '80' };
 }
 
@@ -126,7 +134,10 @@ export function gitlabCi(o: GitlabCiOptions): CommentedValue<Record<string, unkn
             stage: 'image',
             image: { name: CI_IMAGES.apko, entrypoint: [''] },
             needs: ['packages'],
-            before_script: ['apk add --no-cache just', 'echo "$CI_JOB_TOKEN" | apko login "$CI_REGISTRY" --username "$CI_REGISTRY_USER" --password-stdin'],
+            before_script: [
+              'apk add --no-cache just',
+              'echo "$CI_JOB_TOKEN" | apko login "$CI_REGISTRY" --username "$CI_REGISTRY_USER" --password-stdin',
+            ],
             script: [just(JUST.publish, 'apk-indexer', `"${BUILT_SERVICE_IMAGE}"`)],
           },
         }
@@ -138,7 +149,10 @@ export function gitlabCi(o: GitlabCiOptions): CommentedValue<Record<string, unkn
       services: [service()],
       before_script: [readyWait(server)],
       script: [`apk-indexer check --server ${server}`, `apk-indexer pin --check --server ${server}`],
-      rules: [{ if: '$CI_PIPELINE_SOURCE == "merge_request_event"' }, { if: '$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH' }],
+      rules: [
+        { if: '$CI_PIPELINE_SOURCE == "merge_request_event"' },
+        { if: '$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH' },
+      ],
     },
     renovate: {
       stage: 'pins',
@@ -171,12 +185,15 @@ export function gitlabCi(o: GitlabCiOptions): CommentedValue<Record<string, unkn
       'and arches of the images, and the port renovate.json reaches it on.',
     ].join('\n'),
     notes: [
-      { path: ['workflow'], text: 'Pipelines for merge requests, the default branch, schedules and runs by hand (Build > Pipelines > Run).' },
+      {
+        path: ['workflow'],
+        text: 'Pipelines for merge requests, the default branch, schedules and runs by hand (Build > Pipelines > Run).',
+      },
       {
         path: ['packages'],
         text: [
           "melange builds inside a bubblewrap sandbox: the runner must let the job's container make user namespaces (a",
-          'Docker executor with privileged = true, as `docker run --privileged` in the melange image\'s README). It builds',
+          "Docker executor with privileged = true, as `docker run --privileged` in the melange image's README). It builds",
           "for the runner's own arch (uname -m), where the service runs, with the same Justfile recipe as a local build;",
           'the signing key is made in the job (just keygen) and only its public half leaves it, for apko to trust.',
         ].join('\n'),
@@ -190,13 +207,22 @@ export function gitlabCi(o: GitlabCiOptions): CommentedValue<Record<string, unkn
           ]
         : []),
       { path: ['pins'], text: 'The gate: lint the apko files and fail when a pin is stale (apk-indexer pin --check).' },
-      { path: ['pins', 'image'], text: 'The apk-indexer image has the CLI too; the empty entrypoint lets the job run its script.' },
-      { path: ['pins', 'before_script'], text: `GitLab waits for a service's port at most; wait until every index has loaded (${READY_TIMEOUT_S} s at most).` },
+      {
+        path: ['pins', 'image'],
+        text: 'The apk-indexer image has the CLI too; the empty entrypoint lets the job run its script.',
+      },
+      {
+        path: ['pins', 'before_script'],
+        text: `GitLab waits for a service's port at most; wait until every index has loaded (${READY_TIMEOUT_S} s at most).`,
+      },
       {
         path: ['renovate'],
         text: 'Runs on a pipeline schedule (Build > Pipeline schedules), or by hand. Set RENOVATE_TOKEN, a project access\ntoken with api and write_repository scopes, as a masked CI/CD variable.',
       },
-      { path: ['renovate', 'image'], text: `renovate.json is written for this Renovate major (apk-indexer init --renovate-version ${o.renovateMajor}).` },
+      {
+        path: ['renovate', 'image'],
+        text: `renovate.json is written for this Renovate major (apk-indexer init --renovate-version ${o.renovateMajor}).`,
+      },
     ],
   };
 }

@@ -48,10 +48,12 @@ function isAbsentLocal(repo: ImageRepository): boolean {
 
 /** Why an entry of this scope is not judged, or undefined when it can be. */
 export function notJudged(scope: EntryScope): string | undefined {
-  if (scope.missing.length > 0) return `not checked: repository ${scope.missing.map((r) => r.written).join(', ')} not available (for ${scope.image}; pass its index, or --alias)`;
+  if (scope.missing.length > 0)
+    return `not checked: repository ${scope.missing.map((r) => r.written).join(', ')} not available (for ${scope.image}; pass its index, or --alias)`;
   if (scope.held.length === 0) return `not checked: ${scope.image} builds from no repository`;
   if (scope.arches.length === 0) return `not checked: ${scope.image} names no archs (pass --arch)`;
-  if (scope.unloaded.length > 0) return `not checked: no index for ${scope.unloaded.join(', ')} in ${scope.image}'s repositories`;
+  if (scope.unloaded.length > 0)
+    return `not checked: no index for ${scope.unloaded.join(', ')} in ${scope.image}'s repositories`;
   return undefined;
 }
 
@@ -61,8 +63,14 @@ export interface ScopeVersions {
   common: string[];
 }
 
-export async function scopeVersions(source: VersionSource, scope: EntryScope, name: string): Promise<ScopeVersions | undefined> {
-  const perArch = await Promise.all(scope.arches.map(async (arch) => ({ arch, versions: await source.versions(name, [arch], scope.held) })));
+export async function scopeVersions(
+  source: VersionSource,
+  scope: EntryScope,
+  name: string,
+): Promise<ScopeVersions | undefined> {
+  const perArch = await Promise.all(
+    scope.arches.map(async (arch) => ({ arch, versions: await source.versions(name, [arch], scope.held) })),
+  );
   if (perArch.every((a) => a.versions === undefined)) return undefined;
   const common = (await source.versions(name, scope.arches, scope.held)) ?? [];
   return { perArch: perArch.map((a) => ({ arch: a.arch, versions: a.versions ?? [] })), common };

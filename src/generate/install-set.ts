@@ -71,7 +71,11 @@ export function resolveInstallSets(
   return out;
 }
 
-function resolveImage(image: ResolvedImage, universes: readonly ArchUniverse[], local: ReadonlySet<string>): InstallReport {
+function resolveImage(
+  image: ResolvedImage,
+  universes: readonly ArchUniverse[],
+  local: ReadonlySet<string>,
+): InstallReport {
   const problems = new Map<string, { subject: string; text: string; arches: string[] }>();
   const installed = new Set<string>();
   for (const universe of universes) {
@@ -86,7 +90,10 @@ function resolveImage(image: ResolvedImage, universes: readonly ArchUniverse[], 
     for (const name of result.installed) installed.add(name);
   }
   return {
-    problems: [...problems.values()].map((p) => ({ subject: p.subject, message: `apko build fails on ${p.arches.join(', ')}: ${p.text}` })),
+    problems: [...problems.values()].map((p) => ({
+      subject: p.subject,
+      message: `apko build fails on ${p.arches.join(', ')}: ${p.text}`,
+    })),
     installed: [...installed].sort(),
   };
 }
@@ -108,13 +115,15 @@ function resolveArch(
   const providedBy = new Map<string, DependencyRecord[]>();
   const localInstalled = new Set<string>();
   const excluded = new Set(image.packages.flatMap((p) => (p.spec?.conflict ? [p.spec.name] : [])));
-  const onEveryArch = (r: DependencyRecord) => others.every((u) => u.sources.some((s) => s.index.has(r.name, r.version)));
+  const onEveryArch = (r: DependencyRecord) =>
+    others.every((u) => u.sources.some((s) => s.index.has(r.name, r.version)));
   const lookup = (name: string, tag: string | undefined): Candidate[] => {
     const found: Candidate[] = [];
     for (const s of universe.sources) {
       if (s.tag !== undefined && s.tag !== tag) continue;
       for (const record of s.index.byName.get(name) ?? []) found.push({ record, tag: s.tag });
-      for (const record of s.index.providers.get(name) ?? []) if (record.name !== name) found.push({ record, tag: s.tag });
+      for (const record of s.index.providers.get(name) ?? [])
+        if (record.name !== name) found.push({ record, tag: s.tag });
     }
     return found;
   };
@@ -131,7 +140,8 @@ function resolveArch(
     if (op === undefined || version === undefined) return true;
     return v !== undefined && satisfies(v, { operator: op, version });
   };
-  const isExcluded = (r: DependencyRecord) => excluded.has(r.name) || r.provides.some((p) => excluded.has(providedName(p)));
+  const isExcluded = (r: DependencyRecord) =>
+    excluded.has(r.name) || r.provides.some((p) => excluded.has(providedName(p)));
   const select = (record: DependencyRecord, tag: string | undefined, subject: string) => {
     selected.set(record.name, record);
     for (const p of record.provides) {
@@ -160,19 +170,38 @@ function resolveArch(
     if (usable.length === 0 && neededBy === undefined && !fitting.some((c) => isExcluded(c.record))) return;
     if (usable.length === 0) {
       if (all.length === 0) problems.push({ subject, text: `${what} nothing provides ${name}` });
-      else if (fitting.length === 0) problems.push({ subject, text: `${what} no version of ${name} satisfies ${op}${version} (there: ${newest(all)})` });
-      else if (fitting.every((c) => isExcluded(c.record))) problems.push({ subject, text: `${what} everything providing ${name} is excluded by !${[...excluded].join(', !')}` });
-      else problems.push({ subject, text: `${what} no version of ${name} is on every arch the image builds for (here: ${newest(fitting)})` });
+      else if (fitting.length === 0)
+        problems.push({
+          subject,
+          text: `${what} no version of ${name} satisfies ${op}${version} (there: ${newest(all)})`,
+        });
+      else if (fitting.every((c) => isExcluded(c.record)))
+        problems.push({
+          subject,
+          text: `${what} everything providing ${name} is excluded by !${[...excluded].join(', !')}`,
+        });
+      else
+        problems.push({
+          subject,
+          text: `${what} no version of ${name} is on every arch the image builds for (here: ${newest(fitting)})`,
+        });
       return;
     }
     if (chosen) {
       // Two pins of one name in the list are reported as duplicate pins, where they are written.
       if (neededBy === undefined) return;
-      problems.push({ subject, text: `${what} ${chosen.name}-${chosen.version} is already selected and does not satisfy it` });
+      problems.push({
+        subject,
+        text: `${what} ${chosen.name}-${chosen.version} is already selected and does not satisfy it`,
+      });
       return;
     }
     // The package of that very name first, then the newest version.
-    usable.sort((a, b) => Number(b.record.name === name) - Number(a.record.name === name) || compareVersions(b.record.version, a.record.version));
+    usable.sort(
+      (a, b) =>
+        Number(b.record.name === name) - Number(a.record.name === name) ||
+        compareVersions(b.record.version, a.record.version),
+    );
     select(usable[0]!.record, usable[0]!.tag ?? tag, subject);
   };
   for (const entry of image.packages) {

@@ -30,11 +30,12 @@ export const JUST = {
 export function justfile(o: JustfileOptions): string {
   const local = '--repository-append ./packages --keyring-append melange.rsa.pub';
   const melange = o.packages.map(
-    (p) => `    melange build melange/${p.name}.yaml${p.sourceDir ? ` --source-dir ${p.sourceDir}` : ''} --arch {{arch}} --signing-key melange.rsa --out-dir packages`,
+    (p) =>
+      `    melange build melange/${p.name}.yaml${p.sourceDir ? ` --source-dir ${p.sourceDir}` : ''} --arch {{arch}} --signing-key melange.rsa --out-dir packages`,
   );
   return [
     '# Build the packages and images defined here; `just --list` shows the recipes. Run from this directory:',
-    "# apko resolves `include:` against the directory it runs in. Needs melange, apko and (for `disk`) podman;",
+    '# apko resolves `include:` against the directory it runs in. Needs melange, apko and (for `disk`) podman;',
     '# melange builds a foreign arch under emulation (qemu-user binfmt), or pass one arch: just arch=x86_64.',
     `# .gitlab-ci.yml runs \`just ${JUST.packages}\` and \`just ${JUST.publish}\` too, for the runner's own arch.`,
     '',
@@ -67,11 +68,11 @@ export function justfile(o: JustfileOptions): string {
     'check:',
     '    apk-indexer check --server {{server}}',
     '',
-    '# Move every pin to the newest version present on all of its image\'s arches.',
+    "# Move every pin to the newest version present on all of its image's arches.",
     'pin:',
     '    apk-indexer pin --server {{server}}',
     '',
-    '# Write NAME.img, a bootable disk image of a bootc flavour for this machine\'s arch (root for the loop device).',
+    "# Write NAME.img, a bootable disk image of a bootc flavour for this machine's arch (root for the loop device).",
     `disk NAME="${o.defaultDisk}" SIZE="20G": _built`,
     '    #!/usr/bin/env bash',
     '    set -euo pipefail',

@@ -15,7 +15,10 @@ export interface ApkIndexerPackageOptions extends MelangeEnvironment {
  * the workspace (test/generate checks that the two agree), and the test it runs against the package.
  */
 export const BUILD_STEPS: readonly MelangeStep[] = [
-  { name: 'Install all dependencies', runs: 'rm -rf node_modules dist\nnpm ci --ignore-scripts --no-audit --no-fund\n' },
+  {
+    name: 'Install all dependencies',
+    runs: 'rm -rf node_modules dist\nnpm ci --ignore-scripts --no-audit --no-fund\n',
+  },
   { name: 'Compile TypeScript into dist/', runs: 'npm run build' },
   { name: 'Keep production dependencies only', runs: 'npm ci --omit=dev --ignore-scripts --no-audit --no-fund' },
   {
@@ -36,7 +39,10 @@ export const BUILD_STEPS: readonly MelangeStep[] = [
 ];
 
 export const TEST_STEPS: readonly MelangeStep[] = [
-  { name: 'The CLI starts and orders versions as apk does', runs: 'apk-indexer --version\ntest "$(apk-indexer vercmp 1.0_rc9 1.0_rc10)" = "<"\n' },
+  {
+    name: 'The CLI starts and orders versions as apk does',
+    runs: 'apk-indexer --version\ntest "$(apk-indexer vercmp 1.0_rc9 1.0_rc10)" = "<"\n',
+  },
 ];
 
 /**
@@ -48,10 +54,15 @@ export function apkIndexerPackage(o: ApkIndexerPackageOptions): CommentedValue<M
   const base = environment(o);
   const s = o.source;
   // The tag written through package.version when it is one, so `melange bump` moves both.
-  const tag = s.tag === `v${s.version}` ? 'v${{package.version}}' : s.tag === s.version ? '${{package.version}}' : s.tag;
+  const tag =
+    s.tag === `v${s.version}` ? 'v${{package.version}}' : s.tag === s.version ? '${{package.version}}' : s.tag;
   const checkout: MelangeGitCheckout = {
     uses: 'git-checkout',
-    with: { repository: s.repository, tag, ...(s.expectedCommit === undefined ? {} : { 'expected-commit': s.expectedCommit }) },
+    with: {
+      repository: s.repository,
+      tag,
+      ...(s.expectedCommit === undefined ? {} : { 'expected-commit': s.expectedCommit }),
+    },
   };
   const value: MelangeRecipe = {
     package: {
@@ -70,7 +81,8 @@ export function apkIndexerPackage(o: ApkIndexerPackageOptions): CommentedValue<M
     test: { pipeline: TEST_STEPS.map((step) => ({ ...step })) },
     update: {
       enabled: false,
-      'exclude-reason': 'The apk-indexer release this repository was written with: melange bump melange/apk-indexer.yaml VERSION --expected-commit SHA moves it',
+      'exclude-reason':
+        'The apk-indexer release this repository was written with: melange bump melange/apk-indexer.yaml VERSION --expected-commit SHA moves it',
     },
   };
   return {

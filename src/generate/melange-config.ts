@@ -35,7 +35,10 @@ export function configPackage(o: ConfigPackageOptions): CommentedValue<MelangeRe
     update: localUpdate('Configuration files'),
   };
   const notes: YamlNote[] = [
-    { path: ['package', 'version'], text: 'Bump on every change to vendor/: the host takes it with `bootc update`, and `bootc rollback` undoes it.' },
+    {
+      path: ['package', 'version'],
+      text: 'Bump on every change to vendor/: the host takes it with `bootc update`, and `bootc rollback` undoes it.',
+    },
     {
       path: ['pipeline'],
       text: `vendor/ is read from the source directory: melange build ... --source-dir melange/${o.packageName}`,
@@ -87,5 +90,7 @@ export const ROUTER_VENDOR_FILES: Readonly<Record<string, string>> = {
     'dhcp-range=192.168.1.100,192.168.1.199,12h',
     '',
   ].join('\n'),
-  'usr/lib/sysctl.d/50-router.conf': ['# Forward packets between the interfaces.', 'net.ipv4.ip_forward = 1', ''].join('\n'),
+  'usr/lib/sysctl.d/50-router.conf': ['# Forward packets between the interfaces.', 'net.ipv4.ip_forward = 1', ''].join(
+    '\n',
+  ),
 };

@@ -24,8 +24,12 @@ const USER = /^[a-z_][a-z0-9_-]{0,30}$/;
 export function userPackage(o: UserPackageOptions): CommentedValue<MelangeRecipe<MelangeStep>> {
   if (!USER.test(o.user)) throw new GenerateInputError(`not a portable user name: ${o.user}`);
   // root exists on every host as uid 0; a second line for it in sysusers.d would not make it uid 1000.
-  if (o.user === 'root') throw new GenerateInputError('--user root: root exists on every host (uid 0); name a regular account (default admin), which gets sudo');
-  if (!Number.isInteger(o.uid) || o.uid < 1000 || o.uid > 60000) throw new GenerateInputError(`uid ${o.uid} is outside the regular user range 1000-60000`);
+  if (o.user === 'root')
+    throw new GenerateInputError(
+      '--user root: root exists on every host (uid 0); name a regular account (default admin), which gets sudo',
+    );
+  if (!Number.isInteger(o.uid) || o.uid < 1000 || o.uid > 60000)
+    throw new GenerateInputError(`uid ${o.uid} is outside the regular user range 1000-60000`);
   if (o.passwordHash !== undefined && !/^\$[0-9a-z]+\$[./0-9A-Za-z$=]+$/.test(o.passwordHash)) {
     throw new GenerateInputError('the password hash must be a crypt(3) hash such as `openssl passwd -6` prints');
   }
@@ -59,7 +63,9 @@ export function userPackage(o: UserPackageOptions): CommentedValue<MelangeRecipe
           `# The first password of ${u}, as a crypt(3) hash. systemd-sysusers uses it only when it creates`,
           '# the account, so a password changed later with passwd stays. A credential of the same name passed',
           '# at boot (systemd.set_credential=, SMBIOS type 11) takes precedence over this default.',
-          ...(o.passwordHash === undefined ? ['# "!" locks the password: set a hash (openssl passwd -6) or pass the credential.'] : []),
+          ...(o.passwordHash === undefined
+            ? ['# "!" locks the password: set a hash (openssl passwd -6) or pass the credential.']
+            : []),
           '[Service]',
           `SetCredential=passwd.hashed-password.${u}:${hash}`,
           '',
@@ -82,7 +88,10 @@ export function userPackage(o: UserPackageOptions): CommentedValue<MelangeRecipe
     ].join('\n'),
     notes: [
       { path: ['package', 'version'], text: 'Bump on every change: hosts pick it up with the next `bootc update`.' },
-      { path: ['pipeline'], text: 'One step per file; systemd applies them at boot (sysusers, tmpfiles), sudo and sshd read theirs.' },
+      {
+        path: ['pipeline'],
+        text: 'One step per file; systemd applies them at boot (sysusers, tmpfiles), sudo and sshd read theirs.',
+      },
       { path: ['update'], text: 'Nothing upstream to follow: the files are defined here.' },
     ],
   };

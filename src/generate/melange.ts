@@ -31,6 +31,12 @@ export function fileStep(path: string, mode: string, content: string): MelangeSt
   const target = `"\${{targets.destdir}}${path}"`;
   return {
     name: path,
-    runs: [`mkdir -p "\${{targets.destdir}}${dir}"`, `cat > ${target} <<'EOF'`, body + 'EOF', `chmod ${mode} ${target}`, ''].join('\n'),
+    runs: [
+      `mkdir -p "\${{targets.destdir}}${dir}"`,
+      `cat > ${target} <<'EOF'`,
+      body + 'EOF',
+      `chmod ${mode} ${target}`,
+      '',
+    ].join('\n'),
   };
 }

@@ -1,11 +1,23 @@
-import { loadRepositoriesOnce, loadRepositorySecdb, repositoriesFromOptions, type IndexOption, type RepositorySource } from '../config/repository-source.js';
+import {
+  loadRepositoriesOnce,
+  loadRepositorySecdb,
+  repositoriesFromOptions,
+  type IndexOption,
+  type RepositorySource,
+} from '../config/repository-source.js';
 import { DependencyIndex, DependencyIndexReader } from '../index/dependency-index.js';
 import { VersionMap } from '../index/version-map.js';
 import { loadSecdb } from '../secdb/load.js';
 import type { SecurityDatabase } from '../secdb/parse.js';
 import { GenerateInputError } from './errors.js';
 import { HttpFixSource, MapFixSource } from './security.js';
-import { dependencyKey, HttpVersionSource, MapVersionSource, type HeldRepository, type VersionSource } from './version-source.js';
+import {
+  dependencyKey,
+  HttpVersionSource,
+  MapVersionSource,
+  type HeldRepository,
+  type VersionSource,
+} from './version-source.js';
 
 /** The `--index`, `--alias`, `--key`, `--config`, `--server` and `--wait` options every pinning command takes. */
 export interface SourceOptions {
@@ -41,16 +53,32 @@ export async function openVersionSource(
     if (options.indexes.length > 0 || options.config !== undefined) {
       throw new GenerateInputError('--server answers for its own indexes; do not combine it with --index or --config');
     }
-    if (!/^https?:\/\/[^/\s]+/.test(options.server)) throw new GenerateInputError(`--server takes an http(s) URL, not ${options.server}`);
-    if (options.secdb?.length) throw new GenerateInputError('--server answers with its own security databases; do not combine it with --secdb');
-    return Object.assign(await HttpVersionSource.open(options.server, { waitMs: options.waitMs }), { fixSource: new HttpFixSource(options.server) });
+    if (!/^https?:\/\/[^/\s]+/.test(options.server))
+      throw new GenerateInputError(`--server takes an http(s) URL, not ${options.server}`);
+    if (options.secdb?.length)
+      throw new GenerateInputError('--server answers with its own security databases; do not combine it with --secdb');
+    return Object.assign(await HttpVersionSource.open(options.server, { waitMs: options.waitMs }), {
+      fixSource: new HttpFixSource(options.server),
+    });
   }
-  const databases: Array<{ location: string; source?: RepositorySource }> = (options.secdb ?? []).map((location) => ({ location }));
-  const sources = repositoriesFromOptions({ indexes: options.indexes, keys: options.keys, config: options.config, arches }, env);
+  const databases: Array<{ location: string; source?: RepositorySource }> = (options.secdb ?? []).map((location) => ({
+    location,
+  }));
+  const sources = repositoriesFromOptions(
+    { indexes: options.indexes, keys: options.keys, config: options.config, arches },
+    env,
+  );
   for (const source of sources) if (source.settings.secdb) databases.push({ location: source.settings.secdb, source });
   if (sources.length === 0) throw new GenerateInputError('pass --index SRC, --config FILE or --server URL');
-  const loaded = await loadRepositoriesOnce(sources, { warn, ...(withDependencies && { sink: () => new DependencyIndexReader() }) });
-  const held: HeldRepository[] = sources.map((s) => ({ name: s.name, urls: [...s.urls], arches: [...new Set(s.locations.flatMap((l) => (l.arch ? [l.arch] : [])))] }));
+  const loaded = await loadRepositoriesOnce(sources, {
+    warn,
+    ...(withDependencies && { sink: () => new DependencyIndexReader() }),
+  });
+  const held: HeldRepository[] = sources.map((s) => ({
+    name: s.name,
+    urls: [...s.urls],
+    arches: [...new Set(s.locations.flatMap((l) => (l.arch ? [l.arch] : [])))],
+  }));
   const dependencies = withDependencies ? new Map<string, DependencyIndex>() : undefined;
   for (const { source, snapshot, sink } of loaded) {
     // A bare index's arch is known once read.
@@ -60,11 +88,16 @@ export async function openVersionSource(
     if (index) dependencies!.set(dependencyKey(snapshot.repository, snapshot.arch), index);
   }
   const map = new VersionMap(loaded.map((l) => l.snapshot));
-  return Object.assign(new MapVersionSource(map, held, dependencies), { fixSource: new MapFixSource(map, await loadDatabases(databases, warn)) });
+  return Object.assign(new MapVersionSource(map, held, dependencies), {
+    fixSource: new MapFixSource(map, await loadDatabases(databases, warn)),
+  });
 }
 
 /** Security databases are extras: one that cannot be read is a warning, and its fixes are not reported. */
-async function loadDatabases(list: ReadonlyArray<{ location: string; source?: RepositorySource }>, warn: (message: string) => void): Promise<SecurityDatabase[]> {
+async function loadDatabases(
+  list: ReadonlyArray<{ location: string; source?: RepositorySource }>,
+  warn: (message: string) => void,
+): Promise<SecurityDatabase[]> {
   const loaded = await Promise.all(
     list.map(async ({ location, source }) => {
       try {

@@ -50,7 +50,13 @@ export interface PinOptions {
  * cannot be judged for (a repository without data) are left as they are and said so. With `all`, bare names are
  * pinned too. Only `=` pins are rewritten: `>=`, `~` and the like are constraints, checked by `check`.
  */
-export async function pinFile(file: ApkoFile, constraint: FileConstraint, images: readonly ResolvedImage[], source: VersionSource, options: PinOptions): Promise<PinResult> {
+export async function pinFile(
+  file: ApkoFile,
+  constraint: FileConstraint,
+  images: readonly ResolvedImage[],
+  source: VersionSource,
+  options: PinOptions,
+): Promise<PinResult> {
   const result: PinResult = { file: file.path, text: file.text, changes: [], notes: [] };
   const edits: ScalarEdit[] = [];
   const conflicting = new Set<Scalar>();
@@ -59,7 +65,12 @@ export async function pinFile(file: ApkoFile, constraint: FileConstraint, images
       const here = d.entries.filter((e) => e.file === file.path);
       if (here.length === 0) continue;
       if (d.conflicting) for (const e of d.entries) conflicting.add(e.node);
-      const note = { line: here[0]!.line, name: d.name, message: describeDuplicate(d), kind: d.conflicting ? ('problem' as const) : ('info' as const) };
+      const note = {
+        line: here[0]!.line,
+        name: d.name,
+        message: describeDuplicate(d),
+        kind: d.conflicting ? ('problem' as const) : ('info' as const),
+      };
       if (!result.notes.some((n) => n.message === note.message)) result.notes.push(note);
     }
   }
@@ -68,7 +79,8 @@ export async function pinFile(file: ApkoFile, constraint: FileConstraint, images
     if (!spec || spec.conflict) continue;
     const pinned = isPin(spec);
     if (!pinned && !(options.all && spec.operator === undefined)) continue;
-    const note = (message: string, kind: PinNoteKind) => result.notes.push({ line: entry.line, name: spec.name, message, kind });
+    const note = (message: string, kind: PinNoteKind) =>
+      result.notes.push({ line: entry.line, name: spec.name, message, kind });
     if (conflicting.has(entry.node)) continue;
     if (!isEditable(entry.node)) {
       note('not pinned: a block scalar (| or >) cannot be edited in place; write the item plain or quoted', 'problem');
@@ -86,7 +98,10 @@ export async function pinFile(file: ApkoFile, constraint: FileConstraint, images
       const scope = entryScope(source, image, spec.tag);
       const why = notJudged(scope);
       if (why) {
-        note(why.replace(/^not checked/, 'not pinned'), why.startsWith('not checked: repository') ? 'not-checked' : 'problem');
+        note(
+          why.replace(/^not checked/, 'not pinned'),
+          why.startsWith('not checked: repository') ? 'not-checked' : 'problem',
+        );
         skipped = true;
         break;
       }
@@ -105,21 +120,33 @@ export async function pinFile(file: ApkoFile, constraint: FileConstraint, images
     unknownIn = [...new Set(unknownIn)];
     if (unknownIn.length > 0) {
       note(
-        pinned ? `not in the repositories of ${unknownIn.join(', ')}` : `not in the repositories of ${unknownIn.join(', ')} (a package built here?); left unpinned`,
+        pinned
+          ? `not in the repositories of ${unknownIn.join(', ')}`
+          : `not in the repositories of ${unknownIn.join(', ')} (a package built here?); left unpinned`,
         pinned ? 'problem' : 'info',
       );
       continue;
     }
     const chosen = choosePin(candidates ?? [], spec.version);
     if (chosen === undefined) {
-      note(`no version is on every arch of every image building with this file${absences.length ? ` (${absences.join('; ')})` : ''}`, 'problem');
+      note(
+        `no version is on every arch of every image building with this file${absences.length ? ` (${absences.join('; ')})` : ''}`,
+        'problem',
+      );
       continue;
     }
     if (chosen === spec.version) continue;
     edits.push({ node: entry.node, value: formatPin(spec.name, chosen, spec.tag) });
     const arches = constraint.arches;
     const security = await securityNote(source.fixSource, spec.name, spec.version, chosen, arches);
-    result.changes.push({ line: entry.line, name: spec.name, from: spec.version, to: chosen, images: constraint.images.map((i) => i.image), ...(security && { fixes: security.ids }) });
+    result.changes.push({
+      line: entry.line,
+      name: spec.name,
+      from: spec.version,
+      to: chosen,
+      images: constraint.images.map((i) => i.image),
+      ...(security && { fixes: security.ids }),
+    });
     if (spec.version !== undefined && compareVersions(chosen, spec.version) < 0) {
       note(`moved down from ${spec.version}: ${absences.join('; ')}`, 'info');
     }
@@ -137,7 +164,12 @@ export async function pinFile(file: ApkoFile, constraint: FileConstraint, images
 }
 
 /** Pins every target file of the tree, each once, for every image that builds with it. */
-export async function pinTree(tree: ApkoTree, constraints: ReadonlyMap<string, FileConstraint>, source: VersionSource, options: PinOptions): Promise<PinResult[]> {
+export async function pinTree(
+  tree: ApkoTree,
+  constraints: ReadonlyMap<string, FileConstraint>,
+  source: VersionSource,
+  options: PinOptions,
+): Promise<PinResult[]> {
   const results: PinResult[] = [];
   for (const target of tree.targets) {
     const constraint = constraints.get(target);
@@ -151,5 +183,7 @@ export async function pinTree(tree: ApkoTree, constraints: ReadonlyMap<string, F
 
 /** Only plain and quoted scalars are rewritten in place; block scalars (`|`, `>`) are left alone. */
 function isEditable(node: Scalar): boolean {
-  return node.type === undefined || node.type === 'PLAIN' || node.type === 'QUOTE_SINGLE' || node.type === 'QUOTE_DOUBLE';
+  return (
+    node.type === undefined || node.type === 'PLAIN' || node.type === 'QUOTE_SINGLE' || node.type === 'QUOTE_DOUBLE'
+  );
 }

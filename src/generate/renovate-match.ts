@@ -48,11 +48,35 @@ export const CONFIG_FILE_NAMES = [
 
 /** Renovate's default `ignorePaths`, and what `config:recommended` (`:ignoreModulesAndTests`) sets instead. */
 const DEFAULT_IGNORE_PATHS = ['**/node_modules/**', '**/bower_components/**'];
-const IGNORE_MODULES_AND_TESTS = [...DEFAULT_IGNORE_PATHS, '**/vendor/**', '**/examples/**', '**/__tests__/**', '**/test/**', '**/tests/**', '**/__fixtures__/**'];
-const PRESETS_WITH_IGNORE_PATHS = new Set(['config:recommended', 'config:base', 'config:best-practices', ':ignoreModulesAndTests']);
+const IGNORE_MODULES_AND_TESTS = [
+  ...DEFAULT_IGNORE_PATHS,
+  '**/vendor/**',
+  '**/examples/**',
+  '**/__tests__/**',
+  '**/test/**',
+  '**/tests/**',
+  '**/__fixtures__/**',
+];
+const PRESETS_WITH_IGNORE_PATHS = new Set([
+  'config:recommended',
+  'config:base',
+  'config:best-practices',
+  ':ignoreModulesAndTests',
+]);
 
 /** The fields a regex manager fills from a template or a named group, in Renovate's order (`validMatchFields`). */
-const MATCH_FIELDS = ['depName', 'packageName', 'currentValue', 'currentDigest', 'datasource', 'versioning', 'extractVersion', 'registryUrl', 'depType', 'indentation'] as const;
+const MATCH_FIELDS = [
+  'depName',
+  'packageName',
+  'currentValue',
+  'currentDigest',
+  'datasource',
+  'versioning',
+  'extractVersion',
+  'registryUrl',
+  'depType',
+  'indentation',
+] as const;
 type MatchField = (typeof MATCH_FIELDS)[number];
 
 /** One dependency Renovate would extract: its fields, and where its current value is in the file. */
@@ -72,7 +96,13 @@ export interface ExtractedDep {
 
 /** What Renovate does with a dependency: asks a URL, or why it does not get an answer. */
 export type Lookup =
-  | { asked: true; url: string; extractVersion: string | undefined; maxMajorIncrement: number; versioning: string | undefined }
+  | {
+      asked: true;
+      url: string;
+      extractVersion: string | undefined;
+      maxMajorIncrement: number;
+      versioning: string | undefined;
+    }
   | { asked: false; reason: string };
 
 interface RegexManager {
@@ -127,7 +157,8 @@ export class RenovateManagers {
   }
 
   static from(config: unknown, source: string): RenovateManagers {
-    if (typeof config !== 'object' || config === null || Array.isArray(config)) throw new RenovateConfigError(`${source}: not a Renovate config (expected an object)`);
+    if (typeof config !== 'object' || config === null || Array.isArray(config))
+      throw new RenovateConfigError(`${source}: not a Renovate config (expected an object)`);
     const c = config as Record<string, unknown>;
     const warnings: string[] = [];
     const list = c.customManagers ?? [];
@@ -144,9 +175,17 @@ export class RenovateManagers {
       else warnings.push(`extends ${preset}: presets are not read here; what it sets is not modelled`);
     }
     if (c.ignorePaths !== undefined) ignorePaths = strings(c.ignorePaths, `${source}: ignorePaths`);
-    const model = new RenovateManagers(source, c, managers, rules, ignorePaths, strings(c.includePaths, `${source}: includePaths`));
+    const model = new RenovateManagers(
+      source,
+      c,
+      managers,
+      rules,
+      ignorePaths,
+      strings(c.includePaths, `${source}: includePaths`),
+    );
     model.warnings.push(...warnings);
-    for (const rule of rules) if (rule.unmodelled) model.warnings.push(`packageRules[${rule.index}]: ${rule.unmodelled}; taken not to apply`);
+    for (const rule of rules)
+      if (rule.unmodelled) model.warnings.push(`packageRules[${rule.index}]: ${rule.unmodelled}; taken not to apply`);
     return model;
   }
 
@@ -159,14 +198,16 @@ export class RenovateManagers {
   get disabled(): string | undefined {
     if (this.config.enabled === false) return `${this.source} sets enabled: false`;
     const enabled = this.config.enabledManagers;
-    if (Array.isArray(enabled) && enabled.length > 0 && !enabled.some((m) => m === 'custom.regex' || m === 'regex')) return `${this.source}: enabledManagers does not list custom.regex`;
+    if (Array.isArray(enabled) && enabled.length > 0 && !enabled.some((m) => m === 'custom.regex' || m === 'regex'))
+      return `${this.source}: enabledManagers does not list custom.regex`;
     if (this.managers.length === 0) return `${this.source} has no regex custom manager`;
     return undefined;
   }
 
   /** Whether Renovate's file list for the managers holds `path` (includePaths, ignorePaths: file-match.ts). */
   private listed(path: string): boolean {
-    if (this.includePaths.length > 0 && !this.includePaths.some((p) => path === p || glob(p, false)(path))) return false;
+    if (this.includePaths.length > 0 && !this.includePaths.some((p) => path === p || glob(p, false)(path)))
+      return false;
     return !this.ignorePaths.some((p) => path.includes(p) || glob(p, false)(path));
   }
 
@@ -187,15 +228,21 @@ export class RenovateManagers {
     if (off) return off;
     if (!this.listed(path)) return `${this.source}'s ignorePaths (or includePaths) leave ${path} out`;
     const readers = this.readers(path);
-    if (readers.length === 0) return `no regex manager in ${this.source} reads ${path} (a file added or moved since the config was written? rerun apk-indexer gen renovate)`;
+    if (readers.length === 0)
+      return `no regex manager in ${this.source} reads ${path} (a file added or moved since the config was written? rerun apk-indexer gen renovate)`;
     for (const manager of readers.map((r) => this.managers[r]!)) {
       const i = manager.index;
-      const here = extractWith(manager, path, text).filter((d) => d.start !== undefined && d.start >= range[0] && d.end! <= range[1]);
+      const here = extractWith(manager, path, text).filter(
+        (d) => d.start !== undefined && d.start >= range[0] && d.end! <= range[1],
+      );
       for (const d of here) {
-        if (!d.datasource?.trim()) return `customManagers[${i}] finds it but gives it no datasource (no datasourceTemplate, no datasource group), so Renovate discards it`;
-        if (!(d.depName ?? d.packageName)?.trim()) return `customManagers[${i}] finds it but gives it no depName or packageName, so Renovate discards it`;
+        if (!d.datasource?.trim())
+          return `customManagers[${i}] finds it but gives it no datasource (no datasourceTemplate, no datasource group), so Renovate discards it`;
+        if (!(d.depName ?? d.packageName)?.trim())
+          return `customManagers[${i}] finds it but gives it no depName or packageName, so Renovate discards it`;
       }
-      if (manager.strategy === 'combination') return `customManagers[${i}] uses matchStringsStrategy combination: one dependency per file, from the last match; this pin is not it`;
+      if (manager.strategy === 'combination')
+        return `customManagers[${i}] uses matchStringsStrategy combination: one dependency per file, from the last match; this pin is not it`;
     }
     return `the matchStrings of customManagers[${readers.map((r) => this.managers[r]!.index).join('], [')}] (which read ${path}) do not match this item`;
   }
@@ -203,7 +250,8 @@ export class RenovateManagers {
   /** The URL Renovate asks for a dependency extracted from `path`, or why it gets no answer from a custom datasource. */
   lookup(dep: ExtractedDep, path: string): Lookup {
     const packageName = dep.packageName ?? dep.depName!;
-    if (Array.isArray(this.config.ignoreDeps) && this.config.ignoreDeps.includes(dep.depName)) return { asked: false, reason: `ignoreDeps in ${this.source} lists ${dep.depName}` };
+    if (Array.isArray(this.config.ignoreDeps) && this.config.ignoreDeps.includes(dep.depName))
+      return { asked: false, reason: `ignoreDeps in ${this.source} lists ${dep.depName}` };
     let registryUrls = dep.registryUrls;
     let extractVersion = dep.extractVersion;
     let maxMajorIncrement = typeof this.config.maxMajorIncrement === 'number' ? this.config.maxMajorIncrement : 500;
@@ -215,17 +263,33 @@ export class RenovateManagers {
       if (rule.maxMajorIncrement !== undefined) maxMajorIncrement = rule.maxMajorIncrement;
     }
     const datasource = dep.datasource!;
-    if (!datasource.startsWith('custom.')) return { asked: false, reason: `datasource ${datasource} is not a custom datasource; apk-indexer is not asked` };
+    if (!datasource.startsWith('custom.'))
+      return { asked: false, reason: `datasource ${datasource} is not a custom datasource; apk-indexer is not asked` };
     const name = datasource.slice('custom.'.length);
-    const custom = (this.config.customDatasources as Record<string, { defaultRegistryUrlTemplate?: unknown }> | undefined)?.[name];
-    if (!custom || typeof custom !== 'object') return { asked: false, reason: `datasource ${datasource}: ${this.source} defines no customDatasources.${name}, so the lookup fails` };
-    const template = registryUrls?.filter(Boolean).map((u) => u.replace(/\/+$/, ''))[0] ?? (typeof custom.defaultRegistryUrlTemplate === 'string' ? custom.defaultRegistryUrlTemplate : undefined);
-    if (template === undefined) return { asked: false, reason: `datasource ${datasource} has no registry URL (no defaultRegistryUrlTemplate, no registryUrls)` };
+    const custom = (
+      this.config.customDatasources as Record<string, { defaultRegistryUrlTemplate?: unknown }> | undefined
+    )?.[name];
+    if (!custom || typeof custom !== 'object')
+      return {
+        asked: false,
+        reason: `datasource ${datasource}: ${this.source} defines no customDatasources.${name}, so the lookup fails`,
+      };
+    const template =
+      registryUrls?.filter(Boolean).map((u) => u.replace(/\/+$/, ''))[0] ??
+      (typeof custom.defaultRegistryUrlTemplate === 'string' ? custom.defaultRegistryUrlTemplate : undefined);
+    if (template === undefined)
+      return {
+        asked: false,
+        reason: `datasource ${datasource} has no registry URL (no defaultRegistryUrlTemplate, no registryUrls)`,
+      };
     let url: string;
     try {
       url = handlebars.compile(template, { noEscape: true })({ packageName, currentValue: dep.currentValue });
     } catch (err) {
-      return { asked: false, reason: `registry URL template ${template} does not compile (${(err as Error).message.split('\n')[0]})` };
+      return {
+        asked: false,
+        reason: `registry URL template ${template} does not compile (${(err as Error).message.split('\n')[0]})`,
+      };
     }
     return { asked: true, url, extractVersion, maxMajorIncrement, versioning: dep.versioning };
   }
@@ -254,7 +318,10 @@ export function parseConfigText(text: string, shown: string): unknown {
 
 function regexManager(m: Record<string, unknown>, index: number, where: string, warnings: string[]): RegexManager {
   // Renovate 44 migrates fileMatch to managerFilePatterns as `/regex/`.
-  const patterns = [...strings(m.managerFilePatterns, `${where}.managerFilePatterns`), ...strings(m.fileMatch, `${where}.fileMatch`).map((p) => `/${p}/`)];
+  const patterns = [
+    ...strings(m.managerFilePatterns, `${where}.managerFilePatterns`),
+    ...strings(m.fileMatch, `${where}.fileMatch`).map((p) => `/${p}/`),
+  ];
   const files = patterns.flatMap((p) => {
     try {
       return [regexOrGlob(p)];
@@ -269,7 +336,8 @@ function regexManager(m: Record<string, unknown>, index: number, where: string, 
     const t = m[`${field}Template`];
     if (typeof t === 'string' && t !== '') templates[field] = handlebars.compile(t, { noEscape: true });
   }
-  const strategy = m.matchStringsStrategy === 'combination' || m.matchStringsStrategy === 'recursive' ? m.matchStringsStrategy : 'any';
+  const strategy =
+    m.matchStringsStrategy === 'combination' || m.matchStringsStrategy === 'recursive' ? m.matchStringsStrategy : 'any';
   return { index, files, strategy, matchStrings, templates };
 }
 
@@ -298,12 +366,20 @@ function matchesList(input: string | undefined, patterns: readonly string[]): bo
   return negative.every((p) => regexOrGlob(p)(input));
 }
 
-const MODELLED_MATCHERS = new Set(['matchFileNames', 'matchDatasources', 'matchPackageNames', 'matchDepNames', 'matchManagers']);
+const MODELLED_MATCHERS = new Set([
+  'matchFileNames',
+  'matchDatasources',
+  'matchPackageNames',
+  'matchDepNames',
+  'matchManagers',
+]);
 
 function packageRule(raw: unknown, index: number): PackageRule {
   const r = (typeof raw === 'object' && raw !== null ? raw : {}) as Record<string, unknown>;
-  const other = Object.keys(r).filter((k) => (k.startsWith('match') || k.startsWith('exclude')) && !MODELLED_MATCHERS.has(k));
-  const list = (k: string) => (Array.isArray(r[k]) && r[k].every((v) => typeof v === 'string') ? (r[k]) : undefined);
+  const other = Object.keys(r).filter(
+    (k) => (k.startsWith('match') || k.startsWith('exclude')) && !MODELLED_MATCHERS.has(k),
+  );
+  const list = (k: string) => (Array.isArray(r[k]) && r[k].every((v) => typeof v === 'string') ? r[k] : undefined);
   const rule: PackageRule = { index, unmodelled: other.length > 0 ? `${other.join(', ')} not modelled` : undefined };
   for (const k of MODELLED_MATCHERS) {
     const v = list(k);
@@ -340,7 +416,8 @@ function matchAll(re: RegExp, text: string, base: number): Array<Found & { text:
     const m = re.exec(text);
     if (!m) break;
     const offsets: Found['offsets'] = {};
-    for (const [k, v] of Object.entries(m.indices?.groups ?? {})) offsets[k] = v ? [v[0] + base, v[1] + base] : undefined;
+    for (const [k, v] of Object.entries(m.indices?.groups ?? {}))
+      offsets[k] = v ? [v[0] + base, v[1] + base] : undefined;
     out.push({ groups: { ...(m.groups ?? {}) }, offsets, text: m[0], at: m.index + base });
     if (m[0] === '') re.lastIndex++;
   }
@@ -350,16 +427,21 @@ function matchAll(re: RegExp, text: string, base: number): Array<Found & { text:
 function extractWith(manager: RegexManager, path: string, text: string): ExtractedDep[] {
   const index = manager.index;
   const info = { packageFile: posix.basename(path), packageFileDir: posix.dirname(path) };
-  if (manager.strategy === 'any') return manager.matchStrings.flatMap((re) => matchAll(re, text, 0)).flatMap((m) => dependency(manager, index, m, info));
+  if (manager.strategy === 'any')
+    return manager.matchStrings
+      .flatMap((re) => matchAll(re, text, 0))
+      .flatMap((m) => dependency(manager, index, m, info));
   if (manager.strategy === 'combination') {
     const matches = manager.matchStrings.flatMap((re) => matchAll(re, text, 0));
     if (matches.length === 0) return [];
     // One dependency per file: later matches' groups override earlier ones.
     const merged: Found = { groups: {}, offsets: {} };
-    for (const m of matches) for (const [k, v] of Object.entries(m.groups)) if (v !== undefined) {
-      merged.groups[k] = v;
-      merged.offsets[k] = m.offsets[k];
-    }
+    for (const m of matches)
+      for (const [k, v] of Object.entries(m.groups))
+        if (v !== undefined) {
+          merged.groups[k] = v;
+          merged.offsets[k] = m.offsets[k];
+        }
     return dependency(manager, index, merged, info);
   }
   const deps: ExtractedDep[] = [];
@@ -382,7 +464,12 @@ function extractWith(manager: RegexManager, path: string, text: string): Extract
 }
 
 /** createDependency: each field from its template (with the groups) or from its group. A failing template drops it. */
-function dependency(manager: RegexManager, index: number, found: Found, info: { packageFile: string; packageFileDir: string }): ExtractedDep[] {
+function dependency(
+  manager: RegexManager,
+  index: number,
+  found: Found,
+  info: { packageFile: string; packageFileDir: string },
+): ExtractedDep[] {
   const dep: ExtractedDep = { manager: index };
   for (const field of MATCH_FIELDS) {
     const template = manager.templates[field];
@@ -404,7 +491,14 @@ function dependency(manager: RegexManager, index: number, found: Found, info: { 
       } catch {
         // Renovate warns "Invalid regex manager registryUrl" and keeps the dependency without one.
       }
-    } else if (field === 'depName' || field === 'packageName' || field === 'currentValue' || field === 'datasource' || field === 'versioning' || field === 'extractVersion') {
+    } else if (
+      field === 'depName' ||
+      field === 'packageName' ||
+      field === 'currentValue' ||
+      field === 'datasource' ||
+      field === 'versioning' ||
+      field === 'extractVersion'
+    ) {
       dep[field] = value;
     }
   }
@@ -430,7 +524,8 @@ function compileMatchString(pattern: string, where: string): RegExp {
 
 function strings(value: unknown, where: string): string[] {
   if (value === undefined) return [];
-  if (!Array.isArray(value) || !value.every((v) => typeof v === 'string')) throw new RenovateConfigError(`${where}: expected a list of strings`);
+  if (!Array.isArray(value) || !value.every((v) => typeof v === 'string'))
+    throw new RenovateConfigError(`${where}: expected a list of strings`);
   return value;
 }
 

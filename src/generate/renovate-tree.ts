@@ -1,6 +1,10 @@
 import { readConfigFile } from '../config/file.js';
 import { repositoryUrl } from '../apko/repository.js';
-import { fileConstraints as apkoFileConstraints, readApkoTree, type FileConstraint as ApkoFileConstraint } from '../apko/tree.js';
+import {
+  fileConstraints as apkoFileConstraints,
+  readApkoTree,
+  type FileConstraint as ApkoFileConstraint,
+} from '../apko/tree.js';
 import { GenerateInputError } from './errors.js';
 import { renovateConfig, type FileConstraint } from './renovate.js';
 import type { RenovateConfig } from '../../schemas/renovate-config.js';
@@ -20,12 +24,23 @@ export interface TreeRenovateOptions {
 }
 
 /** What the tree at `root` needs: its apko files, each with its constraint (gen renovate, and check's comparison). */
-export async function treeConstraints(o: Omit<TreeRenovateOptions, 'server' | 'renovateMajor'>): Promise<Map<string, FileConstraint>> {
-  const tree = readApkoTree({ root: o.root, includePaths: o.includePaths, repositoryAppend: o.repositoryAppend ?? [], buildRepositoryAppend: o.buildRepositoryAppend ?? [] });
+export async function treeConstraints(
+  o: Omit<TreeRenovateOptions, 'server' | 'renovateMajor'>,
+): Promise<Map<string, FileConstraint>> {
+  const tree = readApkoTree({
+    root: o.root,
+    includePaths: o.includePaths,
+    repositoryAppend: o.repositoryAppend ?? [],
+    buildRepositoryAppend: o.buildRepositoryAppend ?? [],
+  });
   if (tree.failures.length > 0) throw tree.failures[0]!;
   if (tree.targets.length === 0) throw new GenerateInputError(`no apko files under ${o.root}`);
-  const repositories = o.config === undefined ? [] : (readConfigFile(o.config).repositories ?? []).map((r) => r.settings);
-  return renovateConstraints(apkoFileConstraints(tree, o.fallbackArches), o.config === undefined ? () => undefined : repositoryNamer(repositories, o.root));
+  const repositories =
+    o.config === undefined ? [] : (readConfigFile(o.config).repositories ?? []).map((r) => r.settings);
+  return renovateConstraints(
+    apkoFileConstraints(tree, o.fallbackArches),
+    o.config === undefined ? () => undefined : repositoryNamer(repositories, o.root),
+  );
 }
 
 /** renovate.json for the tree at `root`. */
@@ -58,8 +73,13 @@ export function renovateConstraints(
 }
 
 /** The service's repository names by URL and aliases (compared as the apko model compares repository URLs). */
-export function repositoryNamer(repositories: readonly { name?: string; url: string; aliases?: readonly string[] }[], root = process.cwd()): (url: string) => string | undefined {
+export function repositoryNamer(
+  repositories: readonly { name?: string; url: string; aliases?: readonly string[] }[],
+  root = process.cwd(),
+): (url: string) => string | undefined {
   const byUrl = new Map<string, string>();
-  for (const r of repositories) for (const u of [r.url, ...(r.aliases ?? [])]) byUrl.set(repositoryUrl(u, root), r.name ?? repositoryUrl(r.url, root));
+  for (const r of repositories)
+    for (const u of [r.url, ...(r.aliases ?? [])])
+      byUrl.set(repositoryUrl(u, root), r.name ?? repositoryUrl(r.url, root));
   return (url) => byUrl.get(url);
 }

@@ -49,7 +49,9 @@ export interface RenovateOptions {
 export function registryUrlFor(server: string, constraint: FileConstraint): string {
   const query = [
     ...(constraint.arches.length > 0 ? [`arch=${sortApkArches(constraint.arches).join(',')}`] : []),
-    ...(constraint.repositories.length > 0 ? [`repository=${[...constraint.repositories].sort().map(encodeURIComponent).join(',')}`] : []),
+    ...(constraint.repositories.length > 0
+      ? [`repository=${[...constraint.repositories].sort().map(encodeURIComponent).join(',')}`]
+      : []),
   ];
   return `${trimServer(server)}/{{packageName}}${query.length > 0 ? `?${query.join('&')}` : ''}`;
 }
@@ -78,7 +80,9 @@ export function renovateConfig(options: RenovateOptions): RenovateConfig {
   const manager: RenovateRegexManager = {
     customType: 'regex',
     description: 'name=version pins in the package lists of apko image files',
-    ...(current ? { managerFilePatterns: paths.map((p) => `/${exactPathPattern(p)}/`) } : { fileMatch: paths.map(exactPathPattern) }),
+    ...(current
+      ? { managerFilePatterns: paths.map((p) => `/${exactPathPattern(p)}/`) }
+      : { fileMatch: paths.map(exactPathPattern) }),
     matchStrings: [PIN_MATCH_STRING],
     datasourceTemplate: datasource,
     versioningTemplate: RENOVATE_VERSIONING,
@@ -94,7 +98,8 @@ export function renovateConfig(options: RenovateOptions): RenovateConfig {
   const rules: RenovatePackageRule[] = [];
   if (current) {
     rules.push({
-      description: 'Date versions (20241121-r0) jump the major by thousands; Renovate drops jumps over 500 unless lifted',
+      description:
+        'Date versions (20241121-r0) jump the major by thousands; Renovate drops jumps over 500 unless lifted',
       matchDatasources: [datasource],
       maxMajorIncrement: 0,
     });
@@ -110,7 +115,9 @@ export function renovateConfig(options: RenovateOptions): RenovateConfig {
   }
   return {
     $schema: 'https://docs.renovatebot.com/renovate-schema.json',
-    customDatasources: { [DATASOURCE_NAME]: { defaultRegistryUrlTemplate: `${server}/{{packageName}}`, format: 'json' } },
+    customDatasources: {
+      [DATASOURCE_NAME]: { defaultRegistryUrlTemplate: `${server}/{{packageName}}`, format: 'json' },
+    },
     customManagers: [manager],
     packageRules: rules,
   };

@@ -69,7 +69,10 @@ export interface ScaffoldPin {
  * melange recipes for the packages built here, renovate.json, .gitlab-ci.yml and a Justfile. With a version
  * source, the first package of each image is pinned to the newest version present on all of its archs.
  */
-export async function scaffold(o: ScaffoldOptions, source?: VersionSource): Promise<{ files: ScaffoldFile[]; pins: ScaffoldPin[] }> {
+export async function scaffold(
+  o: ScaffoldOptions,
+  source?: VersionSource,
+): Promise<{ files: ScaffoldFile[]; pins: ScaffoldPin[] }> {
   const env = { repositories: o.repositories, keyring: o.keyring };
   const images: [string, CommentedValue<ApkoImage>][] = [
     [
@@ -89,7 +92,12 @@ export async function scaffold(o: ScaffoldOptions, source?: VersionSource): Prom
     ['bootc', bootcBase({ include: BASE_INCLUDE, kernel: DEFAULT_KERNEL, dracut: false })],
     ...BOOTC_FLAVOURS.map((flavour): [string, CommentedValue<ApkoImage>] => [
       flavourFileName(flavour),
-      bootcFlavour(flavour, { include: BOOTC_INCLUDE, userPackage: USER_PACKAGE, configPackage: ROUTER_CONFIG_PACKAGE, extraPackages: [] }),
+      bootcFlavour(flavour, {
+        include: BOOTC_INCLUDE,
+        userPackage: USER_PACKAGE,
+        configPackage: ROUTER_CONFIG_PACKAGE,
+        extraPackages: [],
+      }),
     ]),
     [
       'apk-indexer',
@@ -97,7 +105,12 @@ export async function scaffold(o: ScaffoldOptions, source?: VersionSource): Prom
         name: 'apk-indexer',
         purpose: "this service's own image, the Renovate datasource the CI jobs run beside them.",
         include: BASE_INCLUDE,
-        packages: [{ entry: APK_INDEXER_PACKAGE, why: 'Built from melange/apk-indexer.yaml (its source at a tag); it pulls in Node.js.' }],
+        packages: [
+          {
+            entry: APK_INDEXER_PACKAGE,
+            why: 'Built from melange/apk-indexer.yaml (its source at a tag); it pulls in Node.js.',
+          },
+        ],
         entrypoint: '/usr/bin/apk-indexer',
         cmd: 'serve',
       }),
@@ -106,15 +119,33 @@ export async function scaffold(o: ScaffoldOptions, source?: VersionSource): Prom
   const apkArches = sortApkArches(o.archs.map((a) => toApkArch(a)!));
   const local = new Set([USER_PACKAGE, ROUTER_CONFIG_PACKAGE, APK_INDEXER_PACKAGE]);
   // Pins come from the scaffold's own repositories when an index was given for them, else from every index given.
-  const own = source ? o.repositories.flatMap((r) => source.held.filter((h) => h.urls.includes(repositoryUrl(r, process.cwd()))).map((h) => h.name)) : [];
+  const own = source
+    ? o.repositories.flatMap((r) =>
+        source.held.filter((h) => h.urls.includes(repositoryUrl(r, process.cwd()))).map((h) => h.name),
+      )
+    : [];
   const held = own.length > 0 ? own : (source?.held.map((h) => h.name) ?? []);
-  const pins = source ? await Promise.all(images.map(([name, img]) => pinFirstPackage(`apko/${name}.yaml`, img.value, apkArches, source, local, held))) : [];
+  const pins = source
+    ? await Promise.all(
+        images.map(([name, img]) => pinFirstPackage(`apko/${name}.yaml`, img.value, apkArches, source, local, held)),
+      )
+    : [];
 
   const recipes: [string, CommentedValue<MelangeRecipe>][] = [
     [APK_INDEXER_PACKAGE, apkIndexerPackage({ ...env, source: o.apkIndexerSource })],
     [
       USER_PACKAGE,
-      userPackage({ ...env, packageName: USER_PACKAGE, version: '1.0.0', license: o.license, user: o.user, uid: 1000, gecos: 'Administrator', shell: '/bin/sh', passwordHash: o.passwordHash }),
+      userPackage({
+        ...env,
+        packageName: USER_PACKAGE,
+        version: '1.0.0',
+        license: o.license,
+        user: o.user,
+        uid: 1000,
+        gecos: 'Administrator',
+        shell: '/bin/sh',
+        passwordHash: o.passwordHash,
+      }),
     ],
     [
       ROUTER_CONFIG_PACKAGE,
@@ -132,31 +163,53 @@ export async function scaffold(o: ScaffoldOptions, source?: VersionSource): Prom
   const files: ScaffoldFile[] = [
     ...images.map(([name, img]) => ({ path: `apko/${name}.yaml`, content: renderYaml(img) })),
     ...recipes.map(([name, recipe]) => ({ path: `melange/${name}.yaml`, content: renderYaml(recipe) })),
-    ...Object.entries(ROUTER_VENDOR_FILES).map(([path, content]) => ({ path: `melange/${ROUTER_CONFIG_PACKAGE}/vendor/${path}`, content })),
+    ...Object.entries(ROUTER_VENDOR_FILES).map(([path, content]) => ({
+      path: `melange/${ROUTER_CONFIG_PACKAGE}/vendor/${path}`,
+      content,
+    })),
     {
       path: 'renovate.json',
       // Every image includes the base, so each file is built for the base's arches, from any repository.
       content: renderRenovateJson(
-        renovateConfig({ server: o.server, files: new Map(images.map(([name]) => [`apko/${name}.yaml`, { arches: apkArches, repositories: [] }])), renovateMajor: o.renovateMajor }),
+        renovateConfig({
+          server: o.server,
+          files: new Map(images.map(([name]) => [`apko/${name}.yaml`, { arches: apkArches, repositories: [] }])),
+          renovateMajor: o.renovateMajor,
+        }),
       ),
     },
     {
       path: '.gitlab-ci.yml',
       content: renderYaml(
-        gitlabCi({ serviceImage: o.serviceImage, renovateMajor: o.renovateMajor, server: o.server, repositories: o.repositories, keys: o.keyring, arches: apkArches }),
+        gitlabCi({
+          serviceImage: o.serviceImage,
+          renovateMajor: o.renovateMajor,
+          server: o.server,
+          repositories: o.repositories,
+          keys: o.keyring,
+          arches: apkArches,
+        }),
       ),
     },
     {
       path: 'Justfile',
       content: justfile({
-        packages: [{ name: APK_INDEXER_PACKAGE }, { name: USER_PACKAGE }, { name: ROUTER_CONFIG_PACKAGE, sourceDir: `melange/${ROUTER_CONFIG_PACKAGE}` }],
+        packages: [
+          { name: APK_INDEXER_PACKAGE },
+          { name: USER_PACKAGE },
+          { name: ROUTER_CONFIG_PACKAGE, sourceDir: `melange/${ROUTER_CONFIG_PACKAGE}` },
+        ],
         images: images.map(([name]) => name),
         defaultDisk: flavourFileName('host'),
         arches: apkArches,
         server: 'http://localhost:3000',
       }),
     },
-    { path: '.gitignore', content: '# Built here, never committed: the signing key, packages, image tarballs and disk images.\nmelange.rsa\npackages/\n*.tar\n*.img\n' },
+    {
+      path: '.gitignore',
+      content:
+        '# Built here, never committed: the signing key, packages, image tarballs and disk images.\nmelange.rsa\npackages/\n*.tar\n*.img\n',
+    },
   ];
   return { files, pins };
 }
@@ -172,7 +225,13 @@ async function pinFirstPackage(
   const packages = value.contents?.packages;
   const spec = packages?.[0] === undefined ? undefined : parsePackageSpec(packages[0]);
   if (!packages || !spec) return { file, name: '-', version: undefined, message: 'no package to pin' };
-  if (local.has(spec.name)) return { file, name: spec.name, version: undefined, message: `left unpinned: built here (melange/${spec.name}.yaml)` };
+  if (local.has(spec.name))
+    return {
+      file,
+      name: spec.name,
+      version: undefined,
+      message: `left unpinned: built here (melange/${spec.name}.yaml)`,
+    };
   const versions = await source.versions(spec.name, arches, repositories);
   const version = versions === undefined ? undefined : choosePin(versions);
   if (version === undefined) {

@@ -22,7 +22,13 @@ export interface SecurityNote {
 }
 
 /** The fixes of a bump as a note, or undefined when it fixes nothing known. */
-export async function securityNote(source: FixSource | undefined, name: string, from: string | undefined, to: string, arches: readonly string[]): Promise<SecurityNote | undefined> {
+export async function securityNote(
+  source: FixSource | undefined,
+  name: string,
+  from: string | undefined,
+  to: string,
+  arches: readonly string[],
+): Promise<SecurityNote | undefined> {
   if (!source?.known || from === undefined) return undefined;
   const fixes = await source.fixes(name, from, to, arches);
   const ids = fixedIds(fixes);
@@ -69,7 +75,10 @@ export class HttpFixSource implements FixSource {
     let response: Response;
     let text: string;
     try {
-      response = await (this.options.fetch ?? fetch)(url, { headers: { accept: 'application/json' }, signal: AbortSignal.timeout(this.options.timeoutMs ?? 30_000) });
+      response = await (this.options.fetch ?? fetch)(url, {
+        headers: { accept: 'application/json' },
+        signal: AbortSignal.timeout(this.options.timeoutMs ?? 30_000),
+      });
       text = await response.text();
     } catch (err) {
       throw new VersionSourceError(url, `no answer from the server (${(err as Error).message})`, { cause: err });
@@ -82,7 +91,11 @@ export class HttpFixSource implements FixSource {
       if (!Array.isArray(body.fixes)) return [];
       return (body.fixes as unknown[]).filter((f): f is SecurityFix => {
         const fix = f as { version?: unknown; ids?: unknown } | null;
-        return typeof fix?.version === 'string' && Array.isArray(fix.ids) && fix.ids.every((id: unknown) => typeof id === 'string');
+        return (
+          typeof fix?.version === 'string' &&
+          Array.isArray(fix.ids) &&
+          fix.ids.every((id: unknown) => typeof id === 'string')
+        );
       });
     } catch {
       throw new VersionSourceError(url, 'not a changes answer (not JSON)');

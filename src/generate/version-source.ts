@@ -82,13 +82,20 @@ export class MapVersionSource implements VersionSource {
     });
   }
 
-  async versions(name: string, arches: readonly string[], repositories?: readonly string[]): Promise<string[] | undefined> {
+  async versions(
+    name: string,
+    arches: readonly string[],
+    repositories?: readonly string[],
+  ): Promise<string[] | undefined> {
     return this.map.releases(name, { arches, ...(repositories && { repositories }) })?.map((r) => r.version);
   }
 
   async answer(name: string, query: DatasourceFilters): Promise<string[] | undefined> {
     const arches = query.arches?.length ? query.arches : undefined;
-    const releases = this.map.releases(name, { ...(arches ? { arches } : { everyArchHolding: true }), ...(query.repositories?.length && { repositories: query.repositories }) });
+    const releases = this.map.releases(name, {
+      ...(arches ? { arches } : { everyArchHolding: true }),
+      ...(query.repositories?.length && { repositories: query.repositories }),
+    });
     return releases?.length ? releases.map((r) => r.version) : undefined;
   }
 }
@@ -113,7 +120,11 @@ export class HttpVersionSource implements VersionSource {
     const probe = new HttpVersionSource(server, [], options);
     await probe.waitReady(options.waitMs ?? 120_000);
     const status = await probe.get(probe.at('-/status'));
-    if (status.response.status === 404) throw new VersionSourceError(server, 'not an apk-indexer: GET /-/status answered 404 (is the URL the service\'s root?)');
+    if (status.response.status === 404)
+      throw new VersionSourceError(
+        server,
+        "not an apk-indexer: GET /-/status answered 404 (is the URL the service's root?)",
+      );
     if (!status.response.ok) throw new VersionSourceError(probe.at('-/status'), `HTTP ${status.response.status}`);
     return new HttpVersionSource(server, heldFromStatus(status.text, probe.at('-/status')), options);
   }
@@ -125,12 +136,21 @@ export class HttpVersionSource implements VersionSource {
     for (;;) {
       const { response, text } = await this.get(url);
       if (response.ok) return;
-      if (response.status === 404) throw new VersionSourceError(this.server, 'not an apk-indexer: GET /readyz answered 404 (is the URL the service\'s root?)');
+      if (response.status === 404)
+        throw new VersionSourceError(
+          this.server,
+          "not an apk-indexer: GET /readyz answered 404 (is the URL the service's root?)",
+        );
       if (response.status !== 503) throw new VersionSourceError(url, `HTTP ${response.status}${firstLine(text)}`);
       if (Date.now() >= deadline) {
-        throw new VersionSourceError(this.server, `still loading after ${Math.round(waitMs / 1000)} s (${text.trim().split('\n')[0]}); --wait DURATION waits longer`);
+        throw new VersionSourceError(
+          this.server,
+          `still loading after ${Math.round(waitMs / 1000)} s (${text.trim().split('\n')[0]}); --wait DURATION waits longer`,
+        );
       }
-      await new Promise((r) => setTimeout(r, Math.min(this.options.pollMs ?? 1000, Math.max(0, deadline - Date.now()))));
+      await new Promise((r) =>
+        setTimeout(r, Math.min(this.options.pollMs ?? 1000, Math.max(0, deadline - Date.now()))),
+      );
     }
   }
 
@@ -138,7 +158,11 @@ export class HttpVersionSource implements VersionSource {
     return undefined;
   }
 
-  versions(name: string, arches: readonly string[], repositories: readonly string[] = []): Promise<string[] | undefined> {
+  versions(
+    name: string,
+    arches: readonly string[],
+    repositories: readonly string[] = [],
+  ): Promise<string[] | undefined> {
     const key = this.url(name, arches, repositories);
     let answer = this.cache.get(key);
     if (!answer) {
@@ -188,7 +212,10 @@ export class HttpVersionSource implements VersionSource {
   private async get(url: string): Promise<{ response: Response; text: string }> {
     const fetchImpl = this.options.fetch ?? fetch;
     try {
-      const response = await fetchImpl(url, { headers: { accept: 'application/json' }, signal: AbortSignal.timeout(this.options.timeoutMs ?? 30_000) });
+      const response = await fetchImpl(url, {
+        headers: { accept: 'application/json' },
+        signal: AbortSignal.timeout(this.options.timeoutMs ?? 30_000),
+      });
       return { response, text: await response.text() };
     } catch (err) {
       throw new VersionSourceError(url, `no answer from the server (${reason(err)})`, { cause: err });
@@ -251,7 +278,12 @@ function heldFromStatus(text: string, url: string): HeldRepository[] {
     }
     const base = index.url.replace(/\/(?:[^/]+\/)?APKINDEX\.tar\.gz$/, '').replace(/\/+$/, '');
     const archFolder = /\/([^/]+)\/APKINDEX\.tar\.gz$/.exec(index.url)?.[1];
-    const urls = [typeof index.arch === 'string' && archFolder === index.arch ? base : index.url.replace(/\/APKINDEX\.tar\.gz$/, ''), ...(Array.isArray(index.aliases) ? index.aliases.filter((a): a is string => typeof a === 'string') : [])];
+    const urls = [
+      typeof index.arch === 'string' && archFolder === index.arch
+        ? base
+        : index.url.replace(/\/APKINDEX\.tar\.gz$/, ''),
+      ...(Array.isArray(index.aliases) ? index.aliases.filter((a): a is string => typeof a === 'string') : []),
+    ];
     for (const u of urls) if (!entry.urls.includes(u.replace(/\/+$/, ''))) entry.urls.push(u.replace(/\/+$/, ''));
     if (typeof index.arch === 'string' && !entry.arches.includes(index.arch)) entry.arches.push(index.arch);
   }
@@ -272,7 +304,8 @@ function parseDatasourceBody(body: unknown, url: string): string[] {
   if (!Array.isArray(releases)) throw new VersionSourceError(url, 'not a Renovate datasource body (no releases array)');
   const versions = releases.map((r: unknown) => {
     const version = (r as { version?: unknown } | null)?.version;
-    if (typeof version !== 'string' || version === '') throw new VersionSourceError(url, 'not a Renovate datasource body (a release without a version string)');
+    if (typeof version !== 'string' || version === '')
+      throw new VersionSourceError(url, 'not a Renovate datasource body (a release without a version string)');
     return version;
   });
   return [...new Set(versions)].sort(compareVersions);

@@ -33,7 +33,8 @@ export function renderYaml<T>(content: CommentedValue<T>): string {
   }
   for (const path of content.octal ?? []) {
     const node = doc.getIn(path, true);
-    if (!isScalar(node) || typeof node.value !== 'number') throw new Error(`no number at ${path.join('.')} to write in octal`);
+    if (!isScalar(node) || typeof node.value !== 'number')
+      throw new Error(`no number at ${path.join('.')} to write in octal`);
     node.format = 'OCT';
   }
   if (isMap(doc.contents)) {
@@ -131,7 +132,8 @@ function verifyEdits(text: string, written: readonly { start: number; value: str
   });
   for (const edit of written) {
     const value = values.get(edit.start);
-    if (value !== edit.value) throw new Error(`YAML edit at offset ${edit.start} reads back as ${String(value)}, not ${edit.value}`);
+    if (value !== edit.value)
+      throw new Error(`YAML edit at offset ${edit.start} reads back as ${String(value)}, not ${edit.value}`);
   }
 }
 

@@ -74,7 +74,8 @@ export class DependencyIndexReader implements ApkIndexSink {
   private line(raw: string): void {
     const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
     if (line === '') {
-      if (this.name) this.records.push({ name: this.name, version: this.version, depends: this.depends, provides: this.provides });
+      if (this.name)
+        this.records.push({ name: this.name, version: this.version, depends: this.depends, provides: this.provides });
       this.name = '';
       this.version = '';
       this.depends = [];
@@ -100,7 +101,10 @@ export class DependencyIndexReader implements ApkIndexSink {
   }
 
   private list(value: string): string[] {
-    return value.split(' ').filter(Boolean).map((t) => this.intern(t));
+    return value
+      .split(' ')
+      .filter(Boolean)
+      .map((t) => this.intern(t));
   }
 
   private intern(token: string): string {

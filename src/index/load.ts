@@ -37,7 +37,12 @@ export async function loadIndex(location: IndexLocation, options: LoadOptions): 
     lastModified: options.previous?.lastModified,
   });
   if (opened.notModified) return { notModified: true };
-  return readIndexBody(opened.body, location, { keys: options.keys, limits, allowForeignArch: options.allowForeignArch, also: options.also }).then((r) => ({
+  return readIndexBody(opened.body, location, {
+    keys: options.keys,
+    limits,
+    allowForeignArch: options.allowForeignArch,
+    also: options.also,
+  }).then((r) => ({
     notModified: false as const,
     ...r,
     etag: opened.etag,
@@ -49,7 +54,12 @@ export async function loadIndex(location: IndexLocation, options: LoadOptions): 
 export async function readIndexBody(
   body: AsyncIterable<Buffer>,
   location: IndexLocation,
-  options: { keys: readonly TrustedKey[]; limits: ReadLimits; allowForeignArch?: boolean | undefined; also?: ApkIndexSink | undefined },
+  options: {
+    keys: readonly TrustedKey[];
+    limits: ReadLimits;
+    allowForeignArch?: boolean | undefined;
+    also?: ApkIndexSink | undefined;
+  },
 ): Promise<{ snapshot: IndexSnapshot; archive: Buffer | undefined }> {
   const shown = redactUrl(location.url);
   const builder = new SnapshotBuilder();

@@ -33,7 +33,16 @@ export function savedIndexPath(stateDir: string, repository: string, url: string
 export async function writeSavedIndex(stateDir: string, saved: Omit<SavedIndex, 'savedAt'>): Promise<void> {
   await mkdir(stateDir, { recursive: true });
   const path = savedIndexPath(stateDir, saved.repository, saved.url);
-  const head = JSON.stringify({ magic: MAGIC, repository: saved.repository, url: saved.url, etag: saved.etag, lastModified: saved.lastModified, savedAt: new Date().toISOString(), keys: saved.keys, bytes: saved.archive.length });
+  const head = JSON.stringify({
+    magic: MAGIC,
+    repository: saved.repository,
+    url: saved.url,
+    etag: saved.etag,
+    lastModified: saved.lastModified,
+    savedAt: new Date().toISOString(),
+    keys: saved.keys,
+    bytes: saved.archive.length,
+  });
   const temp = `${path}.${randomBytes(6).toString('hex')}.tmp`;
   try {
     await writeFile(temp, Buffer.concat([Buffer.from(`${head}\n`), saved.archive]), { mode: 0o600 });
@@ -49,7 +58,11 @@ export async function writeSavedIndex(stateDir: string, saved: Omit<SavedIndex, 
  * names another repository or URL, or is cut short, is an Error (the caller warns and ignores it). Its signature is
  * the caller's to check, as for a download.
  */
-export async function readSavedIndex(stateDir: string, repository: string, url: string): Promise<SavedIndex | undefined> {
+export async function readSavedIndex(
+  stateDir: string,
+  repository: string,
+  url: string,
+): Promise<SavedIndex | undefined> {
   let bytes: Buffer;
   try {
     bytes = await readFile(savedIndexPath(stateDir, repository, url));
@@ -60,7 +73,10 @@ export async function readSavedIndex(stateDir: string, repository: string, url: 
   const nl = bytes.indexOf(0x0a);
   let head: Record<string, unknown>;
   try {
-    head = JSON.parse(bytes.toString('utf8', 0, nl === -1 ? Math.min(bytes.length, 4096) : nl)) as Record<string, unknown>;
+    head = JSON.parse(bytes.toString('utf8', 0, nl === -1 ? Math.min(bytes.length, 4096) : nl)) as Record<
+      string,
+      unknown
+    >;
   } catch {
     throw new Error('not a saved index (no header)');
   }
@@ -71,6 +87,18 @@ export async function readSavedIndex(stateDir: string, repository: string, url: 
   const archive = bytes.subarray(nl + 1);
   if (archive.length !== head.bytes) throw new Error(`cut short (${archive.length} of ${String(head.bytes)} bytes)`);
   const text = (v: unknown) => (typeof v === 'string' ? v : undefined);
-  const keys = Array.isArray(head.keys) ? (head.keys as SavedIndex['keys']).filter((k) => typeof k?.origin === 'string' && typeof k.name === 'string' && typeof k.pem === 'string') : [];
-  return { repository, url, etag: text(head.etag), lastModified: text(head.lastModified), savedAt: String(head.savedAt), keys, archive };
+  const keys = Array.isArray(head.keys)
+    ? (head.keys as SavedIndex['keys']).filter(
+        (k) => typeof k?.origin === 'string' && typeof k.name === 'string' && typeof k.pem === 'string',
+      )
+    : [];
+  return {
+    repository,
+    url,
+    etag: text(head.etag),
+    lastModified: text(head.lastModified),
+    savedAt: String(head.savedAt),
+    keys,
+    archive,
+  };
 }

@@ -17,7 +17,16 @@ export class IndexedRelease {
   ) {}
 
   providedAs(version: string, provider: string): IndexedRelease {
-    return new IndexedRelease(version, this.buildTime, this.origin, this.commit, this.url, this.license, this.description, provider);
+    return new IndexedRelease(
+      version,
+      this.buildTime,
+      this.origin,
+      this.commit,
+      this.url,
+      this.license,
+      this.description,
+      provider,
+    );
   }
 }
 
@@ -106,7 +115,9 @@ export class PackageLists implements ReadonlyMap<string, readonly IndexedRelease
     for (const name of this.heads.keys()) yield this.get(name)!;
   }
 
-  forEach(fn: (value: readonly IndexedRelease[], key: string, map: ReadonlyMap<string, readonly IndexedRelease[]>) => void): void {
+  forEach(
+    fn: (value: readonly IndexedRelease[], key: string, map: ReadonlyMap<string, readonly IndexedRelease[]>) => void,
+  ): void {
     for (const [name, list] of this.entries()) fn(list, name, this);
   }
 
@@ -213,7 +224,8 @@ export class SnapshotBuilder implements RecordSink {
     for (const id of this.order) heads.set(names[id]!, this.head[id]! - 1);
     this.store.trim();
     for (const column of [this.version, this.recordOf, this.provider, this.next]) column.trim(this.entries);
-    for (const column of [this.buildTime, this.origin, this.commit, this.url, this.license, this.description]) column.trim(this.count);
+    for (const column of [this.buildTime, this.origin, this.commit, this.url, this.license, this.description])
+      column.trim(this.count);
     const columns: Columns = {
       names,
       store: this.store,
@@ -228,7 +240,12 @@ export class SnapshotBuilder implements RecordSink {
       license: this.license,
       description: this.description,
     };
-    return { ...meta, records: this.count, newestBuildTime: this.newest > 0 ? this.newest : undefined, packages: new PackageLists(heads, columns) };
+    return {
+      ...meta,
+      records: this.count,
+      newestBuildTime: this.newest > 0 ? this.newest : undefined,
+      packages: new PackageLists(heads, columns),
+    };
   }
 
   /** Adds a version of a name; a repeat of the name's last version is dropped, unless it replaces a provider. */

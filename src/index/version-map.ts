@@ -75,14 +75,19 @@ export class VersionMap {
       for (const r of list) {
         const seen = merged.get(r.version);
         if (!seen) {
-          merged.set(r.version, { first: r, release: toRelease(r, snapshot), where: new Map([[snapshot.repository, new Set([snapshot.arch])]]) });
+          merged.set(r.version, {
+            first: r,
+            release: toRelease(r, snapshot),
+            where: new Map([[snapshot.repository, new Set([snapshot.arch])]]),
+          });
           continue;
         }
         addTo(seen.where, snapshot.repository, snapshot.arch);
         const release = seen.release;
         if (!release.arches.includes(snapshot.arch)) release.arches.push(snapshot.arch);
         if (!release.repositories.includes(snapshot.repository)) release.repositories.push(snapshot.repository);
-        if (r.buildTime !== undefined && (release.buildTime === undefined || r.buildTime > release.buildTime)) release.buildTime = r.buildTime;
+        if (r.buildTime !== undefined && (release.buildTime === undefined || r.buildTime > release.buildTime))
+          release.buildTime = r.buildTime;
       }
     }
     if (!known) return undefined;

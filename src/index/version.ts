@@ -44,15 +44,32 @@ function suffixValue(s: string, start: number, end: number): number {
   if (len === 0) return SUFFIX_INVALID;
   let v: number;
   switch (s.charCodeAt(start)) {
-    case 0x61: v = SUFFIX_ALPHA; break; // a
-    case 0x62: v = SUFFIX_BETA; break; // b
-    case 0x63: v = SUFFIX_CVS; break; // c
-    case 0x67: v = SUFFIX_GIT; break; // g
-    case 0x68: v = SUFFIX_HG; break; // h
-    case 0x70: v = len > 1 ? SUFFIX_PRE : SUFFIX_P; break; // p
-    case 0x72: v = SUFFIX_RC; break; // r
-    case 0x73: v = SUFFIX_SVN; break; // s
-    default: return SUFFIX_INVALID;
+    case 0x61:
+      v = SUFFIX_ALPHA;
+      break; // a
+    case 0x62:
+      v = SUFFIX_BETA;
+      break; // b
+    case 0x63:
+      v = SUFFIX_CVS;
+      break; // c
+    case 0x67:
+      v = SUFFIX_GIT;
+      break; // g
+    case 0x68:
+      v = SUFFIX_HG;
+      break; // h
+    case 0x70:
+      v = len > 1 ? SUFFIX_PRE : SUFFIX_P;
+      break; // p
+    case 0x72:
+      v = SUFFIX_RC;
+      break; // r
+    case 0x73:
+      v = SUFFIX_SVN;
+      break; // s
+    default:
+      return SUFFIX_INVALID;
   }
   const name = SUFFIX_NAME[v]!;
   if (name.length !== len) return SUFFIX_INVALID;

@@ -115,7 +115,10 @@ export class ApkIndexParser {
   private readonly arch: Buffer | undefined;
 
   constructor(
-    private readonly limits: Pick<ReadLimits, 'maxEntries' | 'maxLineBytes' | 'maxNames' | 'maxProvides' | 'maxProvidesPerRecord'>,
+    private readonly limits: Pick<
+      ReadLimits,
+      'maxEntries' | 'maxLineBytes' | 'maxNames' | 'maxProvides' | 'maxProvidesPerRecord'
+    >,
     emit: ((record: PackageRecord) => void) | RecordSink,
     options: { arch?: string } = {},
   ) {
@@ -206,7 +209,8 @@ export class ApkIndexParser {
         f.version = this.lastVersion;
         break;
       case 0x41 /* A */:
-        if (this.arch !== undefined && !sameBytes(buf, v, end, this.arch) && !sameBytes(buf, v, end, NOARCH)) this.foreignArch(buf, v, end);
+        if (this.arch !== undefined && !sameBytes(buf, v, end, this.arch) && !sameBytes(buf, v, end, NOARCH))
+          this.foreignArch(buf, v, end);
         if (this.sink.wantsArch) f.arch = buf.toString('latin1', v, end);
         break;
       case 0x74 /* t */:
@@ -248,7 +252,10 @@ export class ApkIndexParser {
 
   private foreignArch(buf: Buffer, start: number, end: number): never {
     const found = JSON.stringify(buf.toString('latin1', start, Math.min(end, start + 40)));
-    throw new RecordError('format', `line ${this.line}: record for arch ${found} in the index of ${this.arch!.toString('latin1')} (an index served at another arch's URL?)`);
+    throw new RecordError(
+      'format',
+      `line ${this.line}: record for arch ${found} in the index of ${this.arch!.toString('latin1')} (an index served at another arch's URL?)`,
+    );
   }
 
   private badLine(buf: Buffer, start: number, end: number): never {
@@ -274,7 +281,10 @@ export class ApkIndexParser {
     if (f.provides !== undefined) {
       const provides = f.provides.length / 2;
       if (provides > limits.maxProvidesPerRecord) {
-        throw new RecordError('limit', `record at line ${this.recordStartLine} provides more than ${limits.maxProvidesPerRecord} names (the per-record provides limit)`);
+        throw new RecordError(
+          'limit',
+          `record at line ${this.recordStartLine} provides more than ${limits.maxProvidesPerRecord} names (the per-record provides limit)`,
+        );
       }
       if ((this.providesSeen += provides) > limits.maxProvides) {
         throw new RecordError('limit', `more than ${limits.maxProvides} provides (the provides limit)`);

@@ -280,7 +280,8 @@ export function scanProvides(
       tokenEnd = nextSpace(buf, dv, tokenEnd + 1, end);
     } else if (eq >= 0) {
       tokenEnd = nextSpace(buf, dv, eq + 1, end);
-      if (eq > pos && eq + 1 < tokenEnd) (out ??= []).push(names.id(buf, dv, pos, eq), store.add(buf, dv, eq + 1, tokenEnd));
+      if (eq > pos && eq + 1 < tokenEnd)
+        (out ??= []).push(names.id(buf, dv, pos, eq), store.add(buf, dv, eq + 1, tokenEnd));
     }
     pos = tokenEnd + 1;
   }

@@ -6,7 +6,12 @@ import type { SecurityDatabase, SecurityFix } from './parse.js';
  * `from` and at most `to`, in apk order. Subpackages share their origin's entries, so callers pass the record's
  * origin (`o:`), or its own name when it has none. Entries from several databases (one per repository) are merged.
  */
-export function fixesBetween(databases: readonly SecurityDatabase[], origin: string, from: string, to: string): SecurityFix[] {
+export function fixesBetween(
+  databases: readonly SecurityDatabase[],
+  origin: string,
+  from: string,
+  to: string,
+): SecurityFix[] {
   const byVersion = new Map<string, Set<string>>();
   for (const db of databases) {
     for (const fix of db.fixes.get(origin) ?? []) {

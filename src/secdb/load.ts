@@ -20,7 +20,11 @@ export type SecdbLoadResult =
 export async function loadSecdb(location: string, options: SecdbLoadOptions = {}): Promise<SecdbLoadResult> {
   const shown = redactUrl(location);
   const maxBytes = options.maxBytes ?? DEFAULT_MAX_SECDB_BYTES;
-  const opened = await openSource(location, { ...options, etag: options.previous?.etag, lastModified: options.previous?.lastModified });
+  const opened = await openSource(location, {
+    ...options,
+    etag: options.previous?.etag,
+    lastModified: options.previous?.lastModified,
+  });
   if (opened.notModified) return { notModified: true };
   const chunks: Buffer[] = [];
   let size = 0;

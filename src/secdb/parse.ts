@@ -39,16 +39,19 @@ export function parseSecdb(text: string, source: string): SecurityDatabase {
   } catch (err) {
     throw new IndexError(source, 'format', `not a security database: ${(err as Error).message}`);
   }
-  if (!isMapping(doc) || !Array.isArray(doc.packages)) throw new IndexError(source, 'format', 'not a security database: expected an object with a "packages" list');
+  if (!isMapping(doc) || !Array.isArray(doc.packages))
+    throw new IndexError(source, 'format', 'not a security database: expected an object with a "packages" list');
   const fixes = new Map<string, Map<string, Set<string>>>();
   const notAffected = new Map<string, Set<string>>();
   let skipped = 0;
   doc.packages.forEach((entry: unknown, i: number) => {
     const where = `packages[${i}]`;
     const pkg = isMapping(entry) ? entry.pkg : undefined;
-    if (!isMapping(pkg) || typeof pkg.name !== 'string' || pkg.name === '') throw new IndexError(source, 'format', `${where}: expected {pkg: {name, secfixes}}`);
+    if (!isMapping(pkg) || typeof pkg.name !== 'string' || pkg.name === '')
+      throw new IndexError(source, 'format', `${where}: expected {pkg: {name, secfixes}}`);
     const secfixes = pkg.secfixes ?? {};
-    if (!isMapping(secfixes)) throw new IndexError(source, 'format', `${where}.pkg.secfixes: expected a mapping of version to IDs`);
+    if (!isMapping(secfixes))
+      throw new IndexError(source, 'format', `${where}.pkg.secfixes: expected a mapping of version to IDs`);
     for (const [version, value] of Object.entries(secfixes)) {
       const ids = idsOf(value, source, `${where}.pkg.secfixes[${JSON.stringify(version)}]`);
       if (version === '0') {
@@ -83,7 +86,8 @@ export function parseSecdb(text: string, source: string): SecurityDatabase {
 
 function idsOf(value: unknown, source: string, where: string): string[] {
   if (value === null || value === undefined) return [];
-  if (!Array.isArray(value) || value.some((v) => typeof v !== 'string')) throw new IndexError(source, 'format', `${where}: expected a list of IDs`);
+  if (!Array.isArray(value) || value.some((v) => typeof v !== 'string'))
+    throw new IndexError(source, 'format', `${where}: expected a list of IDs`);
   return (value as string[]).flatMap((v) => v.split(/\s+/)).filter(Boolean);
 }
 

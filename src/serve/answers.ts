@@ -58,7 +58,10 @@ export interface QueryScope {
 
 /** `?arch=x86_64,aarch64` (or repeated) as a list: commas split, blanks dropped. */
 function split(v: string[] | undefined): string[] {
-  return (v ?? []).flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean);
+  return (v ?? [])
+    .flatMap((s) => s.split(','))
+    .map((s) => s.trim())
+    .filter(Boolean);
 }
 
 /**
@@ -99,7 +102,8 @@ export function badQuery(q: DatasourceQuery, scope: QueryScope): string | undefi
     if (arches.includes(arch)) continue;
     const apk = OTHER_ARCH_NAMES[arch.toLowerCase()];
     const shown = listed([arch]);
-    if (apk) return `?arch=${shown}: ${shown} is apko's name; use ${apk}${arches.includes(apk) ? '' : ` (not configured here either; configured: ${arches.join(', ')})`}`;
+    if (apk)
+      return `?arch=${shown}: ${shown} is apko's name; use ${apk}${arches.includes(apk) ? '' : ` (not configured here either; configured: ${arches.join(', ')})`}`;
     return `?arch=${shown}: not a configured arch; use one of ${arches.join(', ')}`;
   }
   for (const repository of split(q.repository)) {
@@ -132,17 +136,29 @@ export function notFound(text: string): Answer {
  * The answer for releases of one name (or merged names): Renovate JSON, plain versions, or the newest stable
  * version (`latest`). Unknown and filtered-out names are 404 with one line saying which.
  */
-export function renderReleases(what: string, releases: Release[] | undefined, filter: ReleaseFilter, mode: AnswerMode, changelogUrl?: string): Answer {
+export function renderReleases(
+  what: string,
+  releases: Release[] | undefined,
+  filter: ReleaseFilter,
+  mode: AnswerMode,
+  changelogUrl?: string,
+): Answer {
   if (!releases) {
     const where = filter.repositories ? `repositories ${listed(filter.repositories)}` : 'any configured index';
     return notFound(`${what} is not in ${where}`);
   }
   if (releases.length === 0) {
-    return notFound(filter.arches ? `${what} has no version present on every requested arch (${listed(filter.arches)})` : `${what} has no version present on every arch that holds it`);
+    return notFound(
+      filter.arches
+        ? `${what} has no version present on every requested arch (${listed(filter.arches)})`
+        : `${what} has no version present on every arch that holds it`,
+    );
   }
   if (mode === 'latest') {
     const latest = latestStable(releases);
-    return latest ? answer(200, TEXT, `${latest.version}\n`) : notFound(`${what} has only pre-release versions; see ?format=plain`);
+    return latest
+      ? answer(200, TEXT, `${latest.version}\n`)
+      : notFound(`${what} has only pre-release versions; see ?format=plain`);
   }
   if (mode === 'plain') return answer(200, TEXT, `${releases.map((r) => r.version).join('\n')}\n`);
   return answer(200, JSON_TYPE, JSON.stringify(toRenovateBody(releases, changelogUrl)));
@@ -155,7 +171,10 @@ export function sendAnswer(request: FastifyRequest, reply: FastifyReply, a: Answ
     void reply.code(304).headers({ etag: a.etag, 'cache-control': 'no-cache' }).send();
     return;
   }
-  void reply.code(a.status).headers({ 'content-type': a.type, etag: a.etag, 'cache-control': 'no-cache', 'x-content-type-options': 'nosniff' }).send(a.body);
+  void reply
+    .code(a.status)
+    .headers({ 'content-type': a.type, etag: a.etag, 'cache-control': 'no-cache', 'x-content-type-options': 'nosniff' })
+    .send(a.body);
 }
 
 function matchesEtag(header: string, etag: string): boolean {
@@ -173,7 +192,13 @@ function matchesEtag(header: string, etag: string): boolean {
  * then answers 503 with Retry-After (at once when each one missing has failed for a reason a retry will not soon
  * fix). Synchronous when loaded, which is every query after the first seconds.
  */
-export function withLoadedMap(store: IndexStore, timeoutMs: number, reply: FastifyReply, then: (map: VersionMap) => void, needs?: IndexNeeds): void {
+export function withLoadedMap(
+  store: IndexStore,
+  timeoutMs: number,
+  reply: FastifyReply,
+  then: (map: VersionMap) => void,
+  needs?: IndexNeeds,
+): void {
   if (store.loaded || store.missingFor(needs) === 0) return then(store.map);
   store
     .whenLoadedFor(needs ?? {}, timeoutMs)

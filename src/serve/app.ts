@@ -64,13 +64,21 @@ export function buildService(settings: ServiceSettings, options: ServiceOptions 
     },
     // Malformed URLs (bad percent-encoding) are the client's mistake: one line, 400.
     frameworkErrors: (error, _request, reply) => {
-      void (reply as FastifyReply).code(400).type(TEXT).send(`bad request: ${brief(error.message)}\n`);
+      void (reply as FastifyReply)
+        .code(400)
+        .type(TEXT)
+        .send(`bad request: ${brief(error.message)}\n`);
     },
   });
   const metrics = createMetrics();
   const store = new IndexStore(settings, { log: app.log, metrics, env: options.env, retryBaseMs: options.retryBaseMs });
   const cache = new AnswerCache();
-  const secdb = new SecdbStore(settings, { log: app.log, registry: metrics.registry, env: options.env, retryBaseMs: options.retryBaseMs });
+  const secdb = new SecdbStore(settings, {
+    log: app.log,
+    registry: metrics.registry,
+    env: options.env,
+    retryBaseMs: options.retryBaseMs,
+  });
   buildApp(app, settings, store, metrics, cache, secdb);
   return { app, store, metrics, cache, secdb };
 }
@@ -114,14 +122,20 @@ export function buildApp(
   void app.register(async function notFound(scope) {
     scope.addHook('onResponse', countRequests(metrics, 'unmatched'));
     scope.setNotFoundHandler((request, reply) => {
-      void reply.code(404).type(TEXT).send(`no route for ${request.method} ${oneLine(request.url).slice(0, 120)}\n`);
+      void reply
+        .code(404)
+        .type(TEXT)
+        .send(`no route for ${request.method} ${oneLine(request.url).slice(0, 120)}\n`);
     });
   });
   // Every error is one line of text; only a 5xx (a bug, never a bad name) is logged.
   app.setErrorHandler((error: Error & { statusCode?: number }, request, reply) => {
     const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
     if (status >= 500) request.log.error({ err: error }, 'request failed');
-    void reply.code(status).type(TEXT).send(status >= 500 ? 'internal error\n' : `bad request: ${brief(error.message)}\n`);
+    void reply
+      .code(status)
+      .type(TEXT)
+      .send(status >= 500 ? 'internal error\n' : `bad request: ${brief(error.message)}\n`);
   });
 
   const configuredArches = new Set(settings.repositories.flatMap((r) => r.arches));
@@ -131,11 +145,27 @@ export function buildApp(
     repositories: settings.repositories.map((r) => r.name),
     anyArch: settings.anyArch,
   };
-  const answering = { store, cache, firstLoadTimeoutMs: settings.firstLoadTimeoutMs, scope, publicUrl: settings.publicUrl };
+  const answering = {
+    store,
+    cache,
+    firstLoadTimeoutMs: settings.firstLoadTimeoutMs,
+    scope,
+    publicUrl: settings.publicUrl,
+  };
   void app.register(probeRoutes, { store });
   void app.register(metricsRoutes, { metrics });
-  void app.register(adminRoutes, { store, refreshToken: settings.refreshToken, minIntervalMs: settings.refreshMinIntervalMs });
-  void app.register(changesRoutes, { store, secdb, repositories: settings.repositories, firstLoadTimeoutMs: settings.firstLoadTimeoutMs, scope });
+  void app.register(adminRoutes, {
+    store,
+    refreshToken: settings.refreshToken,
+    minIntervalMs: settings.refreshMinIntervalMs,
+  });
+  void app.register(changesRoutes, {
+    store,
+    secdb,
+    repositories: settings.repositories,
+    firstLoadTimeoutMs: settings.firstLoadTimeoutMs,
+    scope,
+  });
   void app.register(wildcardRoutes, answering);
   void app.register(datasourceRoutes, answering);
   return app;
@@ -147,7 +177,16 @@ class RequestLog extends LogController {
 
   override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
     if (error) reply.log.error({ err: error, url: request.url, status: reply.statusCode }, 'request failed');
-    else if (debugEnabled(reply.log)) reply.log.debug({ method: request.method, url: request.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10 }, 'request');
+    else if (debugEnabled(reply.log))
+      reply.log.debug(
+        {
+          method: request.method,
+          url: request.url,
+          status: reply.statusCode,
+          ms: Math.round(reply.elapsedTime * 10) / 10,
+        },
+        'request',
+      );
   }
 }
 

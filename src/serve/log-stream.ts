@@ -7,7 +7,8 @@ import { prettyFactory } from 'pino-pretty';
  */
 export function stdoutLogStream(format: string): { write(line: string): void } {
   watchStdout();
-  const pretty = format === 'text' ? prettyFactory({ translateTime: 'SYS:standard', ignore: 'pid,hostname' }) : undefined;
+  const pretty =
+    format === 'text' ? prettyFactory({ translateTime: 'SYS:standard', ignore: 'pid,hostname' }) : undefined;
   return {
     write(line) {
       if (!stdoutClosed) process.stdout.write(pretty ? pretty(line) : line);

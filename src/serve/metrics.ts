@@ -9,15 +9,60 @@ export function createMetrics() {
   const registers = [registry];
   return {
     registry,
-    records: new Gauge({ name: 'apk_indexer_index_records', help: 'Package records in the last good read of each index', labelNames: indexLabels, registers }),
-    lastSuccess: new Gauge({ name: 'apk_indexer_index_last_success_timestamp_seconds', help: 'Time of the last successful refresh (changed or not modified)', labelNames: indexLabels, registers }),
-    refreshDuration: new Histogram({ name: 'apk_indexer_refresh_duration_seconds', help: 'Time to refresh one index, failures included', labelNames: indexLabels, buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60], registers }),
-    refreshes: new Counter({ name: 'apk_indexer_refreshes_total', help: 'Successful refreshes by outcome (changed, not-modified)', labelNames: [...indexLabels, 'outcome'], registers }),
-    failures: new Counter({ name: 'apk_indexer_refresh_failures_total', help: 'Failed refreshes by reason (network, http-status, gzip, tar, format, signature, limit, key, internal)', labelNames: [...indexLabels, 'reason'], registers }),
-    regressions: new Counter({ name: 'apk_indexer_index_regressions_total', help: 'Validly signed indexes older than the one they replaced (kind: build-time, records); served, and warned about', labelNames: [...indexLabels, 'kind'], registers }),
-    holdsReadiness: new Gauge({ name: 'apk_indexer_index_holds_readiness', help: '1 while an index has not loaded and is worth waiting for (it keeps /readyz at 503), else 0', labelNames: indexLabels, registers }),
-    generation: new Gauge({ name: 'apk_indexer_generation', help: 'Version map generation; increases whenever an index changes', registers }),
-    droppedConnections: new Counter({ name: 'apk_indexer_dropped_connections_total', help: 'Client connections refused or closed: max-connections (over maxConnections), stalled (answer not read for clientTimeout)', labelNames: ['why'], registers }),
+    records: new Gauge({
+      name: 'apk_indexer_index_records',
+      help: 'Package records in the last good read of each index',
+      labelNames: indexLabels,
+      registers,
+    }),
+    lastSuccess: new Gauge({
+      name: 'apk_indexer_index_last_success_timestamp_seconds',
+      help: 'Time of the last successful refresh (changed or not modified)',
+      labelNames: indexLabels,
+      registers,
+    }),
+    refreshDuration: new Histogram({
+      name: 'apk_indexer_refresh_duration_seconds',
+      help: 'Time to refresh one index, failures included',
+      labelNames: indexLabels,
+      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+      registers,
+    }),
+    refreshes: new Counter({
+      name: 'apk_indexer_refreshes_total',
+      help: 'Successful refreshes by outcome (changed, not-modified)',
+      labelNames: [...indexLabels, 'outcome'],
+      registers,
+    }),
+    failures: new Counter({
+      name: 'apk_indexer_refresh_failures_total',
+      help: 'Failed refreshes by reason (network, http-status, gzip, tar, format, signature, limit, key, internal)',
+      labelNames: [...indexLabels, 'reason'],
+      registers,
+    }),
+    regressions: new Counter({
+      name: 'apk_indexer_index_regressions_total',
+      help: 'Validly signed indexes older than the one they replaced (kind: build-time, records); served, and warned about',
+      labelNames: [...indexLabels, 'kind'],
+      registers,
+    }),
+    holdsReadiness: new Gauge({
+      name: 'apk_indexer_index_holds_readiness',
+      help: '1 while an index has not loaded and is worth waiting for (it keeps /readyz at 503), else 0',
+      labelNames: indexLabels,
+      registers,
+    }),
+    generation: new Gauge({
+      name: 'apk_indexer_generation',
+      help: 'Version map generation; increases whenever an index changes',
+      registers,
+    }),
+    droppedConnections: new Counter({
+      name: 'apk_indexer_dropped_connections_total',
+      help: 'Client connections refused or closed: max-connections (over maxConnections), stalled (answer not read for clientTimeout)',
+      labelNames: ['why'],
+      registers,
+    }),
     // Requests by route, method and status with latency: counted in plain arrays, exported on scrape.
     requests: new RequestMetrics(registry),
   };

@@ -38,7 +38,10 @@ function values(raw: string[] | undefined, name: string): string[] {
       const value = part.trim();
       if (!value) continue;
       set.add(value);
-      if (set.size > MAX_FILTER_VALUES) throw Object.assign(new Error(`?${name}= names more than ${MAX_FILTER_VALUES} distinct values`), { statusCode: 400 });
+      if (set.size > MAX_FILTER_VALUES)
+        throw Object.assign(new Error(`?${name}= names more than ${MAX_FILTER_VALUES} distinct values`), {
+          statusCode: 400,
+        });
     }
   }
   return [...set].sort();

@@ -30,7 +30,10 @@ export class RequestMetrics {
         help: 'HTTP requests by route, method and status',
         type: 'counter',
         aggregator: 'sum',
-        values: [...this.series.values()].map((s) => ({ labels: { route: s.route, method: s.method, status: String(s.status) }, value: s.count })),
+        values: [...this.series.values()].map((s) => ({
+          labels: { route: s.route, method: s.method, status: String(s.status) },
+          value: s.count,
+        })),
       }),
     } as never);
     registry.registerMetric({
@@ -47,7 +50,11 @@ export class RequestMetrics {
           const labels = { route: s.route, method: s.method, status: String(s.status) };
           const metricName = 'apk_indexer_http_request_duration_seconds';
           return [
-            ...BUCKETS.map((le, i) => ({ labels: { ...labels, le }, value: s.buckets[i]!, metricName: `${metricName}_bucket` })),
+            ...BUCKETS.map((le, i) => ({
+              labels: { ...labels, le },
+              value: s.buckets[i]!,
+              metricName: `${metricName}_bucket`,
+            })),
             { labels: { ...labels, le: '+Inf' }, value: s.count, metricName: `${metricName}_bucket` },
             { labels, value: s.sum, metricName: `${metricName}_sum` },
             { labels, value: s.count, metricName: `${metricName}_count` },
@@ -60,7 +67,11 @@ export class RequestMetrics {
   record(route: string, method: string, status: number, seconds: number): void {
     const key = `${route} ${method} ${status}`;
     let s = this.series.get(key);
-    if (!s) this.series.set(key, (s = { route, method, status, count: 0, buckets: new Float64Array(BUCKETS.length), sum: 0 }));
+    if (!s)
+      this.series.set(
+        key,
+        (s = { route, method, status, count: 0, buckets: new Float64Array(BUCKETS.length), sum: 0 }),
+      );
     s.count++;
     s.sum += seconds;
     for (let i = BUCKETS.length - 1; i >= 0 && seconds <= BUCKETS[i]!; i--) s.buckets[i]!++;

@@ -14,7 +14,12 @@ export function timerDelay(ms: number): number {
 }
 
 /** The wait after the `failures`-th failure in a row: doubling from `baseMs`, at most the interval, at least Retry-After. */
-export function retryDelay(failures: number, intervalMs: number, baseMs: number, retryAfterMs: number | undefined): number {
+export function retryDelay(
+  failures: number,
+  intervalMs: number,
+  baseMs: number,
+  retryAfterMs: number | undefined,
+): number {
   const backoff = Math.min(intervalMs, baseMs * 2 ** Math.min(failures - 1, 20));
   return timerDelay(retryAfterMs === undefined ? backoff : Math.max(backoff, retryAfterMs));
 }

@@ -41,7 +41,6 @@ export interface SecdbStoreOptions {
   maxBytes?: number;
 }
 
-
 /**
  * Keeps each repository's security database fresh, as the index store does for indexes: conditional requests,
  * a size cap, the last good data kept on failure, retries with backoff, metrics. A missing, broken or huge
@@ -63,15 +62,50 @@ export class SecdbStore {
       if (!repository.secdb) return [];
       const source = repositorySource(repository, env, `repositories[${i}]`);
       const location = toUrl(repository.secdb);
-      return [{ repository, source, location, shown: redactUrl(location), database: undefined, etag: undefined, lastModified: undefined, lastSuccess: undefined, lastError: undefined, failures: 0, timer: undefined, running: undefined }];
+      return [
+        {
+          repository,
+          source,
+          location,
+          shown: redactUrl(location),
+          database: undefined,
+          etag: undefined,
+          lastModified: undefined,
+          lastSuccess: undefined,
+          lastError: undefined,
+          failures: 0,
+          timer: undefined,
+          running: undefined,
+        },
+      ];
     });
     const registers = [options.registry];
     const labelNames = ['repository'] as const;
     this.metrics = {
-      ids: new Gauge({ name: 'apk_indexer_secdb_ids', help: 'Fix IDs in the last good read of each security database', labelNames, registers }),
-      lastSuccess: new Gauge({ name: 'apk_indexer_secdb_last_success_timestamp_seconds', help: 'Time of the last successful security database refresh', labelNames, registers }),
-      refreshes: new Counter({ name: 'apk_indexer_secdb_refreshes_total', help: 'Successful security database refreshes by outcome (changed, not-modified)', labelNames: ['repository', 'outcome'], registers }),
-      failures: new Counter({ name: 'apk_indexer_secdb_refresh_failures_total', help: 'Failed security database refreshes by reason', labelNames: ['repository', 'reason'], registers }),
+      ids: new Gauge({
+        name: 'apk_indexer_secdb_ids',
+        help: 'Fix IDs in the last good read of each security database',
+        labelNames,
+        registers,
+      }),
+      lastSuccess: new Gauge({
+        name: 'apk_indexer_secdb_last_success_timestamp_seconds',
+        help: 'Time of the last successful security database refresh',
+        labelNames,
+        registers,
+      }),
+      refreshes: new Counter({
+        name: 'apk_indexer_secdb_refreshes_total',
+        help: 'Successful security database refreshes by outcome (changed, not-modified)',
+        labelNames: ['repository', 'outcome'],
+        registers,
+      }),
+      failures: new Counter({
+        name: 'apk_indexer_secdb_refresh_failures_total',
+        help: 'Failed security database refreshes by reason',
+        labelNames: ['repository', 'reason'],
+        registers,
+      }),
     };
   }
 
@@ -100,7 +134,9 @@ export class SecdbStore {
 
   /** The last good databases of these repositories (all when undefined). */
   databases(repositories?: readonly string[]): SecurityDatabase[] {
-    return this.tracked.flatMap((t) => (t.database && (!repositories || repositories.includes(t.repository.name)) ? [t.database] : []));
+    return this.tracked.flatMap((t) =>
+      t.database && (!repositories || repositories.includes(t.repository.name)) ? [t.database] : [],
+    );
   }
 
   /** Whether any of these repositories has a database configured. */
@@ -146,21 +182,41 @@ export class SecdbStore {
         t.database = result.database;
         t.etag = result.etag;
         t.lastModified = result.lastModified;
-        this.options.log.info({ secdb: t.shown, origins: result.database.fixes.size, ids: result.database.ids, skipped: result.database.skipped }, 'security database loaded');
+        this.options.log.info(
+          {
+            secdb: t.shown,
+            origins: result.database.fixes.size,
+            ids: result.database.ids,
+            skipped: result.database.skipped,
+          },
+          'security database loaded',
+        );
       }
       this.metrics.ids.set(labels, t.database?.ids ?? 0);
       this.metrics.lastSuccess.set(labels, t.lastSuccess / 1000);
     } catch (err) {
       if (this.stopped) return;
       // A bug in this tool is not the upstream's doing: counted apart, its stack logged, as the index store does.
-      const error = err instanceof IndexError ? err : new IndexError(t.shown, isBug(err) ? 'internal' : 'network', (err as Error)?.message ?? String(err), { cause: err });
-      if (error.reason === 'internal') this.options.log.error({ secdb: t.shown, err }, `security database refresh failed on an internal error: ${error.message}`);
+      const error =
+        err instanceof IndexError
+          ? err
+          : new IndexError(t.shown, isBug(err) ? 'internal' : 'network', (err as Error)?.message ?? String(err), {
+              cause: err,
+            });
+      if (error.reason === 'internal')
+        this.options.log.error(
+          { secdb: t.shown, err },
+          `security database refresh failed on an internal error: ${error.message}`,
+        );
       t.failures++;
       t.lastError = { message: error.message, at: new Date().toISOString() };
       this.metrics.failures.inc({ ...labels, reason: error.reason });
       delay = retryDelay(t.failures, interval, this.options.retryBaseMs ?? 5_000, error.retryAfterMs);
       const serving = t.database ? 'keeping the last good data' : 'no fixes shown for this repository';
-      this.options.log.warn({ secdb: t.shown, reason: error.reason, failures: t.failures }, `security database refresh failed (${error.reason}), ${serving}: ${error.message}`);
+      this.options.log.warn(
+        { secdb: t.shown, reason: error.reason, failures: t.failures },
+        `security database refresh failed (${error.reason}), ${serving}: ${error.message}`,
+      );
     }
     if (!this.stopped) {
       t.timer = setTimeout(() => void this.refresh(t), timerDelay(delay));
@@ -168,4 +224,3 @@ export class SecdbStore {
     }
   }
 }
-

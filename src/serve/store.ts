@@ -1,5 +1,10 @@
 import type { FastifyBaseLogger } from 'fastify';
-import { loadRepositoryIndex, loadRepositoryKeys, repositorySource, type RepositorySource } from '../config/repository-source.js';
+import {
+  loadRepositoryIndex,
+  loadRepositoryKeys,
+  repositorySource,
+  type RepositorySource,
+} from '../config/repository-source.js';
 import type { RepositorySettings, ServiceSettings } from '../config/settings.js';
 import { formatDuration } from '../config/duration.js';
 import type { TrustedKey } from '../decode/signature.js';
@@ -81,7 +86,6 @@ export interface StoreOptions {
 const RETRY_BASE_MS = 5_000;
 /** A new index with more than this share of records fewer than the previous one is warned about. */
 const RECORDS_DROP = 0.25;
-
 
 /**
  * Keeps every configured index fresh and exposes one immutable VersionMap. A refresh reads the new index beside
@@ -242,21 +246,34 @@ export class IndexStore {
         const configured = new Set(t.repository.keys.map((k) => redactUrl(toUrl(k))));
         const kept = saved.keys.filter((k) => configured.has(k.origin));
         if (kept.length < configured.size) throw err;
-        this.log.warn({ index: t.shown }, `keys not loaded (${(err as Error)?.message ?? String(err)}); verifying the saved index with the keys saved beside it`);
+        this.log.warn(
+          { index: t.shown },
+          `keys not loaded (${(err as Error)?.message ?? String(err)}); verifying the saved index with the keys saved beside it`,
+        );
         return kept.map((k) => parseTrustedKey(k.name, k.pem, k.origin));
       });
       if (keys.length === 0) throw new Error('no trusted keys are configured to verify it with');
-      const { snapshot } = await readIndexBody(Readable.from([saved.archive]), t.location, { keys, limits: this.settings.limits, allowForeignArch: t.repository.allowForeignArch });
+      const { snapshot } = await readIndexBody(Readable.from([saved.archive]), t.location, {
+        keys,
+        limits: this.settings.limits,
+        allowForeignArch: t.repository.allowForeignArch,
+      });
       if (t.snapshot || this.stopped) return;
       t.snapshot = snapshot;
       t.etag = saved.etag;
       t.lastModified = saved.lastModified;
       t.lastChange = Date.parse(saved.savedAt) || undefined;
-      this.log.info({ index: t.shown, records: snapshot.records, verifiedBy: snapshot.verifiedBy, savedAt: saved.savedAt }, 'index restored from the state directory');
+      this.log.info(
+        { index: t.shown, records: snapshot.records, verifiedBy: snapshot.verifiedBy, savedAt: saved.savedAt },
+        'index restored from the state directory',
+      );
       this.metrics.records.set(t.labels, snapshot.records);
       this.swap();
     } catch (err) {
-      this.log.warn({ index: t.shown, path }, `saved index ignored, not served: ${(err as Error)?.message ?? String(err)}`);
+      this.log.warn(
+        { index: t.shown, path },
+        `saved index ignored, not served: ${(err as Error)?.message ?? String(err)}`,
+      );
     }
   }
 
@@ -266,14 +283,33 @@ export class IndexStore {
   }
 
   /** Keeps a verified index for the next start; a failure to write is a warning, never a failed refresh. */
-  private async save(t: Tracked, archive: Buffer, etag: string | undefined, lastModified: string | undefined): Promise<void> {
+  private async save(
+    t: Tracked,
+    archive: Buffer,
+    etag: string | undefined,
+    lastModified: string | undefined,
+  ): Promise<void> {
     const stateDir = this.settings.stateDir;
     if (stateDir === undefined) return;
     try {
-      const keys = (await this.keysFor(t.source, this.keySignal())).map((k) => ({ origin: k.origin, name: k.name, pem: k.key.export({ type: 'spki', format: 'pem' }).toString() }));
-      await writeSavedIndex(stateDir, { repository: t.location.repository, url: t.shown, etag, lastModified, keys, archive });
+      const keys = (await this.keysFor(t.source, this.keySignal())).map((k) => ({
+        origin: k.origin,
+        name: k.name,
+        pem: k.key.export({ type: 'spki', format: 'pem' }).toString(),
+      }));
+      await writeSavedIndex(stateDir, {
+        repository: t.location.repository,
+        url: t.shown,
+        etag,
+        lastModified,
+        keys,
+        archive,
+      });
     } catch (err) {
-      this.log.warn({ index: t.shown, stateDir }, `could not keep the index in the state directory: ${(err as Error)?.message ?? String(err)}`);
+      this.log.warn(
+        { index: t.shown, stateDir },
+        `could not keep the index in the state directory: ${(err as Error)?.message ?? String(err)}`,
+      );
     }
   }
 
@@ -370,7 +406,11 @@ export class IndexStore {
         if (result.archive) await this.save(t, result.archive, result.etag, result.lastModified);
         const { records, verifiedBy } = result.snapshot;
         if (verifiedBy) this.log.info({ index: t.shown, records, verifiedBy }, 'index loaded');
-        else this.log.warn({ index: t.shown, records }, 'index loaded without signature verification: no keys configured for this repository');
+        else
+          this.log.warn(
+            { index: t.shown, records },
+            'index loaded without signature verification: no keys configured for this repository',
+          );
         this.swap();
       }
       this.metrics.records.set(t.labels, t.snapshot?.records ?? 0);
@@ -378,12 +418,18 @@ export class IndexStore {
     } catch (err) {
       if (this.stopped) return;
       const error = deadline?.aborted
-        ? new IndexError(t.shown, 'network', `the refresh did not finish within refreshTimeout (${formatDuration(this.settings.refreshTimeoutMs)})`, { cause: err })
+        ? new IndexError(
+            t.shown,
+            'network',
+            `the refresh did not finish within refreshTimeout (${formatDuration(this.settings.refreshTimeoutMs)})`,
+            { cause: err },
+          )
         : err instanceof IndexError
           ? err
           : // Anything else is a bug in this tool, not the upstream's doing: counted apart, its stack logged.
             new IndexError(t.shown, 'internal', (err as Error)?.message ?? String(err), { cause: err });
-      if (error.reason === 'internal') this.log.error({ index: t.shown, err }, `index refresh failed on an internal error: ${error.message}`);
+      if (error.reason === 'internal')
+        this.log.error({ index: t.shown, err }, `index refresh failed on an internal error: ${error.message}`);
       t.failures++;
       t.transient = isTransient(error);
       t.lastError = { message: error.message, reason: error.reason, at: new Date().toISOString() };
@@ -392,7 +438,10 @@ export class IndexStore {
       if (error.reason === 'key' || error.reason === 'signature') this.keys.delete(t.repository.name);
       delay = retryDelay(t.failures, interval, this.retryBaseMs, error.retryAfterMs);
       const serving = t.snapshot ? 'serving the last good data' : 'not loaded yet';
-      this.log.warn({ index: t.shown, reason: error.reason, failures: t.failures, retryInMs: delay }, `index refresh failed (${error.reason}), ${serving}: ${error.message}`);
+      this.log.warn(
+        { index: t.shown, reason: error.reason, failures: t.failures, retryInMs: delay },
+        `index refresh failed (${error.reason}), ${serving}: ${error.message}`,
+      );
     } finally {
       this.metrics.refreshDuration.observe(t.labels, (performance.now() - started) / 1000);
       if (!this.stopped) this.settled(t);
@@ -422,7 +471,10 @@ export class IndexStore {
     }
     if (next.records < old.records * (1 - RECORDS_DROP)) {
       this.metrics.regressions.inc({ ...t.labels, kind: 'records' });
-      this.log.warn({ index: t.shown, records: next.records, previousRecords: old.records }, `index lost ${old.records - next.records} of its ${old.records} records; serving it`);
+      this.log.warn(
+        { index: t.shown, records: next.records, previousRecords: old.records },
+        `index lost ${old.records - next.records} of its ${old.records} records; serving it`,
+      );
     }
   }
 
@@ -493,7 +545,10 @@ function raceAbort<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
     signal.addEventListener('abort', onAbort, { once: true });
     promise.then(
       (v) => (signal.removeEventListener('abort', onAbort), resolve(v)),
-      (e: unknown) => (signal.removeEventListener('abort', onAbort), reject(e instanceof Error ? e : new Error(String(e)))),
+      (e: unknown) => (
+        signal.removeEventListener('abort', onAbort),
+        reject(e instanceof Error ? e : new Error(String(e)))
+      ),
     );
   });
 }

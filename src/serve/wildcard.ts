@@ -15,7 +15,9 @@ export function wildcardMatcher(pattern: string): ((name: string) => boolean) | 
   const suffix = pattern.slice(star + 1).replace(/^-/, '');
   const separator = before.endsWith('-') ? '-' : '-?';
   const version = `${separator}\\d+(?:\\.\\d+)*`;
-  const re = suffix ? new RegExp(`^${escape(prefix)}(?:${version})?-${escape(suffix)}$`) : new RegExp(`^${escape(prefix)}${version}$`);
+  const re = suffix
+    ? new RegExp(`^${escape(prefix)}(?:${version})?-${escape(suffix)}$`)
+    : new RegExp(`^${escape(prefix)}${version}$`);
   return (name) => name.startsWith(prefix) && re.test(name);
 }
 

@@ -13,7 +13,10 @@ export function keyNameOf(location: string): string {
 }
 
 /** Loads a PEM public key from a path or URL. */
-export async function loadTrustedKey(location: string, options: Pick<OpenOptions, 'headers' | 'timeoutMs' | 'signal'> = {}): Promise<TrustedKey> {
+export async function loadTrustedKey(
+  location: string,
+  options: Pick<OpenOptions, 'headers' | 'timeoutMs' | 'signal'> = {},
+): Promise<TrustedKey> {
   const shown = redactUrl(toUrl(location));
   const opened = await openSource(location, options);
   if (opened.notModified) throw new IndexError(shown, 'key', 'unexpected 304 for a key');
@@ -21,7 +24,8 @@ export async function loadTrustedKey(location: string, options: Pick<OpenOptions
   let size = 0;
   for await (const chunk of opened.body) {
     size += chunk.length;
-    if (size > MAX_KEY_BYTES) throw new IndexError(shown, 'key', `larger than ${MAX_KEY_BYTES} bytes, not a public key`);
+    if (size > MAX_KEY_BYTES)
+      throw new IndexError(shown, 'key', `larger than ${MAX_KEY_BYTES} bytes, not a public key`);
     parts.push(chunk);
   }
   return parseTrustedKey(keyNameOf(location), Buffer.concat(parts), shown);
@@ -33,10 +37,15 @@ export function parseTrustedKey(name: string, pem: Buffer | string, origin: stri
     if (key.asymmetricKeyType !== 'rsa') throw new Error(`a ${key.asymmetricKeyType} key; apk signatures are RSA`);
     return { name, key, origin };
   } catch (err) {
-    throw new IndexError(origin, 'key', `not a usable RSA public key in PEM form (${(err as Error).message})`, { cause: err });
+    throw new IndexError(origin, 'key', `not a usable RSA public key in PEM form (${(err as Error).message})`, {
+      cause: err,
+    });
   }
 }
 
-export async function loadTrustedKeys(locations: readonly string[], options?: Pick<OpenOptions, 'headers' | 'timeoutMs' | 'signal'>): Promise<TrustedKey[]> {
+export async function loadTrustedKeys(
+  locations: readonly string[],
+  options?: Pick<OpenOptions, 'headers' | 'timeoutMs' | 'signal'>,
+): Promise<TrustedKey[]> {
   return Promise.all(locations.map((l) => loadTrustedKey(l, options)));
 }

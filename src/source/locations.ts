@@ -3,7 +3,17 @@ import { statSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 /** APK architecture names, as they appear in repository paths. */
-export const APK_ARCHES = ['x86_64', 'aarch64', 'armv7', 'armhf', 'x86', 'ppc64le', 's390x', 'riscv64', 'loongarch64'] as const;
+export const APK_ARCHES = [
+  'x86_64',
+  'aarch64',
+  'armv7',
+  'armhf',
+  'x86',
+  'ppc64le',
+  's390x',
+  'riscv64',
+  'loongarch64',
+] as const;
 
 const INDEX_FILE = 'APKINDEX.tar.gz';
 
@@ -57,7 +67,11 @@ export function defaultRepositoryName(url: string): string {
  * Expands a repository (base URL plus arches) into its index locations; a bare index URL stands for itself.
  * The repository name defaults to the base URL (redacted: see defaultRepositoryName).
  */
-export function indexLocations(repository: { url: string; arches?: readonly string[]; name?: string }): IndexLocation[] {
+export function indexLocations(repository: {
+  url: string;
+  arches?: readonly string[];
+  name?: string;
+}): IndexLocation[] {
   const url = toUrl(repository.url);
   const name = repository.name ?? defaultRepositoryName(repository.url);
   if (isBareIndex(url)) {
@@ -109,15 +123,18 @@ function redactText(url: string): string {
 export function locationProblem(location: string): string | undefined {
   const shown = JSON.stringify(redactUrl(location));
   const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(location)?.[1]?.toLowerCase();
-  if (scheme !== undefined && !['http', 'https', 'file'].includes(scheme)) return `expected an http(s) URL, file:// URL or path, got ${shown}`;
+  if (scheme !== undefined && !['http', 'https', 'file'].includes(scheme))
+    return `expected an http(s) URL, file:// URL or path, got ${shown}`;
   let parsed: URL;
   try {
     parsed = new URL(toUrl(location));
   } catch {
     return `not a URL or path: ${shown} (a #, @, / or ? in a user name or password must be percent-encoded: %23, %40, %2F, %3F)`;
   }
-  if (!['http:', 'https:', 'file:'].includes(parsed.protocol)) return `expected an http(s) URL, file:// URL or path, got ${shown}`;
-  if (scheme !== undefined && location.includes('#')) return `${shown} has a #fragment; a # in a user name or password must be written %23`;
+  if (!['http:', 'https:', 'file:'].includes(parsed.protocol))
+    return `expected an http(s) URL, file:// URL or path, got ${shown}`;
+  if (scheme !== undefined && location.includes('#'))
+    return `${shown} has a #fragment; a # in a user name or password must be written %23`;
   return undefined;
 }
 

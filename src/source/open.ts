@@ -19,8 +19,7 @@ export interface OpenOptions {
 }
 
 export type Opened =
-  | { notModified: true }
-  | { notModified: false; body: AsyncIterable<Buffer>; etag?: string; lastModified?: string };
+  { notModified: true } | { notModified: false; body: AsyncIterable<Buffer>; etag?: string; lastModified?: string };
 
 const DEFAULT_TIMEOUT_MS = 60_000;
 /** The longest pause a Retry-After may ask for; longer (or absurd) values are capped to it. */
@@ -56,7 +55,12 @@ async function openFile(url: string, options: OpenOptions): Promise<Opened> {
   const digest = await fileDigest(path, options.signal);
   const lastModified = info.mtime.toUTCString();
   if (previous?.digest === digest) return { notModified: true };
-  return { notModified: false, body: createReadStream(path, { highWaterMark: 256 * 1024 }), etag: `"${digest};${identity}"`, lastModified };
+  return {
+    notModified: false,
+    body: createReadStream(path, { highWaterMark: 256 * 1024 }),
+    etag: `"${digest};${identity}"`,
+    lastModified,
+  };
 }
 
 function parseFileTag(etag: string | undefined): { digest: string; identity: string } | undefined {
@@ -67,7 +71,8 @@ function parseFileTag(etag: string | undefined): { digest: string; identity: str
 async function fileDigest(path: string, signal: AbortSignal | undefined): Promise<string> {
   const hash = createHash('sha256');
   try {
-    for await (const chunk of createReadStream(path, { highWaterMark: 256 * 1024, signal })) hash.update(chunk as Buffer);
+    for await (const chunk of createReadStream(path, { highWaterMark: 256 * 1024, signal }))
+      hash.update(chunk as Buffer);
   } catch (err) {
     throw new IndexError(path, 'network', `cannot read: ${describeFileProblem(err)}`, { cause: err });
   }
@@ -79,7 +84,8 @@ async function openHttp(location: string, options: OpenOptions): Promise<Opened>
   // undici ignores credentials in the URL: send them as Basic authorization, unless a header is given.
   const { url, authorization } = splitCredentials(location);
   const headers: Record<string, string> = { 'user-agent': 'apk-indexer', ...options.headers };
-  if (authorization && !Object.keys(headers).some((name) => name.toLowerCase() === 'authorization')) headers.authorization = authorization;
+  if (authorization && !Object.keys(headers).some((name) => name.toLowerCase() === 'authorization'))
+    headers.authorization = authorization;
   if (options.etag) headers['if-none-match'] = options.etag;
   if (options.lastModified) headers['if-modified-since'] = options.lastModified;
   const timeout = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;

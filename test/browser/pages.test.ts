@@ -4,11 +4,27 @@ import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFixtureService, type FixtureService } from '../helpers/fixture-service.js';
-import { COMMITS, HOSTILE_NAME, HOSTILE_VERSION, SOURCE_URL, wolfiSecdb, wolfiShaped } from '../helpers/wolfi-shaped.js';
+import {
+  COMMITS,
+  HOSTILE_NAME,
+  HOSTILE_VERSION,
+  SOURCE_URL,
+  wolfiSecdb,
+  wolfiShaped,
+} from '../helpers/wolfi-shaped.js';
 
 /** Debian's chromium (.ci/run installs it), headless, offline, with a fresh profile per run. */
 const CHROMIUM = '/usr/bin/chromium';
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 const SHOTS = process.env.APK_INDEXER_SCREENSHOTS;
 
 describe('the human pages in a real browser', () => {
@@ -30,7 +46,12 @@ describe('the human pages in a real browser', () => {
     await writeFile(join(fixture.dir, 'os', 'security.json'), wolfiSecdb());
     await fixture.service.secdb.refreshAll();
     profile = await mkdtemp(join(tmpdir(), 'apk-chromium-'));
-    context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, args: ARGS, headless: true, viewport: { width: 390, height: 844 } });
+    context = await chromium.launchPersistentContext(profile, {
+      executablePath: CHROMIUM,
+      args: ARGS,
+      headless: true,
+      viewport: { width: 390, height: 844 },
+    });
     browser = context.browser() ?? undefined;
     page = context.pages()[0] ?? (await context.newPage());
     page.on('dialog', (d) => {
@@ -57,7 +78,10 @@ describe('the human pages in a real browser', () => {
     // The link as Renovate renders it from the datasource answer's template.
     const res = await fetch(`${fixture.baseUrl}/openssl?arch=x86_64,aarch64`);
     const { changelogUrl } = (await res.json()) as { changelogUrl: string };
-    const link = changelogUrl.replace('{{packageName}}', 'openssl').replace('{{currentVersion}}', '3.3.2-r0').replace('{{newVersion}}', '3.4.0-r1');
+    const link = changelogUrl
+      .replace('{{packageName}}', 'openssl')
+      .replace('{{currentVersion}}', '3.3.2-r0')
+      .replace('{{newVersion}}', '3.4.0-r1');
     expect(link).toBe('http://reviewer.example/-/changes/openssl?from=3.3.2-r0&to=3.4.0-r1&arch=aarch64%2Cx86_64');
     await page.goto(`${fixture.baseUrl}${new URL(link).pathname}${new URL(link).search}`);
     if (SHOTS) await page.screenshot({ path: join(SHOTS, 'changes.png'), fullPage: true });
@@ -77,10 +101,14 @@ describe('the human pages in a real browser', () => {
     // 3.3.2-r0's own fix and 3.4.0-r2's are outside the range; "0" never applied.
     const ids = await page.locator('ul.ids li').allTextContents();
     expect(ids).toEqual(['CVE-2024-5535', 'GHSA-aaaa-bbbb-cccc', 'CVE-2024-9143', 'GHSA-xxxx-yyyy-zzzz']);
-    await expect(page.getByRole('link', { name: 'CVE-2024-9143' }).getAttribute('href')).resolves.toBe('https://nvd.nist.gov/vuln/detail/CVE-2024-9143');
+    await expect(page.getByRole('link', { name: 'CVE-2024-9143' }).getAttribute('href')).resolves.toBe(
+      'https://nvd.nist.gov/vuln/detail/CVE-2024-9143',
+    );
     await expect(page.locator('h2.ok').textContent()).resolves.toBe('Security fixes: 4 fixed by 3.4.0-r1');
     // Readable on a phone: nothing wider than the screen.
-    const overflow = await page.evaluate<number>('document.documentElement.scrollWidth - document.documentElement.clientWidth');
+    const overflow = await page.evaluate<number>(
+      'document.documentElement.scrollWidth - document.documentElement.clientWidth',
+    );
     expect(overflow).toBeLessThanOrEqual(0);
   });
 
@@ -90,12 +118,16 @@ describe('the human pages in a real browser', () => {
   });
 
   it('escapes hostile names, versions, origins and IDs: they show as text and run nothing', async () => {
-    await page.goto(`${fixture.baseUrl}/-/changes/${encodeURIComponent(HOSTILE_NAME)}?from=${HOSTILE_VERSION}&to=1.0-r1`);
+    await page.goto(
+      `${fixture.baseUrl}/-/changes/${encodeURIComponent(HOSTILE_NAME)}?from=${HOSTILE_VERSION}&to=1.0-r1`,
+    );
     await expect(page.locator('h1').textContent()).resolves.toBe(`${HOSTILE_NAME}: ${HOSTILE_VERSION} → 1.0-r1`);
     expect(await page.locator('img').count()).toBe(0);
     expect(await page.locator('main script, main b').count()).toBe(0);
     expect(await page.locator('ul.ids li').allTextContents()).toEqual(['<b>CVE-2025-9999</b>']);
-    await expect(page.locator('td', { hasText: '"><script>' }).first().textContent()).resolves.toBe('"><script>alert(2)</script>');
+    await expect(page.locator('td', { hasText: '"><script>' }).first().textContent()).resolves.toBe(
+      '"><script>alert(2)</script>',
+    );
     // A hostile version in the query is echoed as text on the error page.
     await page.goto(`${fixture.baseUrl}/-/changes/openssl?from=${encodeURIComponent('<i>x</i>')}&to=3.4.0-r1`);
     expect(await page.locator('main i').count()).toBe(0);
@@ -106,10 +138,14 @@ describe('the human pages in a real browser', () => {
   it('answers unknown names and versions with a clear page listing what there is', async () => {
     const missing = await page.goto(`${fixture.baseUrl}/-/changes/no-such-package?from=1-r0&to=2-r0`);
     expect(missing?.status()).toBe(404);
-    await expect(page.locator('p.bad').textContent()).resolves.toBe('package "no-such-package" is not in any configured index');
+    await expect(page.locator('p.bad').textContent()).resolves.toBe(
+      'package "no-such-package" is not in any configured index',
+    );
     const unknown = await page.goto(`${fixture.baseUrl}/-/changes/openssl?from=3.3.2-r0&to=9.9.9-r0`);
     expect(unknown?.status()).toBe(404);
-    await expect(page.locator('p.bad').textContent()).resolves.toBe('openssl 9.9.9-r0 is not in the index on aarch64, x86_64');
+    await expect(page.locator('p.bad').textContent()).resolves.toBe(
+      'openssl 9.9.9-r0 is not in the index on aarch64, x86_64',
+    );
     // The versions there are link to the changes between them.
     await page.getByRole('link', { name: 'changes from 3.4.0-r1' }).first().click();
     await expect(page.locator('h1').textContent()).resolves.toBe('openssl: 3.4.0-r1 → 3.4.0-r2');
@@ -118,7 +154,9 @@ describe('the human pages in a real browser', () => {
   it('home page: indexes with freshness, a search that works without scripts, links to status and metrics', async () => {
     await context.setExtraHTTPHeaders({});
     const plain = await context.newPage();
-    await plain.context().route('**/*', (route) => (route.request().url().startsWith(fixture.baseUrl) ? route.continue() : route.abort()));
+    await plain
+      .context()
+      .route('**/*', (route) => (route.request().url().startsWith(fixture.baseUrl) ? route.continue() : route.abort()));
     await plain.goto(`${fixture.baseUrl}/`);
     const rows = plain.locator('table').first().locator('tbody tr');
     const cells = await Promise.all((await rows.all()).map((r) => r.locator('td').allTextContents()));
@@ -136,7 +174,14 @@ describe('the human pages in a real browser', () => {
     await plain.waitForURL(/\?q=openssl$/);
     if (SHOTS) await plain.screenshot({ path: join(SHOTS, 'search.png'), fullPage: true });
     const x86 = plain.locator('h3', { hasText: 'x86_64' }).locator('xpath=following-sibling::div[1]');
-    expect(await x86.locator('tbody tr td:first-child').allTextContents()).toEqual(['3.4.0-r2', '3.4.0-r1', '3.4.0-r0', '3.4.0_rc1-r0', '3.3.2-r1', '3.3.2-r0']);
+    expect(await x86.locator('tbody tr td:first-child').allTextContents()).toEqual([
+      '3.4.0-r2',
+      '3.4.0-r1',
+      '3.4.0-r0',
+      '3.4.0_rc1-r0',
+      '3.3.2-r1',
+      '3.3.2-r0',
+    ]);
     await x86.getByRole('link', { name: 'changes from 3.4.0-r0' }).click();
     await expect(plain.locator('h1').textContent()).resolves.toBe('openssl: 3.4.0-r0 → 3.4.0-r1');
     expect(new URL(plain.url()).searchParams.get('arch')).toBe('x86_64');

@@ -1,5 +1,17 @@
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,7 +29,12 @@ import { bin, ensureBuilt } from '../helpers/cli-process.js';
 const env = { PATH: process.env.PATH ?? '' };
 
 function cli(args: string[], options: { cwd?: string; env?: Record<string, string>; node?: string[] } = {}) {
-  const r = spawnSync(process.execPath, [...(options.node ?? []), bin, ...args], { encoding: 'utf8', env: { ...env, ...options.env }, cwd: options.cwd, timeout: 30_000 });
+  const r = spawnSync(process.execPath, [...(options.node ?? []), bin, ...args], {
+    encoding: 'utf8',
+    env: { ...env, ...options.env },
+    cwd: options.cwd,
+    timeout: 30_000,
+  });
   return { code: r.status, signal: r.signal, out: r.stdout, err: r.stderr };
 }
 
@@ -40,7 +57,11 @@ const MOVED = BASE.replace('busybox=1.36.1-r9', 'busybox=1.36.1-r10');
 
 /** Runs `script` as root of a private mount namespace (a tmpfs can be mounted there). */
 function inMountNamespace(script: string, vars: Record<string, string>) {
-  return spawnSync('unshare', ['-rm', 'sh', '-c', script], { encoding: 'utf8', env: { ...env, ...vars }, timeout: 60_000 });
+  return spawnSync('unshare', ['-rm', 'sh', '-c', script], {
+    encoding: 'utf8',
+    env: { ...env, ...vars },
+    timeout: 60_000,
+  });
 }
 
 /** Whether this machine lets an unprivileged test mount a tmpfs (user namespaces): decided before the tests are collected. */
@@ -62,7 +83,12 @@ describe('errors: one line and the documented status', () => {
   beforeAll(async () => {
     ensureBuilt();
     dir = await mkdtemp(join(tmpdir(), 'apk-errors-'));
-    repo = await fixtureRepo(join(dir, 'repo'), { x86_64: [{ name: 'busybox', version: '1.36.1-r9' }, { name: 'busybox', version: '1.36.1-r10' }] });
+    repo = await fixtureRepo(join(dir, 'repo'), {
+      x86_64: [
+        { name: 'busybox', version: '1.36.1-r9' },
+        { name: 'busybox', version: '1.36.1-r10' },
+      ],
+    });
   });
 
   afterAll(async () => {
@@ -78,7 +104,12 @@ describe('errors: one line and the documented status', () => {
 
   describe('init', () => {
     // Where melange/apk-indexer.yaml builds from: given, so init does not ask this checkout's git.
-    const source = ['--apk-indexer-source', 'https://git.example.org/tools/apk-indexer.git', '--apk-indexer-ref', 'v0.1.0'];
+    const source = [
+      '--apk-indexer-source',
+      'https://git.example.org/tools/apk-indexer.git',
+      '--apk-indexer-ref',
+      'v0.1.0',
+    ];
     it('DIR under a regular file: one line naming the file, exit 2, nothing written', () => {
       const file = join(dir, 'a-file');
       writeFileSync(file, 'not a directory\n');
@@ -89,12 +120,18 @@ describe('errors: one line and the documented status', () => {
     });
 
     // Node's recursive mkdir spins forever there (mkdir /proc/x: ENOENT, mkdir /proc: EEXIST, again).
-    it.skipIf(!existsSync('/proc/self'))('DIR where the file system holds no new directories (/proc): fails at once, one line, exit 2', () => {
-      const r = cli(['init', '/proc/apk-indexer-init-test', ...source]);
-      expect(r.signal).toBeNull(); // not killed by the timeout: it did not hang
-      expectOneLine(r.err, 'apk-indexer init: /proc/apk-indexer-init-test: cannot create the directory: this file system holds no new directories');
-      expect(r.code).toBe(2);
-    });
+    it.skipIf(!existsSync('/proc/self'))(
+      'DIR where the file system holds no new directories (/proc): fails at once, one line, exit 2',
+      () => {
+        const r = cli(['init', '/proc/apk-indexer-init-test', ...source]);
+        expect(r.signal).toBeNull(); // not killed by the timeout: it did not hang
+        expectOneLine(
+          r.err,
+          'apk-indexer init: /proc/apk-indexer-init-test: cannot create the directory: this file system holds no new directories',
+        );
+        expect(r.code).toBe(2);
+      },
+    );
 
     it('a file in the way of a directory it writes: one line naming it, exit 2', () => {
       const target = join(dir, 'init-blocked');
@@ -133,25 +170,38 @@ describe('errors: one line and the documented status', () => {
       expect(leftovers()).toEqual([]);
     });
 
-    it.skipIf(!canMount)('a full disk: one line naming the file, exit 2, the file whole and no temporary file left', () => {
-      const mnt = join(dir, 'full');
-      mkdirSync(mnt);
-      const r = inMountNamespace(
-        `mount -t tmpfs -o size=64k tmpfs "$MNT" && mkdir "$MNT/apko" && cp "$SRC" "$MNT/apko/base.yaml" &&
+    it.skipIf(!canMount)(
+      'a full disk: one line naming the file, exit 2, the file whole and no temporary file left',
+      () => {
+        const mnt = join(dir, 'full');
+        mkdirSync(mnt);
+        const r = inMountNamespace(
+          `mount -t tmpfs -o size=64k tmpfs "$MNT" && mkdir "$MNT/apko" && cp "$SRC" "$MNT/apko/base.yaml" &&
          (dd if=/dev/zero of="$MNT/fill" bs=4096 2>/dev/null; true) &&
-         "$NODE" "$BIN" pin -C "$MNT" ARGS; echo "status=$?"; ls -a "$MNT/apko"; cat "$MNT/apko/base.yaml"`.replace('ARGS', index().map((a) => `'${a}'`).join(' ')),
-        { MNT: mnt, SRC: join(root, 'apko', 'base.yaml'), NODE: process.execPath, BIN: bin },
-      );
-      expectOneLine(r.stderr, 'apk-indexer pin: apko/base.yaml: cannot write: no space left on the device');
-      expect(r.stdout).toBe(`status=2\n.\n..\nbase.yaml\n${BASE}`); // no move claimed, no temporary file, the file whole
-    });
+         "$NODE" "$BIN" pin -C "$MNT" ARGS; echo "status=$?"; ls -a "$MNT/apko"; cat "$MNT/apko/base.yaml"`.replace(
+            'ARGS',
+            index()
+              .map((a) => `'${a}'`)
+              .join(' '),
+          ),
+          { MNT: mnt, SRC: join(root, 'apko', 'base.yaml'), NODE: process.execPath, BIN: bin },
+        );
+        expectOneLine(r.stderr, 'apk-indexer pin: apko/base.yaml: cannot write: no space left on the device');
+        expect(r.stdout).toBe(`status=2\n.\n..\nbase.yaml\n${BASE}`); // no move claimed, no temporary file, the file whole
+      },
+    );
 
     it.skipIf(!canMount)('a read-only file system: one line naming the file, exit 2, the file untouched', () => {
       const mnt = join(dir, 'ro');
       mkdirSync(mnt);
       const r = inMountNamespace(
         `mount -t tmpfs tmpfs "$MNT" && mkdir "$MNT/apko" && cp "$SRC" "$MNT/apko/base.yaml" && mount -o remount,ro "$MNT" &&
-         "$NODE" "$BIN" pin -C "$MNT" ARGS; echo "status=$?"; cat "$MNT/apko/base.yaml"`.replace('ARGS', index().map((a) => `'${a}'`).join(' ')),
+         "$NODE" "$BIN" pin -C "$MNT" ARGS; echo "status=$?"; cat "$MNT/apko/base.yaml"`.replace(
+          'ARGS',
+          index()
+            .map((a) => `'${a}'`)
+            .join(' '),
+        ),
         { MNT: mnt, SRC: join(root, 'apko', 'base.yaml'), NODE: process.execPath, BIN: bin },
       );
       expectOneLine(r.stderr, 'apk-indexer pin: apko/base.yaml: cannot write: read-only file system');
@@ -181,8 +231,21 @@ describe('errors: one line and the documented status', () => {
   });
 
   it('serve with a local key that does not exist: one line, exit 2, through the same mapping', () => {
-    const r = cli(['serve', '--index', repo.url, '--key', join(dir, 'missing.rsa.pub'), '--host', '127.0.0.1', '--port', '0']);
-    expectOneLine(r.err, /^apk-indexer serve: repositories\[0\] \(.*\): key .*missing\.rsa\.pub: cannot read: no such file or directory\n$/);
+    const r = cli([
+      'serve',
+      '--index',
+      repo.url,
+      '--key',
+      join(dir, 'missing.rsa.pub'),
+      '--host',
+      '127.0.0.1',
+      '--port',
+      '0',
+    ]);
+    expectOneLine(
+      r.err,
+      /^apk-indexer serve: repositories\[0\] \(.*\): key .*missing\.rsa\.pub: cannot read: no such file or directory\n$/,
+    );
     expect(r.code).toBe(2);
   });
 
@@ -197,23 +260,36 @@ describe('errors: one line and the documented status', () => {
     it('inside a command: one line saying so, exit 70; the stack only with APK_INDEXER_DEBUG=1', () => {
       const node = preload('throws', `process.stdout.write = () => { throw new TypeError('planted'); };\n`);
       const r = cli(['vercmp', '1', '2'], { node });
-      expectOneLine(r.err, 'apk-indexer vercmp: internal error, a bug in apk-indexer: TypeError: planted (APK_INDEXER_DEBUG=1 prints the stack)');
+      expectOneLine(
+        r.err,
+        'apk-indexer vercmp: internal error, a bug in apk-indexer: TypeError: planted (APK_INDEXER_DEBUG=1 prints the stack)',
+      );
       expect(r.code).toBe(70);
       const debug = cli(['vercmp', '1', '2'], { node, env: { APK_INDEXER_DEBUG: '1' } });
-      expect(debug.err).toMatch(/^apk-indexer vercmp: internal error, a bug in apk-indexer: TypeError: planted\nTypeError: planted\n\s+at /);
+      expect(debug.err).toMatch(
+        /^apk-indexer vercmp: internal error, a bug in apk-indexer: TypeError: planted\nTypeError: planted\n\s+at /,
+      );
       expect(debug.code).toBe(70);
     });
 
-    it('thrown outside any command (uncaught): the same one line and 70, not Node\'s dump and 1', () => {
+    it("thrown outside any command (uncaught): the same one line and 70, not Node's dump and 1", () => {
       const node = preload('uncaught', `setTimeout(() => { throw new RangeError('late'); }, 10);\n`);
       const r = cli(['vercmp', '1', '2'], { node });
-      expectOneLine(r.err, 'apk-indexer vercmp: internal error, a bug in apk-indexer: RangeError: late (APK_INDEXER_DEBUG=1 prints the stack)');
+      expectOneLine(
+        r.err,
+        'apk-indexer vercmp: internal error, a bug in apk-indexer: RangeError: late (APK_INDEXER_DEBUG=1 prints the stack)',
+      );
       expect(r.code).toBe(70);
     });
 
-    it('a rejection nobody awaits: the same; a system error on a path is the user\'s, exit 2, in words', () => {
-      const bug = cli(['vercmp', '1', '2'], { node: preload('rejects', `setTimeout(() => { void Promise.reject(new Error('nobody awaits')); }, 10);\n`) });
-      expectOneLine(bug.err, 'apk-indexer vercmp: internal error, a bug in apk-indexer: Error: nobody awaits (APK_INDEXER_DEBUG=1 prints the stack)');
+    it("a rejection nobody awaits: the same; a system error on a path is the user's, exit 2, in words", () => {
+      const bug = cli(['vercmp', '1', '2'], {
+        node: preload('rejects', `setTimeout(() => { void Promise.reject(new Error('nobody awaits')); }, 10);\n`),
+      });
+      expectOneLine(
+        bug.err,
+        'apk-indexer vercmp: internal error, a bug in apk-indexer: Error: nobody awaits (APK_INDEXER_DEBUG=1 prints the stack)',
+      );
       expect(bug.code).toBe(70);
       const system = `setTimeout(() => { void Promise.reject(Object.assign(new Error("EACCES: permission denied, open '/x/y'"), { code: 'EACCES', syscall: 'open', path: '/x/y' })); }, 10);\n`;
       const user = cli(['vercmp', '1', '2'], { node: preload('system', system) });

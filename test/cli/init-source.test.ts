@@ -19,13 +19,18 @@ describe('init: the source of the apk-indexer package, from the install that run
   const dir = mkdtempSync(join(tmpdir(), 'apk-init-source-'));
   const tool = join(dir, 'apk-indexer');
   const cli = (args: string[]) => {
-    const r = spawnSync(process.execPath, [join(tool, 'bin', 'apk-indexer.js'), ...args], { encoding: 'utf8', cwd: dir, env: { PATH: process.env.PATH ?? '' } });
+    const r = spawnSync(process.execPath, [join(tool, 'bin', 'apk-indexer.js'), ...args], {
+      encoding: 'utf8',
+      cwd: dir,
+      env: { PATH: process.env.PATH ?? '' },
+    });
     return { code: r.status, out: r.stdout, err: r.stderr };
   };
 
   beforeAll(() => {
     ensureBuilt();
-    for (const path of ['package.json', 'bin', 'dist', 'config']) cpSync(join(ROOT, path), join(tool, path), { recursive: true });
+    for (const path of ['package.json', 'bin', 'dist', 'config'])
+      cpSync(join(ROOT, path), join(tool, path), { recursive: true });
     symlinkSync(join(ROOT, 'node_modules'), join(tool, 'node_modules'));
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -41,17 +46,29 @@ describe('init: the source of the apk-indexer package, from the install that run
   });
 
   it('a git clone at a tag: its origin without the credentials, the tag and its commit', () => {
-    const { commit } = checkout(tool, { files: 'as they are', origin: 'https://ci-bot:glpat-SECRET@git.example.org/me/apk-indexer.git', tag: 'v0.1.0' });
+    const { commit } = checkout(tool, {
+      files: 'as they are',
+      origin: 'https://ci-bot:glpat-SECRET@git.example.org/me/apk-indexer.git',
+      tag: 'v0.1.0',
+    });
     const out = join(dir, 'cloned');
     const r = cli(['init', out]);
     expect(r.code).toBe(0);
-    expect(r.err).toBe(`warning: the origin remote of ${tool}: credentials dropped from the URL (they would be committed in melange/apk-indexer.yaml)\n`);
-    expect(r.out).toContain(`melange/apk-indexer.yaml: apk-indexer 0.1.0 from https://git.example.org/me/apk-indexer.git at v0.1.0, commit ${commit}`);
+    expect(r.err).toBe(
+      `warning: the origin remote of ${tool}: credentials dropped from the URL (they would be committed in melange/apk-indexer.yaml)\n`,
+    );
+    expect(r.out).toContain(
+      `melange/apk-indexer.yaml: apk-indexer 0.1.0 from https://git.example.org/me/apk-indexer.git at v0.1.0, commit ${commit}`,
+    );
     const text = readFileSync(join(out, 'melange/apk-indexer.yaml'), 'utf8');
     expect(text).not.toContain('SECRET');
     expect((parse(text) as { pipeline: unknown[] }).pipeline[0]).toEqual({
       uses: 'git-checkout',
-      with: { repository: 'https://git.example.org/me/apk-indexer.git', tag: 'v${{package.version}}', 'expected-commit': commit },
+      with: {
+        repository: 'https://git.example.org/me/apk-indexer.git',
+        tag: 'v${{package.version}}',
+        'expected-commit': commit,
+      },
     });
   });
 });

@@ -41,7 +41,14 @@ describe('paper cuts (issue 15)', () => {
   beforeAll(async () => {
     ensureBuilt();
     dir = await mkdtemp(join(tmpdir(), 'apk-cuts-'));
-    await writeFixtureRepo(join(dir, 'repo'), { arches: { x86_64: [{ name: 'bash', version: '5.2.37-r0' }, { name: 'busybox', version: '1.37.0-r0' }] } });
+    await writeFixtureRepo(join(dir, 'repo'), {
+      arches: {
+        x86_64: [
+          { name: 'bash', version: '5.2.37-r0' },
+          { name: 'busybox', version: '1.37.0-r0' },
+        ],
+      },
+    });
     index = join(dir, 'repo', 'x86_64', 'APKINDEX.tar.gz');
   });
 
@@ -98,7 +105,24 @@ describe('paper cuts (issue 15)', () => {
 
   for (const format of ['text', 'json']) {
     it(`serve (${format} logs) whose log reader went away keeps serving, and exits 0 on SIGTERM`, async () => {
-      const child = spawn(process.execPath, [bin, 'serve', '--index', index, '--host', '127.0.0.1', '--port', '0', '--log-output', format, '--log-level', 'info'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(
+        process.execPath,
+        [
+          bin,
+          'serve',
+          '--index',
+          index,
+          '--host',
+          '127.0.0.1',
+          '--port',
+          '0',
+          '--log-output',
+          format,
+          '--log-level',
+          'info',
+        ],
+        { env, stdio: ['ignore', 'pipe', 'pipe'] },
+      );
       const exited = once(child, 'exit');
       let err = '';
       child.stderr.on('data', (d) => (err += d));
@@ -119,7 +143,8 @@ describe('paper cuts (issue 15)', () => {
         await new Promise((r) => setTimeout(r, 100));
       }
       // Requests are logged to the closed pipe; the service still answers them.
-      for (let i = 0; i < 5; i++) expect(await (await fetch(`http://127.0.0.1:${port}/bash/latest`)).text()).toBe('5.2.37-r0\n');
+      for (let i = 0; i < 5; i++)
+        expect(await (await fetch(`http://127.0.0.1:${port}/bash/latest`)).text()).toBe('5.2.37-r0\n');
       child.kill('SIGTERM');
       const [code] = await exited;
       expect(err).not.toMatch(/flushSync|EPIPE/);
@@ -135,7 +160,16 @@ describe('paper cuts (issue 15)', () => {
 
   it('init --user root is refused (root is uid 0 on every host), nothing written', () => {
     const target = join(dir, 'init-root');
-    const r = cli(['init', target, '--user', 'root', '--apk-indexer-source', 'https://git.example.org/apk-indexer.git', '--apk-indexer-ref', 'v0.1.0']);
+    const r = cli([
+      'init',
+      target,
+      '--user',
+      'root',
+      '--apk-indexer-source',
+      'https://git.example.org/apk-indexer.git',
+      '--apk-indexer-ref',
+      'v0.1.0',
+    ]);
     expect(r.code).toBe(2);
     expect(r.err.split('\n')[0]).toMatch(/^apk-indexer init: --user root: root exists on every host \(uid 0\)/);
     expect(existsSync(target)).toBe(false);

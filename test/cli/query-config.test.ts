@@ -12,11 +12,16 @@ const run = command('query');
 
 async function query(args: string[]) {
   const r = await capture(run, args);
-  return { ...r, json: r.code < 2 ? (JSON.parse(r.out) as Record<string, { releases: Array<{ version: string }> } | null>) : undefined };
+  return {
+    ...r,
+    json:
+      r.code < 2 ? (JSON.parse(r.out) as Record<string, { releases: Array<{ version: string }> } | null>) : undefined,
+  };
 }
 
 const TOKEN_ENV = 'APK_QUERY_CONFIG_TEST_TOKEN';
-const versionsOf = (r: Awaited<ReturnType<typeof query>>, name: string) => r.json![name]?.releases.map((x) => x.version);
+const versionsOf = (r: Awaited<ReturnType<typeof query>>, name: string) =>
+  r.json![name]?.releases.map((x) => x.version);
 
 /**
  * A private repository on 127.0.0.1 that answers 401 without its bearer token, signed by a key it serves itself;
@@ -33,19 +38,29 @@ describe('apk-indexer query --config', () => {
   let cdn: Upstream;
   let publicRepo: { url: string; keyPaths: string[] };
 
-  const index = (arch: string, packages: FixturePackage[]) => buildIndexArchive({ packages: packages.map((p) => ({ ...p, arch })), sign: [{ key: ownKey }] });
+  const index = (arch: string, packages: FixturePackage[]) =>
+    buildIndexArchive({ packages: packages.map((p) => ({ ...p, arch })), sign: [{ key: ownKey }] });
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'apk-query-config-'));
     privateRepo = await new Upstream({ requireAuthorization: 'Bearer s3cret' }).start();
     cdn = await new Upstream().start();
-    privateRepo.files.set('/os/x86_64/APKINDEX.tar.gz', index('x86_64', [{ name: 'bootc', version: '1.16.6-r0' }, { name: 'bootc', version: '1.16.7-r0' }]));
+    privateRepo.files.set(
+      '/os/x86_64/APKINDEX.tar.gz',
+      index('x86_64', [
+        { name: 'bootc', version: '1.16.6-r0' },
+        { name: 'bootc', version: '1.16.7-r0' },
+      ]),
+    );
     privateRepo.files.set('/os/aarch64/APKINDEX.tar.gz', index('aarch64', [{ name: 'bootc', version: '1.16.6-r0' }]));
     privateRepo.files.set('/os/private.rsa.pub', Buffer.from(ownKey.publicPem));
     cdn.files.set('/keys/cdn.rsa.pub', Buffer.from(cdnKey.publicPem));
     cdn.files.set('/keys/moved.rsa.pub', Buffer.from(movedKey.publicPem));
     // A public repository beside it, given with --index.
-    publicRepo = await writeFixtureRepo(join(dir, 'public'), { arches: { x86_64: [{ name: 'bootc', version: '1.15.0-r0' }] }, sign: [{ key: ownKey }] });
+    publicRepo = await writeFixtureRepo(join(dir, 'public'), {
+      arches: { x86_64: [{ name: 'bootc', version: '1.15.0-r0' }] },
+      sign: [{ key: ownKey }],
+    });
     config = join(dir, 'service.yaml');
     await writeFile(
       config,
@@ -75,7 +90,12 @@ describe('apk-indexer query --config', () => {
   });
 
   /** The private origin moves one key to the CDN: the redirect must not carry the token there either. */
-  const moveKey = () => privateRepo.fail({ path: '/os/moved.rsa.pub', status: 302, headers: { location: `${cdn.url}/keys/moved.rsa.pub` } });
+  const moveKey = () =>
+    privateRepo.fail({
+      path: '/os/moved.rsa.pub',
+      status: 302,
+      headers: { location: `${cdn.url}/keys/moved.rsa.pub` },
+    });
 
   it('reads a private repository with its token, sent only to its own origin', async () => {
     process.env[TOKEN_ENV] = 's3cret';
@@ -87,12 +107,14 @@ describe('apk-indexer query --config', () => {
     expect(versionsOf(r, 'bootc')).toEqual(['1.16.6-r0']);
 
     const own = privateRepo.requests.map((q) => [q.path, q.authorization, q.status]);
-    expect(own).toEqual(expect.arrayContaining([
-      ['/os/private.rsa.pub', 'Bearer s3cret', 200],
-      ['/os/moved.rsa.pub', 'Bearer s3cret', 302],
-      ['/os/x86_64/APKINDEX.tar.gz', 'Bearer s3cret', 200],
-      ['/os/aarch64/APKINDEX.tar.gz', 'Bearer s3cret', 200],
-    ]));
+    expect(own).toEqual(
+      expect.arrayContaining([
+        ['/os/private.rsa.pub', 'Bearer s3cret', 200],
+        ['/os/moved.rsa.pub', 'Bearer s3cret', 302],
+        ['/os/x86_64/APKINDEX.tar.gz', 'Bearer s3cret', 200],
+        ['/os/aarch64/APKINDEX.tar.gz', 'Bearer s3cret', 200],
+      ]),
+    );
     expect(privateRepo.requests.every((q) => q.authorization === 'Bearer s3cret')).toBe(true);
     // The other origin got both its keys (one through the redirect), never the token.
     expect(cdn.requests.map((q) => q.path).sort()).toEqual(['/keys/cdn.rsa.pub', '/keys/moved.rsa.pub']);
@@ -107,7 +129,17 @@ describe('apk-indexer query --config', () => {
   it('combines --index and --config, and --repository narrows the answer', async () => {
     process.env[TOKEN_ENV] = 's3cret';
     moveKey();
-    const args = ['bootc', '--config', config, '--index', publicRepo.url, '--key', publicRepo.keyPaths[0]!, '--arch', 'x86_64'];
+    const args = [
+      'bootc',
+      '--config',
+      config,
+      '--index',
+      publicRepo.url,
+      '--key',
+      publicRepo.keyPaths[0]!,
+      '--arch',
+      'x86_64',
+    ];
     const both = await query(args);
     expect(both.err).toBe('');
     expect(versionsOf(both, 'bootc')).toEqual(['1.15.0-r0', '1.16.6-r0', '1.16.7-r0']);
@@ -116,13 +148,17 @@ describe('apk-indexer query --config', () => {
     expect(versionsOf(narrowed, 'bootc')).toEqual(['1.16.6-r0', '1.16.7-r0']);
     const unknown = await query([...args, '--repository', 'nope']);
     expect(unknown.code).toBe(2);
-    expect(unknown.err).toMatch(/^apk-indexer query: --repository nope: no such repository \(there are: .*private\)\n$/);
+    expect(unknown.err).toMatch(
+      /^apk-indexer query: --repository nope: no such repository \(there are: .*private\)\n$/,
+    );
   });
 
   it('refuses, one line and exit 2, an unset token variable and a token the repository does not accept', async () => {
     const unset = await query(['bootc', '--config', config]);
     expect(unset.code).toBe(2);
-    expect(unset.err).toBe(`apk-indexer query: config file ${config}: repositories[0].auth.bearerTokenEnv: environment variable ${TOKEN_ENV} is not set\n`);
+    expect(unset.err).toBe(
+      `apk-indexer query: config file ${config}: repositories[0].auth.bearerTokenEnv: environment variable ${TOKEN_ENV} is not set\n`,
+    );
     expect(privateRepo.requests).toEqual([]);
 
     process.env[TOKEN_ENV] = 'wrong';
@@ -134,10 +170,11 @@ describe('apk-indexer query --config', () => {
   });
 
   it('sends credentials exactly where the service does, from the same file', async () => {
-    const seen = () => [
-      ...privateRepo.requests.map((q) => `private ${q.path} ${q.authorization ?? '-'} ${q.status}`),
-      ...cdn.requests.map((q) => `cdn ${q.path} ${q.authorization ?? '-'} ${q.status}`),
-    ].sort();
+    const seen = () =>
+      [
+        ...privateRepo.requests.map((q) => `private ${q.path} ${q.authorization ?? '-'} ${q.status}`),
+        ...cdn.requests.map((q) => `cdn ${q.path} ${q.authorization ?? '-'} ${q.status}`),
+      ].sort();
     process.env[TOKEN_ENV] = 's3cret';
     moveKey();
     expect((await query(['bootc', '--config', config])).code).toBe(0);
@@ -147,7 +184,10 @@ describe('apk-indexer query --config', () => {
 
     moveKey();
     const env = { [TOKEN_ENV]: 's3cret' };
-    const service = buildService({ ...loadSettings(['--config', config], env), logLevel: 'silent' }, { logger: false, env });
+    const service = buildService(
+      { ...loadSettings(['--config', config], env), logLevel: 'silent' },
+      { logger: false, env },
+    );
     try {
       service.store.start();
       expect(await service.store.whenReady(10_000)).toBe(true);

@@ -98,8 +98,19 @@ describe('apk-indexer query', () => {
     const { buildIndexArchive } = await import('../fixtures/apk-repo.js');
     const { mkdir, writeFile } = await import('node:fs/promises');
     await mkdir(join(dir, 'wolfi', 'x86_64'), { recursive: true });
-    await writeFile(join(dir, 'wolfi', 'x86_64', 'APKINDEX.tar.gz'), buildIndexArchive({ apkindex: await readFile(reference.wolfiRecords), sign: [{ key }] }));
-    const r = await query(['argo-cd', 'argo-cd-repo-server', 'argocd', '--index', join(dir, 'wolfi'), '--key', repo.keyPaths[0]!]);
+    await writeFile(
+      join(dir, 'wolfi', 'x86_64', 'APKINDEX.tar.gz'),
+      buildIndexArchive({ apkindex: await readFile(reference.wolfiRecords), sign: [{ key }] }),
+    );
+    const r = await query([
+      'argo-cd',
+      'argo-cd-repo-server',
+      'argocd',
+      '--index',
+      join(dir, 'wolfi'),
+      '--key',
+      repo.keyPaths[0]!,
+    ]);
     expect(r.code).toBe(1); // argocd is only a cmd: provide
     expect(r.json!.argocd).toBeNull();
     const versions = (name: string) => r.json![name].releases.map((x: { version: string }) => x.version);
@@ -107,13 +118,26 @@ describe('apk-indexer query', () => {
     expect(versions('argo-cd')).toContain('2.7.9-r2');
     expect(versions('argo-cd')).toContain('2.11.7-r0');
     expect(versions('argo-cd')).toEqual([...versions('argo-cd')].sort((a: string, b: string) => compareVersions(a, b)));
-    expect(versions('argo-cd-repo-server')).toEqual(expect.arrayContaining(['2.8.0-r1', '2.11.7-r0', '2.12.3-r1', '2.12.4-r0']));
+    expect(versions('argo-cd-repo-server')).toEqual(
+      expect.arrayContaining(['2.8.0-r1', '2.11.7-r0', '2.12.3-r1', '2.12.4-r0']),
+    );
     expect(r.json!['argo-cd'].releases[0].releaseTimestamp).toMatch(/^\d{4}-\d\d-\d\dT/);
   });
 
   it('reads the real melange repository for both arches', async () => {
-    const r = await query(['pretend-baselayout', '--index', reference.melangeRepo, '--arch', 'x86_64,aarch64', '--key', reference.melangeKey]);
+    const r = await query([
+      'pretend-baselayout',
+      '--index',
+      reference.melangeRepo,
+      '--arch',
+      'x86_64,aarch64',
+      '--key',
+      reference.melangeKey,
+    ]);
     expect(r.code).toBe(0);
-    expect(r.json!['pretend-baselayout']).toEqual({ releases: [{ version: '1.0.0-r0' }], tags: { latest: '1.0.0-r0' } });
+    expect(r.json!['pretend-baselayout']).toEqual({
+      releases: [{ version: '1.0.0-r0' }],
+      tags: { latest: '1.0.0-r0' },
+    });
   });
 });

@@ -30,12 +30,19 @@ describe('durations', () => {
 
   it('refuses durations over 24d, which overflow Node timers (2^31-1 ms)', () => {
     expect(parseDuration('24d')).toBe(2_073_600_000);
-    for (const value of ['25d', '2147483647ms', '577h']) expect(() => parseDuration(value)).toThrow(`expected at most 24d, got "${value}"`);
+    for (const value of ['25d', '2147483647ms', '577h'])
+      expect(() => parseDuration(value)).toThrow(`expected at most 24d, got "${value}"`);
     expect(() => parseDuration(600, 'h')).toThrow('expected at most 24d, got 600');
     expect(() => parseDuration(Number.MAX_SAFE_INTEGER)).toThrow(/at most 24d/);
   });
 
   it('formats the shortest exact spelling', () => {
-    expect([14_400_000, 90_000, 60_000, 1_500, 86_400_000].map(formatDuration)).toEqual(['4h', '90s', '1m', '1500ms', '1d']);
+    expect([14_400_000, 90_000, 60_000, 1_500, 86_400_000].map(formatDuration)).toEqual([
+      '4h',
+      '90s',
+      '1m',
+      '1500ms',
+      '1d',
+    ]);
   });
 });

@@ -12,7 +12,11 @@ describe('the example configurations in config/', () => {
 
   it('include wolfi, alpine, a private repository with bearer auth and several repositories', () => {
     expect(files).toEqual(expect.arrayContaining(['wolfi.yaml', 'alpine.yaml', 'private.yaml', 'multi.yaml']));
-    expect(loadSettings(['--config', `${dir}private.yaml`], env).repositories.some((r) => r.auth && 'bearerTokenEnv' in r.auth)).toBe(true);
+    expect(
+      loadSettings(['--config', `${dir}private.yaml`], env).repositories.some(
+        (r) => r.auth && 'bearerTokenEnv' in r.auth,
+      ),
+    ).toBe(true);
     expect(loadSettings(['--config', `${dir}multi.yaml`], env).repositories.length).toBeGreaterThan(1);
   });
 

@@ -8,7 +8,10 @@ import { readApkoRepositories } from '../../src/config/from-apko.js';
 import { loadSettings } from '../../src/config/load.js';
 
 /** Wolfi's URL spelled out brings its security database and recipe links, as the default does. */
-const WOLFI_LINKS = { secdb: 'https://packages.wolfi.dev/os/security.json', sourceUrl: 'https://github.com/wolfi-dev/os/blob/{{commit}}/{{origin}}.yaml' };
+const WOLFI_LINKS = {
+  secdb: 'https://packages.wolfi.dev/os/security.json',
+  sourceUrl: 'https://github.com/wolfi-dev/os/blob/{{commit}}/{{origin}}.yaml',
+};
 
 let dir: string;
 afterAll(async () => {
@@ -19,7 +22,15 @@ beforeAll(async () => {
   await mkdir(join(dir, 'apko', 'base'), { recursive: true });
   await writeFile(
     join(dir, 'apko', 'base', 'wolfi.yaml'),
-    ['contents:', '  repositories:', '    - https://packages.wolfi.dev/os', '  keyring:', '    - https://packages.wolfi.dev/os/wolfi-signing.rsa.pub', 'archs: [amd64, arm64]', ''].join('\n'),
+    [
+      'contents:',
+      '  repositories:',
+      '    - https://packages.wolfi.dev/os',
+      '  keyring:',
+      '    - https://packages.wolfi.dev/os/wolfi-signing.rsa.pub',
+      'archs: [amd64, arm64]',
+      '',
+    ].join('\n'),
   );
   // apko resolves include: against the working directory, not the including file.
   await writeFile(
@@ -35,23 +46,29 @@ beforeAll(async () => {
       '  keyring:',
       '    - ./melange.rsa.pub',
       '  packages: [bash, local-thing@local]',
-      ''
+      '',
     ].join('\n'),
   );
   await writeFile(join(dir, 'loop-a.yaml'), 'include: loop-b.yaml\ncontents: {repositories: [https://a.test/os]}\n');
   await writeFile(join(dir, 'loop-b.yaml'), 'include: loop-a.yaml\n');
   await writeFile(join(dir, 'odd-arch.yaml'), 'contents: {repositories: [https://a.test/os]}\narchs: [sparc]\n');
   await writeFile(join(dir, 'no-repos.yaml'), 'contents: {packages: [bash]}\n');
-  await writeFile(join(dir, 'alpine.yaml'), 'contents:\n  repositories: [https://dl-cdn.alpinelinux.org/alpine/v3.21/main]\n  keyring: [/etc/apk/keys/alpine.rsa.pub]\narchs: [amd64]\n');
-  await writeFile(join(dir, 'runtime.yaml'), 'contents:\n  runtime_repositories: [https://runtime.example.test/os]\narchs: [arm64]\n');
+  await writeFile(
+    join(dir, 'alpine.yaml'),
+    'contents:\n  repositories: [https://dl-cdn.alpinelinux.org/alpine/v3.21/main]\n  keyring: [/etc/apk/keys/alpine.rsa.pub]\narchs: [amd64]\n',
+  );
+  await writeFile(
+    join(dir, 'runtime.yaml'),
+    'contents:\n  runtime_repositories: [https://runtime.example.test/os]\narchs: [arm64]\n',
+  );
   await writeFile(join(dir, 'misspelt.yaml'), 'contents:\n  repositories: [https://a.test/os]\narch: [amd64]\n');
 });
 
 describe('--from-apko', () => {
   it('maps apko arch names to APK names', () => {
-    expect(['amd64', 'arm64', 'arm/v7', 'arm/v6', '386', 'ppc64le', 's390x', 'riscv64', 'loong64'].map(apkArch)).toEqual([
-      'x86_64', 'aarch64', 'armv7', 'armhf', 'x86', 'ppc64le', 's390x', 'riscv64', 'loongarch64',
-    ]);
+    expect(
+      ['amd64', 'arm64', 'arm/v7', 'arm/v6', '386', 'ppc64le', 's390x', 'riscv64', 'loong64'].map(apkArch),
+    ).toEqual(['x86_64', 'aarch64', 'armv7', 'armhf', 'x86', 'ppc64le', 's390x', 'riscv64', 'loongarch64']);
     expect(apkArch('x86_64')).toBe('x86_64');
     expect(apkArch('sparc')).toBeUndefined();
   });
@@ -59,13 +76,19 @@ describe('--from-apko', () => {
   it('reads archs as apk-indexer check does: no bare arm, no inherited object keys', () => {
     // apko's Architecture.ToAPK has no case for a bare "arm"; check rejects it, and so does --from-apko now.
     expect(apkArch('arm')).toBeUndefined();
-    for (const key of ['constructor', 'toString', '__proto__', 'hasOwnProperty']) expect(apkArch(key), key).toBeUndefined();
+    for (const key of ['constructor', 'toString', '__proto__', 'hasOwnProperty'])
+      expect(apkArch(key), key).toBeUndefined();
   });
 
   it('reads repositories, keyring and archs, following include: from the working directory', () => {
     const keys = ['https://packages.wolfi.dev/os/wolfi-signing.rsa.pub', join(dir, 'melange.rsa.pub')];
     expect(readApkoRepositories(['apko/image.yaml'], dir)).toEqual([
-      { name: 'https://build.example.test/os', url: 'https://build.example.test/os', arches: ['x86_64', 'aarch64'], keys },
+      {
+        name: 'https://build.example.test/os',
+        url: 'https://build.example.test/os',
+        arches: ['x86_64', 'aarch64'],
+        keys,
+      },
       { name: 'wolfi', url: 'https://packages.wolfi.dev/os', arches: ['x86_64', 'aarch64'], keys, ...WOLFI_LINKS },
       { name: join(dir, 'packages'), url: join(dir, 'packages'), arches: ['x86_64', 'aarch64'], keys },
     ]);
@@ -74,10 +97,26 @@ describe('--from-apko', () => {
   it("gives each repository the keys and arches of the images naming it, never another image's", () => {
     const s = loadSettings(['--from-apko', 'apko/base/wolfi.yaml', 'alpine.yaml', 'runtime.yaml'], {}, dir);
     expect(s.repositories).toEqual([
-      { name: 'wolfi', url: 'https://packages.wolfi.dev/os', arches: ['x86_64', 'aarch64'], keys: ['https://packages.wolfi.dev/os/wolfi-signing.rsa.pub'], ...WOLFI_LINKS },
-      { name: 'https://dl-cdn.alpinelinux.org/alpine/v3.21/main', url: 'https://dl-cdn.alpinelinux.org/alpine/v3.21/main', arches: ['x86_64'], keys: ['/etc/apk/keys/alpine.rsa.pub'] },
+      {
+        name: 'wolfi',
+        url: 'https://packages.wolfi.dev/os',
+        arches: ['x86_64', 'aarch64'],
+        keys: ['https://packages.wolfi.dev/os/wolfi-signing.rsa.pub'],
+        ...WOLFI_LINKS,
+      },
+      {
+        name: 'https://dl-cdn.alpinelinux.org/alpine/v3.21/main',
+        url: 'https://dl-cdn.alpinelinux.org/alpine/v3.21/main',
+        arches: ['x86_64'],
+        keys: ['/etc/apk/keys/alpine.rsa.pub'],
+      },
       // A file naming its repositories under runtime_repositories only is read too.
-      { name: 'https://runtime.example.test/os', url: 'https://runtime.example.test/os', arches: ['aarch64'], keys: [] },
+      {
+        name: 'https://runtime.example.test/os',
+        url: 'https://runtime.example.test/os',
+        arches: ['aarch64'],
+        keys: [],
+      },
     ]);
   });
 
@@ -91,7 +130,9 @@ describe('--from-apko', () => {
       [join(dir, 'packages'), ['x86_64', 'aarch64'], keys],
     ]);
     // --arch wins over the files' archs.
-    expect(loadSettings(['--from-apko', 'apko/image.yaml', '--arch', 'x86_64'], {}, dir).repositories[0]!.arches).toEqual(['x86_64']);
+    expect(
+      loadSettings(['--from-apko', 'apko/image.yaml', '--arch', 'x86_64'], {}, dir).repositories[0]!.arches,
+    ).toEqual(['x86_64']);
   });
 
   it.each([

@@ -20,7 +20,10 @@ const file = async (name: string, text: string) => {
 };
 
 const WOLFI_KEY = 'https://packages.wolfi.dev/os/wolfi-signing.rsa.pub';
-const WOLFI_EXTRAS = { secdb: 'https://packages.wolfi.dev/os/security.json', sourceUrl: 'https://github.com/wolfi-dev/os/blob/{{commit}}/{{origin}}.yaml' };
+const WOLFI_EXTRAS = {
+  secdb: 'https://packages.wolfi.dev/os/security.json',
+  sourceUrl: 'https://github.com/wolfi-dev/os/blob/{{commit}}/{{origin}}.yaml',
+};
 
 describe('defaults', () => {
   it('serve Wolfi on 0.0.0.0:3000, both arches, verified with its key, refreshed every 4h', () => {
@@ -38,31 +41,86 @@ describe('defaults', () => {
       refreshMinIntervalMs: 30_000,
       maxConnections: 1024,
       clientTimeoutMs: 30_000,
-      limits: { maxDecompressedBytes: 1024 * 1024 * 1024, maxEntries: 4_000_000, maxLineBytes: 1024 * 1024, maxCompressedBytes: 256 * 1024 * 1024, maxNames: 1_000_000, maxProvidesPerRecord: 1_000, maxProvides: 4_000_000 },
-      repositories: [{ name: 'wolfi', url: 'https://packages.wolfi.dev/os', arches: ['x86_64', 'aarch64'], keys: [WOLFI_KEY], ...WOLFI_EXTRAS }],
+      limits: {
+        maxDecompressedBytes: 1024 * 1024 * 1024,
+        maxEntries: 4_000_000,
+        maxLineBytes: 1024 * 1024,
+        maxCompressedBytes: 256 * 1024 * 1024,
+        maxNames: 1_000_000,
+        maxProvidesPerRecord: 1_000,
+        maxProvides: 4_000_000,
+      },
+      repositories: [
+        {
+          name: 'wolfi',
+          url: 'https://packages.wolfi.dev/os',
+          arches: ['x86_64', 'aarch64'],
+          keys: [WOLFI_KEY],
+          ...WOLFI_EXTRAS,
+        },
+      ],
     });
   });
 });
 
 describe("hown3d/renovate-apk-indexer's flags", () => {
   it('are accepted unchanged: single dash, with a space or =, comma-separated URLs, whole hours', () => {
-    const s = loadSettings(['-apk-index-url', 'https://a.test/os/x86_64/APKINDEX.tar.gz,https://b.test/aarch64/APKINDEX.tar.gz', '-update-interval=2', '-log-level', 'debug', '-log-output', 'json'], {});
+    const s = loadSettings(
+      [
+        '-apk-index-url',
+        'https://a.test/os/x86_64/APKINDEX.tar.gz,https://b.test/aarch64/APKINDEX.tar.gz',
+        '-update-interval=2',
+        '-log-level',
+        'debug',
+        '-log-output',
+        'json',
+      ],
+      {},
+    );
     expect(s.repositories).toEqual([
-      { name: 'https://a.test/os/x86_64/APKINDEX.tar.gz', url: 'https://a.test/os/x86_64/APKINDEX.tar.gz', arches: [], keys: [] },
-      { name: 'https://b.test/aarch64/APKINDEX.tar.gz', url: 'https://b.test/aarch64/APKINDEX.tar.gz', arches: [], keys: [] },
+      {
+        name: 'https://a.test/os/x86_64/APKINDEX.tar.gz',
+        url: 'https://a.test/os/x86_64/APKINDEX.tar.gz',
+        arches: [],
+        keys: [],
+      },
+      {
+        name: 'https://b.test/aarch64/APKINDEX.tar.gz',
+        url: 'https://b.test/aarch64/APKINDEX.tar.gz',
+        arches: [],
+        keys: [],
+      },
     ]);
     expect(s).toMatchObject({ updateIntervalMs: 2 * 3_600_000, logLevel: 'debug', logFormat: 'json' });
   });
 
   it('every long flag also takes one dash, with a space or =', () => {
-    const s = loadSettings(['-port', '1', '-host=h', '-index', 'https://r.test/os', '-arch=aarch64', '-key', '/k/r.rsa.pub', '-first-load-timeout', '5'], {});
+    const s = loadSettings(
+      [
+        '-port',
+        '1',
+        '-host=h',
+        '-index',
+        'https://r.test/os',
+        '-arch=aarch64',
+        '-key',
+        '/k/r.rsa.pub',
+        '-first-load-timeout',
+        '5',
+      ],
+      {},
+    );
     expect(s).toMatchObject({ host: 'h', port: 1, firstLoadTimeoutMs: 5000 });
-    expect(s.repositories).toEqual([{ name: 'https://r.test/os', url: 'https://r.test/os', arches: ['aarch64'], keys: ['/k/r.rsa.pub'] }]);
+    expect(s.repositories).toEqual([
+      { name: 'https://r.test/os', url: 'https://r.test/os', arches: ['aarch64'], keys: ['/k/r.rsa.pub'] },
+    ]);
   });
 
   it('accept durations too, and refuse a bad hour count naming the flag', () => {
     expect(loadSettings(['-update-interval', '30m'], {}).updateIntervalMs).toBe(30 * 60_000);
-    expect(() => loadSettings(['-update-interval', 'four'], {})).toThrow('--update-interval: not a duration: "four" (use e.g. 30s, 15m, 4h)');
+    expect(() => loadSettings(['-update-interval', 'four'], {})).toThrow(
+      '--update-interval: not a duration: "four" (use e.g. 30s, 15m, 4h)',
+    );
   });
 });
 
@@ -70,10 +128,30 @@ describe('precedence: flags > environment > file > defaults', () => {
   it('applies to every single setting', async () => {
     const path = await file(
       'all.yaml',
-      ['listen: {host: 10.0.0.1, port: 8080}', 'updateInterval: 30m', 'firstLoadTimeout: 45s', 'requestTimeout: 20s', 'refreshTimeout: 5m', 'logLevel: warn', 'logFormat: json', 'refreshToken: from-file', ''].join('\n'),
+      [
+        'listen: {host: 10.0.0.1, port: 8080}',
+        'updateInterval: 30m',
+        'firstLoadTimeout: 45s',
+        'requestTimeout: 20s',
+        'refreshTimeout: 5m',
+        'logLevel: warn',
+        'logFormat: json',
+        'refreshToken: from-file',
+        '',
+      ].join('\n'),
     );
     const fromFile = loadSettings(['--config', path], {});
-    expect(fromFile).toMatchObject({ host: '10.0.0.1', port: 8080, updateIntervalMs: 1_800_000, firstLoadTimeoutMs: 45_000, requestTimeoutMs: 20_000, refreshTimeoutMs: 300_000, logLevel: 'warn', logFormat: 'json', refreshToken: 'from-file' });
+    expect(fromFile).toMatchObject({
+      host: '10.0.0.1',
+      port: 8080,
+      updateIntervalMs: 1_800_000,
+      firstLoadTimeoutMs: 45_000,
+      requestTimeoutMs: 20_000,
+      refreshTimeoutMs: 300_000,
+      logLevel: 'warn',
+      logFormat: 'json',
+      refreshToken: 'from-file',
+    });
 
     const env = {
       APK_INDEXER_CONFIG: path,
@@ -85,10 +163,40 @@ describe('precedence: flags > environment > file > defaults', () => {
       APK_INDEXER_LOG_OUTPUT: 'text',
       APK_INDEXER_REFRESH_TOKEN: 'from-env',
     };
-    expect(loadSettings([], env)).toMatchObject({ host: '10.0.0.2', port: 9000, updateIntervalMs: 7_200_000, firstLoadTimeoutMs: 10_000, requestTimeoutMs: 20_000, logLevel: 'error', logFormat: 'text', refreshToken: 'from-env' });
+    expect(loadSettings([], env)).toMatchObject({
+      host: '10.0.0.2',
+      port: 9000,
+      updateIntervalMs: 7_200_000,
+      firstLoadTimeoutMs: 10_000,
+      requestTimeoutMs: 20_000,
+      logLevel: 'error',
+      logFormat: 'text',
+      refreshToken: 'from-env',
+    });
 
-    const flags = ['--host', '10.0.0.3', '--port', '9100', '--update-interval', '15m', '--first-load-timeout', '5', '--log-level', 'trace', '--log-output', 'json'];
-    expect(loadSettings(flags, env)).toMatchObject({ host: '10.0.0.3', port: 9100, updateIntervalMs: 900_000, firstLoadTimeoutMs: 5_000, logLevel: 'trace', logFormat: 'json', refreshToken: 'from-env' });
+    const flags = [
+      '--host',
+      '10.0.0.3',
+      '--port',
+      '9100',
+      '--update-interval',
+      '15m',
+      '--first-load-timeout',
+      '5',
+      '--log-level',
+      'trace',
+      '--log-output',
+      'json',
+    ];
+    expect(loadSettings(flags, env)).toMatchObject({
+      host: '10.0.0.3',
+      port: 9100,
+      updateIntervalMs: 900_000,
+      firstLoadTimeoutMs: 5_000,
+      logLevel: 'trace',
+      logFormat: 'json',
+      refreshToken: 'from-env',
+    });
   });
 
   it('--config wins over APK_INDEXER_CONFIG; empty variables count as unset', async () => {
@@ -101,7 +209,15 @@ describe('precedence: flags > environment > file > defaults', () => {
   it('a URL list replaces the repositories below it; arches and keys alone override theirs', async () => {
     const path = await file(
       'repos.yaml',
-      ['repositories:', '  - name: own', '    url: https://own.test/os', '    arches: [x86_64]', '    keys: [/keys/own.rsa.pub]', '  - url: https://bare.test/APKINDEX.tar.gz', ''].join('\n'),
+      [
+        'repositories:',
+        '  - name: own',
+        '    url: https://own.test/os',
+        '    arches: [x86_64]',
+        '    keys: [/keys/own.rsa.pub]',
+        '  - url: https://bare.test/APKINDEX.tar.gz',
+        '',
+      ].join('\n'),
     );
     const fromFile = loadSettings(['--config', path], {});
     expect(fromFile.repositories).toEqual([
@@ -109,23 +225,62 @@ describe('precedence: flags > environment > file > defaults', () => {
       { name: 'https://bare.test/APKINDEX.tar.gz', url: 'https://bare.test/APKINDEX.tar.gz', arches: [], keys: [] },
     ]);
     // Arches from the environment apply to base URLs only; keys to every repository.
-    expect(loadSettings(['--config', path], { APK_INDEXER_ARCHES: 'aarch64', APK_INDEXER_KEYS: '/k/a.rsa.pub,/k/b.rsa.pub' }).repositories).toEqual([
+    expect(
+      loadSettings(['--config', path], { APK_INDEXER_ARCHES: 'aarch64', APK_INDEXER_KEYS: '/k/a.rsa.pub,/k/b.rsa.pub' })
+        .repositories,
+    ).toEqual([
       { name: 'own', url: 'https://own.test/os', arches: ['aarch64'], keys: ['/k/a.rsa.pub', '/k/b.rsa.pub'] },
-      { name: 'https://bare.test/APKINDEX.tar.gz', url: 'https://bare.test/APKINDEX.tar.gz', arches: [], keys: ['/k/a.rsa.pub', '/k/b.rsa.pub'] },
+      {
+        name: 'https://bare.test/APKINDEX.tar.gz',
+        url: 'https://bare.test/APKINDEX.tar.gz',
+        arches: [],
+        keys: ['/k/a.rsa.pub', '/k/b.rsa.pub'],
+      },
     ]);
     // URLs from the environment replace the file's; flag URLs replace those and take the environment's arches.
-    const env = { APK_INDEXER_CONFIG: path, APK_INDEXER_INDEX_URL: 'https://env.test/os', APK_INDEXER_ARCHES: 'x86_64,aarch64', APK_INDEXER_KEYS: '/k/env.rsa.pub' };
-    expect(loadSettings([], env).repositories).toEqual([{ name: 'https://env.test/os', url: 'https://env.test/os', arches: ['x86_64', 'aarch64'], keys: ['/k/env.rsa.pub'] }]);
-    expect(loadSettings(['--index', 'https://flag.test/os', '--index', 'https://two.test/os/', '--key', '/k/flag.rsa.pub'], env).repositories).toEqual([
-      { name: 'https://flag.test/os', url: 'https://flag.test/os', arches: ['x86_64', 'aarch64'], keys: ['/k/flag.rsa.pub'] },
-      { name: 'https://two.test/os', url: 'https://two.test/os/', arches: ['x86_64', 'aarch64'], keys: ['/k/flag.rsa.pub'] },
+    const env = {
+      APK_INDEXER_CONFIG: path,
+      APK_INDEXER_INDEX_URL: 'https://env.test/os',
+      APK_INDEXER_ARCHES: 'x86_64,aarch64',
+      APK_INDEXER_KEYS: '/k/env.rsa.pub',
+    };
+    expect(loadSettings([], env).repositories).toEqual([
+      {
+        name: 'https://env.test/os',
+        url: 'https://env.test/os',
+        arches: ['x86_64', 'aarch64'],
+        keys: ['/k/env.rsa.pub'],
+      },
+    ]);
+    expect(
+      loadSettings(
+        ['--index', 'https://flag.test/os', '--index', 'https://two.test/os/', '--key', '/k/flag.rsa.pub'],
+        env,
+      ).repositories,
+    ).toEqual([
+      {
+        name: 'https://flag.test/os',
+        url: 'https://flag.test/os',
+        arches: ['x86_64', 'aarch64'],
+        keys: ['/k/flag.rsa.pub'],
+      },
+      {
+        name: 'https://two.test/os',
+        url: 'https://two.test/os/',
+        arches: ['x86_64', 'aarch64'],
+        keys: ['/k/flag.rsa.pub'],
+      },
     ]);
     // Arches alone narrow the Wolfi default.
-    expect(loadSettings(['--arch', 'aarch64'], {}).repositories).toEqual([{ name: 'wolfi', url: 'https://packages.wolfi.dev/os', arches: ['aarch64'], keys: [WOLFI_KEY], ...WOLFI_EXTRAS }]);
+    expect(loadSettings(['--arch', 'aarch64'], {}).repositories).toEqual([
+      { name: 'wolfi', url: 'https://packages.wolfi.dev/os', arches: ['aarch64'], keys: [WOLFI_KEY], ...WOLFI_EXTRAS },
+    ]);
   });
 
   it('a base URL from a list without arches reads x86_64', () => {
-    expect(loadSettings([], { APK_INDEXER_INDEX_URL: 'https://r.test/os' }).repositories[0]!.arches).toEqual(['x86_64']);
+    expect(loadSettings([], { APK_INDEXER_INDEX_URL: 'https://r.test/os' }).repositories[0]!.arches).toEqual([
+      'x86_64',
+    ]);
   });
 });
 
@@ -152,10 +307,31 @@ describe('the configuration file', () => {
     );
     const s = loadSettings(['--config', path], { CG_TOKEN: 'token', U: 'user', P: '' });
     expect(s.updateIntervalMs).toBe(4 * 3_600_000);
-    expect(s.limits).toEqual({ maxDecompressedBytes: 1024 * 1024 * 1024, maxEntries: 1000, maxLineBytes: 4096, maxCompressedBytes: 256 * 1024 * 1024, maxNames: 1_000_000, maxProvidesPerRecord: 1_000, maxProvides: 4_000_000 });
+    expect(s.limits).toEqual({
+      maxDecompressedBytes: 1024 * 1024 * 1024,
+      maxEntries: 1000,
+      maxLineBytes: 4096,
+      maxCompressedBytes: 256 * 1024 * 1024,
+      maxNames: 1_000_000,
+      maxProvidesPerRecord: 1_000,
+      maxProvides: 4_000_000,
+    });
     expect(s.repositories).toEqual([
-      { name: 'chainguard', url: 'https://apk.cgr.dev/chainguard', arches: ['x86_64', 'aarch64'], keys: ['https://apk.cgr.dev/chainguard/chainguard.rsa.pub'], auth: { bearerTokenEnv: 'CG_TOKEN' }, updateIntervalMs: 900_000 },
-      { name: 'internal', url: 'file:///srv/apk/os', arches: ['riscv64'], keys: [], auth: { usernameEnv: 'U', passwordEnv: 'P' } },
+      {
+        name: 'chainguard',
+        url: 'https://apk.cgr.dev/chainguard',
+        arches: ['x86_64', 'aarch64'],
+        keys: ['https://apk.cgr.dev/chainguard/chainguard.rsa.pub'],
+        auth: { bearerTokenEnv: 'CG_TOKEN' },
+        updateIntervalMs: 900_000,
+      },
+      {
+        name: 'internal',
+        url: 'file:///srv/apk/os',
+        arches: ['riscv64'],
+        keys: [],
+        auth: { usernameEnv: 'U', passwordEnv: 'P' },
+      },
     ]);
   });
 
@@ -168,21 +344,45 @@ describe('mistakes are stopped at start, naming the key, variable or flag and th
   it.each([
     [['--port', 'http'], {}, '--port: expected a port number 0-65535, got "http"'],
     [[], { APK_INDEXER_PORT: '70000' }, 'APK_INDEXER_PORT: expected a port number 0-65535, got "70000"'],
-    [['--log-level', 'loud'], {}, '--log-level: expected one of fatal, error, warn, info, debug, trace, silent, got "loud"'],
+    [
+      ['--log-level', 'loud'],
+      {},
+      '--log-level: expected one of fatal, error, warn, info, debug, trace, silent, got "loud"',
+    ],
     [[], { APK_INDEXER_LOG_OUTPUT: 'xml' }, 'APK_INDEXER_LOG_OUTPUT: expected text or json, got "xml"'],
-    [[], { APK_INDEXER_UPDATE_INTERVAL: 'soon' }, 'APK_INDEXER_UPDATE_INTERVAL: not a duration: "soon" (use e.g. 30s, 15m, 4h)'],
+    [
+      [],
+      { APK_INDEXER_UPDATE_INTERVAL: 'soon' },
+      'APK_INDEXER_UPDATE_INTERVAL: not a duration: "soon" (use e.g. 30s, 15m, 4h)',
+    ],
     [['--update-interval', '500ms'], {}, '--update-interval: expected at least 1s, got "500ms"'],
-    [[], { APK_INDEXER_FIRST_LOAD_TIMEOUT: '-1s' }, 'APK_INDEXER_FIRST_LOAD_TIMEOUT: not a duration: "-1s" (use e.g. 30s, 15m, 4h)'],
+    [
+      [],
+      { APK_INDEXER_FIRST_LOAD_TIMEOUT: '-1s' },
+      'APK_INDEXER_FIRST_LOAD_TIMEOUT: not a duration: "-1s" (use e.g. 30s, 15m, 4h)',
+    ],
     [['--arch', 'amd64'], {}, '--arch: "amd64" is apko\'s name; repositories use the APK name "x86_64"'],
     [[], { APK_INDEXER_ARCHES: 'x86-64' }, 'APK_INDEXER_ARCHES: not an arch name: "x86-64"'],
-    [['--index', 'ftp://mirror.test/os'], {}, '--index: expected an http(s) URL, file:// URL or path, got "ftp://mirror.test/os"'],
+    [
+      ['--index', 'ftp://mirror.test/os'],
+      {},
+      '--index: expected an http(s) URL, file:// URL or path, got "ftp://mirror.test/os"',
+    ],
     [['--bogus'], {}, 'unknown flag --bogus (see apk-indexer serve --help)'],
-    [['-apk-index-urls', 'x'], {}, 'unknown flag -apk-index-urls (did you mean -apk-index-url?) (see apk-indexer serve --help)'],
+    [
+      ['-apk-index-urls', 'x'],
+      {},
+      'unknown flag -apk-index-urls (did you mean -apk-index-url?) (see apk-indexer serve --help)',
+    ],
     [['--update-intervall=4h'], {}, 'unknown flag --update-intervall (did you mean --update-interval?)'],
     [['--port'], {}, '--port: missing value (see apk-indexer serve --help)'],
     [['--index', '--arch', 'x86_64'], {}, '--index: missing value'],
     [['stray'], {}, 'unexpected argument "stray" (see apk-indexer serve --help)'],
-    [['--config', '/does/not/exist.yaml'], {}, 'config file /does/not/exist.yaml: cannot read: no such file or directory'],
+    [
+      ['--config', '/does/not/exist.yaml'],
+      {},
+      'config file /does/not/exist.yaml: cannot read: no such file or directory',
+    ],
   ] as const)('%j %j', (argv, env, message) => {
     let error: unknown;
     try {
@@ -196,20 +396,41 @@ describe('mistakes are stopped at start, naming the key, variable or flag and th
 
   it('in the file: names the file and the key', async () => {
     const cases: Array<[string, string]> = [
-      ['repositories:\n  - name: x\n    arches: [x86_64]\n', 'repositories[0].url: required, a base URL or an APKINDEX.tar.gz URL'],
+      [
+        'repositories:\n  - name: x\n    arches: [x86_64]\n',
+        'repositories[0].url: required, a base URL or an APKINDEX.tar.gz URL',
+      ],
       ['listen: {port: 1}\nrepos: []\n', 'repos: unknown key (known: listen, updateInterval'],
       ['listen: {prot: 1}\n', 'listen.prot: unknown key (known: host, port)'],
       ['limits: {maxEntries: -1}\n', 'limits.maxEntries: expected a positive whole number, got -1'],
       ['listen: {port: [1]}\n', 'listen.port: expected a single value, got [1]'],
       ['logFormat: yaml\n', 'logFormat: expected text or json, got "yaml"'],
       ['repositories: []\n', 'repositories: expected a non-empty list'],
-      ['repositories:\n  - {url: "https://a.test/os", name: a}\n  - {url: "https://b.test/os", name: a}\n', 'repositories[1].name: two repositories are named "a"'],
+      [
+        'repositories:\n  - {url: "https://a.test/os", name: a}\n  - {url: "https://b.test/os", name: a}\n',
+        'repositories[1].name: two repositories are named "a"',
+      ],
       ['repositories:\n  - {url: "https://a.test/os", name: "a,b"}\n', 'repositories[0].name: no commas or spaces'],
-      ['repositories:\n  - {url: "https://a.test/os", arches: x86_64}\n', 'repositories[0].arches: expected a list of non-empty strings, got "x86_64"'],
-      ['repositories:\n  - {url: "https://a.test/os", arches: [arm64]}\n', 'repositories[0].arches: "arm64" is apko\'s name; repositories use the APK name "aarch64"'],
-      ['repositories:\n  - {url: "https://a.test/os", auth: {token: x}}\n', 'repositories[0].auth: expected {bearerTokenEnv: VAR} or {usernameEnv: VAR, passwordEnv: VAR}'],
-      ['repositories:\n  - {url: "https://a.test/os", auth: {bearerTokenEnv: NOPE_TOKEN}}\n', 'repositories[0].auth.bearerTokenEnv: environment variable NOPE_TOKEN is not set'],
-      ['repositories:\n  - {url: "https://a.test/os", updateInterval: 0s}\n', 'repositories[0].updateInterval: expected at least 1s, got "0s"'],
+      [
+        'repositories:\n  - {url: "https://a.test/os", arches: x86_64}\n',
+        'repositories[0].arches: expected a list of non-empty strings, got "x86_64"',
+      ],
+      [
+        'repositories:\n  - {url: "https://a.test/os", arches: [arm64]}\n',
+        'repositories[0].arches: "arm64" is apko\'s name; repositories use the APK name "aarch64"',
+      ],
+      [
+        'repositories:\n  - {url: "https://a.test/os", auth: {token: x}}\n',
+        'repositories[0].auth: expected {bearerTokenEnv: VAR} or {usernameEnv: VAR, passwordEnv: VAR}',
+      ],
+      [
+        'repositories:\n  - {url: "https://a.test/os", auth: {bearerTokenEnv: NOPE_TOKEN}}\n',
+        'repositories[0].auth.bearerTokenEnv: environment variable NOPE_TOKEN is not set',
+      ],
+      [
+        'repositories:\n  - {url: "https://a.test/os", updateInterval: 0s}\n',
+        'repositories[0].updateInterval: expected at least 1s, got "0s"',
+      ],
       ['- just\n- a list\n', 'expected a mapping at the top level'],
       ['listen: {port: 1\n', ''], // a YAML syntax error: the parser's message follows
     ];
@@ -231,9 +452,17 @@ describe('durations longer than Node timers can wait are refused', () => {
   it.each([
     [['--update-interval', '25d'], {}, '--update-interval: expected at most 24d, got "25d"'],
     [['-update-interval', '1000'], {}, '-update-interval: expected at most 24d, got "1000"'], // bare hours
-    [[], { APK_INDEXER_UPDATE_INTERVAL: '2147483648ms' }, 'APK_INDEXER_UPDATE_INTERVAL: expected at most 24d, got "2147483648ms"'],
+    [
+      [],
+      { APK_INDEXER_UPDATE_INTERVAL: '2147483648ms' },
+      'APK_INDEXER_UPDATE_INTERVAL: expected at most 24d, got "2147483648ms"',
+    ],
     [['--first-load-timeout', '30d'], {}, '--first-load-timeout: expected at most 24d, got "30d"'],
-    [[], { APK_INDEXER_FIRST_LOAD_TIMEOUT: '99999999' }, 'APK_INDEXER_FIRST_LOAD_TIMEOUT: expected at most 24d, got "99999999"'], // bare seconds
+    [
+      [],
+      { APK_INDEXER_FIRST_LOAD_TIMEOUT: '99999999' },
+      'APK_INDEXER_FIRST_LOAD_TIMEOUT: expected at most 24d, got "99999999"',
+    ], // bare seconds
   ] as const)('%j %j', (argv, env, message) => {
     expect(() => loadSettings([...argv], env)).toThrow(ConfigError);
     expect(() => loadSettings([...argv], env)).toThrow(message);
@@ -248,8 +477,14 @@ describe('durations longer than Node timers can wait are refused', () => {
       ['updateInterval: 1000\n', 'updateInterval: expected at most 24d, got 1000'], // a YAML number: hours
       ['requestTimeout: 30d\n', 'requestTimeout: expected at most 24d, got "30d"'],
       ['refreshTimeout: 3000000\n', 'refreshTimeout: expected at most 24d, got 3000000'], // seconds
-      ['repositories:\n  - {url: "https://a.test/os", updateInterval: 25d}\n', 'repositories[0].updateInterval: expected at most 24d, got "25d"'],
-      ['repositories:\n  - {url: "https://a.test/os", updateInterval: 1e9}\n', 'repositories[0].updateInterval: expected at most 24d, got 1000000000'],
+      [
+        'repositories:\n  - {url: "https://a.test/os", updateInterval: 25d}\n',
+        'repositories[0].updateInterval: expected at most 24d, got "25d"',
+      ],
+      [
+        'repositories:\n  - {url: "https://a.test/os", updateInterval: 1e9}\n',
+        'repositories[0].updateInterval: expected at most 24d, got 1000000000',
+      ],
     ];
     for (const [i, [text, message]] of cases.entries()) {
       const path = await file(`too-long-${i}.yaml`, text);
@@ -278,7 +513,7 @@ describe('spelling a default out gives the same result as the default', () => {
     ['APK_INDEXER_INDEX_URL', [], { APK_INDEXER_INDEX_URL: 'https://packages.wolfi.dev/os' }],
     ['--index with a trailing slash', ['--index', 'https://packages.wolfi.dev/os/'], {}],
     ["hown3d's -apk-index-url", ['-apk-index-url', 'https://packages.wolfi.dev/os'], {}],
-  ] as const)('%s: named wolfi, both arches, Wolfi\'s key', (_, argv, env) => {
+  ] as const)("%s: named wolfi, both arches, Wolfi's key", (_, argv, env) => {
     const s = loadSettings([...argv], env);
     expect(s.repositories.map((r) => ({ ...r, url: r.url.replace(/\/$/, '') }))).toEqual(defaults.repositories);
   });
@@ -286,7 +521,10 @@ describe('spelling a default out gives the same result as the default', () => {
   it('in the file too, and what is given beside it still wins', async () => {
     const path = await file('wolfi-spelled.yaml', 'repositories:\n  - url: https://packages.wolfi.dev/os\n');
     expect(loadSettings(['--config', path], {}).repositories).toEqual(defaults.repositories);
-    expect(loadSettings([], { APK_INDEXER_INDEX_URL: 'https://packages.wolfi.dev/os', APK_INDEXER_ARCHES: 'aarch64' }).repositories).toEqual([
+    expect(
+      loadSettings([], { APK_INDEXER_INDEX_URL: 'https://packages.wolfi.dev/os', APK_INDEXER_ARCHES: 'aarch64' })
+        .repositories,
+    ).toEqual([
       { name: 'wolfi', url: 'https://packages.wolfi.dev/os', arches: ['aarch64'], keys: [WOLFI_KEY], ...WOLFI_EXTRAS },
     ]);
   });
@@ -297,14 +535,21 @@ describe('a bad value is reported even when a higher layer overrides it', () => 
     ['listen: {port: http}\n', [], {}, 'listen.port: expected a port number 0-65535, got "http"'],
     ['listen: {port: http}\n', ['--port', '8080'], {}, 'listen.port: expected a port number 0-65535, got "http"'],
     ['logLevel: loud\n', [], { APK_INDEXER_LOG_LEVEL: 'info' }, 'logLevel: expected one of fatal'],
-    ['repositories:\n  - {url: "https://a.test/os", arches: [arm64]}\n', ['--index', 'https://b.test/os'], {}, 'repositories[0].arches: "arm64" is apko\'s name'],
+    [
+      'repositories:\n  - {url: "https://a.test/os", arches: [arm64]}\n',
+      ['--index', 'https://b.test/os'],
+      {},
+      'repositories[0].arches: "arm64" is apko\'s name',
+    ],
   ] as const)('%j with %j %j', async (text, argv, env, message) => {
     const path = await file(`overridden-${text.length}-${argv.length}.yaml`, text);
     expect(() => loadSettings(['--config', path, ...argv], env)).toThrow(`config file ${path}: ${message}`);
   });
 
   it('in the environment under a flag', () => {
-    expect(() => loadSettings(['--port', '8080'], { APK_INDEXER_PORT: 'http' })).toThrow('APK_INDEXER_PORT: expected a port number 0-65535, got "http"');
+    expect(() => loadSettings(['--port', '8080'], { APK_INDEXER_PORT: 'http' })).toThrow(
+      'APK_INDEXER_PORT: expected a port number 0-65535, got "http"',
+    );
   });
 });
 
@@ -312,6 +557,8 @@ describe('anyArch', () => {
   it('is a boolean from the file (YAML true) or the environment (true/false/yes/no/1/0)', async () => {
     expect(loadSettings(['--config', await file('any-arch.yaml', 'anyArch: true\n')], {}).anyArch).toBe(true);
     expect(loadSettings([], { APK_INDEXER_ANY_ARCH: 'no' }).anyArch).toBe(false);
-    expect(() => loadSettings([], { APK_INDEXER_ANY_ARCH: 'maybe' })).toThrow('APK_INDEXER_ANY_ARCH: expected true or false, got "maybe"');
+    expect(() => loadSettings([], { APK_INDEXER_ANY_ARCH: 'maybe' })).toThrow(
+      'APK_INDEXER_ANY_ARCH: expected true or false, got "maybe"',
+    );
   });
 });

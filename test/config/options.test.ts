@@ -4,11 +4,19 @@ import { configurationTables } from '../../src/config/options-doc.js';
 import { COMMAND_FLAGS, LIMIT_OPTIONS, REPOSITORY_OPTIONS, SERVICE_OPTIONS } from '../../src/config/options.js';
 import { main } from '../../src/cli/main.js';
 
-const allOptions = [...Object.values(SERVICE_OPTIONS), ...Object.values(LIMIT_OPTIONS), ...Object.values(REPOSITORY_OPTIONS)];
+const allOptions = [
+  ...Object.values(SERVICE_OPTIONS),
+  ...Object.values(LIMIT_OPTIONS),
+  ...Object.values(REPOSITORY_OPTIONS),
+];
 
 async function serveHelp(): Promise<string> {
   let out = '';
-  const io = { stdin: process.stdin, stdout: { write: (s: string) => ((out += s), true) }, stderr: process.stderr } as never;
+  const io = {
+    stdin: process.stdin,
+    stdout: { write: (s: string) => ((out += s), true) },
+    stderr: process.stderr,
+  } as never;
   expect(await main(['serve', '--help'], io)).toBe(0);
   return out;
 }
@@ -34,7 +42,13 @@ describe('the options table is the one source', () => {
   it('names are unique: no two settings share a file key, variable or flag', () => {
     const seen = new Set<string>();
     for (const option of [...allOptions, ...Object.values(COMMAND_FLAGS)]) {
-      const names = [...('file' in option && option.file && !Object.values(REPOSITORY_OPTIONS).includes(option as never) ? [`file:${option.file}`] : []), ...('env' in option && option.env ? [option.env] : []), ...(option.flags ?? []).map((f) => f.replace(/^--?/, '-'))];
+      const names = [
+        ...('file' in option && option.file && !Object.values(REPOSITORY_OPTIONS).includes(option as never)
+          ? [`file:${option.file}`]
+          : []),
+        ...('env' in option && option.env ? [option.env] : []),
+        ...(option.flags ?? []).map((f) => f.replace(/^--?/, '-')),
+      ];
       for (const name of new Set(names)) {
         expect(seen.has(name), name).toBe(false);
         seen.add(name);

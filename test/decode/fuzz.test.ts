@@ -30,7 +30,11 @@ const seeds: Array<{ name: string; bytes: Buffer; keys: ReturnType<typeof parseT
   {
     name: 'fixture-signed',
     bytes: buildIndexArchive({
-      packages: Array.from({ length: 40 }, (_, i) => ({ name: `pkg${i % 7}`, version: `1.${i}.0-r${i % 3}`, provides: [`cmd:p${i}=1`, `alias${i % 5}=1.${i}`] })),
+      packages: Array.from({ length: 40 }, (_, i) => ({
+        name: `pkg${i % 7}`,
+        version: `1.${i}.0-r${i % 3}`,
+        provides: [`cmd:p${i}=1`, `alias${i % 5}=1.${i}`],
+      })),
       sign: [{ key: fixtureKey }],
     }),
     keys: [trustedFixtureKey],
@@ -44,10 +48,13 @@ async function outcome(bytes: Buffer, keys: ReturnType<typeof parseTrustedKey>[]
   for (let i = 0; i < bytes.length; i += chunk) parts.push(bytes.subarray(i, i + chunk));
   try {
     const { snapshot } = await readIndexBody(Readable.from(parts), location, { keys, limits });
-    const records = [...snapshot.packages.entries()].map(([n, l]) => `${n}:${l.map((r) => r.version).join(',')}`).join(';');
+    const records = [...snapshot.packages.entries()]
+      .map(([n, l]) => `${n}:${l.map((r) => r.version).join(',')}`)
+      .join(';');
     return { ok: true, records };
   } catch (err) {
-    if (!(err instanceof IndexError)) throw new Error(`escaped as ${(err as Error)?.constructor?.name}: ${(err as Error)?.stack}`);
+    if (!(err instanceof IndexError))
+      throw new Error(`escaped as ${(err as Error)?.constructor?.name}: ${(err as Error)?.stack}`);
     return { ok: false, error: err };
   }
 }
@@ -59,7 +66,10 @@ describe('fuzzing the index reader', () => {
       expect(original.ok).toBe(true);
       await fc.assert(
         fc.asyncProperty(
-          fc.array(fc.record({ at: fc.nat(), value: fc.integer({ min: 0, max: 255 }) }), { minLength: 1, maxLength: 4 }),
+          fc.array(fc.record({ at: fc.nat(), value: fc.integer({ min: 0, max: 255 }) }), {
+            minLength: 1,
+            maxLength: 4,
+          }),
           fc.integer({ min: 1, max: 4096 }),
           async (flips, chunk) => {
             const bytes = Buffer.from(seed.bytes);
@@ -78,7 +88,8 @@ describe('fuzzing the index reader', () => {
           const n = seed.bytes.length;
           const cut = seed.bytes.subarray(0, a % n);
           const spliced = Buffer.concat([seed.bytes.subarray(0, a % n), Buffer.from(junk), seed.bytes.subarray(b % n)]);
-          for (const bytes of [cut, spliced, Buffer.concat([seed.bytes, seed.bytes])]) await outcome(bytes, seed.keys, 1 + (b % 700));
+          for (const bytes of [cut, spliced, Buffer.concat([seed.bytes, seed.bytes])])
+            await outcome(bytes, seed.keys, 1 + (b % 700));
         }),
         { numRuns: 120 },
       );
@@ -88,8 +99,24 @@ describe('fuzzing the index reader', () => {
   it('survives random gzip and tar framing', async () => {
     const member = fc.oneof(
       fc.uint8Array({ maxLength: 600 }).map((b) => gzipSync(Buffer.from(b))),
-      fc.array(fc.record({ name: fc.constantFrom('APKINDEX', 'DESCRIPTION', '.SIGN.RSA256.fuzz.rsa.pub', '.SIGN.RSA.x', 'other'), data: fc.uint8Array({ maxLength: 300 }) }), { maxLength: 3 })
-        .chain((files) => fc.boolean().map((end) => gzipSync(writeTar(files.map((f) => ({ name: f.name, data: Buffer.from(f.data) })), { endBlocks: end })))),
+      fc
+        .array(
+          fc.record({
+            name: fc.constantFrom('APKINDEX', 'DESCRIPTION', '.SIGN.RSA256.fuzz.rsa.pub', '.SIGN.RSA.x', 'other'),
+            data: fc.uint8Array({ maxLength: 300 }),
+          }),
+          { maxLength: 3 },
+        )
+        .chain((files) =>
+          fc.boolean().map((end) =>
+            gzipSync(
+              writeTar(
+                files.map((f) => ({ name: f.name, data: Buffer.from(f.data) })),
+                { endBlocks: end },
+              ),
+            ),
+          ),
+        ),
       fc.uint8Array({ maxLength: 100 }).map((b) => Buffer.from(b)),
     );
     await fc.assert(
@@ -102,7 +129,12 @@ describe('fuzzing the index reader', () => {
 
   it('parses random record text into records or a RecordError, nothing else', () => {
     const line = fc.oneof(
-      fc.tuple(fc.constantFrom('P', 'V', 'A', 't', 'o', 'c', 'U', 'L', 'T', 'p', 'D', 'm', 'Z'), fc.string({ maxLength: 40 })).map(([k, v]) => `${k}:${v}`),
+      fc
+        .tuple(
+          fc.constantFrom('P', 'V', 'A', 't', 'o', 'c', 'U', 'L', 'T', 'p', 'D', 'm', 'Z'),
+          fc.string({ maxLength: 40 }),
+        )
+        .map(([k, v]) => `${k}:${v}`),
       fc.string({ maxLength: 30 }),
       fc.constant(''),
     );
@@ -128,7 +160,11 @@ describe('fuzzing the index reader', () => {
   // Regressions found while fuzzing live here with the bytes that found them.
   it('regression: a data member whose first output chunk is large is not mistaken for a signature member', async () => {
     const big = renderApkIndex(Array.from({ length: 3000 }, (_, i) => ({ name: `p${i}`, version: `1.${i}-r0` })));
-    const r = await outcome(buildIndexArchive({ apkindex: big, sign: [{ key: fixtureKey }] }), [trustedFixtureKey], 1 << 20);
+    const r = await outcome(
+      buildIndexArchive({ apkindex: big, sign: [{ key: fixtureKey }] }),
+      [trustedFixtureKey],
+      1 << 20,
+    );
     expect(r.ok).toBe(true);
   });
 });

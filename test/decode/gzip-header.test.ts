@@ -17,7 +17,13 @@ function withExtraField(member: Buffer, xlen: number, name?: string): Buffer {
   const length = Buffer.alloc(2);
   length.writeUInt16LE(xlen);
   const extra = Buffer.alloc(xlen, 0x58);
-  const parts = [header, length, extra, ...(name === undefined ? [] : [Buffer.from(`${name}\0`, 'latin1')]), member.subarray(10)];
+  const parts = [
+    header,
+    length,
+    extra,
+    ...(name === undefined ? [] : [Buffer.from(`${name}\0`, 'latin1')]),
+    member.subarray(10),
+  ];
   return Buffer.concat(parts);
 }
 
@@ -27,7 +33,11 @@ async function* inChunks(buf: Buffer, size: number): AsyncGenerator<Buffer> {
 
 describe('gzip headers', () => {
   it('reads a member whose header has the largest extra field (XLEN 65535) and a name, in any chunking', async () => {
-    const member = withExtraField(indexDataMember(renderApkIndex([{ name: 'bash', version: '5.2.37-r1' }])), 65535, 'APKINDEX.tar');
+    const member = withExtraField(
+      indexDataMember(renderApkIndex([{ name: 'bash', version: '5.2.37-r1' }])),
+      65535,
+      'APKINDEX.tar',
+    );
     for (const size of [97, 4096, 65536, 1 << 20]) {
       const { snapshot } = await readIndexBody(inChunks(member, size), location, { keys: [], limits: resolveLimits() });
       expect(snapshot.packages.get('bash')?.map((r) => r.version)).toEqual(['5.2.37-r1']);
@@ -55,7 +65,9 @@ describe('gzip headers', () => {
     const err = await readIndexBody(source(), location, { keys: [], limits: resolveLimits() }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(IndexError);
     expect((err as IndexError).reason).toBe('gzip');
-    expect((err as IndexError).message).toBe(`file:///fixture/x86_64/APKINDEX.tar.gz: member 1: gzip header too long (more than ${MAX_HEADER_BYTES} bytes without its end)`);
+    expect((err as IndexError).message).toBe(
+      `file:///fixture/x86_64/APKINDEX.tar.gz: member 1: gzip header too long (more than ${MAX_HEADER_BYTES} bytes without its end)`,
+    );
     expect(pulled).toBeLessThan(MAX_HEADER_BYTES + 64 * 1024);
   });
 
@@ -80,7 +92,10 @@ describe('gzip headers', () => {
 
   it('still reports a header cut short as truncated', async () => {
     const member = withExtraField(gzipSync(Buffer.from('x')), 65535);
-    const err = await readIndexBody(inChunks(member.subarray(0, 40_000), 1000), location, { keys: [], limits: resolveLimits() }).catch((e: unknown) => e);
+    const err = await readIndexBody(inChunks(member.subarray(0, 40_000), 1000), location, {
+      keys: [],
+      limits: resolveLimits(),
+    }).catch((e: unknown) => e);
     expect((err as IndexError).message).toMatch(/member 1: truncated gzip header$/);
   });
 });

@@ -38,7 +38,11 @@ describe('with keys configured, an index is verified before anything of its data
   it('refuses an index signed by a foreign key of the trusted name before inflating its bomb', async () => {
     // 64 MiB of zeros compress to ~64 KiB; the limit is 1 MiB: inflating it would say `limit`.
     const bomb = indexDataMember(Buffer.alloc(64 * 1024 * 1024));
-    const err = await failure(read(Buffer.concat([signatureMember(bomb, { key: stranger }), bomb]), trusted, { maxDecompressedBytes: 1024 * 1024 }));
+    const err = await failure(
+      read(Buffer.concat([signatureMember(bomb, { key: stranger }), bomb]), trusted, {
+        maxDecompressedBytes: 1024 * 1024,
+      }),
+    );
     expect(err.reason).toBe('signature');
     expect(err.message).toContain('does not match');
   });
@@ -62,7 +66,10 @@ describe('with keys configured, an index is verified before anything of its data
 
   it('still reads a validly signed index, several signatures and SHA-1 included', async () => {
     const other = generateFixtureKey('other.rsa.pub');
-    const archive = buildIndexArchive({ packages: [{ name: 'a', version: '1-r0' }], sign: [{ key: other }, { key: signer, digest: 'sha1' }] });
+    const archive = buildIndexArchive({
+      packages: [{ name: 'a', version: '1-r0' }],
+      sign: [{ key: other }, { key: signer, digest: 'sha1' }],
+    });
     const { snapshot } = await read(archive);
     expect(snapshot.verifiedBy).toBe(signer.name);
     expect(snapshot.packages.get('a')?.map((r) => r.version)).toEqual(['1-r0']);
@@ -70,7 +77,8 @@ describe('with keys configured, an index is verified before anything of its data
 });
 
 describe('an index is bounded in what it creates, not only in records', () => {
-  const unsigned = (packages: ReturnType<typeof manyProvides>) => buildIndexArchive({ apkindex: renderLarge(packages) });
+  const unsigned = (packages: ReturnType<typeof manyProvides>) =>
+    buildIndexArchive({ apkindex: renderLarge(packages) });
 
   it('refuses more distinct names than the names limit, provided names included', async () => {
     const archive = unsigned(manyProvides(200, 10)); // 2,200 names
@@ -82,7 +90,9 @@ describe('an index is bounded in what it creates, not only in records', () => {
 
   it('refuses a record with more provides than the per-record limit, and more provides in all than the total', async () => {
     const archive = unsigned(manyProvides(100, 20));
-    expect((await failure(read(archive, [], { maxProvidesPerRecord: 19 }))).message).toContain('provides more than 19 names');
+    expect((await failure(read(archive, [], { maxProvidesPerRecord: 19 }))).message).toContain(
+      'provides more than 19 names',
+    );
     expect((await failure(read(archive, [], { maxProvides: 1_999 }))).message).toContain('more than 1999 provides');
     expect((await read(archive, [], { maxProvidesPerRecord: 20, maxProvides: 2_000 })).snapshot.records).toBe(100);
   });

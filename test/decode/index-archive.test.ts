@@ -53,10 +53,14 @@ describe('reading APKINDEX.tar.gz', () => {
   it('reads the real melange-built repository and verifies it with its key', async () => {
     const key = parseTrustedKey('melange.rsa.pub', readFileSync(reference.melangeKey), reference.melangeKey);
     for (const arch of ['x86_64', 'aarch64'] as const) {
-      const { snapshot } = await readIndexBody(Readable.from([readFileSync(reference.melangeIndex(arch))]), { ...location, arch }, {
-        keys: [key],
-        limits: resolveLimits(),
-      });
+      const { snapshot } = await readIndexBody(
+        Readable.from([readFileSync(reference.melangeIndex(arch))]),
+        { ...location, arch },
+        {
+          keys: [key],
+          limits: resolveLimits(),
+        },
+      );
       expect(snapshot.verifiedBy).toBe('melange.rsa.pub');
       expect(snapshot.packages.get('pretend-baselayout')?.map((r) => r.version)).toEqual(['1.0.0-r0']);
       // t:0 in melange output is an unknown time, never 1970.
@@ -66,7 +70,12 @@ describe('reading APKINDEX.tar.gz', () => {
 
   it('refuses the real index when the trusted key has its name but other bits', async () => {
     const impostor = trusted(other, 'melange.rsa.pub');
-    const err = await failure(readIndexBody(Readable.from([readFileSync(reference.melangeIndex('x86_64'))]), location, { keys: [impostor], limits: resolveLimits() }));
+    const err = await failure(
+      readIndexBody(Readable.from([readFileSync(reference.melangeIndex('x86_64'))]), location, {
+        keys: [impostor],
+        limits: resolveLimits(),
+      }),
+    );
     expect(err.reason).toBe('signature');
     expect(err.message).toMatch(/signature by melange\.rsa\.pub does not match/);
   });
@@ -87,7 +96,10 @@ describe('reading APKINDEX.tar.gz', () => {
     const { snapshot } = await read(archive, [trusted(signer)]);
     expect(snapshot.verifiedBy).toBe('signer.rsa.pub');
     // The signature by the untrusted key comes first and is passed over.
-    expect((await read(buildIndexArchive({ packages, sign: [{ key: signer }, { key: other }] }), [trusted(other)])).snapshot.verifiedBy).toBe('other.rsa.pub');
+    expect(
+      (await read(buildIndexArchive({ packages, sign: [{ key: signer }, { key: other }] }), [trusted(other)])).snapshot
+        .verifiedBy,
+    ).toBe('other.rsa.pub');
   });
 
   it('accepts an unverified index when no keys are configured, and says so', async () => {
@@ -105,7 +117,9 @@ describe('reading APKINDEX.tar.gz', () => {
 
   it('refuses an index signed only by keys it does not trust', async () => {
     const err = await failure(read(buildIndexArchive({ packages, sign: [{ key: other }] }), [trusted(signer)]));
-    expect(err.message).toMatch(/signed by other\.rsa\.pub, none of which is a trusted key \(trusted: signer\.rsa\.pub\)/);
+    expect(err.message).toMatch(
+      /signed by other\.rsa\.pub, none of which is a trusted key \(trusted: signer\.rsa\.pub\)/,
+    );
   });
 
   it('refuses a tampered index whose signature no longer matches', async () => {
@@ -118,7 +132,9 @@ describe('reading APKINDEX.tar.gz', () => {
   });
 
   it('reports a flipped byte in the compressed data as corrupt', async () => {
-    const archive = buildIndexArchive({ packages: Array.from({ length: 200 }, (_, i) => ({ name: `p${i}`, version: `1.${i}-r0` })) });
+    const archive = buildIndexArchive({
+      packages: Array.from({ length: 200 }, (_, i) => ({ name: `p${i}`, version: `1.${i}-r0` })),
+    });
     const bad = Buffer.from(archive);
     bad[Math.floor(bad.length / 2)]! ^= 0x55;
     const err = await failure(read(bad));
@@ -153,7 +169,9 @@ describe('reading APKINDEX.tar.gz', () => {
   it('reports a file that is not gzip at all, and bytes after the last member', async () => {
     expect((await failure(read(Buffer.from('<html>not found</html>')))).message).toMatch(/not a gzip file/);
     const archive = buildIndexArchive({ packages });
-    expect((await failure(read(Buffer.concat([archive, Buffer.from('trailing junk')])))).message).toMatch(/not a gzip member/);
+    expect((await failure(read(Buffer.concat([archive, Buffer.from('trailing junk')])))).message).toMatch(
+      /not a gzip member/,
+    );
     expect((await failure(read(Buffer.alloc(0)))).message).toMatch(/empty/);
   });
 
@@ -168,7 +186,9 @@ describe('reading APKINDEX.tar.gz', () => {
   it('names the source and line of a malformed record', async () => {
     const err = await failure(read(buildIndexArchive({ apkindex: 'P:a\nV:1-r0\n\nP:b\nbroken\n' })));
     expect(err.reason).toBe('format');
-    expect(err.message).toBe('file:///fixture/x86_64/APKINDEX.tar.gz: APKINDEX line 5: expected "X:value", got "broken"');
+    expect(err.message).toBe(
+      'file:///fixture/x86_64/APKINDEX.tar.gz: APKINDEX line 5: expected "X:value", got "broken"',
+    );
   });
 
   it('reads DESCRIPTION', async () => {
@@ -204,7 +224,9 @@ describe('errors of the APKINDEX parser', () => {
       }),
     );
     expect(err.reason).toBe('limit');
-    expect(err.message).toBe('https://repo.test/os/x86_64/APKINDEX.tar.gz: APKINDEX more than 1 records (the entry limit)');
+    expect(err.message).toBe(
+      'https://repo.test/os/x86_64/APKINDEX.tar.gz: APKINDEX more than 1 records (the entry limit)',
+    );
     expect(err.cause).toBeInstanceOf(RecordError);
   });
 

@@ -1,21 +1,16 @@
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { homedir, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RENOVATE_MAJOR, RENOVATE_VERSION, renovateBin, renovateDist, runRenovate } from '../helpers/renovate.js';
 import { renderRenovateJson } from '../../src/generate/renovate.js';
 import { treeRenovateConfig } from '../../src/generate/renovate-tree.js';
 import { startFixtureService, type FixtureService } from '../helpers/fixture-service.js';
 import { SOURCE_URL, wolfiSecdb, wolfiShaped } from '../helpers/wolfi-shaped.js';
 
 const run = promisify(execFile);
-
-/** The same Renovate the main end-to-end test installs (see renovate.test.ts). */
-const RENOVATE_VERSION = process.env.APK_INDEXER_RENOVATE_VERSION ?? '44.121.2';
-const cacheDir = process.env.APK_INDEXER_RENOVATE_DIR ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'apk-indexer', `renovate-${RENOVATE_VERSION}`);
-const renovateDist = join(cacheDir, 'node_modules', 'renovate', 'dist');
 
 /** Where a reviewer's browser reaches the service: another name than Renovate uses (publicUrl). */
 const PUBLIC_URL = 'http://apk-indexer.reviewer.test:8080';
@@ -34,10 +29,6 @@ describe(`Renovate ${RENOVATE_VERSION}: every proposed update links to its chang
   let repo: string;
 
   beforeAll(async () => {
-    if (!existsSync(join(renovateDist, 'renovate.js'))) {
-      await mkdir(cacheDir, { recursive: true });
-      await run('npm', ['install', '--prefix', cacheDir, '--no-audit', '--no-fund', '--omit=optional', `renovate@${RENOVATE_VERSION}`], { timeout: 600_000, maxBuffer: 64 << 20 });
-    }
     fixture = await startFixtureService({
       repositories: { os: wolfiShaped() },
       repositorySettings: (url) => ({ os: { secdb: `${url}/os/security.json`, sourceUrl: SOURCE_URL } }),
@@ -48,12 +39,31 @@ describe(`Renovate ${RENOVATE_VERSION}: every proposed update links to its chang
     await fixture.service.secdb.refreshAll();
     repo = await mkdtemp(join(tmpdir(), 'apk-e2e-changes-'));
     await mkdir(join(repo, 'apko'));
-    await writeFile(join(repo, 'apko', 'image.yaml'), ['contents:', '  packages:', '    - openssl=3.3.2-r0', '    - libcrypto3=3.4.0-r0', 'archs: [amd64, arm64]', ''].join('\n'));
-    const config = await treeRenovateConfig({ root: repo, includePaths: [], fallbackArches: [], config: undefined, server: fixture.baseUrl, renovateMajor: Number(RENOVATE_VERSION.split('.')[0]) });
+    await writeFile(
+      join(repo, 'apko', 'image.yaml'),
+      [
+        'contents:',
+        '  packages:',
+        '    - openssl=3.3.2-r0',
+        '    - libcrypto3=3.4.0-r0',
+        'archs: [amd64, arm64]',
+        '',
+      ].join('\n'),
+    );
+    const config = await treeRenovateConfig({
+      root: repo,
+      includePaths: [],
+      fallbackArches: [],
+      config: undefined,
+      server: fixture.baseUrl,
+      renovateMajor: RENOVATE_MAJOR,
+    });
     await writeFile(join(repo, 'renovate.json'), renderRenovateJson(config));
     await run('git', ['init', '-q'], { cwd: repo });
     await run('git', ['add', '-A'], { cwd: repo });
-    await run('git', ['-c', 'user.email=e2e@apk-indexer.test', '-c', 'user.name=e2e', 'commit', '-qm', 'fixture'], { cwd: repo });
+    await run('git', ['-c', 'user.email=e2e@apk-indexer.test', '-c', 'user.name=e2e', 'commit', '-qm', 'fixture'], {
+      cwd: repo,
+    });
   }, 900_000);
 
   afterAll(async () => {
@@ -63,16 +73,37 @@ describe(`Renovate ${RENOVATE_VERSION}: every proposed update links to its chang
 
   it('keeps the changelogUrl, renders it per update as its PR body does, and the link shows the builds and fixes', async () => {
     const report = join(repo, 'report.json');
-    await run(process.execPath, [join(renovateDist, 'renovate.js'), '--platform=local', '--onboarding=false', '--require-config=optional', '--report-type=file', `--report-path=${report}`], {
-      cwd: repo,
-      timeout: 300_000,
-      maxBuffer: 64 << 20,
-      env: { ...process.env, LOG_LEVEL: 'warn', RENOVATE_CONFIG_FILE: join(repo, 'renovate.json'), RENOVATE_HOST_RULES: JSON.stringify([{ matchHost: '127.0.0.1', allowInternal: true }]) },
-    });
-    const data = JSON.parse(await readFile(report, 'utf8')) as { repositories: Record<string, { packageFiles: Record<string, Array<{ deps: ReportDep[] }>> }> };
-    const deps = Object.values(data.repositories).flatMap((r) => Object.values(r.packageFiles).flat().flatMap((f) => f.deps));
+    await runRenovate(
+      renovateBin,
+      [
+        '--platform=local',
+        '--onboarding=false',
+        '--require-config=optional',
+        '--report-type=file',
+        `--report-path=${report}`,
+      ],
+      {
+        cwd: repo,
+        env: {
+          ...process.env,
+          LOG_LEVEL: 'warn',
+          RENOVATE_CONFIG_FILE: join(repo, 'renovate.json'),
+          RENOVATE_HOST_RULES: JSON.stringify([{ matchHost: '127.0.0.1', allowInternal: true }]),
+        },
+      },
+    );
+    const data = JSON.parse(await readFile(report, 'utf8')) as {
+      repositories: Record<string, { packageFiles: Record<string, Array<{ deps: ReportDep[] }>> }>;
+    };
+    const deps = Object.values(data.repositories).flatMap((r) =>
+      Object.values(r.packageFiles)
+        .flat()
+        .flatMap((f) => f.deps),
+    );
     // (The generated config may match a pin under more than one manager; each match is an update of its own.)
-    expect(new Set(deps.map((d) => `${d.depName} ${d.updates.map((u) => u.newVersion).join(',')}`))).toEqual(new Set(['openssl 3.4.0-r1', 'libcrypto3 3.4.0-r1']));
+    expect(new Set(deps.map((d) => `${d.depName} ${d.updates.map((u) => u.newVersion).join(',')}`))).toEqual(
+      new Set(['openssl 3.4.0-r1', 'libcrypto3 3.4.0-r1']),
+    );
 
     // Renovate's PR body renders the template with its own Handlebars setup: compile(changelogUrl, upgrade, true)
     // in lib/workers/repository/update/pr/body/index.ts. The same function, from the installed Renovate.
@@ -80,7 +111,10 @@ describe(`Renovate ${RENOVATE_VERSION}: every proposed update links to its chang
     const script = `import { compile } from ${JSON.stringify(join(renovateDist, 'util', 'template', 'index.js'))};
       const upgrades = JSON.parse(process.argv[1]);
       process.stdout.write(JSON.stringify(upgrades.map((u) => compile(u.changelogUrl, u, true))));`;
-    const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script, JSON.stringify(upgrades)], { cwd: repo, env: { ...process.env, LOG_LEVEL: 'fatal' } });
+    const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script, JSON.stringify(upgrades)], {
+      cwd: repo,
+      env: { ...process.env, LOG_LEVEL: 'fatal' },
+    });
     const rendered = JSON.parse(stdout) as string[];
     expect(rendered).toHaveLength(upgrades.length);
     const links = [...new Set(rendered)];
@@ -95,8 +129,14 @@ describe(`Renovate ${RENOVATE_VERSION}: every proposed update links to its chang
         const url = new URL(link);
         const res = await fetch(`${fixture.baseUrl}${url.pathname}${url.search}&format=json`);
         expect(res.status).toBe(200);
-        const body = (await res.json()) as { arches: Array<{ arch: string; builds: Array<{ version: string }> }>; fixes: Array<{ ids: string[] }> };
-        return { arches: body.arches.map((a) => [a.arch, a.builds.map((b) => b.version)]), ids: body.fixes.flatMap((f) => f.ids) };
+        const body = (await res.json()) as {
+          arches: Array<{ arch: string; builds: Array<{ version: string }> }>;
+          fixes: Array<{ ids: string[] }>;
+        };
+        return {
+          arches: body.arches.map((a) => [a.arch, a.builds.map((b) => b.version)]),
+          ids: body.fixes.flatMap((f) => f.ids),
+        };
       }),
     );
     expect(opened).toEqual([
@@ -107,7 +147,13 @@ describe(`Renovate ${RENOVATE_VERSION}: every proposed update links to its chang
         ],
         ids: ['CVE-2024-5535', 'GHSA-aaaa-bbbb-cccc', 'CVE-2024-9143', 'GHSA-xxxx-yyyy-zzzz'],
       },
-      { arches: [['aarch64', ['3.4.0-r1']], ['x86_64', ['3.4.0-r1']]], ids: ['CVE-2024-9143', 'GHSA-xxxx-yyyy-zzzz'] },
+      {
+        arches: [
+          ['aarch64', ['3.4.0-r1']],
+          ['x86_64', ['3.4.0-r1']],
+        ],
+        ids: ['CVE-2024-9143', 'GHSA-xxxx-yyyy-zzzz'],
+      },
     ]);
   }, 300_000);
 });

@@ -4,7 +4,14 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { baseImage, image, WOLFI_KEY, WOLFI_REPOSITORY } from '../../src/generate/apko-image.js';
 import { sortApkArches, toApkArch, toApkoArch } from '../../src/apko/arch.js';
-import { bootcBase, bootcFlavour, bootcProblems, BOOTC_FLAVOURS, isBootcImage, type BootcFacts } from '../../src/generate/bootc.js';
+import {
+  bootcBase,
+  bootcFlavour,
+  bootcProblems,
+  BOOTC_FLAVOURS,
+  isBootcImage,
+  type BootcFacts,
+} from '../../src/generate/bootc.js';
 import { configPackage } from '../../src/generate/melange-config.js';
 import { fileStep } from '../../src/generate/melange.js';
 import { userPackage, type UserPackageOptions } from '../../src/generate/melange-user.js';
@@ -18,7 +25,12 @@ import { command } from '../helpers/command.js';
 const gen = command('gen');
 
 const env = { repositories: [WOLFI_REPOSITORY], keyring: [WOLFI_KEY] };
-const flavourOptions = { include: 'apko/bootc.yaml', userPackage: 'default-user', configPackage: 'router-config', extraPackages: ['htop'] };
+const flavourOptions = {
+  include: 'apko/bootc.yaml',
+  userPackage: 'default-user',
+  configPackage: 'router-config',
+  extraPackages: ['htop'],
+};
 const userOptions: UserPackageOptions = {
   ...env,
   packageName: 'default-user',
@@ -33,24 +45,47 @@ const userOptions: UserPackageOptions = {
 
 describe('the apko builders', () => {
   const images: Record<string, CommentedValue<ApkoImage>> = {
-    base: baseImage({ name: 'wolfi-base', ...env, archs: ['amd64', 'arm64'], packages: [{ entry: 'wolfi-baselayout', why: 'layout' }], user: { name: 'nonroot', id: 65532 } }),
-    app: image({ name: 'app', purpose: 'an app.', include: 'apko/wolfi-base.yaml', packages: [{ entry: 'app=1.0-r0' }], entrypoint: '/usr/bin/app', cmd: 'serve', environment: { A: '1' }, workDir: '/srv', runAs: 'nobody' }),
+    base: baseImage({
+      name: 'wolfi-base',
+      ...env,
+      archs: ['amd64', 'arm64'],
+      packages: [{ entry: 'wolfi-baselayout', why: 'layout' }],
+      user: { name: 'nonroot', id: 65532 },
+    }),
+    app: image({
+      name: 'app',
+      purpose: 'an app.',
+      include: 'apko/wolfi-base.yaml',
+      packages: [{ entry: 'app=1.0-r0' }],
+      entrypoint: '/usr/bin/app',
+      cmd: 'serve',
+      environment: { A: '1' },
+      workDir: '/srv',
+      runAs: 'nobody',
+    }),
     bootc: bootcBase({ include: 'apko/wolfi-base.yaml', kernel: 'linux-lts', dracut: true }),
     ...Object.fromEntries(BOOTC_FLAVOURS.map((f) => [f, bootcFlavour(f, flavourOptions)])),
   };
 
-  it.each(Object.entries(images))('%s validates against the apko schema, as value and as written YAML', (_name, content) => {
-    expect(schemaErrors('apko-image', content.value)).toBe('');
-    expect(schemaErrors('apko-image', yamlValue(renderYaml(content)))).toBe('');
-    expect(yamlValue(renderYaml(content))).toEqual(content.value);
-  });
+  it.each(Object.entries(images))(
+    '%s validates against the apko schema, as value and as written YAML',
+    (_name, content) => {
+      expect(schemaErrors('apko-image', content.value)).toBe('');
+      expect(schemaErrors('apko-image', yamlValue(renderYaml(content)))).toBe('');
+      expect(yamlValue(renderYaml(content))).toEqual(content.value);
+    },
+  );
 
   it('writes the same bytes every time, comments first, blank lines between sections', () => {
     const text = renderYaml(images.bootc!);
     expect(renderYaml(bootcBase({ include: 'apko/wolfi-base.yaml', kernel: 'linux-lts', dracut: true }))).toBe(text);
     expect(text.startsWith('# bootc: the bootable base')).toBe(true);
-    expect(text).toContain('\n\n# systemd shuts down cleanly on SIGRTMIN+3; on SIGTERM it would re-execute itself.\nstop-signal: SIGRTMIN+3\n');
-    expect(text).toContain('    # For a derived image that regenerates the initramfs (`RUN dracut ...`).\n    - dracut\n');
+    expect(text).toContain(
+      '\n\n# systemd shuts down cleanly on SIGRTMIN+3; on SIGTERM it would re-execute itself.\nstop-signal: SIGRTMIN+3\n',
+    );
+    expect(text).toContain(
+      '    # For a derived image that regenerates the initramfs (`RUN dracut ...`).\n    - dracut\n',
+    );
   });
 
   it('makes a bootc base and flavours that meet every bootc requirement together', () => {
@@ -68,7 +103,17 @@ describe('the apko builders', () => {
       expect(bootcProblems(merged), flavour).toEqual([]);
     }
     expect(images.router!.value.contents!.packages).toContain('router-config');
-    expect(images.host!.value.contents!.packages).toEqual(expect.arrayContaining(['containerd', 'nerdctl', 'cni-plugins', 'openssh-server', 'systemd-default-network', 'default-user', 'htop']));
+    expect(images.host!.value.contents!.packages).toEqual(
+      expect.arrayContaining([
+        'containerd',
+        'nerdctl',
+        'cni-plugins',
+        'openssh-server',
+        'systemd-default-network',
+        'default-user',
+        'htop',
+      ]),
+    );
   });
 
   it('names what a bootc image lacks', () => {
@@ -91,7 +136,9 @@ describe('the apko builders', () => {
       'stop-signal is SIGTERM; systemd needs SIGRTMIN+3',
       'accounts.run-as is 65532; systemd must run as root',
     ]);
-    expect(bootcProblems({ ...facts, packages: ['bootc'], annotations: { 'containers.bootc': 'true' } })).toContain('annotation containers.bootc is "true", bootc needs "1"');
+    expect(bootcProblems({ ...facts, packages: ['bootc'], annotations: { 'containers.bootc': 'true' } })).toContain(
+      'annotation containers.bootc is "true", bootc needs "1"',
+    );
     expect(bootcProblems({ ...facts, packages: ['bootc'] })).toContain('no kernel package (linux, linux-lts, ...)');
     expect(isBootcImage({ ...facts, packages: ['busybox'], annotations: {} })).toBe(false);
   });
@@ -99,7 +146,10 @@ describe('the apko builders', () => {
 
 describe('the melange builders', () => {
   it('makes a user package of static files only, valid for melange', () => {
-    const recipe = userPackage({ ...userOptions, passwordHash: '$6$salt$abcdefghijklmnopqrstuvwxyz0123456789./ABCDEFGH' });
+    const recipe = userPackage({
+      ...userOptions,
+      passwordHash: '$6$salt$abcdefghijklmnopqrstuvwxyz0123456789./ABCDEFGH',
+    });
     expect(schemaErrors('melange-recipe', recipe.value)).toBe('');
     expect(schemaErrors('melange-recipe', yamlValue(renderYaml(recipe)))).toBe('');
     expect(recipe.value.pipeline.map((s) => s.name)).toEqual([
@@ -112,14 +162,21 @@ describe('the melange builders', () => {
     const all = recipe.value.pipeline.map((s) => s.runs).join('\n');
     expect(all).toContain('u admin 1000 "Administrator" /home/admin /bin/sh\n');
     expect(all).toContain('d /home/admin 0700 admin admin -\n');
-    expect(all).toContain('SetCredential=passwd.hashed-password.admin:$6$salt$abcdefghijklmnopqrstuvwxyz0123456789./ABCDEFGH\n');
+    expect(all).toContain(
+      'SetCredential=passwd.hashed-password.admin:$6$salt$abcdefghijklmnopqrstuvwxyz0123456789./ABCDEFGH\n',
+    );
     expect(all).toContain('chmod 0440 "${{targets.destdir}}/etc/sudoers.d/admin"');
     expect(JSON.stringify(recipe.value)).not.toMatch(/scriptlets|post-install/);
-    expect(recipe.value.update).toEqual({ enabled: false, 'exclude-reason': expect.stringContaining('bump package.version') });
+    expect(recipe.value.update).toEqual({
+      enabled: false,
+      'exclude-reason': expect.stringContaining('bump package.version'),
+    });
   });
 
   it('locks the password when no hash is given, and refuses unusable input', () => {
-    expect(userPackage(userOptions).value.pipeline[2]!.runs).toContain('SetCredential=passwd.hashed-password.admin:!\n');
+    expect(userPackage(userOptions).value.pipeline[2]!.runs).toContain(
+      'SetCredential=passwd.hashed-password.admin:!\n',
+    );
     expect(() => userPackage({ ...userOptions, user: 'Admin User' })).toThrow(/not a portable user name/);
     expect(() => userPackage({ ...userOptions, uid: 0 })).toThrow(/outside the regular user range/);
     expect(() => userPackage({ ...userOptions, passwordHash: 'hunter2' })).toThrow(/crypt\(3\) hash/);
@@ -138,12 +195,26 @@ describe('the melange builders', () => {
   });
 
   it('makes a configuration package that copies vendor/ and claims files with replaces', () => {
-    const recipe = configPackage({ ...env, packageName: 'router-config', version: '2.0.0', license: 'MIT', description: 'the router', replaces: ['dnsmasq'] });
+    const recipe = configPackage({
+      ...env,
+      packageName: 'router-config',
+      version: '2.0.0',
+      license: 'MIT',
+      description: 'the router',
+      replaces: ['dnsmasq'],
+    });
     expect(schemaErrors('melange-recipe', yamlValue(renderYaml(recipe)))).toBe('');
     expect(recipe.value.package.dependencies).toEqual({ replaces: ['dnsmasq'] });
     expect(recipe.value.pipeline[0]!.runs).toContain('cp -a vendor/. "${{targets.destdir}}/"');
     expect(renderYaml(recipe)).toContain('--source-dir melange/router-config');
-    const none = configPackage({ ...env, packageName: 'x-config', version: '1', license: 'MIT', description: 'x', replaces: [] });
+    const none = configPackage({
+      ...env,
+      packageName: 'x-config',
+      version: '1',
+      license: 'MIT',
+      description: 'x',
+      replaces: [],
+    });
     expect(none.value.package.dependencies).toBeUndefined();
   });
 });
@@ -156,27 +227,56 @@ describe('renovate.json', () => {
     ['images/[odd] name.apko.yaml', { arches: ['x86_64'], repositories: ['alpine', 'wolfi'] }],
   ]);
 
-  it('reads exactly the tree\'s apko files and points each at the URL of its constraint, one rule per constraint', () => {
+  it("reads exactly the tree's apko files and points each at the URL of its constraint, one rule per constraint", () => {
     const config = renovateConfig({ server: 'http://apk-indexer:3000/', files });
     expect(schemaErrors('renovate-config', config)).toBe('');
-    expect(config.customDatasources).toEqual({ 'apk-indexer': { defaultRegistryUrlTemplate: 'http://apk-indexer:3000/{{packageName}}', format: 'json' } });
-    expect(config.customManagers[0]).toMatchObject({ datasourceTemplate: 'custom.apk-indexer', versioningTemplate: 'loose' });
-    expect(config.customManagers[0]!.managerFilePatterns).toEqual(['/^apko\\/base\\.yaml$/', '/^apko\\/host\\.yaml$/', '/^apko\\/pi\\.yaml$/', '/^images\\/\\[odd\\] name\\.apko\\.yaml$/']);
+    expect(config.customDatasources).toEqual({
+      'apk-indexer': { defaultRegistryUrlTemplate: 'http://apk-indexer:3000/{{packageName}}', format: 'json' },
+    });
+    expect(config.customManagers[0]).toMatchObject({
+      datasourceTemplate: 'custom.apk-indexer',
+      versioningTemplate: 'loose',
+    });
+    expect(config.customManagers[0]!.managerFilePatterns).toEqual([
+      '/^apko\\/base\\.yaml$/',
+      '/^apko\\/host\\.yaml$/',
+      '/^apko\\/pi\\.yaml$/',
+      '/^images\\/\\[odd\\] name\\.apko\\.yaml$/',
+    ]);
     expect(config.packageRules).toEqual([
       expect.objectContaining({ matchDatasources: ['custom.apk-indexer'], maxMajorIncrement: 0 }),
-      expect.objectContaining({ matchFileNames: ['apko/pi.yaml'], registryUrls: ['http://apk-indexer:3000/{{packageName}}?arch=aarch64&repository=wolfi'] }),
-      expect.objectContaining({ matchFileNames: ['images/\\[odd\\] name.apko.yaml'], registryUrls: ['http://apk-indexer:3000/{{packageName}}?arch=x86_64&repository=alpine,wolfi'] }),
-      expect.objectContaining({ matchFileNames: ['apko/base.yaml', 'apko/host.yaml'], registryUrls: ['http://apk-indexer:3000/{{packageName}}?arch=x86_64,aarch64&repository=wolfi'] }),
+      expect.objectContaining({
+        matchFileNames: ['apko/pi.yaml'],
+        registryUrls: ['http://apk-indexer:3000/{{packageName}}?arch=aarch64&repository=wolfi'],
+      }),
+      expect.objectContaining({
+        matchFileNames: ['images/\\[odd\\] name.apko.yaml'],
+        registryUrls: ['http://apk-indexer:3000/{{packageName}}?arch=x86_64&repository=alpine,wolfi'],
+      }),
+      expect.objectContaining({
+        matchFileNames: ['apko/base.yaml', 'apko/host.yaml'],
+        registryUrls: ['http://apk-indexer:3000/{{packageName}}?arch=x86_64,aarch64&repository=wolfi'],
+      }),
     ]);
     // Each manager pattern matches its own path only.
     const patterns = config.customManagers[0]!.managerFilePatterns!.map((p) => new RegExp(p.slice(1, -1)));
-    for (const path of files.keys()) expect(patterns.filter((r) => r.test(path)), path).toHaveLength(1);
+    for (const path of files.keys())
+      expect(
+        patterns.filter((r) => r.test(path)),
+        path,
+      ).toHaveLength(1);
     expect(patterns.some((r) => r.test('apko/base.yamlx') || r.test('x/apko/base.yaml'))).toBe(false);
   });
 
   it('is deterministic: the same tree in any order writes the same bytes', () => {
-    const reversed = new Map([...files].reverse().map(([k, v]) => [k, { arches: [...v.arches].reverse(), repositories: [...v.repositories].reverse() }]));
-    expect(renderRenovateJson(renovateConfig({ server: 'http://a:3000', files: reversed }))).toBe(renderRenovateJson(renovateConfig({ server: 'http://a:3000', files })));
+    const reversed = new Map(
+      [...files]
+        .reverse()
+        .map(([k, v]) => [k, { arches: [...v.arches].reverse(), repositories: [...v.repositories].reverse() }]),
+    );
+    expect(renderRenovateJson(renovateConfig({ server: 'http://a:3000', files: reversed }))).toBe(
+      renderRenovateJson(renovateConfig({ server: 'http://a:3000', files })),
+    );
   });
 
   it('has an older form for Renovate 39, which knows neither managerFilePatterns nor maxMajorIncrement', () => {
@@ -186,16 +286,24 @@ describe('renovate.json', () => {
     expect(config.customManagers[0]!.managerFilePatterns).toBeUndefined();
     expect(config.packageRules.some((r) => 'maxMajorIncrement' in r)).toBe(false);
     // The schema holds each form to itself.
-    expect(schemaErrors('renovate-config', { ...config, packageRules: [...config.packageRules, { description: 'x', matchDatasources: ['custom.x'], maxMajorIncrement: 0 }] })).not.toBe('');
+    expect(
+      schemaErrors('renovate-config', {
+        ...config,
+        packageRules: [
+          ...config.packageRules,
+          { description: 'x', matchDatasources: ['custom.x'], maxMajorIncrement: 0 },
+        ],
+      }),
+    ).not.toBe('');
     expect(() => renovateConfig({ server: 'http://x', files: new Map() })).toThrow(/at least one apko file/);
   });
 });
 
 describe('arch names and package entries', () => {
   it('maps apko arch names to APK ones and back, accepting both spellings', () => {
-    expect(['amd64', 'arm64', 'arm/v7', 'arm/v6', '386', 'ppc64le', 's390x', 'riscv64', 'loong64'].map(toApkArch)).toEqual([
-      'x86_64', 'aarch64', 'armv7', 'armhf', 'x86', 'ppc64le', 's390x', 'riscv64', 'loongarch64',
-    ]);
+    expect(
+      ['amd64', 'arm64', 'arm/v7', 'arm/v6', '386', 'ppc64le', 's390x', 'riscv64', 'loong64'].map(toApkArch),
+    ).toEqual(['x86_64', 'aarch64', 'armv7', 'armhf', 'x86', 'ppc64le', 's390x', 'riscv64', 'loongarch64']);
     expect(toApkArch('x86_64')).toBe('x86_64');
     expect(toApkArch('vax')).toBeUndefined();
     expect(toApkoArch('aarch64')).toBe('arm64');
@@ -204,14 +312,35 @@ describe('arch names and package entries', () => {
   });
 
   it('reads pins, bare names, constraints and tagged packages', () => {
-    expect(parsePackageSpec('libstdc++=14.2.0-r3')).toEqual({ name: 'libstdc++', tag: undefined, operator: '=', version: '14.2.0-r3', conflict: false });
-    expect(parsePackageSpec('busybox')).toEqual({ name: 'busybox', tag: undefined, operator: undefined, version: undefined, conflict: false });
+    expect(parsePackageSpec('libstdc++=14.2.0-r3')).toEqual({
+      name: 'libstdc++',
+      tag: undefined,
+      operator: '=',
+      version: '14.2.0-r3',
+      conflict: false,
+    });
+    expect(parsePackageSpec('busybox')).toEqual({
+      name: 'busybox',
+      tag: undefined,
+      operator: undefined,
+      version: undefined,
+      conflict: false,
+    });
     expect(parsePackageSpec('go>=1.22')).toMatchObject({ name: 'go', operator: '>=', version: '1.22' });
     expect(parsePackageSpec('go<1.23')).toMatchObject({ name: 'go', operator: '<', version: '1.23' });
     expect(parsePackageSpec('go~1.22')).toMatchObject({ name: 'go', operator: '~', version: '1.22' });
     // apko's order: the version, then the tag (`name=version@tag`).
-    expect(parsePackageSpec('default-user=1.0.0-r0@local')).toMatchObject({ name: 'default-user', tag: 'local', operator: '=', version: '1.0.0-r0' });
-    expect(parsePackageSpec('default-user@local')).toMatchObject({ name: 'default-user', tag: 'local', operator: undefined });
+    expect(parsePackageSpec('default-user=1.0.0-r0@local')).toMatchObject({
+      name: 'default-user',
+      tag: 'local',
+      operator: '=',
+      version: '1.0.0-r0',
+    });
+    expect(parsePackageSpec('default-user@local')).toMatchObject({
+      name: 'default-user',
+      tag: 'local',
+      operator: undefined,
+    });
     expect(parsePackageSpec('!busybox')).toMatchObject({ name: 'busybox', conflict: true });
     expect(isPin(parsePackageSpec('!a=1')!)).toBe(false);
     expect(parsePackageSpec('a==1')).toBeUndefined();
@@ -223,9 +352,22 @@ describe('arch names and package entries', () => {
 
 describe('apk-indexer gen', () => {
   it('writes an image from a package list, valid for apko', async () => {
-    const r = await runCommand(gen, ['image', 'tools', '--package', 'busybox,curl=8.11.0-r0', '--entrypoint', '/bin/sh', '--env', 'LANG=C.UTF-8']);
+    const r = await runCommand(gen, [
+      'image',
+      'tools',
+      '--package',
+      'busybox,curl=8.11.0-r0',
+      '--entrypoint',
+      '/bin/sh',
+      '--env',
+      'LANG=C.UTF-8',
+    ]);
     expect(r.code).toBe(0);
-    const value = yamlValue(r.out) as { contents: { packages: string[]; repositories: string[] }; archs: string[]; environment: Record<string, string> };
+    const value = yamlValue(r.out) as {
+      contents: { packages: string[]; repositories: string[] };
+      archs: string[];
+      environment: Record<string, string>;
+    };
     expect(schemaErrors('apko-image', value)).toBe('');
     expect(value.contents).toMatchObject({ packages: ['busybox', 'curl=8.11.0-r0'], repositories: [WOLFI_REPOSITORY] });
     expect(value.archs).toEqual(['amd64', 'arm64']);
@@ -237,21 +379,30 @@ describe('apk-indexer gen', () => {
     try {
       const out = join(dir, 'router.yaml');
       expect((await runCommand(gen, ['bootc', 'router', '--config-package', 'edge-config', '-o', out])).code).toBe(0);
-      expect(yamlValue(await readFile(out, 'utf8'))).toMatchObject({ include: 'apko/bootc.yaml', contents: { packages: expect.arrayContaining(['edge-config', 'default-user']) } });
+      expect(yamlValue(await readFile(out, 'utf8'))).toMatchObject({
+        include: 'apko/bootc.yaml',
+        contents: { packages: expect.arrayContaining(['edge-config', 'default-user']) },
+      });
       const base = await runCommand(gen, ['bootc', '--kernel', 'linux', '--dracut']);
-      expect((yamlValue(base.out) as { contents: { packages: string[] } }).contents.packages).toEqual(expect.arrayContaining(['linux', 'linux-initramfs', 'dracut']));
+      expect((yamlValue(base.out) as { contents: { packages: string[] } }).contents.packages).toEqual(
+        expect.arrayContaining(['linux', 'linux-initramfs', 'dracut']),
+      );
       const user = await runCommand(gen, ['user', '--user', 'ops', '--uid', '1500']);
       expect(schemaErrors('melange-recipe', yamlValue(user.out))).toBe('');
       expect(user.out).toContain('u ops 1500 "Administrator" /home/ops /bin/sh');
       const config = await runCommand(gen, ['config', 'nas-config', '--replaces', 'samba,nfs-utils']);
-      expect((yamlValue(config.out) as { package: { dependencies: unknown } }).package.dependencies).toEqual({ replaces: ['samba', 'nfs-utils'] });
+      expect((yamlValue(config.out) as { package: { dependencies: unknown } }).package.dependencies).toEqual({
+        replaces: ['samba', 'nfs-utils'],
+      });
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
   });
 
   it('rejects options a kind does not take, and bad values, with exit 2', async () => {
-    expect((await runCommand(gen, ['renovate', '--kernel', 'linux'])).err).toMatch(/gen renovate does not take --kernel/);
+    expect((await runCommand(gen, ['renovate', '--kernel', 'linux'])).err).toMatch(
+      /gen renovate does not take --kernel/,
+    );
     expect((await runCommand(gen, ['bootc', 'spaceship'])).err).toMatch(/no bootc flavour spaceship/);
     expect((await runCommand(gen, ['image', 'x'])).err).toMatch(/needs --package/);
     expect((await runCommand(gen, ['user', '--uid', '7'])).err).toMatch(/outside the regular user range/);

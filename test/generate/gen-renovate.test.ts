@@ -19,7 +19,8 @@ describe('gen renovate on a tree', () => {
   });
   afterAll(async () => rm(dir, { recursive: true, force: true }));
 
-  const generate = (...args: string[]) => runCommand(gen, ['renovate', '--root', dir, '--renovate-server', 'http://apk-indexer:3000', ...args]);
+  const generate = (...args: string[]) =>
+    runCommand(gen, ['renovate', '--root', dir, '--renovate-server', 'http://apk-indexer:3000', ...args]);
 
   it("reads every apko file and gives each its images' arches and, with --config, its repositories", async () => {
     const { code, out, err } = await generate('--config', join(dir, 'apk-indexer.yaml'));
@@ -30,13 +31,18 @@ describe('gen renovate on a tree', () => {
     const patterns = (config.customManagers[0].managerFilePatterns as string[]).map((p) => new RegExp(p.slice(1, -1)));
     expect(TREE_FILES.filter((f) => patterns.some((r) => r.test(f)))).toEqual(TREE_FILES);
     expect(patterns.some((r) => r.test('apk-indexer.yaml'))).toBe(false);
-    const rules = (config.packageRules as Array<{ matchFileNames?: string[]; registryUrls?: string[] }>).filter((r) => r.matchFileNames);
+    const rules = (config.packageRules as Array<{ matchFileNames?: string[]; registryUrls?: string[] }>).filter(
+      (r) => r.matchFileNames,
+    );
     expect(rules.map((r) => [r.matchFileNames, r.registryUrls])).toEqual([
       [['images/pi.apko.yaml'], ['http://apk-indexer:3000/{{packageName}}?arch=aarch64&repository=wolfi']],
       [['images/nuc.yaml'], ['http://apk-indexer:3000/{{packageName}}?arch=x86_64&repository=wolfi']],
       [['alpine/edge.yaml'], ['http://apk-indexer:3000/{{packageName}}?arch=x86_64,aarch64&repository=alpine']],
       // The base is built by the amd64-only, the arm64-only and the two-arch image: it must hold on both.
-      [['apko/base.yaml', 'apko/host.yaml'], ['http://apk-indexer:3000/{{packageName}}?arch=x86_64,aarch64&repository=wolfi']],
+      [
+        ['apko/base.yaml', 'apko/host.yaml'],
+        ['http://apk-indexer:3000/{{packageName}}?arch=x86_64,aarch64&repository=wolfi'],
+      ],
     ]);
     // Deterministic: the same tree writes the same bytes.
     expect((await generate('--config', join(dir, 'apk-indexer.yaml'))).out).toBe(out);
@@ -65,7 +71,9 @@ describe('gen renovate on a tree', () => {
   it('writes -o FILE', async () => {
     const out = join(dir, 'renovate.json');
     expect((await generate('-o', out)).code).toBe(0);
-    expect(JSON.parse(await readFile(out, 'utf8')).customDatasources['apk-indexer'].defaultRegistryUrlTemplate).toBe('http://apk-indexer:3000/{{packageName}}');
+    expect(JSON.parse(await readFile(out, 'utf8')).customDatasources['apk-indexer'].defaultRegistryUrlTemplate).toBe(
+      'http://apk-indexer:3000/{{packageName}}',
+    );
     await rm(out);
   });
 });

@@ -30,7 +30,10 @@ export function yamlValue(text: string): unknown {
 export const fixtureKey: FixtureKey = generateFixtureKey('generate-test.rsa.pub');
 
 /** A signed two-arch fixture repository at `dir`, and the key that verifies it. */
-export async function fixtureRepo(dir: string, arches: Record<string, readonly FixturePackage[]>): Promise<{ url: string; key: string }> {
+export async function fixtureRepo(
+  dir: string,
+  arches: Record<string, readonly FixturePackage[]>,
+): Promise<{ url: string; key: string }> {
   const repo = await writeFixtureRepo(dir, { arches, sign: [{ key: fixtureKey }] });
   return { url: repo.url, key: repo.keyPaths[0]! };
 }

@@ -21,14 +21,33 @@ const init = command('init');
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const COMMIT = 'fedcba9876543210fedcba9876543210fedcba98';
-const SOURCE = ['--apk-indexer-source', 'https://git.example.org/tools/apk-indexer.git', '--apk-indexer-ref', 'v0.4.2', '--apk-indexer-commit', COMMIT];
+const SOURCE = [
+  '--apk-indexer-source',
+  'https://git.example.org/tools/apk-indexer.git',
+  '--apk-indexer-ref',
+  'v0.4.2',
+  '--apk-indexer-commit',
+  COMMIT,
+];
 
 /** Images that exist publicly, as the README's GitLab example and the melange and apko images' READMEs name them. */
-const PUBLIC = new Set(['cgr.dev/chainguard/melange:latest-dev', 'cgr.dev/chainguard/apko:latest-dev', 'ghcr.io/renovatebot/renovate:44']);
+const PUBLIC = new Set([
+  'cgr.dev/chainguard/melange:latest-dev',
+  'cgr.dev/chainguard/apko:latest-dev',
+  'ghcr.io/renovatebot/renovate:44',
+]);
 /** Top-level keys of .gitlab-ci.yml that are not jobs. */
 const NOT_JOBS = new Set(['workflow', 'stages', 'variables', 'default', 'include']);
 
-type Job = { stage: string; image: string | { name: string }; services?: ({ name: string; alias: string; variables: Record<string, string> } | string)[]; needs?: string[]; before_script?: string[]; script: string[]; artifacts?: { paths: string[] } };
+type Job = {
+  stage: string;
+  image: string | { name: string };
+  services?: ({ name: string; alias: string; variables: Record<string, string> } | string)[];
+  needs?: string[];
+  before_script?: string[];
+  script: string[];
+  artifacts?: { paths: string[] };
+};
 
 const imageName = (i: string | { name: string }) => (typeof i === 'string' ? i : i.name);
 
@@ -49,7 +68,15 @@ function justRun(justfile: string, args: string[]): string[] {
   for (const line of justfile.split('\n')) {
     const header = /^([a-z_][\w-]*)((?: [A-Z]+(?:="[^"]*")?)*): ?(.*)$/.exec(line);
     if (header && !line.includes(':=')) {
-      current = { params: header[2]!.trim().split(' ').filter(Boolean).map((p) => p.split('=')[0]!), deps: header[3]!.split(' ').filter(Boolean), body: [] };
+      current = {
+        params: header[2]!
+          .trim()
+          .split(' ')
+          .filter(Boolean)
+          .map((p) => p.split('=')[0]!),
+        deps: header[3]!.split(' ').filter(Boolean),
+        body: [],
+      };
       recipes.set(header[1]!, current);
     } else if (current && line.startsWith('    ')) current.body.push(line.slice(4));
     else if (line === '' || line.startsWith('#')) current = undefined;
@@ -60,7 +87,10 @@ function justRun(justfile: string, args: string[]): string[] {
     const local = new Map(vars);
     recipe!.params.forEach((p, i) => local.set(p, values[i] ?? ''));
     const deps = recipe!.deps.flatMap((d) => (d.startsWith('(') ? [] : expand(d, [])));
-    return [...deps, ...recipe!.body.map((l) => l.replace(/\{\{(\w+)\}\}/g, (_, v: string) => local.get(v) ?? `{{${v}}}`))];
+    return [
+      ...deps,
+      ...recipe!.body.map((l) => l.replace(/\{\{(\w+)\}\}/g, (_, v: string) => local.get(v) ?? `{{${v}}}`)),
+    ];
   };
   const [recipe, ...values] = args;
   return expand(recipe!, values);
@@ -68,7 +98,9 @@ function justRun(justfile: string, args: string[]): string[] {
 
 /** A CI script line `just ...` as the job's shell would pass it: `$(uname -m)` on a x86_64 runner, quotes removed. */
 function shellWords(line: string): string[] {
-  return [...line.replaceAll('$(uname -m)', 'x86_64').matchAll(/"([^"]*)"|(\S+)/g)].map((m) => (m[1] ?? m[2]!).replaceAll('"', ''));
+  return [...line.replaceAll('$(uname -m)', 'x86_64').matchAll(/"([^"]*)"|(\S+)/g)].map((m) =>
+    (m[1] ?? m[2]!).replaceAll('"', ''),
+  );
 }
 
 describe('apk-indexer init: the tree builds with what exists', () => {
@@ -82,7 +114,9 @@ describe('apk-indexer init: the tree builds with what exists', () => {
     const r = await runCommand(init, [tree, ...SOURCE]);
     expect(r.err).toBe('');
     expect(r.code).toBe(0);
-    expect(r.out).toContain(`melange/apk-indexer.yaml: apk-indexer 0.4.2 from https://git.example.org/tools/apk-indexer.git at v0.4.2, commit ${COMMIT}`);
+    expect(r.out).toContain(
+      `melange/apk-indexer.yaml: apk-indexer 0.4.2 from https://git.example.org/tools/apk-indexer.git at v0.4.2, commit ${COMMIT}`,
+    );
   });
   afterAll(() => rm(dir, { recursive: true, force: true }));
 
@@ -92,7 +126,11 @@ describe('apk-indexer init: the tree builds with what exists', () => {
       expect(schemaErrors('melange-recipe', recipe)).toBe('');
       expect(recipe.pipeline[0]).toEqual({
         uses: 'git-checkout',
-        with: { repository: 'https://git.example.org/tools/apk-indexer.git', tag: 'v${{package.version}}', 'expected-commit': COMMIT },
+        with: {
+          repository: 'https://git.example.org/tools/apk-indexer.git',
+          tag: 'v${{package.version}}',
+          'expected-commit': COMMIT,
+        },
       });
       // melange substitutes the tag: the one given.
       expect(recipe.pipeline[0].with.tag.replace('${{package.version}}', recipe.package.version)).toBe('v0.4.2');
@@ -114,12 +152,31 @@ describe('apk-indexer init: the tree builds with what exists', () => {
 
     it('the schema takes only what git-checkout reads, and no credentials in its URL', async () => {
       const recipe = yamlValue(await read('melange/apk-indexer.yaml')) as any;
-      const withCheckout = (w: object) => ({ ...recipe, pipeline: [{ uses: 'git-checkout', with: w }, ...recipe.pipeline.slice(1)] });
-      expect(schemaErrors('melange-recipe', withCheckout({ repository: 'https://u:p@git.example.org/a.git', tag: 'v1' }))).not.toBe('');
-      expect(schemaErrors('melange-recipe', withCheckout({ repository: 'https://git.example.org/a.git' }))).not.toBe('');
-      expect(schemaErrors('melange-recipe', withCheckout({ repository: 'https://git.example.org/a.git', tag: 'v1', 'expected-commit': 'abc' }))).not.toBe('');
-      expect(schemaErrors('melange-recipe', withCheckout({ repository: 'https://git.example.org/a.git', tag: 'v1', branch: 'main' }))).not.toBe('');
-      expect(schemaErrors('melange-recipe', withCheckout({ repository: 'https://git.example.org/a.git', tag: 'v1' }))).toBe('');
+      const withCheckout = (w: object) => ({
+        ...recipe,
+        pipeline: [{ uses: 'git-checkout', with: w }, ...recipe.pipeline.slice(1)],
+      });
+      expect(
+        schemaErrors('melange-recipe', withCheckout({ repository: 'https://u:p@git.example.org/a.git', tag: 'v1' })),
+      ).not.toBe('');
+      expect(schemaErrors('melange-recipe', withCheckout({ repository: 'https://git.example.org/a.git' }))).not.toBe(
+        '',
+      );
+      expect(
+        schemaErrors(
+          'melange-recipe',
+          withCheckout({ repository: 'https://git.example.org/a.git', tag: 'v1', 'expected-commit': 'abc' }),
+        ),
+      ).not.toBe('');
+      expect(
+        schemaErrors(
+          'melange-recipe',
+          withCheckout({ repository: 'https://git.example.org/a.git', tag: 'v1', branch: 'main' }),
+        ),
+      ).not.toBe('');
+      expect(
+        schemaErrors('melange-recipe', withCheckout({ repository: 'https://git.example.org/a.git', tag: 'v1' })),
+      ).toBe('');
     });
   });
 
@@ -153,7 +210,9 @@ describe('apk-indexer init: the tree builds with what exists', () => {
           if (PUBLIC.has(image)) continue;
           const pusher = jobs.find(([, other]) => pushes(other).some((p) => p.ref === image));
           expect(pusher, `${name} runs ${image}, which no job pushes`).toBeDefined();
-          expect(stages.indexOf(pusher![1].stage), `${name}: ${pusher![0]} runs in an earlier stage`).toBeLessThan(stages.indexOf(job.stage));
+          expect(stages.indexOf(pusher![1].stage), `${name}: ${pusher![0]} runs in an earlier stage`).toBeLessThan(
+            stages.indexOf(job.stage),
+          );
           expect(job.needs, `${name} needs ${pusher![0]}`).toContain(pusher![0]);
         }
       }
@@ -166,12 +225,16 @@ describe('apk-indexer init: the tree builds with what exists', () => {
       const [{ config }] = pushes(job) as [{ config: string; ref: string }];
       expect(config).toBe('apko/apk-indexer.yaml');
       await expect(read(config)).resolves.toContain('- apk-indexer');
-      const publish = job.script.flatMap((l) => justRun(justfile, shellWords(l).slice(1))).find((c) => c.startsWith('apko publish'))!;
+      const publish = job.script
+        .flatMap((l) => justRun(justfile, shellWords(l).slice(1)))
+        .find((c) => c.startsWith('apko publish'))!;
       expect(publish).toMatch(/ --arch x86_64 /);
       expect(publish).toMatch(/ --repository-append \.\/packages /);
       expect(publish).toMatch(/ --keyring-append melange\.rsa\.pub$/);
       // apko reads docker's config for credentials; `apko login` writes it, with the job's registry credentials.
-      expect(job.before_script).toContain('echo "$CI_JOB_TOKEN" | apko login "$CI_REGISTRY" --username "$CI_REGISTRY_USER" --password-stdin');
+      expect(job.before_script).toContain(
+        'echo "$CI_JOB_TOKEN" | apko login "$CI_REGISTRY" --username "$CI_REGISTRY_USER" --password-stdin',
+      );
       expect(imageName(job.image)).toBe('cgr.dev/chainguard/apko:latest-dev');
 
       // The packages and the public key come from the job that builds them, which makes the key when there is none.
@@ -209,8 +272,13 @@ describe('apk-indexer init: the tree builds with what exists', () => {
       });
       afterAll(() => readyz.close());
 
-      const sh = (script: string) => promisify(execFile)('sh', ['-c', script], { timeout: 20_000, env: { PATH: `${dirname(process.execPath)}:${process.env.PATH ?? ''}` } });
-      const script = () => (ci.renovate as Job).before_script!.join('\n').replace('http://apk-indexer:3000/readyz', url);
+      const sh = (script: string) =>
+        promisify(execFile)('sh', ['-c', script], {
+          timeout: 20_000,
+          env: { PATH: `${dirname(process.execPath)}:${process.env.PATH ?? ''}` },
+        });
+      const script = () =>
+        (ci.renovate as Job).before_script!.join('\n').replace('http://apk-indexer:3000/readyz', url);
 
       it('returns once the service answers 200', async () => {
         readyz.notReadyFor = 1;
@@ -222,7 +290,10 @@ describe('apk-indexer init: the tree builds with what exists', () => {
         readyz.notReadyFor = Number.MAX_SAFE_INTEGER;
         const impatient = script().replace('300_000', '300');
         expect(impatient).not.toBe(script());
-        await expect(sh(impatient)).rejects.toMatchObject({ code: 1, stderr: expect.stringContaining(`apk-indexer is not ready at ${url} after 300 s`) });
+        await expect(sh(impatient)).rejects.toMatchObject({
+          code: 1,
+          stderr: expect.stringContaining(`apk-indexer is not ready at ${url} after 300 s`),
+        });
         readyz.notReadyFor = 0;
       });
     });
@@ -243,7 +314,9 @@ describe('apk-indexer init: the tree builds with what exists', () => {
 
   it('--service-image: the jobs run that image, and the pipeline builds none', async () => {
     const out = join(dir, 'given');
-    expect((await runCommand(init, [out, ...SOURCE, '--service-image', 'ghcr.io/apk-indexer/apk-indexer:0.1.0'])).code).toBe(0);
+    expect(
+      (await runCommand(init, [out, ...SOURCE, '--service-image', 'ghcr.io/apk-indexer/apk-indexer:0.1.0'])).code,
+    ).toBe(0);
     const ci = parse(await read(join('..', 'given', '.gitlab-ci.yml'))) as Record<string, any>;
     expect(ci['apk-indexer-image']).toBeUndefined();
     expect(ci.stages).toEqual(['packages', 'pins']);

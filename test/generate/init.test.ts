@@ -15,20 +15,52 @@ const init = command('init');
  * distribution has it; melange/apk-indexer.yaml builds it) and with sudo (the default user's sudoers rule needs it).
  */
 const NAMES = [
-  'wolfi-baselayout', 'ca-certificates-bundle', 'tzdata', 'bootc', 'bootc-baselayout', 'ostree', 'composefs', 'systemd',
-  'systemd-init', 'systemd-boot', 'linux-lts', 'linux-lts-initramfs', 'containerd', 'nerdctl', 'cni-plugins',
-  'openssh-server', 'systemd-default-network', 'sway', 'seatd', 'foot', 'mesa', 'pipewire', 'wireplumber', 'nftables',
-  'dnsmasq', 'sudo',
+  'wolfi-baselayout',
+  'ca-certificates-bundle',
+  'tzdata',
+  'bootc',
+  'bootc-baselayout',
+  'ostree',
+  'composefs',
+  'systemd',
+  'systemd-init',
+  'systemd-boot',
+  'linux-lts',
+  'linux-lts-initramfs',
+  'containerd',
+  'nerdctl',
+  'cni-plugins',
+  'openssh-server',
+  'systemd-default-network',
+  'sway',
+  'seatd',
+  'foot',
+  'mesa',
+  'pipewire',
+  'wireplumber',
+  'nftables',
+  'dnsmasq',
+  'sudo',
 ];
 
 /** Where melange/apk-indexer.yaml checks apk-indexer out from; without it init cannot know (this test runs from no tag). */
 const COMMIT = '0123456789abcdef0123456789abcdef01234567';
-const SOURCE = ['--apk-indexer-source', 'https://git.example.org/tools/apk-indexer.git', '--apk-indexer-ref', 'v0.1.0', '--apk-indexer-commit', COMMIT];
+const SOURCE = [
+  '--apk-indexer-source',
+  'https://git.example.org/tools/apk-indexer.git',
+  '--apk-indexer-ref',
+  'v0.1.0',
+  '--apk-indexer-commit',
+  COMMIT,
+];
 const runInit = (args: string[]) => runCommand(init, [...args, ...SOURCE]);
 
 async function listFiles(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { recursive: true, withFileTypes: true });
-  return entries.filter((e) => e.isFile()).map((e) => relative(dir, join(e.parentPath, e.name))).sort();
+  return entries
+    .filter((e) => e.isFile())
+    .map((e) => relative(dir, join(e.parentPath, e.name)))
+    .sort();
 }
 
 describe('apk-indexer init', () => {
@@ -41,7 +73,12 @@ describe('apk-indexer init', () => {
     const common: FixturePackage[] = NAMES.map((name) => ({ name, version: '1.0.0-r0' }));
     repo = await fixtureRepo(join(dir, 'repo'), {
       // bootc 1.2.0 exists only on x86_64, and a release candidate is newer still: the pin is the newest stable on both.
-      x86_64: [...common, { name: 'bootc', version: '1.1.0-r0' }, { name: 'bootc', version: '1.2.0-r0' }, { name: 'bootc', version: '1.3.0_rc1-r0' }],
+      x86_64: [
+        ...common,
+        { name: 'bootc', version: '1.1.0-r0' },
+        { name: 'bootc', version: '1.2.0-r0' },
+        { name: 'bootc', version: '1.3.0_rc1-r0' },
+      ],
       aarch64: [...common, { name: 'bootc', version: '1.1.0-r0' }, { name: 'bootc', version: '1.3.0_rc1-r0' }],
     });
   });
@@ -100,7 +137,8 @@ describe('apk-indexer init', () => {
     const b = join(dir, 'same-b');
     await runInit([a, ...index()]);
     await runInit([b, ...index()]);
-    for (const file of await listFiles(a)) expect(await readFile(join(b, file), 'utf8'), file).toBe(await readFile(join(a, file), 'utf8'));
+    for (const file of await listFiles(a))
+      expect(await readFile(join(b, file), 'utf8'), file).toBe(await readFile(join(a, file), 'utf8'));
     const bootc = await readFile(join(a, 'apko/bootc.yaml'), 'utf8');
     expect(bootc).toMatch(/# Resolved by apko against the directory it runs in/);
     expect(bootc).toMatch(/# systemd shuts down cleanly on SIGRTMIN\+3/);
@@ -126,22 +164,36 @@ describe('apk-indexer init', () => {
     const out = join(dir, 'options');
     const r = await runInit([
       out,
-      '--arch', 'x86_64,riscv64',
-      '--user', 'ops',
-      '--renovate-version', '39',
-      '--repository', 'https://apk.example.org/os',
-      '--keyring', 'https://apk.example.org/os/key.rsa.pub',
+      '--arch',
+      'x86_64,riscv64',
+      '--user',
+      'ops',
+      '--renovate-version',
+      '39',
+      '--repository',
+      'https://apk.example.org/os',
+      '--keyring',
+      'https://apk.example.org/os/key.rsa.pub',
     ]);
     expect(r.code).toBe(0);
-    const base = yamlValue(await readFile(join(out, 'apko/wolfi-base.yaml'), 'utf8')) as { archs: string[]; contents: { repositories: string[] } };
+    const base = yamlValue(await readFile(join(out, 'apko/wolfi-base.yaml'), 'utf8')) as {
+      archs: string[];
+      contents: { repositories: string[] };
+    };
     expect(base.archs).toEqual(['amd64', 'riscv64']);
     expect(base.contents.repositories).toEqual(['https://apk.example.org/os']);
     const renovate = JSON.parse(await readFile(join(out, 'renovate.json'), 'utf8'));
-    expect(renovate.customDatasources['apk-indexer'].defaultRegistryUrlTemplate).toBe('http://apk-indexer:3000/{{packageName}}');
-    expect(renovate.packageRules.map((r: { registryUrls?: string[] }) => r.registryUrls)).toEqual([['http://apk-indexer:3000/{{packageName}}?arch=x86_64,riscv64']]);
+    expect(renovate.customDatasources['apk-indexer'].defaultRegistryUrlTemplate).toBe(
+      'http://apk-indexer:3000/{{packageName}}',
+    );
+    expect(renovate.packageRules.map((r: { registryUrls?: string[] }) => r.registryUrls)).toEqual([
+      ['http://apk-indexer:3000/{{packageName}}?arch=x86_64,riscv64'],
+    ]);
     expect(renovate.customManagers[0].fileMatch).toContain('^apko\\/wolfi-base\\.yaml$');
     expect(renovate.packageRules.some((r: object) => 'maxMajorIncrement' in r)).toBe(false);
-    expect(await readFile(join(out, 'melange/default-user.yaml'), 'utf8')).toContain('u ops 1000 "Administrator" /home/ops /bin/sh');
+    expect(await readFile(join(out, 'melange/default-user.yaml'), 'utf8')).toContain(
+      'u ops 1000 "Administrator" /home/ops /bin/sh',
+    );
     expect(await readFile(join(out, '.gitlab-ci.yml'), 'utf8')).toContain('image: ghcr.io/renovatebot/renovate:39');
   });
 
@@ -159,12 +211,20 @@ describe('apk-indexer init', () => {
     const r = await runInit([out, ...index()]);
     expect(r.code).toBe(0);
     expect(r.out).toContain('apko/apk-indexer.yaml: apk-indexer left unpinned: built here (melange/apk-indexer.yaml)');
-    const recipe = yamlValue(await readFile(join(out, 'melange/apk-indexer.yaml'), 'utf8')) as { package: { name: string } };
+    const recipe = yamlValue(await readFile(join(out, 'melange/apk-indexer.yaml'), 'utf8')) as {
+      package: { name: string };
+    };
     expect(recipe.package.name).toBe('apk-indexer');
     expect(schemaErrors('melange-recipe', recipe)).toBe('');
-    expect(await readFile(join(out, 'Justfile'), 'utf8')).toContain('    melange build melange/apk-indexer.yaml --arch {{arch}}');
+    expect(await readFile(join(out, 'Justfile'), 'utf8')).toContain(
+      '    melange build melange/apk-indexer.yaml --arch {{arch}}',
+    );
     for (const flavour of ['host', 'desktop', 'router']) {
-      const packages = (yamlValue(await readFile(join(out, `apko/bootc-${flavour}.yaml`), 'utf8')) as { contents: { packages: string[] } }).contents.packages;
+      const packages = (
+        yamlValue(await readFile(join(out, `apko/bootc-${flavour}.yaml`), 'utf8')) as {
+          contents: { packages: string[] };
+        }
+      ).contents.packages;
       expect(packages, flavour).toContain('sudo');
       expect(packages, flavour).toContain('default-user');
     }
@@ -178,13 +238,24 @@ describe('apk-indexer init', () => {
     const out = join(dir, 'ci');
     const r = await runInit([
       out,
-      '--repository', 'https://apk.example.org/os',
-      '--keyring', 'https://apk.example.org/os/key.rsa.pub',
-      '--arch', 'amd64,riscv64',
-      '--renovate-server', 'http://idx:8080',
+      '--repository',
+      'https://apk.example.org/os',
+      '--keyring',
+      'https://apk.example.org/os/key.rsa.pub',
+      '--arch',
+      'amd64,riscv64',
+      '--renovate-server',
+      'http://idx:8080',
     ]);
     expect(r.code).toBe(0);
-    const ci = yamlValue(await readFile(join(out, '.gitlab-ci.yml'), 'utf8')) as Record<string, { services: { alias: string; variables: Record<string, string> }[]; script: string[]; variables: Record<string, string> }>;
+    const ci = yamlValue(await readFile(join(out, '.gitlab-ci.yml'), 'utf8')) as Record<
+      string,
+      {
+        services: { alias: string; variables: Record<string, string> }[];
+        script: string[];
+        variables: Record<string, string>;
+      }
+    >;
     for (const job of ['pins', 'renovate']) {
       expect(ci[job]!.services, job).toHaveLength(1);
       expect(ci[job]!.services[0]!.alias).toBe('idx');
@@ -195,10 +266,17 @@ describe('apk-indexer init', () => {
         APK_INDEXER_PORT: '8080',
       });
     }
-    expect(ci.pins!.script).toEqual(['apk-indexer check --server http://idx:8080', 'apk-indexer pin --check --server http://idx:8080']);
-    expect(JSON.parse(ci.renovate!.variables.RENOVATE_HOST_RULES!)).toEqual([{ matchHost: 'idx', allowInternal: true }]);
+    expect(ci.pins!.script).toEqual([
+      'apk-indexer check --server http://idx:8080',
+      'apk-indexer pin --check --server http://idx:8080',
+    ]);
+    expect(JSON.parse(ci.renovate!.variables.RENOVATE_HOST_RULES!)).toEqual([
+      { matchHost: 'idx', allowInternal: true },
+    ]);
     const renovate = JSON.parse(await readFile(join(out, 'renovate.json'), 'utf8'));
-    expect(renovate.packageRules.flatMap((r: { registryUrls?: string[] }) => r.registryUrls ?? [])).toEqual(['http://idx:8080/{{packageName}}?arch=x86_64,riscv64']);
+    expect(renovate.packageRules.flatMap((r: { registryUrls?: string[] }) => r.registryUrls ?? [])).toEqual([
+      'http://idx:8080/{{packageName}}?arch=x86_64,riscv64',
+    ]);
     for (const bad of ['https://idx:8443', 'http://idx:8080/apk']) {
       const refused = await runInit([join(dir, 'ci-bad'), '--renovate-server', bad]);
       expect(refused.code, bad).toBe(2);
@@ -211,7 +289,8 @@ describe('apk-indexer init', () => {
     const b = join(dir, 'order-b');
     await runInit([a, '--arch', 'arm64,amd64']);
     await runInit([b, '--arch', 'amd64,arm64']);
-    for (const file of await listFiles(a)) expect(await readFile(join(b, file), 'utf8'), file).toBe(await readFile(join(a, file), 'utf8'));
+    for (const file of await listFiles(a))
+      expect(await readFile(join(b, file), 'utf8'), file).toBe(await readFile(join(a, file), 'utf8'));
   });
 
   it('names the -o file in the header of a generated image', async () => {

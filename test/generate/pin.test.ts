@@ -21,7 +21,15 @@ const EXAMPLE = 'https://packages.example.org/os';
 /** A running apk-indexer over a fixture repository, both arches, verified: what `--server` talks to. */
 async function realService(repo: { url: string; key: string }): Promise<Service> {
   const service = buildService(
-    { ...DEFAULTS, host: '127.0.0.1', port: 0, logLevel: 'silent', repositories: [{ name: 'os', url: repo.url, aliases: [EXAMPLE], arches: ['x86_64', 'aarch64'], keys: [repo.key] }] },
+    {
+      ...DEFAULTS,
+      host: '127.0.0.1',
+      port: 0,
+      logLevel: 'silent',
+      repositories: [
+        { name: 'os', url: repo.url, aliases: [EXAMPLE], arches: ['x86_64', 'aarch64'], keys: [repo.key] },
+      ],
+    },
     { logger: false },
   );
   service.store.start();
@@ -75,7 +83,16 @@ describe('apk-indexer pin', () => {
   let root: string;
   let repo: { url: string; key: string };
   let service: Service;
-  const index = () => ['--index', repo.url, '--alias', 'https://packages.example.org/os', '--key', repo.key, '-r', repo.url];
+  const index = () => [
+    '--index',
+    repo.url,
+    '--alias',
+    'https://packages.example.org/os',
+    '--key',
+    repo.key,
+    '-r',
+    repo.url,
+  ];
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'apk-pin-'));
@@ -101,7 +118,9 @@ describe('apk-indexer pin', () => {
   it('moves pins to the newest version on every arch, in apk order, changing nothing else', async () => {
     const r = await runCommand(pin, ['-C', root, ...index()]);
     expect(r.code).toBe(0);
-    expect(await read('apko/base.yaml')).toBe(BASE.replace('busybox=1.36.1-r9', 'busybox=1.36.1-r10').replace('"tzdata=2024a-r0"', '"tzdata=2024b-r0"'));
+    expect(await read('apko/base.yaml')).toBe(
+      BASE.replace('busybox=1.36.1-r9', 'busybox=1.36.1-r10').replace('"tzdata=2024a-r0"', '"tzdata=2024b-r0"'),
+    );
     expect(await read('apko/app.yaml')).toBe(
       APP.replace('libcrypto3=3.4.0_rc9-r0', 'libcrypto3=3.4.0_rc10-r0')
         .replace('openssh=9.9_p1-r0', 'openssh=9.9_p2-r0')
@@ -143,7 +162,9 @@ describe('apk-indexer pin', () => {
   });
 
   it('pins an included file for its own archs when it is named, and an including one for the archs it inherits', async () => {
-    await writeTree(root, { 'apko/x86.yaml': 'include: apko/base.yaml\narchs: [x86_64]\ncontents:\n  packages:\n    - bootc=1.16.6-r0\n' });
+    await writeTree(root, {
+      'apko/x86.yaml': 'include: apko/base.yaml\narchs: [x86_64]\ncontents:\n  packages:\n    - bootc=1.16.6-r0\n',
+    });
     const r = await runCommand(pin, ['-C', root, 'apko/x86.yaml', ...index()]);
     expect(r.code).toBe(0);
     expect(await read('apko/x86.yaml')).toContain('- bootc=1.16.7-r0');
@@ -151,11 +172,16 @@ describe('apk-indexer pin', () => {
   });
 
   it('exits 1 when a pinned package is in no index, still pinning the rest', async () => {
-    await writeTree(root, { 'apko/bad.yaml': 'archs: [amd64]\ncontents:\n  packages:\n    - nosuch=1.0-r0\n    - curl=8.10.0-r0\n    - alsonot\n' });
+    await writeTree(root, {
+      'apko/bad.yaml':
+        'archs: [amd64]\ncontents:\n  packages:\n    - nosuch=1.0-r0\n    - curl=8.10.0-r0\n    - alsonot\n',
+    });
     const r = await runCommand(pin, ['-C', root, '--all', 'apko/bad.yaml', ...index()]);
     expect(r.code).toBe(1);
     expect(r.err).toContain('apko/bad.yaml:4: nosuch: not in the repositories of apko/bad.yaml\n');
-    expect(r.err).toContain('apko/bad.yaml:6: alsonot: not in the repositories of apko/bad.yaml (a package built here?); left unpinned\n');
+    expect(r.err).toContain(
+      'apko/bad.yaml:6: alsonot: not in the repositories of apko/bad.yaml (a package built here?); left unpinned\n',
+    );
     expect(await read('apko/bad.yaml')).toContain('- curl=8.11.0-r0');
   });
 
@@ -195,7 +221,10 @@ describe('apk-indexer pin', () => {
     });
     const tree = await mkdtemp(join(dir, 'shared-'));
     const base = 'archs: [amd64, arm64]\ncontents:\n  packages:\n    - foo=1.0-r0\n';
-    await writeTree(tree, { 'apko/base.yaml': base, 'apko/x.yaml': 'include: apko/base.yaml\narchs: [amd64, arm64, riscv64]\n' });
+    await writeTree(tree, {
+      'apko/base.yaml': base,
+      'apko/x.yaml': 'include: apko/base.yaml\narchs: [amd64, arm64, riscv64]\n',
+    });
     const args = ['-C', tree, '--index', shared.url, '--key', shared.key, '-r', shared.url];
     const r = await runCommand(pin, args);
     expect(r.err).toBe('');
@@ -213,12 +242,16 @@ describe('apk-indexer pin', () => {
       aarch64: versions('foo', ['1.0-r0', '1.1-r0']),
       riscv64: versions('foo', ['1.0-r0', '1.1-r0']),
     });
-    expect((await runCommand(pin, ['-C', tree, '--index', newer.url, '--key', newer.key, '-r', newer.url])).code).toBe(0);
+    expect((await runCommand(pin, ['-C', tree, '--index', newer.url, '--key', newer.key, '-r', newer.url])).code).toBe(
+      0,
+    );
     expect(await readFile(join(tree, 'apko/base.yaml'), 'utf8')).toContain('- foo=1.1-r0');
   });
 
   it('skips a block scalar item with an error naming it, and still pins the other files', async () => {
-    await writeTree(root, { 'apko/block.yaml': 'archs: [amd64]\ncontents:\n  packages:\n    - >-\n      curl=8.10.0-r0\n' });
+    await writeTree(root, {
+      'apko/block.yaml': 'archs: [amd64]\ncontents:\n  packages:\n    - >-\n      curl=8.10.0-r0\n',
+    });
     const r = await runCommand(pin, ['-C', root, ...index()]);
     expect(r.code).toBe(1);
     expect(r.err).toContain('apko/block.yaml:4: curl: not pinned: a block scalar (| or >) cannot be edited in place');
@@ -236,10 +269,14 @@ describe('apk-indexer pin', () => {
   });
 
   it("says when an arch's index was not loaded, as check does", async () => {
-    await writeTree(root, { 'service.yaml': `repositories:\n  - url: ${repo.url}\n    aliases: [${EXAMPLE}]\n    arches: [x86_64]\n    keys: [${repo.key}]\n` });
+    await writeTree(root, {
+      'service.yaml': `repositories:\n  - url: ${repo.url}\n    aliases: [${EXAMPLE}]\n    arches: [x86_64]\n    keys: [${repo.key}]\n`,
+    });
     const r = await runCommand(pin, ['-C', root, '--config', join(root, 'service.yaml'), 'apko/base.yaml']);
     expect(r.code).toBe(1);
-    expect(r.err).toContain("apko/base.yaml:6: busybox: not pinned: no index for aarch64 in apko/app.yaml's repositories");
+    expect(r.err).toContain(
+      "apko/base.yaml:6: busybox: not pinned: no index for aarch64 in apko/app.yaml's repositories",
+    );
   });
 
   it('reads a --config repository with its auth, as the service does', async () => {
@@ -251,7 +288,9 @@ describe('apk-indexer pin', () => {
       seen.push(req.headers.authorization);
       if (req.headers.authorization !== 'Bearer s3cret') return void res.writeHead(401).end();
       try {
-        res.writeHead(200).end(await readBytes(join(files, decodeURIComponent(new URL(req.url!, 'http://x').pathname))));
+        res
+          .writeHead(200)
+          .end(await readBytes(join(files, decodeURIComponent(new URL(req.url!, 'http://x').pathname))));
       } catch {
         res.writeHead(404).end();
       }
@@ -283,8 +322,14 @@ describe('apk-indexer pin', () => {
 
   it('reports expected failures in one line, exit 2, without a stack trace', async () => {
     const cases: [string[], RegExp][] = [
-      [['--server', 'http://127.0.0.1:1'], /^apk-indexer pin: http:\/\/127\.0\.0\.1:1\/readyz: no answer from the server \([^)]+\)\n$/],
-      [['--config', join(dir, 'nonexistent.yaml')], /config file .*nonexistent\.yaml: cannot read: no such file or directory/],
+      [
+        ['--server', 'http://127.0.0.1:1'],
+        /^apk-indexer pin: http:\/\/127\.0\.0\.1:1\/readyz: no answer from the server \([^)]+\)\n$/,
+      ],
+      [
+        ['--config', join(dir, 'nonexistent.yaml')],
+        /config file .*nonexistent\.yaml: cannot read: no such file or directory/,
+      ],
       [['--config', join(root, 'empty.yaml')], /repositories: expected a non-empty list/],
       [['--config', join(root, 'no-repos.yaml')], /no repositories: list/],
     ];
@@ -299,12 +344,19 @@ describe('apk-indexer pin', () => {
 
   it('with --server, tells a name with no version on every arch from an unknown one', async () => {
     // apk-indexer answers 404 for both; the name is asked again without ?arch= to tell them apart.
-    const oneArch = await fixtureRepo(join(dir, 'one-arch'), { x86_64: versions('curl', ['8.11.0-r0']), aarch64: versions('busybox', ['1.36.1-r9']) });
+    const oneArch = await fixtureRepo(join(dir, 'one-arch'), {
+      x86_64: versions('curl', ['8.11.0-r0']),
+      aarch64: versions('busybox', ['1.36.1-r9']),
+    });
     const only = await realService(oneArch);
     try {
-      await writeTree(root, { 'apko/one.yaml': `archs: [amd64, arm64]\ncontents:\n  repositories: [${EXAMPLE}]\n  packages:\n    - curl=8.10.0-r0\n    - nosuch=1.0-r0\n` });
+      await writeTree(root, {
+        'apko/one.yaml': `archs: [amd64, arm64]\ncontents:\n  repositories: [${EXAMPLE}]\n  packages:\n    - curl=8.10.0-r0\n    - nosuch=1.0-r0\n`,
+      });
       const r = await runCommand(pin, ['-C', root, 'apko/one.yaml', '--server', urlOf(only)]);
-      expect(r.err).toContain('apko/one.yaml:5: curl: no version is on every arch of every image building with this file (8.10.0-r0 exists on none of x86_64, aarch64)\n');
+      expect(r.err).toContain(
+        'apko/one.yaml:5: curl: no version is on every arch of every image building with this file (8.10.0-r0 exists on none of x86_64, aarch64)\n',
+      );
       expect(r.err).toContain('apko/one.yaml:6: nosuch: not in the repositories of apko/one.yaml\n');
     } finally {
       await only.app.close();

@@ -11,7 +11,14 @@ const check = command('check');
 const pin = command('pin');
 
 /** openssl 3.3.2-r0 and its subpackage libcrypto3 3.4.0-r1 under a two-arch image; 3.4.0-r1 is the newest on both. */
-const IMAGE = ['contents:', '  packages:', '    - openssl=3.3.2-r0', '    - libcrypto3=3.4.0-r1', 'archs: [amd64, arm64]', ''].join('\n');
+const IMAGE = [
+  'contents:',
+  '  packages:',
+  '    - openssl=3.3.2-r0',
+  '    - libcrypto3=3.4.0-r1',
+  'archs: [amd64, arm64]',
+  '',
+].join('\n');
 
 describe('pin and check report the security fixes a bump brings', () => {
   let fixture: FixtureService;
@@ -39,31 +46,81 @@ describe('pin and check report the security fixes a bump brings', () => {
   const sources = () => ({
     // The image names no repository: it builds from the one CI appends, as apko's --repository-append.
     server: ['--server', fixture.baseUrl, '-r', `${fixture.upstream.url}/os`],
-    index: ['--index', `${fixture.upstream.url}/os`, '--key', `${fixture.upstream.url}/os/${fixture.key.name}`, '--secdb', secdb, '-r', `${fixture.upstream.url}/os`],
+    index: [
+      '--index',
+      `${fixture.upstream.url}/os`,
+      '--key',
+      `${fixture.upstream.url}/os/${fixture.key.name}`,
+      '--secdb',
+      secdb,
+      '-r',
+      `${fixture.upstream.url}/os`,
+    ],
   });
 
-  it.each(['server', 'index'] as const)('check lists a pin with known vulnerabilities fixed in a newer available version (--%s)', async (via) => {
-    const r = await runCommand(check, ['-C', dir, '--renovate', 'none.json', ...sources()[via]]);
-    const rows = r.out.split('\n').filter((l) => /^(ok|error|warning) /.test(l)).map((l) => l.split(/ {2,}/));
-    const vulnerable = rows.filter((row) => row[3]?.startsWith('known vulnerabilities'));
-    // 3.4.0-r1 is the newest on both arches (3.4.0-r2 is x86_64 only), so 3.4.0-r2's fix is not promised.
-    expect(vulnerable).toEqual([['warning', 'apko/image.yaml:3', 'openssl=3.3.2-r0', 'known vulnerabilities: 3.4.0-r1 fixes CVE-2024-5535, GHSA-aaaa-bbbb-cccc, CVE-2024-9143, GHSA-xxxx-yyyy-zzzz']]);
+  it.each(['server', 'index'] as const)(
+    'check lists a pin with known vulnerabilities fixed in a newer available version (--%s)',
+    async (via) => {
+      const r = await runCommand(check, ['-C', dir, '--renovate', 'none.json', ...sources()[via]]);
+      const rows = r.out
+        .split('\n')
+        .filter((l) => /^(ok|error|warning) /.test(l))
+        .map((l) => l.split(/ {2,}/));
+      const vulnerable = rows.filter((row) => row[3]?.startsWith('known vulnerabilities'));
+      // 3.4.0-r1 is the newest on both arches (3.4.0-r2 is x86_64 only), so 3.4.0-r2's fix is not promised.
+      expect(vulnerable).toEqual([
+        [
+          'warning',
+          'apko/image.yaml:3',
+          'openssl=3.3.2-r0',
+          'known vulnerabilities: 3.4.0-r1 fixes CVE-2024-5535, GHSA-aaaa-bbbb-cccc, CVE-2024-9143, GHSA-xxxx-yyyy-zzzz',
+        ],
+      ]);
 
-    const json = await runCommand(check, ['-C', dir, '--renovate', 'none.json', '--json', ...sources()[via]]);
-    const findings = JSON.parse(json.out) as Array<{ subject: string; ids: string[] }>;
-    expect(findings.filter((f) => f.ids.length).map((f) => [f.subject, f.ids])).toEqual([['openssl=3.3.2-r0', ['CVE-2024-5535', 'GHSA-aaaa-bbbb-cccc', 'CVE-2024-9143', 'GHSA-xxxx-yyyy-zzzz']]]);
-  });
+      const json = await runCommand(check, ['-C', dir, '--renovate', 'none.json', '--json', ...sources()[via]]);
+      const findings = JSON.parse(json.out) as Array<{ subject: string; ids: string[] }>;
+      expect(findings.filter((f) => f.ids.length).map((f) => [f.subject, f.ids])).toEqual([
+        ['openssl=3.3.2-r0', ['CVE-2024-5535', 'GHSA-aaaa-bbbb-cccc', 'CVE-2024-9143', 'GHSA-xxxx-yyyy-zzzz']],
+      ]);
+    },
+  );
 
-  it.each(['server', 'index'] as const)('pin prints the IDs each bump fixes, and --json carries them (--%s)', async (via) => {
-    const r = await runCommand(pin, ['-C', dir, '--check', ...sources()[via]]);
-    expect(r.out.split('\n')[0]).toBe('apko/image.yaml:3  openssl  3.3.2-r0 -> 3.4.0-r1  (stale)  fixes CVE-2024-5535, GHSA-aaaa-bbbb-cccc, CVE-2024-9143, GHSA-xxxx-yyyy-zzzz');
-    const json = await runCommand(pin, ['-C', dir, '--check', '--json', ...sources()[via]]);
-    expect(json.code).toBe(1);
-    expect(JSON.parse(json.out).moves).toEqual([{ file: 'apko/image.yaml', line: 3, name: 'openssl', from: '3.3.2-r0', to: '3.4.0-r1', fixes: ['CVE-2024-5535', 'GHSA-aaaa-bbbb-cccc', 'CVE-2024-9143', 'GHSA-xxxx-yyyy-zzzz'] }]);
-  });
+  it.each(['server', 'index'] as const)(
+    'pin prints the IDs each bump fixes, and --json carries them (--%s)',
+    async (via) => {
+      const r = await runCommand(pin, ['-C', dir, '--check', ...sources()[via]]);
+      expect(r.out.split('\n')[0]).toBe(
+        'apko/image.yaml:3  openssl  3.3.2-r0 -> 3.4.0-r1  (stale)  fixes CVE-2024-5535, GHSA-aaaa-bbbb-cccc, CVE-2024-9143, GHSA-xxxx-yyyy-zzzz',
+      );
+      const json = await runCommand(pin, ['-C', dir, '--check', '--json', ...sources()[via]]);
+      expect(json.code).toBe(1);
+      expect(JSON.parse(json.out).moves).toEqual([
+        {
+          file: 'apko/image.yaml',
+          line: 3,
+          name: 'openssl',
+          from: '3.3.2-r0',
+          to: '3.4.0-r1',
+          fixes: ['CVE-2024-5535', 'GHSA-aaaa-bbbb-cccc', 'CVE-2024-9143', 'GHSA-xxxx-yyyy-zzzz'],
+        },
+      ]);
+    },
+  );
 
   it('a security database that cannot be read is a warning; pins are still judged', async () => {
-    const r = await runCommand(pin, ['-C', dir, '--check', '--index', `${fixture.upstream.url}/os`, '--key', `${fixture.upstream.url}/os/${fixture.key.name}`, '--secdb', `${fixture.upstream.url}/os/absent.json`, '-r', `${fixture.upstream.url}/os`]);
+    const r = await runCommand(pin, [
+      '-C',
+      dir,
+      '--check',
+      '--index',
+      `${fixture.upstream.url}/os`,
+      '--key',
+      `${fixture.upstream.url}/os/${fixture.key.name}`,
+      '--secdb',
+      `${fixture.upstream.url}/os/absent.json`,
+      '-r',
+      `${fixture.upstream.url}/os`,
+    ]);
     expect(r.err).toMatch(/^warning: .*absent\.json: HTTP 404; security fixes from it are not reported$/m);
     expect(r.out.split('\n')[0]).toBe('apko/image.yaml:3  openssl  3.3.2-r0 -> 3.4.0-r1  (stale)');
   });

@@ -28,7 +28,10 @@ describe('--server that cannot answer yet, or is not an apk-indexer', () => {
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'apk-server-'));
-    await writeTree(dir, { 'apko/one.yaml': 'archs: [amd64]\ncontents:\n  repositories: [https://packages.wolfi.dev/os]\n  packages:\n    - curl=8.10.0-r0\n' });
+    await writeTree(dir, {
+      'apko/one.yaml':
+        'archs: [amd64]\ncontents:\n  repositories: [https://packages.wolfi.dev/os]\n  packages:\n    - curl=8.10.0-r0\n',
+    });
     // An upstream that accepts the connection and never answers: the service stays "still loading".
     stalled = createServer(() => {});
     stalled.on('connection', (s) => sockets.add(s));
@@ -37,7 +40,13 @@ describe('--server that cannot answer yet, or is not an apk-indexer', () => {
     notIndexer = createServer((_req, res) => res.writeHead(404).end('Not Found'));
     notIndexerUrl = await listen(notIndexer);
     service = buildService(
-      { ...DEFAULTS, host: '127.0.0.1', port: 0, logLevel: 'silent', repositories: [{ name: 'wolfi', url: stalledUrl, arches: ['x86_64'], keys: [] }] },
+      {
+        ...DEFAULTS,
+        host: '127.0.0.1',
+        port: 0,
+        logLevel: 'silent',
+        repositories: [{ name: 'wolfi', url: stalledUrl, arches: ['x86_64'], keys: [] }],
+      },
       { logger: false },
     );
     service.store.start();
@@ -59,7 +68,11 @@ describe('--server that cannot answer yet, or is not an apk-indexer', () => {
     for (const command of [pin, check]) {
       const r = await runCommand(command, ['-C', dir, '--server', serviceUrl(), '--wait', '1s']);
       expect(r.code).toBe(2);
-      expect(r.err.startsWith(`apk-indexer ${command === pin ? 'pin' : 'check'}: ${serviceUrl()}: still loading after 1 s (not ready: 0 of 1 index loaded`)).toBe(true);
+      expect(
+        r.err.startsWith(
+          `apk-indexer ${command === pin ? 'pin' : 'check'}: ${serviceUrl()}: still loading after 1 s (not ready: 0 of 1 index loaded`,
+        ),
+      ).toBe(true);
       expect(r.err).toMatch(/\); --wait DURATION waits longer\n$/);
     }
   });
@@ -67,7 +80,9 @@ describe('--server that cannot answer yet, or is not an apk-indexer', () => {
   it('recognises a URL that is not an apk-indexer and exits 2 naming it', async () => {
     const r = await runCommand(pin, ['-C', dir, '--check', '--server', notIndexerUrl]);
     expect(r.code).toBe(2);
-    expect(r.err).toBe(`apk-indexer pin: ${notIndexerUrl}: not an apk-indexer: GET /readyz answered 404 (is the URL the service's root?)\n`);
+    expect(r.err).toBe(
+      `apk-indexer pin: ${notIndexerUrl}: not an apk-indexer: GET /readyz answered 404 (is the URL the service's root?)\n`,
+    );
     const c = await runCommand(check, ['-C', dir, '--server', `${notIndexerUrl}/wrong/path`]);
     expect(c.code).toBe(2);
     expect(c.err).toContain('not an apk-indexer: GET /readyz answered 404');

@@ -24,7 +24,12 @@ describe('asking a running apk-indexer', () => {
     const impl = (async (url: string | URL | Request) => {
       calls.push(String(url));
       const path = new URL(String(url)).pathname;
-      const a = path === '/readyz' ? { status: 200, body: 'ready' } : path === '/-/status' ? { status: 200, body: { ready: true, indexes: [] } } : (answers[String(url)] ?? { status: 404 });
+      const a =
+        path === '/readyz'
+          ? { status: 200, body: 'ready' }
+          : path === '/-/status'
+            ? { status: 200, body: { ready: true, indexes: [] } }
+            : (answers[String(url)] ?? { status: 404 });
       return new Response(a.body === undefined ? 'not found' : JSON.stringify(a.body), { status: a.status });
     }) as typeof fetch;
     return { impl, calls };
@@ -32,7 +37,10 @@ describe('asking a running apk-indexer', () => {
 
   it('reads the datasource body, restores apk order, asks once per name and arch set', async () => {
     const { impl, calls } = fakeFetch({
-      'http://svc:3000/libstdc++?arch=x86_64,aarch64': { status: 200, body: { releases: [{ version: '1.10-r0' }, { version: '1.9-r0' }], tags: { latest: '1.10-r0' } } },
+      'http://svc:3000/libstdc++?arch=x86_64,aarch64': {
+        status: 200,
+        body: { releases: [{ version: '1.10-r0' }, { version: '1.9-r0' }], tags: { latest: '1.10-r0' } },
+      },
     });
     const source = await HttpVersionSource.open('http://svc:3000', { fetch: impl });
     expect(await source.versions('libstdc++', ['x86_64', 'aarch64'], [])).toEqual(['1.9-r0', '1.10-r0']);
@@ -50,7 +58,9 @@ describe('asking a running apk-indexer', () => {
     const source = await HttpVersionSource.open('http://svc/', { fetch: impl });
     expect(await source.versions('nosuch', ['x86_64'], [])).toBeUndefined();
     await expect(source.versions('broken', ['x86_64'], [])).rejects.toThrow(VersionSourceError);
-    await expect(source.versions('broken', ['x86_64'], [])).rejects.toThrow(/^http:\/\/svc\/broken\?arch=x86_64: HTTP 503/);
+    await expect(source.versions('broken', ['x86_64'], [])).rejects.toThrow(
+      /^http:\/\/svc\/broken\?arch=x86_64: HTTP 503/,
+    );
     await expect(source.versions('odd', ['x86_64'], [])).rejects.toThrow(/no releases array/);
     await expect(source.versions('blank', ['x86_64'], [])).rejects.toThrow(/without a version string/);
   });
@@ -63,7 +73,8 @@ describe('a 404 from a running apk-indexer', () => {
       calls.push(String(url));
       if (String(url) === 'http://svc/readyz') return new Response('ready', { status: 200 });
       if (String(url) === 'http://svc/-/status') return new Response(JSON.stringify({ indexes: [] }), { status: 200 });
-      if (String(url) === 'http://svc/curl') return new Response(JSON.stringify({ releases: [{ version: '1-r0' }] }), { status: 200 });
+      if (String(url) === 'http://svc/curl')
+        return new Response(JSON.stringify({ releases: [{ version: '1-r0' }] }), { status: 200 });
       return new Response('has no version present on every requested arch', { status: 404 });
     }) as typeof fetch;
     const source = await HttpVersionSource.open('http://svc', { fetch: impl });
@@ -76,8 +87,12 @@ describe('a 404 from a running apk-indexer', () => {
 
   it('a server that cannot be reached is a VersionSourceError naming the URL', async () => {
     const impl = (async () => {
-      throw new TypeError('fetch failed', { cause: Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }) });
+      throw new TypeError('fetch failed', {
+        cause: Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }),
+      });
     }) as typeof fetch;
-    await expect(HttpVersionSource.open('http://svc', { fetch: impl })).rejects.toThrow('http://svc/readyz: no answer from the server (ECONNREFUSED)');
+    await expect(HttpVersionSource.open('http://svc', { fetch: impl })).rejects.toThrow(
+      'http://svc/readyz: no answer from the server (ECONNREFUSED)',
+    );
   });
 });

@@ -13,7 +13,8 @@ export const ALPINE_MAIN = 'https://dl-cdn.alpinelinux.org/alpine/v3.21/main';
 export const ALPINE_COMMUNITY = 'https://dl-cdn.alpinelinux.org/alpine/v3.21/community';
 export const OWN = 'https://apk.example.org/own';
 
-const v = (name: string, versions: string[], extra: Partial<FixturePackage> = {}): FixturePackage[] => versions.map((version) => ({ name, version, ...extra }));
+const v = (name: string, versions: string[], extra: Partial<FixturePackage> = {}): FixturePackage[] =>
+  versions.map((version) => ({ name, version, ...extra }));
 
 const WOLFI_BOTH: FixturePackage[] = [
   ...v('wolfi-baselayout', ['20230201-r15']),
@@ -58,7 +59,12 @@ export async function writeFixtureIndexes(dir: string) {
     sign: [{ key: wolfiKey }],
   });
   const alpineMain = await writeFixtureRepo(join(dir, 'alpine-main'), {
-    arches: { x86_64: [...v('busybox', ['1.37.0-r0', '1.37.0-r1']), ...v('musl', ['1.2.5-r8'], { provides: ['so:libc.musl-x86_64.so.1=1'] })] },
+    arches: {
+      x86_64: [
+        ...v('busybox', ['1.37.0-r0', '1.37.0-r1']),
+        ...v('musl', ['1.2.5-r8'], { provides: ['so:libc.musl-x86_64.so.1=1'] }),
+      ],
+    },
     sign: [{ key: alpineKey }],
   });
   const alpineCommunity = await writeFixtureRepo(join(dir, 'alpine-community'), {

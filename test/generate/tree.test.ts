@@ -6,7 +6,17 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DEFAULTS } from '../../src/config/settings.js';
 import { buildService, type Service } from '../../src/serve/app.js';
 import { runCommand } from './helpers.js';
-import { ALPINE_COMMUNITY, ALPINE_MAIN, FILES, indexArgs, OWN, WOLFI, writeFixtureIndexes, writeFixtureTree, type FixtureIndexes } from './tree-fixture.js';
+import {
+  ALPINE_COMMUNITY,
+  ALPINE_MAIN,
+  FILES,
+  indexArgs,
+  OWN,
+  WOLFI,
+  writeFixtureIndexes,
+  writeFixtureTree,
+  type FixtureIndexes,
+} from './tree-fixture.js';
 import { command } from '../helpers/command.js';
 
 const check = command('check');
@@ -19,16 +29,37 @@ const rows = (out: string) =>
     .filter((l) => /^(ok|error|warning) /.test(l))
     .map((l) => l.split(/ {2,}/));
 
-const NO_RENOVATE: string[] = ['warning', 'renovate.json', '-', 'no Renovate config (renovate.json, renovate.jsonc, renovate.json5, .github/renovate.json, .github/renovate.jsonc, .github/renovate.json5, .gitlab/renovate.json, .gitlab/renovate.jsonc, .gitlab/renovate.json5, .renovaterc, .renovaterc.json, .renovaterc.jsonc, .renovaterc.json5, package.json): no pin is kept fresh by Renovate'];
-const NOT_CHECKED_PRIVATE = 'not checked: repository https://apk.private.example/os not available (for images/private/secret.yaml; pass its index, or --alias)';
+const NO_RENOVATE: string[] = [
+  'warning',
+  'renovate.json',
+  '-',
+  'no Renovate config (renovate.json, renovate.jsonc, renovate.json5, .github/renovate.json, .github/renovate.jsonc, .github/renovate.json5, .gitlab/renovate.json, .gitlab/renovate.jsonc, .gitlab/renovate.json5, .renovaterc, .renovaterc.json, .renovaterc.jsonc, .renovaterc.json5, package.json): no pin is kept fresh by Renovate',
+];
+const NOT_CHECKED_PRIVATE =
+  'not checked: repository https://apk.private.example/os not available (for images/private/secret.yaml; pass its index, or --alias)';
 
 /** Every row `check` prints for the whole tree, in order: the real problems, and nothing judged from another image's repository. */
 const CHECK_ROWS = [
   NO_RENOVATE,
   ['error', 'broken/arch.yaml:2', '-', 'unknown key arch (apko refuses the file; did you mean archs?)'],
-  ['error', 'broken/package.yaml:3', '-', 'unknown key contents.package (apko refuses the file; did you mean packages?)'],
-  ['error', 'services/both/tools.yaml', 'foo-tool', 'apko build fails on x86_64: foo-tool-1.0-r0 depends on so:libfoo.so.1, but no version of so:libfoo.so.1 is on every arch the image builds for (here: libfoo-1.0-r0)'],
-  ['error', 'services/both/tools.yaml', 'foo-tool', 'apko build fails on aarch64: foo-tool-1.0-r0 depends on so:libfoo.so.1, but nothing provides so:libfoo.so.1'],
+  [
+    'error',
+    'broken/package.yaml:3',
+    '-',
+    'unknown key contents.package (apko refuses the file; did you mean packages?)',
+  ],
+  [
+    'error',
+    'services/both/tools.yaml',
+    'foo-tool',
+    'apko build fails on x86_64: foo-tool-1.0-r0 depends on so:libfoo.so.1, but no version of so:libfoo.so.1 is on every arch the image builds for (here: libfoo-1.0-r0)',
+  ],
+  [
+    'error',
+    'services/both/tools.yaml',
+    'foo-tool',
+    'apko build fails on aarch64: foo-tool-1.0-r0 depends on so:libfoo.so.1, but nothing provides so:libfoo.so.1',
+  ],
   ['warning', 'alpine/jellyfin.yaml:8', 'jellyfin=10.11.11-r3', 'stale: 10.11.11-r4 is present on all of x86_64'],
   ['ok', 'alpine/jellyfin.yaml:9', 'busybox=1.37.0-r1', 'newest on all of x86_64'],
   ['warning', 'hosts/bootc.yaml:5', 'bootc=1.1.0-r0', 'stale: 1.1.2-r0 is present on all of x86_64, aarch64'],
@@ -41,7 +72,12 @@ const CHECK_ROWS = [
   ['warning', 'images/own/tool.yaml:7', 'mytool=1.0-r0@own', 'stale: 1.1-r0 is present on all of x86_64, aarch64'],
   ['warning', 'images/private/secret.yaml:4', 'secret-tool=1.0-r0', NOT_CHECKED_PRIVATE],
   ['ok', 'images/wolfi/base.yaml:7', 'wolfi-baselayout', 'unpinned: apko takes the newest version at build time'],
-  ['warning', 'images/wolfi/base.yaml:8', 'ca-certificates-bundle=20240705-r0', 'stale: 20241121-r0 is present on all of x86_64, aarch64'],
+  [
+    'warning',
+    'images/wolfi/base.yaml:8',
+    'ca-certificates-bundle=20240705-r0',
+    'stale: 20241121-r0 is present on all of x86_64, aarch64',
+  ],
   ['warning', 'images/wolfi/base.yaml:9', 'tzdata=2024a-r0', 'stale: 2024b-r0 is present on all of x86_64, aarch64'],
   ['ok', 'services/arm/monitor.yaml:6', 'htop=3.3.0-r0', 'newest on all of aarch64'],
   ['ok', 'services/arm/monitor.yaml:7', 'go~1.22', 'constraint ~1.22: satisfied on all of aarch64'],
@@ -50,10 +86,25 @@ const CHECK_ROWS = [
   ['ok', 'services/both/pins.yaml:6', 'htop=3.3.0-r0', 'newest on all of x86_64'],
   ['ok', 'services/both/pins.yaml:7', 'htop=3.3.0-r0', 'newest on all of x86_64'],
   ['warning', 'services/both/tools.yaml:5', 'jq=1.7-r0', 'stale: 1.7.1-r0 is present on all of x86_64, aarch64'],
-  ['error', 'services/both/tools.yaml:6', 'busybox<1.0', 'no version satisfying <1.0 is on every one of x86_64, aarch64'],
+  [
+    'error',
+    'services/both/tools.yaml:6',
+    'busybox<1.0',
+    'no version satisfying <1.0 is on every one of x86_64, aarch64',
+  ],
   ['ok', 'services/both/tools.yaml:7', 'foo-tool', 'unpinned: apko takes the newest version at build time'],
-  ['error', 'services/both/pins.yaml:4', 'tzdata=2024a-r0', 'conflicting pins in services/both/pins.yaml: tzdata=2024a-r0 (services/both/pins.yaml:4) and tzdata=2024b-r0 (services/both/pins.yaml:5); apko cannot install both'],
-  ['warning', 'services/both/pins.yaml:6', 'htop=3.3.0-r0', 'duplicate pin in services/both/pins.yaml: htop=3.3.0-r0 (services/both/pins.yaml:6) and htop=3.3.0-r0 (services/both/pins.yaml:7)'],
+  [
+    'error',
+    'services/both/pins.yaml:4',
+    'tzdata=2024a-r0',
+    'conflicting pins in services/both/pins.yaml: tzdata=2024a-r0 (services/both/pins.yaml:4) and tzdata=2024b-r0 (services/both/pins.yaml:5); apko cannot install both',
+  ],
+  [
+    'warning',
+    'services/both/pins.yaml:6',
+    'htop=3.3.0-r0',
+    'duplicate pin in services/both/pins.yaml: htop=3.3.0-r0 (services/both/pins.yaml:6) and htop=3.3.0-r0 (services/both/pins.yaml:7)',
+  ],
 ];
 
 /** Exactly the stale pins, each to the version every image building with its file can install from its own repositories. */
@@ -74,7 +125,10 @@ const PINNED: Record<string, string> = {
   'hosts/bootc.yaml': FILES['hosts/bootc.yaml']!.replace('bootc=1.1.0-r0', 'bootc=1.1.2-r0'),
   'images/apps/web.yaml': FILES['images/apps/web.yaml']!.replace('nginx=1.26.0-r0', 'nginx=1.27.0-r0'),
   'images/own/tool.yaml': FILES['images/own/tool.yaml']!.replace('mytool=1.0-r0@own', 'mytool=1.1-r0@own'),
-  'images/wolfi/base.yaml': FILES['images/wolfi/base.yaml']!.replace('ca-certificates-bundle=20240705-r0', 'ca-certificates-bundle=20241121-r0').replace('tzdata=2024a-r0', 'tzdata=2024b-r0'),
+  'images/wolfi/base.yaml': FILES['images/wolfi/base.yaml']!.replace(
+    'ca-certificates-bundle=20240705-r0',
+    'ca-certificates-bundle=20241121-r0',
+  ).replace('tzdata=2024a-r0', 'tzdata=2024b-r0'),
   'services/both/tools.yaml': FILES['services/both/tools.yaml']!.replace('jq=1.7-r0', 'jq=1.7.1-r0'),
 };
 
@@ -123,7 +177,9 @@ describe('a homelab tree, judged as apko builds it', () => {
   it('judges a named base for every image that includes it: amd64-only, arm64-only and two-arch', async () => {
     const r = await runCommand(pin, ['-C', root, 'images/wolfi/base.yaml', ...indexArgs(ix)]);
     expect(r.err).toBe('');
-    expect(r.out).toBe(`${MOVES.filter((m) => m.startsWith('images/wolfi/base.yaml')).join('\n')}\n1 file(s), 2 pin(s) moved\n`);
+    expect(r.out).toBe(
+      `${MOVES.filter((m) => m.startsWith('images/wolfi/base.yaml')).join('\n')}\n1 file(s), 2 pin(s) moved\n`,
+    );
     expect(await read('images/wolfi/base.yaml')).toBe(PINNED['images/wolfi/base.yaml']);
     expect(await read('images/apps/web.yaml')).toBe(FILES['images/apps/web.yaml']);
     const c = await runCommand(check, ['-C', root, 'images/wolfi/base.yaml', ...indexArgs(ix)]);
@@ -161,20 +217,47 @@ describe('a homelab tree, judged as apko builds it', () => {
   it('reports a lock file whose config checksum no longer matches, and says pin made one stale', async () => {
     const texts = [FILES['images/apps/web.yaml']!, FILES['images/wolfi/base.yaml']!];
     const checksum = `sha256-${createHash('sha256').update(texts.join('')).digest('base64')}`;
-    await writeFile(join(root, 'images/apps/web.lock.json'), JSON.stringify({ version: 'v1', config: { name: 'images/apps/web.yaml', checksum }, contents: {} }));
-    await writeFile(join(root, 'services/arm/monitor.lock.json'), JSON.stringify({ version: 'v1', config: { name: 'services/arm/monitor.yaml', checksum: 'sha256-old' }, contents: {} }));
-    const c = rows((await runCommand(check, ['-C', root, 'images/apps/web.yaml', 'services/arm/monitor.yaml', ...indexArgs(ix)])).out);
-    expect(c).toContainEqual(['ok', 'images/apps/web.lock.json', 'lock', 'config checksum matches images/apps/web.yaml and its includes']);
-    expect(c).toContainEqual(['error', 'services/arm/monitor.lock.json', 'lock', 'config checksum no longer matches services/arm/monitor.yaml and its includes (apko build refuses it): run apko lock services/arm/monitor.yaml']);
+    await writeFile(
+      join(root, 'images/apps/web.lock.json'),
+      JSON.stringify({ version: 'v1', config: { name: 'images/apps/web.yaml', checksum }, contents: {} }),
+    );
+    await writeFile(
+      join(root, 'services/arm/monitor.lock.json'),
+      JSON.stringify({
+        version: 'v1',
+        config: { name: 'services/arm/monitor.yaml', checksum: 'sha256-old' },
+        contents: {},
+      }),
+    );
+    const c = rows(
+      (await runCommand(check, ['-C', root, 'images/apps/web.yaml', 'services/arm/monitor.yaml', ...indexArgs(ix)]))
+        .out,
+    );
+    expect(c).toContainEqual([
+      'ok',
+      'images/apps/web.lock.json',
+      'lock',
+      'config checksum matches images/apps/web.yaml and its includes',
+    ]);
+    expect(c).toContainEqual([
+      'error',
+      'services/arm/monitor.lock.json',
+      'lock',
+      'config checksum no longer matches services/arm/monitor.yaml and its includes (apko build refuses it): run apko lock services/arm/monitor.yaml',
+    ]);
     const p = await runCommand(pin, ['-C', root, 'images/apps/web.yaml', ...indexArgs(ix)]);
-    expect(p.err).toBe('images/apps/web.lock.json: must be regenerated after these pins: apko lock images/apps/web.yaml (or pin --lock)\n');
+    expect(p.err).toBe(
+      'images/apps/web.lock.json: must be regenerated after these pins: apko lock images/apps/web.yaml (or pin --lock)\n',
+    );
     // With --lock and no apko on PATH, it says so and exits 1.
     const saved = process.env.PATH;
     process.env.PATH = join(dir, 'no-such-bin');
     try {
       await writeFile(join(root, 'images/apps/web.yaml'), FILES['images/apps/web.yaml']!);
       const locked = await runCommand(pin, ['-C', root, 'images/apps/web.yaml', '--lock', ...indexArgs(ix)]);
-      expect(locked.err).toMatch(/^images\/apps\/web\.lock\.json: must be regenerated, and apko could not be run \(ENOENT\): apko lock images\/apps\/web\.yaml\n$/);
+      expect(locked.err).toMatch(
+        /^images\/apps\/web\.lock\.json: must be regenerated, and apko could not be run \(ENOENT\): apko lock images\/apps\/web\.yaml\n$/,
+      );
       expect(locked.code).toBe(1);
     } finally {
       process.env.PATH = saved;
@@ -192,8 +275,20 @@ describe('a homelab tree, judged as apko builds it', () => {
           logLevel: 'silent',
           repositories: [
             { name: 'wolfi', url: ix.wolfi.url, aliases: [WOLFI], arches: ['x86_64', 'aarch64'], keys: [ix.wolfi.key] },
-            { name: 'alpine-main', url: ix.alpineMain.url, aliases: [ALPINE_MAIN], arches: ['x86_64'], keys: [ix.alpineMain.key] },
-            { name: 'alpine-community', url: ix.alpineCommunity.url, aliases: [ALPINE_COMMUNITY], arches: ['x86_64'], keys: [ix.alpineCommunity.key] },
+            {
+              name: 'alpine-main',
+              url: ix.alpineMain.url,
+              aliases: [ALPINE_MAIN],
+              arches: ['x86_64'],
+              keys: [ix.alpineMain.key],
+            },
+            {
+              name: 'alpine-community',
+              url: ix.alpineCommunity.url,
+              aliases: [ALPINE_COMMUNITY],
+              arches: ['x86_64'],
+              keys: [ix.alpineCommunity.key],
+            },
             { name: 'own', url: ix.own.url, aliases: [OWN], arches: ['x86_64', 'aarch64'], keys: [ix.own.key] },
           ],
         },
@@ -216,11 +311,21 @@ describe('a homelab tree, judged as apko builds it', () => {
       const r = await runCommand(check, ['-C', root, ...server()]);
       const expected = [
         CHECK_ROWS[0]!,
-        ['warning', '-', '-', 'install sets not resolved: --server holds no dependency data (pass --index or --config to resolve them as apko does)'],
+        [
+          'warning',
+          '-',
+          '-',
+          'install sets not resolved: --server holds no dependency data (pass --index or --config to resolve them as apko does)',
+        ],
         ...CHECK_ROWS.slice(1).filter((row) => !row[3]!.startsWith('apko build fails')),
       ];
       // Without install sets, what arrives through dependencies cannot be seen: warnings, not errors.
-      const bootc = (name: string) => ['warning', 'hosts/bootc.yaml', 'bootc', `package ${name} is not listed; bootc needs it, and it may arrive through dependencies, which were not resolved`];
+      const bootc = (name: string) => [
+        'warning',
+        'hosts/bootc.yaml',
+        'bootc',
+        `package ${name} is not listed; bootc needs it, and it may arrive through dependencies, which were not resolved`,
+      ];
       expected.splice(4, 0, bootc('ostree'), bootc('composefs'), bootc('systemd'));
       expect(rows(r.out)).toEqual(expected);
     });

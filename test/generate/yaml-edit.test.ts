@@ -29,7 +29,9 @@ describe('editing YAML in place', () => {
       { node: item(doc, 1), value: 'curl=8.11.0-r0' },
     ]);
     expect(out).toBe(
-      TEXT.replace('busybox=1.36.1-r9', 'busybox=1.36.1-r10').replace('"curl=8.10.0-r0"', '"curl=8.11.0-r0"').replace("'jq=1.7-r0'", "'jq=1.7.1-r0'"),
+      TEXT.replace('busybox=1.36.1-r9', 'busybox=1.36.1-r10')
+        .replace('"curl=8.10.0-r0"', '"curl=8.11.0-r0"')
+        .replace("'jq=1.7-r0'", "'jq=1.7.1-r0'"),
     );
   });
 
@@ -45,6 +47,11 @@ describe('editing YAML in place', () => {
     const node = parseDocument(block).get('a', true) as Scalar;
     expect(() => applyScalarEdits(block, [{ node, value: 'x' }])).toThrow(/BLOCK_LITERAL/);
     const doc = parseDocument(TEXT);
-    expect(() => applyScalarEdits(TEXT, [{ node: item(doc, 0), value: 'a' }, { node: item(doc, 0), value: 'b' }])).toThrow(/overlapping/);
+    expect(() =>
+      applyScalarEdits(TEXT, [
+        { node: item(doc, 0), value: 'a' },
+        { node: item(doc, 0), value: 'b' },
+      ]),
+    ).toThrow(/overlapping/);
   });
 });

@@ -1,30 +1,23 @@
-import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { once } from 'node:events';
-import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { isBuilt } from '../setup/build.js';
 
 /** The real CLI as a child process, for the tests of signals, exit codes and logs. */
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 export const bin = join(root, 'bin', 'apk-indexer.js');
 
-function newest(dir: string): number {
-  return Math.max(0, ...readdirSync(dir, { withFileTypes: true }).map((e) => (e.isDirectory() ? newest(join(dir, e.name)) : statSync(join(dir, e.name)).mtimeMs)));
-}
-
-/** The bin runs dist/; build it when the sources are newer (`npm test` builds first anyway). */
+/**
+ * The bin runs dist/, which the global setup (test/setup/global.ts) builds once before any worker starts; a worker
+ * never builds it, so two workers cannot write dist/ at once.
+ */
 export function ensureBuilt(): void {
-  const built = join(root, 'dist', 'src', 'cli', 'commands', 'serve.js');
-  let builtAt = 0;
-  try {
-    builtAt = statSync(built).mtimeMs;
-  } catch {
-    // not built yet
-  }
-  if (builtAt >= newest(join(root, 'src'))) return;
-  const result = spawnSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(root, 'tsconfig.build.json')], { encoding: 'utf8' });
-  if (result.status !== 0 || result.error) throw new Error(`build failed: ${result.stdout}${result.stderr}`);
+  if (!isBuilt())
+    throw new Error(
+      'dist/ is older than src/: run the tests through vitest (its global setup builds it) or npm run build',
+    );
 }
 
 export interface RunningService {
@@ -39,8 +32,16 @@ export interface RunningService {
  * Starts `apk-indexer serve` (or `command`, `[]` for flags alone) on 127.0.0.1 and waits for its listen line.
  * `entry` is the bin to run (another copy of the package, say).
  */
-export async function serveProcess(args: string[], env: Record<string, string>, command: string[] = ['serve'], entry = bin): Promise<RunningService> {
-  const child = spawn(process.execPath, [entry, ...command, ...args, '--host', '127.0.0.1', '--port', '0'], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
+export async function serveProcess(
+  args: string[],
+  env: Record<string, string>,
+  command: string[] = ['serve'],
+  entry = bin,
+): Promise<RunningService> {
+  const child = spawn(process.execPath, [entry, ...command, ...args, '--host', '127.0.0.1', '--port', '0'], {
+    env: { PATH: process.env.PATH ?? '', ...env },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
   const exited = once(child, 'exit').then(([code]) => code as number | null);
   let log = '';
   child.stdout.on('data', (d) => (log += d));

@@ -9,13 +9,21 @@ import { main } from '../../src/cli/main.js';
 export const command = (name: string) => (args: string[], io: CliIO) => main([name, ...args], io);
 
 /** Runs a command (`command(NAME)` or a module's `run`) with in-memory stdio (`input` on stdin) and collects what it prints. */
-export async function capture(run: (args: string[], io: CliIO) => Promise<number>, args: string[], input?: string): Promise<{ code: number; out: string; err: string }> {
+export async function capture(
+  run: (args: string[], io: CliIO) => Promise<number>,
+  args: string[],
+  input?: string,
+): Promise<{ code: number; out: string; err: string }> {
   const stdout = new PassThrough();
   const stderr = new PassThrough();
   let out = '';
   let err = '';
   stdout.on('data', (d) => (out += d));
   stderr.on('data', (d) => (err += d));
-  const code = await run(args, { stdin: input === undefined ? new PassThrough() : Readable.from([input]), stdout, stderr });
+  const code = await run(args, {
+    stdin: input === undefined ? new PassThrough() : Readable.from([input]),
+    stdout,
+    stderr,
+  });
   return { code, out, err };
 }

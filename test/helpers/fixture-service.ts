@@ -20,7 +20,9 @@ export interface FixtureServiceOptions {
    * Extra per-repository settings (auth, updateIntervalMs, ...); a function gets the upstream's base URL
    * (`http://127.0.0.1:<port>`), for URLs with credentials in them, say.
    */
-  repositorySettings?: Record<string, Partial<RepositorySettings>> | ((upstreamUrl: string) => Record<string, Partial<RepositorySettings>>);
+  repositorySettings?:
+    | Record<string, Partial<RepositorySettings>>
+    | ((upstreamUrl: string) => Record<string, Partial<RepositorySettings>>);
   service?: ServiceOptions;
   upstream?: Omit<UpstreamOptions, 'root'>;
   /** Start loading and wait until ready (default true). */
@@ -56,19 +58,39 @@ export function fixtureKey(): FixtureKey {
   return sharedKey;
 }
 
-export function testSettings(repositories: RepositorySettings[], overrides: Partial<ServiceSettings> = {}): ServiceSettings {
-  return { ...DEFAULTS, host: '127.0.0.1', port: 0, logLevel: 'silent', firstLoadTimeoutMs: 5_000, requestTimeoutMs: 5_000, refreshMinIntervalMs: 0, repositories, ...overrides };
+export function testSettings(
+  repositories: RepositorySettings[],
+  overrides: Partial<ServiceSettings> = {},
+): ServiceSettings {
+  return {
+    ...DEFAULTS,
+    host: '127.0.0.1',
+    port: 0,
+    logLevel: 'silent',
+    firstLoadTimeoutMs: 5_000,
+    requestTimeoutMs: 5_000,
+    refreshMinIntervalMs: 0,
+    repositories,
+    ...overrides,
+  };
 }
 
 export async function startFixtureService(options: FixtureServiceOptions): Promise<FixtureService> {
   const key = fixtureKey();
   const dir = await mkdtemp(join(tmpdir(), 'apk-fixture-service-'));
   const publish = async (name: string, content: RepoContent, description?: string) => {
-    await writeFixtureRepo(join(dir, name), { arches: content, sign: [{ key }], ...(description !== undefined && { description }) });
+    await writeFixtureRepo(join(dir, name), {
+      arches: content,
+      sign: [{ key }],
+      ...(description !== undefined && { description }),
+    });
   };
   for (const [name, content] of Object.entries(options.repositories)) await publish(name, content);
   const upstream = await new Upstream({ ...options.upstream, root: dir }).start();
-  const extra = typeof options.repositorySettings === 'function' ? options.repositorySettings(upstream.url) : options.repositorySettings;
+  const extra =
+    typeof options.repositorySettings === 'function'
+      ? options.repositorySettings(upstream.url)
+      : options.repositorySettings;
   const repositories = Object.entries(options.repositories).map(([name, content]) => ({
     name,
     url: `${upstream.url}/${name}`,
@@ -84,10 +106,14 @@ export async function startFixtureService(options: FixtureServiceOptions): Promi
   let service: Service | undefined;
   let baseUrl = '';
   try {
-    service = buildService(testSettings(repositories, options.settings), { ...(!options.service?.logStream && { logger: false }), ...options.service });
+    service = buildService(testSettings(repositories, options.settings), {
+      ...(!options.service?.logStream && { logger: false }),
+      ...options.service,
+    });
     if (options.start !== false) {
       service.store.start();
-      if (!(await service.store.whenReady(10_000))) throw new Error(`fixture service not ready: ${JSON.stringify(service.store.status())}`);
+      if (!(await service.store.whenReady(10_000)))
+        throw new Error(`fixture service not ready: ${JSON.stringify(service.store.status())}`);
     }
     if (options.listen) {
       await service.app.listen({ host: '127.0.0.1', port: 0 });

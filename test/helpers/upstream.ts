@@ -166,7 +166,11 @@ export class Upstream {
     res.on('close', () => clearInterval(timer));
   }
 
-  private serve(path: string, req: IncomingMessage, answer: (status: number, headers?: Record<string, string | number>, body?: Buffer) => void): void {
+  private serve(
+    path: string,
+    req: IncomingMessage,
+    answer: (status: number, headers?: Record<string, string | number>, body?: Buffer) => void,
+  ): void {
     const file = this.read(path);
     if (!file) return answer(404, {}, Buffer.from('not found'));
     const etag = `"${createHash('sha1').update(file.body).digest('hex')}"`;
@@ -175,9 +179,16 @@ export class Upstream {
     const inm = req.headers['if-none-match'];
     const ims = req.headers['if-modified-since'];
     // RFC 9110: If-None-Match, when present, decides; If-Modified-Since only without it.
-    const unchanged = this.etags && inm !== undefined ? inm === etag : ims !== undefined && Math.floor(file.modified.getTime() / 1000) <= Math.floor(Date.parse(ims) / 1000);
+    const unchanged =
+      this.etags && inm !== undefined
+        ? inm === etag
+        : ims !== undefined && Math.floor(file.modified.getTime() / 1000) <= Math.floor(Date.parse(ims) / 1000);
     if (unchanged) return answer(304, validators);
-    answer(200, { ...validators, 'content-type': 'application/octet-stream', 'content-length': file.body.length }, file.body);
+    answer(
+      200,
+      { ...validators, 'content-type': 'application/octet-stream', 'content-length': file.body.length },
+      file.body,
+    );
   }
 
   private read(path: string): { body: Buffer; modified: Date } | undefined {

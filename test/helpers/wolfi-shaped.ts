@@ -30,9 +30,30 @@ export function wolfiShaped(): RepoContent {
   return {
     x86_64: [
       ...openssl('x86_64'),
-      { name: 'openssl', version: '3.4.0-r2', arch: 'x86_64', buildTime: 1_730_600_000, origin: 'openssl', commit: 'f6f6f6f6f6f6f6f6f6f6f6f6f6f6f6f6f6f6f6f6' },
-      { name: HOSTILE_NAME, version: HOSTILE_VERSION, arch: 'x86_64', buildTime: 1_730_000_000, origin: HOSTILE_ORIGIN, commit: '0123456789abcdef0123456789abcdef01234567' },
-      { name: HOSTILE_NAME, version: '1.0-r1', arch: 'x86_64', buildTime: 1_730_086_400, origin: HOSTILE_ORIGIN, commit: '1123456789abcdef0123456789abcdef01234567' },
+      {
+        name: 'openssl',
+        version: '3.4.0-r2',
+        arch: 'x86_64',
+        buildTime: 1_730_600_000,
+        origin: 'openssl',
+        commit: 'f6f6f6f6f6f6f6f6f6f6f6f6f6f6f6f6f6f6f6f6',
+      },
+      {
+        name: HOSTILE_NAME,
+        version: HOSTILE_VERSION,
+        arch: 'x86_64',
+        buildTime: 1_730_000_000,
+        origin: HOSTILE_ORIGIN,
+        commit: '0123456789abcdef0123456789abcdef01234567',
+      },
+      {
+        name: HOSTILE_NAME,
+        version: '1.0-r1',
+        arch: 'x86_64',
+        buildTime: 1_730_086_400,
+        origin: HOSTILE_ORIGIN,
+        commit: '1123456789abcdef0123456789abcdef01234567',
+      },
     ],
     aarch64: openssl('aarch64'),
   };

@@ -9,7 +9,9 @@ import { resolveLimits } from '../../src/parse/limits.js';
 async function snapshot(arch: string, repository: string, packages: FixturePackage[]) {
   const archive = buildIndexArchive({ packages: packages.map((p) => ({ ...p, arch })) });
   const url = `http://repo.test/${repository}/${arch}/APKINDEX.tar.gz`;
-  return (await readIndexBody(Readable.from([archive]), { url, arch, repository }, { keys: [], limits: resolveLimits() })).snapshot;
+  return (
+    await readIndexBody(Readable.from([archive]), { url, arch, repository }, { keys: [], limits: resolveLimits() })
+  ).snapshot;
 }
 
 describe('the version map', () => {
@@ -97,10 +99,30 @@ describe('the version map', () => {
   });
 
   it('takes the homepage from the newest release that has one, when the newest has an empty U:', async () => {
-    const apkindex = ['P:tool', 'V:1.0-r0', 'U:https://tool.example/', '', 'P:tool', 'V:1.1-r0', 'U:https://tool.example/v1.1', '', 'P:tool', 'V:2.0-r0', 'U:', ''].join('\n') + '\n';
+    const apkindex =
+      [
+        'P:tool',
+        'V:1.0-r0',
+        'U:https://tool.example/',
+        '',
+        'P:tool',
+        'V:1.1-r0',
+        'U:https://tool.example/v1.1',
+        '',
+        'P:tool',
+        'V:2.0-r0',
+        'U:',
+        '',
+      ].join('\n') + '\n';
     const archive = buildIndexArchive({ apkindex });
     const url = 'http://repo.test/os/x86_64/APKINDEX.tar.gz';
-    const s = (await readIndexBody(Readable.from([archive]), { url, arch: 'x86_64', repository: 'os' }, { keys: [], limits: resolveLimits() })).snapshot;
+    const s = (
+      await readIndexBody(
+        Readable.from([archive]),
+        { url, arch: 'x86_64', repository: 'os' },
+        { keys: [], limits: resolveLimits() },
+      )
+    ).snapshot;
     const releases = new VersionMap([s]).releases('tool')!;
     expect(releases.map((r) => [r.version, r.url])).toEqual([
       ['1.0-r0', 'https://tool.example/'],

@@ -1,7 +1,13 @@
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { compareVersions, isPrerelease, isValidVersion, versionSymbol, type Ordering } from '../../src/index/version.js';
+import {
+  compareVersions,
+  isPrerelease,
+  isValidVersion,
+  versionSymbol,
+  type Ordering,
+} from '../../src/index/version.js';
 import { capture, command } from '../helpers/command.js';
 
 const run = command('vercmp');
@@ -50,9 +56,13 @@ const edge = readData('edge-cases.data');
 const sym = (a: string, b: string) => versionSymbol(compareVersions(a, b));
 const flip = { '<': '>', '=': '=', '>': '<' } as const;
 const failures = (pairs: Pair[]) =>
-  pairs.filter(({ a, op, b }) => sym(a, b) !== op || sym(b, a) !== flip[op]).map((p) => `line ${p.line}: ${p.a} ${p.op} ${p.b}, got ${sym(p.a, p.b)}`);
+  pairs
+    .filter(({ a, op, b }) => sym(a, b) !== op || sym(b, a) !== flip[op])
+    .map((p) => `line ${p.line}: ${p.a} ${p.op} ${p.b}, got ${sym(p.a, p.b)}`);
 const validityFailures = (list: Validity[]) =>
-  list.filter((v) => isValidVersion(v.version) !== v.valid).map((v) => `line ${v.line}: ${v.valid ? '' : '!'}${v.version}`);
+  list
+    .filter((v) => isValidVersion(v.version) !== v.valid)
+    .map((v) => `line ${v.line}: ${v.valid ? '' : '!'}${v.version}`);
 
 describe("apk-tools' own test data", () => {
   it('has every comparison, validity line and fuzzy line', () => {
@@ -112,8 +122,10 @@ describe('edge cases (test/data/version/edge-cases.data)', () => {
 
 describe('isPrerelease and versionSymbol', () => {
   it('calls only _alpha, _beta, _pre and _rc pre-releases', () => {
-    for (const v of ['1.0_alpha', '1.0_beta2', '1.0_pre1-r0', '1.0_rc1-r3', '1.0_p1_rc1', '1.0_rc1~abc']) expect(isPrerelease(v)).toBe(true);
-    for (const v of ['1.0', '1.0_p1', '1.0_git2024', '1.0-r1', '1.0a', '1.0_rcx', 'rc', '1.0~abc', '']) expect(isPrerelease(v)).toBe(false);
+    for (const v of ['1.0_alpha', '1.0_beta2', '1.0_pre1-r0', '1.0_rc1-r3', '1.0_p1_rc1', '1.0_rc1~abc'])
+      expect(isPrerelease(v)).toBe(true);
+    for (const v of ['1.0', '1.0_p1', '1.0_git2024', '1.0-r1', '1.0a', '1.0_rcx', 'rc', '1.0~abc', ''])
+      expect(isPrerelease(v)).toBe(false);
   });
 
   it('maps orderings to apk version -t symbols', () => {
@@ -122,7 +134,10 @@ describe('isPrerelease and versionSymbol', () => {
 });
 
 describe('properties', () => {
-  const number = fc.oneof(fc.nat({ max: 30 }).map(String), fc.constantFrom('0', '10', '20241121', '18446744073709551617'));
+  const number = fc.oneof(
+    fc.nat({ max: 30 }).map(String),
+    fc.constantFrom('0', '10', '20241121', '18446744073709551617'),
+  );
   const later = fc.oneof(number, fc.constantFrom('00', '01', '007', '010'));
   const suffix = fc.record({
     name: fc.constantFrom('alpha', 'beta', 'pre', 'rc', 'cvs', 'svn', 'git', 'hg', 'p'),
@@ -150,7 +165,9 @@ describe('properties', () => {
   /** Anything made of version characters and a little garbage: apk orders these too. */
   const anything = fc.oneof(
     version,
-    fc.array(fc.constantFrom('1', '0', '.', 'a', 'r', '_', 'rc', 'p', '-', '-r', '~', 'f', 'x', 'é'), { maxLength: 8 }).map((p) => p.join('')),
+    fc
+      .array(fc.constantFrom('1', '0', '.', 'a', 'r', '_', 'rc', 'p', '-', '-r', '~', 'f', 'x', 'é'), { maxLength: 8 })
+      .map((p) => p.join('')),
   );
 
   it('is a total order on well-formed versions: reflexive, antisymmetric, transitive', () => {
@@ -159,7 +176,8 @@ describe('properties', () => {
         expect(isValidVersion(a)).toBe(true);
         expect(compareVersions(a, a)).toBe(0);
         expect(compareVersions(a, b)).toBe(-compareVersions(b, a) || 0);
-        if (compareVersions(a, b) <= 0 && compareVersions(b, c) <= 0) expect(compareVersions(a, c)).toBeLessThanOrEqual(0);
+        if (compareVersions(a, b) <= 0 && compareVersions(b, c) <= 0)
+          expect(compareVersions(a, c)).toBeLessThanOrEqual(0);
         if (compareVersions(a, b) === 0 && compareVersions(b, c) === 0) expect(compareVersions(a, c)).toBe(0);
       }),
       { numRuns: 5000 },
@@ -183,7 +201,8 @@ describe('properties', () => {
         const again = [...sorted].reverse().sort(compareVersions);
         expect(again.map((v, i) => compareVersions(v, sorted[i]!))).toEqual(again.map(() => 0));
         for (let i = 0; i < sorted.length; i++)
-          for (let j = i + 1; j < sorted.length; j++) expect(compareVersions(sorted[i]!, sorted[j]!)).toBeLessThanOrEqual(0);
+          for (let j = i + 1; j < sorted.length; j++)
+            expect(compareVersions(sorted[i]!, sorted[j]!)).toBeLessThanOrEqual(0);
       }),
       { numRuns: 300 },
     );
@@ -216,14 +235,18 @@ describe('properties', () => {
   it('puts suffixes and revisions where apk does around a release', () => {
     const order = ['_alpha', '_beta', '_pre', '_rc', '', '_cvs', '_svn', '_git', '_hg', '_p'];
     fc.assert(
-      fc.property(version.filter((v) => /^[\d.]+[a-z]?$/.test(v)), fc.nat({ max: 50 }), (release, r) => {
-        const chain = order.map((s) => release + s);
-        for (let i = 1; i < chain.length; i++) expect(sym(chain[i - 1]!, chain[i]!)).toBe('<');
-        expect(sym(`${release}-r${r}`, `${release}-r${r + 1}`)).toBe('<');
-        expect(sym(`${release}_rc${r}`, `${release}_rc${r + 1}`)).toBe('<');
-        expect(sym(release, `${release}-r${r}`)).toBe('<');
-        expect(sym(`${release}_rc${r}-r9`, release)).toBe('<');
-      }),
+      fc.property(
+        version.filter((v) => /^[\d.]+[a-z]?$/.test(v)),
+        fc.nat({ max: 50 }),
+        (release, r) => {
+          const chain = order.map((s) => release + s);
+          for (let i = 1; i < chain.length; i++) expect(sym(chain[i - 1]!, chain[i]!)).toBe('<');
+          expect(sym(`${release}-r${r}`, `${release}-r${r + 1}`)).toBe('<');
+          expect(sym(`${release}_rc${r}`, `${release}_rc${r + 1}`)).toBe('<');
+          expect(sym(release, `${release}-r${r}`)).toBe('<');
+          expect(sym(`${release}_rc${r}-r9`, release)).toBe('<');
+        },
+      ),
     );
   });
 });

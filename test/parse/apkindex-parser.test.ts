@@ -65,7 +65,10 @@ describe('APKINDEX records', () => {
   });
 
   it('accepts an index without a trailing newline, extra blank lines and CRLF', () => {
-    expect(parse('P:a\r\nV:1-r0\r\n\r\n\n\nP:b\nV:2-r0').map((r) => `${r.name}=${r.version}`)).toEqual(['a=1-r0', 'b=2-r0']);
+    expect(parse('P:a\r\nV:1-r0\r\n\r\n\n\nP:b\nV:2-r0').map((r) => `${r.name}=${r.version}`)).toEqual([
+      'a=1-r0',
+      'b=2-r0',
+    ]);
   });
 
   it('names the line of a malformed line', () => {

@@ -42,8 +42,28 @@ describe('the record sink', () => {
     );
     parser.end();
     expect(sink.seen).toEqual([
-      { name: 'a', version: '1-r0', arch: 'x86_64', buildTime: 1700000000, origin: 'a', url: 'https://ä.example', maintainer: 'Zoë <z@example.com>', description: 'Grüße', provides: ['b', '2'] },
-      { name: 'c', version: '3-r1', arch: undefined, buildTime: 0, origin: undefined, url: undefined, maintainer: undefined, description: undefined, provides: undefined },
+      {
+        name: 'a',
+        version: '1-r0',
+        arch: 'x86_64',
+        buildTime: 1700000000,
+        origin: 'a',
+        url: 'https://ä.example',
+        maintainer: 'Zoë <z@example.com>',
+        description: 'Grüße',
+        provides: ['b', '2'],
+      },
+      {
+        name: 'c',
+        version: '3-r1',
+        arch: undefined,
+        buildTime: 0,
+        origin: undefined,
+        url: undefined,
+        maintainer: undefined,
+        description: undefined,
+        provides: undefined,
+      },
     ]);
   });
 });
@@ -74,7 +94,11 @@ describe('the load path', () => {
       (async function* () {
         yield Buffer.concat([member!, second]);
       })(),
-      { raw: () => undefined, data: (i, b) => void (out[i] = (out[i] ?? '') + b.toString('latin1')), end: () => undefined },
+      {
+        raw: () => undefined,
+        data: (i, b) => void (out[i] = (out[i] ?? '') + b.toString('latin1')),
+        end: () => undefined,
+      },
       { maxOutputBytes: 1 << 20 },
     );
     expect(members).toBe(2);

@@ -12,7 +12,11 @@ import { rawExchange } from './raw-http-helper.js';
  */
 
 // 15,000 versions under one wildcard: an answer of about 1.1 MB.
-const MANY: FixturePackage[] = Array.from({ length: 15_000 }, (_, i) => ({ name: `pkg-${i}`, version: `${i}.0.0-r0`, buildTime: 1_700_000_000 + i }));
+const MANY: FixturePackage[] = Array.from({ length: 15_000 }, (_, i) => ({
+  name: `pkg-${i}`,
+  version: `${i}.0.0-r0`,
+  buildTime: 1_700_000_000 + i,
+}));
 const WILDCARD = '/wildcardVersion/pkg-*';
 
 let f: FixtureService;
@@ -36,15 +40,19 @@ afterAll(async () => {
 /** Opens `count` sockets that each send `request` and never read what comes back. */
 async function stuckReaders(count: number, request: string): Promise<Socket[]> {
   const opened = await Promise.all(
-    Array.from({ length: count }, () => new Promise<Socket>((resolve, reject) => {
-      const s = connect(port, '127.0.0.1', () => {
-        s.pause(); // never read: the answer piles up on the server's side
-        s.write(request);
-        resolve(s);
-      });
-      s.on('error', () => undefined);
-      s.once('error', reject);
-    })),
+    Array.from(
+      { length: count },
+      () =>
+        new Promise<Socket>((resolve, reject) => {
+          const s = connect(port, '127.0.0.1', () => {
+            s.pause(); // never read: the answer piles up on the server's side
+            s.write(request);
+            resolve(s);
+          });
+          s.on('error', () => undefined);
+          s.once('error', reject);
+        }),
+    ),
   );
   sockets.push(...opened);
   return opened;
@@ -65,7 +73,9 @@ async function get(path: string) {
 }
 
 function connections(): Promise<number> {
-  return new Promise((resolve, reject) => f.service.app.server.getConnections((err, n) => (err ? reject(err) : resolve(n))));
+  return new Promise((resolve, reject) =>
+    f.service.app.server.getConnections((err, n) => (err ? reject(err) : resolve(n))),
+  );
 }
 
 describe('clients cannot exhaust the service', () => {
@@ -92,15 +102,21 @@ describe('clients cannot exhaust the service', () => {
     await until('the stalled connections to be closed', async () => (await connections()) === 0);
     const metrics = (await get('/metrics')).body;
     expect(metrics).toMatch(/apk_indexer_dropped_connections_total\{why="stalled"\} (\d+)/);
-    expect(Number(/apk_indexer_dropped_connections_total\{why="stalled"\} (\d+)/.exec(metrics)![1])).toBeGreaterThanOrEqual(readers.length);
+    expect(
+      Number(/apk_indexer_dropped_connections_total\{why="stalled"\} (\d+)/.exec(metrics)![1]),
+    ).toBeGreaterThanOrEqual(readers.length);
   }, 60_000);
 
   it('holds at most maxConnections connections; the next are closed at once and the service keeps answering', async () => {
     const idle = await Promise.all(
-      Array.from({ length: 400 }, () => new Promise<Socket>((resolve) => {
-        const s = connect(port, '127.0.0.1', () => resolve(s));
-        s.on('error', () => undefined);
-      })),
+      Array.from(
+        { length: 400 },
+        () =>
+          new Promise<Socket>((resolve) => {
+            const s = connect(port, '127.0.0.1', () => resolve(s));
+            s.on('error', () => undefined);
+          }),
+      ),
     );
     sockets.push(...idle);
     await until('400 connections to be held', async () => (await connections()) === 400);
@@ -113,7 +129,9 @@ describe('clients cannot exhaust the service', () => {
   }, 30_000);
 
   it('a POST announcing a body it never sends is answered 408 and closed after clientTimeout', async () => {
-    const held = await rawExchange(port, 'POST /-/refresh HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n', { capMs: 10_000 });
+    const held = await rawExchange(port, 'POST /-/refresh HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n', {
+      capMs: 10_000,
+    });
     expect(held.closed).toBe(true);
     expect(held.responses.map((r) => r.status)).toEqual([408]);
     const headers = await rawExchange(port, 'GET /livez HTTP/1.1\r\nHost: x\r\n', { capMs: 10_000 });
@@ -128,7 +146,13 @@ describe('expensive queries cannot starve the service', () => {
     const first = await get(`${WILDCARD}?arch=x86_64&format=plain`);
     expect(first.status).toBe(200);
     const size = cache.size;
-    const spellings = ['x86_64,,x86_64', '%20x86_64%20,',  `${'x86_64,'.repeat(140)}x86_64`, 'x86_64&arch=x86_64', `${'x86_64,'.repeat(140)}&arch=${'x86_64,'.repeat(140)}`];
+    const spellings = [
+      'x86_64,,x86_64',
+      '%20x86_64%20,',
+      `${'x86_64,'.repeat(140)}x86_64`,
+      'x86_64&arch=x86_64',
+      `${'x86_64,'.repeat(140)}&arch=${'x86_64,'.repeat(140)}`,
+    ];
     for (const arch of spellings) {
       const res = await get(`${WILDCARD}?arch=${arch}&format=plain`);
       expect([res.status, res.body === first.body], arch.slice(0, 30)).toEqual([200, true]);
@@ -139,14 +163,25 @@ describe('expensive queries cannot starve the service', () => {
   });
 
   it('answers a burst of distinct scans with the answer or 503 with Retry-After, and the probes meanwhile', async () => {
-    const paths = ['/wildcardVersion/pkg-1*', '/wildcardVersion/pkg-2*', '/wildcardVersion/pkg-3*', '/wildcardVersion/pkg-4*', '/wildcardVersion/pkg-5*', '/wildcardVersion/pkg-6*'];
+    const paths = [
+      '/wildcardVersion/pkg-1*',
+      '/wildcardVersion/pkg-2*',
+      '/wildcardVersion/pkg-3*',
+      '/wildcardVersion/pkg-4*',
+      '/wildcardVersion/pkg-5*',
+      '/wildcardVersion/pkg-6*',
+    ];
     const answers = await Promise.all([...paths.map((p) => get(`${p}?format=plain`)), get('/livez'), get('/readyz')]);
     expect(answers.slice(-2).map((a) => a.status)).toEqual([200, 200]);
     for (const [i, a] of answers.slice(0, -2).entries()) {
       // pkg-N* matches pkg-N<digits>: one version each
       const prefix = `pkg-${i + 1}`;
       if (a.status === 503) expect(a.headers['retry-after']).toBe('1');
-      else expect([a.status, a.body.split('\n').length - 1], paths[i]).toEqual([200, MANY.filter((p) => p.name.startsWith(prefix) && p.name.length > prefix.length).length]);
+      else
+        expect([a.status, a.body.split('\n').length - 1], paths[i]).toEqual([
+          200,
+          MANY.filter((p) => p.name.startsWith(prefix) && p.name.length > prefix.length).length,
+        ]);
     }
   });
 });

@@ -27,9 +27,24 @@ beforeAll(async () => {
   ensureBuilt();
   dir = await mkdtemp(join(tmpdir(), 'apk-close-'));
   // Megabytes that compress poorly, so the client's parser pauses for its reader while the close is on its way.
-  const many = (arch: string) => Array.from({ length: 3_000 }, (_, i) => ({ name: `pkg-${i}`, version: `1.${i}.0-r0`, arch, buildTime: 1_700_000_000 + i, description: randomBytes(60).toString('base64') }));
-  keyPath = (await writeFixtureRepo(join(dir, 'one'), { sign: [{ key }], arches: { x86_64: many('x86_64'), aarch64: many('aarch64') } })).keyPaths[0]!;
-  await writeFixtureRepo(join(dir, 'two'), { sign: [{ key }], arches: { x86_64: [{ name: 'bootc', version: '1.16.7-r0' }], aarch64: [{ name: 'bootc', version: '1.16.7-r0' }] } });
+  const many = (arch: string) =>
+    Array.from({ length: 3_000 }, (_, i) => ({
+      name: `pkg-${i}`,
+      version: `1.${i}.0-r0`,
+      arch,
+      buildTime: 1_700_000_000 + i,
+      description: randomBytes(60).toString('base64'),
+    }));
+  keyPath = (
+    await writeFixtureRepo(join(dir, 'one'), {
+      sign: [{ key }],
+      arches: { x86_64: many('x86_64'), aarch64: many('aarch64') },
+    })
+  ).keyPaths[0]!;
+  await writeFixtureRepo(join(dir, 'two'), {
+    sign: [{ key }],
+    arches: { x86_64: [{ name: 'bootc', version: '1.16.7-r0' }], aarch64: [{ name: 'bootc', version: '1.16.7-r0' }] },
+  });
   server = createServer((socket) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
@@ -50,7 +65,9 @@ beforeAll(async () => {
       }
       served++;
       // As http.server does: the headers, the file in 64 KiB writes, then close.
-      socket.write(`HTTP/1.0 ${status}\r\nServer: SimpleHTTP/0.6 Python/3.11.7\r\nContent-type: application/gzip\r\nContent-Length: ${body.length}\r\n\r\n`);
+      socket.write(
+        `HTTP/1.0 ${status}\r\nServer: SimpleHTTP/0.6 Python/3.11.7\r\nContent-type: application/gzip\r\nContent-Length: ${body.length}\r\n\r\n`,
+      );
       for (let at = 0; at < body.length; at += 65_536) socket.write(body.subarray(at, at + 65_536));
       socket.end();
     });
@@ -84,7 +101,20 @@ describe('an upstream that closes the connection right after the body', () => {
   it('query reads two repositories from it 20 times in a row, every run a success', async () => {
     const outcomes: string[] = [];
     for (let i = 0; i < 20; i++) {
-      const args = [bin, 'query', 'pkg-2999', 'bootc', '--index', `${baseUrl}/one`, '--index', `${baseUrl}/two`, '--arch', 'x86_64,aarch64', '--key', keyPath];
+      const args = [
+        bin,
+        'query',
+        'pkg-2999',
+        'bootc',
+        '--index',
+        `${baseUrl}/one`,
+        '--index',
+        `${baseUrl}/two`,
+        '--arch',
+        'x86_64,aarch64',
+        '--key',
+        keyPath,
+      ];
       try {
         const { stdout } = await run(process.execPath, args, { timeout: 20_000 });
         const json = JSON.parse(stdout) as Record<string, { tags: { latest: string } } | null>;
@@ -99,7 +129,10 @@ describe('an upstream that closes the connection right after the body', () => {
 
   it('a running serve reads it at start and on 15 forced refreshes without dying', async () => {
     const before = served;
-    const service = await serveProcess(['--index', `${baseUrl}/one`, '--index', `${baseUrl}/two`, '--arch', 'x86_64,aarch64', '--key', keyPath], { APK_INDEXER_REFRESH_MIN_INTERVAL: '0' });
+    const service = await serveProcess(
+      ['--index', `${baseUrl}/one`, '--index', `${baseUrl}/two`, '--arch', 'x86_64,aarch64', '--key', keyPath],
+      { APK_INDEXER_REFRESH_MIN_INTERVAL: '0' },
+    );
     try {
       const url = `http://127.0.0.1:${service.port}`;
       const ready = Date.now() + 20_000;
@@ -111,7 +144,12 @@ describe('an upstream that closes the connection right after the body', () => {
         const refreshed = await fetch(`${url}/-/refresh`, { method: 'POST' });
         expect(refreshed.status).toBe(200);
         const status = (await refreshed.json()) as { indexes: Array<{ lastError?: unknown; records: number }> };
-        expect(status.indexes.map((x) => [x.records, x.lastError ?? null])).toEqual([[3_000, null], [3_000, null], [1, null], [1, null]]);
+        expect(status.indexes.map((x) => [x.records, x.lastError ?? null])).toEqual([
+          [3_000, null],
+          [3_000, null],
+          [1, null],
+          [1, null],
+        ]);
       }
       const answer = await fetch(`${url}/pkg-2999/latest`);
       expect(await answer.text()).toBe('1.2999.0-r0\n');

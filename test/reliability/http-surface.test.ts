@@ -26,8 +26,20 @@ const arm: FixturePackage[] = [
   { name: 'bootc', version: '1.16.6-r0' },
   { name: 'libstdc++', version: '14.2.0-r2' },
 ];
-const VERSIONS = new Set([...x86, ...arm].flatMap((p) => [p.version, ...(p.provides ?? []).map((q) => q.split('=')[1]!)]));
-const NAMES = ['bootc', 'libstdc++', 'libstdc%2B%2B', 'argo-cd', 'argo-cd-2.12', 'argo-cd-*', 'argo-cd*', 'nightly', 'no-such-package'];
+const VERSIONS = new Set(
+  [...x86, ...arm].flatMap((p) => [p.version, ...(p.provides ?? []).map((q) => q.split('=')[1]!)]),
+);
+const NAMES = [
+  'bootc',
+  'libstdc++',
+  'libstdc%2B%2B',
+  'argo-cd',
+  'argo-cd-2.12',
+  'argo-cd-*',
+  'argo-cd*',
+  'nightly',
+  'no-such-package',
+];
 const TOKEN = 's3cret-token';
 
 const ajv = new Ajv({ strict: true, allErrors: true });
@@ -41,20 +53,42 @@ let upstreamRequests: number;
 let forbidden: string[];
 
 beforeAll(async () => {
-  f = await startFixtureService({ repositories: { os: { x86_64: x86, aarch64: arm } }, settings: { refreshToken: TOKEN }, listen: true });
+  f = await startFixtureService({
+    repositories: { os: { x86_64: x86, aarch64: arm } },
+    settings: { refreshToken: TOKEN },
+    listen: true,
+  });
   port = Number(new URL(f.baseUrl).port);
   upstreamRequests = f.upstream.requests.length;
   const pem = f.key.publicPem.split('\n').filter((l) => l && !l.startsWith('-----'));
-  forbidden = ['-----BEGIN', pem[1]!, pem[3]!, 'root:x:0:0', '[boot loader]', f.dir, process.cwd(), 'node_modules', 'node:internal', '    at ', '.SIGN.RSA', '\u001f\u008b'];
+  forbidden = [
+    '-----BEGIN',
+    pem[1]!,
+    pem[3]!,
+    'root:x:0:0',
+    '[boot loader]',
+    f.dir,
+    process.cwd(),
+    'node_modules',
+    'node:internal',
+    '    at ',
+    '.SIGN.RSA',
+    '\u001f\u008b',
+  ];
 });
 afterAll(async () => f?.close());
 
 /** What may come back for a request: checked the same way for inject and raw answers. */
-function checkAnswer(what: string, method: string, res: { status: number; headers: Record<string, unknown>; body: string }): void {
+function checkAnswer(
+  what: string,
+  method: string,
+  res: { status: number; headers: Record<string, unknown>; body: string },
+): void {
   const context = `${what} -> ${res.status} ${JSON.stringify(res.body.slice(0, 300))}`;
   expect(res.status, context).toBeGreaterThanOrEqual(200);
   expect(res.status, context).toBeLessThan(500);
-  for (const word of forbidden) expect(res.body.includes(word), `${context}: contains ${JSON.stringify(word)}`).toBe(false);
+  for (const word of forbidden)
+    expect(res.body.includes(word), `${context}: contains ${JSON.stringify(word)}`).toBe(false);
   if ((method === 'HEAD' && res.status < 400) || res.status === 304) {
     expect(res.body, context).toBe('');
     return;
@@ -79,7 +113,8 @@ function checkAnswer(what: string, method: string, res: { status: number; header
         return;
       }
       expect(validBody(json), `${context}: ${ajv.errorsText(validBody.errors)}`).toBe(true);
-      for (const r of (json as { releases: Array<{ version: string }> }).releases) expect(VERSIONS.has(r.version), `${context}: ${r.version}`).toBe(true);
+      for (const r of (json as { releases: Array<{ version: string }> }).releases)
+        expect(VERSIONS.has(r.version), `${context}: ${r.version}`).toBe(true);
       return;
     }
     expect(type, context).toBe('text/plain; charset=utf-8');
@@ -95,14 +130,72 @@ function checkAnswer(what: string, method: string, res: { status: number; header
 // Arbitraries
 
 const hostileSegment = fc.constantFrom(
-  '..', '.', '%2e%2e', '%2E%2E', '.%2e', '%2e.', '..%2f..%2fetc%2fpasswd', '%2e%2e%2f%2e%2e%2fetc%2fpasswd', 'etc', 'passwd', '~root',
-  '%00', '%zz', '%', '%a', '%C0%AE', '%C0%AE%C0%AE', '%E0%A4%A', '%FF%FE', '%EF%BF%BD', '%F0%9F%92%A9', '%0A', '%0D%0A', '%20', '%2F', '%5C', '\\',
-  'latest', 'wildcardVersion', '-', 'status', 'refresh', 'metrics', 'livez', 'readyz', '*', '**', '*-*', '%2A', 'file:', 'http:', '127.0.0.1',
-  'APKINDEX.tar.gz', 'x86_64', 'fixture-service.rsa.pub', 'os', '__proto__', 'constructor', 'prototype', '%25', '%2525', ';', ':', '@', '+', '&', '=', '$',
+  '..',
+  '.',
+  '%2e%2e',
+  '%2E%2E',
+  '.%2e',
+  '%2e.',
+  '..%2f..%2fetc%2fpasswd',
+  '%2e%2e%2f%2e%2e%2fetc%2fpasswd',
+  'etc',
+  'passwd',
+  '~root',
+  '%00',
+  '%zz',
+  '%',
+  '%a',
+  '%C0%AE',
+  '%C0%AE%C0%AE',
+  '%E0%A4%A',
+  '%FF%FE',
+  '%EF%BF%BD',
+  '%F0%9F%92%A9',
+  '%0A',
+  '%0D%0A',
+  '%20',
+  '%2F',
+  '%5C',
+  '\\',
+  'latest',
+  'wildcardVersion',
+  '-',
+  'status',
+  'refresh',
+  'metrics',
+  'livez',
+  'readyz',
+  '*',
+  '**',
+  '*-*',
+  '%2A',
+  'file:',
+  'http:',
+  '127.0.0.1',
+  'APKINDEX.tar.gz',
+  'x86_64',
+  'fixture-service.rsa.pub',
+  'os',
+  '__proto__',
+  'constructor',
+  'prototype',
+  '%25',
+  '%2525',
+  ';',
+  ':',
+  '@',
+  '+',
+  '&',
+  '=',
+  '$',
 );
 const encodedString = fc.string({ maxLength: 40, unit: 'binary' }).map((s) => encodeURIComponent(s));
-const asciiPath = fc.string({ maxLength: 30, unit: fc.integer({ min: 0x21, max: 0x7e }).map((c) => String.fromCharCode(c)) }).map((s) => s.replace(/[?#]/g, ''));
-const longName = fc.integer({ min: 100, max: 6000 }).chain((n) => fc.constantFrom('a', '%41', '.', '*', '%2e', 'é').map((c) => c.repeat(n)));
+const asciiPath = fc
+  .string({ maxLength: 30, unit: fc.integer({ min: 0x21, max: 0x7e }).map((c) => String.fromCharCode(c)) })
+  .map((s) => s.replace(/[?#]/g, ''));
+const longName = fc
+  .integer({ min: 100, max: 6000 })
+  .chain((n) => fc.constantFrom('a', '%41', '.', '*', '%2e', 'é').map((c) => c.repeat(n)));
 const segment = fc.oneof(
   { weight: 3, arbitrary: fc.constantFrom(...NAMES) },
   { weight: 4, arbitrary: hostileSegment },
@@ -112,9 +205,38 @@ const segment = fc.oneof(
 );
 const path = fc.array(segment, { minLength: 0, maxLength: 6 }).map((s) => `/${s.join('/')}`);
 
-const queryKeyArb = fc.constantFrom('arch', 'repository', 'format', 'arch[]', 'arch[0]', '__proto__', 'constructor', '__proto__[arch]', 'a', '', '%00', '%zz', 'ARCH');
+const queryKeyArb = fc.constantFrom(
+  'arch',
+  'repository',
+  'format',
+  'arch[]',
+  'arch[0]',
+  '__proto__',
+  'constructor',
+  '__proto__[arch]',
+  'a',
+  '',
+  '%00',
+  '%zz',
+  'ARCH',
+);
 const queryValue = fc.oneof(
-  fc.constantFrom('x86_64', 'aarch64', 'x86_64,aarch64', ',,,', 'plain', 'json', 'yaml', '', '%zz', '%00', '%C0%AE', 'os', 'os,elsewhere', 'x86_64%2Caarch64'),
+  fc.constantFrom(
+    'x86_64',
+    'aarch64',
+    'x86_64,aarch64',
+    ',,,',
+    'plain',
+    'json',
+    'yaml',
+    '',
+    '%zz',
+    '%00',
+    '%C0%AE',
+    'os',
+    'os,elsewhere',
+    'x86_64%2Caarch64',
+  ),
   encodedString,
   fc.integer({ min: 1, max: 3000 }).map((n) => 'x86_64,'.repeat(n)),
 );
@@ -126,17 +248,57 @@ const query = fc.option(
 );
 
 const headerValue = fc.oneof(
-  fc.constantFrom('*', '"x"', 'W/"x"', '', 'Bearer', 'Bearer ', 'Bearer wrong', `bearer ${TOKEN}x`, `Bearer ${TOKEN.slice(0, -1)}`, `Basic ${Buffer.from(`u:${TOKEN}`).toString('base64')}`),
+  fc.constantFrom(
+    '*',
+    '"x"',
+    'W/"x"',
+    '',
+    'Bearer',
+    'Bearer ',
+    'Bearer wrong',
+    `bearer ${TOKEN}x`,
+    `Bearer ${TOKEN.slice(0, -1)}`,
+    `Basic ${Buffer.from(`u:${TOKEN}`).toString('base64')}`,
+  ),
   fc.string({ maxLength: 60, unit: fc.integer({ min: 0x20, max: 0x7e }).map((c) => String.fromCharCode(c)) }),
   fc.integer({ min: 1, max: 8000 }).map((n) => 'x'.repeat(n)),
 );
 const headers = fc.dictionary(
-  fc.constantFrom('if-none-match', 'authorization', 'accept', 'accept-encoding', 'content-type', 'x-forwarded-for', 'x-forwarded-host', 'forwarded', 'range', 'cookie', 'x-http-method-override'),
+  fc.constantFrom(
+    'if-none-match',
+    'authorization',
+    'accept',
+    'accept-encoding',
+    'content-type',
+    'x-forwarded-for',
+    'x-forwarded-host',
+    'forwarded',
+    'range',
+    'cookie',
+    'x-http-method-override',
+  ),
   headerValue,
   { maxKeys: 5 },
 );
-const method = fc.constantFrom('GET', 'GET', 'GET', 'GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'OPTIONS', 'PATCH', 'TRACE', 'PROPFIND', 'SEARCH');
-const payload = fc.option(fc.oneof(fc.constant('{"url":"file:///etc/passwd"}'), fc.constant('{'), fc.string({ maxLength: 200 })), { nil: undefined });
+const method = fc.constantFrom(
+  'GET',
+  'GET',
+  'GET',
+  'GET',
+  'HEAD',
+  'POST',
+  'PUT',
+  'DELETE',
+  'OPTIONS',
+  'PATCH',
+  'TRACE',
+  'PROPFIND',
+  'SEARCH',
+);
+const payload = fc.option(
+  fc.oneof(fc.constant('{"url":"file:///etc/passwd"}'), fc.constant('{'), fc.string({ maxLength: 200 })),
+  { nil: undefined },
+);
 
 // ---------------------------------------------------------------------------------------------------------------
 
@@ -147,10 +309,21 @@ describe('the HTTP surface under random and hostile requests', () => {
         const url = p + q;
         // light-my-request refuses some targets (a backslash) before the server sees them; the raw test sends those.
         const res = await f.service.app
-          .inject({ method: m as 'GET', url, headers: h, ...(body !== undefined && m !== 'GET' && m !== 'HEAD' && { payload: body }) })
-          .catch((err: Error) => (err instanceof TypeError && /Invalid URL/.test(err.message) ? undefined : Promise.reject(err)));
+          .inject({
+            method: m as 'GET',
+            url,
+            headers: h,
+            ...(body !== undefined && m !== 'GET' && m !== 'HEAD' && { payload: body }),
+          })
+          .catch((err: Error) =>
+            err instanceof TypeError && /Invalid URL/.test(err.message) ? undefined : Promise.reject(err),
+          );
         fc.pre(res !== undefined);
-        checkAnswer(`${m} ${url} ${JSON.stringify(h)}`, m, { status: res.statusCode, headers: res.headers, body: res.body });
+        checkAnswer(`${m} ${url} ${JSON.stringify(h)}`, m, {
+          status: res.statusCode,
+          headers: res.headers,
+          body: res.body,
+        });
         if (m === 'POST' && /^\/-\/refresh(\?|$)/.test(url)) expect(res.statusCode, url).toBe(401);
       }),
       { numRuns: 600 },
@@ -160,15 +333,33 @@ describe('the HTTP surface under random and hostile requests', () => {
 
   it('answers unknown names 404 with one short line, whatever the name', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.oneof(fc.string({ minLength: 1, maxLength: 3000, unit: 'binary' }), longName.map(decodeURIComponentSafe)), async (name) => {
-        fc.pre(!['bootc', 'libstdc++', 'argo-cd', 'argo-cd-2.12', 'argo-cd-2.11', 'nightly', 'livez', 'readyz', 'metrics'].includes(name));
-        fc.pre(!name.startsWith('-/') && !name.startsWith('wildcardVersion/'));
-        const res = await f.service.app.inject({ method: 'GET', url: `/${encodeURIComponent(name)}` });
-        expect(res.statusCode, name).toBe(404);
-        expect(res.headers['content-type']).toBe('text/plain; charset=utf-8');
-        expect(res.body.endsWith('\n') && res.body.indexOf('\n') === res.body.length - 1, JSON.stringify(res.body)).toBe(true);
-        expect(res.body.length).toBeLessThanOrEqual(300);
-      }),
+      fc.asyncProperty(
+        fc.oneof(fc.string({ minLength: 1, maxLength: 3000, unit: 'binary' }), longName.map(decodeURIComponentSafe)),
+        async (name) => {
+          fc.pre(
+            ![
+              'bootc',
+              'libstdc++',
+              'argo-cd',
+              'argo-cd-2.12',
+              'argo-cd-2.11',
+              'nightly',
+              'livez',
+              'readyz',
+              'metrics',
+            ].includes(name),
+          );
+          fc.pre(!name.startsWith('-/') && !name.startsWith('wildcardVersion/'));
+          const res = await f.service.app.inject({ method: 'GET', url: `/${encodeURIComponent(name)}` });
+          expect(res.statusCode, name).toBe(404);
+          expect(res.headers['content-type']).toBe('text/plain; charset=utf-8');
+          expect(
+            res.body.endsWith('\n') && res.body.indexOf('\n') === res.body.length - 1,
+            JSON.stringify(res.body),
+          ).toBe(true);
+          expect(res.body.length).toBeLessThanOrEqual(300);
+        },
+      ),
       { numRuns: 300 },
     );
     expect(f.upstream.requests.length).toBe(upstreamRequests);
@@ -178,7 +369,11 @@ describe('the HTTP surface under random and hostile requests', () => {
     await fc.assert(
       fc.asyncProperty(fc.option(headerValue, { nil: undefined }), async (authorization) => {
         fc.pre(authorization === undefined || !new RegExp(`^bearer\\s+${TOKEN}\\s*$`, 'i').test(authorization));
-        const res = await f.service.app.inject({ method: 'POST', url: '/-/refresh', headers: authorization === undefined ? {} : { authorization } });
+        const res = await f.service.app.inject({
+          method: 'POST',
+          url: '/-/refresh',
+          headers: authorization === undefined ? {} : { authorization },
+        });
         expect(res.statusCode).toBe(401);
         expect(res.headers['www-authenticate']).toBe('Bearer');
       }),
@@ -186,7 +381,11 @@ describe('the HTTP surface under random and hostile requests', () => {
     );
     expect(f.upstream.requests.length).toBe(upstreamRequests);
     // The token itself works, and only that refresh reaches the upstream: the configured index URLs, nothing else.
-    const ok = await f.service.app.inject({ method: 'POST', url: '/-/refresh', headers: { authorization: `Bearer ${TOKEN}` } });
+    const ok = await f.service.app.inject({
+      method: 'POST',
+      url: '/-/refresh',
+      headers: { authorization: `Bearer ${TOKEN}` },
+    });
     expect(ok.statusCode).toBe(200);
     const sent = f.upstream.requests.slice(upstreamRequests).map((r) => r.path);
     expect(sent.sort()).toEqual(['/os/aarch64/APKINDEX.tar.gz', '/os/x86_64/APKINDEX.tar.gz']);
@@ -195,9 +394,17 @@ describe('the HTTP surface under random and hostile requests', () => {
 
   it('stays up and answers every raw request with a short 4xx or real data, never a 5xx (real socket)', async () => {
     const upstreamPort = new URL(f.upstream.url).port;
-    const line = (target: string, extra = '') => `GET ${target} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n${extra}\r\n`;
+    const line = (target: string, extra = '') =>
+      `GET ${target} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n${extra}\r\n`;
     const cases: Array<[string, string | Buffer]> = [
-      ['invalid UTF-8 bytes in the path', Buffer.concat([Buffer.from('GET /boot'), Buffer.from([0xff, 0xfe, 0xc0, 0xae]), Buffer.from(' HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n')])],
+      [
+        'invalid UTF-8 bytes in the path',
+        Buffer.concat([
+          Buffer.from('GET /boot'),
+          Buffer.from([0xff, 0xfe, 0xc0, 0xae]),
+          Buffer.from(' HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'),
+        ]),
+      ],
       ['a NUL in the path', 'GET /bootc\0 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'],
       ['a NUL in a header', line('/bootc', 'X-A: a\0b\r\n')],
       ['an overlong request line', line(`/${'a'.repeat(70_000)}`)],
@@ -222,11 +429,26 @@ describe('the HTTP surface under random and hostile requests', () => {
       ['no Host header', 'GET /bootc HTTP/1.1\r\nConnection: close\r\n\r\n'],
       ['two Host headers', 'GET /bootc HTTP/1.1\r\nHost: a\r\nHost: b\r\nConnection: close\r\n\r\n'],
       ['an obs-folded header', line('/bootc', 'X-Fold: a\r\n b\r\n')],
-      ['Content-Length and chunked', 'POST /-/refresh HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n0\r\n\r\n'],
-      ['a negative Content-Length', 'POST /-/refresh HTTP/1.1\r\nHost: x\r\nContent-Length: -1\r\nConnection: close\r\n\r\n'],
-      ['a refresh with a JSON body and no token', 'POST /-/refresh HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1\r\nConnection: close\r\n\r\n{'],
-      ['a refresh with a huge body', `POST /-/refresh HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\nContent-Length: 2000000\r\nConnection: close\r\n\r\n${'z'.repeat(2_000_000)}`],
-      ['two Authorization headers', `POST /-/refresh HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer wrong\r\nAuthorization: Bearer ${TOKEN}\r\nConnection: close\r\n\r\n`],
+      [
+        'Content-Length and chunked',
+        'POST /-/refresh HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n0\r\n\r\n',
+      ],
+      [
+        'a negative Content-Length',
+        'POST /-/refresh HTTP/1.1\r\nHost: x\r\nContent-Length: -1\r\nConnection: close\r\n\r\n',
+      ],
+      [
+        'a refresh with a JSON body and no token',
+        'POST /-/refresh HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1\r\nConnection: close\r\n\r\n{',
+      ],
+      [
+        'a refresh with a huge body',
+        `POST /-/refresh HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\nContent-Length: 2000000\r\nConnection: close\r\n\r\n${'z'.repeat(2_000_000)}`,
+      ],
+      [
+        'two Authorization headers',
+        `POST /-/refresh HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer wrong\r\nAuthorization: Bearer ${TOKEN}\r\nConnection: close\r\n\r\n`,
+      ],
       ['repeated query keys', line(`/bootc?${'arch=x86_64&'.repeat(100)}`)],
       ['repeated format', line('/bootc?format=plain&format=json')],
       ['prototype keys', line('/bootc?__proto__=x&constructor=y&__proto__[arch]=z&arch[]=x86_64')],
@@ -263,9 +485,14 @@ describe('the HTTP surface under random and hostile requests', () => {
     }
     // Pipelined requests on one connection, hostile and good mixed: each gets its own answer, in order (the last
     // asks to close, so the exchange ends when the server has answered them all).
-    const pipeline = ['/bootc', '/%zz', '/../etc/passwd', '/libstdc%2B%2B/latest?arch=x86_64', `/${'x'.repeat(2000)}`, '/bootc?format=plain'].map(
-      (p, i, all) => `GET ${p} HTTP/1.1\r\nHost: x\r\n${i === all.length - 1 ? 'Connection: close\r\n' : ''}\r\n`,
-    );
+    const pipeline = [
+      '/bootc',
+      '/%zz',
+      '/../etc/passwd',
+      '/libstdc%2B%2B/latest?arch=x86_64',
+      `/${'x'.repeat(2000)}`,
+      '/bootc?format=plain',
+    ].map((p, i, all) => `GET ${p} HTTP/1.1\r\nHost: x\r\n${i === all.length - 1 ? 'Connection: close\r\n' : ''}\r\n`);
     const piped = await rawExchange(port, pipeline.join(''));
     expect(piped.closed, piped.raw.slice(0, 300)).toBe(true);
     expect(piped.responses.map((r) => r.status)).toEqual([200, 400, 404, 200, 404, 200]);
@@ -276,18 +503,29 @@ describe('the HTTP surface under random and hostile requests', () => {
   });
 
   it('never answers a 5xx to random bytes in the request target (real socket)', async () => {
-    const byte = fc.oneof(fc.integer({ min: 0x21, max: 0xff }), fc.constantFrom(0x25, 0x2e, 0x2f, 0x3f, 0x26, 0x3d, 0x2a));
+    const byte = fc.oneof(
+      fc.integer({ min: 0x21, max: 0xff }),
+      fc.constantFrom(0x25, 0x2e, 0x2f, 0x3f, 0x26, 0x3d, 0x2a),
+    );
     await fc.assert(
-      fc.asyncProperty(fc.array(byte, { minLength: 1, maxLength: 200 }), fc.constantFrom('GET', 'HEAD', 'POST'), async (bytes, m) => {
-        const request = Buffer.concat([Buffer.from(`${m} /`), Buffer.from(bytes), Buffer.from(' HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n')]);
-        const what = `${m} ${Buffer.from(bytes).toString('latin1')}`;
-        // One request asking to close: exactly one answer (a refusal or real data), then the server hangs up.
-        const { responses, raw, closed } = await rawExchange(port, request);
-        expect(responses, `${what}: closed ${closed}, ${JSON.stringify(raw.slice(0, 300))}`).toHaveLength(1);
-        expect(closed, what).toBe(true);
-        for (const res of responses) checkAnswer(what, m, res as RawResponse);
-        expect(raw.includes('HTTP/1.1 5'), raw.slice(0, 300)).toBe(false);
-      }),
+      fc.asyncProperty(
+        fc.array(byte, { minLength: 1, maxLength: 200 }),
+        fc.constantFrom('GET', 'HEAD', 'POST'),
+        async (bytes, m) => {
+          const request = Buffer.concat([
+            Buffer.from(`${m} /`),
+            Buffer.from(bytes),
+            Buffer.from(' HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'),
+          ]);
+          const what = `${m} ${Buffer.from(bytes).toString('latin1')}`;
+          // One request asking to close: exactly one answer (a refusal or real data), then the server hangs up.
+          const { responses, raw, closed } = await rawExchange(port, request);
+          expect(responses, `${what}: closed ${closed}, ${JSON.stringify(raw.slice(0, 300))}`).toHaveLength(1);
+          expect(closed, what).toBe(true);
+          for (const res of responses) checkAnswer(what, m, res as RawResponse);
+          expect(raw.includes('HTTP/1.1 5'), raw.slice(0, 300)).toBe(false);
+        },
+      ),
       { numRuns: 120 },
     );
     expect((await fetch(`${f.baseUrl}/livez`)).status).toBe(200);
@@ -296,7 +534,8 @@ describe('the HTTP surface under random and hostile requests', () => {
 });
 
 describe('regressions found by the hostile-request tests', () => {
-  const oneShortLine = (body: string) => body.endsWith('\n') && body.indexOf('\n') === body.length - 1 && body.length <= 300;
+  const oneShortLine = (body: string) =>
+    body.endsWith('\n') && body.indexOf('\n') === body.length - 1 && body.length <= 300;
 
   it('a malformed URL is refused with one short line however long it is (frameworkErrors echoed the whole URL)', async () => {
     const res = await f.service.app.inject({ method: 'GET', url: `/${'%2e'.repeat(2000)}/%zz` });
@@ -322,7 +561,8 @@ describe('regressions found by the hostile-request tests', () => {
 
   it('long distinct queries count against the answer cache byte bound (keys were not counted)', () => {
     const cache = new AnswerCache({ maxBytes: 1_000_000 });
-    for (let i = 0; i < 1_000; i++) cache.get(1, `wildcard\u0000json\u0000${i}${'a'.repeat(10_000)}*`, () => answer(404, 'text/plain', 'x\n'), true);
+    for (let i = 0; i < 1_000; i++)
+      cache.get(1, `wildcard\u0000json\u0000${i}${'a'.repeat(10_000)}*`, () => answer(404, 'text/plain', 'x\n'), true);
     expect(cache.bytes).toBeLessThanOrEqual(1_000_000);
     expect(cache.size).toBeLessThan(100);
   });

@@ -21,13 +21,19 @@ describe('key downloads', () => {
     });
     f.upstream.fail({ stallAfter: 20, path: KEY }, { stallAfter: 20, path: KEY });
     f.service.store.start();
-    const failed = async () => ((await f!.service.app.inject({ method: 'GET', url: '/-/status' })).json().indexes[0].lastError ?? undefined) as { message: string } | undefined;
-    for (const end = Date.now() + 10_000; !(await failed()); await new Promise((r) => setTimeout(r, 25))) if (Date.now() > end) throw new Error('the first load never gave up on the key');
+    const failed = async () =>
+      ((await f!.service.app.inject({ method: 'GET', url: '/-/status' })).json().indexes[0].lastError ?? undefined) as
+        { message: string } | undefined;
+    for (const end = Date.now() + 10_000; !(await failed()); await new Promise((r) => setTimeout(r, 25)))
+      if (Date.now() > end) throw new Error('the first load never gave up on the key');
     expect((await failed())!.message).toContain('did not finish within refreshTimeout (400ms)');
     // The next forced refresh meets the same stalled key and answers, with the failure, within the deadline.
     const refreshed = await f.service.app.inject({ method: 'POST', url: '/-/refresh' });
     expect(refreshed.statusCode).toBe(200);
-    expect(refreshed.json().indexes[0]).toMatchObject({ consecutiveFailures: 2, lastError: { message: expect.stringContaining('refreshTimeout') } });
+    expect(refreshed.json().indexes[0]).toMatchObject({
+      consecutiveFailures: 2,
+      lastError: { message: expect.stringContaining('refreshTimeout') },
+    });
   }, 15_000);
 
   it('a stalled key does not hold a shutdown', async () => {
@@ -38,9 +44,15 @@ describe('key downloads', () => {
     });
     f.upstream.fail({ stallAfter: 20, path: KEY });
     f.service.store.start();
-    for (const end = Date.now() + 5_000; !f.upstream.requests.some((r) => r.path.endsWith(KEY)); await new Promise((r) => setTimeout(r, 10))) if (Date.now() > end) throw new Error('no key request');
+    for (
+      const end = Date.now() + 5_000;
+      !f.upstream.requests.some((r) => r.path.endsWith(KEY));
+      await new Promise((r) => setTimeout(r, 10))
+    )
+      if (Date.now() > end) throw new Error('no key request');
     await f.service.app.close();
     // Every upstream connection is closed once the service has stopped: the key download was aborted with it.
-    for (const end = Date.now() + 5_000; f.upstream.openConnections > 0; await new Promise((r) => setTimeout(r, 25))) if (Date.now() > end) throw new Error('the key download outlived the shutdown');
+    for (const end = Date.now() + 5_000; f.upstream.openConnections > 0; await new Promise((r) => setTimeout(r, 25)))
+      if (Date.now() > end) throw new Error('the key download outlived the shutdown');
   }, 15_000);
 });

@@ -10,7 +10,13 @@ import { formatLoadRefresh, measureLoadRefresh } from '../../bench/load-refresh.
  */
 describe('load while the index changes and the service refreshes', () => {
   it('fails no request and never answers from two generations at once', async () => {
-    const f = await measureLoadRefresh({ seconds: 3, connections: 8, packages: 300, publishEveryMs: 400, refreshEveryMs: 400 });
+    const f = await measureLoadRefresh({
+      seconds: 3,
+      connections: 8,
+      packages: 300,
+      publishEveryMs: 400,
+      refreshEveryMs: 400,
+    });
     console.log(formatLoadRefresh(f));
     expect(f.requests).toBeGreaterThan(100);
     expect(f.checked).toBe(f.requests);

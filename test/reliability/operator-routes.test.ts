@@ -15,12 +15,21 @@ afterEach(async () => {
 });
 
 async function start(settings: Partial<ServiceSettings> = {}): Promise<number> {
-  f = await startFixtureService({ repositories: { os: { x86_64: [{ name: 'bootc', version: '1.16.7-r0' }] } }, listen: true, settings });
+  f = await startFixtureService({
+    repositories: { os: { x86_64: [{ name: 'bootc', version: '1.16.7-r0' }] } },
+    listen: true,
+    settings,
+  });
   return (f.service.app.server.address() as AddressInfo).port;
 }
 
 const exchange = async (port: number, head: string, body = '') =>
-  (await rawExchange(port, `${head}\r\nHost: x\r\nConnection: close\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`)).responses[0]!;
+  (
+    await rawExchange(
+      port,
+      `${head}\r\nHost: x\r\nConnection: close\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+    )
+  ).responses[0]!;
 
 const indexDownloads = () => f!.upstream.requests.filter((r) => r.path.endsWith('APKINDEX.tar.gz')).length;
 
@@ -29,11 +38,24 @@ describe('POST /-/refresh as curl and wget send it', () => {
     const port = await start({ refreshToken: TOKEN });
     const auth = `Authorization: Bearer ${TOKEN}`;
     // curl -X POST -d '' …, wget --post-data='' …, and a plain POST without a type
-    for (const type of ['Content-Type: application/x-www-form-urlencoded', 'Content-Type: text/plain', 'Content-Type: application/json', 'X-None: 1']) {
+    for (const type of [
+      'Content-Type: application/x-www-form-urlencoded',
+      'Content-Type: text/plain',
+      'Content-Type: application/json',
+      'X-None: 1',
+    ]) {
       expect((await exchange(port, `POST /-/refresh HTTP/1.1\r\n${auth}\r\n${type}`)).status, type).toBe(200);
       expect((await exchange(port, `POST /-/refresh HTTP/1.1\r\n${type}`)).status, `${type} without token`).toBe(401);
     }
-    expect((await exchange(port, `POST /-/refresh HTTP/1.1\r\n${auth}\r\nContent-Type: application/x-www-form-urlencoded`, 'a=b')).status).toBe(200);
+    expect(
+      (
+        await exchange(
+          port,
+          `POST /-/refresh HTTP/1.1\r\n${auth}\r\nContent-Type: application/x-www-form-urlencoded`,
+          'a=b',
+        )
+      ).status,
+    ).toBe(200);
   });
 
   it('answers other methods 405 with Allow: POST, not a package lookup', async () => {
@@ -49,8 +71,17 @@ describe('POST /-/refresh as curl and wget send it', () => {
 describe('operator routes answer only at their literal path', () => {
   it('percent-encoded spellings of /-/status, /-/refresh, /metrics and the probes are 404', async () => {
     const port = await start({ refreshToken: TOKEN });
-    for (const path of ['/-/status', '/metrics', '/livez', '/readyz']) expect((await exchange(port, `GET ${path} HTTP/1.1`)).status, path).toBe(200);
-    for (const path of ['/%2D/status', '/%2d/status', '/-/%73tatus', '/%6detrics', '/%6Civez', '/readyz%20', '/-%2Fstatus']) {
+    for (const path of ['/-/status', '/metrics', '/livez', '/readyz'])
+      expect((await exchange(port, `GET ${path} HTTP/1.1`)).status, path).toBe(200);
+    for (const path of [
+      '/%2D/status',
+      '/%2d/status',
+      '/-/%73tatus',
+      '/%6detrics',
+      '/%6Civez',
+      '/readyz%20',
+      '/-%2Fstatus',
+    ]) {
       const res = await exchange(port, `GET ${path} HTTP/1.1`);
       expect(res.status, path).toBe(404);
       expect(res.body, path).not.toMatch(/generation|apk_indexer_|^ok\n$|^ready\n$/);
@@ -80,6 +111,7 @@ describe('forced refreshes without a refresh token', () => {
 
   it('a token lifts the limit for those who hold it', async () => {
     const port = await start({ refreshMinIntervalMs: 60_000, refreshToken: TOKEN });
-    for (let i = 0; i < 3; i++) expect((await exchange(port, `POST /-/refresh HTTP/1.1\r\nAuthorization: Bearer ${TOKEN}`)).status).toBe(200);
+    for (let i = 0; i < 3; i++)
+      expect((await exchange(port, `POST /-/refresh HTTP/1.1\r\nAuthorization: Bearer ${TOKEN}`)).status).toBe(200);
   });
 });

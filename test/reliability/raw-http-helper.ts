@@ -42,7 +42,11 @@ export interface RawExchangeOptions {
  * closes the connection (or the cap passes), or, with `until: 'idle'`, until no data comes for `idleMs`.
  * Responses are parsed leniently (Content-Length or chunked).
  */
-export function rawExchange(port: number, request: Buffer | string, options: RawExchangeOptions = {}): Promise<RawExchange> {
+export function rawExchange(
+  port: number,
+  request: Buffer | string,
+  options: RawExchangeOptions = {},
+): Promise<RawExchange> {
   const { until = 'close', capMs = 5_000, idleMs = 400, end = false } = options;
   return new Promise((resolve) => {
     const socket = connect(port, '127.0.0.1');

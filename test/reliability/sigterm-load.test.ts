@@ -23,7 +23,11 @@ const IDLE_CONNECTIONS = 40;
 
 const packages: FixturePackage[] = [
   ...Array.from({ length: NAMES }, (_, i) => ({ name: `pkg-${i}`, version: `1.${i}.0-r0` })),
-  ...Array.from({ length: BIG_VERSIONS }, (_, i) => ({ name: 'big', version: `${i + 1}${'.0'.repeat(140)}-r0`, buildTime: 1_700_000_000 + i })),
+  ...Array.from({ length: BIG_VERSIONS }, (_, i) => ({
+    name: 'big',
+    version: `${i + 1}${'.0'.repeat(140)}-r0`,
+    buildTime: 1_700_000_000 + i,
+  })),
 ];
 
 let dir: string;
@@ -39,7 +43,21 @@ beforeAll(async () => {
   ensureBuilt();
   dir = await mkdtemp(join(tmpdir(), 'apk-sigterm-'));
   const repo = await writeFixtureRepo(join(dir, 'os'), { arches: { x86_64: packages }, sign: [{ key: fixtureKey() }] });
-  s = await serveProcess(['--index', join(dir, 'os'), '--arch', 'x86_64', '--key', repo.keyPaths[0]!, '--log-output', 'json', '--first-load-timeout', '20s'], {});
+  s = await serveProcess(
+    [
+      '--index',
+      join(dir, 'os'),
+      '--arch',
+      'x86_64',
+      '--key',
+      repo.keyPaths[0]!,
+      '--log-output',
+      'json',
+      '--first-load-timeout',
+      '20s',
+    ],
+    {},
+  );
 }, 60_000);
 afterAll(async () => {
   stop = true;
@@ -205,7 +223,9 @@ describe('SIGTERM under load', () => {
     }
     for (const o of failed) {
       expect(o.sentAt, `failed before SIGTERM: ${summary}`).toBeGreaterThan(killedAt);
-      expect(o.error, summary).toMatch(/^(ECONNREFUSED|ECONNRESET|EPIPE|UND_ERR_SOCKET|UND_ERR_CLOSED|UND_ERR_DESTROYED)$/);
+      expect(o.error, summary).toMatch(
+        /^(ECONNREFUSED|ECONNRESET|EPIPE|UND_ERR_SOCKET|UND_ERR_CLOSED|UND_ERR_DESTROYED)$/,
+      );
     }
     // The requests outstanding when SIGTERM was sent (every worker had one) were answered in full too.
     const inFlight = answered.filter((o) => o.sentAt < killedAt && o.answeredAt! > killedAt);
@@ -213,6 +233,8 @@ describe('SIGTERM under load', () => {
     const log = s!.output();
     expect(log).toContain('shutting down: finishing in-flight requests');
     expect(log).toContain('"msg":"stopped"');
-    console.log(`sigterm-load: ${beforeKill} answered before SIGTERM, ${answered.length} in all, ${inFlight.length} in flight at SIGTERM, ${failed.length} refused after`);
+    console.log(
+      `sigterm-load: ${beforeKill} answered before SIGTERM, ${answered.length} in all, ${inFlight.length} in flight at SIGTERM, ${failed.length} refused after`,
+    );
   }, 30_000);
 });

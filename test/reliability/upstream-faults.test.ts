@@ -79,7 +79,8 @@ let goodArchive: Buffer;
 let bomb: Buffer;
 let untrusted: FixtureKey;
 
-const get = (url: string, headers: Record<string, string> = {}) => f.service.app.inject({ method: 'GET', url, headers });
+const get = (url: string, headers: Record<string, string> = {}) =>
+  f.service.app.inject({ method: 'GET', url, headers });
 const status = async () => (await get('/-/status')).json() as Status;
 const logged = (from: number): LogLine[] => lines.slice(from).map((l) => JSON.parse(l) as LogLine);
 
@@ -165,7 +166,9 @@ async function refreshAgainst(
   expect(complaints).toHaveLength(1);
   const [line] = complaints;
   expect(line).toMatchObject({ level: 40, reason, index: baseline.indexUrl, failures: failuresBefore + 1 });
-  expect(line!.msg.startsWith(`index refresh failed (${reason}), serving the last good data: ${baseline.indexUrl}: `)).toBe(true);
+  expect(
+    line!.msg.startsWith(`index refresh failed (${reason}), serving the last good data: ${baseline.indexUrl}: `),
+  ).toBe(true);
   expect(line!.msg).toMatch(detail);
 
   await settle();
@@ -247,7 +250,9 @@ describe('upstream faults, one after another against one running service', () =>
     expect(baseline.indexEtag).toMatch(/^"[0-9a-f]{40}"$/);
     expect(baseline.etag).toBeTruthy();
     const first = await get('/bootc');
-    expect((first.json() as { releases: Array<{ version: string }> }).releases.map((r) => r.version)).toEqual(GOOD_BOOTC);
+    expect((first.json() as { releases: Array<{ version: string }> }).releases.map((r) => r.version)).toEqual(
+      GOOD_BOOTC,
+    );
     expect(await failureCounts()).toEqual({});
     expect(logged(0).filter((l) => l.level >= 40)).toEqual([]);
   });
@@ -261,19 +266,30 @@ describe('upstream faults, one after another against one running service', () =>
   });
 
   it('HTTP 429 with Retry-After: the next automatic refresh waits as asked', { timeout: STEP_TIMEOUT_MS }, async () => {
-    const index = await refreshAgainst({ status: 429, headers: { 'retry-after': '7200' } }, 'http-status', /: HTTP 429$/);
+    const index = await refreshAgainst(
+      { status: 429, headers: { 'retry-after': '7200' } },
+      'http-status',
+      /: HTTP 429$/,
+    );
     // The backoff (retryBaseMs = 1h) is shorter than the 2h the upstream asked for: Retry-After wins.
     expect(Date.parse(index.nextRefresh) - Date.parse(index.lastError!.at)).toBeGreaterThanOrEqual(7_200_000 - 1_000);
   });
 
   it('no answer at all: the request timeout ends the wait', { timeout: STEP_TIMEOUT_MS }, async () => {
-    await refreshAgainst({ hang: true }, 'network', /: UND_ERR_HEADERS_TIMEOUT: Headers Timeout Error$/, { queryWhileHeld: true });
+    await refreshAgainst({ hang: true }, 'network', /: UND_ERR_HEADERS_TIMEOUT: Headers Timeout Error$/, {
+      queryWhileHeld: true,
+    });
   });
 
   it('a body that stalls halfway: the body timeout ends the wait', { timeout: STEP_TIMEOUT_MS }, async () => {
-    await refreshAgainst({ stallAfter: Math.floor(goodArchive.length / 2) }, 'network', /: download failed: UND_ERR_BODY_TIMEOUT: Body Timeout Error$/, {
-      queryWhileHeld: true,
-    });
+    await refreshAgainst(
+      { stallAfter: Math.floor(goodArchive.length / 2) },
+      'network',
+      /: download failed: UND_ERR_BODY_TIMEOUT: Body Timeout Error$/,
+      {
+        queryWhileHeld: true,
+      },
+    );
   });
 
   it('a connection closed before the answer', { timeout: STEP_TIMEOUT_MS }, async () => {
@@ -281,11 +297,19 @@ describe('upstream faults, one after another against one running service', () =>
   });
 
   it('a connection reset (RST) halfway through the body', { timeout: STEP_TIMEOUT_MS }, async () => {
-    await refreshAgainst({ resetAfter: Math.floor(goodArchive.length / 2) }, 'network', /: download failed: (UND_ERR_SOCKET: other side closed|(read )?ECONNRESET)/);
+    await refreshAgainst(
+      { resetAfter: Math.floor(goodArchive.length / 2) },
+      'network',
+      /: download failed: (UND_ERR_SOCKET: other side closed|(read )?ECONNRESET)/,
+    );
   });
 
   it('a truncated gzip file', { timeout: STEP_TIMEOUT_MS }, async () => {
-    await refreshAgainst({ body: goodArchive.subarray(0, goodArchive.length - 40) }, 'gzip', /member 2: truncated \(the file ends inside the compressed data\)$/);
+    await refreshAgainst(
+      { body: goodArchive.subarray(0, goodArchive.length - 40) },
+      'gzip',
+      /member 2: truncated \(the file ends inside the compressed data\)$/,
+    );
   });
 
   it('a corrupt tar inside a correctly signed gzip', { timeout: STEP_TIMEOUT_MS }, async () => {
@@ -299,69 +323,101 @@ describe('upstream faults, one after another against one running service', () =>
 
   it('an index signed only by an untrusted key', { timeout: STEP_TIMEOUT_MS }, async () => {
     const archive = buildIndexArchive({ packages: evil, sign: [{ key: untrusted }] });
-    await refreshAgainst({ body: archive }, 'signature', /signed by untrusted\.rsa\.pub, none of which is a trusted key/);
+    await refreshAgainst(
+      { body: archive },
+      'signature',
+      /signed by untrusted\.rsa\.pub, none of which is a trusted key/,
+    );
   });
 
   it('an index signed by an impostor key carrying the trusted key name', { timeout: STEP_TIMEOUT_MS }, async () => {
     const archive = buildIndexArchive({ packages: evil, sign: [{ key: { ...untrusted, name: f.key.name } }] });
-    await refreshAgainst({ body: archive }, 'signature', /signature by fixture-service\.rsa\.pub does not match the index/);
+    await refreshAgainst(
+      { body: archive },
+      'signature',
+      /signature by fixture-service\.rsa\.pub does not match the index/,
+    );
   });
 
   it('a validly signed index whose signed member was then tampered with', { timeout: STEP_TIMEOUT_MS }, async () => {
     const genuine = indexDataMember(renderApkIndex(good.x86_64!.map((p) => ({ ...p, arch: 'x86_64' }))));
     const tampered = indexDataMember(renderApkIndex(evil));
     const archive = Buffer.concat([signatureMember(genuine, { key: f.key }), tampered]);
-    await refreshAgainst({ body: archive }, 'signature', /signature by fixture-service\.rsa\.pub does not match the index/);
+    await refreshAgainst(
+      { body: archive },
+      'signature',
+      /signature by fixture-service\.rsa\.pub does not match the index/,
+    );
   });
 
   it('an unsigned index while keys are configured', { timeout: STEP_TIMEOUT_MS }, async () => {
-    await refreshAgainst({ body: buildIndexArchive({ packages: evil }) }, 'signature', /not signed, but trusted keys are configured/);
+    await refreshAgainst(
+      { body: buildIndexArchive({ packages: evil }) },
+      'signature',
+      /not signed, but trusted keys are configured/,
+    );
   });
 
-  it('a decompression bomb over the size limit, without memory growing past the limit', { timeout: STEP_TIMEOUT_MS }, async () => {
-    const before = process.memoryUsage();
-    await refreshAgainst({ body: bomb }, 'limit', new RegExp(`inflates to more than ${MAX_DECOMPRESSED} bytes`));
-    const after = process.memoryUsage();
-    // Inflated in full the bomb is 256 MiB; read as a stream it may cost at most the limit plus working buffers.
-    const bound = MAX_DECOMPRESSED + 64 * MiB;
-    expect(after.rss - before.rss, 'rss growth').toBeLessThan(bound);
-    expect(after.heapUsed - before.heapUsed, 'heap growth').toBeLessThan(bound);
-  });
+  it(
+    'a decompression bomb over the size limit, without memory growing past the limit',
+    { timeout: STEP_TIMEOUT_MS },
+    async () => {
+      const before = process.memoryUsage();
+      await refreshAgainst({ body: bomb }, 'limit', new RegExp(`inflates to more than ${MAX_DECOMPRESSED} bytes`));
+      const after = process.memoryUsage();
+      // Inflated in full the bomb is 256 MiB; read as a stream it may cost at most the limit plus working buffers.
+      const bound = MAX_DECOMPRESSED + 64 * MiB;
+      expect(after.rss - before.rss, 'rss growth').toBeLessThan(bound);
+      expect(after.heapUsed - before.heapUsed, 'heap growth').toBeLessThan(bound);
+    },
+  );
 
   it('a single APKINDEX line over the line-length limit', { timeout: STEP_TIMEOUT_MS }, async () => {
-    const long: FixturePackage[] = [{ name: 'bootc', version: '9.9.9-r0', arch: 'x86_64', description: 'x'.repeat(MAX_LINE + 1) }];
+    const long: FixturePackage[] = [
+      { name: 'bootc', version: '9.9.9-r0', arch: 'x86_64', description: 'x'.repeat(MAX_LINE + 1) },
+    ];
     const archive = buildIndexArchive({ packages: long, sign: [{ key: f.key }] });
-    await refreshAgainst({ body: archive }, 'limit', new RegExp(`line \\d+ is longer than the limit of ${MAX_LINE} bytes`));
+    await refreshAgainst(
+      { body: archive },
+      'limit',
+      new RegExp(`line \\d+ is longer than the limit of ${MAX_LINE} bytes`),
+    );
   });
 
-  it('an unchanged index: one 304 to a conditional request, nothing parsed again, failures cleared', { timeout: STEP_TIMEOUT_MS }, async () => {
-    const logMark = lines.length;
-    const requestMark = f.upstream.requestsFor(X86).length;
-    const countsBefore = await failureCounts();
-    const failuresBefore = (await status()).indexes[0]!.consecutiveFailures;
-    expect(failuresBefore).toBe(expected.consecutive);
+  it(
+    'an unchanged index: one 304 to a conditional request, nothing parsed again, failures cleared',
+    { timeout: STEP_TIMEOUT_MS },
+    async () => {
+      const logMark = lines.length;
+      const requestMark = f.upstream.requestsFor(X86).length;
+      const countsBefore = await failureCounts();
+      const failuresBefore = (await status()).indexes[0]!.consecutiveFailures;
+      expect(failuresBefore).toBe(expected.consecutive);
 
-    expect((await f.service.app.inject({ method: 'POST', url: '/-/refresh' })).statusCode).toBe(200);
+      expect((await f.service.app.inject({ method: 'POST', url: '/-/refresh' })).statusCode).toBe(200);
 
-    const sent = f.upstream.requestsFor(X86).slice(requestMark);
-    expect(sent).toHaveLength(1);
-    expect(sent[0]).toMatchObject({ ifNoneMatch: baseline.indexEtag, status: 304 });
-    expect(sent[0]!.ifModifiedSince).toMatch(/GMT$/);
-    await expectServingLastGoodData(); // generation unchanged: nothing was parsed or swapped
-    const index = (await status()).indexes[0]!;
-    expect(index).toMatchObject({ consecutiveFailures: 0, etag: baseline.indexEtag });
-    expect(index.lastError).toBeUndefined();
-    expected.consecutive = 0;
-    expect(await failureCounts()).toEqual(countsBefore);
-    expect((await get('/metrics')).body).toMatch(/apk_indexer_refreshes_total\{[^}]*arch="x86_64"[^}]*outcome="not-modified"\} 1$/m);
-    const since = logged(logMark);
-    expect(since.filter((l) => l.level >= 40)).toEqual([]);
-    expect(since.filter((l) => l.msg === 'index refresh recovered')).toEqual([
-      expect.objectContaining({ level: 30, index: baseline.indexUrl, failures: failuresBefore }),
-    ]);
-    await settle();
-    expect(processErrors).toEqual([]);
-  });
+      const sent = f.upstream.requestsFor(X86).slice(requestMark);
+      expect(sent).toHaveLength(1);
+      expect(sent[0]).toMatchObject({ ifNoneMatch: baseline.indexEtag, status: 304 });
+      expect(sent[0]!.ifModifiedSince).toMatch(/GMT$/);
+      await expectServingLastGoodData(); // generation unchanged: nothing was parsed or swapped
+      const index = (await status()).indexes[0]!;
+      expect(index).toMatchObject({ consecutiveFailures: 0, etag: baseline.indexEtag });
+      expect(index.lastError).toBeUndefined();
+      expected.consecutive = 0;
+      expect(await failureCounts()).toEqual(countsBefore);
+      expect((await get('/metrics')).body).toMatch(
+        /apk_indexer_refreshes_total\{[^}]*arch="x86_64"[^}]*outcome="not-modified"\} 1$/m,
+      );
+      const since = logged(logMark);
+      expect(since.filter((l) => l.level >= 40)).toEqual([]);
+      expect(since.filter((l) => l.msg === 'index refresh recovered')).toEqual([
+        expect.objectContaining({ level: 30, index: baseline.indexUrl, failures: failuresBefore }),
+      ]);
+      await settle();
+      expect(processErrors).toEqual([]);
+    },
+  );
 
   it('a newer good index is served right after it is published', { timeout: STEP_TIMEOUT_MS }, async () => {
     await f.publish('os', newer, 'newer');
@@ -369,7 +425,9 @@ describe('upstream faults, one after another against one running service', () =>
 
     const res = await get('/bootc');
     expect(res.statusCode).toBe(200);
-    expect((res.json() as { releases: Array<{ version: string }> }).releases.map((r) => r.version)).toEqual(NEWER_BOOTC);
+    expect((res.json() as { releases: Array<{ version: string }> }).releases.map((r) => r.version)).toEqual(
+      NEWER_BOOTC,
+    );
     expect(res.headers.etag).toBeTruthy();
     expect(res.headers.etag).not.toBe(baseline.etag);
     expect((await get('/bootc', { 'if-none-match': baseline.etag })).statusCode).toBe(200);

@@ -8,7 +8,18 @@ const db = (packages: unknown) => parseSecdb(JSON.stringify({ packages }), 'secu
 describe('secdb parsing', () => {
   it('reads fixes per origin in apk order, splits alias lists, keeps "0" apart and skips non-versions', () => {
     const parsed = db([
-      { pkg: { name: 'xen', secfixes: { '4.10.0-r2': ['CVE-2018-7540 XSA-252'], '0': ['CVE-2017-0001'], '4.9.1-r0': ['XSA-248'], 'not a version!': ['X-1'], '4.10.0_rc1-r0': null } } },
+      {
+        pkg: {
+          name: 'xen',
+          secfixes: {
+            '4.10.0-r2': ['CVE-2018-7540 XSA-252'],
+            '0': ['CVE-2017-0001'],
+            '4.9.1-r0': ['XSA-248'],
+            'not a version!': ['X-1'],
+            '4.10.0_rc1-r0': null,
+          },
+        },
+      },
       { pkg: { name: 'zlib' } },
     ]);
     expect(parsed.fixes.get('xen')).toEqual([
@@ -24,9 +35,21 @@ describe('secdb parsing', () => {
 
   it.each([
     ['not JSON', '{"packages": [', /security.json: not a security database: /],
-    ['no packages list', '{"apkurl": "x"}', /security.json: not a security database: expected an object with a "packages" list/],
-    ['an entry without a name', '{"packages": [{"pkg": {"secfixes": {}}}]}', /security.json: packages\[0\]: expected \{pkg: \{name, secfixes\}\}/],
-    ['IDs that are not a list', '{"packages": [{"pkg": {"name": "a", "secfixes": {"1-r0": "CVE-1"}}}]}', /packages\[0\]\.pkg\.secfixes\["1-r0"\]: expected a list of IDs/],
+    [
+      'no packages list',
+      '{"apkurl": "x"}',
+      /security.json: not a security database: expected an object with a "packages" list/,
+    ],
+    [
+      'an entry without a name',
+      '{"packages": [{"pkg": {"secfixes": {}}}]}',
+      /security.json: packages\[0\]: expected \{pkg: \{name, secfixes\}\}/,
+    ],
+    [
+      'IDs that are not a list',
+      '{"packages": [{"pkg": {"name": "a", "secfixes": {"1-r0": "CVE-1"}}}]}',
+      /packages\[0\]\.pkg\.secfixes\["1-r0"\]: expected a list of IDs/,
+    ],
   ])('refuses %s with one line naming where', (_what, text, message) => {
     let error: unknown;
     try {
@@ -88,6 +111,8 @@ describe('fixes a bump brings', () => {
 
   it('merges databases of several repositories, each ID once', () => {
     const extra = db([{ pkg: { name: 'openssl', secfixes: { '3.4.0-r1': ['R1', 'EXTRA'] } } }]);
-    expect(fixesBetween([openssl, extra], 'openssl', '3.4.0-r0', '3.4.0-r1')).toEqual([{ version: '3.4.0-r1', ids: ['R1', 'EXTRA'] }]);
+    expect(fixesBetween([openssl, extra], 'openssl', '3.4.0-r0', '3.4.0-r1')).toEqual([
+      { version: '3.4.0-r1', ids: ['R1', 'EXTRA'] },
+    ]);
   });
 });

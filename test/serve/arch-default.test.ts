@@ -7,8 +7,18 @@ const pkg = (name: string, version: string): FixturePackage => ({ name, version,
 /** The shapes a homelab meets: a newest build on x86_64 only, one-arch packages, two repositories. */
 const repositories: FixtureServiceOptions['repositories'] = {
   wolfi: {
-    x86_64: [pkg('bootc', '1.16.7-r0'), pkg('bootc', '1.17.0-r0'), pkg('intel-ucode', '20241112-r0'), pkg('curl', '8.11.0-r0')],
-    aarch64: [pkg('bootc', '1.16.7-r0'), pkg('rpi-firmware', '1.20240529-r0'), pkg('rpi-firmware', '1.20241008-r0'), pkg('curl', '8.11.0-r0')],
+    x86_64: [
+      pkg('bootc', '1.16.7-r0'),
+      pkg('bootc', '1.17.0-r0'),
+      pkg('intel-ucode', '20241112-r0'),
+      pkg('curl', '8.11.0-r0'),
+    ],
+    aarch64: [
+      pkg('bootc', '1.16.7-r0'),
+      pkg('rpi-firmware', '1.20240529-r0'),
+      pkg('rpi-firmware', '1.20241008-r0'),
+      pkg('curl', '8.11.0-r0'),
+    ],
   },
   alpine: {
     x86_64: [pkg('curl', '8.12.0-r0')],
@@ -63,10 +73,16 @@ describe('a query without ?arch= (safe by default)', () => {
       ['/bootc?arch=x86_64,arm64', "?arch=arm64: arm64 is apko's name; use aarch64"],
       ['/no-such-package?arch=x86-64', '?arch=x86-64: not a configured arch; use one of aarch64, x86_64'],
       ['/bootc?arch=riscv64', '?arch=riscv64: not a configured arch; use one of aarch64, x86_64'],
-      ['/bootc?arch=386', "?arch=386: 386 is apko's name; use x86 (not configured here either; configured: aarch64, x86_64)"],
+      [
+        '/bootc?arch=386',
+        "?arch=386: 386 is apko's name; use x86 (not configured here either; configured: aarch64, x86_64)",
+      ],
       ['/bootc?repository=wolf', '?repository=wolf: not a configured repository; use one of wolfi, alpine'],
       ['/wildcardVersion/bootc*?arch=amd64', "?arch=amd64: amd64 is apko's name; use x86_64"],
-      ['/bootc/latest?repository=wolfi,nope', '?repository=nope: not a configured repository; use one of wolfi, alpine'],
+      [
+        '/bootc/latest?repository=wolfi,nope',
+        '?repository=nope: not a configured repository; use one of wolfi, alpine',
+      ],
     ];
     for (const [url, line] of cases) {
       const res = await get(url);
@@ -96,7 +112,9 @@ describe('anyArch in the configuration', () => {
     const { loadSettings } = await import('../../src/config/load.js');
     expect(loadSettings([], {}).anyArch).toBe(false);
     expect(loadSettings([], { APK_INDEXER_ANY_ARCH: 'true' }).anyArch).toBe(true);
-    expect(() => loadSettings([], { APK_INDEXER_ANY_ARCH: 'sometimes' })).toThrow('APK_INDEXER_ANY_ARCH: expected true or false, got "sometimes"');
+    expect(() => loadSettings([], { APK_INDEXER_ANY_ARCH: 'sometimes' })).toThrow(
+      'APK_INDEXER_ANY_ARCH: expected true or false, got "sometimes"',
+    );
   });
 });
 
@@ -115,7 +133,12 @@ describe('pin, check and init through --server (HttpVersionSource) against the s
     expect(await source.versions('rpi-firmware', ['x86_64', 'aarch64'])).toEqual([]);
     expect(await source.versions('no-such-package', ['x86_64'])).toBeUndefined();
     expect(await source.answer('bootc', {})).toEqual(['1.16.7-r0']);
-    expect(await source.answer('bootc', { arches: ['x86_64'], repositories: ['wolfi'] })).toEqual(['1.16.7-r0', '1.17.0-r0']);
-    await expect(source.answer('bootc', { arches: ['amd64'] })).rejects.toThrow("HTTP 400: ?arch=amd64: amd64 is apko's name; use x86_64");
+    expect(await source.answer('bootc', { arches: ['x86_64'], repositories: ['wolfi'] })).toEqual([
+      '1.16.7-r0',
+      '1.17.0-r0',
+    ]);
+    await expect(source.answer('bootc', { arches: ['amd64'] })).rejects.toThrow(
+      "HTTP 400: ?arch=amd64: amd64 is apko's name; use x86_64",
+    );
   });
 });

@@ -14,7 +14,12 @@ afterEach(async () => {
 async function start(options: { publicUrl?: string; secdb?: string | null; maxSecdbBytes?: number } = {}) {
   fixture = await startFixtureService({
     repositories: { os: wolfiShaped() },
-    repositorySettings: (url) => ({ os: { sourceUrl: SOURCE_URL, ...(options.secdb !== null && { secdb: `${url}/os/${options.secdb ?? 'security.json'}` }) } }),
+    repositorySettings: (url) => ({
+      os: {
+        sourceUrl: SOURCE_URL,
+        ...(options.secdb !== null && { secdb: `${url}/os/${options.secdb ?? 'security.json'}` }),
+      },
+    }),
     settings: options.publicUrl ? { publicUrl: options.publicUrl } : {},
   });
   return fixture;
@@ -24,9 +29,13 @@ describe('changelogUrl in datasource answers', () => {
   it('links each answer to the changes page, with the query’s arch and repository, when publicUrl is set', async () => {
     const f = await start({ publicUrl: 'https://apk.example.com' });
     const res = await f.service.app.inject({ url: '/openssl?arch=x86_64,aarch64&repository=os' });
-    expect(res.json().changelogUrl).toBe('https://apk.example.com/-/changes/{{packageName}}?from={{currentVersion}}&to={{newVersion}}&arch=aarch64%2Cx86_64&repository=os');
+    expect(res.json().changelogUrl).toBe(
+      'https://apk.example.com/-/changes/{{packageName}}?from={{currentVersion}}&to={{newVersion}}&arch=aarch64%2Cx86_64&repository=os',
+    );
     const wildcard = await f.service.app.inject({ url: '/wildcardVersion/openssl' });
-    expect(wildcard.json().changelogUrl).toBe('https://apk.example.com/-/changes/{{packageName}}?from={{currentVersion}}&to={{newVersion}}');
+    expect(wildcard.json().changelogUrl).toBe(
+      'https://apk.example.com/-/changes/{{packageName}}?from={{currentVersion}}&to={{newVersion}}',
+    );
     // Template syntax in a query never reaches the template: an unknown arch is refused, and values are encoded.
     const hostile = await f.service.app.inject({ url: `/openssl?arch=${encodeURIComponent('x86_64,{{env.SECRET}}')}` });
     expect(hostile.statusCode).toBe(400);
@@ -76,11 +85,23 @@ describe('GET /-/changes/<name> as JSON', () => {
   it.each([
     ['/-/changes/openssl?to=3.4.0-r1', 400, '?from= is required'],
     ['/-/changes/openssl?from=3.4.0-r1&to=3.3.2-r0', 400, 'from 3.4.0-r1 is newer than to 3.3.2-r0'],
-    ['/-/changes/openssl?from=3.4.0-r1&to=3.4.0-r2&arch=aarch64', 404, 'openssl 3.4.0-r2 is not in the index on aarch64'],
+    [
+      '/-/changes/openssl?from=3.4.0-r1&to=3.4.0-r2&arch=aarch64',
+      404,
+      'openssl 3.4.0-r2 is not in the index on aarch64',
+    ],
     // A filter the service is not configured with is the asker's mistake, as on the datasource routes, not a missing package.
-    ['/-/changes/openssl?from=1-r0&to=2-r0&repository=other', 400, '?repository=other: not a configured repository; use one of os'],
+    [
+      '/-/changes/openssl?from=1-r0&to=2-r0&repository=other',
+      400,
+      '?repository=other: not a configured repository; use one of os',
+    ],
     ['/-/changes/openssl?from=3.4.0-r1&to=3.4.0-r2&arch=amd64', 400, "?arch=amd64: amd64 is apko's name; use x86_64"],
-    ['/-/changes/openssl?from=3.4.0-r1&to=3.4.0-r2&arch=riscv64', 400, '?arch=riscv64: not a configured arch; use one of aarch64, x86_64'],
+    [
+      '/-/changes/openssl?from=3.4.0-r1&to=3.4.0-r2&arch=riscv64',
+      400,
+      '?arch=riscv64: not a configured arch; use one of aarch64, x86_64',
+    ],
   ])('%s answers %i: %s', async (url, status, message) => {
     const f = await start();
     const res = await f.service.app.inject({ url: `${url}&format=json` });
@@ -90,15 +111,24 @@ describe('GET /-/changes/<name> as JSON', () => {
 });
 
 describe('a security database that is missing, broken or huge', () => {
-  const fixesOf = async (f: FixtureService) => (await f.service.app.inject({ url: '/-/changes/openssl?from=3.4.0-r0&to=3.4.0-r1&format=json' })).json() as { secdb: string; fixes: unknown[] };
-  const failures = async (f: FixtureService) => (await f.service.app.inject({ url: '/metrics' })).body.split('\n').filter((l) => l.startsWith('apk_indexer_secdb_refresh_failures_total'));
+  const fixesOf = async (f: FixtureService) =>
+    (await f.service.app.inject({ url: '/-/changes/openssl?from=3.4.0-r0&to=3.4.0-r1&format=json' })).json() as {
+      secdb: string;
+      fixes: unknown[];
+    };
+  const failures = async (f: FixtureService) =>
+    (await f.service.app.inject({ url: '/metrics' })).body
+      .split('\n')
+      .filter((l) => l.startsWith('apk_indexer_secdb_refresh_failures_total'));
 
   it('missing (404): the service serves, the page says fixes cannot be shown, the home page names the error', async () => {
     const f = await start({ secdb: 'absent.json' });
     await f.service.secdb.settled();
     expect((await f.service.app.inject({ url: '/openssl' })).statusCode).toBe(200);
     expect(await fixesOf(f)).toMatchObject({ secdb: 'not-loaded', fixes: [] });
-    expect(await failures(f)).toEqual(['apk_indexer_secdb_refresh_failures_total{repository="os",reason="http-status"} 1']);
+    expect(await failures(f)).toEqual([
+      'apk_indexer_secdb_refresh_failures_total{repository="os",reason="http-status"} 1',
+    ]);
     expect((await f.service.app.inject({ url: '/' })).body).toMatch(/absent\.json: HTTP 404/);
   });
 
@@ -111,7 +141,9 @@ describe('a security database that is missing, broken or huge', () => {
     await f.service.secdb.refreshAll();
     expect(await fixesOf(f)).toMatchObject({ secdb: 'loaded', fixes: [{ version: '3.4.0-r1' }] });
     // At least once: the backoff's retry may have met the broken file again by now.
-    expect((await failures(f)).join('\n')).toMatch(/^apk_indexer_secdb_refresh_failures_total\{repository="os",reason="format"\} [1-9]\d*$/m);
+    expect((await failures(f)).join('\n')).toMatch(
+      /^apk_indexer_secdb_refresh_failures_total\{repository="os",reason="format"\} [1-9]\d*$/m,
+    );
     expect((await f.service.app.inject({ url: '/openssl' })).statusCode).toBe(200);
   });
 
@@ -122,7 +154,9 @@ describe('a security database that is missing, broken or huge', () => {
     await f.service.secdb.refreshAll();
     // (The first read, at start, found no file.)
     expect(await failures(f)).toContain('apk_indexer_secdb_refresh_failures_total{repository="os",reason="limit"} 1');
-    expect((await f.service.app.inject({ url: '/-/changes/openssl?from=3.4.0-r0&to=3.4.0-r1&format=json' })).statusCode).toBe(200);
+    expect(
+      (await f.service.app.inject({ url: '/-/changes/openssl?from=3.4.0-r0&to=3.4.0-r1&format=json' })).statusCode,
+    ).toBe(200);
     expect((await f.service.app.inject({ url: '/openssl' })).statusCode).toBe(200);
   });
 });

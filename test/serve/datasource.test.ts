@@ -11,7 +11,10 @@ const x86: FixturePackage[] = [
   { name: 'bootc', version: '1.17.0_rc1-r0', buildTime: 1_732_000_000, url: bootcUrl },
   { name: 'bootc', version: '1.16.6-r0', buildTime: 1_730_000_000, url: bootcUrl },
   // Written out of order on purpose: the answer must follow apk's order, not the index's or a string sort.
-  ...['1.10.0-r1', '1.9.0-r0', '1.10.0_p1-r0', '1.10.0-r0', '1.2.10-r0', '1.10.0_rc1-r0'].map((version) => ({ name: 'order', version })),
+  ...['1.10.0-r1', '1.9.0-r0', '1.10.0_p1-r0', '1.10.0-r0', '1.2.10-r0', '1.10.0_rc1-r0'].map((version) => ({
+    name: 'order',
+    version,
+  })),
   { name: 'libstdc++', version: '14.2.0-r3', buildTime: 1_729_000_000 },
   { name: 'lib@sym+x_y.z', version: '1.0-r0' },
   { name: 'argo-cd-2.11', version: '2.11.7-r0', provides: ['argo-cd=2.11.7-r0', 'cmd:argocd=2.11.7-r0'] },
@@ -34,11 +37,15 @@ const validBody = ajv.compile(RENOVATE_BODY_SCHEMA);
 
 let f: FixtureService;
 beforeAll(async () => {
-  f = await startFixtureService({ repositories: { os: { x86_64: x86, aarch64: arm }, extra: { x86_64: extra } }, listen: true });
+  f = await startFixtureService({
+    repositories: { os: { x86_64: x86, aarch64: arm }, extra: { x86_64: extra } },
+    listen: true,
+  });
 });
 afterAll(async () => f.close());
 
-const get = (url: string, headers: Record<string, string> = {}) => f.service.app.inject({ method: 'GET', url, headers });
+const get = (url: string, headers: Record<string, string> = {}) =>
+  f.service.app.inject({ method: 'GET', url, headers });
 const versions = async (url: string) => {
   const res = await get(url);
   expect(res.statusCode, `${url}: ${res.body}`).toBe(200);
@@ -85,7 +92,14 @@ describe('Renovate custom datasource answers', () => {
   });
 
   it('orders releases as apk does, each version once across arches and repositories', async () => {
-    expect(await versions('/order?arch=x86_64')).toEqual(['1.2.10-r0', '1.9.0-r0', '1.10.0_rc1-r0', '1.10.0-r0', '1.10.0-r1', '1.10.0_p1-r0']);
+    expect(await versions('/order?arch=x86_64')).toEqual([
+      '1.2.10-r0',
+      '1.9.0-r0',
+      '1.10.0_rc1-r0',
+      '1.10.0-r0',
+      '1.10.0-r1',
+      '1.10.0_p1-r0',
+    ]);
     expect(await versions('/libstdc++')).toEqual(['14.2.0-r3']);
     expect(await versions('/bootc?arch=x86_64')).toEqual(['1.16.6-r0', '1.16.7-r0', '1.17.0_rc1-r0', '1.18.0-r0']);
   });
@@ -102,7 +116,12 @@ describe('Renovate custom datasource answers', () => {
 
   it('filters by repository name, one or a comma list', async () => {
     expect(await versions('/bootc?repository=extra')).toEqual(['1.18.0-r0']);
-    expect(await versions('/bootc?repository=os,extra&arch=x86_64')).toEqual(['1.16.6-r0', '1.16.7-r0', '1.17.0_rc1-r0', '1.18.0-r0']);
+    expect(await versions('/bootc?repository=os,extra&arch=x86_64')).toEqual([
+      '1.16.6-r0',
+      '1.16.7-r0',
+      '1.17.0_rc1-r0',
+      '1.18.0-r0',
+    ]);
     const other = await get('/bootc?repository=elsewhere');
     expect(other.statusCode).toBe(400);
     expect(other.body).toBe('?repository=elsewhere: not a configured repository; use one of os, extra\n');
@@ -115,8 +134,13 @@ describe('Renovate custom datasource answers', () => {
   });
 
   it('leaves releaseTimestamp out for t:0 and tags out when nothing is stable', async () => {
-    expect((await get('/melange-built')).json()).toEqual({ releases: [{ version: '1.0.0-r0' }], tags: { latest: '1.0.0-r0' } });
-    expect((await get('/nightly')).json()).toEqual({ releases: [{ version: '2.0.0_beta1-r0', releaseTimestamp: '2023-11-14T22:13:20.000Z', isStable: false }] });
+    expect((await get('/melange-built')).json()).toEqual({
+      releases: [{ version: '1.0.0-r0' }],
+      tags: { latest: '1.0.0-r0' },
+    });
+    expect((await get('/nightly')).json()).toEqual({
+      releases: [{ version: '2.0.0_beta1-r0', releaseTimestamp: '2023-11-14T22:13:20.000Z', isStable: false }],
+    });
   });
 
   it('answers an unknown package 404 with one line of text', async () => {
@@ -127,7 +151,8 @@ describe('Renovate custom datasource answers', () => {
   });
 
   it('takes names unencoded or percent-encoded: + . _ @ are name characters', async () => {
-    for (const path of ['/libstdc++', '/libstdc%2B%2B', '/libstdc%2b+']) expect(await versions(path), path).toEqual(['14.2.0-r3']);
+    for (const path of ['/libstdc++', '/libstdc%2B%2B', '/libstdc%2b+'])
+      expect(await versions(path), path).toEqual(['14.2.0-r3']);
     for (const path of ['/lib@sym+x_y.z', '/lib%40sym%2Bx_y.z']) expect(await versions(path), path).toEqual(['1.0-r0']);
     const overHttp = await raw('/libstdc++');
     expect(overHttp.status).toBe(200);
@@ -135,13 +160,33 @@ describe('Renovate custom datasource answers', () => {
   });
 
   it('never answers a 5xx for a bad name, and every 404 is one short line', async () => {
-    const paths = ['/..', '/%2e%2e', '/../../etc/passwd', '/..%2F..%2Fetc%2Fpasswd', `/${'a'.repeat(5000)}`, `/${'%41'.repeat(3000)}`, '/%00', '/%E0%A4%A', '/a/b/c', '/bootc%20', '//bootc', '/bootc/', '/%0Aevil', '/bootc?arch=%00', '/*', '/wildcardVersion/**'];
+    const paths = [
+      '/..',
+      '/%2e%2e',
+      '/../../etc/passwd',
+      '/..%2F..%2Fetc%2Fpasswd',
+      `/${'a'.repeat(5000)}`,
+      `/${'%41'.repeat(3000)}`,
+      '/%00',
+      '/%E0%A4%A',
+      '/a/b/c',
+      '/bootc%20',
+      '//bootc',
+      '/bootc/',
+      '/%0Aevil',
+      '/bootc?arch=%00',
+      '/*',
+      '/wildcardVersion/**',
+    ];
     for (const path of paths) {
       const res = await raw(path);
       expect(res.status, path).toBeGreaterThanOrEqual(400);
       expect(res.status, path).toBeLessThan(500);
       expect(res.type, path).toBe('text/plain; charset=utf-8');
-      expect(res.body.endsWith('\n') && res.body.indexOf('\n') === res.body.length - 1, `${path}: ${JSON.stringify(res.body)}`).toBe(true);
+      expect(
+        res.body.endsWith('\n') && res.body.indexOf('\n') === res.body.length - 1,
+        `${path}: ${JSON.stringify(res.body)}`,
+      ).toBe(true);
       expect(res.body.length, path).toBeLessThan(300);
     }
   });

@@ -5,7 +5,10 @@ import { startFixtureService, type FixtureService } from '../helpers/fixture-ser
 const repositories = {
   os: {
     x86_64: [{ name: 'bootc', version: '1.16.6-r0' }] as FixturePackage[],
-    aarch64: [{ name: 'bootc', version: '1.16.6-r0' }, { name: 'arm-only', version: '1.0-r0' }] as FixturePackage[],
+    aarch64: [
+      { name: 'bootc', version: '1.16.6-r0' },
+      { name: 'arm-only', version: '1.0-r0' },
+    ] as FixturePackage[],
   },
 };
 const ARM_INDEX = 'aarch64/APKINDEX.tar.gz';
@@ -18,7 +21,10 @@ describe('before the first load: never a false 404', () => {
   });
 
   /** A service whose aarch64 index is held up by `fault`; nothing is loaded when it returns. */
-  async function held(fault: Parameters<FixtureService['upstream']['fail']>[0], settings: { firstLoadTimeoutMs: number; requestTimeoutMs?: number }) {
+  async function held(
+    fault: Parameters<FixtureService['upstream']['fail']>[0],
+    settings: { firstLoadTimeoutMs: number; requestTimeoutMs?: number },
+  ) {
     f = await startFixtureService({ repositories, settings, service: { retryBaseMs: 50 }, start: false });
     f.upstream.fail({ ...fault, path: ARM_INDEX });
     f.service.store.start();
@@ -28,7 +34,8 @@ describe('before the first load: never a false 404', () => {
 
   it('waits up to firstLoadTimeout, then answers 503 with Retry-After, even for a name only the missing index has', async () => {
     await held({ hang: true }, { firstLoadTimeoutMs: 300 });
-    for (const end = Date.now() + 10_000; f!.service.store.progress.loaded < 1 && Date.now() < end; ) await new Promise((r) => setTimeout(r, 20));
+    for (const end = Date.now() + 10_000; f!.service.store.progress.loaded < 1 && Date.now() < end;)
+      await new Promise((r) => setTimeout(r, 20));
     for (const url of ['/arm-only', '/bootc', '/no-such-package', '/wildcardVersion/arm-*']) {
       const started = Date.now();
       const res = await get(url);
@@ -62,7 +69,9 @@ describe('before the first load: never a false 404', () => {
     expect([livez.statusCode, livez.body]).toEqual([200, 'ok\n']);
     const readyz = await get('/readyz');
     expect(readyz.statusCode).toBe(503);
-    expect(readyz.body).toMatch(/^not ready: [01] of 2 indexes loaded; waiting for .*\/os\/aarch64\/APKINDEX.tar.gz(, .*)?\n$/);
+    expect(readyz.body).toMatch(
+      /^not ready: [01] of 2 indexes loaded; waiting for .*\/os\/aarch64\/APKINDEX.tar.gz(, .*)?\n$/,
+    );
     // The hung request times out (network), is retried after the backoff and then succeeds.
     expect(await f!.service.store.whenReady(10_000)).toBe(true);
     expect((await get('/readyz')).statusCode).toBe(200);

@@ -28,7 +28,11 @@ async function probesDuring(baseUrl: string, load: Promise<unknown>): Promise<{ 
 
 describe('an index being loaded never starves the event loop', () => {
   it('answers /livez while an unsigned index of 40,000 middle-differing names and 40,000 other records loads', async () => {
-    f = await startFixtureService({ repositories: { os: { x86_64: [{ name: 'a', version: '1-r0' }] } }, repositorySettings: { os: { keys: [] } }, listen: true });
+    f = await startFixtureService({
+      repositories: { os: { x86_64: [{ name: 'a', version: '1-r0' }] } },
+      repositorySettings: { os: { keys: [] } },
+      listen: true,
+    });
     const hostile = [...middleDifferingNames(40_000), ...manyProvides(40_000, 1)];
     f.upstream.files.set('/os/x86_64/APKINDEX.tar.gz', buildIndexArchive({ apkindex: renderLarge(hostile) }));
     const refresh = fetch(`${f.baseUrl}/-/refresh`, { method: 'POST' }).then((r) => r.status);
@@ -41,8 +45,16 @@ describe('an index being loaded never starves the event loop', () => {
 
   it('answers /livez while an index of 30,000 records with 10 provides each is refused at the names limit (200,000 here)', async () => {
     const settings = { limits: { ...DEFAULT_LIMITS, maxNames: 200_000 } };
-    f = await startFixtureService({ repositories: { os: { x86_64: [{ name: 'a', version: '1-r0' }] } }, repositorySettings: { os: { keys: [] } }, listen: true, settings });
-    f.upstream.files.set('/os/x86_64/APKINDEX.tar.gz', buildIndexArchive({ apkindex: renderLarge(manyProvides(30_000, 10)) }));
+    f = await startFixtureService({
+      repositories: { os: { x86_64: [{ name: 'a', version: '1-r0' }] } },
+      repositorySettings: { os: { keys: [] } },
+      listen: true,
+      settings,
+    });
+    f.upstream.files.set(
+      '/os/x86_64/APKINDEX.tar.gz',
+      buildIndexArchive({ apkindex: renderLarge(manyProvides(30_000, 10)) }),
+    );
     const refresh = fetch(`${f.baseUrl}/-/refresh`, { method: 'POST' }).then((r) => r.status);
     const { answered } = await probesDuring(f.baseUrl, refresh);
     const [status] = f.service.store.status();

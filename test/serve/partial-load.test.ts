@@ -19,14 +19,20 @@ afterEach(async () => {
 });
 
 async function held(path: string, fault: Parameters<FixtureService['upstream']['fail']>[0], firstLoadTimeoutMs = 300) {
-  f = await startFixtureService({ repositories, settings: { firstLoadTimeoutMs }, service: { retryBaseMs: 60_000 }, start: false });
+  f = await startFixtureService({
+    repositories,
+    settings: { firstLoadTimeoutMs },
+    service: { retryBaseMs: 60_000 },
+    start: false,
+  });
   f.upstream.fail({ ...fault, path });
   f.service.store.start();
   return f;
 }
 const get = (url: string) => f!.service.app.inject({ method: 'GET', url });
 const until = async (what: string, check: () => Promise<boolean>) => {
-  for (const end = Date.now() + 10_000; !(await check()); await new Promise((r) => setTimeout(r, 25))) if (Date.now() > end) throw new Error(`timed out: ${what}`);
+  for (const end = Date.now() + 10_000; !(await check()); await new Promise((r) => setTimeout(r, 25)))
+    if (Date.now() > end) throw new Error(`timed out: ${what}`);
 };
 
 describe('while one index has not loaded', () => {
@@ -34,7 +40,9 @@ describe('while one index has not loaded', () => {
     await held('os/aarch64/APKINDEX.tar.gz', { hang: true }, 20_000);
     await until('os x86_64 and extras to load', async () => f!.service.store.progress.loaded === 2);
     // Another repository than the one missing, and an arch the missing index is not.
-    expect((await get('/tool?repository=extras')).json().releases.map((r: { version: string }) => r.version)).toEqual(['2.0-r0']);
+    expect((await get('/tool?repository=extras')).json().releases.map((r: { version: string }) => r.version)).toEqual([
+      '2.0-r0',
+    ]);
     expect((await get('/bootc/latest?arch=x86_64')).body).toBe('1.16.6-r0\n');
     expect((await get('/bootc/latest?arch=x86_64&repository=os')).body).toBe('1.16.6-r0\n');
     expect((await get('/wildcardVersion/tool?repository=extras&format=plain')).body).toBe('2.0-r0\n');
@@ -54,10 +62,18 @@ describe('while one index has not loaded', () => {
     await until('os x86_64 and extras to load', async () => f!.service.store.progress.loaded === 2);
     const readyz = await get('/readyz');
     expect(readyz.statusCode).toBe(503);
-    expect(readyz.body).toMatch(/^not ready: 2 of 3 indexes loaded; waiting for http:\/\/127\.0\.0\.1:\d+\/os\/aarch64\/APKINDEX\.tar\.gz\n$/);
+    expect(readyz.body).toMatch(
+      /^not ready: 2 of 3 indexes loaded; waiting for http:\/\/127\.0\.0\.1:\d+\/os\/aarch64\/APKINDEX\.tar\.gz\n$/,
+    );
     const status = (await get('/-/status')).json();
     expect(status.waitingFor).toEqual([expect.stringMatching(/\/os\/aarch64\/APKINDEX\.tar\.gz$/)]);
-    expect(status.indexes.map((i: { arch: string; repository: string; holdsReadiness: boolean }) => [i.repository, i.arch, i.holdsReadiness])).toEqual([
+    expect(
+      status.indexes.map((i: { arch: string; repository: string; holdsReadiness: boolean }) => [
+        i.repository,
+        i.arch,
+        i.holdsReadiness,
+      ]),
+    ).toEqual([
       ['os', 'x86_64', false],
       ['os', 'aarch64', true],
       ['extras', 'x86_64', false],
@@ -72,7 +88,11 @@ describe('while one index has not loaded', () => {
     await until('the first loads to finish', async () => (await get('/readyz')).statusCode === 200);
     const status = (await get('/-/status')).json();
     expect(status).toMatchObject({ ready: true, waitingFor: [] });
-    expect(status.indexes[2]).toMatchObject({ repository: 'extras', holdsReadiness: false, lastError: { reason: 'http-status' } });
+    expect(status.indexes[2]).toMatchObject({
+      repository: 'extras',
+      holdsReadiness: false,
+      lastError: { reason: 'http-status' },
+    });
     expect((await get('/bootc/latest?repository=os&arch=x86_64')).body).toBe('1.16.6-r0\n');
     // Not a false 404: the broken repository could hold /tool. Answered at once, not after 20 s.
     const res = await get('/tool');
@@ -89,7 +109,9 @@ describe('while one index has not loaded', () => {
     f.service.store.start();
     expect(await f.service.store.whenReady(10_000)).toBe(true);
     const status = (await get('/-/status')).json();
-    expect(status.indexes.map((i: { url: string; arch: string }) => [i.url.replace(/^.*\//, ''), i.arch])).toEqual([['alpine-3.16.tar.gz', 'aarch64']]);
+    expect(status.indexes.map((i: { url: string; arch: string }) => [i.url.replace(/^.*\//, ''), i.arch])).toEqual([
+      ['alpine-3.16.tar.gz', 'aarch64'],
+    ]);
     const metrics = (await get('/metrics')).body;
     expect(metrics).toMatch(/apk_indexer_index_records\{[^}]*arch="aarch64"[^}]*\} 1/);
     expect(metrics).not.toMatch(/arch="any"/);

@@ -20,7 +20,10 @@ describe('apk-indexer serve as a process', () => {
     ensureBuilt();
     dir = await mkdtemp(join(tmpdir(), 'apk-process-'));
     const key = fixtureKey();
-    const repo = await writeFixtureRepo(join(dir, 'os'), { arches: { x86_64: [{ name: 'bash', version: '5.2.37-r0' }], aarch64: [{ name: 'bash', version: '5.2.37-r0' }] }, sign: [{ key }] });
+    const repo = await writeFixtureRepo(join(dir, 'os'), {
+      arches: { x86_64: [{ name: 'bash', version: '5.2.37-r0' }], aarch64: [{ name: 'bash', version: '5.2.37-r0' }] },
+      sign: [{ key }],
+    });
     keyPath = repo.keyPaths[0]!;
     upstream = await new Upstream({ root: dir }).start();
   }, 120_000);
@@ -46,7 +49,7 @@ describe('apk-indexer serve as a process', () => {
       expect([livez.statusCode, await livez.body.text()]).toEqual([200, 'ok\n']);
       // x86_64 has loaded and aarch64 is held, so /bash will wait for the first load (asked on the same connection).
       const deadline = Date.now() + 10_000;
-      for (let readyz = ''; !readyz.startsWith('not ready: 1 of 2 indexes loaded; '); ) {
+      for (let readyz = ''; !readyz.startsWith('not ready: 1 of 2 indexes loaded; ');) {
         expect(Date.now(), `x86_64 not loaded: ${readyz}`).toBeLessThan(deadline);
         const res = await pool.request({ path: '/readyz', method: 'GET' });
         readyz = await res.body.text();
@@ -79,14 +82,33 @@ describe('apk-indexer serve as a process', () => {
       await pool.destroy();
       if (s.child.exitCode === null) s.child.kill('SIGKILL');
     }
-    const lines = s.output().trim().split('\n').map((l) => JSON.parse(l) as { msg: string });
-    expect(lines.map((l) => l.msg)).toEqual(expect.arrayContaining(['loading 2 indexes', 'shutting down: finishing in-flight requests', 'stopped']));
+    const lines = s
+      .output()
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { msg: string });
+    expect(lines.map((l) => l.msg)).toEqual(
+      expect.arrayContaining(['loading 2 indexes', 'shutting down: finishing in-flight requests', 'stopped']),
+    );
   });
 
   it("takes hown3d/renovate-apk-indexer's flags as the whole command line, logs text, and exits 0 on SIGINT", async () => {
     upstream.clearFaults();
     // As its image is run: flags only, no `serve` in front.
-    const s = await serve(['-apk-index-url', `${upstream.url}/os/x86_64/APKINDEX.tar.gz`, '-update-interval', '2', '-log-level', 'info', '-log-output', 'text'], {}, []);
+    const s = await serve(
+      [
+        '-apk-index-url',
+        `${upstream.url}/os/x86_64/APKINDEX.tar.gz`,
+        '-update-interval',
+        '2',
+        '-log-level',
+        'info',
+        '-log-output',
+        'text',
+      ],
+      {},
+      [],
+    );
     const res = await fetch(`http://127.0.0.1:${s.port}/bash/latest`);
     expect(await res.text()).toBe('5.2.37-r0\n');
     s.child.kill('SIGINT');
@@ -97,7 +119,10 @@ describe('apk-indexer serve as a process', () => {
   });
 
   it('exits 2 naming the culprit on a bad configuration', async () => {
-    const child = spawn(process.execPath, [bin, 'serve', '--port', 'x'], { stdio: ['ignore', 'pipe', 'pipe'], env: { PATH: process.env.PATH ?? '', APK_INDEXER_LOG_OUTPUT: 'xml' } });
+    const child = spawn(process.execPath, [bin, 'serve', '--port', 'x'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { PATH: process.env.PATH ?? '', APK_INDEXER_LOG_OUTPUT: 'xml' },
+    });
     let err = '';
     child.stderr.on('data', (d) => (err += d));
     const [code] = await once(child, 'exit');

@@ -22,14 +22,19 @@ describe('a bug inside a refresh', () => {
     // A repository whose keys are not a list (a state the config loader never builds): the store's own code
     // throws a genuine TypeError while it reads the keys, inside the refresh.
     f = await startFixtureService({
-      repositories: { os: { x86_64: [{ name: 'curl', version: '8.11.0-r0' }] }, broken: { x86_64: [{ name: 'bootc', version: '1.16.6-r0' }] } },
+      repositories: {
+        os: { x86_64: [{ name: 'curl', version: '8.11.0-r0' }] },
+        broken: { x86_64: [{ name: 'bootc', version: '1.16.6-r0' }] },
+      },
       repositorySettings: { broken: { keys: null } as unknown as Partial<RepositorySettings> },
       settings: { logLevel: 'info' },
       service: { logStream: { write: (line) => void lines.push(line) } },
     });
     const { app } = f.service;
 
-    const status = (await app.inject({ method: 'GET', url: '/-/status' })).json() as { indexes: Array<{ url: string; lastError?: { reason: string; message: string } }> };
+    const status = (await app.inject({ method: 'GET', url: '/-/status' })).json() as {
+      indexes: Array<{ url: string; lastError?: { reason: string; message: string } }>;
+    };
     const broken = status.indexes.find((i) => i.url.includes('/broken/'))!;
     expect(broken.lastError?.reason).toBe('internal');
     expect(broken.lastError?.message).toMatch(/\/broken\/x86_64\/APKINDEX\.tar\.gz: .*map/);

@@ -2,12 +2,25 @@ import { utimes } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { buildIndexArchive, generateFixtureKey, type FixturePackage } from '../fixtures/apk-repo.js';
-import { fixtureKey, startFixtureService, type FixtureService, type FixtureServiceOptions, type RepoContent } from '../helpers/fixture-service.js';
+import {
+  fixtureKey,
+  startFixtureService,
+  type FixtureService,
+  type FixtureServiceOptions,
+  type RepoContent,
+} from '../helpers/fixture-service.js';
 import { Upstream } from '../helpers/upstream.js';
 
 const v1: RepoContent = {
-  x86_64: [{ name: 'bootc', version: '1.16.6-r0' }, { name: 'bootc', version: '1.16.7-r0' }, { name: 'curl', version: '8.11.0-r0' }],
-  aarch64: [{ name: 'bootc', version: '1.16.6-r0' }, { name: 'curl', version: '8.11.0-r0' }],
+  x86_64: [
+    { name: 'bootc', version: '1.16.6-r0' },
+    { name: 'bootc', version: '1.16.7-r0' },
+    { name: 'curl', version: '8.11.0-r0' },
+  ],
+  aarch64: [
+    { name: 'bootc', version: '1.16.6-r0' },
+    { name: 'curl', version: '8.11.0-r0' },
+  ],
 };
 const withNewBootc = (content: RepoContent): RepoContent => ({
   ...content,
@@ -22,10 +35,14 @@ afterEach(async () => {
   f = undefined;
 });
 
-const start = async (options: Partial<FixtureServiceOptions> = {}) => (f = await startFixtureService({ repositories: { os: v1 }, ...options }));
-const get = (url: string, headers: Record<string, string> = {}) => f!.service.app.inject({ method: 'GET', url, headers });
-const refresh = (headers: Record<string, string> = {}) => f!.service.app.inject({ method: 'POST', url: '/-/refresh', headers });
-const status = async () => (await get('/-/status')).json() as { ready: boolean; generation: number; indexes: Array<Record<string, any>> };
+const start = async (options: Partial<FixtureServiceOptions> = {}) =>
+  (f = await startFixtureService({ repositories: { os: v1 }, ...options }));
+const get = (url: string, headers: Record<string, string> = {}) =>
+  f!.service.app.inject({ method: 'GET', url, headers });
+const refresh = (headers: Record<string, string> = {}) =>
+  f!.service.app.inject({ method: 'POST', url: '/-/refresh', headers });
+const status = async () =>
+  (await get('/-/status')).json() as { ready: boolean; generation: number; indexes: Array<Record<string, any>> };
 const indexStatus = async (arch: string) => (await status()).indexes.find((i) => i.arch === arch)!;
 
 interface LogLine {
@@ -39,7 +56,9 @@ interface LogLine {
 const logInto = (lines: string[]) => ({ write: (line: string) => void lines.push(line) });
 /** The `index refresh failed` warnings about indexes whose URL ends with `suffix`, oldest first. */
 const refreshFailures = (lines: string[], suffix: string) =>
-  lines.map((l) => JSON.parse(l) as LogLine).filter((l) => l.msg.startsWith('index refresh failed') && l.index?.endsWith(suffix));
+  lines
+    .map((l) => JSON.parse(l) as LogLine)
+    .filter((l) => l.msg.startsWith('index refresh failed') && l.index?.endsWith(suffix));
 /** Polls `check` until it holds; fails after `ms`. */
 async function until(what: string, check: () => Promise<boolean> | boolean, ms = 5_000): Promise<void> {
   const deadline = Date.now() + ms;
@@ -65,7 +84,9 @@ describe('refreshing indexes', () => {
       expect(r.status).toBe(304);
     }
     expect(f!.service.store.map.generation).toBe(generation);
-    expect((await get('/metrics')).body).toMatch(/apk_indexer_refreshes_total\{[^}]*arch="x86_64"[^}]*outcome="not-modified"\} 1/);
+    expect((await get('/metrics')).body).toMatch(
+      /apk_indexer_refreshes_total\{[^}]*arch="x86_64"[^}]*outcome="not-modified"\} 1/,
+    );
   });
 
   it('uses If-Modified-Since when the repository sends no ETag', async () => {
@@ -110,7 +131,10 @@ describe('refreshing indexes', () => {
     f!.upstream.fail({ status: 500, path: X86 }, { body: Buffer.from('<html>maintenance</html>'), path: ARM });
     await refresh();
     expect((await indexStatus('aarch64')).lastError).toMatchObject({ reason: 'gzip' });
-    f!.upstream.fail({ body: buildIndexArchive({ packages: [{ name: 'bootc', version: '9.9.9-r0' }], sign: [{ key: impostor }] }), path: X86 });
+    f!.upstream.fail({
+      body: buildIndexArchive({ packages: [{ name: 'bootc', version: '9.9.9-r0' }], sign: [{ key: impostor }] }),
+      path: X86,
+    });
     await refresh();
     expect((await get('/bootc')).body).toBe(before);
     expect((await get('/readyz')).statusCode).toBe(200);
@@ -123,11 +147,15 @@ describe('refreshing indexes', () => {
     expect(metrics).toMatch(/apk_indexer_refresh_failures_total\{[^}]*arch="x86_64"[^}]*reason="signature"\} 1/);
     expect(metrics).toMatch(/apk_indexer_refresh_failures_total\{[^}]*arch="aarch64"[^}]*reason="gzip"\} 1/);
 
-    const failures = lines.map((l) => JSON.parse(l) as { level: number; msg: string; reason?: string }).filter((l) => /index refresh failed/.test(l.msg));
+    const failures = lines
+      .map((l) => JSON.parse(l) as { level: number; msg: string; reason?: string })
+      .filter((l) => /index refresh failed/.test(l.msg));
     expect(failures.map((l) => l.reason).sort()).toEqual(['gzip', 'http-status', 'signature']);
     for (const l of failures) {
       expect(l.level).toBe(40); // warn
-      expect(l.msg).toMatch(/serving the last good data: http:\/\/127\.0\.0\.1:\d+\/os\/(x86_64|aarch64)\/APKINDEX\.tar\.gz: /);
+      expect(l.msg).toMatch(
+        /serving the last good data: http:\/\/127\.0\.0\.1:\d+\/os\/(x86_64|aarch64)\/APKINDEX\.tar\.gz: /,
+      );
     }
 
     // Recovery clears the error.
@@ -141,11 +169,23 @@ describe('refreshing indexes', () => {
     await start({ settings: { logLevel: 'warn' }, service: { retryBaseMs: 1_000, logStream: logInto(lines) } });
     // Queued at once: should a retry timer fire between two POSTs, it meets the next fault, and the failures
     // stay consecutive.
-    f!.upstream.fail({ status: 502, path: X86 }, { status: 502, path: X86 }, { status: 502, path: X86 }, { status: 429, headers: { 'retry-after': '120' }, path: X86 });
+    f!.upstream.fail(
+      { status: 502, path: X86 },
+      { status: 502, path: X86 },
+      { status: 502, path: X86 },
+      { status: 429, headers: { 'retry-after': '120' }, path: X86 },
+    );
     while (f!.upstream.pendingFaults > 0) expect((await refresh()).statusCode).toBe(200);
     // The delay the retry timer was set to, as the warning reports it: 1s, 2s, 4s, then the 2 minutes asked for.
-    const retries = refreshFailures(lines, X86).slice(0, 4).map((l) => [l.failures, l.retryInMs]);
-    expect(retries).toEqual([[1, 1_000], [2, 2_000], [3, 4_000], [4, 120_000]]);
+    const retries = refreshFailures(lines, X86)
+      .slice(0, 4)
+      .map((l) => [l.failures, l.retryInMs]);
+    expect(retries).toEqual([
+      [1, 1_000],
+      [2, 2_000],
+      [3, 4_000],
+      [4, 120_000],
+    ]);
     // /-/status shows the same retry (both clock reads are taken in one synchronous step of the refresh).
     const x86 = await indexStatus('x86_64');
     expect(x86.consecutiveFailures).toBe(4);
@@ -154,11 +194,20 @@ describe('refreshing indexes', () => {
 
   it('never backs off longer than the refresh interval: retries after 1s, 2s, then 2s again with a 2s interval', async () => {
     const lines: string[] = [];
-    await start({ settings: { logLevel: 'warn', updateIntervalMs: 2_000 }, service: { retryBaseMs: 1_000, logStream: logInto(lines) } });
+    await start({
+      settings: { logLevel: 'warn', updateIntervalMs: 2_000 },
+      service: { retryBaseMs: 1_000, logStream: logInto(lines) },
+    });
     f!.upstream.fail({ status: 502, path: X86 }, { status: 502, path: X86 }, { status: 502, path: X86 });
     while (f!.upstream.pendingFaults > 0) expect((await refresh()).statusCode).toBe(200);
-    const retries = refreshFailures(lines, X86).slice(0, 3).map((l) => [l.failures, l.retryInMs]);
-    expect(retries).toEqual([[1, 1_000], [2, 2_000], [3, 2_000]]);
+    const retries = refreshFailures(lines, X86)
+      .slice(0, 3)
+      .map((l) => [l.failures, l.retryInMs]);
+    expect(retries).toEqual([
+      [1, 1_000],
+      [2, 2_000],
+      [3, 2_000],
+    ]);
   });
 
   it('gives up a refresh that outlasts refreshTimeout, even when bytes keep trickling in', async () => {
@@ -168,7 +217,10 @@ describe('refreshing indexes', () => {
     f!.upstream.fail({ trickleEveryMs: 20, path: X86 });
     await refresh();
     const x86 = await indexStatus('x86_64');
-    expect(x86.lastError).toMatchObject({ reason: 'network', message: expect.stringContaining('did not finish within refreshTimeout (300ms)') });
+    expect(x86.lastError).toMatchObject({
+      reason: 'network',
+      message: expect.stringContaining('did not finish within refreshTimeout (300ms)'),
+    });
     const after = await get('/bootc');
     expect(after.body).toBe(before.body);
     await refresh();
@@ -198,7 +250,10 @@ describe('refreshing indexes', () => {
     // Both publish a new bootc; only the repository with the short interval picks it up on its own.
     await f!.publish('fast', withNewBootc(v1));
     await f!.publish('slow', withNewBootc(v1));
-    await until('the fast repository to serve the new version', async () => (await get('/bootc/latest?arch=x86_64&repository=fast')).body === '1.17.0-r0\n');
+    await until(
+      'the fast repository to serve the new version',
+      async () => (await get('/bootc/latest?arch=x86_64&repository=fast')).body === '1.17.0-r0\n',
+    );
     // A few more of its intervals pass, and the slow repository was asked nothing since its first load.
     const seen = fastIndex();
     await until('two more refreshes of the fast repository', () => fastIndex() >= seen + 2);
@@ -250,7 +305,11 @@ describe('refreshing indexes', () => {
     expect((await refresh()).statusCode).toBe(200);
     // First load: the key and both indexes; the refresh: both indexes (x86_64 answered 429). Nothing since: a
     // delay over what a Node timer holds would have fired after 1 ms, and again and again.
-    const requests = () => ({ x86: f!.upstream.requestsFor(X86).map((r) => r.status), arm: f!.upstream.requestsFor(ARM).map((r) => r.status), all: f!.upstream.requests.length });
+    const requests = () => ({
+      x86: f!.upstream.requestsFor(X86).map((r) => r.status),
+      arm: f!.upstream.requestsFor(ARM).map((r) => r.status),
+      all: f!.upstream.requests.length,
+    });
     const expected = { x86: [200, 429], arm: [200, 304], all: 5 };
     expect(requests()).toEqual(expected);
     // The next refreshes are set to what a timer holds: the interval capped to ~24.8 days, the Retry-After to the
@@ -320,13 +379,17 @@ describe('GET /-/status', () => {
       keyHost.files.set('/keys/fixture-service.rsa.pub', Buffer.from(fixtureKey().publicPem));
       await start({
         start: false,
-        repositorySettings: { os: { auth: { bearerTokenEnv: 'FIXTURE_TOKEN' }, keys: [`${keyHost.url}/keys/fixture-service.rsa.pub`] } },
+        repositorySettings: {
+          os: { auth: { bearerTokenEnv: 'FIXTURE_TOKEN' }, keys: [`${keyHost.url}/keys/fixture-service.rsa.pub`] },
+        },
         service: { env: { FIXTURE_TOKEN: 'tok-123' } },
       });
       f!.service.store.start();
       expect(await f!.service.store.whenReady(5_000)).toBe(true);
       expect((await indexStatus('x86_64')).verifiedBy).toBe('fixture-service.rsa.pub');
-      expect(keyHost.requests.map((r) => [r.path, r.authorization])).toEqual([['/keys/fixture-service.rsa.pub', undefined]]);
+      expect(keyHost.requests.map((r) => [r.path, r.authorization])).toEqual([
+        ['/keys/fixture-service.rsa.pub', undefined],
+      ]);
       expect(f!.upstream.requests.map((r) => [r.path, r.authorization]).sort()).toEqual([
         ['/os/aarch64/APKINDEX.tar.gz', 'Bearer tok-123'],
         ['/os/x86_64/APKINDEX.tar.gz', 'Bearer tok-123'],
@@ -340,7 +403,11 @@ describe('GET /-/status', () => {
     const probe = await startFixtureService({ repositories: { os: v1 }, start: false });
     const url = probe.upstream.url.replace('http://', 'http://user:secret@');
     await probe.close();
-    f = await startFixtureService({ repositories: { os: v1 }, start: false, repositorySettings: { os: { url: `${url}/os` } } });
+    f = await startFixtureService({
+      repositories: { os: v1 },
+      start: false,
+      repositorySettings: { os: { url: `${url}/os` } },
+    });
     const s = await status();
     expect(s.indexes[0]!.url).toMatch(/^http:\/\/\*\*\*:\*\*\*@127\.0\.0\.1:\d+\/os\/x86_64\/APKINDEX\.tar\.gz$/);
     expect(JSON.stringify(s)).not.toContain('secret');
@@ -349,7 +416,14 @@ describe('GET /-/status', () => {
 
 describe('credentials in logs', () => {
   it('never logs a bearer token, basic credentials, URL credentials or the refresh token, over loads, queries and failed refreshes', async () => {
-    const secrets = { token: 'tok-9f3a1c', user: 'ci-bot', password: 'pw-77e2d0', urlUser: 'url-bot', urlPassword: 'url-pw-4b8e', refresh: 'refresh-5d1f' };
+    const secrets = {
+      token: 'tok-9f3a1c',
+      user: 'ci-bot',
+      password: 'pw-77e2d0',
+      urlUser: 'url-bot',
+      urlPassword: 'url-pw-4b8e',
+      refresh: 'refresh-5d1f',
+    };
     const basic = (user: string, password: string) => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
     const lines: string[] = [];
     await start({
@@ -364,7 +438,10 @@ describe('credentials in logs', () => {
         };
       },
       settings: { logLevel: 'trace', refreshToken: secrets.refresh },
-      service: { env: { T_TOKEN: secrets.token, T_USER: secrets.user, T_PASSWORD: secrets.password }, logStream: logInto(lines) },
+      service: {
+        env: { T_TOKEN: secrets.token, T_USER: secrets.user, T_PASSWORD: secrets.password },
+        logStream: logInto(lines),
+      },
     });
     f!.service.store.start();
     expect(await f!.service.store.whenReady(5_000)).toBe(true);
@@ -375,19 +452,33 @@ describe('credentials in logs', () => {
     await get('/metrics');
     await refresh({ authorization: 'Bearer wrong' });
     // Failed refreshes of every repository: an HTTP status, a reset, garbage, a bad signature and then its key.
-    f!.upstream.fail({ status: 401, path: `/bearer/${X86}` }, { reset: true, path: `/basic/${X86}` }, { body: Buffer.from('<html>login</html>'), path: `/inurl/${ARM}` });
-    f!.upstream.fail({ body: buildIndexArchive({ packages: [{ name: 'bootc', version: '9.9.9-r0' }], sign: [{ key: generateFixtureKey('fixture-service.rsa.pub') }] }), path: `/inurl/${X86}` });
+    f!.upstream.fail(
+      { status: 401, path: `/bearer/${X86}` },
+      { reset: true, path: `/basic/${X86}` },
+      { body: Buffer.from('<html>login</html>'), path: `/inurl/${ARM}` },
+    );
+    f!.upstream.fail({
+      body: buildIndexArchive({
+        packages: [{ name: 'bootc', version: '9.9.9-r0' }],
+        sign: [{ key: generateFixtureKey('fixture-service.rsa.pub') }],
+      }),
+      path: `/inurl/${X86}`,
+    });
     expect((await refresh(auth)).statusCode).toBe(200);
     f!.upstream.fail({ status: 403, path: '/inurl/fixture-service.rsa.pub' });
     expect((await refresh(auth)).statusCode).toBe(200);
 
     // The credentials did go out, so there was something to leak.
-    const sent = (prefix: string) => new Set(f!.upstream.requests.filter((r) => r.path.startsWith(prefix)).map((r) => r.authorization));
+    const sent = (prefix: string) =>
+      new Set(f!.upstream.requests.filter((r) => r.path.startsWith(prefix)).map((r) => r.authorization));
     expect(sent('/bearer/')).toEqual(new Set([`Bearer ${secrets.token}`]));
     expect(sent('/basic/')).toEqual(new Set([basic(secrets.user, secrets.password)]));
     expect(sent('/inurl/')).toEqual(new Set([basic(secrets.urlUser, secrets.urlPassword)]));
     // Every failure was logged, the key's too (once for each index of the repository), naming the key URL.
-    const reasons = lines.map((l) => JSON.parse(l) as LogLine & { reason?: string }).filter((l) => l.msg.startsWith('index refresh failed')).map((l) => l.reason);
+    const reasons = lines
+      .map((l) => JSON.parse(l) as LogLine & { reason?: string })
+      .filter((l) => l.msg.startsWith('index refresh failed'))
+      .map((l) => l.reason);
     expect(reasons.sort()).toEqual(['gzip', 'http-status', 'http-status', 'http-status', 'network', 'signature']);
 
     const log = lines.join('');
@@ -398,7 +489,9 @@ describe('credentials in logs', () => {
       `${secrets.urlUser}:`,
     ];
     for (const secret of forbidden) expect(log.includes(secret), secret).toBe(false);
-    expect(log).toContain(`${f!.upstream.url.replace('http://', 'http://***:***@')}/inurl/fixture-service.rsa.pub: HTTP 403`);
+    expect(log).toContain(
+      `${f!.upstream.url.replace('http://', 'http://***:***@')}/inurl/fixture-service.rsa.pub: HTTP 403`,
+    );
   });
 });
 
@@ -409,8 +502,20 @@ describe('request log', () => {
       await start({ settings: { logLevel }, service: { logStream: { write: (line) => void lines.push(line) } } });
       await get('/bootc');
       await get('/nope');
-      const logged = lines.map((l) => JSON.parse(l) as { level: number; msg: string; url?: string; status?: number }).filter((l) => l.msg === 'request');
-      expect(logged.map((l) => [l.level, l.url, l.status]), logLevel).toEqual(logLevel === 'debug' ? [[20, '/bootc', 200], [20, '/nope', 404]] : []);
+      const logged = lines
+        .map((l) => JSON.parse(l) as { level: number; msg: string; url?: string; status?: number })
+        .filter((l) => l.msg === 'request');
+      expect(
+        logged.map((l) => [l.level, l.url, l.status]),
+        logLevel,
+      ).toEqual(
+        logLevel === 'debug'
+          ? [
+              [20, '/bootc', 200],
+              [20, '/nope', 404],
+            ]
+          : [],
+      );
       await f!.close();
       f = undefined;
     }
@@ -420,17 +525,23 @@ describe('request log', () => {
 describe('GET /metrics', () => {
   it('exports index, refresh, request and process metrics from a registry per server', async () => {
     await start();
-    const other = await startFixtureService({ repositories: { extra: { x86_64: [{ name: 'zlib', version: '1.3-r0' }] } } });
+    const other = await startFixtureService({
+      repositories: { extra: { x86_64: [{ name: 'zlib', version: '1.3-r0' }] } },
+    });
     try {
       await get('/bootc');
       await get('/nope');
       const text = (await get('/metrics')).body;
-      expect(text).toMatch(/apk_indexer_index_records\{index="[^"]+\/os\/x86_64\/APKINDEX\.tar\.gz",arch="x86_64",repository="os"\} 3/);
+      expect(text).toMatch(
+        /apk_indexer_index_records\{index="[^"]+\/os\/x86_64\/APKINDEX\.tar\.gz",arch="x86_64",repository="os"\} 3/,
+      );
       expect(text).toMatch(/apk_indexer_index_last_success_timestamp_seconds\{[^}]*arch="aarch64"[^}]*\} \d{10}/);
       expect(text).toMatch(/apk_indexer_refresh_duration_seconds_count\{[^}]*arch="x86_64"[^}]*\} 1/);
       expect(text).toMatch(/apk_indexer_http_requests_total\{route="\/\*",method="GET",status="200"\} 1/);
       expect(text).toMatch(/apk_indexer_http_requests_total\{route="\/\*",method="GET",status="404"\} 1/);
-      expect(text).toMatch(/apk_indexer_http_request_duration_seconds_bucket\{[^}]*route="\/\*"[^}]*le="\+Inf"[^}]*\} 1/);
+      expect(text).toMatch(
+        /apk_indexer_http_request_duration_seconds_bucket\{[^}]*route="\/\*"[^}]*le="\+Inf"[^}]*\} 1/,
+      );
       expect(text).toMatch(/apk_indexer_process_cpu_user_seconds_total \d/);
       expect(text).toMatch(/# TYPE apk_indexer_refresh_failures_total counter/);
       expect(text).not.toContain('/extra/');
@@ -444,7 +555,13 @@ describe('GET /metrics', () => {
 
   it('labels requests by route pattern, once each: implicit HEAD routes, wildcard, operator routes, unmatched', async () => {
     await start();
-    for (const [method, url] of [['HEAD', '/bootc'], ['GET', '/wildcardVersion/boot*'], ['GET', '/livez'], ['POST', '/bootc'], ['DELETE', '/-/status']] as const) {
+    for (const [method, url] of [
+      ['HEAD', '/bootc'],
+      ['GET', '/wildcardVersion/boot*'],
+      ['GET', '/livez'],
+      ['POST', '/bootc'],
+      ['DELETE', '/-/status'],
+    ] as const) {
       await f!.service.app.inject({ method, url });
     }
     const text = (await get('/metrics')).body;

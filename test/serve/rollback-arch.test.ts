@@ -1,6 +1,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { FixturePackage } from '../fixtures/apk-repo.js';
-import { startFixtureService, type FixtureService, type FixtureServiceOptions, type RepoContent } from '../helpers/fixture-service.js';
+import {
+  startFixtureService,
+  type FixtureService,
+  type FixtureServiceOptions,
+  type RepoContent,
+} from '../helpers/fixture-service.js';
 
 let f: FixtureService | undefined;
 afterEach(async () => {
@@ -11,18 +16,33 @@ afterEach(async () => {
 const lines: string[] = [];
 const start = async (repositories: Record<string, RepoContent>, options: Partial<FixtureServiceOptions> = {}) => {
   lines.length = 0;
-  f = await startFixtureService({ repositories, service: { logStream: { write: (l: string) => void lines.push(l) } }, settings: { logLevel: 'info' }, ...options });
+  f = await startFixtureService({
+    repositories,
+    service: { logStream: { write: (l: string) => void lines.push(l) } },
+    settings: { logLevel: 'info' },
+    ...options,
+  });
   return f;
 };
 const get = (url: string) => f!.service.app.inject({ method: 'GET', url });
-const versions = async (name: string) => ((await get(`/${name}?arch=x86_64`)).json() as { releases: Array<{ version: string }> }).releases.map((r) => r.version);
+const versions = async (name: string) =>
+  ((await get(`/${name}?arch=x86_64`)).json() as { releases: Array<{ version: string }> }).releases.map(
+    (r) => r.version,
+  );
 const metric = async (kind: string) => {
   const text = (await get('/metrics')).body;
-  const line = text.split('\n').find((l) => l.startsWith('apk_indexer_index_regressions_total{') && l.includes(`kind="${kind}"`));
+  const line = text
+    .split('\n')
+    .find((l) => l.startsWith('apk_indexer_index_regressions_total{') && l.includes(`kind="${kind}"`));
   return line === undefined ? 0 : Number(line.split(' ').pop());
 };
-const warnings = () => lines.map((l) => JSON.parse(l) as { level: number; msg: string }).filter((l) => l.level === 40).map((l) => l.msg);
-const pkgs = (count: number, version: string, buildTime: number): FixturePackage[] => Array.from({ length: count }, (_, i) => ({ name: `p${i}`, version, buildTime }));
+const warnings = () =>
+  lines
+    .map((l) => JSON.parse(l) as { level: number; msg: string })
+    .filter((l) => l.level === 40)
+    .map((l) => l.msg);
+const pkgs = (count: number, version: string, buildTime: number): FixturePackage[] =>
+  Array.from({ length: count }, (_, i) => ({ name: `p${i}`, version, buildTime }));
 
 describe('an older but validly signed index (rollback, freeze)', () => {
   it('is served, warned about and counted when its newest build time goes back', async () => {
@@ -56,7 +76,14 @@ describe('records of another arch than the URL names', () => {
   const status = () => f!.service.store.status()[0]!;
 
   it('fail the refresh (reason format) and the last good data is kept; noarch records are fine', async () => {
-    await start({ os: { x86_64: [{ name: 'curl', version: '8.11.0-r0' }, { name: 'ca-certificates-bundle', version: '1-r0', arch: 'noarch' }] } });
+    await start({
+      os: {
+        x86_64: [
+          { name: 'curl', version: '8.11.0-r0' },
+          { name: 'ca-certificates-bundle', version: '1-r0', arch: 'noarch' },
+        ],
+      },
+    });
     expect(await versions('ca-certificates-bundle')).toEqual(['1-r0']);
     // An aarch64 index published at the x86_64 URL.
     await f!.publish('os', { x86_64: [{ name: 'curl', version: '8.12.0-r0', arch: 'aarch64' }] });
@@ -67,7 +94,10 @@ describe('records of another arch than the URL names', () => {
   });
 
   it('are read when the repository sets allowForeignArch', async () => {
-    await start({ os: { x86_64: [{ name: 'curl', version: '8.12.0-r0', arch: 'aarch64' }] } }, { repositorySettings: { os: { allowForeignArch: true } } });
+    await start(
+      { os: { x86_64: [{ name: 'curl', version: '8.12.0-r0', arch: 'aarch64' }] } },
+      { repositorySettings: { os: { allowForeignArch: true } } },
+    );
     expect(status().lastError).toBeUndefined();
     expect(await versions('curl')).toEqual(['8.12.0-r0']);
   });

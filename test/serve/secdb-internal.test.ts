@@ -23,15 +23,31 @@ describe('a bug inside a security database refresh', () => {
   it('is counted as reason internal with its stack logged at error level, not as a network failure', async () => {
     const upstream = await new Upstream().start();
     cleanup.push(() => upstream.stop());
-    upstream.files.set('/os/security.json', Buffer.from(JSON.stringify({ packages: [{ pkg: { name: 'openssl', secfixes: { '3.4.0-r1': ['CVE-2024-9143'] } } }] })));
+    upstream.files.set(
+      '/os/security.json',
+      Buffer.from(
+        JSON.stringify({ packages: [{ pkg: { name: 'openssl', secfixes: { '3.4.0-r1': ['CVE-2024-9143'] } } }] }),
+      ),
+    );
     const lines: string[] = [];
     const app = Fastify({ logger: { level: 'info', stream: { write: (line: string) => void lines.push(line) } } });
     cleanup.push(() => app.close());
     const registry = new Registry();
-    const repository = { name: 'os', url: `${upstream.url}/os`, arches: ['x86_64'], keys: [], secdb: `${upstream.url}/os/security.json` };
+    const repository = {
+      name: 'os',
+      url: `${upstream.url}/os`,
+      arches: ['x86_64'],
+      keys: [],
+      secdb: `${upstream.url}/os/security.json`,
+    };
     // A size cap that is no number (a state no caller builds): the reader's own comparison throws a genuine
     // TypeError once the body arrives, inside the refresh.
-    const store = new SecdbStore(testSettings([repository]), { log: app.log, registry, maxBytes: Symbol('not a number') as unknown as number, retryBaseMs: 60_000 });
+    const store = new SecdbStore(testSettings([repository]), {
+      log: app.log,
+      registry,
+      maxBytes: Symbol('not a number') as unknown as number,
+      retryBaseMs: 60_000,
+    });
     cleanup.push(() => store.stop());
     store.start();
     await store.settled();

@@ -16,7 +16,12 @@ beforeAll(async () => {
   ensureBuilt();
   dir = await mkdtemp(join(tmpdir(), 'apk-startup-'));
   const key = fixtureKey();
-  keyPath = (await writeFixtureRepo(join(dir, 'os'), { sign: [{ key }], arches: { x86_64: [{ name: 'bash', version: '5.2.37-r0' }] } })).keyPaths[0]!;
+  keyPath = (
+    await writeFixtureRepo(join(dir, 'os'), {
+      sign: [{ key }],
+      arches: { x86_64: [{ name: 'bash', version: '5.2.37-r0' }] },
+    })
+  ).keyPaths[0]!;
   indexPath = join(dir, 'os', 'x86_64', 'APKINDEX.tar.gz');
 }, 60_000);
 afterAll(async () => {
@@ -24,7 +29,11 @@ afterAll(async () => {
 });
 
 function serve(args: string[], env: Record<string, string> = {}) {
-  const r = spawnSync(process.execPath, [bin, 'serve', '--host', '127.0.0.1', '--port', '0', ...args], { encoding: 'utf8', timeout: 20_000, env: { PATH: process.env.PATH ?? '', APK_INDEXER_LOG_OUTPUT: 'json', ...env } });
+  const r = spawnSync(process.execPath, [bin, 'serve', '--host', '127.0.0.1', '--port', '0', ...args], {
+    encoding: 'utf8',
+    timeout: 20_000,
+    env: { PATH: process.env.PATH ?? '', APK_INDEXER_LOG_OUTPUT: 'json', ...env },
+  });
   return { status: r.status, stderr: r.stderr, stdout: r.stdout };
 }
 
@@ -47,14 +56,19 @@ describe('serve refuses at start, with exit 2 and one line', () => {
 
   it('a local key that is not there', () => {
     const r = serve(['--index', indexPath, '--key', join(dir, 'missing.rsa.pub')]);
-    expect([r.status, r.stderr]).toEqual([2, `apk-indexer serve: repositories[0] (${indexPath.replace(/\/+$/, '')}): key ${join(dir, 'missing.rsa.pub')}: cannot read: no such file or directory\n`]);
+    expect([r.status, r.stderr]).toEqual([
+      2,
+      `apk-indexer serve: repositories[0] (${indexPath.replace(/\/+$/, '')}): key ${join(dir, 'missing.rsa.pub')}: cannot read: no such file or directory\n`,
+    ]);
     expect(r.stdout).not.toContain('index refresh failed');
   });
 
   it('a local index that is not there', () => {
     const r = serve(['--index', join(dir, 'nowhere', 'APKINDEX.tar.gz'), '--key', keyPath]);
     expect(r.status).toBe(2);
-    expect(r.stderr).toBe(`apk-indexer serve: repositories[0] (${join(dir, 'nowhere', 'APKINDEX.tar.gz')}): index ${join(dir, 'nowhere', 'APKINDEX.tar.gz')}: cannot read: no such file or directory\n`);
+    expect(r.stderr).toBe(
+      `apk-indexer serve: repositories[0] (${join(dir, 'nowhere', 'APKINDEX.tar.gz')}): index ${join(dir, 'nowhere', 'APKINDEX.tar.gz')}: cannot read: no such file or directory\n`,
+    );
   });
 });
 
@@ -66,11 +80,20 @@ describe('serve with local files', () => {
     const s = await serveProcess(['--index', named, '--key', keyPath], { APK_INDEXER_LOG_OUTPUT: 'json' });
     try {
       const url = `http://127.0.0.1:${s.port}`;
-      for (const end = Date.now() + 10_000; (await fetch(`${url}/readyz`)).status !== 200; await new Promise((r) => setTimeout(r, 50))) if (Date.now() > end) throw new Error(s.output());
+      for (
+        const end = Date.now() + 10_000;
+        (await fetch(`${url}/readyz`)).status !== 200;
+        await new Promise((r) => setTimeout(r, 50))
+      )
+        if (Date.now() > end) throw new Error(s.output());
       expect(await (await fetch(`${url}/bash/latest`)).text()).toBe('5.2.37-r0\n');
       s.child.kill('SIGHUP');
       expect(await s.exited).toBe(0);
-      const messages = s.output().trim().split('\n').map((l) => (JSON.parse(l) as { msg: string }).msg);
+      const messages = s
+        .output()
+        .trim()
+        .split('\n')
+        .map((l) => (JSON.parse(l) as { msg: string }).msg);
       expect(messages).toEqual(expect.arrayContaining(['shutting down: finishing in-flight requests', 'stopped']));
     } finally {
       if (s.child.exitCode === null) s.child.kill('SIGKILL');

@@ -7,7 +7,12 @@ import { buildIndexArchive, generateFixtureKey } from '../fixtures/apk-repo.js';
 import { buildService, type Service } from '../../src/serve/app.js';
 import { startFixtureService, testSettings, type FixtureService } from '../helpers/fixture-service.js';
 
-const content = { x86_64: [{ name: 'curl', version: '8.11.0-r0' }, { name: 'curl', version: '8.12.0-r0' }] };
+const content = {
+  x86_64: [
+    { name: 'curl', version: '8.11.0-r0' },
+    { name: 'curl', version: '8.12.0-r0' },
+  ],
+};
 let f: FixtureService | undefined;
 let restarted: Service | undefined;
 const dirs: string[] = [];
@@ -23,28 +28,43 @@ async function first(): Promise<{ stateDir: string; repositories: RepositorySett
   const stateDir = await mkdtemp(join(tmpdir(), 'apk-state-'));
   dirs.push(stateDir);
   f = await startFixtureService({ repositories: { os: content }, settings: { stateDir } });
-  const repositories = [{ name: 'os', url: `${f.upstream.url}/os`, arches: ['x86_64'], keys: [`${f.upstream.url}/os/${f.key.name}`] }];
+  const repositories = [
+    { name: 'os', url: `${f.upstream.url}/os`, arches: ['x86_64'], keys: [`${f.upstream.url}/os/${f.key.name}`] },
+  ];
   return { stateDir, repositories };
 }
 /** A second service with the same settings, as after a restart; it has not started refreshing yet. */
 async function restart(stateDir: string, repositories: RepositorySettings[]): Promise<Service> {
   lines.length = 0;
-  restarted = buildService(testSettings(repositories, { stateDir, logLevel: 'info' }), { logStream: { write: (l: string) => void lines.push(l) }, retryBaseMs: 60_000 });
+  restarted = buildService(testSettings(repositories, { stateDir, logLevel: 'info' }), {
+    logStream: { write: (l: string) => void lines.push(l) },
+    retryBaseMs: 60_000,
+  });
   await restarted.app.ready();
   return restarted;
 }
 const versions = async (s: Service) => {
   const res = await s.app.inject({ method: 'GET', url: '/curl?arch=x86_64' });
-  return res.statusCode === 200 ? (res.json() as { releases: Array<{ version: string }> }).releases.map((r) => r.version) : res.statusCode;
+  return res.statusCode === 200
+    ? (res.json() as { releases: Array<{ version: string }> }).releases.map((r) => r.version)
+    : res.statusCode;
 };
-const warnings = () => lines.map((l) => JSON.parse(l) as { level: number; msg: string }).filter((l) => l.level === 40).map((l) => l.msg);
-const savedFile = async (stateDir: string) => join(stateDir, (await readdir(stateDir)).find((n) => n.endsWith('.apkindex'))!);
+const warnings = () =>
+  lines
+    .map((l) => JSON.parse(l) as { level: number; msg: string })
+    .filter((l) => l.level === 40)
+    .map((l) => l.msg);
+const savedFile = async (stateDir: string) =>
+  join(
+    stateDir,
+    (await readdir(stateDir)).find((n) => n.endsWith('.apkindex'))!,
+  );
 const OUTAGE = Array.from({ length: 50 }, () => ({ status: 503 }));
-
 
 /** Polls until `check` holds or 10 s pass: a warning is logged when the saved file is read, which a loaded machine may delay. */
 async function eventually(check: () => boolean): Promise<boolean> {
-  for (const end = Date.now() + 10_000; Date.now() < end; await new Promise((r) => setTimeout(r, 20))) if (check()) return true;
+  for (const end = Date.now() + 10_000; Date.now() < end; await new Promise((r) => setTimeout(r, 20)))
+    if (check()) return true;
   return check();
 }
 
@@ -98,7 +118,10 @@ describe('a state directory', () => {
     const stranger = { ...generateFixtureKey(), name: f!.key.name };
     const foreign = buildIndexArchive({ packages: [{ name: 'curl', version: '99.0-r0' }], sign: [{ key: stranger }] });
     const head = JSON.parse(bytes.toString('utf8', 0, nl)) as Record<string, unknown>;
-    await writeFile(path, Buffer.concat([Buffer.from(JSON.stringify({ ...head, bytes: foreign.length }) + '\n'), foreign]));
+    await writeFile(
+      path,
+      Buffer.concat([Buffer.from(JSON.stringify({ ...head, bytes: foreign.length }) + '\n'), foreign]),
+    );
     f!.upstream.fail(...OUTAGE);
     let s = await restart(stateDir, repositories);
     s.store.start();
@@ -106,7 +129,10 @@ describe('a state directory', () => {
     expect(await eventually(() => warnings().some((m) => m.includes('does not match the index')))).toBe(true);
     await s.app.close();
     // Another repository's file under this one's name.
-    await writeFile(path, Buffer.concat([Buffer.from(JSON.stringify({ ...head, repository: 'other' }) + '\n'), bytes.subarray(nl + 1)]));
+    await writeFile(
+      path,
+      Buffer.concat([Buffer.from(JSON.stringify({ ...head, repository: 'other' }) + '\n'), bytes.subarray(nl + 1)]),
+    );
     s = await restart(stateDir, repositories);
     s.store.start();
     expect(await s.store.whenReady(300)).toBe(false);

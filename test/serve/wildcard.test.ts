@@ -5,9 +5,25 @@ import { startFixtureService, type FixtureService } from '../helpers/fixture-ser
 
 // The package names hown3d/renovate-apk-indexer's README lists, plus a few that must not match.
 const NAMES = [
-  'argo-cd', 'argo-cd-compat', 'argo-cd-repo-server', 'argo-cd-2.9', 'argo-cd-2.9-compat', 'argo-cd-2.9-repo-server',
-  'argo-cd-2.10', 'argo-cd-2.10-compat', 'argo-cd-2.10-repo-server', 'argo-cd-foo', 'argo-cdx-2.9',
-  'nodejs', 'nodejs-18', 'nodejs-20', 'nodejs-22', 'nodejs-22-doc', 'ruby3.2', 'ruby-3.3', 'ruby3.2-bundler',
+  'argo-cd',
+  'argo-cd-compat',
+  'argo-cd-repo-server',
+  'argo-cd-2.9',
+  'argo-cd-2.9-compat',
+  'argo-cd-2.9-repo-server',
+  'argo-cd-2.10',
+  'argo-cd-2.10-compat',
+  'argo-cd-2.10-repo-server',
+  'argo-cd-foo',
+  'argo-cdx-2.9',
+  'nodejs',
+  'nodejs-18',
+  'nodejs-20',
+  'nodejs-22',
+  'nodejs-22-doc',
+  'ruby3.2',
+  'ruby-3.3',
+  'ruby3.2-bundler',
 ];
 
 const matched = (pattern: string) => {
@@ -26,7 +42,11 @@ describe('wildcard patterns (hown3d/renovate-apk-indexer semantics)', () => {
   it('argo-cd-*-compat and argo-cd*compat match argo-cd-<version>-compat and argo-cd-compat', () => {
     expect(matched('argo-cd-*-compat')).toEqual(['argo-cd-compat', 'argo-cd-2.9-compat', 'argo-cd-2.10-compat']);
     expect(matched('argo-cd*compat')).toEqual(['argo-cd-compat', 'argo-cd-2.9-compat', 'argo-cd-2.10-compat']);
-    expect(matched('argo-cd-*-repo-server')).toEqual(['argo-cd-repo-server', 'argo-cd-2.9-repo-server', 'argo-cd-2.10-repo-server']);
+    expect(matched('argo-cd-*-repo-server')).toEqual([
+      'argo-cd-repo-server',
+      'argo-cd-2.9-repo-server',
+      'argo-cd-2.10-repo-server',
+    ]);
   });
 
   it('without a dash before the star the version may follow the name directly', () => {
@@ -36,7 +56,8 @@ describe('wildcard patterns (hown3d/renovate-apk-indexer semantics)', () => {
   });
 
   it('refuses patterns that are not one star after a name', () => {
-    for (const pattern of ['*', '*-compat', 'a**', 'a*b*c', 'argo-cd']) expect(wildcardMatcher(pattern), pattern).toBeUndefined();
+    for (const pattern of ['*', '*-compat', 'a**', 'a*b*c', 'argo-cd'])
+      expect(wildcardMatcher(pattern), pattern).toBeUndefined();
   });
 
   it('treats regular expression characters literally', () => {
@@ -47,7 +68,11 @@ describe('wildcard patterns (hown3d/renovate-apk-indexer semantics)', () => {
 });
 
 describe('GET /wildcardVersion/<pattern>', () => {
-  const pkg = (name: string, version: string, extra: Partial<FixturePackage> = {}): FixturePackage => ({ name, version, ...extra });
+  const pkg = (name: string, version: string, extra: Partial<FixturePackage> = {}): FixturePackage => ({
+    name,
+    version,
+    ...extra,
+  });
   let f: FixtureService;
   beforeAll(async () => {
     f = await startFixtureService({
@@ -82,7 +107,12 @@ describe('GET /wildcardVersion/<pattern>', () => {
   };
 
   it('merges the releases of every matched name in apk order, each once', async () => {
-    expect(await versions('/wildcardVersion/argo-cd-*?arch=x86_64')).toEqual(['2.9.3-r0', '2.9.10-r0', '2.10.1-r0', '2.10.2_rc1-r0']);
+    expect(await versions('/wildcardVersion/argo-cd-*?arch=x86_64')).toEqual([
+      '2.9.3-r0',
+      '2.9.10-r0',
+      '2.10.1-r0',
+      '2.10.2_rc1-r0',
+    ]);
     expect(await versions('/wildcardVersion/argo-cd*compat')).toEqual(['2.8.4-r0', '2.10.1-r0']);
     expect((await get('/wildcardVersion/argo-cd-*')).json().tags).toEqual({ latest: '2.10.1-r0' });
   });
@@ -91,7 +121,9 @@ describe('GET /wildcardVersion/<pattern>', () => {
     expect(await versions('/wildcardVersion/argo-cd-*?arch=x86_64,aarch64')).toEqual(['2.9.3-r0', '2.10.1-r0']);
     // Without ?arch=, per name: each argo-cd-X is on both arches, so only versions on both are answered.
     expect(await versions('/wildcardVersion/argo-cd-*')).toEqual(['2.9.3-r0', '2.10.1-r0']);
-    expect((await get('/wildcardVersion/argo-cd-*?format=plain&arch=x86_64')).body).toBe('2.9.3-r0\n2.9.10-r0\n2.10.1-r0\n2.10.2_rc1-r0\n');
+    expect((await get('/wildcardVersion/argo-cd-*?format=plain&arch=x86_64')).body).toBe(
+      '2.9.3-r0\n2.9.10-r0\n2.10.1-r0\n2.10.2_rc1-r0\n',
+    );
     expect((await get('/wildcardVersion/argo-cd-*/latest')).body).toBe('2.10.1-r0\n');
   });
 
@@ -101,7 +133,11 @@ describe('GET /wildcardVersion/<pattern>', () => {
   });
 
   it('reaches packages called metrics, livez and readyz, whose /<name> routes are the operator routes', async () => {
-    for (const [name, version] of [['metrics', '0.3.1-r0'], ['livez', '1.0-r0'], ['readyz', '2.0-r1']] as const) {
+    for (const [name, version] of [
+      ['metrics', '0.3.1-r0'],
+      ['livez', '1.0-r0'],
+      ['readyz', '2.0-r1'],
+    ] as const) {
       expect(await versions(`/wildcardVersion/${name}`), name).toEqual([version]);
       expect((await get(`/wildcardVersion/${name}/latest`)).body, name).toBe(`${version}\n`);
       expect((await get(`/wildcardVersion/${name}?format=plain`)).body, name).toBe(`${version}\n`);

@@ -92,7 +92,10 @@ export function dockerignore(text: string): (path: string) => boolean {
         .map((part) =>
           part === '**'
             ? '(?:.*)'
-            : part.replace(/[.+^${}()|\\]/g, '\\$&').replace(/\*/g, '[^/]*').replace(/\?/g, '[^/]'),
+            : part
+                .replace(/[.+^${}()|\\]/g, '\\$&')
+                .replace(/\*/g, '[^/]*')
+                .replace(/\?/g, '[^/]'),
         )
         .join('/')
         .replace(/\(\?:\.\*\)\//g, '(?:.*/)?');

@@ -54,7 +54,9 @@ function flagsByCommand(texts: ReadonlyMap<string, string>): Map<CommandName, Ma
     const text = raw.replace(/\\\n\s*(?:#\s*)?/g, ' ');
     const lineOf = (index: number) => `${file}:${text.slice(0, index).split('\n').length}`;
     // An invocation runs to the end of its line, code span, quote, pipe, list or comment.
-    for (const m of text.matchAll(/apk-indexer[ \t]+(serve|query|vercmp|init|gen|pin|check)(?=[\s`'"]|$)([^\n`'"|;#&)]*)/g)) {
+    for (const m of text.matchAll(
+      /apk-indexer[ \t]+(serve|query|vercmp|init|gen|pin|check)(?=[\s`'"]|$)([^\n`'"|;#&)]*)/g,
+    )) {
       for (const f of m[2]!.matchAll(/(?:^|\s)(--?[A-Za-z][\w-]*)/g)) add(m[1] as CommandName, f[1]!, lineOf(m.index));
     }
     // Code spans naming a command without the program: `pin --check`, `gen user --uid N`.
@@ -91,34 +93,55 @@ describe('the flags the docs give each command', () => {
     // What `init` writes (Justfile, .gitlab-ci.yml, comments) is docs a new user runs too.
     initDir = mkdtempSync(join(tmpdir(), 'apk-docs-init-'));
     // With its source named: the checkout this runs from may have no origin (or a local one) and no tag at HEAD.
-    const init = await cli(['init', initDir, '--apk-indexer-source', 'https://git.example.org/you/apk-indexer.git', '--apk-indexer-ref', 'v0.1.0']);
+    const init = await cli([
+      'init',
+      initDir,
+      '--apk-indexer-source',
+      'https://git.example.org/you/apk-indexer.git',
+      '--apk-indexer-ref',
+      'v0.1.0',
+    ]);
     expect(init.code, init.stderr).toBe(0);
     const texts = new Map(DOCS.map((f) => [f, read(f)] as const));
-    const walk = (dir: string): string[] => readdirSync(dir).flatMap((n) => (statSync(join(dir, n)).isDirectory() ? walk(join(dir, n)) : [join(dir, n)]));
+    const walk = (dir: string): string[] =>
+      readdirSync(dir).flatMap((n) => (statSync(join(dir, n)).isDirectory() ? walk(join(dir, n)) : [join(dir, n)]));
     for (const f of walk(initDir)) texts.set(`init:${f.slice(initDir.length + 1)}`, readFileSync(f, 'utf8'));
     uses = flagsByCommand(texts);
   });
   afterAll(() => rmSync(initDir, { recursive: true, force: true }));
 
   it('finds the documented invocations (the extraction itself works)', () => {
-    expect([...uses.get('serve')!.keys()]).toEqual(expect.arrayContaining(['--config', '--index', '-apk-index-url', '-update-interval', '--public-url']));
+    expect([...uses.get('serve')!.keys()]).toEqual(
+      expect.arrayContaining(['--config', '--index', '-apk-index-url', '-update-interval', '--public-url']),
+    );
     expect([...uses.get('query')!.keys()]).toEqual(expect.arrayContaining(['--index', '--arch', '--key']));
     expect([...uses.get('pin')!.keys()]).toEqual(expect.arrayContaining(['--check', '--server', '--all']));
     expect([...uses.get('gen')!.keys()]).toEqual(expect.arrayContaining(['--renovate-server', '-o']));
     expect([...uses.get('check')!.keys()]).toEqual(expect.arrayContaining(['--server']));
-    expect(flagsByCommand(new Map([['x.md', '`apk-indexer check --jsn`, `apk-indexer pin \\\n  --lok`']])).get('check')!.has('--jsn')).toBe(true);
-    expect(flagsByCommand(new Map([['x.md', 'apk-indexer pin \\\n  --lok']])).get('pin')!.has('--lok')).toBe(true);
+    expect(
+      flagsByCommand(new Map([['x.md', '`apk-indexer check --jsn`, `apk-indexer pin \\\n  --lok`']]))
+        .get('check')!
+        .has('--jsn'),
+    ).toBe(true);
+    expect(
+      flagsByCommand(new Map([['x.md', 'apk-indexer pin \\\n  --lok']]))
+        .get('pin')!
+        .has('--lok'),
+    ).toBe(true);
   });
 
-  it.each(COMMANDS.filter((c) => c !== 'serve'))('%s: each is in its --help and accepted by its parser', async (command) => {
-    const help = (await cli([command, '--help'])).stdout;
-    expect(help).toContain(`usage: apk-indexer ${command}`);
-    for (const [flag, where] of uses.get(command)!) {
-      expect(named(help, flag), `${where}: ${flag} is not in apk-indexer ${command} --help`).toBe(true);
-      const run = await cli([command, flag, 'x', '--help']);
-      expect(run.code, `${where}: apk-indexer ${command} ${flag}: ${run.stderr}`).toBe(0);
-    }
-  });
+  it.each(COMMANDS.filter((c) => c !== 'serve'))(
+    '%s: each is in its --help and accepted by its parser',
+    async (command) => {
+      const help = (await cli([command, '--help'])).stdout;
+      expect(help).toContain(`usage: apk-indexer ${command}`);
+      for (const [flag, where] of uses.get(command)!) {
+        expect(named(help, flag), `${where}: ${flag} is not in apk-indexer ${command} --help`).toBe(true);
+        const run = await cli([command, flag, 'x', '--help']);
+        expect(run.code, `${where}: apk-indexer ${command} ${flag}: ${run.stderr}`).toBe(0);
+      }
+    },
+  );
 
   it('serve: each is in its --help (one dash or two, as serve takes both) and read by its flag parser', async () => {
     const help = (await cli(['serve', '--help'])).stdout;
@@ -145,7 +168,11 @@ describe('the flags the docs give each command', () => {
 });
 
 describe('the APK_INDEXER_* variables the docs and examples set', () => {
-  const settings = [...Object.values(SERVICE_OPTIONS), ...Object.values(REPOSITORY_OPTIONS), ...Object.values(COMMAND_FLAGS)].flatMap((o) => ('env' in o && o.env ? [o.env] : []));
+  const settings = [
+    ...Object.values(SERVICE_OPTIONS),
+    ...Object.values(REPOSITORY_OPTIONS),
+    ...Object.values(COMMAND_FLAGS),
+  ].flatMap((o) => ('env' in o && o.env ? [o.env] : []));
   // Besides the settings, only what the CLI itself reads from the environment (APK_INDEXER_DEBUG).
   const cliReads = [...read('src/cli/main.ts').matchAll(/process\.env\.(APK_INDEXER_[A-Z0-9_]+)/g)].map((m) => m[1]!);
   const known = new Set<string>([...settings, ...cliReads]);
@@ -153,7 +180,8 @@ describe('the APK_INDEXER_* variables the docs and examples set', () => {
   it('are settings of src/config/options.ts (or read by src/cli/main.ts)', () => {
     expect(settings.length).toBeGreaterThan(10);
     for (const file of DOCS) {
-      for (const m of read(file).matchAll(/\bAPK_INDEXER_[A-Z0-9_]+\b/g)) expect(known.has(m[0]), `${file}: ${m[0]}`).toBe(true);
+      for (const m of read(file).matchAll(/\bAPK_INDEXER_[A-Z0-9_]+\b/g))
+        expect(known.has(m[0]), `${file}: ${m[0]}`).toBe(true);
     }
     expect(known.has('APK_INDEXER_NO_SUCH_SETTING')).toBe(false);
   });
@@ -162,7 +190,13 @@ describe('the APK_INDEXER_* variables the docs and examples set', () => {
 describe('the routes the docs show', () => {
   const TOKEN = 'docs-token';
   let fixture: FixtureService;
-  const pkg = (name: string, version: string, extra: object = {}) => ({ name, version, origin: name, commit: 'a'.repeat(40), ...extra });
+  const pkg = (name: string, version: string, extra: object = {}) => ({
+    name,
+    version,
+    origin: name,
+    commit: 'a'.repeat(40),
+    ...extra,
+  });
   const packages = [
     pkg('bash', '5.2.37-r0'),
     pkg('bash', '5.2.37-r1'),
@@ -180,7 +214,11 @@ describe('the routes the docs show', () => {
 
   /** Route patterns of the tables (`GET /<name>/latest`) made concrete with the fixture's names. */
   const concrete = (path: string) =>
-    path.replace('<name>', 'bash').replace('<package>', 'bash').replace('<pattern>', 'argo-cd*').replace('from=A&to=B', 'from=5.2.37-r0&to=5.2.37-r1');
+    path
+      .replace('<name>', 'bash')
+      .replace('<package>', 'bash')
+      .replace('<pattern>', 'argo-cd*')
+      .replace('from=A&to=B', 'from=5.2.37-r0&to=5.2.37-r1');
 
   function documentedRoutes(): Array<{ method: string; url: string; auth: boolean; where: string }> {
     const out: Array<{ method: string; url: string; auth: boolean; where: string }> = [];
@@ -190,7 +228,12 @@ describe('the routes the docs show', () => {
         if (/^\s*(?:#\s*)?curl\b|\$\(curl|`curl /.test(line) || line.includes(' curl ')) {
           for (const m of line.matchAll(/curl\s([^`\n]*?)(?:'|")?(?:https?:\/\/)?[\w.-]+:3000(\/[^\s'"`]*)?/g)) {
             const args = m[1]!;
-            out.push({ method: /-X\s*POST/.test(args) ? 'POST' : 'GET', url: m[2] ?? '/', auth: /Authorization: Bearer/.test(args), where: `${file}: ${m[0]}` });
+            out.push({
+              method: /-X\s*POST/.test(args) ? 'POST' : 'GET',
+              url: m[2] ?? '/',
+              auth: /Authorization: Bearer/.test(args),
+              where: `${file}: ${m[0]}`,
+            });
           }
         }
         const row = /^\|\s*`(GET|POST) (\/[^`\s]*)`/.exec(line);
@@ -202,12 +245,27 @@ describe('the routes the docs show', () => {
 
   it('finds the curl commands and the route tables', () => {
     const urls = documentedRoutes().map((r) => `${r.method} ${r.url}`);
-    expect(urls).toEqual(expect.arrayContaining(['GET /bash/latest', 'GET /readyz', 'GET /-/status', 'POST /-/refresh', 'GET /livez', 'GET /metrics', 'GET /bootc?arch=x86_64,aarch64', 'GET /wildcardVersion/argo-cd*']));
+    expect(urls).toEqual(
+      expect.arrayContaining([
+        'GET /bash/latest',
+        'GET /readyz',
+        'GET /-/status',
+        'POST /-/refresh',
+        'GET /livez',
+        'GET /metrics',
+        'GET /bootc?arch=x86_64,aarch64',
+        'GET /wildcardVersion/argo-cd*',
+      ]),
+    );
   });
 
   it('each answers 200 on a service over a signed repository named wolfi', async () => {
     for (const { method, url, auth, where } of documentedRoutes()) {
-      const res = await fixture.service.app.inject({ method: method as 'GET' | 'POST', url: concrete(url), headers: auth ? { authorization: `Bearer ${TOKEN}` } : {} });
+      const res = await fixture.service.app.inject({
+        method: method as 'GET' | 'POST',
+        url: concrete(url),
+        headers: auth ? { authorization: `Bearer ${TOKEN}` } : {},
+      });
       expect(res.statusCode, `${where}: ${method} ${url}: ${res.body.slice(0, 200)}`).toBe(200);
     }
   });

@@ -20,7 +20,8 @@ const examplesFiles = filesUnder('examples');
 
 describe('every example file parses', () => {
   it('holds the three examples', () => {
-    for (const e of EXAMPLES) expect(examplesFiles.filter((f) => f.startsWith(`examples/${e}/`)).length, e).toBeGreaterThan(1);
+    for (const e of EXAMPLES)
+      expect(examplesFiles.filter((f) => f.startsWith(`examples/${e}/`)).length, e).toBeGreaterThan(1);
   });
 
   it.each(examplesFiles.filter((f) => /\.(ya?ml|json)$/.test(f)))('%s', (file) => {
@@ -29,7 +30,8 @@ describe('every example file parses', () => {
       expect(() => JSON.parse(text)).not.toThrow();
       return;
     }
-    for (const doc of parseAllDocuments(text, { uniqueKeys: true }) as ReturnType<typeof parseAllDocuments> & unknown[]) {
+    for (const doc of parseAllDocuments(text, { uniqueKeys: true }) as ReturnType<typeof parseAllDocuments> &
+      unknown[]) {
       expect(doc.errors.map((e) => e.message)).toEqual([]);
       expect(doc.warnings.map((e) => e.message)).toEqual([]);
     }
@@ -37,23 +39,40 @@ describe('every example file parses', () => {
 });
 
 describe('renovate.json of each example', () => {
-  it.each(EXAMPLES)('%s: is what `apk-indexer gen renovate` writes for its tree (regenerate it if this fails)', async (example) => {
-    // apk-indexer gen renovate --root examples/<example> --renovate-server http://apk-indexer:3000 -o examples/<example>/renovate.json
-    // The Kubernetes example manages repositories shaped like the GitLab one (apko/example.yaml).
-    const root = join(ROOT, 'examples', example === 'kubernetes' ? 'gitlab-ci' : example);
-    const config = await treeRenovateConfig({ root, includePaths: [], fallbackArches: ['x86_64', 'aarch64'], config: undefined, server: SERVER, renovateMajor: DEFAULT_RENOVATE_MAJOR });
-    expect(read(`examples/${example}/renovate.json`)).toBe(renderRenovateJson(config));
-  });
+  it.each(EXAMPLES)(
+    '%s: is what `apk-indexer gen renovate` writes for its tree (regenerate it if this fails)',
+    async (example) => {
+      // apk-indexer gen renovate --root examples/<example> --renovate-server http://apk-indexer:3000 -o examples/<example>/renovate.json
+      // The Kubernetes example manages repositories shaped like the GitLab one (apko/example.yaml).
+      const root = join(ROOT, 'examples', example === 'kubernetes' ? 'gitlab-ci' : example);
+      const config = await treeRenovateConfig({
+        root,
+        includePaths: [],
+        fallbackArches: ['x86_64', 'aarch64'],
+        config: undefined,
+        server: SERVER,
+        renovateMajor: DEFAULT_RENOVATE_MAJOR,
+      });
+      expect(read(`examples/${example}/renovate.json`)).toBe(renderRenovateJson(config));
+    },
+  );
 
   it.each(EXAMPLES)('%s: has the custom datasource and the regex manager pointing at it', (example) => {
     const config = readJson(`examples/${example}/renovate.json`);
     const datasource = config.customDatasources[DATASOURCE_NAME];
     expect(datasource.defaultRegistryUrlTemplate).toBe(`${SERVER}/{{packageName}}`);
-    expect(config.packageRules.flatMap((r: any) => r.registryUrls ?? [])).toEqual([`${SERVER}/{{packageName}}?arch=x86_64,aarch64`]);
-    const managers = config.customManagers.filter((m: any) => m.customType === 'regex' && m.datasourceTemplate === `custom.${DATASOURCE_NAME}`);
+    expect(config.packageRules.flatMap((r: any) => r.registryUrls ?? [])).toEqual([
+      `${SERVER}/{{packageName}}?arch=x86_64,aarch64`,
+    ]);
+    const managers = config.customManagers.filter(
+      (m: any) => m.customType === 'regex' && m.datasourceTemplate === `custom.${DATASOURCE_NAME}`,
+    );
     expect(managers).toHaveLength(1);
     expect(managers[0].matchStrings.length).toBeGreaterThan(0);
-    expect(config.packageRules.find((r: any) => r.matchDatasources?.includes(`custom.${DATASOURCE_NAME}`))?.maxMajorIncrement).toBe(0);
+    expect(
+      config.packageRules.find((r: any) => r.matchDatasources?.includes(`custom.${DATASOURCE_NAME}`))
+        ?.maxMajorIncrement,
+    ).toBe(0);
   });
 
   /** What Renovate's regex manager extracts from a file: its file patterns, then every matchString with the g flag. */
@@ -62,14 +81,18 @@ describe('renovate.json of each example', () => {
     for (const m of config.customManagers) {
       const patterns: string[] = m.managerFilePatterns ?? m.fileMatch;
       if (!patterns.some((p) => new RegExp(p.replace(/^\/(.*)\/$/, '$1')).test(path))) continue;
-      for (const s of m.matchStrings) for (const hit of content.matchAll(new RegExp(s, 'g'))) out.push({ depName: hit.groups!.depName!, currentValue: hit.groups!.currentValue! });
+      for (const s of m.matchStrings)
+        for (const hit of content.matchAll(new RegExp(s, 'g')))
+          out.push({ depName: hit.groups!.depName!, currentValue: hit.groups!.currentValue! });
     }
     return out;
   }
 
   it.each(['gitlab-ci', 'github-actions'])('%s: Renovate finds the pin of apko/example.yaml', (example) => {
     const config = readJson(`examples/${example}/renovate.json`);
-    expect(extract(config, 'apko/example.yaml', read(`examples/${example}/apko/example.yaml`))).toEqual([{ depName: 'nodejs-22', currentValue: '22.8.0-r0' }]);
+    expect(extract(config, 'apko/example.yaml', read(`examples/${example}/apko/example.yaml`))).toEqual([
+      { depName: 'nodejs-22', currentValue: '22.8.0-r0' },
+    ]);
     expect(readYaml(`examples/${example}/apko/example.yaml`).archs).toEqual(['amd64', 'arm64']);
   });
 });
@@ -83,7 +106,9 @@ function checkServiceEnv(env: Record<string, string>) {
   }
   const settings = loadSettings([], env);
   if (env.APK_INDEXER_LOG_OUTPUT) expect(settings.logFormat).toBe(env.APK_INDEXER_LOG_OUTPUT);
-  expect(settings.repositories.map((r) => [r.url, r.arches, r.keys])).toEqual([['https://packages.wolfi.dev/os', ['x86_64', 'aarch64'], ['https://packages.wolfi.dev/os/wolfi-signing.rsa.pub']]]);
+  expect(settings.repositories.map((r) => [r.url, r.arches, r.keys])).toEqual([
+    ['https://packages.wolfi.dev/os', ['x86_64', 'aarch64'], ['https://packages.wolfi.dev/os/wolfi-signing.rsa.pub']],
+  ]);
 }
 
 /** Host rules from RENOVATE_HOST_RULES or a self-hosted config: apk-indexer's host is allowed although internal. */
@@ -100,19 +125,36 @@ describe('the readiness wait of the examples', () => {
   afterAll(() => readyz.close());
 
   const gitlab = readYaml('examples/gitlab-ci/.gitlab-ci.yml').renovate.before_script[0] as string;
-  const github = readYaml('examples/github-actions/.github/workflows/renovate.yml').jobs.renovate.steps[0].run as string;
+  const github = readYaml('examples/github-actions/.github/workflows/renovate.yml').jobs.renovate.steps[0]
+    .run as string;
   const kubernetes = parseAllDocuments(read('examples/kubernetes/renovate-cronjob.yaml'))
     .map((d) => d.toJS())
     .find((d) => d.kind === 'CronJob').spec.jobTemplate.spec.template.spec.initContainers[0].command as string[];
   const scripts: Array<[string, (local: string) => Promise<unknown>]> = [
-    ['GitLab CI before_script', (local) => run('sh', ['-c', gitlab.replace(`${SERVER}/readyz`, local)], { timeout: 20_000 })],
-    ['GitHub Actions step', (local) => run('sh', ['-c', github.replace(`${SERVER}/readyz`, local)], { timeout: 20_000 })],
-    ['Kubernetes init container', (local) => run(process.execPath, [...kubernetes.slice(1, -1), kubernetes.at(-1)!.replace(`${SERVER}/readyz`, local)], { timeout: 20_000 })],
+    [
+      'GitLab CI before_script',
+      (local) => run('sh', ['-c', gitlab.replace(`${SERVER}/readyz`, local)], { timeout: 20_000 }),
+    ],
+    [
+      'GitHub Actions step',
+      (local) => run('sh', ['-c', github.replace(`${SERVER}/readyz`, local)], { timeout: 20_000 }),
+    ],
+    [
+      'Kubernetes init container',
+      (local) =>
+        run(process.execPath, [...kubernetes.slice(1, -1), kubernetes.at(-1)!.replace(`${SERVER}/readyz`, local)], {
+          timeout: 20_000,
+        }),
+    ],
   ];
 
   it('is the same loop, asking apk-indexer for /readyz, in each', () => {
     expect(kubernetes[0]).toBe('node');
-    expect(parseAllDocuments(read('examples/kubernetes/renovate-cronjob.yaml')).map((d) => d.toJS()).find((d) => d.kind === 'CronJob').spec.jobTemplate.spec.template.spec.initContainers[0].image).toBe(IMAGE);
+    expect(
+      parseAllDocuments(read('examples/kubernetes/renovate-cronjob.yaml'))
+        .map((d) => d.toJS())
+        .find((d) => d.kind === 'CronJob').spec.jobTemplate.spec.template.spec.initContainers[0].image,
+    ).toBe(IMAGE);
     for (const s of [gitlab, github, kubernetes.join(' ')]) expect(s).toContain(`"${SERVER}/readyz"`);
   });
 
@@ -125,7 +167,10 @@ describe('the readiness wait of the examples', () => {
   it('gives up with an error when it never does', async () => {
     readyz.notReadyFor = Number.MAX_SAFE_INTEGER;
     const impatient = gitlab.replace(`${SERVER}/readyz`, `${url}/readyz`).replace('300_000', '500');
-    await expect(run('sh', ['-c', impatient], { timeout: 20_000 })).rejects.toMatchObject({ code: 1, stderr: expect.stringContaining('not ready') });
+    await expect(run('sh', ['-c', impatient], { timeout: 20_000 })).rejects.toMatchObject({
+      code: 1,
+      stderr: expect.stringContaining('not ready'),
+    });
     readyz.notReadyFor = 0;
   });
 });
@@ -145,7 +190,11 @@ describe('examples/gitlab-ci/.gitlab-ci.yml', () => {
   it('configures the service with variables apk-indexer reads', () => checkServiceEnv(job.services[0].variables));
 
   it('points Renovate at this GitLab project and allows the internal datasource host', () => {
-    expect(job.variables).toMatchObject({ RENOVATE_PLATFORM: 'gitlab', RENOVATE_ENDPOINT: '$CI_API_V4_URL', RENOVATE_REPOSITORIES: '$CI_PROJECT_PATH' });
+    expect(job.variables).toMatchObject({
+      RENOVATE_PLATFORM: 'gitlab',
+      RENOVATE_ENDPOINT: '$CI_API_V4_URL',
+      RENOVATE_REPOSITORIES: '$CI_PROJECT_PATH',
+    });
     expect(job.variables.RENOVATE_TOKEN, 'a masked CI/CD variable, never in the file').toBeUndefined();
     checkHostRules(JSON.parse(job.variables.RENOVATE_HOST_RULES));
   });
@@ -167,7 +216,11 @@ describe('examples/github-actions/.github/workflows/renovate.yml', () => {
     expect(job.services['apk-indexer'].image).toBe(IMAGE);
     const renovate = job.steps.at(-1);
     expect(renovate.run).toBe('renovate');
-    expect(renovate.env).toMatchObject({ RENOVATE_PLATFORM: 'github', RENOVATE_TOKEN: '${{ secrets.RENOVATE_TOKEN }}', RENOVATE_REPOSITORIES: '${{ github.repository }}' });
+    expect(renovate.env).toMatchObject({
+      RENOVATE_PLATFORM: 'github',
+      RENOVATE_TOKEN: '${{ secrets.RENOVATE_TOKEN }}',
+      RENOVATE_REPOSITORIES: '${{ github.repository }}',
+    });
     checkHostRules(JSON.parse(renovate.env.RENOVATE_HOST_RULES));
   });
 
@@ -204,24 +257,45 @@ describe('examples/kubernetes', () => {
 
   it('renovate.json asks the Service of a release named apk-indexer, on the chart’s port', () => {
     // _helpers.tpl: a release name that contains the chart name is the full name, hence the Service's name.
-    expect(read('helm/apk-indexer/templates/_helpers.tpl')).toMatch(/if contains \$name \.Release\.Name \}\}\n\{\{- \.Release\.Name/);
-    expect(read('examples/kubernetes/apk-indexer-values.yaml')).toContain('helm install apk-indexer ./helm/apk-indexer');
+    expect(read('helm/apk-indexer/templates/_helpers.tpl')).toMatch(
+      /if contains \$name \.Release\.Name \}\}\n\{\{- \.Release\.Name/,
+    );
+    expect(read('examples/kubernetes/apk-indexer-values.yaml')).toContain(
+      'helm install apk-indexer ./helm/apk-indexer',
+    );
     expect(new URL(SERVER).port).toBe(String(chartValues.service.port));
   });
 
   it('the chart values of the example validate against the chart schema and give the service a valid configuration', () => {
     // Helm merges the given values over the chart's: maps deeply, lists replaced.
     const merge = (base: any, over: any): any =>
-      over && typeof over === 'object' && !Array.isArray(over) && base && typeof base === 'object' && !Array.isArray(base)
-        ? Object.fromEntries([...new Set([...Object.keys(base), ...Object.keys(over)])].map((k) => [k, k in over ? merge(base[k], over[k]) : base[k]]))
-        : over === undefined ? base : over;
+      over &&
+      typeof over === 'object' &&
+      !Array.isArray(over) &&
+      base &&
+      typeof base === 'object' &&
+      !Array.isArray(base)
+        ? Object.fromEntries(
+            [...new Set([...Object.keys(base), ...Object.keys(over)])].map((k) => [
+              k,
+              k in over ? merge(base[k], over[k]) : base[k],
+            ]),
+          )
+        : over === undefined
+          ? base
+          : over;
     const values = merge(chartValues, exampleValues);
-    const validate = new Ajv({ allErrors: true, allowUnionTypes: true }).compile(readJson('helm/apk-indexer/values.schema.json'));
+    const validate = new Ajv({ allErrors: true, allowUnionTypes: true }).compile(
+      readJson('helm/apk-indexer/values.schema.json'),
+    );
     expect(validate(values), JSON.stringify(validate.errors)).toBe(true);
     const dir = mkdtempSync(join(tmpdir(), 'apk-indexer-k8s-'));
     try {
       const file = join(dir, 'config.yaml');
-      writeFileSync(file, stringify({ listen: { host: '0.0.0.0', port: 3000 }, ...values.config, repositories: values.repositories }));
+      writeFileSync(
+        file,
+        stringify({ listen: { host: '0.0.0.0', port: 3000 }, ...values.config, repositories: values.repositories }),
+      );
       expect(loadSettings(['--config', file], {}).updateIntervalMs).toBe(2 * 3_600_000);
     } finally {
       rmSync(dir, { recursive: true, force: true });
@@ -231,8 +305,16 @@ describe('examples/kubernetes', () => {
 
 describe('one image name everywhere', () => {
   it('examples, chart and docs deploy the same apk-indexer image and tag', () => {
-    const files = [...examplesFiles, 'helm/apk-indexer/README.md', 'helm/apk-indexer/values.yaml', 'docs/deploy.md', 'README.md'];
-    const refs = files.flatMap((f) => [...read(f).matchAll(/ghcr\.io\/apk-indexer\/apk-indexer(:[\w.-]+)?/g)].map((m) => ({ f, ref: m[0] })));
+    const files = [
+      ...examplesFiles,
+      'helm/apk-indexer/README.md',
+      'helm/apk-indexer/values.yaml',
+      'docs/deploy.md',
+      'README.md',
+    ];
+    const refs = files.flatMap((f) =>
+      [...read(f).matchAll(/ghcr\.io\/apk-indexer\/apk-indexer(:[\w.-]+)?/g)].map((m) => ({ f, ref: m[0] })),
+    );
     expect(refs.length).toBeGreaterThan(5);
     for (const { f, ref } of refs) expect([IMAGE, IMAGE.split(':')[0]], f).toContain(ref);
     expect(readYaml('helm/apk-indexer/Chart.yaml').appVersion).toBe(IMAGE.split(':')[1]);

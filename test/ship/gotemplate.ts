@@ -75,7 +75,8 @@ export function lex(src: string): Token[] {
         close = i;
         break;
       }
-      if (comment && !/[ \t\r\n-]/.test(c)) throw new TemplateSyntaxError(`line ${lineAt(src, i)}: text after a comment inside an action`);
+      if (comment && !/[ \t\r\n-]/.test(c))
+        throw new TemplateSyntaxError(`line ${lineAt(src, i)}: text after a comment inside an action`);
       i++;
     }
     if (close < 0) throw new TemplateSyntaxError(`line ${lineAt(src, open)}: unclosed action`);
@@ -127,7 +128,8 @@ export function parse(src: string): Node[] {
         for (;;) {
           const part = sequence(['else', 'end']);
           branches.push(part.nodes);
-          if (!part.closer) throw new TemplateSyntaxError(`line ${tok.line}: {{${keyword}}} is never closed by {{end}}`);
+          if (!part.closer)
+            throw new TemplateSyntaxError(`line ${tok.line}: {{${keyword}}} is never closed by {{end}}`);
           if (keywordOf(part.closer.body) === 'end') break;
           // `else if x` / `else with x` open another branch of the same chain; a plain `else` the last one.
           if (part.closer.body !== 'else' && !/^else\s+(if|with)\b/.test(part.closer.body)) {
@@ -185,10 +187,16 @@ const marker = (shape: Shape) => (shape === 'sequence' ? `${BLOCK}s` : shape ===
  * `.Values` path (or of `.` inside `with .Values...`) has the shape `shapeOf` gives that path; an `include` of a
  * template that nindents is a mapping (labels).
  */
-function placeholder(body: string, next: () => string, dot: string[] | undefined, shapeOf: (path: string[]) => Shape): string {
+function placeholder(
+  body: string,
+  next: () => string,
+  dot: string[] | undefined,
+  shapeOf: (path: string[]) => Shape,
+): string {
   if (/^\$[A-Za-z0-9_]*\s*:?=/.test(body)) return '';
   const source = /^toYaml\s+(\S+)/.exec(body)?.[1];
-  const path = source === '.' ? dot : source?.startsWith('.Values.') ? source.slice('.Values.'.length).split('.') : undefined;
+  const path =
+    source === '.' ? dot : source?.startsWith('.Values.') ? source.slice('.Values.'.length).split('.') : undefined;
   const shape: Shape = path ? shapeOf(path) : /^include\b/.test(body) ? 'mapping' : undefined;
   const nindent = /\|\s*nindent\s+(\d+)\s*$/.exec(body);
   if (nindent) return `\n${' '.repeat(Number(nindent[1]))}${marker(shape)}`;
@@ -201,7 +209,8 @@ function placeholder(body: string, next: () => string, dot: string[] | undefined
 type Branching = Extract<Node, { kind: 'branching' }>;
 
 /** The branches of a conditional, an if or with without else getting an empty last one. */
-const branchesOf = (n: Branching) => (n.branches.length === 1 && n.keyword !== 'range' ? [...n.branches, []] : n.branches);
+const branchesOf = (n: Branching) =>
+  n.branches.length === 1 && n.keyword !== 'range' ? [...n.branches, []] : n.branches;
 
 /** Which branch each conditional takes; any conditional not in the map takes its first. */
 export type Choice = Map<Node, number>;
@@ -217,7 +226,8 @@ export function choices(nodes: Node[]): { label: string; choice: Choice }[] {
       if (n.kind === 'define') visit(n.body, ancestors);
       if (n.kind !== 'branching') continue;
       branchesOf(n).forEach((branch, j) => {
-        if (j > 0) out.push({ label: `line ${n.line}: ${n.keyword}, branch ${j + 1}`, choice: new Map([...ancestors, [n, j]]) });
+        if (j > 0)
+          out.push({ label: `line ${n.line}: ${n.keyword}, branch ${j + 1}`, choice: new Map([...ancestors, [n, j]]) });
         visit(branch, [...ancestors, [n, j]]);
       });
     }
@@ -231,7 +241,11 @@ export function choices(nodes: Node[]): { label: string; choice: Choice }[] {
  * `- __phN__` for a sequence and `__phN__: x` for a mapping; when its shape is unknown, a sequence item where its
  * neighbours at the same indentation are sequence items, a mapping entry otherwise.
  */
-export function render(nodes: Node[], choice: Choice = new Map(), shapeOf: (path: string[]) => Shape = () => undefined): string {
+export function render(
+  nodes: Node[],
+  choice: Choice = new Map(),
+  shapeOf: (path: string[]) => Shape = () => undefined,
+): string {
   let counter = 0;
   const next = () => `__ph${++counter}__`;
   const out: string[] = [];
@@ -244,7 +258,10 @@ export function render(nodes: Node[], choice: Choice = new Map(), shapeOf: (path
         const taken = Math.min(choice.get(n) ?? 0, branches.length - 1);
         // Inside `with .Values.x`, `.` is .Values.x (in its first branch); inside range it is an element.
         const withPath = /^with\s+\.Values\.([\w.]+)$/.exec(n.head)?.[1]?.split('.');
-        emit(branches[taken]!, n.keyword === 'with' && taken === 0 ? withPath : n.keyword === 'range' ? undefined : dot);
+        emit(
+          branches[taken]!,
+          n.keyword === 'with' && taken === 0 ? withPath : n.keyword === 'range' ? undefined : dot,
+        );
       }
       // define: its body is output only where it is included, which is a placeholder already.
     }

@@ -52,15 +52,39 @@ describe('values.yaml and values.schema.json', () => {
 
   const accepted: Array<[string, (v: any) => void]> = [
     ['a global block (set by Helm for subcharts)', (v) => (v.global = { imageRegistry: 'x' })],
-    ['basic auth and a per-repository interval', (v) => v.repositories.push({ name: 'own', url: 'https://apk.example.com/os', auth: { usernameEnv: 'APK_USER', passwordEnv: 'APK_PASSWORD' }, updateInterval: '15m' })],
-    ['a bare index URL without arches', (v) => (v.repositories = [{ url: 'https://apk.example.com/x86_64/APKINDEX.tar.gz' }])],
-    ['limits and a number of hours', (v) => Object.assign(v.config, { updateInterval: 6, limits: { maxEntries: 100, maxLineBytes: 4096 } })],
-    ['an inline key with an @ in its name', (v) => (v.keys = { 'alpine-devel@lists.alpinelinux.org-6165ee59.rsa.pub': '-----BEGIN PUBLIC KEY-----\nMIIB\n-----END PUBLIC KEY-----\n' })],
+    [
+      'basic auth and a per-repository interval',
+      (v) =>
+        v.repositories.push({
+          name: 'own',
+          url: 'https://apk.example.com/os',
+          auth: { usernameEnv: 'APK_USER', passwordEnv: 'APK_PASSWORD' },
+          updateInterval: '15m',
+        }),
+    ],
+    [
+      'a bare index URL without arches',
+      (v) => (v.repositories = [{ url: 'https://apk.example.com/x86_64/APKINDEX.tar.gz' }]),
+    ],
+    [
+      'limits and a number of hours',
+      (v) => Object.assign(v.config, { updateInterval: 6, limits: { maxEntries: 100, maxLineBytes: 4096 } }),
+    ],
+    [
+      'an inline key with an @ in its name',
+      (v) =>
+        (v.keys = {
+          'alpine-devel@lists.alpinelinux.org-6165ee59.rsa.pub':
+            '-----BEGIN PUBLIC KEY-----\nMIIB\n-----END PUBLIC KEY-----\n',
+        }),
+    ],
     ['an image digest', (v) => (v.image.digest = `sha256:${'a'.repeat(64)}`)],
     ['a percentage maxUnavailable', (v) => (v.podDisruptionBudget.maxUnavailable = '50%')],
   ];
   it("allows exactly the service's APK arch names", () => {
-    expect(at(schema, ['properties', 'repositories', 'items', 'properties', 'arches', 'items', 'enum'])).toEqual([...APK_ARCHES]);
+    expect(at(schema, ['properties', 'repositories', 'items', 'properties', 'arches', 'items', 'enum'])).toEqual([
+      ...APK_ARCHES,
+    ]);
   });
 
   it.each(accepted)('accepts %s', (_what, change) => {
@@ -75,7 +99,10 @@ describe('values.yaml and values.schema.json', () => {
     ['an unknown repository key', (v) => (v.repositories[0].token = 'x')],
     ['a repository without url', (v) => delete v.repositories[0].url],
     ['no repositories', (v) => (v.repositories = [])],
-    ['both kinds of auth at once', (v) => (v.repositories[0].auth = { bearerTokenEnv: 'A', usernameEnv: 'B', passwordEnv: 'C' })],
+    [
+      'both kinds of auth at once',
+      (v) => (v.repositories[0].auth = { bearerTokenEnv: 'A', usernameEnv: 'B', passwordEnv: 'C' }),
+    ],
     ['an auth variable that is not a name', (v) => (v.repositories[0].auth = { bearerTokenEnv: 'my token' })],
     ['a repository name with a comma', (v) => (v.repositories[0].name = 'a,b')],
     ['apko arch names', (v) => (v.repositories[0].arches = ['arm/v7'])],
@@ -194,8 +221,14 @@ describe('the templates are well-formed YAML once actions are placeholders', () 
   it.each(cases)('%s, %s', (file, _label, i) => {
     const { text, docs } = manifests(file, (nodes) => choices(nodes)[i]!.choice);
     for (const doc of docs) {
-      expect(doc.errors.map((e) => e.message), text).toEqual([]);
-      expect(doc.warnings.map((e) => e.message), text).toEqual([]);
+      expect(
+        doc.errors.map((e) => e.message),
+        text,
+      ).toEqual([]);
+      expect(
+        doc.warnings.map((e) => e.message),
+        text,
+      ).toEqual([]);
       const obj = doc.toJS();
       if (obj === null) continue;
       expect(typeof obj.apiVersion).toBe('string');
@@ -207,12 +240,28 @@ describe('the templates are well-formed YAML once actions are placeholders', () 
   });
 
   it('renders every kind of object the chart offers', () => {
-    expect([...kinds].sort()).toEqual(['ConfigMap', 'Deployment', 'HorizontalPodAutoscaler', 'NetworkPolicy', 'Pod', 'PodDisruptionBudget', 'Service', 'ServiceAccount', 'ServiceMonitor']);
+    expect([...kinds].sort()).toEqual([
+      'ConfigMap',
+      'Deployment',
+      'HorizontalPodAutoscaler',
+      'NetworkPolicy',
+      'Pod',
+      'PodDisruptionBudget',
+      'Service',
+      'ServiceAccount',
+      'ServiceMonitor',
+    ]);
   });
 
   it('the helpers give the conventional app.kubernetes.io labels', () => {
     const helpers = source(`${CHART}/templates/_helpers.tpl`);
-    for (const label of ['app.kubernetes.io/name', 'app.kubernetes.io/instance', 'app.kubernetes.io/version', 'app.kubernetes.io/managed-by', 'helm.sh/chart']) {
+    for (const label of [
+      'app.kubernetes.io/name',
+      'app.kubernetes.io/instance',
+      'app.kubernetes.io/version',
+      'app.kubernetes.io/managed-by',
+      'helm.sh/chart',
+    ]) {
       expect(helpers).toContain(`${label}:`);
     }
   });
@@ -234,11 +283,13 @@ describe('the Deployment', () => {
     expect(container.ports).toEqual([{ name: 'http', containerPort: 3000, protocol: 'TCP' }]);
     const service = manifests(`${CHART}/templates/service.yaml`).docs[0]!.toJS();
     expect(service.spec.ports[0].targetPort).toBe('http');
-    for (const probe of ['livenessProbe', 'readinessProbe', 'startupProbe']) expect(values[probe].httpGet.port).toBe('http');
+    for (const probe of ['livenessProbe', 'readinessProbe', 'startupProbe'])
+      expect(values[probe].httpGet.port).toBe('http');
   });
 
   it('probes /livez for liveness and /readyz for readiness, with a startup probe long enough for a first Wolfi load', () => {
-    for (const probe of ['livenessProbe', 'readinessProbe', 'startupProbe']) expect(template).toContain(`toYaml .Values.${probe} | nindent 12`);
+    for (const probe of ['livenessProbe', 'readinessProbe', 'startupProbe'])
+      expect(template).toContain(`toYaml .Values.${probe} | nindent 12`);
     expect(values.livenessProbe.httpGet.path).toBe('/livez');
     expect(values.readinessProbe.httpGet.path).toBe('/readyz');
     expect(values.startupProbe.httpGet.path).toBe('/readyz');
@@ -250,7 +301,11 @@ describe('the Deployment', () => {
     expect(template).toContain('toYaml .Values.securityContext | nindent 12');
     expect(values.podSecurityContext).toMatchObject({ runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } });
     expect(values.podSecurityContext.runAsUser).toBeGreaterThan(0);
-    expect(values.securityContext).toMatchObject({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } });
+    expect(values.securityContext).toMatchObject({
+      allowPrivilegeEscalation: false,
+      readOnlyRootFilesystem: true,
+      capabilities: { drop: ['ALL'] },
+    });
     expect(values.resources.limits.memory).toBeTruthy();
     expect(values.resources.requests.memory).toBeTruthy();
   });
@@ -285,7 +340,8 @@ describe('the ConfigMap holds a configuration the service accepts', () => {
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   // configmap.yaml's config.yaml: listen, then toYaml of .Values.config, then toYaml of .Values.repositories.
-  const serviceConfig = (v: Record<string, any>) => stringify({ listen: { host: '0.0.0.0', port: 3000 }, ...v.config, repositories: v.repositories });
+  const serviceConfig = (v: Record<string, any>) =>
+    stringify({ listen: { host: '0.0.0.0', port: 3000 }, ...v.config, repositories: v.repositories });
 
   it('the template writes listen, the config block and the repositories, in that shape', () => {
     const cm = manifests(`${CHART}/templates/configmap.yaml`).docs[0]!.toJS();
@@ -306,7 +362,14 @@ describe('the ConfigMap holds a configuration the service accepts', () => {
     [
       'a private repository with credentials and an inline key',
       (v) => {
-        v.repositories.push({ name: 'chainguard', url: 'https://apk.cgr.dev/chainguard', arches: ['x86_64'], keys: ['/etc/apk-indexer/keys/chainguard.rsa.pub'], auth: { bearerTokenEnv: 'CHAINGUARD_TOKEN' }, updateInterval: '15m' });
+        v.repositories.push({
+          name: 'chainguard',
+          url: 'https://apk.cgr.dev/chainguard',
+          arches: ['x86_64'],
+          keys: ['/etc/apk-indexer/keys/chainguard.rsa.pub'],
+          auth: { bearerTokenEnv: 'CHAINGUARD_TOKEN' },
+          updateInterval: '15m',
+        });
         v.config.limits = { maxEntries: 500000 };
         v.config.logFormat = 'text';
       },
@@ -327,12 +390,27 @@ describe('the ConfigMap holds a configuration the service accepts', () => {
   });
 
   it('every config key the schema allows is one the service reads', () => {
-    const samples: Record<string, unknown> = { updateInterval: '2h', firstLoadTimeout: '45s', requestTimeout: '30s', refreshTimeout: '5m', logLevel: 'debug', logFormat: 'text', limits: { maxLineBytes: 2048 } };
+    const samples: Record<string, unknown> = {
+      updateInterval: '2h',
+      firstLoadTimeout: '45s',
+      requestTimeout: '30s',
+      refreshTimeout: '5m',
+      logLevel: 'debug',
+      logFormat: 'text',
+      limits: { maxLineBytes: 2048 },
+    };
     expect(Object.keys(schema.properties.config.properties).sort()).toEqual(Object.keys(samples).sort());
     const file = join(dir, 'all-keys.yaml');
     writeFileSync(file, serviceConfig({ config: samples, repositories: values.repositories }));
     const s = loadSettings(['--config', file], {});
-    expect([s.updateIntervalMs, s.firstLoadTimeoutMs, s.requestTimeoutMs, s.refreshTimeoutMs, s.logLevel, s.limits.maxLineBytes]).toEqual([7_200_000, 45_000, 30_000, 300_000, 'debug', 2048]);
+    expect([
+      s.updateIntervalMs,
+      s.firstLoadTimeoutMs,
+      s.requestTimeoutMs,
+      s.refreshTimeoutMs,
+      s.logLevel,
+      s.limits.maxLineBytes,
+    ]).toEqual([7_200_000, 45_000, 30_000, 300_000, 'debug', 2048]);
   });
 });
 
@@ -345,9 +423,16 @@ describe('the optional objects', () => {
     expect(gate('hpa.yaml')).toBe('{{- if .Values.autoscaling.enabled }}');
     expect(gate('pdb.yaml')).toBe('{{- if .Values.podDisruptionBudget.enabled }}');
     expect(gate('networkpolicy.yaml')).toBe('{{- if .Values.networkPolicy.enabled }}');
-    expect([values.metrics.serviceMonitor.enabled, values.autoscaling.enabled, values.podDisruptionBudget.enabled, values.networkPolicy.enabled]).toEqual([false, false, false, false]);
+    expect([
+      values.metrics.serviceMonitor.enabled,
+      values.autoscaling.enabled,
+      values.podDisruptionBudget.enabled,
+      values.networkPolicy.enabled,
+    ]).toEqual([false, false, false, false]);
     // With autoscaling the HPA owns the replica count.
-    expect(source(`${CHART}/templates/deployment.yaml`)).toMatch(/\{\{- if not \.Values\.autoscaling\.enabled \}\}\n\s+replicas:/);
+    expect(source(`${CHART}/templates/deployment.yaml`)).toMatch(
+      /\{\{- if not \.Values\.autoscaling\.enabled \}\}\n\s+replicas:/,
+    );
   });
 
   it('the ServiceMonitor scrapes /metrics on port http', () => {
@@ -366,7 +451,9 @@ describe('the optional objects', () => {
     expect(Object.keys(doc('pdb.yaml').spec)).toContain('maxUnavailable');
     // The else of the inner if, the outer one (enabled) taken.
     const specs = choices(parse(source(`${CHART}/templates/pdb.yaml`)))
-      .map((_, i) => manifests(`${CHART}/templates/pdb.yaml`, (nodes) => choices(nodes)[i]!.choice).docs[0]?.toJS()?.spec)
+      .map(
+        (_, i) => manifests(`${CHART}/templates/pdb.yaml`, (nodes) => choices(nodes)[i]!.choice).docs[0]?.toJS()?.spec,
+      )
       .filter(Boolean);
     expect(specs.map((s) => Object.keys(s).sort())).toEqual([
       ['maxUnavailable', 'selector'],
@@ -389,7 +476,9 @@ describe('the optional objects', () => {
     expect(template).not.toMatch(/include "apk-indexer\.(selectorLabels|labels)"/);
     expect(template).toContain('app.kubernetes.io/name: {{ include "apk-indexer.name" . }}-test');
     // The NetworkPolicy lets it in when it restricts who may connect.
-    expect(source(`${CHART}/templates/networkpolicy.yaml`)).toContain('app.kubernetes.io/name: {{ include "apk-indexer.name" $ }}-test');
+    expect(source(`${CHART}/templates/networkpolicy.yaml`)).toContain(
+      'app.kubernetes.io/name: {{ include "apk-indexer.name" $ }}-test',
+    );
   });
 });
 
@@ -405,7 +494,14 @@ describe('NOTES.txt', () => {
 
 describe('the chart folder', () => {
   it('holds the conventional files', () => {
-    expect(readdirSync(join(ROOT, CHART)).sort()).toEqual(['.helmignore', 'Chart.yaml', 'README.md', 'templates', 'values.schema.json', 'values.yaml']);
+    expect(readdirSync(join(ROOT, CHART)).sort()).toEqual([
+      '.helmignore',
+      'Chart.yaml',
+      'README.md',
+      'templates',
+      'values.schema.json',
+      'values.yaml',
+    ]);
     expect(at(readYaml(`${CHART}/Chart.yaml`), ['dependencies'])).toBeUndefined();
   });
 });

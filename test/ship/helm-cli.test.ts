@@ -13,8 +13,13 @@ function findHelm(): string | undefined {
   }
 }
 const helm = findHelm();
-if (!helm) console.warn('test/ship/helm-cli.test.ts: no helm binary on PATH, so helm lint and helm template are skipped (docs/deploy.md)');
-const title = helm ? 'helm lint and helm template' : 'helm lint and helm template (skipped: no helm binary on PATH; see docs/deploy.md)';
+if (!helm)
+  console.warn(
+    'test/ship/helm-cli.test.ts: no helm binary on PATH, so helm lint and helm template are skipped (docs/deploy.md)',
+  );
+const title = helm
+  ? 'helm lint and helm template'
+  : 'helm lint and helm template (skipped: no helm binary on PATH; see docs/deploy.md)';
 
 const everything = [
   'metrics.serviceMonitor.enabled=true',
@@ -43,16 +48,34 @@ describe.skipIf(!helm)(title, () => {
   });
 
   it('helm template renders the default objects', () => {
-    expect(kinds(sh(['template', 'apk-indexer', CHART]))).toEqual(['ConfigMap', 'Deployment', 'Pod', 'Service', 'ServiceAccount']);
+    expect(kinds(sh(['template', 'apk-indexer', CHART]))).toEqual([
+      'ConfigMap',
+      'Deployment',
+      'Pod',
+      'Service',
+      'ServiceAccount',
+    ]);
   });
 
   it('helm template renders every optional object when switched on', () => {
     const out = sh(['template', 'apk-indexer', CHART, ...everything]);
-    expect(kinds(out)).toEqual(['ConfigMap', 'Deployment', 'HorizontalPodAutoscaler', 'NetworkPolicy', 'Pod', 'PodDisruptionBudget', 'Service', 'ServiceAccount', 'ServiceMonitor']);
+    expect(kinds(out)).toEqual([
+      'ConfigMap',
+      'Deployment',
+      'HorizontalPodAutoscaler',
+      'NetworkPolicy',
+      'Pod',
+      'PodDisruptionBudget',
+      'Service',
+      'ServiceAccount',
+      'ServiceMonitor',
+    ]);
     expect(out).toContain('name: APK_INDEXER_REFRESH_TOKEN');
   });
 
   it('the values schema stops a refresh token in the ConfigMap', () => {
-    expect(() => sh(['template', 'apk-indexer', CHART, '--set', 'config.refreshToken=secret'])).toThrow(/refreshToken|additional/i);
+    expect(() => sh(['template', 'apk-indexer', CHART, '--set', 'config.refreshToken=secret'])).toThrow(
+      /refreshToken|additional/i,
+    );
   });
 });

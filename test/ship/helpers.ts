@@ -46,5 +46,9 @@ export function at(doc: unknown, path: readonly (string | number)[]): any {
  */
 export const nodeMajorOf = {
   dockerfile: (text: string) => [...text.matchAll(/^FROM\s+node:(\d+)[-.\w]*/gim)].map((m) => Number(m[1])),
-  packages: (packages: string[]) => packages.map((p) => /^nodejs-(\d+)(?:[=@<>~].*)?$/.exec(p)?.[1]).filter(Boolean).map(Number),
+  packages: (packages: string[]) =>
+    packages
+      .map((p) => /^nodejs-(\d+)(?:[=@<>~].*)?$/.exec(p)?.[1])
+      .filter(Boolean)
+      .map(Number),
 };

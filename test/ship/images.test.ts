@@ -55,7 +55,9 @@ describe('Dockerfile', () => {
   });
 
   it('the runtime stage has what bin/apk-indexer.js needs: dist, node_modules, package.json, bin, config', () => {
-    const dests = argsOf(final, 'COPY').map(copyArgs).map((c) => posix.normalize(c.dest).replace(/\/$/, ''));
+    const dests = argsOf(final, 'COPY')
+      .map(copyArgs)
+      .map((c) => posix.normalize(c.dest).replace(/\/$/, ''));
     for (const need of ['dist', 'node_modules', 'bin', 'config']) expect(dests, need).toContain(need);
     expect(dests.some((d) => d === '.' || d === 'package.json')).toBe(true);
     // bin/apk-indexer.js loads the compiled CLI from dist/.
@@ -105,7 +107,8 @@ describe('Dockerfile', () => {
       .flatMap((c) => c.sources.map((s) => s.replace(/\/$/, '')));
     const tsconfig = readJson<{ include: string[]; extends?: string }>('tsconfig.build.json');
     for (const folder of tsconfig.include) expect(copied, `tsconfig.build.json includes ${folder}`).toContain(folder);
-    for (const file of ['package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json']) expect(copied).toContain(file);
+    for (const file of ['package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json'])
+      expect(copied).toContain(file);
     // Relative imports from src/ that leave src/ (e.g. ../../schemas/...) need their top-level folder too.
     const outside = new Set<string>();
     for (const file of filesUnder('src').filter((f) => f.endsWith('.ts'))) {
@@ -119,10 +122,24 @@ describe('Dockerfile', () => {
   });
 
   it('.dockerignore keeps dependencies, build output, git metadata and signing keys out of the context', () => {
-    for (const path of ['node_modules', 'node_modules/yaml/package.json', 'dist/src/cli/main.js', '.git/HEAD', 'melange.rsa', 'keys/own.rsa', 'test/ship/images.test.ts']) {
+    for (const path of [
+      'node_modules',
+      'node_modules/yaml/package.json',
+      'dist/src/cli/main.js',
+      '.git/HEAD',
+      'melange.rsa',
+      'keys/own.rsa',
+      'test/ship/images.test.ts',
+    ]) {
       expect(ignored(path), path).toBe(true);
     }
-    for (const path of ['src/cli/main.ts', 'package-lock.json', 'bin/apk-indexer.js', 'config/wolfi.yaml', 'melange.rsa.pub']) {
+    for (const path of [
+      'src/cli/main.ts',
+      'package-lock.json',
+      'bin/apk-indexer.js',
+      'config/wolfi.yaml',
+      'melange.rsa.pub',
+    ]) {
       expect(ignored(path), path).toBe(false);
     }
   });
@@ -245,7 +262,9 @@ describe('melange.yaml', () => {
   it('packages apk-indexer at package.json’s version', () => {
     expect(melange.package.name).toBe('apk-indexer');
     expect(melange.package.version).toBe(VERSION);
-    expect(melange.package.copyright.map((c: any) => c.license)).toEqual([readJson<{ license: string }>('package.json').license]);
+    expect(melange.package.copyright.map((c: any) => c.license)).toEqual([
+      readJson<{ license: string }>('package.json').license,
+    ]);
   });
 
   it('builds with npm ci, compiles, drops the dev dependencies, then installs', () => {
@@ -284,7 +303,13 @@ describe('melange.yaml', () => {
     });
 
     it('installs the runtime files into /usr/lib/apk-indexer, and no sources', () => {
-      for (const path of ['package.json', 'bin/apk-indexer.js', 'dist/src/cli/main.js', 'config/wolfi.yaml', 'node_modules/yaml/package.json']) {
+      for (const path of [
+        'package.json',
+        'bin/apk-indexer.js',
+        'dist/src/cli/main.js',
+        'config/wolfi.yaml',
+        'node_modules/yaml/package.json',
+      ]) {
         expect(existsSync(join(dest, 'usr/lib/apk-indexer', path)), path).toBe(true);
       }
       expect(existsSync(join(dest, 'usr/lib/apk-indexer/src'))).toBe(false);
@@ -295,10 +320,19 @@ describe('melange.yaml', () => {
       const text = readFileSync(wrapper, 'utf8');
       expect(text.startsWith('#!/bin/sh\n')).toBe(true);
       expect(text).toContain('exec /usr/bin/node /usr/lib/apk-indexer/bin/apk-indexer.js "$@"');
-      expect(execFileSync('sh', ['-c', `test -x '${wrapper}' && echo yes`]).toString().trim()).toBe('yes');
+      expect(
+        execFileSync('sh', ['-c', `test -x '${wrapper}' && echo yes`])
+          .toString()
+          .trim(),
+      ).toBe('yes');
       // The same script pointed at this machine's node and the stand-in install.
       const local = join(dir, 'apk-indexer-local');
-      writeFileSync(local, text.replace('/usr/bin/node', process.execPath).replace('/usr/lib/apk-indexer', join(dest, 'usr/lib/apk-indexer')));
+      writeFileSync(
+        local,
+        text
+          .replace('/usr/bin/node', process.execPath)
+          .replace('/usr/lib/apk-indexer', join(dest, 'usr/lib/apk-indexer')),
+      );
       chmodSync(local, 0o755);
       const args = ['serve', 'two words', '"quoted"', '$HOME', '--config=/a b.yaml'];
       const { stdout } = await run(local, args);
@@ -307,17 +341,25 @@ describe('melange.yaml', () => {
   });
 
   const cli = join(ROOT, 'dist/src/cli/main.js');
-  it.skipIf(!existsSync(cli))('its test pipeline passes against this repository’s CLI (needs dist/: npm run build)', async () => {
-    const bin = mkdtempSync(join(tmpdir(), 'apk-indexer-bin-'));
-    try {
-      writeFileSync(join(bin, 'apk-indexer'), `#!/bin/sh\nexec '${process.execPath}' '${join(ROOT, 'bin/apk-indexer.js')}' "$@"\n`);
-      chmodSync(join(bin, 'apk-indexer'), 0o755);
-      for (const step of melange.test.pipeline) {
-        const { stdout } = await run('sh', ['-e', '-c', step.runs], { env: { ...process.env, PATH: `${bin}:${process.env.PATH}` } });
-        expect(stdout).toContain(VERSION);
+  it.skipIf(!existsSync(cli))(
+    'its test pipeline passes against this repository’s CLI (needs dist/: npm run build)',
+    async () => {
+      const bin = mkdtempSync(join(tmpdir(), 'apk-indexer-bin-'));
+      try {
+        writeFileSync(
+          join(bin, 'apk-indexer'),
+          `#!/bin/sh\nexec '${process.execPath}' '${join(ROOT, 'bin/apk-indexer.js')}' "$@"\n`,
+        );
+        chmodSync(join(bin, 'apk-indexer'), 0o755);
+        for (const step of melange.test.pipeline) {
+          const { stdout } = await run('sh', ['-e', '-c', step.runs], {
+            env: { ...process.env, PATH: `${bin}:${process.env.PATH}` },
+          });
+          expect(stdout).toContain(VERSION);
+        }
+      } finally {
+        rmSync(bin, { recursive: true, force: true });
       }
-    } finally {
-      rmSync(bin, { recursive: true, force: true });
-    }
-  });
+    },
+  );
 });

@@ -26,7 +26,9 @@ const LAYERS: Record<string, number> = {
 };
 
 function files(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? files(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : []));
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? files(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : [],
+  );
 }
 
 /** The layer of a file under src/: its first folder; files directly in src/ (errors.ts) belong to core. */
@@ -46,7 +48,8 @@ describe('layers import downward only', () => {
         const target = resolve(dirname(file), m[1]!);
         if (relative(SRC, target).startsWith('..')) continue; // schemas/, package.json: outside the layers
         const to = layerOf(target);
-        if (to !== from && !(LAYERS[to]! < LAYERS[from]!)) wrong.push(`${relative(SRC, file)} (${from}) imports ${m[1]} (${to})`);
+        if (to !== from && !(LAYERS[to]! < LAYERS[from]!))
+          wrong.push(`${relative(SRC, file)} (${from}) imports ${m[1]} (${to})`);
       }
     }
     expect(wrong).toEqual([]);

@@ -30,7 +30,8 @@ describe('a file:// index', () => {
     const a = buildIndexArchive({ packages: [{ name: 'bash', version: '5.2.37-r1' }], sign: [{ key }] });
     // Another index of exactly the same size (compressed sizes vary by a byte or two: try a few versions).
     let b = a;
-    for (let r = 2; r < 200 && (b === a || b.length !== a.length); r++) b = buildIndexArchive({ packages: [{ name: 'bash', version: `5.2.37-r${r}` }], sign: [{ key }] });
+    for (let r = 2; r < 200 && (b === a || b.length !== a.length); r++)
+      b = buildIndexArchive({ packages: [{ name: 'bash', version: `5.2.37-r${r}` }], sign: [{ key }] });
     expect(b.length).toBe(a.length);
     expect(b.equals(a)).toBe(false);
     await writeFile(path, a);

@@ -17,7 +17,10 @@ describe('credentials in URLs', () => {
 
   beforeAll(async () => {
     upstream = await new Upstream().start();
-    upstream.files.set('/os/x86_64/APKINDEX.tar.gz', buildIndexArchive({ packages: [{ name: 'bash', version: '5.2.37-r1' }], sign: [{ key }] }));
+    upstream.files.set(
+      '/os/x86_64/APKINDEX.tar.gz',
+      buildIndexArchive({ packages: [{ name: 'bash', version: '5.2.37-r1' }], sign: [{ key }] }),
+    );
     upstream.files.set('/keys/signer.rsa.pub', Buffer.from(key.publicPem));
     withCredentials = (path) => upstream.url.replace('://', '://robot%40ci:p%3Ass%20w@') + path;
   });
@@ -41,7 +44,9 @@ describe('credentials in URLs', () => {
   });
 
   it('give way to an authorization header given by the caller', async () => {
-    const opened = await openSource(withCredentials('/keys/signer.rsa.pub'), { headers: { Authorization: 'Bearer from-config' } });
+    const opened = await openSource(withCredentials('/keys/signer.rsa.pub'), {
+      headers: { Authorization: 'Bearer from-config' },
+    });
     if (!opened.notModified) for await (const _ of opened.body);
     expect(upstream.requests.at(-1)!.authorization).toBe('Bearer from-config');
   });
@@ -54,18 +59,29 @@ describe('credentials in URLs', () => {
   });
 
   it('splitCredentials strips them from the URL', () => {
-    expect(splitCredentials('https://u:p@h.test/os')).toEqual({ url: 'https://h.test/os', authorization: basic('u', 'p') });
-    expect(splitCredentials('https://u@h.test/os')).toEqual({ url: 'https://h.test/os', authorization: basic('u', '') });
+    expect(splitCredentials('https://u:p@h.test/os')).toEqual({
+      url: 'https://h.test/os',
+      authorization: basic('u', 'p'),
+    });
+    expect(splitCredentials('https://u@h.test/os')).toEqual({
+      url: 'https://h.test/os',
+      authorization: basic('u', ''),
+    });
     expect(splitCredentials('https://h.test/os')).toEqual({ url: 'https://h.test/os', authorization: undefined });
   });
 });
 
 describe('the default repository name', () => {
   it('carries no password', () => {
-    expect(defaultRepositoryName('https://robot:s3cret@apk.example.com/os/')).toBe('https://***:***@apk.example.com/os');
+    expect(defaultRepositoryName('https://robot:s3cret@apk.example.com/os/')).toBe(
+      'https://***:***@apk.example.com/os',
+    );
     expect(defaultRepositoryName('https://apk.example.com/os/')).toBe('https://apk.example.com/os');
     expect(defaultRepositoryName('/srv/apk/os/')).toBe('/srv/apk/os');
-    for (const url of ['https://robot:s3cret@apk.example.com/os', 'https://robot:s3cret@apk.example.com/os/x86_64/APKINDEX.tar.gz']) {
+    for (const url of [
+      'https://robot:s3cret@apk.example.com/os',
+      'https://robot:s3cret@apk.example.com/os/x86_64/APKINDEX.tar.gz',
+    ]) {
       for (const l of indexLocations({ url })) expect(l.repository).not.toContain('s3cret');
     }
   });

@@ -42,48 +42,81 @@ Exit status: 0 no errors, 1 errors found, 2 a usage error or an index that could
 
 export async function run(args: string[], io: CliIO): Promise<number> {
   const options = { renovate: { type: 'string' }, melange: { type: 'string' }, json: { type: 'boolean' } } as const;
-  return runOnImageTree(HELP, options, args, io, async ({ values, root, fallbackArches, tree, source }) => {
-    const findings: Finding[] = [];
-    const renovate = await loadRenovate(root, values.renovate, findings);
-    const constraints = fileConstraints(tree, fallbackArches);
-    const melangeDir = resolve(root, values.melange ?? 'melange');
-    const localPackages = await localPackageNames(melangeDir);
-    const context = {
-      source,
-      constraints,
-      localPackages,
-      renovate,
-      installSets: resolveInstallSets(tree.images, constraints, source, localPackages),
-      texts: new Map(tree.images.flatMap((image) => image.chain.map((f) => [f.path, f.text] as const))),
-    };
-    if (!context.installSets) findings.push({ severity: 'warning', location: '-', subject: '-', message: 'install sets not resolved: --server holds no dependency data (pass --index or --config to resolve them as apko does)' });
-    findings.push(...(await checkTree(tree, context)));
-    const unique = dedupeFindings(findings);
-    // --json: every finding, a vulnerable pin's with its `ids`, for scripts.
-    io.stdout.write(values.json ? `${JSON.stringify(unique.map((f) => ({ ...f, ids: f.ids ?? [] })), null, 2)}\n` : formatFindings(unique));
-    return unique.some((f) => f.severity === 'error') ? 1 : 0;
-  }, {
-    dependencies: true,
-    // A mistyped --melange is a usage mistake, reported before the indexes are read.
-    precheck: (values, root) => {
-      if (values.melange !== undefined && !existsSync(resolve(root, values.melange))) throw new GenerateInputError(`--melange ${values.melange}: no such folder`);
+  return runOnImageTree(
+    HELP,
+    options,
+    args,
+    io,
+    async ({ values, root, fallbackArches, tree, source }) => {
+      const findings: Finding[] = [];
+      const renovate = await loadRenovate(root, values.renovate, findings);
+      const constraints = fileConstraints(tree, fallbackArches);
+      const melangeDir = resolve(root, values.melange ?? 'melange');
+      const localPackages = await localPackageNames(melangeDir);
+      const context = {
+        source,
+        constraints,
+        localPackages,
+        renovate,
+        installSets: resolveInstallSets(tree.images, constraints, source, localPackages),
+        texts: new Map(tree.images.flatMap((image) => image.chain.map((f) => [f.path, f.text] as const))),
+      };
+      if (!context.installSets)
+        findings.push({
+          severity: 'warning',
+          location: '-',
+          subject: '-',
+          message:
+            'install sets not resolved: --server holds no dependency data (pass --index or --config to resolve them as apko does)',
+        });
+      findings.push(...(await checkTree(tree, context)));
+      const unique = dedupeFindings(findings);
+      // --json: every finding, a vulnerable pin's with its `ids`, for scripts.
+      io.stdout.write(
+        values.json
+          ? `${JSON.stringify(
+              unique.map((f) => ({ ...f, ids: f.ids ?? [] })),
+              null,
+              2,
+            )}\n`
+          : formatFindings(unique),
+      );
+      return unique.some((f) => f.severity === 'error') ? 1 : 0;
     },
-  });
+    {
+      dependencies: true,
+      // A mistyped --melange is a usage mistake, reported before the indexes are read.
+      precheck: (values, root) => {
+        if (values.melange !== undefined && !existsSync(resolve(root, values.melange)))
+          throw new GenerateInputError(`--melange ${values.melange}: no such folder`);
+      },
+    },
+  );
 }
 
 /**
  * Renovate's config, found where Renovate finds it (renovate.json, renovate.json5, .github/ and .gitlab/ variants,
  * .renovaterc, package.json's `renovate`) unless named; none found is a warning, an unreadable one an error.
  */
-async function loadRenovate(root: string, named: string | undefined, findings: Finding[]): Promise<RenovateManagers | undefined> {
+async function loadRenovate(
+  root: string,
+  named: string | undefined,
+  findings: Finding[],
+): Promise<RenovateManagers | undefined> {
   const location = named ?? (await findRenovateConfig(root));
   if (location === undefined) {
-    findings.push({ severity: 'warning', location: 'renovate.json', subject: '-', message: `no Renovate config (${CONFIG_FILE_NAMES.join(', ')}): no pin is kept fresh by Renovate` });
+    findings.push({
+      severity: 'warning',
+      location: 'renovate.json',
+      subject: '-',
+      message: `no Renovate config (${CONFIG_FILE_NAMES.join(', ')}): no pin is kept fresh by Renovate`,
+    });
     return undefined;
   }
   try {
     const managers = await RenovateManagers.load(resolve(root, location), location);
-    for (const warning of managers.warnings) findings.push({ severity: 'warning', location, subject: '-', message: warning });
+    for (const warning of managers.warnings)
+      findings.push({ severity: 'warning', location, subject: '-', message: warning });
     return managers;
   } catch (err) {
     // A config Renovate would refuse is a finding; a bug of ours is not disguised as one.

@@ -8,7 +8,13 @@ import { configPackage } from '../../generate/melange-config.js';
 import { userPackage } from '../../generate/melange-user.js';
 import { renderRenovateJson } from '../../generate/renovate.js';
 import { treeRenovateConfig } from '../../generate/renovate-tree.js';
-import { BASE_INCLUDE, BOOTC_INCLUDE, DEFAULT_KERNEL, SCAFFOLD_DEFAULTS, USER_PACKAGE } from '../../generate/scaffold.js';
+import {
+  BASE_INCLUDE,
+  BOOTC_INCLUDE,
+  DEFAULT_KERNEL,
+  SCAFFOLD_DEFAULTS,
+  USER_PACKAGE,
+} from '../../generate/scaffold.js';
 import { renderYaml } from '../../generate/yaml-doc.js';
 import { splitList } from '../../config/layer.js';
 import { writeFileAtomically } from '../../core/files.js';
@@ -82,7 +88,13 @@ const OPTIONS = {
 type Values = ReturnType<typeof parseCommandArgs<typeof OPTIONS>>['values'];
 
 /** Each kind: the options it takes, and its builder. */
-const KINDS: Record<string, { options: (keyof typeof OPTIONS)[]; build: (arg: string | undefined, v: Values, file: string | undefined) => string | Promise<string> }> = {
+const KINDS: Record<
+  string,
+  {
+    options: (keyof typeof OPTIONS)[];
+    build: (arg: string | undefined, v: Values, file: string | undefined) => string | Promise<string>;
+  }
+> = {
   image: {
     options: ['package', 'include', 'repository', 'keyring', 'arch', 'entrypoint', 'cmd', 'run-as', 'work-dir', 'env'],
     build: (name, v, file) => {
@@ -113,9 +125,17 @@ const KINDS: Record<string, { options: (keyof typeof OPTIONS)[]; build: (arg: st
     options: ['include', 'kernel', 'dracut', 'package', 'user-package', 'config-package'],
     build: (flavour = 'base', v, file) => {
       if (flavour === 'base') {
-        return renderYaml(bootcBase({ include: v.include ?? BASE_INCLUDE, kernel: v.kernel ?? DEFAULT_KERNEL, dracut: v.dracut ?? false, file }));
+        return renderYaml(
+          bootcBase({
+            include: v.include ?? BASE_INCLUDE,
+            kernel: v.kernel ?? DEFAULT_KERNEL,
+            dracut: v.dracut ?? false,
+            file,
+          }),
+        );
       }
-      if (!(BOOTC_FLAVOURS as readonly string[]).includes(flavour)) throw new UsageError(`no bootc flavour ${flavour} (base, ${BOOTC_FLAVOURS.join(', ')})`);
+      if (!(BOOTC_FLAVOURS as readonly string[]).includes(flavour))
+        throw new UsageError(`no bootc flavour ${flavour} (base, ${BOOTC_FLAVOURS.join(', ')})`);
       return renderYaml(
         bootcFlavour(flavour as BootcFlavour, {
           include: v.include ?? BOOTC_INCLUDE,
@@ -128,7 +148,18 @@ const KINDS: Record<string, { options: (keyof typeof OPTIONS)[]; build: (arg: st
     },
   },
   user: {
-    options: ['name', 'user', 'uid', 'full-name', 'shell', 'password-hash', 'version', 'license', 'repository', 'keyring'],
+    options: [
+      'name',
+      'user',
+      'uid',
+      'full-name',
+      'shell',
+      'password-hash',
+      'version',
+      'license',
+      'repository',
+      'keyring',
+    ],
     build: (_arg, v) =>
       renderYaml(
         userPackage({
@@ -163,7 +194,16 @@ const KINDS: Record<string, { options: (keyof typeof OPTIONS)[]; build: (arg: st
     },
   },
   renovate: {
-    options: ['renovate-server', 'arch', 'renovate-version', 'root', 'config', 'include-path', 'repository-append', 'build-repository-append'],
+    options: [
+      'renovate-server',
+      'arch',
+      'renovate-version',
+      'root',
+      'config',
+      'include-path',
+      'repository-append',
+      'build-repository-append',
+    ],
     build: async (arg, v) => {
       if (arg !== undefined) throw new UsageError(`unexpected ${arg}`);
       const fallback = archs(v.arch, [...SCAFFOLD_DEFAULTS.archs]).map((a) => toApkArch(a)!);

@@ -1,7 +1,14 @@
 import { stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { toApkArch } from '../../apko/arch.js';
-import { apkoArchesOf, renovateMajorOf, serverUrlOf, sourceOptions, SOURCE_ARGS, SOURCE_HELP } from '../../generate/command-options.js';
+import {
+  apkoArchesOf,
+  renovateMajorOf,
+  serverUrlOf,
+  sourceOptions,
+  SOURCE_ARGS,
+  SOURCE_HELP,
+} from '../../generate/command-options.js';
 import { resolveApkIndexerSource, type ApkIndexerSource } from '../../generate/apk-indexer-source.js';
 import { serviceEndpoint } from '../../generate/gitlab-ci.js';
 import { toolPackage } from '../../core/version.js';
@@ -88,13 +95,21 @@ export async function run(args: string[], io: CliIO): Promise<number> {
   const sources = sourceOptions(parsed.values, parsed.tokens);
   const arches = options.archs.map((a) => toApkArch(a)!);
   const source = hasSource(sources)
-    ? await openVersionSource(sources, () => arches, (m) => io.stderr.write(`warning: ${m}\n`))
+    ? await openVersionSource(
+        sources,
+        () => arches,
+        (m) => io.stderr.write(`warning: ${m}\n`),
+      )
     : undefined;
   const { files, pins } = await scaffold(options, source);
   if (!parsed.values.force) {
-    const existing = (await Promise.all(files.map(async (f) => ((await exists(join(dir, f.path))) ? f.path : undefined)))).filter(Boolean);
+    const existing = (
+      await Promise.all(files.map(async (f) => ((await exists(join(dir, f.path))) ? f.path : undefined)))
+    ).filter(Boolean);
     if (existing.length > 0) {
-      io.stderr.write(`apk-indexer init: ${dir} already has ${existing.join(', ')}; nothing written (--force overwrites)\n`);
+      io.stderr.write(
+        `apk-indexer init: ${dir} already has ${existing.join(', ')}; nothing written (--force overwrites)\n`,
+      );
       return 1;
     }
   }
@@ -110,20 +125,23 @@ export async function run(args: string[], io: CliIO): Promise<number> {
   return 0;
 }
 
-function scaffoldOptions(v: {
-  repository?: string[];
-  keyring?: string[];
-  arch?: string[];
-  user?: string;
-  'password-hash'?: string;
-  license?: string;
-  'renovate-server'?: string;
-  'renovate-version'?: string;
-  'service-image'?: string;
-  'apk-indexer-source'?: string;
-  'apk-indexer-ref'?: string;
-  'apk-indexer-commit'?: string;
-}, warn: (m: string) => void): ScaffoldOptions {
+function scaffoldOptions(
+  v: {
+    repository?: string[];
+    keyring?: string[];
+    arch?: string[];
+    user?: string;
+    'password-hash'?: string;
+    license?: string;
+    'renovate-server'?: string;
+    'renovate-version'?: string;
+    'service-image'?: string;
+    'apk-indexer-source'?: string;
+    'apk-indexer-ref'?: string;
+    'apk-indexer-commit'?: string;
+  },
+  warn: (m: string) => void,
+): ScaffoldOptions {
   const archs = apkoArchesOf(splitList(v.arch));
   return {
     repositories: v.repository?.length ? v.repository : SCAFFOLD_DEFAULTS.repositories,
@@ -135,7 +153,11 @@ function scaffoldOptions(v: {
     server: serviceEndpoint(serverUrlOf(v['renovate-server'], SCAFFOLD_DEFAULTS.server)).url,
     serviceImage: v['service-image'] ?? SCAFFOLD_DEFAULTS.serviceImage,
     renovateMajor: renovateMajorOf(v['renovate-version'], SCAFFOLD_DEFAULTS.renovateMajor),
-    apkIndexerSource: resolveApkIndexerSource({ source: v['apk-indexer-source'], ref: v['apk-indexer-ref'], commit: v['apk-indexer-commit'] }, toolPackage, warn),
+    apkIndexerSource: resolveApkIndexerSource(
+      { source: v['apk-indexer-source'], ref: v['apk-indexer-ref'], commit: v['apk-indexer-commit'] },
+      toolPackage,
+      warn,
+    ),
   };
 }
 
@@ -156,7 +178,9 @@ async function exists(path: string): Promise<boolean> {
 /** The nearest part of `dir` that exists must be a directory, else nothing could be written under it. */
 async function directoryCanHold(dir: string): Promise<void> {
   for (let at = dir; ; at = dirname(at)) {
-    const info = await stat(at).catch((err: NodeJS.ErrnoException) => (err.code === 'ENOENT' || err.code === 'ENOTDIR' ? undefined : Promise.reject(FileError.of(at, err))));
+    const info = await stat(at).catch((err: NodeJS.ErrnoException) =>
+      err.code === 'ENOENT' || err.code === 'ENOTDIR' ? undefined : Promise.reject(FileError.of(at, err)),
+    );
     if (info) {
       if (!info.isDirectory()) throw new FileError(dir, `${at} is not a directory`, { errno: 'ENOTDIR' });
       return;

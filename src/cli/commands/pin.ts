@@ -32,7 +32,12 @@ file that cannot be written. 70 is a bug in apk-indexer; all statuses and error 
 `;
 
 export async function run(args: string[], io: CliIO): Promise<number> {
-  const options = { all: { type: 'boolean' }, check: { type: 'boolean' }, lock: { type: 'boolean' }, json: { type: 'boolean' } } as const;
+  const options = {
+    all: { type: 'boolean' },
+    check: { type: 'boolean' },
+    lock: { type: 'boolean' },
+    json: { type: 'boolean' },
+  } as const;
   return runOnImageTree(HELP, options, args, io, async ({ values, root, fallbackArches, tree, source }) => {
     const failures = tree.failures;
     for (const failure of failures) io.stderr.write(`${failure.message}\n`);
@@ -44,22 +49,46 @@ export async function run(args: string[], io: CliIO): Promise<number> {
     for (const result of results) {
       // Written before its moves are printed: a file that cannot be written stops pin with no move claimed for it.
       const original = tree.images.flatMap((image) => image.chain).find((f) => f.path === result.file)!.text;
-      if (!values.check && result.text !== original) await writeFileAtomically(resolve(root, result.file), result.text, result.file);
+      if (!values.check && result.text !== original)
+        await writeFileAtomically(resolve(root, result.file), result.text, result.file);
       for (const c of result.changes) {
         if (values.json) continue;
         const fixes = c.fixes ? `  fixes ${describeIds(c.fixes)}` : '';
-        io.stdout.write(`${result.file}:${c.line}  ${c.name}  ${c.from ?? '(unpinned)'} -> ${c.to}${values.check ? '  (stale)' : ''}${fixes}\n`);
+        io.stdout.write(
+          `${result.file}:${c.line}  ${c.name}  ${c.from ?? '(unpinned)'} -> ${c.to}${values.check ? '  (stale)' : ''}${fixes}\n`,
+        );
       }
-      if (!values.json) for (const n of result.notes) io.stderr.write(`${result.file}${n.line ? `:${n.line}` : ''}: ${n.name}: ${n.message}\n`);
+      if (!values.json)
+        for (const n of result.notes)
+          io.stderr.write(`${result.file}${n.line ? `:${n.line}` : ''}: ${n.name}: ${n.message}\n`);
       unresolved += result.notes.filter((n) => n.kind === 'problem').length;
       unchecked += result.notes.filter((n) => n.kind === 'not-checked').length;
       stale += result.changes.length;
       if (result.changes.length > 0) changed.add(result.file);
     }
     if (values.json) {
-      const moves = results.flatMap((r) => r.changes.map((c) => ({ file: r.file, line: c.line, name: c.name, from: c.from ?? null, to: c.to, fixes: c.fixes ?? [] })));
-      const notes = results.flatMap((r) => r.notes.map((n) => ({ file: r.file, line: n.line, name: n.name, message: n.message, error: n.kind === 'problem' })));
-      io.stdout.write(`${JSON.stringify({ changed: !values.check, moves, notes, unreadable: failures.map((f) => f.message) }, null, 2)}\n`);
+      const moves = results.flatMap((r) =>
+        r.changes.map((c) => ({
+          file: r.file,
+          line: c.line,
+          name: c.name,
+          from: c.from ?? null,
+          to: c.to,
+          fixes: c.fixes ?? [],
+        })),
+      );
+      const notes = results.flatMap((r) =>
+        r.notes.map((n) => ({
+          file: r.file,
+          line: n.line,
+          name: n.name,
+          message: n.message,
+          error: n.kind === 'problem',
+        })),
+      );
+      io.stdout.write(
+        `${JSON.stringify({ changed: !values.check, moves, notes, unreadable: failures.map((f) => f.message) }, null, 2)}\n`,
+      );
       return (values.check && stale > 0) || unresolved > 0 ? 1 : 0;
     }
     // A lock records the files' checksum: a moved pin in any file of an image's chain makes its lock stale.
@@ -67,14 +96,18 @@ export async function run(args: string[], io: CliIO): Promise<number> {
       if (!image.chain.some((f) => changed.has(f.path)) || lockState(image).kind === 'none') continue;
       const lock = relative(root, lockPathOf(image));
       if (values.check || !values.lock) {
-        io.stderr.write(`${lock}: must be regenerated after these pins: apko lock ${image.file.path}${values.check ? '' : ' (or pin --lock)'}\n`);
+        io.stderr.write(
+          `${lock}: must be regenerated after these pins: apko lock ${image.file.path}${values.check ? '' : ' (or pin --lock)'}\n`,
+        );
       } else {
         unresolved += runApkoLock(image.file.path, lock, root, values, io);
       }
     }
     const verb = values.check ? 'stale' : 'moved';
     const files = `${results.length + failures.length} file(s)${failures.length ? ` (${failures.length} refused)` : ''}`;
-    const extra = [unresolved ? `${unresolved} problem(s)` : '', unchecked ? `${unchecked} not checked` : ''].filter(Boolean);
+    const extra = [unresolved ? `${unresolved} problem(s)` : '', unchecked ? `${unchecked} not checked` : ''].filter(
+      Boolean,
+    );
     io.stdout.write(`${files}, ${stale} pin(s) ${verb}${extra.length ? `, ${extra.join(', ')}` : ''}\n`);
     return (values.check && stale > 0) || unresolved > 0 ? 1 : 0;
   });
@@ -88,14 +121,23 @@ function runApkoLock(
   values: { 'repository-append'?: string[]; 'build-repository-append'?: string[] },
   io: CliIO,
 ): number {
-  const args = ['lock', file, ...(values['repository-append'] ?? []).flatMap((r) => ['--repository-append', r]), ...(values['build-repository-append'] ?? []).flatMap((r) => ['--build-repository-append', r])];
+  const args = [
+    'lock',
+    file,
+    ...(values['repository-append'] ?? []).flatMap((r) => ['--repository-append', r]),
+    ...(values['build-repository-append'] ?? []).flatMap((r) => ['--build-repository-append', r]),
+  ];
   const run = spawnSync('apko', args, { cwd: root, stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
   if (run.error) {
-    io.stderr.write(`${lock}: must be regenerated, and apko could not be run (${(run.error as NodeJS.ErrnoException).code ?? run.error.message}): apko ${args.join(' ')}\n`);
+    io.stderr.write(
+      `${lock}: must be regenerated, and apko could not be run (${(run.error as NodeJS.ErrnoException).code ?? run.error.message}): apko ${args.join(' ')}\n`,
+    );
     return 1;
   }
   if (run.status !== 0) {
-    io.stderr.write(`${lock}: apko ${args.join(' ')} failed (exit ${run.status}): ${run.stderr.trim().split('\n').at(-1) ?? ''}\n`);
+    io.stderr.write(
+      `${lock}: apko ${args.join(' ')} failed (exit ${run.status}): ${run.stderr.trim().split('\n').at(-1) ?? ''}\n`,
+    );
     return 1;
   }
   io.stdout.write(`${lock}: regenerated (apko ${args.join(' ')})\n`);

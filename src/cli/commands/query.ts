@@ -45,7 +45,8 @@ export async function run(args: string[], io: CliIO): Promise<number> {
     return 0;
   }
   if (parsed.positionals.length === 0) throw new UsageError('name at least one package');
-  if (!parsed.values.index?.length && parsed.values.config === undefined) throw new UsageError('pass --index SRC or --config FILE');
+  if (!parsed.values.index?.length && parsed.values.config === undefined)
+    throw new UsageError('pass --index SRC or --config FILE');
   const arches = splitList(parsed.values.arch);
   const repositories = splitList(parsed.values.repository);
   const sources = repositoriesFromOptions({
@@ -55,13 +56,19 @@ export async function run(args: string[], io: CliIO): Promise<number> {
     arches: () => arches,
   });
   const unknown = repositories.filter((r) => !sources.some((s) => s.name === r));
-  if (unknown.length > 0) throw new ConfigError(`--repository ${unknown.join(',')}: no such repository (there are: ${sources.map((s) => s.name).join(', ')})`);
+  if (unknown.length > 0)
+    throw new ConfigError(
+      `--repository ${unknown.join(',')}: no such repository (there are: ${sources.map((s) => s.name).join(', ')})`,
+    );
   const loaded = await loadRepositoriesOnce(sources, { warn: (m) => io.stderr.write(`warning: ${m}\n`) });
   const map = new VersionMap(loaded.map((l) => l.snapshot));
   const out: Record<string, RenovateBody | null> = {};
   let missing = false;
   for (const name of parsed.positionals) {
-    const releases = map.releases(name, { ...(arches.length ? { arches } : { everyArchHolding: true }), ...(repositories.length && { repositories }) });
+    const releases = map.releases(name, {
+      ...(arches.length ? { arches } : { everyArchHolding: true }),
+      ...(repositories.length && { repositories }),
+    });
     if (!releases || releases.length === 0) {
       out[name] = null;
       missing = true;

@@ -54,7 +54,14 @@ export async function run(args: string[], io: CliIO): Promise<number> {
     await app.close();
     throw listenError(`${settings.host}:${settings.port}`, err);
   }
-  app.log.info({ repositories: settings.repositories.map((r) => r.name), indexes, updateInterval: formatDuration(settings.updateIntervalMs) }, `loading ${count(indexes.length, 'index', 'indexes')}`);
+  app.log.info(
+    {
+      repositories: settings.repositories.map((r) => r.name),
+      indexes,
+      updateInterval: formatDuration(settings.updateIntervalMs),
+    },
+    `loading ${count(indexes.length, 'index', 'indexes')}`,
+  );
   store.start();
   return new Promise<number>((resolve) => {
     // SIGHUP (a closed terminal, some supervisors' stop) drains as SIGTERM does; it does not reload.
@@ -81,7 +88,15 @@ export async function run(args: string[], io: CliIO): Promise<number> {
 /** Why the listener could not open, in words: exit 2 for what the user can change (the host or port), else 1. */
 function listenError(where: string, err: unknown): UserError {
   const code = (err as NodeJS.ErrnoException).code;
-  const reasons: Record<string, string> = { EADDRINUSE: 'the port is already in use', EADDRNOTAVAIL: 'no such address on this host', EACCES: 'permission denied', ENOTFOUND: 'no such host' };
+  const reasons: Record<string, string> = {
+    EADDRINUSE: 'the port is already in use',
+    EADDRNOTAVAIL: 'no such address on this host',
+    EACCES: 'permission denied',
+    ENOTFOUND: 'no such host',
+  };
   const reason = (code !== undefined && reasons[code]) || (err as Error).message;
-  return new UserError('listen', `cannot listen on ${where}: ${reason}`, { exit: code !== undefined && code in reasons ? EXIT.user : EXIT.found, cause: err });
+  return new UserError('listen', `cannot listen on ${where}: ${reason}`, {
+    exit: code !== undefined && code in reasons ? EXIT.user : EXIT.found,
+    cause: err,
+  });
 }

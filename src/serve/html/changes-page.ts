@@ -14,7 +14,9 @@ function idLink(id: string): string {
 function commitCell(b: Build | undefined): string {
   if (!b?.commit) return '<span class="muted">unknown</span>';
   const short = b.commit.slice(0, 7);
-  return b.sourceUrl ? `<a class="mono" href="${esc(b.sourceUrl)}" title="${esc(b.commit)}">${esc(short)}</a>` : `<span class="mono" title="${esc(b.commit)}">${esc(short)}</span>`;
+  return b.sourceUrl
+    ? `<a class="mono" href="${esc(b.sourceUrl)}" title="${esc(b.commit)}">${esc(short)}</a>`
+    : `<span class="mono" title="${esc(b.commit)}">${esc(short)}</span>`;
 }
 
 function buildRow(b: Build, mark = ''): string {
@@ -23,8 +25,12 @@ function buildRow(b: Build, mark = ''): string {
 
 function archSection(c: Changes, a: ArchChanges): string {
   const rows = a.builds.map((b) => buildRow(b, b.version === c.to ? ' <span class="muted">(new)</span>' : ''));
-  const from = a.fromBuild ? buildRow(a.fromBuild, ' <span class="muted">(current)</span>') : `<tr><td colspan="4" class="muted">${esc(c.from)} is not on ${esc(a.arch)}</td></tr>`;
-  const compare = a.compareUrl ? `<p>${link(a.compareUrl, `Compare the recipe from ${a.fromBuild?.commit?.slice(0, 7)} to ${a.toBuild?.commit?.slice(0, 7)}`)}</p>` : '';
+  const from = a.fromBuild
+    ? buildRow(a.fromBuild, ' <span class="muted">(current)</span>')
+    : `<tr><td colspan="4" class="muted">${esc(c.from)} is not on ${esc(a.arch)}</td></tr>`;
+  const compare = a.compareUrl
+    ? `<p>${link(a.compareUrl, `Compare the recipe from ${a.fromBuild?.commit?.slice(0, 7)} to ${a.toBuild?.commit?.slice(0, 7)}`)}</p>`
+    : '';
   const missingTo = a.toBuild ? '' : `<p class="warn">${esc(c.to)} is not on ${esc(a.arch)}.</p>`;
   return `<section><h2>${esc(a.arch)}: ${a.builds.length} build${a.builds.length === 1 ? '' : 's'} after ${esc(c.from)}</h2>${missingTo}
 <div class="wrap"><table><thead><tr><th>Version</th><th>Built</th><th class="wide">Origin</th><th>Recipe commit</th></tr></thead>
@@ -32,11 +38,17 @@ function archSection(c: Changes, a: ArchChanges): string {
 }
 
 function fixesSection(c: Changes): string {
-  if (c.secdb === 'none') return '<section><h2>Security fixes</h2><p class="muted">No security database is configured for this repository.</p></section>';
-  if (c.secdb === 'not-loaded') return '<section><h2>Security fixes</h2><p class="warn">The security database has not loaded (see the home page); fixes cannot be shown yet.</p></section>';
-  if (c.fixes.length === 0) return `<section><h2>Security fixes</h2><p>No known security fixes between ${esc(c.from)} and ${esc(c.to)}.</p></section>`;
+  if (c.secdb === 'none')
+    return '<section><h2>Security fixes</h2><p class="muted">No security database is configured for this repository.</p></section>';
+  if (c.secdb === 'not-loaded')
+    return '<section><h2>Security fixes</h2><p class="warn">The security database has not loaded (see the home page); fixes cannot be shown yet.</p></section>';
+  if (c.fixes.length === 0)
+    return `<section><h2>Security fixes</h2><p>No known security fixes between ${esc(c.from)} and ${esc(c.to)}.</p></section>`;
   const count = new Set(c.fixes.flatMap((f) => f.ids)).size;
-  const items = c.fixes.map((f) => `<tr><td class="mono">${esc(f.version)}</td><td><ul class="ids">${f.ids.map((id) => `<li>${idLink(id)}</li>`).join('')}</ul></td></tr>`);
+  const items = c.fixes.map(
+    (f) =>
+      `<tr><td class="mono">${esc(f.version)}</td><td><ul class="ids">${f.ids.map((id) => `<li>${idLink(id)}</li>`).join('')}</ul></td></tr>`,
+  );
   return `<section><h2 class="ok">Security fixes: ${count} fixed by ${esc(c.to)}</h2>
 <div class="wrap"><table><thead><tr><th>Fixed in</th><th>IDs</th></tr></thead><tbody>${items.join('\n')}</tbody></table></div></section>`;
 }
@@ -50,7 +62,11 @@ ${c.arches.map((a) => archSection(c, a)).join('\n')}`;
 }
 
 /** A request the changes page cannot answer: what was wrong, and the versions there are. */
-export function renderChangesError(name: string, result: Extract<ChangesResult, { ok: false }>, extra: { arch?: readonly string[]; repository?: readonly string[] }): string {
+export function renderChangesError(
+  name: string,
+  result: Extract<ChangesResult, { ok: false }>,
+  extra: { arch?: readonly string[]; repository?: readonly string[] },
+): string {
   const lists = (result.versions ?? []).map(({ arch, versions }) => {
     const newest = versions.slice(-20).reverse();
     const items = newest.map((v, i) => {
@@ -59,5 +75,8 @@ export function renderChangesError(name: string, result: Extract<ChangesResult, 
     });
     return `<h2>${esc(arch)}</h2><ul>${items.join('')}</ul>${versions.length > 20 ? `<p class="muted">and ${versions.length - 20} older</p>` : ''}`;
   });
-  return page(`${name}: not found`, `<h1>${esc(name)}</h1><p class="bad">${esc(result.message)}</p>${lists.length ? `<p>Versions in the index, newest first:</p>${lists.join('')}` : `<p>${link('/', 'Search for a package')}</p>`}`);
+  return page(
+    `${name}: not found`,
+    `<h1>${esc(name)}</h1><p class="bad">${esc(result.message)}</p>${lists.length ? `<p>Versions in the index, newest first:</p>${lists.join('')}` : `<p>${link('/', 'Search for a package')}</p>`}`,
+  );
 }

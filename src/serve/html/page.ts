@@ -10,7 +10,12 @@ export function link(href: string | undefined, text: string): string {
 }
 
 /** The path and query of the changes page between two versions. */
-export function changesPath(name: string, from: string, to: string, extra: { arch?: readonly string[]; repository?: readonly string[] } = {}): string {
+export function changesPath(
+  name: string,
+  from: string,
+  to: string,
+  extra: { arch?: readonly string[]; repository?: readonly string[] } = {},
+): string {
   const q = new URLSearchParams({ from, to });
   if (extra.arch?.length) q.set('arch', extra.arch.join(','));
   if (extra.repository?.length) q.set('repository', extra.repository.join(','));
@@ -45,7 +50,8 @@ export function page(title: string, body: string): string {
 /** Headers for every HTML page: no scripts run, nothing loads from elsewhere, not framed. */
 export const HTML_HEADERS = {
   'content-type': 'text/html; charset=utf-8',
-  'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+  'content-security-policy':
+    "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
   'x-content-type-options': 'nosniff',
   'cache-control': 'no-cache',
 } as const;

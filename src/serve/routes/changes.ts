@@ -31,7 +31,16 @@ interface ChangesQuerystring {
 
 const changesSchema = {
   params: { type: 'object', properties: { '*': { type: 'string' } } },
-  querystring: { type: 'object', properties: { from: version, to: version, arch: list, repository: list, format: { type: 'string', enum: ['json', 'html'] } } },
+  querystring: {
+    type: 'object',
+    properties: {
+      from: version,
+      to: version,
+      arch: list,
+      repository: list,
+      format: { type: 'string', enum: ['json', 'html'] },
+    },
+  },
 } as const;
 
 const MAX_NAME = 1024;
@@ -45,7 +54,11 @@ function wantsJson(request: FastifyRequest, format: string | undefined): boolean
 }
 
 function send(reply: FastifyReply, json: boolean, status: number, data: unknown, html: () => string): void {
-  if (json) void reply.code(status).headers({ 'content-type': JSON_TYPE, 'cache-control': 'no-cache' }).send(JSON.stringify(data));
+  if (json)
+    void reply
+      .code(status)
+      .headers({ 'content-type': JSON_TYPE, 'cache-control': 'no-cache' })
+      .send(JSON.stringify(data));
   else void reply.code(status).headers(HTML_HEADERS).send(html());
 }
 
@@ -58,49 +71,75 @@ export async function changesRoutes(app: FastifyInstance, opts: ChangesRouteOpti
   const { store, secdb, repositories, firstLoadTimeoutMs, scope } = opts;
   const templates = new Map(repositories.map((r) => [r.name, r.sourceUrl]));
 
-  app.get<{ Params: { '*': string }; Querystring: ChangesQuerystring }>('/-/changes/*', { schema: changesSchema }, function changes(request, reply) {
-    const name = request.params['*'];
-    const q = request.query;
-    const json = wantsJson(request, q.format);
-    const extra = { arch: splitList(q.arch), repository: splitList(q.repository) };
-    withLoadedMap(store, firstLoadTimeoutMs, reply, (map) => {
-      if (!name || name.length > MAX_NAME || name.includes('/')) {
-        const message = `${JSON.stringify(name.slice(0, 120))} is not a package name`;
-        return send(reply, json, 404, { error: message }, () => renderChangesError(name.slice(0, 120), { ok: false, status: 404, message }, extra));
-      }
-      const bad = badQuery({ arch: q.arch, repository: q.repository }, scope);
-      if (bad) return send(reply, json, 400, { error: bad }, () => renderChangesError(name, { ok: false, status: 400, message: bad }, extra));
-      const result = changesBetween(
-        { map, repositories, databases: (r) => secdb.databases(r), secdbConfigured: (r) => secdb.configured(r) },
-        { name, from: q.from ?? '', to: q.to ?? '', ...(extra.arch.length && { arches: extra.arch }), ...(extra.repository.length && { repositories: extra.repository }) },
-      );
-      if (!result.ok) return send(reply, json, result.status, { error: result.message, ...(result.versions && { versions: result.versions }) }, () => renderChangesError(name, result, extra));
-      send(reply, json, 200, result.changes, () => renderChangesPage(result.changes));
-    });
-  });
-
-  app.get<{ Querystring: { q?: string } }>('/', { schema: { querystring: { type: 'object', properties: { q: { type: 'string', maxLength: 200 } } } } }, function home(request, reply) {
-    const query = request.query.q?.trim();
-    let search: SearchResult | undefined;
-    if (query) {
-      const map = store.map;
-      const builds = buildsByArch(map, query, undefined, undefined, templates);
-      if (builds.size) search = { query, builds };
-      else {
-        const needle = query.toLowerCase();
-        const similar: string[] = [];
-        let more = false;
-        for (const n of map.names()) {
-          if (!n.toLowerCase().includes(needle)) continue;
-          if (similar.length === MAX_SIMILAR) {
-            more = true;
-            break;
-          }
-          similar.push(n);
+  app.get<{ Params: { '*': string }; Querystring: ChangesQuerystring }>(
+    '/-/changes/*',
+    { schema: changesSchema },
+    function changes(request, reply) {
+      const name = request.params['*'];
+      const q = request.query;
+      const json = wantsJson(request, q.format);
+      const extra = { arch: splitList(q.arch), repository: splitList(q.repository) };
+      withLoadedMap(store, firstLoadTimeoutMs, reply, (map) => {
+        if (!name || name.length > MAX_NAME || name.includes('/')) {
+          const message = `${JSON.stringify(name.slice(0, 120))} is not a package name`;
+          return send(reply, json, 404, { error: message }, () =>
+            renderChangesError(name.slice(0, 120), { ok: false, status: 404, message }, extra),
+          );
         }
-        search = { query, similar, more };
+        const bad = badQuery({ arch: q.arch, repository: q.repository }, scope);
+        if (bad)
+          return send(reply, json, 400, { error: bad }, () =>
+            renderChangesError(name, { ok: false, status: 400, message: bad }, extra),
+          );
+        const result = changesBetween(
+          { map, repositories, databases: (r) => secdb.databases(r), secdbConfigured: (r) => secdb.configured(r) },
+          {
+            name,
+            from: q.from ?? '',
+            to: q.to ?? '',
+            ...(extra.arch.length && { arches: extra.arch }),
+            ...(extra.repository.length && { repositories: extra.repository }),
+          },
+        );
+        if (!result.ok)
+          return send(
+            reply,
+            json,
+            result.status,
+            { error: result.message, ...(result.versions && { versions: result.versions }) },
+            () => renderChangesError(name, result, extra),
+          );
+        send(reply, json, 200, result.changes, () => renderChangesPage(result.changes));
+      });
+    },
+  );
+
+  app.get<{ Querystring: { q?: string } }>(
+    '/',
+    { schema: { querystring: { type: 'object', properties: { q: { type: 'string', maxLength: 200 } } } } },
+    function home(request, reply) {
+      const query = request.query.q?.trim();
+      let search: SearchResult | undefined;
+      if (query) {
+        const map = store.map;
+        const builds = buildsByArch(map, query, undefined, undefined, templates);
+        if (builds.size) search = { query, builds };
+        else {
+          const needle = query.toLowerCase();
+          const similar: string[] = [];
+          let more = false;
+          for (const n of map.names()) {
+            if (!n.toLowerCase().includes(needle)) continue;
+            if (similar.length === MAX_SIMILAR) {
+              more = true;
+              break;
+            }
+            similar.push(n);
+          }
+          search = { query, similar, more };
+        }
       }
-    }
-    void reply.headers(HTML_HEADERS).send(renderHomePage(store.status(), secdb.status(), search));
-  });
+      void reply.headers(HTML_HEADERS).send(renderHomePage(store.status(), secdb.status(), search));
+    },
+  );
 }

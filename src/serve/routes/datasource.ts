@@ -1,7 +1,20 @@
 import type { FastifyInstance } from 'fastify';
 import { changelogTemplate } from '../../datasource/renovate-body.js';
 import type { AnswerCache } from '../answer-cache.js';
-import { badQuery, badRequest, filterOf, packageRouteSchema, queryKey, quoted, renderReleases, sendAnswer, targetOf, withLoadedMap, type DatasourceQuery, type QueryScope } from '../answers.js';
+import {
+  badQuery,
+  badRequest,
+  filterOf,
+  packageRouteSchema,
+  queryKey,
+  quoted,
+  renderReleases,
+  sendAnswer,
+  targetOf,
+  withLoadedMap,
+  type DatasourceQuery,
+  type QueryScope,
+} from '../answers.js';
 import { normalizeFilter } from '../query-filter.js';
 import type { IndexStore } from '../store.js';
 
@@ -28,17 +41,29 @@ export async function datasourceRoutes(app: FastifyInstance, opts: DatasourceOpt
     { schema: packageRouteSchema },
     function packageReleases(request, reply) {
       const { target: name, mode } = targetOf(request.params['*'], request.query.format);
-      withLoadedMap(store, firstLoadTimeoutMs, reply, (map) => {
-        const key = `${mode}\u0000${name}\u0000${queryKey(request.query)}`;
-        const bad = badQuery(request.query, scope);
-        if (bad) return sendAnswer(request, reply, badRequest(bad));
-        const a = cache.get(map.generation, key, () => {
-          const filter = filterOf(request.query, scope);
-          const plausible = name.length > 0 && name.length <= MAX_NAME && !name.includes('/');
-          return renderReleases(`package ${quoted(name)}`, plausible ? map.releases(name, filter) : undefined, filter, mode, changelogTemplate(publicUrl, filter));
-        });
-        sendAnswer(request, reply, a);
-      }, normalizeFilter(request.query).filter);
+      withLoadedMap(
+        store,
+        firstLoadTimeoutMs,
+        reply,
+        (map) => {
+          const key = `${mode}\u0000${name}\u0000${queryKey(request.query)}`;
+          const bad = badQuery(request.query, scope);
+          if (bad) return sendAnswer(request, reply, badRequest(bad));
+          const a = cache.get(map.generation, key, () => {
+            const filter = filterOf(request.query, scope);
+            const plausible = name.length > 0 && name.length <= MAX_NAME && !name.includes('/');
+            return renderReleases(
+              `package ${quoted(name)}`,
+              plausible ? map.releases(name, filter) : undefined,
+              filter,
+              mode,
+              changelogTemplate(publicUrl, filter),
+            );
+          });
+          sendAnswer(request, reply, a);
+        },
+        normalizeFilter(request.query).filter,
+      );
     },
   );
 }

@@ -36,7 +36,10 @@ const MAX_CONCURRENT_SCANS = 2;
  * merged, each version once, in apk order. A pattern without `*` is the plain name (as in hown3d), so a
  * `defaultRegistryUrlTemplate` pointing here serves every package. Same filters and formats as `/<name>`.
  */
-export async function wildcardRoutes(app: FastifyInstance, opts: { store: IndexStore; cache: AnswerCache; firstLoadTimeoutMs: number; scope: QueryScope; publicUrl?: string }): Promise<void> {
+export async function wildcardRoutes(
+  app: FastifyInstance,
+  opts: { store: IndexStore; cache: AnswerCache; firstLoadTimeoutMs: number; scope: QueryScope; publicUrl?: string },
+): Promise<void> {
   const { store, cache, firstLoadTimeoutMs, scope, publicUrl } = opts;
   const scans = new ScanGate<Answer>(MAX_CONCURRENT_SCANS);
   app.get<{ Params: { '*': string }; Querystring: DatasourceQuery }>(
@@ -44,32 +47,45 @@ export async function wildcardRoutes(app: FastifyInstance, opts: { store: IndexS
     { schema: packageRouteSchema },
     function wildcardReleases(request, reply) {
       const { target: pattern, mode } = targetOf(request.params['*'], request.query.format);
-      withLoadedMap(store, firstLoadTimeoutMs, reply, (map) => {
-        const key = `wildcard\u0000${mode}\u0000${pattern}\u0000${queryKey(request.query)}`;
-        const bad = badQuery(request.query, scope);
-        if (bad) return sendAnswer(request, reply, badRequest(bad));
-        // A plain name or a refused pattern is as cheap to answer again as a `/<name>` miss, and a flood of
-        // those must not push the real answers out: its misses are not kept.
-        if (!isScan(pattern)) return sendAnswer(request, reply, cache.get(map.generation, key, () => answerPattern(map, pattern, filterOf(request.query, scope), mode, publicUrl)));
-        // A scan's answers are kept, misses too. A new one runs beside at most MAX_CONCURRENT_SCANS others.
-        const hit = cache.peek(map.generation, key);
-        if (hit) return sendAnswer(request, reply, hit);
-        const filter = filterOf(request.query, scope);
-        const scan = scans.run(`${map.generation}\u0000${key}`, () => scanPattern(map, pattern, filter, mode));
-        if (!scan) {
-          return void reply
-            .code(503)
-            .headers({ 'content-type': TEXT, 'retry-after': '1', 'cache-control': 'no-store' })
-            .send(`${scans.active} pattern scans are running; retry shortly\n`);
-        }
-        scan.then(
-          (a) => {
-            cache.put(map.generation, key, a, true);
-            sendAnswer(request, reply, a);
-          },
-          (err: unknown) => void reply.send(err),
-        );
-      }, normalizeFilter(request.query).filter);
+      withLoadedMap(
+        store,
+        firstLoadTimeoutMs,
+        reply,
+        (map) => {
+          const key = `wildcard\u0000${mode}\u0000${pattern}\u0000${queryKey(request.query)}`;
+          const bad = badQuery(request.query, scope);
+          if (bad) return sendAnswer(request, reply, badRequest(bad));
+          // A plain name or a refused pattern is as cheap to answer again as a `/<name>` miss, and a flood of
+          // those must not push the real answers out: its misses are not kept.
+          if (!isScan(pattern))
+            return sendAnswer(
+              request,
+              reply,
+              cache.get(map.generation, key, () =>
+                answerPattern(map, pattern, filterOf(request.query, scope), mode, publicUrl),
+              ),
+            );
+          // A scan's answers are kept, misses too. A new one runs beside at most MAX_CONCURRENT_SCANS others.
+          const hit = cache.peek(map.generation, key);
+          if (hit) return sendAnswer(request, reply, hit);
+          const filter = filterOf(request.query, scope);
+          const scan = scans.run(`${map.generation}\u0000${key}`, () => scanPattern(map, pattern, filter, mode));
+          if (!scan) {
+            return void reply
+              .code(503)
+              .headers({ 'content-type': TEXT, 'retry-after': '1', 'cache-control': 'no-store' })
+              .send(`${scans.active} pattern scans are running; retry shortly\n`);
+          }
+          scan.then(
+            (a) => {
+              cache.put(map.generation, key, a, true);
+              sendAnswer(request, reply, a);
+            },
+            (err: unknown) => void reply.send(err),
+          );
+        },
+        normalizeFilter(request.query).filter,
+      );
     },
   );
 }
@@ -84,10 +100,23 @@ function isScan(pattern: string): boolean {
 }
 
 /** A refused pattern or a plain name (no star): answered at once. */
-function answerPattern(map: VersionMap, pattern: string, filter: ReleaseFilter, mode: AnswerMode, publicUrl: string | undefined): Answer {
+function answerPattern(
+  map: VersionMap,
+  pattern: string,
+  filter: ReleaseFilter,
+  mode: AnswerMode,
+  publicUrl: string | undefined,
+): Answer {
   if (!plausible(pattern)) return notFound(`pattern ${quoted(pattern)} is not a package name`);
   // A plain name links to its changes; a pattern's merged versions belong to several names, so no link.
-  if (!pattern.includes('*')) return renderReleases(`package ${quoted(pattern)}`, map.releases(pattern, filter), filter, mode, changelogTemplate(publicUrl, filter));
+  if (!pattern.includes('*'))
+    return renderReleases(
+      `package ${quoted(pattern)}`,
+      map.releases(pattern, filter),
+      filter,
+      mode,
+      changelogTemplate(publicUrl, filter),
+    );
   return notFound(`pattern ${quoted(pattern)} needs exactly one * after a name, e.g. argo-cd-* or argo-cd-*-compat`);
 }
 
@@ -107,7 +136,10 @@ async function scanPattern(map: VersionMap, pattern: string, filter: ReleaseFilt
     known = true;
     for (const r of releases) if (!merged.has(r.version)) merged.set(r.version, r);
   });
-  if (!known) return notFound(`pattern ${quoted(pattern)} matches no package in ${filter.repositories ? `repositories ${listed(filter.repositories)}` : 'any configured index'}`);
+  if (!known)
+    return notFound(
+      `pattern ${quoted(pattern)} matches no package in ${filter.repositories ? `repositories ${listed(filter.repositories)}` : 'any configured index'}`,
+    );
   const releases = [...merged.values()].sort((x, y) => compareVersions(x.version, y.version));
   return renderReleases(`pattern ${quoted(pattern)}`, releases, filter, mode);
 }
