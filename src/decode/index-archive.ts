@@ -89,6 +89,11 @@ async function decodeArchive(body: AsyncIterable<Buffer>, options: ArchiveOption
   extractDone.catch(() => undefined); // observed below; never an unhandled rejection
   extract.on('entry', (header, stream, next) => {
     const name = header.name.replace(/^\.\//, '');
+    // tar-stream reports a member cut short (its header claims more bytes than follow) on the entry's own stream:
+    // without this listener that error would escape as an uncaught exception and stop the process.
+    stream.on('error', (err) => {
+      sinkError ??= new IndexError(source, 'tar', `member ${name} is cut short: ${err.message}`, { cause: err });
+    });
     if (name === 'APKINDEX' && header.type === 'file') {
       if (sawIndex) sinkError ??= new IndexError(source, 'tar', 'archive holds more than one APKINDEX');
       sawIndex = true;
