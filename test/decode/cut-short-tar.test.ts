@@ -47,7 +47,7 @@ describe('a tar cut short inside a whole gzip member', () => {
     await writeFile(file, cutShortTar());
     const r = spawnSync(process.execPath, [bin, 'query', 'a', '--index', file], { encoding: 'utf8' });
     expect(r.status).toBe(2);
-    expect(r.stderr).not.toMatch(/a bug in apk-indexer|    at /);
+    expect(r.stderr).not.toMatch(/a bug in apk-indexer| {4}at /);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).toContain(file);
   });

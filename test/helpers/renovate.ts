@@ -31,14 +31,14 @@ function prove(dir: string, version = RENOVATE_VERSION): { ok: true } | { ok: fa
 
 /**
  * Whether the install in `dir` can be reused: it must carry the marker written after it was proven, and still run.
- * 'whole', or the reason it is not (then it is installed again).
+ * Undefined when whole, else the reason it is not (then it is installed again).
  */
-export function cachedInstall(dir: string, version = RENOVATE_VERSION): 'whole' | string {
+export function cachedInstall(dir: string, version = RENOVATE_VERSION): string | undefined {
   const mark = join(dir, '.proven');
   if (!existsSync(mark)) return existsSync(dir) ? 'never proven (an install cut short?)' : 'not installed';
   if (readFileSync(mark, 'utf8') !== version) return `proven for another version (${readFileSync(mark, 'utf8')})`;
   const proof = prove(dir, version);
-  return proof.ok ? 'whole' : proof.why;
+  return proof.ok ? undefined : proof.why;
 }
 
 /** The last lines of a command's output, for an error message that shows the tool's own words. */
@@ -53,7 +53,7 @@ export function tail(text: string, lines = 40): string {
  */
 export async function installRenovate(log: (line: string) => void = () => {}): Promise<void> {
   const state = cachedInstall(cacheDir);
-  if (state === 'whole') return;
+  if (state === undefined) return;
   if (existsSync(cacheDir)) log(`renovate cache ${cacheDir} is not usable (${state}): installing it again`);
   const temp = `${cacheDir}.partial-${process.pid}`;
   await rm(temp, { recursive: true, force: true });
