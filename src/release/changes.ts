@@ -1,7 +1,8 @@
 import { execFile } from 'node:child_process';
 import { resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { UserError } from '../errors.js';
+import { readFile } from 'node:fs/promises';
+import { FileError, UserError } from '../errors.js';
 
 const run = promisify(execFile);
 
@@ -52,4 +53,25 @@ export function changedFilesFrom(text: string, root: string): string[] {
         .map((line) => resolve(root, line)),
     ),
   ];
+}
+
+/** The changed files `--changed-since` or `--changed-files` give; undefined when neither is given. */
+export async function readChanges(
+  since: string | undefined,
+  listFile: string | undefined,
+  root: string,
+  stdin: NodeJS.ReadableStream,
+): Promise<string[] | undefined> {
+  if (since !== undefined) return changedSince(root, since);
+  if (listFile === undefined) return undefined;
+  if (listFile === '-') {
+    let text = '';
+    for await (const chunk of stdin) text += String(chunk);
+    return changedFilesFrom(text, root);
+  }
+  try {
+    return changedFilesFrom(await readFile(listFile, 'utf8'), root);
+  } catch (err) {
+    throw FileError.of(listFile, err);
+  }
 }

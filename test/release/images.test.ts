@@ -2,7 +2,7 @@ import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { capture, command } from '../helpers/command.js';
-import { ALL_IMAGES, ALPINE, OWN, PRIVATE, releaseRepo, RELEASE_TREE, WOLFI } from './release-tree.js';
+import { ALL_IMAGES, ALPINE, OWN, PRIVATE, REBUILDS, releaseRepo, RELEASE_TREE, WOLFI } from './release-tree.js';
 
 const images = command('images');
 
@@ -122,26 +122,6 @@ describe('apk-indexer images', () => {
     expect(r.code).toBe(2);
     expect(r.err).toBe(`apk-indexer images: README.md: no image of the tree under ${repo.dir} is built with it\n`);
   });
-
-  /** Each changed file, and exactly the images a commit changing it rebuilds. */
-  const REBUILDS: [string, string[]][] = [
-    ['apko/wolfi-base.yaml', ['bootc', 'containerd', 'kodi', 'kubelet', 'mesa', 'router', 'sway', 'wolfi-base']],
-    ['apko/bootc.yaml', ['bootc', 'containerd', 'kodi', 'kubelet', 'mesa', 'router', 'sway']],
-    ['apko/containerd.yaml', ['containerd', 'kubelet']],
-    ['apko/kubelet.yaml', ['kubelet']],
-    ['apko/kubelet.lock.json', ['kubelet']],
-    ['apko/containerd.lock.json', ['containerd']], // a lock added where there was none
-    ['apko/mesa.yaml', ['kodi', 'mesa', 'sway']],
-    ['apko/desktop/sway.yaml', ['sway']],
-    ['apko/router.yaml', ['router']],
-    ['alpine/jellyfin.yaml', ['jellyfin']],
-    ['apps/tool.yaml', ['tool']],
-    ['melange/default-user.yaml', ['bootc', 'containerd', 'kodi', 'kubelet', 'mesa', 'router', 'sway']],
-    ['melange/router-config.yaml', ['router']],
-    ['melange/dnsmasq-config.yaml', ['router']], // through router-config's runtime dependency
-    ['keys/own.rsa.pub', []], // a key is not an apko file: apko reads it, but it is no input of the chain
-    ['README.md', []],
-  ];
 
   it.each(REBUILDS)('a commit changing %s rebuilds exactly %j', async (file, expected) => {
     const before = await repo.git('rev-parse', 'HEAD');

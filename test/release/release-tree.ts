@@ -147,6 +147,26 @@ export const ALL_IMAGES = [
   'wolfi-base',
 ];
 
+/** Each changed file, and exactly the images a commit changing it rebuilds. */
+export const REBUILDS: [string, string[]][] = [
+  ['apko/wolfi-base.yaml', ['bootc', 'containerd', 'kodi', 'kubelet', 'mesa', 'router', 'sway', 'wolfi-base']],
+  ['apko/bootc.yaml', ['bootc', 'containerd', 'kodi', 'kubelet', 'mesa', 'router', 'sway']],
+  ['apko/containerd.yaml', ['containerd', 'kubelet']],
+  ['apko/kubelet.yaml', ['kubelet']],
+  ['apko/kubelet.lock.json', ['kubelet']],
+  ['apko/containerd.lock.json', ['containerd']], // a lock added where there was none
+  ['apko/mesa.yaml', ['kodi', 'mesa', 'sway']],
+  ['apko/desktop/sway.yaml', ['sway']],
+  ['apko/router.yaml', ['router']],
+  ['alpine/jellyfin.yaml', ['jellyfin']],
+  ['apps/tool.yaml', ['tool']],
+  ['melange/default-user.yaml', ['bootc', 'containerd', 'kodi', 'kubelet', 'mesa', 'router', 'sway']],
+  ['melange/router-config.yaml', ['router']],
+  ['melange/dnsmasq-config.yaml', ['router']], // through router-config's runtime dependency
+  ['keys/own.rsa.pub', []], // a key is not an apko file: apko reads it, but it is no input of the chain
+  ['README.md', []],
+];
+
 const git = promisify(execFile);
 
 /** The tree, committed to a new git repository in a temp folder (one commit, on branch main). */

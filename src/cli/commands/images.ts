@@ -1,9 +1,8 @@
-import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { apkArchesOf, TREE_ARGS, TREE_HELP } from '../../generate/command-options.js';
 import { splitList } from '../../config/layer.js';
-import { EXIT, FileError } from '../../errors.js';
-import { changedFilesFrom, changedSince } from '../../release/changes.js';
+import { EXIT } from '../../errors.js';
+import { readChanges } from '../../release/changes.js';
 import { selectImages, type Selection } from '../../release/select.js';
 import { parseCommandArgs, UsageError } from '../args.js';
 import type { CliIO } from '../io.js';
@@ -60,7 +59,7 @@ export async function run(args: string[], io: CliIO): Promise<number> {
     buildRepositoryAppend: values['build-repository-append'] ?? [],
     fallbackArches: apkArchesOf(splitList(values.arch)),
     tagTemplates: values.tag ?? [],
-    changed: await changes(values['changed-since'], values['changed-files'], root, io),
+    changed: await readChanges(values['changed-since'], values['changed-files'], root, io.stdin),
   });
   if (selection.failures.length > 0) {
     for (const f of selection.failures) io.stderr.write(`apk-indexer images: ${f.message}\n`);
@@ -68,27 +67,6 @@ export async function run(args: string[], io: CliIO): Promise<number> {
   }
   io.stdout.write(values.json ? `${JSON.stringify(asJson(selection), null, 2)}\n` : asText(selection));
   return EXIT.ok;
-}
-
-/** The changed files `--changed-since` or `--changed-files` give; undefined when neither is given. */
-export async function changes(
-  since: string | undefined,
-  listFile: string | undefined,
-  root: string,
-  io: Pick<CliIO, 'stdin'>,
-): Promise<string[] | undefined> {
-  if (since !== undefined) return changedSince(root, since);
-  if (listFile === undefined) return undefined;
-  if (listFile === '-') {
-    let text = '';
-    for await (const chunk of io.stdin) text += String(chunk);
-    return changedFilesFrom(text, root);
-  }
-  try {
-    return changedFilesFrom(await readFile(listFile, 'utf8'), root);
-  } catch (err) {
-    throw FileError.of(listFile, err);
-  }
 }
 
 function asJson(s: Selection) {
