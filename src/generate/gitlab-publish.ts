@@ -15,6 +15,8 @@ export const CHILD_PIPELINE_FILE = 'images.gitlab-ci.yml';
 export interface GitlabPublishOptions extends PublishOptions {
   /** The stage of the two jobs in the committed file (it must be one of the pipeline's stages). */
   stage: string;
+  /** Jobs of the same pipeline the first job needs (the one pushing its apk-indexer image). */
+  needs?: readonly string[];
 }
 
 /** Pipelines that publish: pushes to the default branch (what changed), schedules and runs by hand (everything). */
@@ -33,7 +35,6 @@ export function gitlabPublish(o: GitlabPublishOptions): CommentedValue<Record<st
   const child = [
     'apk-indexer gen ci --child',
     '--changed-since "$CI_COMMIT_BEFORE_SHA"',
-    `--apk-indexer-image ${shellWord(o.apkIndexerImage)}`,
     ...(o.imagePrefix ? [`--image-prefix ${shellWord(o.imagePrefix)}`] : []),
     ...o.packagesCommands.map((c) => `--packages-command ${shellWord(c)}`),
     ...o.keyringAppend.map((k) => `--keyring-append ${shellWord(k)}`),
@@ -45,6 +46,7 @@ export function gitlabPublish(o: GitlabPublishOptions): CommentedValue<Record<st
       images: {
         stage: o.stage,
         image: { name: o.apkIndexerImage, entrypoint: [''] },
+        ...(o.needs ? { needs: [...o.needs] } : {}),
         variables: {
           // The whole history, so the previous tip is there to diff against; git trusts the checkout whoever owns it.
           GIT_DEPTH: '0',
@@ -128,6 +130,13 @@ export function gitlabChildPipeline(
       `Each job publishes one image as $${v.prefix}/NAME:TAG. A project CI/CD variable overrides each default`,
       `below; ${v.buildRepositories} (comma-separated) adds private APK repositories to every build (apko -b),`,
       `${v.keyring} their keys, and ${v.httpAuth} (basic:HOST:USER:PASSWORD, masked) is apko's login to them.`,
+      ...(packages
+        ? [
+            'The packages job builds ./packages for every arch the images build for: melange needs a runner that lets',
+            'its container make user namespaces (privileged), and runs foreign arches under emulation (qemu-user',
+            'binfmt registered on the runner host).',
+          ]
+        : []),
     ].join('\n'),
     notes: [],
   };

@@ -68,7 +68,7 @@ describe('apk-indexer gen ci', () => {
             GIT_CONFIG_VALUE_0: '$CI_PROJECT_DIR',
           },
           script: [
-            `apk-indexer gen ci --child --changed-since "$CI_COMMIT_BEFORE_SHA" --apk-indexer-image registry.example.org/tools/apk-indexer:1 -b ${PRIVATE} -o images.gitlab-ci.yml`,
+            `apk-indexer gen ci --child --changed-since "$CI_COMMIT_BEFORE_SHA" -b ${PRIVATE} -o images.gitlab-ci.yml`,
           ],
           artifacts: { paths: ['images.gitlab-ci.yml'], expire_in: '1 week' },
           rules,
