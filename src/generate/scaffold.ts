@@ -1,6 +1,7 @@
 import { repositoryUrl } from '../apko/repository.js';
 import type { ApkIndexerSource } from './apk-indexer-source.js';
-import type { ApkoArch, ApkoImage } from '../../schemas/apko-image.js';
+import type { ApkoArch } from '../apko/arch.js';
+import type { ApkoImage } from '../apko/config-model.js';
 import type { MelangeRecipe } from '../../schemas/melange-recipe.js';
 import { baseImage, image, WOLFI_KEY, WOLFI_REPOSITORY } from './apko-image.js';
 import { sortApkArches, toApkArch } from '../apko/arch.js';

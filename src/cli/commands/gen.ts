@@ -1,5 +1,5 @@
 import { isAbsolute, relative, resolve, sep } from 'node:path';
-import type { ApkoArch } from '../../../schemas/apko-image.js';
+import type { ApkoArch } from '../../apko/arch.js';
 import { image } from '../../generate/apko-image.js';
 import { toApkArch } from '../../apko/arch.js';
 import { apkArchesOf, apkoArchesOf, renovateMajorOf, serverUrlOf } from '../../generate/command-options.js';
