@@ -7,7 +7,7 @@ import type { PublishOptions } from './publish-ci.js';
 import { renderYaml } from './yaml-doc.js';
 
 /** An apk-indexer image for CI's own jobs; it must have git for GitLab's `--changed-since`. */
-export const DEFAULT_APK_INDEXER_IMAGE = 'ghcr.io/apk-indexer/apk-indexer:0.1.0';
+export const DEFAULT_INDEXER_IMAGE = 'ghcr.io/apk-indexer/apk-indexer:0.1.0';
 
 export interface CiOptions {
   platform: 'gitlab' | 'github';
@@ -55,7 +55,7 @@ export async function generateCi(o: CiOptions, stdin: NodeJS.ReadableStream): Pr
   });
   if (selection.failures.length > 0) throw selection.failures[0]!;
   const publish: PublishOptions = {
-    apkIndexerImage: o.apkIndexerImage ?? DEFAULT_APK_INDEXER_IMAGE,
+    apkIndexerImage: o.apkIndexerImage ?? DEFAULT_INDEXER_IMAGE,
     imagePrefix: o.imagePrefix,
     imagesArgs: [
       ...o.archArgs.flatMap((a) => ['--arch', a]),

@@ -16,7 +16,7 @@ const NULL_SHA = '0000000000000000000000000000000000000000';
 export function githubPublish(o: GithubPublishOptions): CommentedValue<Record<string, unknown>> {
   const v = PUBLISH_VARIABLES;
   const images = [
-    'docker run -i --rm -v "$PWD:/repo:ro" -w /repo "$APK_INDEXER_IMAGE" images --json',
+    'docker run -i --rm -v "$PWD:/repo:ro" -w /repo "$INDEXER_IMAGE" images --json',
     ...o.imagesArgs.map(shellWord),
   ].join(' ');
   const publish = [
@@ -82,7 +82,7 @@ export function githubPublish(o: GithubPublishOptions): CommentedValue<Record<st
               name: 'Images to publish',
               env: {
                 BEFORE: "${{ github.event_name == 'push' && github.event.before || '' }}",
-                APK_INDEXER_IMAGE: o.apkIndexerImage,
+                INDEXER_IMAGE: o.apkIndexerImage,
               },
               run: [
                 `if [ -n "$BEFORE" ] && [ "$BEFORE" != ${NULL_SHA} ]; then`,

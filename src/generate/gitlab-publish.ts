@@ -56,13 +56,14 @@ export function gitlabPublish(o: GitlabPublishOptions): CommentedValue<Record<st
         },
         script: [child],
         artifacts: { paths: [CHILD_PIPELINE_FILE], expire_in: '1 week' },
-        rules: PUBLISH_RULES,
+        rules: structuredClone(PUBLISH_RULES),
       },
       publish: {
         stage: o.stage,
         needs: ['images'],
         trigger: { include: [{ artifact: CHILD_PIPELINE_FILE, job: 'images' }], strategy: 'depend' },
-        rules: PUBLISH_RULES,
+        // A copy, not the same object: the YAML stays free of anchors and aliases.
+        rules: structuredClone(PUBLISH_RULES),
       },
     },
     header: [

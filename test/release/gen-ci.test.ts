@@ -237,12 +237,12 @@ describe('apk-indexer gen ci', () => {
       const cli = join(import.meta.dirname, '../../bin/apk-indexer.js');
       await writeFile(
         join(bin, 'docker'),
-        `#!/bin/sh\nwhile [ "$1" != "$APK_INDEXER_IMAGE" ]; do shift; done\nshift\nexec "${process.execPath}" "${cli}" "$@"\n`,
+        `#!/bin/sh\nwhile [ "$1" != "$INDEXER_IMAGE" ]; do shift; done\nshift\nexec "${process.execPath}" "${cli}" "$@"\n`,
       );
       await chmod(join(bin, 'docker'), 0o755);
       await sh('sh', ['-c', step.run!], {
         cwd: repo.dir,
-        env: { PATH: `${bin}:${process.env.PATH ?? ''}`, BEFORE: before, APK_INDEXER_IMAGE: 'img', GITHUB_OUTPUT: out },
+        env: { PATH: `${bin}:${process.env.PATH ?? ''}`, BEFORE: before, INDEXER_IMAGE: 'img', GITHUB_OUTPUT: out },
       });
       const { readFile } = await import('node:fs/promises');
       const matrix = JSON.parse((await readFile(out, 'utf8')).replace(/^matrix=/, '')) as Record<string, string>[];
@@ -290,6 +290,28 @@ describe('apk-indexer gen ci', () => {
       const r = await capture(gen, ['ci', '--root', repo.dir, ...args]);
       expect(r.code, args.join(' ')).toBe(2);
       expect(r.err.split('\n')[0]).toBe(`apk-indexer gen: ${message}`);
+    }
+  });
+});
+
+describe('the examples', () => {
+  const ROOT = join(import.meta.dirname, '../..');
+  it.each([
+    ['examples/gitlab-ci', 'images.gitlab-ci.yml', []],
+    ['examples/github-actions', '.github/workflows/images.yml', ['--github']],
+  ] as const)('%s/%s is what gen ci writes there, and passes the checks', async (folder, file, args) => {
+    const r = await capture(gen, ['ci', '--root', join(ROOT, folder), ...args]);
+    expect(r.code).toBe(0);
+    const { readFile } = await import('node:fs/promises');
+    const text = await readFile(join(ROOT, folder, file), 'utf8');
+    expect(text).toBe(r.out);
+    if (args.length > 0) expect(await actionlintFindings(text)).toEqual([]);
+    else {
+      // The folder's pipeline as GitLab reads it, with the included file merged in.
+      const main = parse(await readFile(join(ROOT, folder, '.gitlab-ci.yml'), 'utf8')) as Record<string, unknown>;
+      expect(main.include).toEqual([{ local: file }]);
+      expect(gitlabCiErrors(main)).toBe('');
+      expect(gitlabCiErrors({ ...main, ...(parse(text) as object) })).toBe('');
     }
   });
 });
