@@ -195,3 +195,43 @@ describe('apk-indexer images', () => {
     );
   });
 });
+
+describe('apk-indexer images: what it cannot publish', () => {
+  it('a file apko refuses: one line each, exit 2, nothing listed', async () => {
+    const repo = await releaseRepo({
+      ...RELEASE_TREE,
+      'apko/broken.yaml': 'include: apko/bootc.yaml\ncontents:\n  package: [x]\n',
+    });
+    try {
+      const r = await capture(images, ['-C', repo.dir]);
+      expect(r).toEqual({
+        code: 2,
+        out: '',
+        err: 'apk-indexer images: apko/broken.yaml:3: unknown key contents.package (apko refuses the file; did you mean packages?)\n',
+      });
+    } finally {
+      await rm(repo.dir, { recursive: true, force: true });
+    }
+  });
+
+  it('two images that would publish to one name, or a name no registry takes', async () => {
+    for (const [files, message] of [
+      [
+        { 'other/kubelet.yaml': RELEASE_TREE['apko/kubelet.yaml']! },
+        'other/kubelet.yaml: publishes to the same name kubelet as apko/kubelet.yaml; rename one of them',
+      ],
+      [
+        { 'apko/Bad Name.yaml': RELEASE_TREE['apko/kubelet.yaml']! },
+        'apko/Bad Name.yaml: bad name is not a valid image name (lower-case letters, digits, ".", "_", "-")',
+      ],
+    ] as const) {
+      const repo = await releaseRepo({ ...RELEASE_TREE, ...files });
+      try {
+        const r = await capture(images, ['-C', repo.dir]);
+        expect(r).toEqual({ code: 2, out: '', err: `apk-indexer images: ${message}\n` });
+      } finally {
+        await rm(repo.dir, { recursive: true, force: true });
+      }
+    }
+  });
+});
