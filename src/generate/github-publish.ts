@@ -16,7 +16,8 @@ const NULL_SHA = '0000000000000000000000000000000000000000';
 export function githubPublish(o: GithubPublishOptions): CommentedValue<Record<string, unknown>> {
   const v = PUBLISH_VARIABLES;
   const images = [
-    'docker run -i --rm -v "$PWD:/repo:ro" -w /repo "$INDEXER_IMAGE" images --json',
+    // -C, not docker's -w: the image's entrypoint may name its CLI by a path relative to its own working directory.
+    'docker run -i --rm -v "$PWD:/repo:ro" "$INDEXER_IMAGE" images -C /repo --json',
     ...o.imagesArgs.map(shellWord),
   ].join(' ');
   const publish = [

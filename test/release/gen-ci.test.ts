@@ -237,7 +237,17 @@ describe('apk-indexer gen ci', () => {
       const cli = join(import.meta.dirname, '../../bin/apk-indexer.js');
       await writeFile(
         join(bin, 'docker'),
-        `#!/bin/sh\nwhile [ "$1" != "$INDEXER_IMAGE" ]; do shift; done\nshift\nexec "${process.execPath}" "${cli}" "$@"\n`,
+        // docker run ... IMAGE ARGS: the image's command with ARGS, the checkout mounted at /repo.
+        [
+          '#!/bin/sh',
+          'while [ "$1" != "$INDEXER_IMAGE" ]; do shift; done',
+          'shift',
+          'n=$#',
+          'for a in "$@"; do [ "$a" = /repo ] && a="$PWD"; set -- "$@" "$a"; done',
+          'shift "$n"',
+          `exec "${process.execPath}" "${cli}" "$@"`,
+          '',
+        ].join('\n'),
       );
       await chmod(join(bin, 'docker'), 0o755);
       await sh('sh', ['-c', step.run!], {
