@@ -37,6 +37,8 @@ LABEL org.opencontainers.image.title="apk-indexer" \
       org.opencontainers.image.licenses="Apache-2.0"
 ENV NODE_ENV=production
 WORKDIR /app
+# git, for `apk-indexer images --changed-since` in CI (gen ci's GitLab job runs it in this image).
+RUN apt-get update && apt-get install -y --no-install-recommends git && rm -rf /var/lib/apt/lists/*
 # Owned by root and read-only to the service: it never writes to its own files (Kubernetes can mount / read-only).
 COPY --from=deps /app/node_modules ./node_modules
 COPY --from=build /src/dist ./dist

@@ -1,7 +1,5 @@
-import type { ApkoArch } from '../../schemas/apko-image.js';
-
 /** apko's OCI arch names and the APK names of the indexes built for them (apko `Architecture.ToAPK`). */
-const APKO_TO_APK: Readonly<Record<ApkoArch, string>> = {
+const APKO_TO_APK = {
   '386': 'x86',
   amd64: 'x86_64',
   arm64: 'aarch64',
@@ -11,10 +9,17 @@ const APKO_TO_APK: Readonly<Record<ApkoArch, string>> = {
   ppc64le: 'ppc64le',
   riscv64: 'riscv64',
   s390x: 's390x',
-};
+} as const;
+
+/** An arch as apko names it. */
+export type ApkoArch = keyof typeof APKO_TO_APK;
+/** An arch as APK (and an index's path) names it. */
+export type ApkArch = (typeof APKO_TO_APK)[ApkoArch];
 
 /** apko's arch names, in apko's `AllArchs` order. */
-export const APKO_ARCH_NAMES: readonly string[] = Object.keys(APKO_TO_APK);
+export const APKO_ARCH_NAMES = Object.keys(APKO_TO_APK) as ApkoArch[];
+/** The same arches' APK names, in the same order. */
+export const APK_ARCH_NAMES = Object.values(APKO_TO_APK) as ApkArch[];
 
 const APK_TO_APKO = new Map(Object.entries(APKO_TO_APK).map(([apko, apk]) => [apk, apko as ApkoArch]));
 
@@ -24,17 +29,19 @@ const APK_TO_APKO = new Map(Object.entries(APKO_TO_APK).map(([apko, apk]) => [ap
  */
 export function toApkArch(arch: string): string | undefined {
   if (Object.hasOwn(APKO_TO_APK, arch)) return APKO_TO_APK[arch as ApkoArch];
-  return APK_TO_APKO.has(arch) ? arch : undefined;
+  return APK_TO_APKO.has(arch as ApkArch) ? arch : undefined;
 }
 
 /** The apko spelling for an APK arch name, for files this tool writes. */
 export function toApkoArch(apkArch: string): ApkoArch | undefined {
-  return APK_TO_APKO.get(apkArch) ?? (Object.hasOwn(APKO_TO_APK, apkArch) ? (apkArch as ApkoArch) : undefined);
+  return (
+    APK_TO_APKO.get(apkArch as ApkArch) ?? (Object.hasOwn(APKO_TO_APK, apkArch) ? (apkArch as ApkoArch) : undefined)
+  );
 }
 
 /** Arch lists in one stable order (apko's `AllArchs` order), so generated text does not depend on input order. */
 export function sortApkArches(arches: Iterable<string>): string[] {
-  const order = Object.values(APKO_TO_APK);
+  const order: readonly string[] = APK_ARCH_NAMES;
   return [...new Set(arches)].sort((a, b) => rank(order, a) - rank(order, b) || (a < b ? -1 : a > b ? 1 : 0));
 }
 

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { isAbsolute, relative, resolve } from 'node:path';
 import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Scalar } from 'yaml';
 import { describeFileProblem, UserError } from '../errors.js';
+import type { ModelPath } from './config-model.js';
 import { unknownKeys } from './keys.js';
 import { parsePackageSpec, type PackageSpec } from './package-spec.js';
 
@@ -32,7 +33,10 @@ export interface ImageSettings {
   runAs: string | undefined;
 }
 
-/** One apko YAML file as written, its fields read and type-checked once. */
+/**
+ * One apko YAML file as written, its fields read and type-checked once: the fields the checks use, each read at a
+ * path of apko's model (config-model.ts), so a key the model does not have cannot be read here.
+ */
 export interface ApkoFile extends ImageSettings {
   /** Shown path: relative to the root when inside it. */
   path: string;
@@ -124,7 +128,7 @@ export function decodeApkoFile(yaml: YamlText, shown: string, absolutePath: stri
     return range ? lines.linePos(range[0]).line : undefined;
   };
   const deref = (node: unknown): unknown => (isAlias(node) ? node.resolve(doc) : node);
-  const nodeAt = (path: string[]): unknown => deref(doc.getIn(path, true));
+  const nodeAt = (path: ModelPath): unknown => deref(doc.getIn(path, true));
   /** The item as written (its first line), so a message shows what is wrong. */
   const written = (node: unknown): string => {
     const range = (node as { range?: [number, number, number] } | null | undefined)?.range;
@@ -146,9 +150,9 @@ export function decodeApkoFile(yaml: YamlText, shown: string, absolutePath: stri
       );
     return scalarText(node);
   };
-  const stringField = (path: string[]) => asText(path.join('.'), nodeAt(path));
+  const stringField = (path: ModelPath) => asText(path.join('.'), nodeAt(path));
   const isNull = (node: unknown) => node === undefined || node === null || (isScalar(node) && node.value === null);
-  const listNodes = (path: string[], what: string): { items: Scalar[]; values: WrittenItem[] } | undefined => {
+  const listNodes = (path: ModelPath, what: string): { items: Scalar[]; values: WrittenItem[] } | undefined => {
     const node = nodeAt(path);
     if (isNull(node)) return undefined;
     if (!isSeq(node))
@@ -169,7 +173,7 @@ export function decodeApkoFile(yaml: YamlText, shown: string, absolutePath: stri
     });
     return { items, values };
   };
-  const list = (path: string[], what: string) => listNodes(path, what)?.values;
+  const list = (path: ModelPath, what: string) => listNodes(path, what)?.values;
 
   const packages: PackageEntry[] = [];
   const packageList = listNodes(['contents', 'packages'], 'a list of package names');

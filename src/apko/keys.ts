@@ -1,59 +1,9 @@
 import { nearest } from '../core/nearest.js';
 import { isAlias, isMap, isScalar, isSeq, type Document, type Node } from 'yaml';
-
-/**
- * The keys apko's ImageConfiguration accepts (pkg/build/types/types.go), as yaml.v3 names them: the yaml tag, else
- * the Go field name in lower case. apko decodes with `KnownFields(true)`, so any other key is an error.
- * `map` is a free mapping (environment, annotations, entrypoint services); `list` an item shape for lists.
- */
-type Shape = { keys: Record<string, Shape> } | { list: Shape } | 'map' | 'scalar' | 'scalars';
-
-const obj = (keys: Record<string, Shape>): Shape => ({ keys });
-const listOf = (item: Shape): Shape => ({ list: item });
-
-const IMAGE: Shape = obj({
-  contents: obj({
-    build_repositories: 'scalars',
-    runtime_repositories: 'scalars',
-    repositories: 'scalars',
-    keyring: 'scalars',
-    runtime_keyring: listOf(obj({ name: 'scalar', content: 'scalar' })),
-    packages: 'scalars',
-    baseimage: obj({ image: 'scalar', apkindex: 'scalar' }),
-  }),
-  entrypoint: obj({ type: 'scalar', command: 'scalar', 'shell-fragment': 'scalar', services: 'map' }),
-  cmd: 'scalar',
-  'stop-signal': 'scalar',
-  'work-dir': 'scalar',
-  accounts: obj({
-    'run-as': 'scalar',
-    users: listOf(obj({ username: 'scalar', uid: 'scalar', gid: 'scalar', shell: 'scalar', homedir: 'scalar' })),
-    groups: listOf(obj({ groupname: 'scalar', gid: 'scalar', members: 'scalars' })),
-  }),
-  archs: 'scalars',
-  environment: 'map',
-  paths: listOf(
-    obj({
-      path: 'scalar',
-      type: 'scalar',
-      uid: 'scalar',
-      gid: 'scalar',
-      permissions: 'scalar',
-      source: 'scalar',
-      recursive: 'scalar',
-    }),
-  ),
-  'vcs-url': 'scalar',
-  annotations: 'map',
-  include: 'scalar',
-  volumes: 'scalars',
-  layering: obj({ strategy: 'scalar', budget: 'scalar' }),
-  format: 'scalar',
-  certificates: obj({ additional: listOf(obj({ name: 'scalar', content: 'scalar' })), providers: 'scalars' }),
-});
+import { IMAGE_CONFIGURATION, type Field } from './config-model.js';
 
 /** apko's top-level keys, for telling an apko file from other YAML. */
-export const TOP_LEVEL_KEYS: readonly string[] = Object.keys((IMAGE as { keys: Record<string, Shape> }).keys);
+export const TOP_LEVEL_KEYS: readonly string[] = Object.keys(IMAGE_CONFIGURATION.fields);
 
 export interface UnknownKey {
   /** Dotted path to the key, e.g. `contents.package`. */
@@ -65,18 +15,22 @@ export interface UnknownKey {
   suggestion: string | undefined;
 }
 
-/** Every key apko would refuse, in document order. */
+/**
+ * Every key apko would refuse, in document order: apko decodes with yaml.v3 and `KnownFields(true)`, so a key its
+ * model (config-model.ts) does not have is an error; maps (environment, annotations, entrypoint.services) are free.
+ */
 export function unknownKeys(doc: Document.Parsed): UnknownKey[] {
   const found: UnknownKey[] = [];
   const deref = (node: unknown): unknown => (isAlias(node) ? node.resolve(doc) : node);
-  const walk = (node: unknown, shape: Shape, path: string): void => {
+  const walk = (node: unknown, shape: Field, path: string): void => {
     node = deref(node);
-    if (node === null || node === undefined || typeof shape === 'string') return;
-    if ('list' in shape) {
-      if (isSeq(node)) node.items.forEach((item, i) => walk(item, shape.list, `${path}[${i}]`));
+    if (node === null || node === undefined) return;
+    if (shape.kind === 'list') {
+      if (isSeq(node)) node.items.forEach((item, i) => walk(item, shape.of, `${path}[${i}]`));
       return;
     }
-    if (!isMap(node)) return;
+    if (shape.kind !== 'object' || !isMap(node)) return;
+    const fields: Readonly<Record<string, Field>> = shape.fields;
     for (const pair of node.items) {
       const keyNode = deref(pair.key) as Node | null;
       if (!isScalar(keyNode)) continue;
@@ -88,21 +42,21 @@ export function unknownKeys(doc: Document.Parsed): UnknownKey[] {
         for (const source of sources) walk(source, shape, path);
         continue;
       }
-      const child = shape.keys[key];
+      const child = fields[key];
       const where = path ? `${path}.${key}` : key;
-      if (child === undefined || !Object.hasOwn(shape.keys, key)) {
+      if (child === undefined || !Object.hasOwn(fields, key)) {
         found.push({
           path: where,
           key,
           offset: keyNode.range?.[0] ?? 0,
-          suggestion: nearestKey(key, Object.keys(shape.keys)),
+          suggestion: nearestKey(key, Object.keys(fields)),
         });
         continue;
       }
       walk(pair.value, child, where);
     }
   };
-  walk(doc.contents, IMAGE, '');
+  walk(doc.contents, IMAGE_CONFIGURATION, '');
   return found;
 }
 

@@ -55,7 +55,15 @@ export function looksLikeApko(text: string): boolean {
 
 /** Every apko file under `root` (any folder; hidden and dependency folders skipped), as absolute paths, sorted. */
 export function findApkoFiles(root: string): string[] {
-  const found: string[] = [];
+  return findYamlFiles(root, looksLikeApko).map((f) => f.path);
+}
+
+/**
+ * Every YAML file under `root` whose text `accept` takes, with its text, sorted by path: hidden folders and those
+ * that hold dependencies, VCS data or build output are skipped; an unreadable file or folder is passed over.
+ */
+export function findYamlFiles(root: string, accept: (text: string) => boolean): { path: string; text: string }[] {
+  const found: { path: string; text: string }[] = [];
   const walk = (dir: string) => {
     let entries;
     try {
@@ -74,7 +82,7 @@ export function findApkoFiles(root: string): string[] {
         } catch {
           continue;
         }
-        if (looksLikeApko(text)) found.push(path);
+        if (accept(text)) found.push({ path, text });
       }
     }
   };
@@ -90,6 +98,11 @@ export interface ApkoTree {
    * A file included by others is built only through them, for their arches and from their repositories.
    */
   images: ResolvedImage[];
+  /**
+   * Every apko file of the tree resolved as `apko build FILE` builds it, bases others include too (each is an image
+   * of its own when built alone), sorted by path; files apko refuses are left out (see failures).
+   */
+  configurations: ResolvedImage[];
   /** The files the command works on (shown paths): those named, else every apko file of the tree. */
   targets: string[];
   /** Files apko would refuse (bad YAML, unknown keys, a missing include), which stop the images holding them. */
@@ -152,12 +165,8 @@ export function readApkoTree(options: TreeOptions): ApkoTree {
       }),
     ).values(),
   ];
-  return { root, images, targets, failures };
-}
-
-/** The images whose chain holds the file (shown path). */
-export function imagesHolding(tree: ApkoTree, file: string): ResolvedImage[] {
-  return tree.images.filter((image) => image.chain.some((f) => f.path === file));
+  const configurations = [...resolved.values()].filter((r): r is ResolvedImage => !(r instanceof ApkoFileError));
+  return { root, images, configurations, targets, failures };
 }
 
 /** The APK arches an image builds for: its own (or inherited) `archs:`, else the fallback (`--arch`). */

@@ -31,6 +31,10 @@ const COMMANDS: Record<string, Command> = {
     summary: 'move name=version pins in apko files to the newest version on all their archs',
     load: () => import('./commands/pin.js'),
   },
+  images: {
+    summary: 'list the images of the apko tree, their chains, arches, locks and tags; --changed-since REV',
+    load: () => import('./commands/images.js'),
+  },
   check: {
     summary: 'lint apko files against the indexes: packages, pins, bootc, includes, Renovate',
     load: () => import('./commands/check.js'),

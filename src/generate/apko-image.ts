@@ -1,4 +1,5 @@
-import type { ApkoArch, ApkoImage } from '../../schemas/apko-image.js';
+import type { ApkoArch } from '../apko/arch.js';
+import type { ApkoImage } from '../apko/config-model.js';
 import type { CommentedValue, YamlNote } from './yaml-doc.js';
 
 /** Wolfi, the default repository when none is given. */

@@ -1,4 +1,4 @@
-import type { ApkoImage } from '../../schemas/apko-image.js';
+import type { ApkoImage } from '../apko/config-model.js';
 import { header, includeNote, packageNotes, type PackageLine } from './apko-image.js';
 import type { CommentedValue, YamlNote } from './yaml-doc.js';
 

@@ -1,4 +1,4 @@
-import type { ApkoArch } from '../../schemas/apko-image.js';
+import type { ApkoArch } from '../apko/arch.js';
 import { parseDuration } from '../config/duration.js';
 import { sortApkArches, toApkArch, toApkoArch } from '../apko/arch.js';
 import { GenerateInputError } from './errors.js';

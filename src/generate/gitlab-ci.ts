@@ -1,5 +1,6 @@
 import { sortApkArches } from '../apko/arch.js';
 import { GenerateInputError } from './errors.js';
+import { gitlabPublish } from './gitlab-publish.js';
 import { JUST } from './justfile.js';
 import type { CommentedValue } from './yaml-doc.js';
 
@@ -16,6 +17,11 @@ export interface GitlabCiOptions {
    * service's alias, the port the one it listens on.
    */
   server: string;
+  /**
+   * The images' own repository and key for the packages built here, and the commands building them for every arch:
+   * the publish jobs take them (apko -r, -k).
+   */
+  localPackages: { repository: string; key: string; build: readonly string[] };
   /** What the service indexes, as renovate.json filters it: the images' repositories, keys and APK arches. */
   repositories: readonly string[];
   keys: readonly string[];
@@ -111,6 +117,19 @@ export function gitlabCi(o: GitlabCiOptions): CommentedValue<Record<string, unkn
   // Needs, not only stages: a job starts as soon as what it uses exists, and downloads only those artifacts.
   const needsImage = () => ({ needs: built ? ['apk-indexer-image'] : [] });
   const just = (recipe: string, ...args: string[]) => ['just', JUST.ownArch, recipe, ...args].join(' ');
+  // The images themselves, each published when a file it is built from changes (apk-indexer gen ci), by the
+  // apk-indexer the pipeline runs, from the packages built here for every arch the images build for.
+  const publish = gitlabPublish({
+    apkIndexerImage: image,
+    imagePrefix: undefined,
+    imagesArgs: ['-r', o.localPackages.repository],
+    repositoryAppend: [o.localPackages.repository],
+    buildRepositoryAppend: [],
+    keyringAppend: [o.localPackages.key],
+    packagesCommands: o.localPackages.build,
+    stage: 'publish',
+    needs: built ? ['apk-indexer-image'] : [],
+  });
   const value: Record<string, unknown> = {
     workflow: {
       rules: [
@@ -120,7 +139,7 @@ export function gitlabCi(o: GitlabCiOptions): CommentedValue<Record<string, unkn
         { if: '$CI_PIPELINE_SOURCE == "web"' },
       ],
     },
-    stages: built ? ['packages', 'image', 'pins'] : ['packages', 'pins'],
+    stages: built ? ['packages', 'image', 'pins', 'publish'] : ['packages', 'pins', 'publish'],
     packages: {
       stage: 'packages',
       image: { name: CI_IMAGES.melange, entrypoint: [''] },
@@ -172,6 +191,7 @@ export function gitlabCi(o: GitlabCiOptions): CommentedValue<Record<string, unkn
       script: ['renovate'],
       rules: [{ if: '$CI_PIPELINE_SOURCE == "schedule"' }, { if: '$CI_PIPELINE_SOURCE == "web"' }],
     },
+    ...publish.value,
   };
   return {
     value,
@@ -183,6 +203,8 @@ export function gitlabCi(o: GitlabCiOptions): CommentedValue<Record<string, unkn
         : `The service is ${image}, pulled as it is (apk-indexer init --service-image).`,
       'Each services: entry configures the service through its environment (APK_INDEXER_*): the repositories, keys',
       'and arches of the images, and the port renovate.json reaches it on.',
+      'Pushes to the default branch publish each image in apko/ that a file it is built from changed (`apk-indexer',
+      'images --changed-since` says which); schedules and runs by hand publish every image.',
     ].join('\n'),
     notes: [
       {
@@ -219,6 +241,7 @@ export function gitlabCi(o: GitlabCiOptions): CommentedValue<Record<string, unkn
         path: ['renovate'],
         text: 'Runs on a pipeline schedule (Build > Pipeline schedules), or by hand. Set RENOVATE_TOKEN, a project access\ntoken with api and write_repository scopes, as a masked CI/CD variable.',
       },
+      ...publish.notes,
       {
         path: ['renovate', 'image'],
         text: `renovate.json is written for this Renovate major (apk-indexer init --renovate-version ${o.renovateMajor}).`,

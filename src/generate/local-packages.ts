@@ -1,6 +1,6 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { parse } from 'yaml';
+import { readMelangeRecipe } from '../release/recipes.js';
 
 /**
  * Names of the packages the melange recipes in `dir` build (packages and subpackages). Images install them from
@@ -17,17 +17,8 @@ export async function localPackageNames(dir: string): Promise<Set<string>> {
   }
   const names = new Set<string>();
   for (const name of entries.filter((e) => /\.ya?ml$/.test(e)).sort()) {
-    let recipe: unknown;
-    try {
-      recipe = parse(await readFile(join(dir, name), 'utf8'));
-    } catch {
-      continue;
-    }
-    const r = recipe as { package?: { name?: unknown }; subpackages?: unknown } | null;
-    if (typeof r?.package?.name === 'string') names.add(r.package.name);
-    if (Array.isArray(r?.subpackages)) {
-      for (const sub of r.subpackages as { name?: unknown }[]) if (typeof sub?.name === 'string') names.add(sub.name);
-    }
+    const path = join(dir, name);
+    for (const pkg of readMelangeRecipe(await readFile(path, 'utf8'), path)?.packages ?? []) names.add(pkg);
   }
   return names;
 }

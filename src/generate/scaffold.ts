@@ -1,12 +1,13 @@
 import { repositoryUrl } from '../apko/repository.js';
 import type { ApkIndexerSource } from './apk-indexer-source.js';
-import type { ApkoArch, ApkoImage } from '../../schemas/apko-image.js';
+import type { ApkoArch } from '../apko/arch.js';
+import type { ApkoImage } from '../apko/config-model.js';
 import type { MelangeRecipe } from '../../schemas/melange-recipe.js';
 import { baseImage, image, WOLFI_KEY, WOLFI_REPOSITORY } from './apko-image.js';
 import { sortApkArches, toApkArch } from '../apko/arch.js';
 import { bootcBase, bootcFlavour, BOOTC_FLAVOURS, flavourFileName } from './bootc.js';
 import { gitlabCi } from './gitlab-ci.js';
-import { justfile } from './justfile.js';
+import { JUST, justfile } from './justfile.js';
 import { apkIndexerPackage } from './melange-apk-indexer.js';
 import { configPackage, ROUTER_VENDOR_FILES } from './melange-config.js';
 import { userPackage } from './melange-user.js';
@@ -110,6 +111,10 @@ export async function scaffold(
             entry: APK_INDEXER_PACKAGE,
             why: 'Built from melange/apk-indexer.yaml (its source at a tag); it pulls in Node.js.',
           },
+          {
+            entry: 'git',
+            why: 'The publish pipeline runs `apk-indexer images --changed-since` in this image, which asks git.',
+          },
         ],
         entrypoint: '/usr/bin/apk-indexer',
         cmd: 'serve',
@@ -188,6 +193,11 @@ export async function scaffold(
           repositories: o.repositories,
           keys: o.keyring,
           arches: apkArches,
+          localPackages: {
+            repository: './packages',
+            key: 'melange.rsa.pub',
+            build: ['apk add --no-cache just', `just ${JUST.packages}`],
+          },
         }),
       ),
     },

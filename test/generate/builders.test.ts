@@ -18,7 +18,7 @@ import { userPackage, type UserPackageOptions } from '../../src/generate/melange
 import { isPin, parsePackageSpec } from '../../src/apko/package-spec.js';
 import { renderRenovateJson, renovateConfig } from '../../src/generate/renovate.js';
 import { renderYaml, type CommentedValue } from '../../src/generate/yaml-doc.js';
-import type { ApkoImage } from '../../schemas/apko-image.js';
+import type { ApkoImage } from '../../src/apko/config-model.js';
 import { runCommand, schemaErrors, yamlValue } from './helpers.js';
 import { command } from '../helpers/command.js';
 

@@ -2,6 +2,8 @@ import { readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Ajv, type ValidateFunction } from 'ajv';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import { apkoJsonSchema } from '../../src/apko/config-model.js';
 import { parse } from 'yaml';
 import { capture } from '../helpers/command.js';
 import { generateFixtureKey, writeFixtureRepo, type FixtureKey, type FixturePackage } from '../fixtures/apk-repo.js';
@@ -10,17 +12,34 @@ import { generateFixtureKey, writeFixtureRepo, type FixtureKey, type FixturePack
 export const runCommand = capture;
 
 const ajv = new Ajv({ allErrors: true, strict: true });
+const ajv2020 = new Ajv2020({ allErrors: true, strict: true });
 const schemas = new Map<string, ValidateFunction>();
 
-/** Validates a value against one of the project's schemas in schemas/; returns ajv's errors as text, '' when valid. */
+/** What every apko file the generators write has, beyond apko's own schema (which requires nothing). */
+export const WRITTEN_APKO_REQUIRED = {
+  ImageEntrypoint: ['command'],
+  User: ['username', 'uid', 'gid'],
+  Group: ['groupname', 'gid'],
+  PathMutation: ['path', 'type'],
+  Layering: ['strategy', 'budget'],
+} as const;
+
+/**
+ * Validates a value against one of the project's schemas: apko's from the one model of its configuration
+ * (src/apko/config-model.ts), melange's and Renovate's in schemas/. Returns ajv's errors as text, '' when valid.
+ */
 export function schemaErrors(schema: 'apko-image' | 'melange-recipe' | 'renovate-config', value: unknown): string {
   let validate = schemas.get(schema);
+  const compiler = schema === 'apko-image' ? ajv2020 : ajv;
   if (!validate) {
-    const url = new URL(`../../schemas/${schema}.schema.json`, import.meta.url);
-    validate = ajv.compile(JSON.parse(readFileSync(url, 'utf8')) as object);
+    if (schema === 'apko-image') validate = ajv2020.compile(apkoJsonSchema(WRITTEN_APKO_REQUIRED));
+    else {
+      const url = new URL(`../../schemas/${schema}.schema.json`, import.meta.url);
+      validate = ajv.compile(JSON.parse(readFileSync(url, 'utf8')) as object);
+    }
     schemas.set(schema, validate);
   }
-  return validate(value) ? '' : ajv.errorsText(validate.errors);
+  return validate(value) ? '' : compiler.errorsText(validate.errors);
 }
 
 export function yamlValue(text: string): unknown {

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { runCommand, schemaErrors, yamlValue } from './helpers.js';
 import { command } from '../helpers/command.js';
+import { gitlabCiErrors } from '../helpers/ci-schemas.js';
 
 const init = command('init');
 
@@ -41,7 +42,8 @@ const NOT_JOBS = new Set(['workflow', 'stages', 'variables', 'default', 'include
 
 type Job = {
   stage: string;
-  image: string | { name: string };
+  image?: string | { name: string };
+  trigger?: unknown;
   services?: ({ name: string; alias: string; variables: Record<string, string> } | string)[];
   needs?: string[];
   before_script?: string[];
@@ -192,7 +194,7 @@ describe('apk-indexer init: the tree builds with what exists', () => {
 
     /** What each job pushes: the REF of `just ... publish NAME REF`, as the Justfile runs it (apko publish). */
     const pushes = (job: Job) =>
-      job.script.flatMap((line) => {
+      (job.script ?? []).flatMap((line) => {
         if (!line.startsWith('just ')) return [];
         return justRun(justfile, shellWords(line).slice(1)).flatMap((cmd) => {
           const m = /^apko publish (\S+) "([^"]+)"/.exec(cmd);
@@ -205,7 +207,9 @@ describe('apk-indexer init: the tree builds with what exists', () => {
       const seen: string[] = [];
       for (const [name, job] of jobs) {
         expect(stages, `${name}: stage ${job.stage}`).toContain(job.stage);
-        for (const image of [imageName(job.image), ...(job.services ?? []).map((s) => imageName(s))]) {
+        // A trigger job runs no image: it starts a child pipeline (checked below).
+        if (job.trigger) continue;
+        for (const image of [imageName(job.image!), ...(job.services ?? []).map((s) => imageName(s))]) {
           seen.push(image);
           if (PUBLIC.has(image)) continue;
           const pusher = jobs.find(([, other]) => pushes(other).some((p) => p.ref === image));
@@ -235,7 +239,7 @@ describe('apk-indexer init: the tree builds with what exists', () => {
       expect(job.before_script).toContain(
         'echo "$CI_JOB_TOKEN" | apko login "$CI_REGISTRY" --username "$CI_REGISTRY_USER" --password-stdin',
       );
-      expect(imageName(job.image)).toBe('cgr.dev/chainguard/apko:latest-dev');
+      expect(imageName(job.image!)).toBe('cgr.dev/chainguard/apko:latest-dev');
 
       // The packages and the public key come from the job that builds them, which makes the key when there is none.
       const [builderName, builder] = jobs.find(([, j]) => (j.artifacts?.paths ?? []).includes('packages/'))!;
@@ -248,7 +252,7 @@ describe('apk-indexer init: the tree builds with what exists', () => {
       const builds = built.filter((c) => c.startsWith('melange build'));
       expect(builds.map((c) => c.split(' ')[2]!.replace('melange/', '')).sort()).toEqual(melangeFiles);
       for (const c of builds) expect(c).toMatch(/ --arch x86_64 --signing-key melange\.rsa --out-dir packages$/);
-      expect(imageName(builder.image)).toBe('cgr.dev/chainguard/melange:latest-dev');
+      expect(imageName(builder.image!)).toBe('cgr.dev/chainguard/melange:latest-dev');
       expect(name).not.toBe(builderName);
     });
 
@@ -262,6 +266,43 @@ describe('apk-indexer init: the tree builds with what exists', () => {
       }
       expect((ci.renovate as Job).script).toEqual(['renovate']);
       expect((ci.pins as Job).script[0]).toBe('apk-indexer check --server http://apk-indexer:3000');
+    });
+
+    it('publishes every image in apko/ on the default branch: a job writes the child pipeline, which builds ./packages for every arch first', async () => {
+      const images = ci.images as Job & { artifacts: { paths: string[] } };
+      const publish = ci.publish as Job & { trigger: { include: { artifact: string; job: string }[] } };
+      expect(publish.needs).toEqual(['images']);
+      expect(publish.trigger.include).toEqual([{ artifact: 'images.gitlab-ci.yml', job: 'images' }]);
+      expect(images.artifacts.paths).toEqual(['images.gitlab-ci.yml']);
+      expect(gitlabCiErrors(ci)).toBe('');
+      // The job's command, run here as GitLab runs it on a schedule (CI_COMMIT_BEFORE_SHA is the null revision).
+      expect(images.script).toHaveLength(1);
+      const line = images.script[0]!.replace('"$CI_COMMIT_BEFORE_SHA"', '0'.repeat(40));
+      const words = [...line.matchAll(/'([^']*)'|"([^"]*)"|(\S+)/g)].map((m) => m[1] ?? m[2] ?? m[3]!);
+      expect(words.slice(0, 3)).toEqual(['apk-indexer', 'gen', 'ci']);
+      const r = await runCommand(command('gen'), [...words.slice(2, -2), '--root', tree]);
+      expect(r.err).toBe('');
+      const child = parse(r.out) as Record<string, Job>;
+      expect(gitlabCiErrors(child)).toBe('');
+      const apko = (await readdir(join(tree, 'apko'))).map((f) => f.replace(/\.yaml$/, '')).sort();
+      expect(
+        Object.keys(child)
+          .filter((k) => k.startsWith('publish:'))
+          .map((k) => k.slice('publish:'.length))
+          .sort(),
+      ).toEqual(apko);
+      // ./packages for every arch the images build for, by the Justfile's own recipe, before any image.
+      expect(child.packages!.script).toEqual(['apk add --no-cache just', 'just packages']);
+      const built = justRun(justfile, ['packages']).filter((c) => c.startsWith('melange build'));
+      expect(built).toHaveLength(3);
+      for (const c of built) expect(c).toMatch(/ --arch x86_64,aarch64 --signing-key melange\.rsa --out-dir packages$/);
+      const host = child['publish:bootc-host']!;
+      expect(host.needs).toEqual(['packages']);
+      expect(host.script[0]).toBe(
+        'apko publish apko/bootc-host.yaml "$IMAGE_PREFIX/bootc-host:latest" --arch x86_64,aarch64 --repository-append ./packages --keyring-append melange.rsa.pub ${APKO_BUILD_REPOSITORIES:+--build-repository-append "$APKO_BUILD_REPOSITORIES"} ${APKO_KEYRING_APPEND:+--keyring-append "$APKO_KEYRING_APPEND"}',
+      );
+      // The image the job runs has git, which --changed-since asks.
+      expect(await read('apko/apk-indexer.yaml')).toMatch(/^ {4}- git\b/m);
     });
 
     describe('the wait, run against a local /readyz', () => {
@@ -319,7 +360,9 @@ describe('apk-indexer init: the tree builds with what exists', () => {
     ).toBe(0);
     const ci = parse(await read(join('..', 'given', '.gitlab-ci.yml'))) as Record<string, any>;
     expect(ci['apk-indexer-image']).toBeUndefined();
-    expect(ci.stages).toEqual(['packages', 'pins']);
+    expect(ci.stages).toEqual(['packages', 'pins', 'publish']);
+    expect(ci.images.image.name).toBe('ghcr.io/apk-indexer/apk-indexer:0.1.0');
+    expect(ci.images.needs).toEqual([]);
     for (const name of ['pins', 'renovate']) {
       expect(ci[name].services[0].name, name).toBe('ghcr.io/apk-indexer/apk-indexer:0.1.0');
       expect(ci[name].needs, name).toEqual([]);

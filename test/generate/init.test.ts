@@ -12,7 +12,8 @@ const init = command('init');
 
 /**
  * Every package the scaffolded images install, as a Wolfi-like repository holds them: without apk-indexer (no
- * distribution has it; melange/apk-indexer.yaml builds it) and with sudo (the default user's sudoers rule needs it).
+ * distribution has it; melange/apk-indexer.yaml builds it) and with sudo (the default user's sudoers rule needs it)
+ * and git (the publish pipeline runs `images --changed-since` in apk-indexer's image).
  */
 const NAMES = [
   'wolfi-baselayout',
@@ -41,6 +42,7 @@ const NAMES = [
   'nftables',
   'dnsmasq',
   'sudo',
+  'git',
 ];
 
 /** Where melange/apk-indexer.yaml checks apk-indexer out from; without it init cannot know (this test runs from no tag). */

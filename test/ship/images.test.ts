@@ -8,6 +8,7 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { copyArgs, dockerignore, execForm, stages, type Stage } from './dockerfile.js';
 import { filesUnder, nodeMajorOf, read, readJson, readYaml, ROOT, VERSION } from './helpers.js';
+import { apkoJsonSchema } from '../../src/apko/config-model.js';
 
 const run = promisify(execFile);
 const dockerfile = read('Dockerfile');
@@ -197,11 +198,14 @@ describe('Dockerfile', () => {
 });
 
 const ajv = new Ajv2020({ allErrors: true, strict: true, strictRequired: false });
-const apkoSchema = ajv.compile(readJson('test/ship/schemas/apko-image-configuration.subset.schema.json'));
+// apko's schema, from the project's one model of it (src/apko/config-model.ts); apko.yaml must say what it runs.
+const apkoSchema = ajv.compile(
+  apkoJsonSchema({ ImageConfiguration: ['contents', 'entrypoint'], ImageEntrypoint: ['command'] }),
+);
 const melangeSchema = ajv.compile(readJson('test/ship/schemas/melange-configuration.subset.schema.json'));
 
 describe('apko.yaml', () => {
-  it('validates against the subset of apko’s published schema', () => {
+  it('validates against apko’s schema', () => {
     expect(apkoSchema(apko), ajv.errorsText(apkoSchema.errors)).toBe(true);
   });
 

@@ -1,8 +1,9 @@
 import { isAbsolute, relative, resolve, sep } from 'node:path';
-import type { ApkoArch } from '../../../schemas/apko-image.js';
+import type { ApkoArch } from '../../apko/arch.js';
 import { image } from '../../generate/apko-image.js';
 import { toApkArch } from '../../apko/arch.js';
-import { apkoArchesOf, renovateMajorOf, serverUrlOf } from '../../generate/command-options.js';
+import { apkArchesOf, apkoArchesOf, renovateMajorOf, serverUrlOf } from '../../generate/command-options.js';
+import { generateCi } from '../../generate/ci.js';
 import { bootcBase, bootcFlavour, BOOTC_FLAVOURS, type BootcFlavour } from '../../generate/bootc.js';
 import { configPackage } from '../../generate/melange-config.js';
 import { userPackage } from '../../generate/melange-user.js';
@@ -44,6 +45,17 @@ Writes one file to stdout (or FILE), with the builders \`init\` uses:
       [--renovate-server URL] [--root DIR] [--config FILE] [--include-path DIR] [--arch a,b]
       [-r|--repository-append REPO] [-b|--build-repository-append REPO]
       [--renovate-version N]   --arch: arches for images that name none (default amd64,arm64)
+  gen ci   the CI that publishes each image of the tree at the working directory when a file it is
+      built from changes (its chain, its lock, a melange recipe of what it installs), under its
+      tags (apk-indexer images --help): for GitLab, two jobs to commit (or include) whose first
+      writes a child pipeline with one publish job per image the push rebuilds; with --github, a
+      workflow publishing them as a job matrix
+      [--root DIR: the repository root, where CI runs apko; default the working directory]
+      [--github [--branch NAME]] [--stage NAME] [--apk-indexer-image IMAGE] [--image-prefix PREFIX]
+      [--tag TEMPLATE...] [--arch a,b] [-r REPO...] [-b REPO...] [--keyring-append KEY...]
+      [--packages-command CMD...]   commands building ./packages for every arch before publishing
+      [--child [--changed-since REV | --changed-files FILE]]   the child pipeline itself, as the
+                               committed job writes it (no change given: every image)
 
 Exit status: 0 written, 2 a usage error, a configuration mistake, an apko file apko refuses or an -o FILE that
 cannot be written. 70 is a bug in apk-indexer; all statuses and error codes: docs/errors.md.
@@ -82,6 +94,17 @@ const OPTIONS = {
   'include-path': { type: 'string', multiple: true },
   'repository-append': { type: 'string', multiple: true, short: 'r' },
   'build-repository-append': { type: 'string', multiple: true, short: 'b' },
+  github: { type: 'boolean' },
+  child: { type: 'boolean' },
+  'changed-since': { type: 'string' },
+  'changed-files': { type: 'string' },
+  'apk-indexer-image': { type: 'string' },
+  'image-prefix': { type: 'string' },
+  tag: { type: 'string', multiple: true },
+  'keyring-append': { type: 'string', multiple: true },
+  'packages-command': { type: 'string', multiple: true },
+  stage: { type: 'string' },
+  branch: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -218,6 +241,50 @@ const KINDS: Record<
           server: serverUrlOf(v['renovate-server'], SCAFFOLD_DEFAULTS.server),
           renovateMajor: renovateMajorOf(v['renovate-version'], SCAFFOLD_DEFAULTS.renovateMajor),
         }),
+      );
+    },
+  },
+  ci: {
+    options: [
+      'github',
+      'child',
+      'changed-since',
+      'changed-files',
+      'apk-indexer-image',
+      'image-prefix',
+      'tag',
+      'arch',
+      'repository-append',
+      'build-repository-append',
+      'keyring-append',
+      'packages-command',
+      'stage',
+      'branch',
+      'root',
+    ],
+    build: (arg, v) => {
+      if (arg !== undefined) throw new UsageError(`unexpected ${arg}`);
+      const archArgs = v.arch ?? [];
+      return generateCi(
+        {
+          platform: v.github ? 'github' : 'gitlab',
+          child: v.child ?? false,
+          changedSince: v['changed-since'],
+          changedFiles: v['changed-files'],
+          root: resolve(v.root ?? '.'),
+          fallbackArches: apkArchesOf(splitList(archArgs)),
+          archArgs,
+          tagTemplates: v.tag ?? [],
+          apkIndexerImage: v['apk-indexer-image'],
+          imagePrefix: v['image-prefix'],
+          repositoryAppend: v['repository-append'] ?? [],
+          buildRepositoryAppend: v['build-repository-append'] ?? [],
+          keyringAppend: v['keyring-append'] ?? [],
+          packagesCommands: v['packages-command'] ?? [],
+          stage: v.stage,
+          branch: v.branch,
+        },
+        process.stdin,
       );
     },
   },
