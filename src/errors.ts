@@ -34,14 +34,17 @@ export class UserError extends Error {
   readonly exit: number;
   /** The command line was wrong: the command's usage follows the line. */
   readonly usage: boolean;
+  /** Lines shown under the one line as they are: the excerpt of a file the mistake is in, with a pointer. */
+  readonly context: string | undefined;
   constructor(
     readonly code: UserErrorCode,
     message: string,
-    options: { exit?: number; usage?: boolean; cause?: unknown } = {},
+    options: { exit?: number; usage?: boolean; cause?: unknown; context?: string } = {},
   ) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.exit = options.exit ?? EXIT.user;
     this.usage = options.usage ?? false;
+    this.context = options.context;
   }
 }
 

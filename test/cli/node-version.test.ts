@@ -83,7 +83,7 @@ describe('the Node.js check', () => {
 
 describe('the npm scripts that run apk-indexer or its tests', () => {
   it('run it through scripts/with-node.sh', () => {
-    for (const name of ['start', 'test', 'bench', 'bench:hostile', 'docs:config']) {
+    for (const name of ['start', 'test', 'bench', 'bench:hostile', 'docs:generate']) {
       const script = pkg.scripts[name]!;
       // Every step that needs a supported Node (node, vitest) is behind the wrapper; npm and tsc run on any.
       for (const step of script.split('&&').map((s) => s.trim()))
