@@ -3,7 +3,6 @@ import { fileConstraints, readApkoTree, type ApkoTree } from '../apko/tree.js';
 import type { GivenFlag } from '../core/flags.js';
 import { UsageError } from '../errors.js';
 import { apkArchesOf, sourceOptions, type SourceValues, type TreeValues } from '../generate/command-options.js';
-import { GenerateInputError } from '../generate/errors.js';
 import { hasSource, openVersionSource, type SourceOptions } from '../generate/open-source.js';
 import type { VersionSource } from '../generate/version-source.js';
 import type { CliIO } from './io.js';
@@ -53,7 +52,7 @@ export async function openImageTree(
     buildRepositoryAppend: values.buildRepositoryAppend,
   });
   if (tree.targets.length === 0 && tree.failures.length === 0)
-    throw new GenerateInputError(`no FILE given and no apko file under ${root}`);
+    throw new UsageError(`no FILE given and no apko file under ${root}`);
   const constraints = [...fileConstraints(tree, fallbackArches).values()];
   const archesFor = (urls: readonly string[]) => {
     const wanted = constraints

@@ -1,3 +1,4 @@
+import { oneLine } from '../core/text.js';
 import { EXIT, FileError, isSystemError, UserError } from '../errors.js';
 import type { Command } from './command.js';
 import { allCommands, COMMANDS } from './commands/index.js';
@@ -89,11 +90,6 @@ export function reportFatal(argv: string[], err: unknown): number {
 function systemError(err: NodeJS.ErrnoException & { code: string }): UserError {
   if (err.path !== undefined) return FileError.of(err.path, err);
   return new UserError('file', err.message, { cause: err });
-}
-
-/** A message is printed on one line whatever it holds (a YAML excerpt, a server's answer). */
-function oneLine(text: string): string {
-  return text.replace(/\s*\n\s*/g, ' ').trim();
 }
 
 /**

@@ -1,8 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parse, YAMLParseError } from 'yaml';
 import { nearest } from '../core/nearest.js';
-import { describeFileProblem, isSystemError } from '../errors.js';
-import { ConfigError } from './errors.js';
+import { ConfigError, describeFileProblem, isSystemError } from '../errors.js';
 import {
   emptyLayer,
   givens,

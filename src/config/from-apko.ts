@@ -1,6 +1,6 @@
 import { APKO_ARCH_NAMES } from '../apko/arch.js';
-import { ApkoFileError, resolveImage, type ResolvedImage } from '../apko/image.js';
-import { ConfigError } from './errors.js';
+import { resolveImage, type ResolvedImage } from '../apko/image.js';
+import { ApkoFileError, ConfigError } from '../errors.js';
 import { repositoryFor } from './layer.js';
 import type { RepositorySettings } from './settings.js';
 

@@ -1,7 +1,7 @@
 import { APK_ARCHES, locationProblem } from '../source/locations.js';
 import { toApkArch as apkArch } from '../apko/arch.js';
 import { parseDuration } from './duration.js';
-import { ConfigError } from './errors.js';
+import { ConfigError } from '../errors.js';
 
 /**
  * The type of a setting: how its raw value (a YAML value, or the text of an environment variable or flag) becomes

@@ -1,5 +1,5 @@
 import type { ReadLimits } from '../parse/limits.js';
-import { ConfigError } from './errors.js';
+import { ConfigError } from '../errors.js';
 import {
   LIMIT_OPTIONS,
   REPOSITORY_OPTIONS,

@@ -1,6 +1,6 @@
 import { authorizationHeader } from './auth.js';
 import { ENV_CONFIG, readEnvironment } from './env.js';
-import { ConfigError } from './errors.js';
+import { ConfigError } from '../errors.js';
 import { readConfigFile } from './file.js';
 import { readFlags, type ParsedFlags } from './flags.js';
 import { repositoryName } from './kinds.js';

@@ -2,7 +2,7 @@ import type { ApkoArch } from '../../schemas/apko-image.js';
 import { parseDuration } from '../config/duration.js';
 import { sortApkArches, toApkArch, toApkoArch } from '../apko/arch.js';
 import { flag, type FlagValues, type GivenFlag } from '../core/flags.js';
-import { GenerateInputError } from './errors.js';
+import { UsageError } from '../errors.js';
 import type { IndexOption } from '../config/repository-source.js';
 import type { SourceOptions } from './open-source.js';
 
@@ -47,7 +47,7 @@ export const SOURCE_FLAGS = {
       try {
         return parseDuration(text, 's');
       } catch {
-        throw new GenerateInputError(`${where} takes a duration like 90s or 5m, not ${text}`);
+        throw new UsageError(`${where} takes a duration like 90s or 5m, not ${text}`);
       }
     },
   ),
@@ -95,7 +95,7 @@ export function sourceOptions(values: SourceValues, given: ReadonlyArray<GivenFl
     if (g.key === 'index') indexes.push({ url: g.text, aliases: [] });
     else if (g.key === 'alias') {
       const last = indexes.at(-1);
-      if (!last) throw new GenerateInputError(`--alias ${g.text} must follow the --index it stands for`);
+      if (!last) throw new UsageError(`--alias ${g.text} must follow the --index it stands for`);
       indexes[indexes.length - 1] = { ...last, aliases: [...last.aliases, g.text] };
     }
   }
@@ -115,7 +115,7 @@ export function apkArchesOf(values: readonly string[]): string[] {
   return sortApkArches(
     values.map((arch) => {
       const apk = toApkArch(arch);
-      if (!apk) throw new GenerateInputError(`unknown arch ${arch}`);
+      if (!apk) throw new UsageError(`unknown arch ${arch}`);
       return apk;
     }),
   );
@@ -131,13 +131,13 @@ export function renovateMajorOf(value: string | undefined, fallback: number): nu
   if (value === undefined) return fallback;
   const major = Number(value);
   if (!Number.isInteger(major) || major < 1)
-    throw new GenerateInputError('--renovate-version takes a major version number, e.g. 39');
+    throw new UsageError('--renovate-version takes a major version number, e.g. 39');
   return major;
 }
 
 /** `--renovate-server URL`: where Renovate reaches apk-indexer. */
 export function serverUrlOf(value: string | undefined, fallback: string): string {
   const url = value ?? fallback;
-  if (!/^https?:\/\/[^/\s]+/.test(url)) throw new GenerateInputError('--renovate-server takes an http(s) URL');
+  if (!/^https?:\/\/[^/\s]+/.test(url)) throw new UsageError('--renovate-server takes an http(s) URL');
   return url;
 }

@@ -2,9 +2,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ConfigError } from '../../src/config/errors.js';
+import { ConfigError, UsageError } from '../../src/errors.js';
 import { loadSettings } from '../../src/config/load.js';
-import { UsageError } from '../../src/errors.js';
 
 let dir: string;
 beforeAll(async () => {

@@ -2,8 +2,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileConstraints } from '../../apko/tree.js';
 import { checkTree, dedupeFindings, formatFindings, type Finding } from '../../generate/check.js';
-import { UserError } from '../../errors.js';
-import { GenerateInputError } from '../../generate/errors.js';
+import { UsageError, UserError } from '../../errors.js';
 import { resolveInstallSets } from '../../generate/install-set.js';
 import { flag } from '../../core/flags.js';
 import { SOURCE_FLAGS, TREE_FLAGS } from '../../generate/command-options.js';
@@ -57,7 +56,7 @@ is still judged for every image of the tree that includes it.`,
       // A mistyped --melange is a usage mistake, reported before the indexes are read.
       precheck: (at) => {
         if (values.melange !== undefined && !existsSync(resolve(at, values.melange)))
-          throw new GenerateInputError(`--melange ${values.melange}: no such folder`);
+          throw new UsageError(`--melange ${values.melange}: no such folder`);
       },
     });
     const findings: Finding[] = [];

@@ -1,9 +1,8 @@
 import { toRenovateBody, type RenovateBody } from '../../datasource/renovate-body.js';
-import { ConfigError } from '../../config/errors.js';
+import { ConfigError, UsageError } from '../../errors.js';
 import { loadRepositoriesOnce, repositoriesFromOptions } from '../../config/repository-source.js';
 import { VersionMap } from '../../index/version-map.js';
 import { flag, type FlagValues, type ParsedArgs } from '../../core/flags.js';
-import { UsageError } from '../../errors.js';
 import { defineCommand } from '../command.js';
 import type { CliIO } from '../io.js';
 

@@ -1,5 +1,5 @@
 import { formatDuration } from '../../config/duration.js';
-import { ConfigError } from '../../config/errors.js';
+import { ConfigError, EXIT, ListenError } from '../../errors.js';
 import { flagsLayer } from '../../config/flags.js';
 import { settingsFromFlags } from '../../config/load.js';
 import { SERVE_FLAG_TABLE } from '../../config/options.js';
@@ -10,7 +10,6 @@ import { indexLocations, redactUrl } from '../../source/locations.js';
 import { defineCommand } from '../command.js';
 import type { CliIO } from '../io.js';
 import { count } from '../../core/plural.js';
-import { EXIT, UserError } from '../../errors.js';
 
 export const command = defineCommand({
   name: 'serve',
@@ -84,7 +83,7 @@ async function serve(settings: ServiceSettings, _io: CliIO): Promise<number> {
 }
 
 /** Why the listener could not open, in words: exit 2 for what the user can change (the host or port), else 1. */
-function listenError(where: string, err: unknown): UserError {
+function listenError(where: string, err: unknown): ListenError {
   const code = (err as NodeJS.ErrnoException).code;
   const reasons: Record<string, string> = {
     EADDRINUSE: 'the port is already in use',
@@ -93,7 +92,7 @@ function listenError(where: string, err: unknown): UserError {
     ENOTFOUND: 'no such host',
   };
   const reason = (code !== undefined && reasons[code]) || (err as Error).message;
-  return new UserError('listen', `cannot listen on ${where}: ${reason}`, {
+  return new ListenError(`cannot listen on ${where}: ${reason}`, {
     exit: code !== undefined && code in reasons ? EXIT.user : EXIT.found,
     cause: err,
   });
