@@ -1,4 +1,8 @@
 /**
+ * The one errors module: every error a user can cause or fix is a UserError subclass declared here, each with a
+ * stable `code` (as fastify's FST_ERR_* and undici's UND_ERR_* are), reported by the CLI in one line and by
+ * docs/errors.md in one table (test/cli/errors.test.ts keeps the two together).
+ *
  * What the CLI exits with, one table for every command (docs/errors.md): 0 done, 1 the command's own "found
  * something" (a package unknown, a pin stale, a lint error, files in the way), 2 a mistake in what it was given,
  * 70 a bug in apk-indexer (sysexits' EX_SOFTWARE), so a CI gate never reads our bug as the user's mistake or a finding.
@@ -34,22 +38,76 @@ export class UserError extends Error {
   readonly exit: number;
   /** The command line was wrong: the command's usage follows the line. */
   readonly usage: boolean;
+  /** Lines shown under the one line as they are: the excerpt of a file the mistake is in, with a pointer. */
+  readonly context: string | undefined;
   constructor(
     readonly code: UserErrorCode,
     message: string,
-    options: { exit?: number; usage?: boolean; cause?: unknown } = {},
+    options: { exit?: number; usage?: boolean; cause?: unknown; context?: string } = {},
   ) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.exit = options.exit ?? EXIT.user;
     this.usage = options.usage ?? false;
+    this.context = options.context;
   }
 }
 
-/** A command-line mistake: reported with the command's usage, exit 2. */
+/** A command-line mistake (code `usage`): reported with the command's usage lines, exit 2. */
 export class UsageError extends UserError {
   override readonly name: string = 'UsageError';
   constructor(message: string) {
     super('usage', message, { usage: true });
+  }
+}
+
+/**
+ * A configuration mistake (code `config`), naming where it was (file key, environment variable, flag, a Renovate
+ * config's key) and the bad value.
+ */
+export class ConfigError extends UserError {
+  override readonly name: string = 'ConfigError';
+  constructor(message: string, options?: { cause?: unknown; context?: string }) {
+    super('config', message, options);
+  }
+}
+
+/** A Renovate config this tool cannot read as Renovate would (code `config`), named by file and key. */
+export class RenovateConfigError extends ConfigError {
+  override readonly name = 'RenovateConfigError';
+}
+
+/** A file apko would refuse (code `apko-file`), naming the file and line: a finding in `pin` and `check`, exit 2 where it stops a command. */
+export class ApkoFileError extends UserError {
+  override readonly name = 'ApkoFileError';
+  constructor(
+    readonly file: string,
+    readonly detail: string,
+    readonly line?: number,
+  ) {
+    super('apko-file', `${file}${line ? `:${line}` : ''}: ${detail}`);
+  }
+}
+
+/**
+ * A `--server` (a running apk-indexer) that could not answer (code `server`): unreachable, not ready, or answering
+ * something that is not the Renovate datasource body. The message names the URL.
+ */
+export class VersionSourceError extends UserError {
+  override readonly name = 'VersionSourceError';
+  constructor(
+    readonly url: string,
+    detail: string,
+    options?: { cause?: unknown },
+  ) {
+    super('server', `${url}: ${detail}`, options);
+  }
+}
+
+/** `serve` cannot open its listener (code `listen`): exit 2 for what the user can change (host, port), else 1. */
+export class ListenError extends UserError {
+  override readonly name = 'ListenError';
+  constructor(message: string, options: { exit: number; cause?: unknown }) {
+    super('listen', message, options);
   }
 }
 
@@ -166,4 +224,19 @@ export class FileError extends UserError {
       cause: err,
     });
   }
+}
+
+/**
+ * Why a network request failed, in its innermost cause's words (undici and fetch wrap the system error:
+ * `TypeError: fetch failed` holds `ECONNREFUSED`): the code with the message when they differ, `timed out` for a
+ * timeout.
+ */
+export function networkReason(err: unknown): string {
+  let inner: unknown = err;
+  while (inner instanceof Error && inner.cause instanceof Error) inner = inner.cause;
+  if (!(inner instanceof Error)) return String(inner);
+  if (inner.name === 'TimeoutError') return 'timed out';
+  const code = (inner as NodeJS.ErrnoException).code;
+  if (typeof code !== 'string') return inner.message;
+  return inner.message.includes(code) ? inner.message : `${code}: ${inner.message}`;
 }

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { isAbsolute, relative, resolve } from 'node:path';
 import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Scalar } from 'yaml';
-import { describeFileProblem, UserError } from '../errors.js';
+import { ApkoFileError, describeFileProblem } from '../errors.js';
 import type { ModelPath } from './config-model.js';
 import { unknownKeys } from './keys.js';
 import { parsePackageSpec, type PackageSpec } from './package-spec.js';
@@ -52,18 +52,6 @@ export interface ApkoFile extends ImageSettings {
   runtimeRepositories: WrittenItem[];
   keyring: WrittenItem[];
   packages: PackageEntry[];
-}
-
-/** A file apko would refuse, naming the file and line: a finding in `pin` and `check`, exit 2 where it stops a command. */
-export class ApkoFileError extends UserError {
-  override readonly name = 'ApkoFileError';
-  constructor(
-    readonly file: string,
-    readonly detail: string,
-    readonly line?: number,
-  ) {
-    super('apko-file', `${file}${line ? `:${line}` : ''}: ${detail}`);
-  }
 }
 
 /** The parsed YAML of a file, before it is judged an apko file; undefined fields when it is not YAML. */

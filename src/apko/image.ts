@@ -1,10 +1,11 @@
 import { statSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { toApkArch } from './arch.js';
-import { ApkoFileError, readApkoFile, type ApkoFile, type ImageSettings, type PackageEntry } from './file.js';
+import { ApkoFileError } from '../errors.js';
+import { readApkoFile, type ApkoFile, type ImageSettings, type PackageEntry } from './file.js';
 import { parseRepository, uniqueRepositories, type ImageRepository, type RepositoryOrigin } from './repository.js';
 
-export { ApkoFileError, type ApkoFile, type ImageSettings, type PackageEntry } from './file.js';
+export { type ApkoFile, type ImageSettings, type PackageEntry } from './file.js';
 
 /** An image as apko builds it: the file merged with its `include:` chain, the including file winning. */
 export interface ResolvedImage extends ImageSettings {

@@ -1,9 +1,9 @@
-import { describeFileProblem } from '../errors.js';
+import { ApkoFileError, describeFileProblem } from '../errors.js';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { isMap, isScalar } from 'yaml';
 import { sortApkArches } from './arch.js';
-import { ApkoFileError, decodeApkoFile, displayPath, parseYaml, type ApkoFile } from './file.js';
+import { decodeApkoFile, displayPath, parseYaml, type ApkoFile } from './file.js';
 import { resolveImage, type ResolvedImage, type ResolveOptions } from './image.js';
 import { TOP_LEVEL_KEYS } from './keys.js';
 import type { ImageRepository } from './repository.js';

@@ -1,56 +1,21 @@
+import { oneLine } from '../core/text.js';
 import { EXIT, FileError, isSystemError, UserError } from '../errors.js';
+import type { Command } from './command.js';
+import { allCommands, COMMANDS } from './commands/index.js';
 import type { CliIO } from './io.js';
 
-/** A command throws what stops it (a UserError for a mistake); `main` reports it, once, the same way for all. */
-type CommandModule = { run(args: string[], io: CliIO): Promise<number>; HELP: string };
-type Command = { summary: string; load: () => Promise<CommandModule> };
-
-/** One line per command; each module is loaded only when its command runs, so `vercmp` does not start Fastify. */
-const COMMANDS: Record<string, Command> = {
-  serve: {
-    summary: 'run the Renovate custom datasource service (default: Wolfi on :3000)',
-    load: () => import('./commands/serve.js'),
-  },
-  query: {
-    summary: 'print the Renovate datasource answer for packages, straight from indexes',
-    load: () => import('./commands/query.js'),
-  },
-  vercmp: {
-    summary: 'compare "A B" version pairs from stdin like `apk version -t`',
-    load: () => import('./commands/vercmp.js'),
-  },
-  init: {
-    summary: 'write a repository of apko images, bootc hosts, melange recipes and Renovate wiring',
-    load: () => import('./commands/init.js'),
-  },
-  gen: {
-    summary: 'write one image, bootc flavour, melange recipe or renovate.json to stdout',
-    load: () => import('./commands/gen.js'),
-  },
-  pin: {
-    summary: 'move name=version pins in apko files to the newest version on all their archs',
-    load: () => import('./commands/pin.js'),
-  },
-  images: {
-    summary: 'list the images of the apko tree, their chains, arches, locks and tags; --changed-since REV',
-    load: () => import('./commands/images.js'),
-  },
-  check: {
-    summary: 'lint apko files against the indexes: packages, pins, bootc, includes, Renovate',
-    load: () => import('./commands/check.js'),
-  },
-};
-
-function usage(): string {
-  const width = Math.max(...Object.keys(COMMANDS).map((c) => c.length));
-  const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`);
+/** `apk-indexer --help`: the commands and their one-line summaries, from their declarations. */
+async function usage(): Promise<string> {
+  const commands = await allCommands();
+  const width = Math.max(...commands.map((c) => c.name.length));
+  const lines = commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`);
   return `usage: apk-indexer <command> [options]\n       apk-indexer -flag ...   (flags alone run serve, as hown3d/renovate-apk-indexer does)\n       apk-indexer --version   (print the version)\n\ncommands:\n${lines.join('\n')}\n\nRun \`apk-indexer <command> --help\` for a command's options.\nExit status: 0 done, 1 what the command found (its --help says), 2 a mistake in what it was given, 70 a bug in\napk-indexer (APK_INDEXER_DEBUG=1 prints its stack); docs/errors.md has the table and the error codes.\n`;
 }
 
 export async function main(argv: string[], io: CliIO = process): Promise<number> {
   const [name, ...rest] = argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
-    io.stdout.write(usage());
+    io.stdout.write(await usage());
     return name === undefined ? 2 : 0;
   }
   if (name === '--version') {
@@ -58,19 +23,19 @@ export async function main(argv: string[], io: CliIO = process): Promise<number>
     io.stdout.write(`${version}\n`);
     return 0;
   }
-  const command = commandOf(argv);
-  if (command === undefined) {
-    io.stderr.write(`apk-indexer: unknown command "${name}"\n\n${usage()}`);
+  const commandName = commandOf(argv);
+  if (commandName === undefined) {
+    io.stderr.write(`apk-indexer: unknown command "${name}"\n\n${await usage()}`);
     return EXIT.user;
   }
-  let module: CommandModule | undefined;
+  let command: Command | undefined;
   try {
-    module = await COMMANDS[command]!.load();
-    if (command !== 'serve' && io.stdout === process.stdout) endQuietlyOnClosedPipe();
+    command = (await COMMANDS[commandName]!()).command;
+    if (commandName !== 'serve' && io.stdout === process.stdout) endQuietlyOnClosedPipe();
     // hown3d/renovate-apk-indexer's image takes its flags as the whole container command, so flags alone mean `serve`.
-    return await module.run(name.startsWith('-') ? argv : rest, io);
+    return await command.run(name.startsWith('-') ? argv : rest, io);
   } catch (err) {
-    return report(command, err, io, module?.HELP);
+    return report(commandName, err, io, command);
   }
 }
 
@@ -83,18 +48,28 @@ function commandOf(argv: string[]): string | undefined {
 
 /**
  * What stopped a command, on one line: `apk-indexer <command>: <message>`. A UserError (a mistake, a file, an index or
- * a server that cannot be read) exits with its status, followed by the command's usage when the command line was
- * wrong; a system error (ENOENT, EACCES...) is the environment's answer, exit 2. Anything else is a bug in
+ * a server that cannot be read) exits with its status, followed by the excerpt it points into (a YAML mistake) and,
+ * when the command line was wrong, the command's usage lines; a system error (ENOENT, EACCES...) is the environment's answer, exit 2. Anything else is a bug in
  * apk-indexer, exit 70: its stack is printed only with APK_INDEXER_DEBUG=1, since a user cannot act on it.
  */
-export function report(command: string | undefined, err: unknown, io: Pick<CliIO, 'stderr'>, help?: string): number {
+export function report(
+  command: string | undefined,
+  err: unknown,
+  io: Pick<CliIO, 'stderr'>,
+  declared?: Pick<Command, 'name' | 'usage'>,
+): number {
   const prefix = command === undefined ? 'apk-indexer' : `apk-indexer ${command}`;
   const debug = /^(1|true|yes)$/i.test(process.env.APK_INDEXER_DEBUG ?? '');
   const known = err instanceof UserError ? err : isSystemError(err) ? systemError(err) : undefined;
   const stack = debug && err instanceof Error && err.stack ? `${err.stack}\n` : '';
   if (known) {
     const detail = debug ? `error code ${known.code}, exit ${known.exit}\n${stack}` : '';
-    io.stderr.write(`${prefix}: ${oneLine(known.message)}\n${detail}${known.usage && help ? `\n${help}` : ''}`);
+    const context = known.context ? `${known.context}\n` : '';
+    const usageLines =
+      known.usage && declared
+        ? `\n${declared.usage()}\nRun \`apk-indexer ${declared.name} --help\` for its options.\n`
+        : '';
+    io.stderr.write(`${prefix}: ${oneLine(known.message)}\n${context}${detail}${usageLines}`);
     return known.exit;
   }
   const what = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
@@ -115,11 +90,6 @@ export function reportFatal(argv: string[], err: unknown): number {
 function systemError(err: NodeJS.ErrnoException & { code: string }): UserError {
   if (err.path !== undefined) return FileError.of(err.path, err);
   return new UserError('file', err.message, { cause: err });
-}
-
-/** A message is printed on one line whatever it holds (a YAML excerpt, a server's answer). */
-function oneLine(text: string): string {
-  return text.replace(/\s*\n\s*/g, ' ').trim();
 }
 
 /**

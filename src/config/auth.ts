@@ -1,4 +1,4 @@
-import { ConfigError } from './errors.js';
+import { ConfigError } from '../errors.js';
 import type { RepositoryAuth } from './settings.js';
 
 /** The Authorization header for a private repository, from the environment variables its `auth` names. */

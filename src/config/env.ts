@@ -1,24 +1,34 @@
-import { COMMAND_FLAGS } from './options.js';
-import { checkList, emptyLayer, REPOSITORY_ENTRIES, SERVICE_ENTRIES, splitList, type SettingsLayer } from './layer.js';
+import { CONFIG_FLAG } from './options.js';
+import {
+  besideFrom,
+  checkUrls,
+  emptyLayer,
+  givens,
+  LIMIT_TABLE,
+  REPOSITORY_TABLE,
+  SERVICE_TABLE,
+  splitList,
+  type Given,
+  type SettingsLayer,
+} from './layer.js';
+import type { Option } from './options.js';
 
-export const ENV_CONFIG = COMMAND_FLAGS.config.env;
+export const ENV_CONFIG = CONFIG_FLAG.env!;
 
 /** The environment's layer; empty variables count as unset (GitLab passes unset variables as ""). */
 export function readEnvironment(env: NodeJS.ProcessEnv): SettingsLayer {
   const layer = emptyLayer('environment');
-  for (const { key, option } of SERVICE_ENTRIES) {
-    if (!option.env) continue;
-    const raw = env[option.env]?.trim();
-    if (!raw) continue;
-    layer.values[key] = {
-      value: option.kind.parse(option.kind.list ? splitList(raw) : raw, option.env),
-      where: option.env,
-    };
-  }
-  for (const [key, option] of REPOSITORY_ENTRIES) {
-    if (!option.env) continue;
-    const list = splitList(env[option.env]);
-    if (list.length) layer.beside[key] = checkList(key, list, option.env);
-  }
+  const read = <T>(option: Option<T>): Given<T> | undefined => {
+    const raw = option.env && env[option.env]?.trim();
+    if (!option.env || !raw) return undefined;
+    return { value: option.kind.parse(option.kind.list ? splitList(raw) : raw, option.env), where: option.env };
+  };
+  layer.service = givens(SERVICE_TABLE, read);
+  layer.limits = givens(LIMIT_TABLE, read);
+  const urls = REPOSITORY_TABLE.url.env;
+  if (urls && splitList(env[urls]).length) layer.urls = checkUrls(splitList(env[urls]), urls);
+  layer.beside = besideFrom((option) =>
+    option.env ? { list: splitList(env[option.env]), where: option.env } : undefined,
+  );
   return layer;
 }

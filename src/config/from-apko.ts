@@ -1,15 +1,15 @@
 import { APKO_ARCH_NAMES } from '../apko/arch.js';
-import { ApkoFileError, resolveImage, type ResolvedImage } from '../apko/image.js';
-import { ConfigError } from './errors.js';
-import { REPOSITORY_OPTIONS } from './options.js';
+import { resolveImage, type ResolvedImage } from '../apko/image.js';
+import { ApkoFileError, ConfigError } from '../errors.js';
+import { repositoryFor } from './layer.js';
 import type { RepositorySettings } from './settings.js';
 
 /**
  * The repositories `serve --from-apko` reads, from apko image files read by the apko model (`src/apko`): strict
- * keys, `include:` resolved from the working directory, `build_repositories`, `repositories` and
- * `runtime_repositories` of each chain (an `@tag` prefix dropped; local paths made absolute). Each repository gets
- * the keyring of the images that name it, and their arches, never another image's: an Alpine image's key is not
- * given to Wolfi. Mistakes are ConfigErrors naming the file and line.
+ * keys, `include:` resolved from the working directory, `build_repositories` and `repositories` of each chain (an
+ * `@tag` prefix dropped; local paths made absolute). Each repository gets the keyring of the images that name it,
+ * and their arches, never another image's: an Alpine image's key is not given to Wolfi. Mistakes are ConfigErrors
+ * naming the file and line.
  */
 export function readApkoRepositories(files: readonly string[], cwd = process.cwd()): RepositorySettings[] {
   const images: ResolvedImage[] = [];
@@ -21,7 +21,7 @@ export function readApkoRepositories(files: readonly string[], cwd = process.cwd
       throw err;
     }
   }
-  const byUrl = new Map<string, RepositorySettings>();
+  const byUrl = new Map<string, { keys: string[]; arches: string[] }>();
   for (const image of images) {
     if (image.unknownArchs.length > 0) {
       throw new ConfigError(
@@ -33,7 +33,7 @@ export function readApkoRepositories(files: readonly string[], cwd = process.cwd
       const url = repo.url.startsWith('file:') ? decodeURIComponent(new URL(repo.url).pathname) : repo.url;
       let entry = byUrl.get(url);
       if (!entry) {
-        entry = { name: REPOSITORY_OPTIONS.name.default(url), url, arches: [], keys: [] };
+        entry = { keys: [], arches: [] };
         byUrl.set(url, entry);
       }
       for (const key of image.keyring) if (!entry.keys.includes(key)) entry.keys.push(key);
@@ -43,17 +43,10 @@ export function readApkoRepositories(files: readonly string[], cwd = process.cwd
   if (byUrl.size === 0)
     throw new ConfigError(`--from-apko ${files.join(' ')}: no repositories in these files or their includes`);
   // The other options get their defaults, as a repository described in the file does (Wolfi's secdb, recipe links).
-  return [...byUrl.values()].map((repo) => {
-    const filled: Record<string, unknown> = { ...repo };
-    for (const [key, option] of Object.entries(REPOSITORY_OPTIONS) as [
-      string,
-      { default?: (url: string) => unknown },
-    ][]) {
-      if (filled[key] === undefined && option.default) {
-        const value = option.default(repo.url);
-        if (value !== undefined) filled[key] = value;
-      }
-    }
-    return filled as unknown as RepositorySettings;
-  });
+  return [...byUrl].map(([url, { keys, arches }]) =>
+    repositoryFor(url, {
+      keys: { value: keys, where: '--from-apko' },
+      arches: { value: arches, where: '--from-apko' },
+    }),
+  );
 }

@@ -1,7 +1,7 @@
 import { APK_ARCHES, locationProblem } from '../source/locations.js';
 import { toApkArch as apkArch } from '../apko/arch.js';
 import { parseDuration } from './duration.js';
-import { ConfigError } from './errors.js';
+import { ConfigError } from '../errors.js';
 
 /**
  * The type of a setting: how its raw value (a YAML value, or the text of an environment variable or flag) becomes
@@ -18,6 +18,8 @@ export interface Kind<T> {
 }
 
 const got = (raw: unknown) => JSON.stringify(raw);
+const isMapping = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
 export const expected = (where: string, what: string, raw: unknown) =>
   new ConfigError(`${where}: expected ${what}, got ${got(raw)}`);
 
@@ -65,11 +67,11 @@ export const oneOf = <const V extends string>(values: readonly V[], aliases: Rec
   placeholder: values.join('|'),
   parse(raw, where) {
     const text = String(single(raw, where)).trim().toLowerCase();
-    const value = aliases[text] ?? text;
-    if (!(values as readonly string[]).includes(value)) {
+    const value = values.find((v) => v === (aliases[text] ?? text));
+    if (value === undefined) {
       throw expected(where, values.length === 2 ? `${values[0]} or ${values[1]}` : `one of ${values.join(', ')}`, raw);
     }
-    return value as V;
+    return value;
   },
 });
 
@@ -192,8 +194,8 @@ export type RepositoryAuth = { bearerTokenEnv: string } | { usernameEnv: string;
 export const auth: Kind<RepositoryAuth> = {
   placeholder: '{...}',
   parse(raw, where) {
-    if (typeof raw === 'object' && raw !== null && !Array.isArray(raw)) {
-      const map = raw as Record<string, unknown>;
+    if (isMapping(raw)) {
+      const map = raw;
       const keys = Object.keys(map).sort().join(',');
       const name = (v: unknown): v is string => typeof v === 'string' && v !== '';
       if (keys === 'bearerTokenEnv' && name(map.bearerTokenEnv)) return { bearerTokenEnv: map.bearerTokenEnv };

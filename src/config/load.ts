@@ -1,14 +1,18 @@
 import { authorizationHeader } from './auth.js';
 import { ENV_CONFIG, readEnvironment } from './env.js';
-import { ConfigError } from './errors.js';
+import { ConfigError } from '../errors.js';
 import { readConfigFile } from './file.js';
-import { readFlags } from './flags.js';
+import { readFlags, type ParsedFlags } from './flags.js';
 import { repositoryName } from './kinds.js';
 import {
-  REPOSITORY_ENTRIES,
-  SERVICE_ENTRIES,
+  LIMIT_TABLE,
+  merged,
+  repositoryFor,
+  SERVICE_TABLE,
+  withOverrides,
+  type BesideValues,
   type DescribedRepository,
-  type Given,
+  type Givens,
   type SettingsLayer,
 } from './layer.js';
 import { WOLFI } from './options.js';
@@ -24,22 +28,28 @@ export function loadSettings(
   env: NodeJS.ProcessEnv = process.env,
   cwd = process.cwd(),
 ): ServiceSettings {
-  const flags = readFlags(argv, cwd);
+  return settingsFromFlags(readFlags(argv, cwd), env);
+}
+
+/** The settings from `serve`'s flags as read (flagsLayer), the file they name and the environment. */
+export function settingsFromFlags(flags: ParsedFlags, env: NodeJS.ProcessEnv = process.env): ServiceSettings {
   const configPath = flags.config ?? (env[ENV_CONFIG]?.trim() || undefined);
   const layers = [...(configPath ? [readConfigFile(configPath)] : []), readEnvironment(env), flags.layer];
   return mergeLayers(layers, env);
 }
 
 export function mergeLayers(layers: readonly SettingsLayer[], env: NodeJS.ProcessEnv): ServiceSettings {
-  const settings: Record<string, unknown> = { limits: {} };
-  for (const { key, option, group } of SERVICE_ENTRIES) {
-    let value = option.default;
-    for (const layer of layers) if (layer.values[key]) value = layer.values[key].value;
-    if (group) (settings[group] as Record<string, unknown>)[key] = value;
-    else settings[key] = value;
-  }
-  settings.repositories = repositories(layers, env);
-  return settings as unknown as ServiceSettings;
+  return {
+    ...merged(
+      SERVICE_TABLE,
+      layers.map((l) => l.service),
+    ),
+    limits: merged(
+      LIMIT_TABLE,
+      layers.map((l) => l.limits),
+    ),
+    repositories: repositories(layers, env),
+  };
 }
 
 /**
@@ -49,36 +59,19 @@ export function mergeLayers(layers: readonly SettingsLayer[], env: NodeJS.Proces
  */
 function repositories(layers: readonly SettingsLayer[], env: NodeJS.ProcessEnv): RepositorySettings[] {
   let repos: DescribedRepository[] | undefined;
-  let beside: SettingsLayer['beside'] = {};
-  const lists = REPOSITORY_ENTRIES.filter(([key, option]) => key !== 'url' && (option.env || option.flags));
-  const withLists = (url: string, given: SettingsLayer['beside']) => {
-    const settings: Record<string, unknown> = {};
-    for (const [key, option] of REPOSITORY_ENTRIES) {
-      const g = key === 'url' ? { value: url } : given[key];
-      if (g && (!option.appliesTo || option.appliesTo(url))) settings[key] = g.value;
-      else if (option.default) settings[key] = option.default(url);
-    }
-    return settings as unknown as RepositorySettings;
-  };
+  let beside: Givens<BesideValues> = {};
   for (const layer of layers) {
     if (layer.repositories) repos = layer.repositories;
-    const urls = layer.beside.url as Given<string[]> | undefined;
+    const urls = layer.urls;
     if (urls) {
       const given = { ...beside, ...layer.beside };
-      repos = urls.value.map((url) => ({ settings: withLists(url, given), where: urls.where }));
+      repos = urls.value.map((url) => ({ settings: repositoryFor(url, given), where: urls.where }));
     } else if (repos) {
-      repos = repos.map(({ settings, where }) => {
-        const next: Record<string, unknown> = { ...settings };
-        for (const [key, option] of lists) {
-          const g = layer.beside[key];
-          if (g && (!option.appliesTo || option.appliesTo(settings.url))) next[key] = g.value;
-        }
-        return { settings: next as unknown as RepositorySettings, where };
-      });
+      repos = repos.map(({ settings, where }) => ({ settings: withOverrides(settings, layer.beside), where }));
     }
     beside = { ...beside, ...layer.beside };
   }
-  repos ??= [{ settings: withLists(WOLFI.url, beside), where: `default repository (${WOLFI.name})` }];
+  repos ??= [{ settings: repositoryFor(WOLFI.url, beside), where: `default repository (${WOLFI.name})` }];
 
   const names = new Set<string>();
   return repos.map(({ settings, where }) => {

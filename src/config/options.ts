@@ -1,20 +1,24 @@
 /**
  * Every setting of `apk-indexer serve`, declared once: its file key, environment variable, flags, type, default,
  * limits and one line of doc. The file, environment and flag readers, `serve --help`, the types ServiceSettings and
- * RepositorySettings and the tables in docs/configuration.md are all made from these tables.
+ * RepositorySettings (inferred from these tables: no hand-written copy) and the tables in docs/configuration.md are
+ * all made from these tables.
  *
- * Adding a setting is one entry here (plus its test), then `npm run docs:config` to rewrite the docs table:
+ * Adding a setting is one entry here (plus its test), then `npm run docs:generate` to rewrite the docs table:
  * - a service-wide value: an entry in SERVICE_OPTIONS; it arrives as `settings.<entry name>`, typed by its kind;
+ *   with `flags`, `serve` takes it as a flag too (SERVE_FLAGS below), and its --help and docs say so;
  * - a key of each `repositories[]` entry: an entry in REPOSITORY_OPTIONS; it arrives as `repository.<entry name>`.
  *   With `default` it is always set (the default may depend on the URL); without, it is optional. `env`/`flags`
  *   make it a list given beside URL lists, as `--arch` and `--key` are: it applies to those URLs' repositories, or,
  *   given without URLs, overrides it on every repository below.
  * Kinds (value types, their checks and error messages) are in ./kinds.ts; add one there for a new type of value.
+ * A flag of another command is declared with that command (src/cli/commands/), not here.
  */
 import { DEFAULT_LIMITS, type ReadLimits } from '../parse/limits.js';
 import { DEFAULT_ARCHES, defaultRepositoryName, isBareIndex } from '../source/locations.js';
 import * as kind from './kinds.js';
 import type { Kind } from './kinds.js';
+import { flag, type FlagSpec, type FlagTable } from '../core/flags.js';
 
 export interface Option<T> {
   /** Dotted key in the YAML file (`listen.port`); none: not settable in the file. */
@@ -32,6 +36,11 @@ export interface Option<T> {
 }
 
 const option = <T>(o: Option<T>): Option<T> => o;
+
+/** A table of options, by the name its value lands under. */
+export type OptionTable<V> = { readonly [K in keyof V]: Option<V[K]> };
+/** The values a table of options gives. */
+export type OptionValues<T> = { [K in keyof T]: T[K] extends Option<infer V> ? V : never };
 
 /** Service-wide settings; each lands in ServiceSettings under its name. */
 export const SERVICE_OPTIONS = {
@@ -233,6 +242,9 @@ export interface RepositoryOption<T> {
   appliesTo?: (url: string) => boolean;
 }
 
+/** A table of repository options, by the name its value lands under. */
+export type RepositoryOptionTable<V> = { readonly [K in keyof V]: RepositoryOption<V[K]> };
+
 /** A repository option that is always set (it has a default, or is required). */
 type Always<T> = RepositoryOption<T> & { default: (url: string) => T };
 const always = <T>(o: Always<T>): Always<T> => o;
@@ -260,7 +272,7 @@ export const REPOSITORY_OPTIONS = {
     flags: ['--index', '-apk-index-url'],
     kind: kind.location,
     default: (url) => url,
-    defaultText: 'required (no repository at all: Wolfi)',
+    defaultText: 'Wolfi, `https://packages.wolfi.dev/os` (in the file: required for each entry)',
     doc: 'base URL (`<url>/<arch>/APKINDEX.tar.gz` per arch), or a bare APKINDEX.tar.gz URL, `file://` URL or path',
   }),
   aliases: optional({
@@ -332,37 +344,98 @@ export const REPOSITORY_OPTIONS = {
   }),
 };
 
-/** Flags that are not settings themselves. */
-export const COMMAND_FLAGS = {
-  config: {
-    env: 'APK_INDEXER_CONFIG',
-    flags: ['--config'],
-    placeholder: 'FILE',
-    doc: 'the YAML configuration file',
-    defaultText: 'none',
-  },
-  fromApko: {
-    flags: ['--from-apko'],
-    placeholder: 'FILE...',
-    doc: 'repositories, keyring and archs from apko image files (follows `include:`)',
-    defaultText: '',
-  },
-  help: { flags: ['--help', '-h'], placeholder: '', doc: 'this help', defaultText: '' },
-} as const;
+/** `--config FILE`: the configuration file (also APK_INDEXER_CONFIG). Not a setting itself: it names where they are. */
+export const CONFIG_FLAG = flag.one({
+  names: ['--config'],
+  value: 'FILE',
+  env: 'APK_INDEXER_CONFIG',
+  doc: 'the YAML configuration file',
+  defaultText: 'none',
+});
 
-type ValueOf<O> = O extends { kind: Kind<infer T> } ? T : never;
-type Mutable<T> = T extends readonly (infer E)[] ? E[] : T;
+/** `--from-apko FILE...`: repositories from apko image files (./from-apko.ts). */
+export const FROM_APKO_FLAG = flag.rest({
+  names: ['--from-apko'],
+  value: 'FILE...',
+  doc: 'repositories, keyring and archs from apko image files (follows `include:`)',
+});
 
-export type ServiceValues = { [K in keyof typeof SERVICE_OPTIONS]: Mutable<ValueOf<(typeof SERVICE_OPTIONS)[K]>> };
+/** What a flag of `serve` sets: a service-wide option, a repository option given as a list, or itself. */
+export type ServeFlagTarget =
+  | { to: 'service'; key: keyof ServiceValues }
+  | { to: 'repository'; key: keyof RepositoryOptions }
+  | { to: 'config' }
+  | { to: 'fromApko' };
+
+export interface ServeFlag {
+  spec: FlagSpec<unknown>;
+  target: ServeFlagTarget;
+}
+
+/**
+ * `serve`'s flags, made from the tables above (each option's `flags`), by the name the parser gives their values:
+ * its parser, --help and docs read this one table. Secrets never become flags (argv is visible to every user of the
+ * machine).
+ */
+export const SERVE_FLAGS: ReadonlyMap<string, ServeFlag> = new Map<string, ServeFlag>([
+  ['config', { spec: CONFIG_FLAG, target: { to: 'config' } }],
+  ...keysOf(REPOSITORY_OPTIONS).flatMap((key) => {
+    const o: RepositoryOption<unknown> = REPOSITORY_OPTIONS[key];
+    if (!o.flags) return [];
+    const spec = flag.list({
+      names: o.flags,
+      value: o.kind.placeholder,
+      doc: `${o.doc}; repeatable or a,b`,
+      ...(o.env && { env: o.env }),
+      defaultText: o.defaultText,
+    });
+    return [[`repository.${key}`, { spec, target: { to: 'repository', key } }] satisfies [string, ServeFlag]];
+  }),
+  ['fromApko', { spec: FROM_APKO_FLAG, target: { to: 'fromApko' } }],
+  ...keysOf(SERVICE_OPTIONS).flatMap((key) => {
+    const o: Option<unknown> = SERVICE_OPTIONS[key];
+    if (!o.flags || o.kind.secret) return [];
+    const declared = {
+      names: o.flags,
+      value: o.kind.placeholder,
+      doc: o.doc,
+      defaultText: o.defaultText,
+      ...(o.env && { env: o.env }),
+    };
+    const spec = o.kind.list ? flag.list(declared) : flag.one(declared);
+    return [[`service.${key}`, { spec, target: { to: 'service', key } }] satisfies [string, ServeFlag]];
+  }),
+]);
+
+/** SERVE_FLAGS as the parser reads them. */
+export const SERVE_FLAG_TABLE: FlagTable<Record<string, unknown>> = Object.fromEntries(
+  [...SERVE_FLAGS].map(([name, { spec }]) => [name, spec]),
+);
+
+/** An object's own keys, typed: for tables declared as literals here, whose keys are exactly those. */
+export function keysOf<T extends object>(table: T): Array<Extract<keyof T, string>> {
+  const keys: Array<Extract<keyof T, string>> = [];
+  for (const key in table) if (Object.hasOwn(table, key)) keys.push(key);
+  return keys;
+}
+
+export type ServiceValues = OptionValues<typeof SERVICE_OPTIONS>;
 type RepositoryOptions = typeof REPOSITORY_OPTIONS;
+type RepositoryValueOf<O> = O extends RepositoryOption<infer T> ? T : never;
 /** Keys always set to a value: a default that may give undefined (secdb for a repository without one) keeps the key optional. */
 type AlwaysKeys = {
   [K in keyof RepositoryOptions]: RepositoryOptions[K] extends Always<unknown>
-    ? undefined extends ValueOf<RepositoryOptions[K]>
+    ? undefined extends RepositoryValueOf<RepositoryOptions[K]>
       ? never
       : K
     : never;
 }[keyof RepositoryOptions];
-export type RepositoryValues = { [K in AlwaysKeys]: ValueOf<RepositoryOptions[K]> } & {
-  [K in Exclude<keyof RepositoryOptions, AlwaysKeys>]?: ValueOf<RepositoryOptions[K]>;
+/** Every repository option's value, as its kind gives it (for a value given beside URLs, or in the file). */
+export type RepositoryOptionValues = { [K in keyof RepositoryOptions]: RepositoryValueOf<RepositoryOptions[K]> };
+export type RepositoryValues = { [K in AlwaysKeys]: RepositoryOptionValues[K] } & {
+  [K in Exclude<keyof RepositoryOptions, AlwaysKeys>]?: RepositoryOptionValues[K];
 };
+/** The keys of every repository that are always set: RepositoryValues' required keys. */
+export const ALWAYS_SET: ReadonlyArray<keyof RepositoryOptions> = keysOf(REPOSITORY_OPTIONS).filter(
+  (key) => REPOSITORY_OPTIONS[key].default !== undefined,
+);

@@ -8,7 +8,7 @@
  * into a log (everything shown is `redactUrl`ed). A redirect to another origin drops the header (undici's redirect
  * handler strips Authorization across origins).
  */
-import { IndexError } from '../errors.js';
+import { ConfigError, IndexError } from '../errors.js';
 import { repositoryUrl } from '../apko/repository.js';
 import type { ApkIndexSink } from '../decode/index-archive.js';
 import type { TrustedKey } from '../decode/signature.js';
@@ -26,7 +26,6 @@ import {
   type IndexLocation,
 } from '../source/locations.js';
 import { authorizationHeader } from './auth.js';
-import { ConfigError } from './errors.js';
 import { readConfigFile } from './file.js';
 import { location as locationKind, keyLocations as keyLocationsKind } from './kinds.js';
 import type { RepositorySettings } from './settings.js';

@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { realpathSync } from 'node:fs';
 import type { ToolPackage } from '../core/version.js';
 import { isValidVersion } from '../index/version.js';
-import { GenerateInputError } from './errors.js';
+import { UsageError } from '../errors.js';
 
 /**
  * Where melange/apk-indexer.yaml checks this tool's source out from (melange's `git-checkout` pipeline): a clone
@@ -49,12 +49,12 @@ export function resolveApkIndexerSource(
   } else if (hasRepository(tool)) {
     const url = packageRepositoryUrl(tool.repository);
     if (url === undefined)
-      throw new GenerateInputError(
+      throw new UsageError(
         `package.json of this apk-indexer (${tool.root}) has a repository field that is no git URL; pass ${SOURCE_FLAG} GIT_URL`,
       );
     repository = remoteUrl(url, 'package.json repository', warn);
     if (repository === undefined)
-      throw new GenerateInputError(
+      throw new UsageError(
         `package.json repository ${url} is a local path, which melange's build cannot clone; pass ${SOURCE_FLAG} GIT_URL`,
       );
     from.push('package.json repository');
@@ -70,7 +70,7 @@ export function resolveApkIndexerSource(
     else
       why = `the origin remote of the git checkout this apk-indexer runs from (${checkout.root}) is a local path (${checkout.origin}), which melange's build cannot clone`;
     const pass = flags.ref === undefined ? `${SOURCE_FLAG} GIT_URL ${REF_FLAG} TAG` : `${SOURCE_FLAG} GIT_URL`;
-    throw new GenerateInputError(`no source for melange/apk-indexer.yaml: ${why}; pass ${pass}`);
+    throw new UsageError(`no source for melange/apk-indexer.yaml: ${why}; pass ${pass}`);
   }
 
   let tag: string;
@@ -86,7 +86,7 @@ export function resolveApkIndexerSource(
     from.push(`package.json version ${tool.version}`);
   } else {
     const near = checkout?.nearestTag === undefined ? '' : ` (the newest tag before it is ${checkout.nearestTag})`;
-    throw new GenerateInputError(
+    throw new UsageError(
       `no tag for melange/apk-indexer.yaml: HEAD of ${checkout?.root ?? 'this apk-indexer'} is at no tag${near}; pass ${REF_FLAG} TAG`,
     );
   }
@@ -94,9 +94,7 @@ export function resolveApkIndexerSource(
   let expectedCommit: string | undefined;
   if (flags.commit !== undefined) {
     if (!/^[0-9a-f]{40}([0-9a-f]{24})?$/.test(flags.commit))
-      throw new GenerateInputError(
-        `${COMMIT_FLAG} ${flags.commit}: not a full commit hash (40 or 64 lower-case hex digits)`,
-      );
+      throw new UsageError(`${COMMIT_FLAG} ${flags.commit}: not a full commit hash (40 or 64 lower-case hex digits)`);
     expectedCommit = flags.commit;
     from.push(COMMIT_FLAG);
   } else if (checkout !== undefined) {
@@ -163,7 +161,7 @@ function checkedRef(ref: string): string {
     ref.endsWith('/') ||
     ref.endsWith('.lock')
   ) {
-    throw new GenerateInputError(`${REF_FLAG} ${ref}: not a tag name git accepts`);
+    throw new UsageError(`${REF_FLAG} ${ref}: not a tag name git accepts`);
   }
   return ref;
 }
@@ -171,13 +169,13 @@ function checkedRef(ref: string): string {
 /** `--apk-indexer-source`: a URL melange's build can clone, credentials dropped. */
 function flagUrl(value: string, warn: (m: string) => void): string {
   const parsed = parseGitUrl(value);
-  if (parsed === undefined) throw new GenerateInputError(`${SOURCE_FLAG} ${value}: not a git URL (https://HOST/PATH)`);
+  if (parsed === undefined) throw new UsageError(`${SOURCE_FLAG} ${value}: not a git URL (https://HOST/PATH)`);
   if (parsed.kind === 'local')
-    throw new GenerateInputError(
+    throw new UsageError(
       `${SOURCE_FLAG} ${value}: a local path, which melange's build cannot clone; give the URL it is served at`,
     );
   if (parsed.kind === 'ssh') {
-    throw new GenerateInputError(
+    throw new UsageError(
       `${SOURCE_FLAG} ${value}: melange clones inside its build sandbox, without SSH keys; give the https:// URL (${parsed.https})`,
     );
   }

@@ -2,7 +2,7 @@ import { readChanges } from '../release/changes.js';
 import { selectImages } from '../release/select.js';
 import { githubPublish } from './github-publish.js';
 import { gitlabChildPipeline, gitlabPublish } from './gitlab-publish.js';
-import { GenerateInputError } from './errors.js';
+import { UsageError } from '../errors.js';
 import type { PublishOptions } from './publish-ci.js';
 import { renderYaml } from './yaml-doc.js';
 
@@ -35,13 +35,13 @@ export interface CiOptions {
 export async function generateCi(o: CiOptions, stdin: NodeJS.ReadableStream): Promise<string> {
   if (o.platform === 'github') {
     if (o.child)
-      throw new GenerateInputError("--child is GitLab's (a GitHub workflow asks for its matrix at run time)");
+      throw new UsageError("--child is GitLab's (a GitHub workflow asks for its matrix at run time)");
     if (o.packagesCommands.length > 0)
-      throw new GenerateInputError('--packages-command is for GitLab: build the packages in a workflow of their own');
-    if (o.stage !== undefined) throw new GenerateInputError('--stage is for GitLab');
-  } else if (o.branch !== undefined) throw new GenerateInputError('--branch is for --github');
+      throw new UsageError('--packages-command is for GitLab: build the packages in a workflow of their own');
+    if (o.stage !== undefined) throw new UsageError('--stage is for GitLab');
+  } else if (o.branch !== undefined) throw new UsageError('--branch is for --github');
   if (!o.child && (o.changedSince !== undefined || o.changedFiles !== undefined))
-    throw new GenerateInputError('--changed-since and --changed-files are for --child: CI asks at run time');
+    throw new UsageError('--changed-since and --changed-files are for --child: CI asks at run time');
   const changed = await readChanges(o.changedSince, o.changedFiles, o.root, stdin);
   // The tree is read now, so a file apko refuses or an image with no tag is said here rather than in CI.
   const selection = selectImages({

@@ -1,95 +1,111 @@
 import type { ApkoArch } from '../apko/arch.js';
 import { parseDuration } from '../config/duration.js';
 import { sortApkArches, toApkArch, toApkoArch } from '../apko/arch.js';
-import { GenerateInputError } from './errors.js';
+import { flag, type FlagValues, type GivenFlag } from '../core/flags.js';
+import { UsageError } from '../errors.js';
 import type { IndexOption } from '../config/repository-source.js';
 import type { SourceOptions } from './open-source.js';
 
-/** The parseArgs options `pin`, `check` and `init` share for choosing where versions come from. */
-export const SOURCE_ARGS = {
-  index: { type: 'string', multiple: true },
-  alias: { type: 'string', multiple: true },
-  key: { type: 'string', multiple: true },
-  config: { type: 'string' },
-  server: { type: 'string' },
-  wait: { type: 'string' },
-  secdb: { type: 'string', multiple: true },
-} as const;
-
-export const SOURCE_HELP = `  --index SRC      a repository base URL (read for the arches the files build for) or an
-                   APKINDEX.tar.gz URL, file:// URL or path. Repeat for several. Each image
-                   is judged only by the indexes of the repositories it builds from, matched
-                   by URL.
-  --alias URL      the repository URL the preceding --index stands for (a mirror or a local
-                   copy of it). Repeat for several.
-  --key KEY        trusted public key (path or URL) for --index; without keys, indexes are
-                   read unverified and a warning is printed.
-  --config FILE    the service's YAML configuration: its repositories (with their arches and keys).
-  --server URL     a running apk-indexer, asked GET URL/<name>?arch=...&repository=... for each
-                   image's own repositories (read from its /-/status) instead of reading indexes.
-  --wait DURATION  how long to wait for a --server still loading its indexes (default 2m).
-                   --server also answers URL/-/changes/<name> for the security fixes a bump brings.
-  --secdb SRC      security database (Alpine secdb JSON, URL or path) for --index; --config
-                   uses its repositories' secdb. Repeat for several.`;
-
-/** The parseArgs options of the commands that read apko files the way apko does. */
-export const TREE_ARGS = {
-  directory: { type: 'string', short: 'C' },
-  'include-path': { type: 'string', multiple: true },
-  arch: { type: 'string', multiple: true },
-  'repository-append': { type: 'string', multiple: true, short: 'r' },
-  'build-repository-append': { type: 'string', multiple: true, short: 'b' },
-} as const;
-
-export const TREE_HELP = `  -C, --directory DIR   run as apko would from DIR: FILE arguments and include: are resolved
-                        against it (default: the working directory).
-  --include-path DIR    also resolve include: against DIR, as apko's --include-paths.
-  --arch a,b            arches for files that name none (apko or APK names).
-  -r, --repository-append REPO        a repository every image also builds from, as apko's flag
-  -b, --build-repository-append REPO  (pass what CI passes to apko build). Repeat for several.`;
-
 /**
- * The source options from parsed values and tokens: each `--alias` belongs to the `--index` before it.
- * `--wait` is a duration (`90s`, `5m`).
+ * The flags `pin`, `check` and `init` share for choosing where versions come from: one declaration each, read by
+ * the one flag parser (src/core/flags.ts), shown in each command's --help and docs/commands.md.
  */
-export function sourceOptions(
-  values: {
-    index?: string[];
-    alias?: string[];
-    key?: string[];
-    config?: string;
-    server?: string;
-    wait?: string;
-    secdb?: string[];
-  },
-  tokens: readonly { kind: string; name?: string; value?: string | undefined }[] = [],
-): SourceOptions {
+export const SOURCE_FLAGS = {
+  index: flag.each({
+    names: ['--index'],
+    value: 'SRC',
+    doc: 'a repository base URL (read for the arches the files build for) or an APKINDEX.tar.gz URL, `file://` URL or path. Repeat for several. Each image is judged only by the indexes of the repositories it builds from, matched by URL.',
+  }),
+  alias: flag.each({
+    names: ['--alias'],
+    value: 'URL',
+    doc: 'the repository URL the preceding --index stands for (a mirror or a local copy of it). Repeat for several.',
+  }),
+  key: flag.each({
+    names: ['--key'],
+    value: 'KEY',
+    doc: 'trusted public key (path or URL) for --index; without keys, indexes are read unverified and a warning is printed.',
+  }),
+  config: flag.one({
+    names: ['--config'],
+    value: 'FILE',
+    doc: "the service's YAML configuration: its repositories (with their arches and keys).",
+  }),
+  server: flag.one({
+    names: ['--server'],
+    value: 'URL',
+    doc: "a running apk-indexer, asked `GET URL/<name>?arch=...&repository=...` for each image's own repositories (read from its `/-/status`) instead of reading indexes, and `URL/-/changes/<name>` for the security fixes a bump brings.",
+  }),
+  wait: flag.parsed(
+    {
+      names: ['--wait'],
+      value: 'DURATION',
+      doc: 'how long to wait for a --server still loading its indexes',
+      defaultText: '2m',
+    },
+    (text, where) => {
+      try {
+        return parseDuration(text, 's');
+      } catch {
+        throw new UsageError(`${where} takes a duration like 90s or 5m, not ${text}`);
+      }
+    },
+  ),
+  secdb: flag.each({
+    names: ['--secdb'],
+    value: 'SRC',
+    doc: "security database (Alpine secdb JSON, URL or path) for --index; --config uses its repositories' secdb. Repeat for several.",
+  }),
+};
+
+export type SourceValues = FlagValues<typeof SOURCE_FLAGS>;
+
+/** The flags of the commands that read apko files the way apko does (apko's own names and spellings). */
+export const TREE_FLAGS = {
+  directory: flag.one({
+    names: ['--directory', '-C'],
+    value: 'DIR',
+    doc: 'run as apko would from DIR: FILE arguments and `include:` are resolved against it',
+    defaultText: 'the working directory',
+  }),
+  includePath: flag.each({
+    names: ['--include-path'],
+    value: 'DIR',
+    doc: "also resolve `include:` against DIR, as apko's --include-paths.",
+  }),
+  arch: flag.list({ names: ['--arch'], value: 'a,b', doc: 'arches for files that name none (apko or APK names).' }),
+  repositoryAppend: flag.each({
+    names: ['--repository-append', '-r'],
+    value: 'REPO',
+    doc: "a repository every image also builds from, as apko's flag (pass what CI passes to apko build). Repeat for several.",
+  }),
+  buildRepositoryAppend: flag.each({
+    names: ['--build-repository-append', '-b'],
+    value: 'REPO',
+    doc: "a build repository every image also builds from, as apko's flag. Repeat for several.",
+  }),
+};
+
+export type TreeValues = FlagValues<typeof TREE_FLAGS>;
+
+/** The source options from the flags as given: each `--alias` belongs to the `--index` before it. */
+export function sourceOptions(values: SourceValues, given: ReadonlyArray<GivenFlag<string>>): SourceOptions {
   const indexes: IndexOption[] = [];
-  for (const token of tokens) {
-    if (token.kind !== 'option') continue;
-    if (token.name === 'index' && token.value !== undefined) indexes.push({ url: token.value, aliases: [] });
-    else if (token.name === 'alias' && token.value !== undefined) {
+  for (const g of given) {
+    if (g.key === 'index') indexes.push({ url: g.text, aliases: [] });
+    else if (g.key === 'alias') {
       const last = indexes.at(-1);
-      if (!last) throw new GenerateInputError(`--alias ${token.value} must follow the --index it stands for`);
-      (last.aliases as string[]).push(token.value);
-    }
-  }
-  if (tokens.length === 0) for (const url of values.index ?? []) indexes.push({ url, aliases: [] });
-  let waitMs: number | undefined;
-  if (values.wait !== undefined) {
-    try {
-      waitMs = parseDuration(values.wait, 's');
-    } catch {
-      throw new GenerateInputError(`--wait takes a duration like 90s or 5m, not ${values.wait}`);
+      if (!last) throw new UsageError(`--alias ${g.text} must follow the --index it stands for`);
+      indexes[indexes.length - 1] = { ...last, aliases: [...last.aliases, g.text] };
     }
   }
   return {
     indexes,
-    keys: values.key ?? [],
+    keys: values.key,
     config: values.config,
     server: values.server,
-    waitMs,
-    secdb: values.secdb ?? [],
+    waitMs: values.wait,
+    secdb: values.secdb,
   };
 }
 
@@ -99,7 +115,7 @@ export function apkArchesOf(values: readonly string[]): string[] {
   return sortApkArches(
     values.map((arch) => {
       const apk = toApkArch(arch);
-      if (!apk) throw new GenerateInputError(`unknown arch ${arch}`);
+      if (!apk) throw new UsageError(`unknown arch ${arch}`);
       return apk;
     }),
   );
@@ -115,13 +131,13 @@ export function renovateMajorOf(value: string | undefined, fallback: number): nu
   if (value === undefined) return fallback;
   const major = Number(value);
   if (!Number.isInteger(major) || major < 1)
-    throw new GenerateInputError('--renovate-version takes a major version number, e.g. 39');
+    throw new UsageError('--renovate-version takes a major version number, e.g. 39');
   return major;
 }
 
 /** `--renovate-server URL`: where Renovate reaches apk-indexer. */
 export function serverUrlOf(value: string | undefined, fallback: string): string {
   const url = value ?? fallback;
-  if (!/^https?:\/\/[^/\s]+/.test(url)) throw new GenerateInputError('--renovate-server takes an http(s) URL');
+  if (!/^https?:\/\/[^/\s]+/.test(url)) throw new UsageError('--renovate-server takes an http(s) URL');
   return url;
 }

@@ -1,5 +1,5 @@
 import { sortApkArches } from '../apko/arch.js';
-import { GenerateInputError } from './errors.js';
+import { UsageError } from '../errors.js';
 import { gitlabPublish } from './gitlab-publish.js';
 import { JUST } from './justfile.js';
 import type { CommentedValue } from './yaml-doc.js';
@@ -75,20 +75,20 @@ export function serviceEndpoint(server: string): { url: string; alias: string; p
   try {
     url = new URL(server);
   } catch {
-    throw new GenerateInputError(`--renovate-server ${server}: not a URL`);
+    throw new UsageError(`--renovate-server ${server}: not a URL`);
   }
   const why =
     'the CI jobs run apk-indexer as a service container, reached as http://ALIAS:PORT/ with no proxy in front';
   if (url.protocol !== 'http:')
-    throw new GenerateInputError(
+    throw new UsageError(
       `--renovate-server ${server}: ${url.protocol.replace(':', '')} is not served there (${why}); use http://`,
     );
   if (url.pathname !== '/' || url.search || url.hash)
-    throw new GenerateInputError(
+    throw new UsageError(
       `--renovate-server ${server}: a path is not served there (${why}); drop ${url.pathname}${url.search}${url.hash}`,
     );
   if (url.username || url.password)
-    throw new GenerateInputError(`--renovate-server ${server}: credentials in the URL are not supported`);
+    throw new UsageError(`--renovate-server ${server}: credentials in the URL are not supported`);
   return { url: `http://${url.host}`, alias: url.hostname, port: url.port || '80' };
 }
 

@@ -1,5 +1,5 @@
 import type { MelangeRecipe, MelangeStep } from '../../schemas/melange-recipe.js';
-import { GenerateInputError } from './errors.js';
+import { UsageError } from '../errors.js';
 import { environment, fileStep, localUpdate, type MelangeEnvironment } from './melange.js';
 import type { CommentedValue } from './yaml-doc.js';
 
@@ -22,18 +22,18 @@ const USER = /^[a-z_][a-z0-9_-]{0,30}$/;
  * the package installs the same way in apko (which runs none) and on a running host.
  */
 export function userPackage(o: UserPackageOptions): CommentedValue<MelangeRecipe<MelangeStep>> {
-  if (!USER.test(o.user)) throw new GenerateInputError(`not a portable user name: ${o.user}`);
+  if (!USER.test(o.user)) throw new UsageError(`not a portable user name: ${o.user}`);
   // root exists on every host as uid 0; a second line for it in sysusers.d would not make it uid 1000.
   if (o.user === 'root')
-    throw new GenerateInputError(
+    throw new UsageError(
       '--user root: root exists on every host (uid 0); name a regular account (default admin), which gets sudo',
     );
   if (!Number.isInteger(o.uid) || o.uid < 1000 || o.uid > 60000)
-    throw new GenerateInputError(`uid ${o.uid} is outside the regular user range 1000-60000`);
+    throw new UsageError(`uid ${o.uid} is outside the regular user range 1000-60000`);
   if (o.passwordHash !== undefined && !/^\$[0-9a-z]+\$[./0-9A-Za-z$=]+$/.test(o.passwordHash)) {
-    throw new GenerateInputError('the password hash must be a crypt(3) hash such as `openssl passwd -6` prints');
+    throw new UsageError('the password hash must be a crypt(3) hash such as `openssl passwd -6` prints');
   }
-  if (/["\n]/.test(o.gecos)) throw new GenerateInputError('the full name must not contain quotes or newlines');
+  if (/["\n]/.test(o.gecos)) throw new UsageError('the full name must not contain quotes or newlines');
   const u = o.user;
   const hash = o.passwordHash ?? '!';
   const value: MelangeRecipe<MelangeStep> = {

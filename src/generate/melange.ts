@@ -1,5 +1,5 @@
 import type { MelangeRecipe, MelangeStep } from '../../schemas/melange-recipe.js';
-import { GenerateInputError } from './errors.js';
+import { UsageError } from '../errors.js';
 
 /** Where the build environment's packages come from: the same repositories and keys as the images. */
 export interface MelangeEnvironment {
@@ -22,11 +22,11 @@ export function localUpdate(what: string): MelangeRecipe['update'] {
  * expanding anything in it; melange only substitutes `${{...}}`, which the content must not contain.
  */
 export function fileStep(path: string, mode: string, content: string): MelangeStep {
-  if (!/^\/[^\s'"$`\\]+$/.test(path)) throw new GenerateInputError(`unsafe path for a generated file: ${path}`);
-  if (!/^0[0-7]{3}$/.test(mode)) throw new GenerateInputError(`not an octal file mode: ${mode}`);
-  if (content.includes('${{')) throw new GenerateInputError(`${path}: content must not contain melange substitutions`);
+  if (!/^\/[^\s'"$`\\]+$/.test(path)) throw new UsageError(`unsafe path for a generated file: ${path}`);
+  if (!/^0[0-7]{3}$/.test(mode)) throw new UsageError(`not an octal file mode: ${mode}`);
+  if (content.includes('${{')) throw new UsageError(`${path}: content must not contain melange substitutions`);
   const body = content.endsWith('\n') ? content : `${content}\n`;
-  if (body.split('\n').includes('EOF')) throw new GenerateInputError(`${path}: content must not contain an EOF line`);
+  if (body.split('\n').includes('EOF')) throw new UsageError(`${path}: content must not contain an EOF line`);
   const dir = path.slice(0, path.lastIndexOf('/')) || '/';
   const target = `"\${{targets.destdir}}${path}"`;
   return {

@@ -9,7 +9,7 @@ import { DependencyIndex, DependencyIndexReader } from '../index/dependency-inde
 import { VersionMap } from '../index/version-map.js';
 import { loadSecdb } from '../secdb/load.js';
 import type { SecurityDatabase } from '../secdb/parse.js';
-import { GenerateInputError } from './errors.js';
+import { UsageError } from '../errors.js';
 import { HttpFixSource, MapFixSource } from './security.js';
 import {
   dependencyKey,
@@ -51,12 +51,12 @@ export async function openVersionSource(
 ): Promise<VersionSource> {
   if (options.server !== undefined) {
     if (options.indexes.length > 0 || options.config !== undefined) {
-      throw new GenerateInputError('--server answers for its own indexes; do not combine it with --index or --config');
+      throw new UsageError('--server answers for its own indexes; do not combine it with --index or --config');
     }
     if (!/^https?:\/\/[^/\s]+/.test(options.server))
-      throw new GenerateInputError(`--server takes an http(s) URL, not ${options.server}`);
+      throw new UsageError(`--server takes an http(s) URL, not ${options.server}`);
     if (options.secdb?.length)
-      throw new GenerateInputError('--server answers with its own security databases; do not combine it with --secdb');
+      throw new UsageError('--server answers with its own security databases; do not combine it with --secdb');
     return Object.assign(await HttpVersionSource.open(options.server, { waitMs: options.waitMs }), {
       fixSource: new HttpFixSource(options.server),
     });
@@ -69,7 +69,7 @@ export async function openVersionSource(
     env,
   );
   for (const source of sources) if (source.settings.secdb) databases.push({ location: source.settings.secdb, source });
-  if (sources.length === 0) throw new GenerateInputError('pass --index SRC, --config FILE or --server URL');
+  if (sources.length === 0) throw new UsageError('pass --index SRC, --config FILE or --server URL');
   const loaded = await loadRepositoriesOnce(sources, {
     warn,
     ...(withDependencies && { sink: () => new DependencyIndexReader() }),

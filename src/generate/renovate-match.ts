@@ -3,15 +3,7 @@ import { join, posix } from 'node:path';
 import Handlebars from 'handlebars';
 import JSON5 from 'json5';
 import { Minimatch } from 'minimatch';
-import { describeFileProblem, UserError } from '../errors.js';
-
-/** A Renovate config this tool cannot read as Renovate would: a user's mistake (`config`), named by file and key. */
-export class RenovateConfigError extends UserError {
-  override readonly name = 'RenovateConfigError';
-  constructor(message: string) {
-    super('config', message);
-  }
-}
+import { describeFileProblem, RenovateConfigError } from '../errors.js';
 
 /**
  * A model of what Renovate 44 does with a repository's regex custom managers, read from its source

@@ -5,7 +5,7 @@ import {
   readApkoTree,
   type FileConstraint as ApkoFileConstraint,
 } from '../apko/tree.js';
-import { GenerateInputError } from './errors.js';
+import { UsageError } from '../errors.js';
 import { renovateConfig, type FileConstraint } from './renovate.js';
 import type { RenovateConfig } from '../../schemas/renovate-config.js';
 
@@ -34,7 +34,7 @@ export async function treeConstraints(
     buildRepositoryAppend: o.buildRepositoryAppend ?? [],
   });
   if (tree.failures.length > 0) throw tree.failures[0]!;
-  if (tree.targets.length === 0) throw new GenerateInputError(`no apko files under ${o.root}`);
+  if (tree.targets.length === 0) throw new UsageError(`no apko files under ${o.root}`);
   const repositories =
     o.config === undefined ? [] : (readConfigFile(o.config).repositories ?? []).map((r) => r.settings);
   return renovateConstraints(

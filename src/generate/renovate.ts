@@ -1,7 +1,7 @@
 import { escape } from 'minimatch';
 import type { RenovateConfig, RenovatePackageRule, RenovateRegexManager } from '../../schemas/renovate-config.js';
 import { sortApkArches } from '../apko/arch.js';
-import { GenerateInputError } from './errors.js';
+import { UsageError } from '../errors.js';
 
 /** One datasource for every apko file: a datasource per include target would stop tracking the files that include it. */
 export const DATASOURCE_NAME = 'apk-indexer';
@@ -72,7 +72,7 @@ function exactPathPattern(path: string): string {
  * every arch holding the package, which is safe for a file added later before the config is regenerated.
  */
 export function renovateConfig(options: RenovateOptions): RenovateConfig {
-  if (options.files.size === 0) throw new GenerateInputError('renovate.json needs at least one apko file to track');
+  if (options.files.size === 0) throw new UsageError('renovate.json needs at least one apko file to track');
   const server = trimServer(options.server);
   const current = (options.renovateMajor ?? DEFAULT_RENOVATE_MAJOR) >= CURRENT_FORM_SINCE_MAJOR;
   const datasource = `custom.${DATASOURCE_NAME}`;

@@ -1,7 +1,7 @@
 import { fixedIds, fixesBetween } from '../secdb/fixes.js';
 import type { SecurityDatabase, SecurityFix } from '../secdb/parse.js';
 import type { VersionMap } from '../index/version-map.js';
-import { VersionSourceError } from './errors.js';
+import { VersionSourceError } from '../errors.js';
 
 /** The security fixes a move between two versions brings, wherever versions come from (indexes or a service). */
 export interface FixSource {

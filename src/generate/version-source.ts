@@ -2,7 +2,8 @@ import { latestStable } from '../datasource/renovate-body.js';
 import { compareVersions, isPrerelease } from '../index/version.js';
 import type { DependencyIndex } from '../index/dependency-index.js';
 import type { VersionMap } from '../index/version-map.js';
-import { VersionSourceError } from './errors.js';
+import { oneLine } from '../core/text.js';
+import { networkReason, VersionSourceError } from '../errors.js';
 import type { FixSource } from './security.js';
 
 /** A repository this source holds indexes of, by the name it is asked with and every URL it stands for. */
@@ -141,7 +142,7 @@ export class HttpVersionSource implements VersionSource {
           this.server,
           "not an apk-indexer: GET /readyz answered 404 (is the URL the service's root?)",
         );
-      if (response.status !== 503) throw new VersionSourceError(url, `HTTP ${response.status}${firstLine(text)}`);
+      if (response.status !== 503) throw new VersionSourceError(url, `HTTP ${response.status}${said(text)}`);
       if (Date.now() >= deadline) {
         throw new VersionSourceError(
           this.server,
@@ -218,7 +219,7 @@ export class HttpVersionSource implements VersionSource {
       });
       return { response, text: await response.text() };
     } catch (err) {
-      throw new VersionSourceError(url, `no answer from the server (${reason(err)})`, { cause: err });
+      throw new VersionSourceError(url, `no answer from the server (${networkReason(err)})`, { cause: err });
     }
   }
 
@@ -228,7 +229,7 @@ export class HttpVersionSource implements VersionSource {
     // too; its one line says which, so it reads as no versions rather than an unknown name.
     if (response.status === 404) return /^package ".*" has no version present on every /.test(text) ? [] : undefined;
     if (!response.ok) {
-      throw new VersionSourceError(url, `HTTP ${response.status}${firstLine(text)}`);
+      throw new VersionSourceError(url, `HTTP ${response.status}${said(text)}`);
     }
     let body: unknown;
     try {
@@ -249,9 +250,10 @@ export interface HttpSourceOptions {
   fetch?: typeof fetch;
 }
 
-function firstLine(text: string): string {
-  const said = text.trim().split('\n')[0]?.slice(0, 200);
-  return said ? `: ${said}` : '';
+/** What a server said with an error status, as `: <one line>` (nothing when it said nothing). */
+function said(text: string): string {
+  const line = oneLine(text, 200);
+  return line ? `: ${line}` : '';
 }
 
 /**
@@ -288,14 +290,6 @@ function heldFromStatus(text: string, url: string): HeldRepository[] {
     if (typeof index.arch === 'string' && !entry.arches.includes(index.arch)) entry.arches.push(index.arch);
   }
   return [...held.values()];
-}
-
-/** Why a fetch failed, as the innermost cause says it (`ECONNREFUSED`, a timeout). */
-function reason(err: unknown): string {
-  let e = err as { cause?: unknown; code?: unknown; message?: unknown; name?: unknown } | undefined;
-  while (e?.cause && typeof e.cause === 'object') e = e.cause;
-  if (e?.name === 'TimeoutError') return 'timed out';
-  return typeof e?.code === 'string' ? e.code : typeof e?.message === 'string' ? e.message : String(err);
 }
 
 /** Checks the one part of the body pins need; the server's order is not trusted, apk order is restored here. */

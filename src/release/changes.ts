@@ -9,14 +9,6 @@ const run = promisify(execFile);
 /** git's null object id: "no previous commit" (a new branch's push, GitLab's CI_COMMIT_BEFORE_SHA on schedules). */
 export const NULL_REVISION = /^0{40}(?:0{24})?$/;
 
-/** A git revision that could not be read, or git that could not run: exit 2, naming the revision. */
-export class RevisionError extends UserError {
-  override readonly name = 'RevisionError';
-  constructor(revision: string, detail: string) {
-    super('usage', `--changed-since ${revision}: ${detail}`);
-  }
-}
-
 /**
  * The files changed since `revision`, as absolute paths: those that differ between the working tree and the point
  * where `revision` and HEAD meet (`git merge-base`), plus untracked ones, so on a laptop `--changed-since main`
@@ -30,9 +22,9 @@ export async function changedSince(root: string, revision: string): Promise<stri
       return (await run('git', ['-C', root, ...args], { maxBuffer: 64 * 1024 * 1024 })).stdout;
     } catch (err) {
       const e = err as NodeJS.ErrnoException & { stderr?: string };
-      if (e.code === 'ENOENT') throw new RevisionError(revision, 'git is not installed (pass --changed-files FILE)');
+      if (e.code === 'ENOENT') throw revisionError(revision, 'git is not installed (pass --changed-files FILE)');
       const said = (e.stderr ?? '').trim().split('\n')[0] ?? '';
-      throw new RevisionError(revision, said || e.message);
+      throw revisionError(revision, said || e.message);
     }
   };
   const top = (await git('rev-parse', '--show-toplevel')).trim();
@@ -75,3 +67,7 @@ export async function readChanges(
     throw FileError.of(listFile, err);
   }
 }
+
+/** A git revision that could not be read, or git that could not run: exit 2, naming the revision. */
+const revisionError = (revision: string, detail: string) =>
+  new UserError('usage', `--changed-since ${revision}: ${detail}`);

@@ -5,7 +5,7 @@ import { imageArches, type ApkoTree } from '../apko/tree.js';
 import type { ResolvedImage } from '../apko/image.js';
 import { lockPathOf } from '../apko/lock.js';
 import { isPin } from '../apko/package-spec.js';
-import { UserError } from '../errors.js';
+import { ApkoFileError } from '../errors.js';
 import { recipesFor, type MelangeRecipe } from './recipes.js';
 import { imageTags, isOciTag } from './tags.js';
 
@@ -42,14 +42,6 @@ export interface ReleaseOptions {
   recipes: readonly MelangeRecipe[];
 }
 
-/** An image this tool cannot say how to publish (no valid name, no tag, two images with one name): exit 2. */
-export class ReleaseError extends UserError {
-  override readonly name = 'ReleaseError';
-  constructor(file: string, detail: string) {
-    super('apko-file', `${file}: ${detail}`);
-  }
-}
-
 /**
  * Every image of the tree, as CI publishes it, sorted by file: every apko file that installs a package, bases others
  * include too (as the Justfile's `images` builds every file: `bootc.yaml` is the bootable base image and the base of
@@ -64,7 +56,7 @@ export function releaseImages(tree: ApkoTree, options: ReleaseOptions): ReleaseI
   for (const image of images) {
     const other = byName.get(image.name);
     if (other !== undefined)
-      throw new ReleaseError(image.file, `publishes to the same name ${image.name} as ${other}; rename one of them`);
+      throw new ApkoFileError(image.file, `publishes to the same name ${image.name} as ${other}; rename one of them`);
     byName.set(image.name, image.file);
   }
   return images;
@@ -74,17 +66,17 @@ function releaseImage(image: ResolvedImage, root: string, options: ReleaseOption
   const file = image.file.path;
   const name = imageName(image.file.absolutePath);
   if (!/^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/.test(name))
-    throw new ReleaseError(file, `${name} is not a valid image name (lower-case letters, digits, ".", "_", "-")`);
+    throw new ApkoFileError(file, `${name} is not a valid image name (lower-case letters, digits, ".", "_", "-")`);
   const first = firstPackage(image);
   const pin = first && isPin(first) ? first.version : undefined;
   const tags = imageTags({ name, package: first?.name, pin }, options.tagTemplates);
   if (tags.length === 0)
-    throw new ReleaseError(
+    throw new ApkoFileError(
       file,
       `no tag: ${first ? `${first.name} is not pinned` : 'it installs no package'}, and every --tag needs its version`,
     );
   const invalid = tags.find((t) => !isOciTag(t));
-  if (invalid !== undefined) throw new ReleaseError(file, `tag ${JSON.stringify(invalid)} is not a valid OCI tag`);
+  if (invalid !== undefined) throw new ApkoFileError(file, `tag ${JSON.stringify(invalid)} is not a valid OCI tag`);
   const lockPath = lockPathOf(image);
   const installs = image.packages.flatMap((p) => (p.spec && !p.spec.conflict ? [p.spec.name] : []));
   const recipes = recipesFor(installs, options.recipes).map((r) => displayPath(r.path, root));

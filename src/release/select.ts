@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { readApkoTree, type TreeOptions } from '../apko/tree.js';
-import type { ApkoFileError } from '../apko/file.js';
+import type { ApkoFileError } from '../errors.js';
 import { unknownPlaceholders, TAG_PLACEHOLDERS } from './tags.js';
 import { affectedImages, releaseImages, type ReleaseImage } from './images.js';
 import { findMelangeRecipes } from './recipes.js';

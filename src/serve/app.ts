@@ -9,6 +9,7 @@ import Fastify, {
   type onResponseHookHandler,
 } from 'fastify';
 import type { ServiceSettings } from '../config/settings.js';
+import { oneLine } from '../core/text.js';
 import { AnswerCache } from './answer-cache.js';
 import { TEXT, type QueryScope } from './answers.js';
 import { guardConnections } from './connections.js';
@@ -67,7 +68,7 @@ export function buildService(settings: ServiceSettings, options: ServiceOptions 
       void (reply as FastifyReply)
         .code(400)
         .type(TEXT)
-        .send(`bad request: ${brief(error.message)}\n`);
+        .send(`bad request: ${oneLine(error.message, 200)}\n`);
     },
   });
   const metrics = createMetrics();
@@ -135,7 +136,7 @@ export function buildApp(
     void reply
       .code(status)
       .type(TEXT)
-      .send(status >= 500 ? 'internal error\n' : `bad request: ${brief(error.message)}\n`);
+      .send(status >= 500 ? 'internal error\n' : `bad request: ${oneLine(error.message, 200)}\n`);
   });
 
   const configuredArches = new Set(settings.repositories.flatMap((r) => r.arches));
@@ -236,14 +237,4 @@ function loggerOptions(settings: ServiceSettings, options: ServiceOptions): Fast
   if (options.logger === false) return false;
   if (options.logStream) return { level: settings.logLevel, stream: options.logStream };
   return { level: settings.logLevel, stream: stdoutLogStream(settings.logFormat) };
-}
-
-function oneLine(text: string): string {
-  return text.replace(/\s+/g, ' ').trim();
-}
-
-/** An error message as one short line: messages may quote the request (a bad URL), which can be kilobytes long. */
-function brief(text: string): string {
-  const line = oneLine(text);
-  return line.length > 200 ? `${line.slice(0, 200)}...` : line;
 }

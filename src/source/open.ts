@@ -3,7 +3,7 @@ import { stat } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { Agent, interceptors, request, type Dispatcher } from 'undici';
-import { describeFileProblem, IndexError } from '../errors.js';
+import { describeFileProblem, IndexError, networkReason } from '../errors.js';
 import { redactUrl, toUrl } from './locations.js';
 
 export interface OpenOptions {
@@ -100,7 +100,7 @@ async function openHttp(location: string, options: OpenOptions): Promise<Opened>
       dispatcher: options.dispatcher ?? defaultDispatcher(),
     });
   } catch (err) {
-    throw new IndexError(shown, 'network', describeNetworkError(err), { cause: err });
+    throw new IndexError(shown, 'network', networkReason(err), { cause: err });
   }
   const { statusCode } = response;
   if (statusCode === 304) {
@@ -151,7 +151,7 @@ async function* wrapBody(body: AsyncIterable<Buffer>, shown: string): AsyncGener
   try {
     for await (const chunk of body) yield chunk;
   } catch (err) {
-    throw new IndexError(shown, 'network', `download failed: ${describeNetworkError(err)}`, { cause: err });
+    throw new IndexError(shown, 'network', `download failed: ${networkReason(err)}`, { cause: err });
   }
 }
 
@@ -171,11 +171,4 @@ export function retryAfterMs(value: string | string[] | undefined, now = Date.no
     ms = date - now;
   }
   return Math.min(MAX_RETRY_AFTER_MS, Math.max(0, ms));
-}
-
-function describeNetworkError(err: unknown): string {
-  const e = err as { code?: string; message?: string; cause?: { code?: string; message?: string } };
-  const code = e?.code ?? e?.cause?.code;
-  const message = e?.cause?.message ?? e?.message ?? String(err);
-  return code && !message.includes(code) ? `${code}: ${message}` : message;
 }

@@ -17,6 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { networkReason } from '../../src/errors.js';
 import { fixtureRepo, writeTree } from '../generate/helpers.js';
 import { bin, ensureBuilt } from '../helpers/cli-process.js';
 
@@ -296,6 +297,38 @@ describe('errors: one line and the documented status', () => {
       expectOneLine(user.err, 'apk-indexer vercmp: /x/y: permission denied');
       expect(user.code).toBe(2);
     });
+  });
+});
+
+describe('the one errors module', () => {
+  const root = join(import.meta.dirname, '..', '..');
+  const sources = (dir: string): string[] =>
+    readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+      e.isDirectory() ? sources(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : [],
+    );
+
+  it('declares every error a user can cause: no UserError subclass, oneLine or cause-unwrapping elsewhere', () => {
+    const elsewhere = sources(join(root, 'src'))
+      .filter((f) => !f.endsWith(join('src', 'errors.ts')))
+      .flatMap((f) => {
+        const text = readFileSync(f, 'utf8');
+        return [
+          ...text.matchAll(/class (\w+) extends (?:UserError|UsageError|ConfigError|IndexError|FileError)\b/g),
+          ...text.matchAll(/function (oneLine|brief|firstLine|describeNetworkError)\b/g),
+        ].map((m) => `${f.slice(root.length + 1)}: ${m[0]}`);
+      });
+    expect(elsewhere).toEqual(['src/core/text.ts: function oneLine']);
+  });
+
+  it('names a network failure by its innermost cause, as undici and fetch wrap it', () => {
+    const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED' });
+    expect(networkReason(new TypeError('fetch failed', { cause: refused }))).toBe('connect ECONNREFUSED 127.0.0.1:1');
+    const socket = Object.assign(new Error('other side closed'), { code: 'UND_ERR_SOCKET' });
+    expect(networkReason(new TypeError('fetch failed', { cause: socket }))).toBe('UND_ERR_SOCKET: other side closed');
+    expect(networkReason(new DOMException('The operation was aborted due to timeout', 'TimeoutError'))).toBe(
+      'timed out',
+    );
+    expect(networkReason('plain')).toBe('plain');
   });
 });
 

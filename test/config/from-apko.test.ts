@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ConfigError } from '../../src/config/errors.js';
+import { ConfigError } from '../../src/errors.js';
 import { toApkArch as apkArch } from '../../src/apko/arch.js';
 import { readApkoRepositories } from '../../src/config/from-apko.js';
 import { loadSettings } from '../../src/config/load.js';

@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ConfigError } from '../../src/config/errors.js';
+import { ConfigError, UsageError } from '../../src/errors.js';
 import { loadSettings } from '../../src/config/load.js';
 
 let dir: string;
@@ -119,7 +119,7 @@ describe("hown3d/renovate-apk-indexer's flags", () => {
   it('accept durations too, and refuse a bad hour count naming the flag', () => {
     expect(loadSettings(['-update-interval', '30m'], {}).updateIntervalMs).toBe(30 * 60_000);
     expect(() => loadSettings(['-update-interval', 'four'], {})).toThrow(
-      '--update-interval: not a duration: "four" (use e.g. 30s, 15m, 4h)',
+      '-update-interval: not a duration: "four" (use e.g. 30s, 15m, 4h)',
     );
   });
 });
@@ -368,16 +368,6 @@ describe('mistakes are stopped at start, naming the key, variable or flag and th
       {},
       '--index: expected an http(s) URL, file:// URL or path, got "ftp://mirror.test/os"',
     ],
-    [['--bogus'], {}, 'unknown flag --bogus (see apk-indexer serve --help)'],
-    [
-      ['-apk-index-urls', 'x'],
-      {},
-      'unknown flag -apk-index-urls (did you mean -apk-index-url?) (see apk-indexer serve --help)',
-    ],
-    [['--update-intervall=4h'], {}, 'unknown flag --update-intervall (did you mean --update-interval?)'],
-    [['--port'], {}, '--port: missing value (see apk-indexer serve --help)'],
-    [['--index', '--arch', 'x86_64'], {}, '--index: missing value'],
-    [['stray'], {}, 'unexpected argument "stray" (see apk-indexer serve --help)'],
     [
       ['--config', '/does/not/exist.yaml'],
       {},
@@ -394,6 +384,26 @@ describe('mistakes are stopped at start, naming the key, variable or flag and th
     expect((error as Error).message).toContain(message);
   });
 
+  it.each([
+    [['--bogus'], 'unknown option --bogus'],
+    [['-apk-index-urls', 'x'], 'unknown option -apk-index-urls (did you mean -apk-index-url?)'],
+    [['--update-intervall=4h'], 'unknown option --update-intervall (did you mean --update-interval?)'],
+    [['-prot', '80'], 'unknown option -prot (did you mean --port?)'],
+    [['--port'], '--port needs a value'],
+    [['--index', '--arch', 'x86_64'], '--index needs a value'],
+    [['stray'], 'unexpected argument "stray"'],
+  ] as const)('a command-line mistake %j is a usage error, as for every command: %s', (argv, message) => {
+    let error: unknown;
+    try {
+      loadSettings([...argv], {});
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(UsageError);
+    expect((error as UsageError).code).toBe('usage');
+    expect((error as Error).message).toBe(message);
+  });
+
   it('in the file: names the file and the key', async () => {
     const cases: Array<[string, string]> = [
       [
@@ -401,7 +411,15 @@ describe('mistakes are stopped at start, naming the key, variable or flag and th
         'repositories[0].url: required, a base URL or an APKINDEX.tar.gz URL',
       ],
       ['listen: {port: 1}\nrepos: []\n', 'repos: unknown key (known: listen, updateInterval'],
-      ['listen: {prot: 1}\n', 'listen.prot: unknown key (known: host, port)'],
+      ['listen: {prot: 1}\n', 'listen.prot: unknown key (did you mean port?)'],
+      ['listen: {hots: 1}\n', 'listen.hots: unknown key (did you mean host?)'],
+      ['listen: {address: 1}\n', 'listen.address: unknown key (known: host, port)'],
+      ['repository:\n  - url: https://a.test/os\n', 'repository: unknown key (did you mean repositories?)'],
+      ['updateIntervall: 4h\n', 'updateIntervall: unknown key (did you mean updateInterval?)'],
+      [
+        'repositories:\n  - {url: "https://a.test/os", arch: [x86_64]}\n',
+        'repositories[0].arch: unknown key (did you mean arches?)',
+      ],
       ['limits: {maxEntries: -1}\n', 'limits.maxEntries: expected a positive whole number, got -1'],
       ['listen: {port: [1]}\n', 'listen.port: expected a single value, got [1]'],
       ['logFormat: yaml\n', 'logFormat: expected text or json, got "yaml"'],
@@ -432,7 +450,6 @@ describe('mistakes are stopped at start, naming the key, variable or flag and th
         'repositories[0].updateInterval: expected at least 1s, got "0s"',
       ],
       ['- just\n- a list\n', 'expected a mapping at the top level'],
-      ['listen: {port: 1\n', ''], // a YAML syntax error: the parser's message follows
     ];
     for (const [i, [text, message]] of cases.entries()) {
       const path = await file(`bad-${i}.yaml`, text);
@@ -446,6 +463,41 @@ describe('mistakes are stopped at start, naming the key, variable or flag and th
       expect((error as Error).message, text).toContain(`config file ${path}: ${message}`);
     }
   });
+});
+
+describe('a configuration file that is not YAML', () => {
+  it.each([
+    [
+      'listen:\n  port: 3000\n host: 0.0.0.0\n',
+      ':3:1: all mapping items must start at the same column',
+      '   host: 0.0.0.0\n  ^',
+    ],
+    [
+      'logLevel: info\nrepositories:\n  - url: https://a.test/os\n    name: a: b\n',
+      ':4:11: nested mappings are not allowed in compact mappings',
+      '      name: a: b\n            ^',
+    ],
+  ])(
+    '%j: the line and column on the one line, then the line itself with a pointer under it',
+    async (text, at, context) => {
+      const dir = await mkdtemp(join(tmpdir(), 'apk-yaml-'));
+      try {
+        const path = join(dir, 'config.yaml');
+        await writeFile(path, text);
+        let error: unknown;
+        try {
+          loadSettings(['--config', path], {});
+        } catch (err) {
+          error = err;
+        }
+        expect(error).toBeInstanceOf(ConfigError);
+        expect((error as ConfigError).message).toBe(`config file ${path}${at}`);
+        expect((error as ConfigError).context).toBe(context);
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+    },
+  );
 });
 
 describe('durations longer than Node timers can wait are refused', () => {

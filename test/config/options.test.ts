@@ -1,8 +1,17 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { configurationTables } from '../../src/config/options-doc.js';
-import { COMMAND_FLAGS, LIMIT_OPTIONS, REPOSITORY_OPTIONS, SERVICE_OPTIONS } from '../../src/config/options.js';
+import {
+  CONFIG_FLAG,
+  FROM_APKO_FLAG,
+  LIMIT_OPTIONS,
+  REPOSITORY_OPTIONS,
+  SERVICE_OPTIONS,
+} from '../../src/config/options.js';
+import { HELP_FLAG } from '../../src/core/flags.js';
 import { main } from '../../src/cli/main.js';
+
+const COMMAND_FLAGS = [CONFIG_FLAG, FROM_APKO_FLAG, HELP_FLAG].map((f) => ({ flags: f.names, env: f.env }));
 
 const allOptions = [
   ...Object.values(SERVICE_OPTIONS),
@@ -22,26 +31,27 @@ async function serveHelp(): Promise<string> {
 }
 
 describe('the options table is the one source', () => {
-  it('docs/configuration.md carries the table as generated (run `npm run docs:config` after changing src/config/options.ts)', () => {
+  it('docs/configuration.md carries the table as generated (run `npm run docs:generate` after changing src/config/options.ts)', () => {
     const doc = readFileSync(new URL('../../docs/configuration.md', import.meta.url), 'utf8');
     expect(doc).toContain(configurationTables());
   });
 
   it('serve --help names every flag and environment variable of the table', async () => {
     const help = await serveHelp();
-    for (const option of [...allOptions, ...Object.values(COMMAND_FLAGS)]) {
+    for (const option of [...allOptions, ...COMMAND_FLAGS]) {
       if ('kind' in option && option.kind.secret) {
         expect(help).not.toContain(option.flags?.[0] ?? '--refresh-token');
         continue;
       }
-      if (option.flags?.[0]) expect(help).toMatch(new RegExp(`^  ${option.flags[0]}[ ,]`, 'm'));
+      // The left column: short spellings first (`-h, --help`), then the canonical one.
+      if (option.flags?.[0]) expect(help).toMatch(new RegExp(`^  (?:-\\w, )?${option.flags[0]}[ ,]`, 'm'));
       if ('env' in option && option.env && option.flags) expect(help).toContain(option.env);
     }
   });
 
   it('names are unique: no two settings share a file key, variable or flag', () => {
     const seen = new Set<string>();
-    for (const option of [...allOptions, ...Object.values(COMMAND_FLAGS)]) {
+    for (const option of [...allOptions, ...COMMAND_FLAGS]) {
       const names = [
         ...('file' in option && option.file && !Object.values(REPOSITORY_OPTIONS).includes(option as never)
           ? [`file:${option.file}`]

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { VersionSourceError } from '../../src/generate/errors.js';
+import { VersionSourceError } from '../../src/errors.js';
 import { choosePin, HttpVersionSource } from '../../src/generate/version-source.js';
 
 describe('choosing the version to pin', () => {
@@ -92,7 +92,7 @@ describe('a 404 from a running apk-indexer', () => {
       });
     }) as typeof fetch;
     await expect(HttpVersionSource.open('http://svc', { fetch: impl })).rejects.toThrow(
-      'http://svc/readyz: no answer from the server (ECONNREFUSED)',
+      'http://svc/readyz: no answer from the server (connect ECONNREFUSED)',
     );
   });
 });

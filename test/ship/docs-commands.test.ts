@@ -2,9 +2,11 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { allCommands } from '../../src/cli/commands/index.js';
 import { main } from '../../src/cli/main.js';
+import { commandsReference } from '../../src/cli/reference.js';
 import { readFlags } from '../../src/config/flags.js';
-import { COMMAND_FLAGS, REPOSITORY_OPTIONS, SERVICE_OPTIONS } from '../../src/config/options.js';
+import { CONFIG_FLAG, REPOSITORY_OPTIONS, SERVICE_OPTIONS } from '../../src/config/options.js';
 import { capture } from '../helpers/command.js';
 import { startFixtureService, type FixtureService } from '../helpers/fixture-service.js';
 import { filesUnder, read, ROOT } from './helpers.js';
@@ -156,23 +158,27 @@ describe('the flags the docs give each command', () => {
       } catch (err) {
         error = (err as Error).message;
       }
-      expect(error, `${where}: apk-indexer serve ${flag}`).not.toMatch(/unknown flag/);
+      expect(error, `${where}: apk-indexer serve ${flag}`).not.toMatch(/unknown option/);
     }
   });
 
   it('a flag a command does not take is caught (the check can fail)', async () => {
     expect(named((await cli(['check', '--help'])).stdout, '--no-such-flag')).toBe(false);
     expect((await cli(['check', '--no-such-flag', 'x', '--help'])).code).toBe(2);
-    expect(() => readFlags(['--no-such-flag', 'x'], ROOT)).toThrow(/unknown flag/);
+    expect(() => readFlags(['--no-such-flag', 'x'], ROOT)).toThrow(/unknown option/);
+  });
+});
+
+describe('docs/commands.md', () => {
+  it('is as generated from the command declarations (run `npm run docs:generate` after changing a command)', async () => {
+    expect(read('docs/commands.md')).toBe(commandsReference(await allCommands()));
   });
 });
 
 describe('the APK_INDEXER_* variables the docs and examples set', () => {
-  const settings = [
-    ...Object.values(SERVICE_OPTIONS),
-    ...Object.values(REPOSITORY_OPTIONS),
-    ...Object.values(COMMAND_FLAGS),
-  ].flatMap((o) => ('env' in o && o.env ? [o.env] : []));
+  const settings = [...Object.values(SERVICE_OPTIONS), ...Object.values(REPOSITORY_OPTIONS), CONFIG_FLAG].flatMap(
+    (o) => ('env' in o && o.env ? [o.env] : []),
+  );
   // Besides the settings, only what the CLI itself reads from the environment (APK_INDEXER_DEBUG).
   const cliReads = [...read('src/cli/main.ts').matchAll(/process\.env\.(APK_INDEXER_[A-Z0-9_]+)/g)].map((m) => m[1]!);
   const known = new Set<string>([...settings, ...cliReads]);

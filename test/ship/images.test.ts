@@ -61,8 +61,9 @@ describe('Dockerfile', () => {
       .map((c) => posix.normalize(c.dest).replace(/\/$/, ''));
     for (const need of ['dist', 'node_modules', 'bin', 'config']) expect(dests, need).toContain(need);
     expect(dests.some((d) => d === '.' || d === 'package.json')).toBe(true);
-    // bin/apk-indexer.js loads the compiled CLI from dist/.
-    expect(read(pkg.bin['apk-indexer']!)).toMatch(/from '\.\.\/dist\//);
+    // bin/apk-indexer.js checks the Node.js against package.json's engines, then loads the compiled CLI from dist/.
+    expect(read(pkg.bin['apk-indexer']!)).toMatch(/import\('\.\.\/dist\//);
+    expect(read('bin/node-version.js')).toContain("new URL('../package.json', import.meta.url)");
     expect(argsOf(final, 'WORKDIR')).toEqual(['/app']);
   });
 

@@ -2,18 +2,20 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileConstraints } from '../../apko/tree.js';
 import { checkTree, dedupeFindings, formatFindings, type Finding } from '../../generate/check.js';
-import { UserError } from '../../errors.js';
-import { GenerateInputError } from '../../generate/errors.js';
+import { UsageError, UserError } from '../../errors.js';
 import { resolveInstallSets } from '../../generate/install-set.js';
-import { SOURCE_HELP, TREE_HELP } from '../../generate/command-options.js';
+import { flag } from '../../core/flags.js';
+import { SOURCE_FLAGS, TREE_FLAGS } from '../../generate/command-options.js';
 import { localPackageNames } from '../../generate/local-packages.js';
 import { CONFIG_FILE_NAMES, findRenovateConfig, RenovateManagers } from '../../generate/renovate-match.js';
-import { runOnImageTree } from '../image-tree.js';
-import type { CliIO } from '../io.js';
+import { defineCommand } from '../command.js';
+import { openImageTree } from '../image-tree.js';
 
-export const HELP = `usage: apk-indexer check [FILE...] (--index SRC... | --config FILE | --server URL)
-
-Lints apko files as apko reads them and prints a table. Each image is judged from its own
+export const command = defineCommand({
+  name: 'check',
+  summary: 'lint apko files against the indexes: packages, pins, bootc, includes, Renovate',
+  usage: ['[FILE...] (--index SRC... | --config FILE | --server URL)'],
+  about: `Lints apko files as apko reads them and prints a table. Each image is judged from its own
 repositories (its include chain's, plus --repository-append) on the arches it builds for: a key
 apko refuses, a package or pin missing on an arch, a constraint no version satisfies, duplicate or
 conflicting pins, what \`apko build\` would fail on resolving the install set per arch (a dependency
@@ -22,77 +24,77 @@ dependencies), a lock file whose config checksum no longer matches, an include t
 resolve, a pin no Renovate manager in renovate.json would find. Stale pins are warnings
 (\`apk-indexer pin --check\` is the gate for those). A repository no index was given for makes its
 images' entries "not checked", never judged from another repository.
+
 Without FILE, every apko file under the directory (any folder, recognised by content). A named file
-is still judged for every image of the tree that includes it.
-
-  --renovate FILE  the Renovate config pins must be tracked by (default: the one Renovate reads:
-                   renovate.json(c/5), .github/ or .gitlab/ ones, .renovaterc(.json), package.json).
-                   Each pin is reported with the URL Renovate asks for it and whether the update it
-                   proposes from that answer is the one pin --check wants.
-  --melange DIR    melange recipes built here, whose packages are not in the indexes until
-                   published (default: melange).
-  --json           print the findings (a vulnerable pin's with the security IDs a newer version
-                   fixes) as JSON.
-${SOURCE_HELP}
-${TREE_HELP}
-
-Exit status: 0 no errors, 1 errors found, 2 a usage error or an index that could not be read.
-70 is a bug in apk-indexer; all statuses and error codes: docs/errors.md.
-`;
-
-export async function run(args: string[], io: CliIO): Promise<number> {
-  const options = { renovate: { type: 'string' }, melange: { type: 'string' }, json: { type: 'boolean' } } as const;
-  return runOnImageTree(
-    HELP,
-    options,
-    args,
-    io,
-    async ({ values, root, fallbackArches, tree, source }) => {
-      const findings: Finding[] = [];
-      const renovate = await loadRenovate(root, values.renovate, findings);
-      const constraints = fileConstraints(tree, fallbackArches);
-      const melangeDir = resolve(root, values.melange ?? 'melange');
-      const localPackages = await localPackageNames(melangeDir);
-      const context = {
-        source,
-        constraints,
-        localPackages,
-        renovate,
-        installSets: resolveInstallSets(tree.images, constraints, source, localPackages),
-        texts: new Map(tree.images.flatMap((image) => image.chain.map((f) => [f.path, f.text] as const))),
-      };
-      if (!context.installSets)
-        findings.push({
-          severity: 'warning',
-          location: '-',
-          subject: '-',
-          message:
-            'install sets not resolved: --server holds no dependency data (pass --index or --config to resolve them as apko does)',
-        });
-      findings.push(...(await checkTree(tree, context)));
-      const unique = dedupeFindings(findings);
-      // --json: every finding, a vulnerable pin's with its `ids`, for scripts.
-      io.stdout.write(
-        values.json
-          ? `${JSON.stringify(
-              unique.map((f) => ({ ...f, ids: f.ids ?? [] })),
-              null,
-              2,
-            )}\n`
-          : formatFindings(unique),
-      );
-      return unique.some((f) => f.severity === 'error') ? 1 : 0;
-    },
-    {
+is still judged for every image of the tree that includes it.`,
+  flags: {
+    renovate: flag.one({
+      names: ['--renovate'],
+      value: 'FILE',
+      doc: 'the Renovate config pins must be tracked by. Each pin is reported with the URL Renovate asks for it and whether the update it proposes from that answer is the one pin --check wants.',
+      defaultText:
+        'the one Renovate reads: renovate.json(c/5), .github/ or .gitlab/ ones, .renovaterc(.json), package.json',
+    }),
+    melange: flag.one({
+      names: ['--melange'],
+      value: 'DIR',
+      doc: 'melange recipes built here, whose packages are not in the indexes until published.',
+      defaultText: 'melange',
+    }),
+    json: flag.switch({
+      names: ['--json'],
+      doc: "print the findings (a vulnerable pin's with the security IDs a newer version fixes) as JSON.",
+    }),
+    ...SOURCE_FLAGS,
+    ...TREE_FLAGS,
+  },
+  exits: '0 no errors, 1 errors found, 2 a usage error or an index that could not be read.',
+  run: async (args, io) => {
+    const { values } = args;
+    const { root, fallbackArches, tree, source } = await openImageTree(args, io, {
       dependencies: true,
       // A mistyped --melange is a usage mistake, reported before the indexes are read.
-      precheck: (values, root) => {
-        if (values.melange !== undefined && !existsSync(resolve(root, values.melange)))
-          throw new GenerateInputError(`--melange ${values.melange}: no such folder`);
+      precheck: (at) => {
+        if (values.melange !== undefined && !existsSync(resolve(at, values.melange)))
+          throw new UsageError(`--melange ${values.melange}: no such folder`);
       },
-    },
-  );
-}
+    });
+    const findings: Finding[] = [];
+    const renovate = await loadRenovate(root, values.renovate, findings);
+    const constraints = fileConstraints(tree, fallbackArches);
+    const melangeDir = resolve(root, values.melange ?? 'melange');
+    const localPackages = await localPackageNames(melangeDir);
+    const context = {
+      source,
+      constraints,
+      localPackages,
+      renovate,
+      installSets: resolveInstallSets(tree.images, constraints, source, localPackages),
+      texts: new Map(tree.images.flatMap((image) => image.chain.map((f) => [f.path, f.text] as const))),
+    };
+    if (!context.installSets)
+      findings.push({
+        severity: 'warning',
+        location: '-',
+        subject: '-',
+        message:
+          'install sets not resolved: --server holds no dependency data (pass --index or --config to resolve them as apko does)',
+      });
+    findings.push(...(await checkTree(tree, context)));
+    const unique = dedupeFindings(findings);
+    // --json: every finding, a vulnerable pin's with its `ids`, for scripts.
+    io.stdout.write(
+      values.json
+        ? `${JSON.stringify(
+            unique.map((f) => ({ ...f, ids: f.ids ?? [] })),
+            null,
+            2,
+          )}\n`
+        : formatFindings(unique),
+    );
+    return unique.some((f) => f.severity === 'error') ? 1 : 0;
+  },
+});
 
 /**
  * Renovate's config, found where Renovate finds it (renovate.json, renovate.json5, .github/ and .gitlab/ variants,

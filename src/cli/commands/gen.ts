@@ -2,9 +2,9 @@ import { isAbsolute, relative, resolve, sep } from 'node:path';
 import type { ApkoArch } from '../../apko/arch.js';
 import { image } from '../../generate/apko-image.js';
 import { toApkArch } from '../../apko/arch.js';
-import { apkArchesOf, apkoArchesOf, renovateMajorOf, serverUrlOf } from '../../generate/command-options.js';
+import { apkArchesOf, apkoArchesOf, renovateMajorOf, serverUrlOf, TREE_FLAGS } from '../../generate/command-options.js';
 import { generateCi } from '../../generate/ci.js';
-import { bootcBase, bootcFlavour, BOOTC_FLAVOURS, type BootcFlavour } from '../../generate/bootc.js';
+import { bootcBase, bootcFlavour, BOOTC_FLAVOURS } from '../../generate/bootc.js';
 import { configPackage } from '../../generate/melange-config.js';
 import { userPackage } from '../../generate/melange-user.js';
 import { renderRenovateJson } from '../../generate/renovate.js';
@@ -17,112 +17,171 @@ import {
   USER_PACKAGE,
 } from '../../generate/scaffold.js';
 import { renderYaml } from '../../generate/yaml-doc.js';
-import { splitList } from '../../config/layer.js';
 import { writeFileAtomically } from '../../core/files.js';
-import { parseCommandArgs, UsageError } from '../args.js';
-import type { CliIO } from '../io.js';
+import { flag, type FlagValues } from '../../core/flags.js';
+import { UsageError } from '../../errors.js';
+import { defineCommand } from '../command.js';
 
-export const HELP = `usage: apk-indexer gen KIND [ARG] [options] [-o FILE]
+const FLAGS = {
+  output: flag.one({ names: ['--output', '-o'], value: 'FILE', doc: 'write to FILE instead of standard output.' }),
+  package: flag.list({ names: ['--package'], value: 'P', doc: 'packages to install (repeat or a,b).' }),
+  include: flag.one({
+    names: ['--include'],
+    value: 'FILE',
+    doc: 'the apko file it includes (an image without one names the Wolfi repository, key and archs itself).',
+    defaultText: 'gen image: none; gen bootc: apko/wolfi-base.yaml, a flavour apko/bootc.yaml',
+  }),
+  repository: flag.each({
+    names: ['--repository'],
+    value: 'URL',
+    doc: 'an apk repository (repeat).',
+    defaultText: 'Wolfi',
+  }),
+  keyring: flag.each({
+    names: ['--keyring'],
+    value: 'URL',
+    doc: 'a key those repositories are signed with (repeat).',
+    defaultText: "Wolfi's",
+  }),
+  arch: flag.list({
+    names: ['--arch'],
+    value: 'a,b',
+    doc: 'archs to build for (renovate: for images that name none).',
+    defaultText: 'amd64,arm64',
+  }),
+  entrypoint: flag.one({ names: ['--entrypoint'], value: 'CMD', doc: "the image's entrypoint command." }),
+  cmd: flag.one({ names: ['--cmd'], value: 'ARGS', doc: "the image's default arguments." }),
+  runAs: flag.one({ names: ['--run-as'], value: 'USER', doc: 'the user the image runs as.' }),
+  workDir: flag.one({ names: ['--work-dir'], value: 'DIR', doc: "the image's working directory." }),
+  env: flag.each({ names: ['--env'], value: 'KEY=VALUE', doc: 'an environment variable of the image (repeat).' }),
+  kernel: flag.one({ names: ['--kernel'], value: 'NAME', doc: 'the kernel package.', defaultText: DEFAULT_KERNEL }),
+  dracut: flag.switch({ names: ['--dracut'], doc: 'add dracut, for derived images that regenerate the initramfs.' }),
+  userPackage: flag.one({
+    names: ['--user-package'],
+    value: 'NAME',
+    doc: "the package holding the host's first account.",
+    defaultText: USER_PACKAGE,
+  }),
+  configPackage: flag.one({
+    names: ['--config-package'],
+    value: 'NAME',
+    doc: "the package holding the flavour's configuration.",
+    defaultText: 'FLAVOUR-config',
+  }),
+  name: flag.one({ names: ['--name'], value: 'PACKAGE', doc: "the recipe's package name.", defaultText: USER_PACKAGE }),
+  user: flag.one({ names: ['--user'], value: 'NAME', doc: 'the account name.', defaultText: SCAFFOLD_DEFAULTS.user }),
+  uid: flag.one({ names: ['--uid'], value: 'N', doc: 'its uid, a whole number in 1000-60000.', defaultText: '1000' }),
+  fullName: flag.one({ names: ['--full-name'], value: 'TEXT', doc: 'its full name.', defaultText: 'Administrator' }),
+  shell: flag.one({ names: ['--shell'], value: 'PATH', doc: 'its login shell.', defaultText: '/bin/sh' }),
+  passwordHash: flag.one({
+    names: ['--password-hash'],
+    value: 'HASH',
+    doc: 'its first password, a crypt(3) hash (`openssl passwd -6`).',
+    defaultText: 'locked',
+  }),
+  version: flag.one({ names: ['--version'], value: 'V', doc: "the package's version.", defaultText: '1.0.0' }),
+  license: flag.one({
+    names: ['--license'],
+    value: 'SPDX',
+    doc: "the package's license.",
+    defaultText: SCAFFOLD_DEFAULTS.license,
+  }),
+  description: flag.one({ names: ['--description'], value: 'TEXT', doc: "the package's description." }),
+  replaces: flag.list({ names: ['--replaces'], value: 'PACKAGE', doc: 'packages whose files it may overwrite.' }),
+  renovateServer: flag.one({
+    names: ['--renovate-server'],
+    value: 'URL',
+    doc: 'where Renovate reaches apk-indexer.',
+    defaultText: SCAFFOLD_DEFAULTS.server,
+  }),
+  renovateVersion: flag.one({
+    names: ['--renovate-version'],
+    value: 'N',
+    doc: 'the Renovate major renovate.json is for (below 42 the older form that Renovate 39 reads).',
+    defaultText: String(SCAFFOLD_DEFAULTS.renovateMajor),
+  }),
+  root: flag.one({
+    names: ['--root'],
+    value: 'DIR',
+    doc: 'the tree whose apko files it reads.',
+    defaultText: 'the working directory',
+  }),
+  config: flag.one({
+    names: ['--config'],
+    value: 'FILE',
+    doc: "the service's configuration: each file's URL names its repositories (?repository=, the service's names).",
+  }),
+  includePath: TREE_FLAGS.includePath,
+  repositoryAppend: TREE_FLAGS.repositoryAppend,
+  buildRepositoryAppend: TREE_FLAGS.buildRepositoryAppend,
+  github: flag.switch({ names: ['--github'], doc: 'a GitHub Actions workflow publishing the images as a job matrix.' }),
+  branch: flag.one({ names: ['--branch'], value: 'NAME', doc: 'the branch whose pushes publish (--github).' }),
+  stage: flag.one({
+    names: ['--stage'],
+    value: 'NAME',
+    doc: 'the GitLab stage of the two jobs.',
+    defaultText: 'publish',
+  }),
+  apkIndexerImage: flag.one({
+    names: ['--apk-indexer-image'],
+    value: 'IMAGE',
+    doc: 'the apk-indexer image the job asking `images --changed-since` runs in.',
+  }),
+  imagePrefix: flag.one({
+    names: ['--image-prefix'],
+    value: 'PREFIX',
+    doc: 'the registry path the images are published under (each image is PREFIX/NAME).',
+  }),
+  tag: flag.each({
+    names: ['--tag'],
+    value: 'TEMPLATE',
+    doc: 'a tag to publish under instead of the ladder (repeat); see `apk-indexer images --help`.',
+  }),
+  keyringAppend: flag.each({
+    names: ['--keyring-append', '-k'],
+    value: 'KEY',
+    doc: "a key every image also trusts, as apko's flag (repeat).",
+  }),
+  packagesCommand: flag.each({
+    names: ['--packages-command'],
+    value: 'CMD',
+    doc: 'a command building ./packages for every arch before publishing (repeat; GitLab).',
+  }),
+  child: flag.switch({
+    names: ['--child'],
+    doc: 'the child pipeline itself, as the committed job writes it (no change given: every image).',
+  }),
+  changedSince: flag.one({
+    names: ['--changed-since'],
+    value: 'REV',
+    doc: 'with --child: only the images a change since REV rebuilds (as `images --changed-since`).',
+  }),
+  changedFiles: flag.one({
+    names: ['--changed-files'],
+    value: 'FILE',
+    doc: 'with --child: the same from a list of changed paths, one per line (- reads stdin).',
+  }),
+};
 
-Writes one file to stdout (or FILE), with the builders \`init\` uses:
+type Values = FlagValues<typeof FLAGS>;
+type Key = keyof typeof FLAGS;
 
-  gen image NAME --package P...   an apko image from a package list
-      [--include FILE] [--repository URL...] [--keyring URL...] [--arch a,b]
-      [--entrypoint CMD] [--cmd ARGS] [--run-as USER] [--work-dir DIR] [--env KEY=VALUE...]
-      Without --include, the repository, key and archs default to Wolfi's and amd64,arm64.
-  gen bootc [base|host|desktop|router]   the bootable base (default) or a flavour including it
-      [--include FILE] [--kernel NAME] [--dracut] [--package P...]
-      [--user-package NAME] [--config-package NAME]
-  gen user   a melange recipe: the first account of a host, as static files
-      [--name PACKAGE] [--user NAME] [--uid N] [--full-name TEXT] [--shell PATH]
-      [--password-hash HASH] [--version V] [--license SPDX] [--repository URL...] [--keyring URL...]
-  gen config NAME   a melange recipe packaging the vendor/ tree beside it
-      [--description TEXT] [--replaces PACKAGE...] [--version V] [--license SPDX]
-      [--repository URL...] [--keyring URL...]
-  gen renovate   renovate.json for the apko files of the tree at the working directory (or --root DIR):
-      a regex manager reading every apko file, and per file the datasource URL with its arches (of every
-      image built with it) and, with --config, its repositories (?repository=, the service's names)
-      [--renovate-server URL] [--root DIR] [--config FILE] [--include-path DIR] [--arch a,b]
-      [-r|--repository-append REPO] [-b|--build-repository-append REPO]
-      [--renovate-version N]   --arch: arches for images that name none (default amd64,arm64)
-  gen ci   the CI that publishes each image of the tree at the working directory when a file it is
-      built from changes (its chain, its lock, a melange recipe of what it installs), under its
-      tags (apk-indexer images --help): for GitLab, two jobs to commit (or include) whose first
-      writes a child pipeline with one publish job per image the push rebuilds; with --github, a
-      workflow publishing them as a job matrix
-      [--root DIR: the repository root, where CI runs apko; default the working directory]
-      [--github [--branch NAME]] [--stage NAME] [--apk-indexer-image IMAGE] [--image-prefix PREFIX]
-      [--tag TEMPLATE...] [--arch a,b] [-r REPO...] [-b REPO...] [--keyring-append KEY...]
-      [--packages-command CMD...]   commands building ./packages for every arch before publishing
-      [--child [--changed-since REV | --changed-files FILE]]   the child pipeline itself, as the
-                               committed job writes it (no change given: every image)
+/** Each kind: its usage, what it writes, the flags it takes, and its builder. */
+interface Kind {
+  usage: string;
+  about: string;
+  flags: readonly Key[];
+  build: (arg: string | undefined, v: Values, file: string | undefined) => string | Promise<string>;
+}
 
-Exit status: 0 written, 2 a usage error, a configuration mistake, an apko file apko refuses or an -o FILE that
-cannot be written. 70 is a bug in apk-indexer; all statuses and error codes: docs/errors.md.
-`;
-
-const OPTIONS = {
-  output: { type: 'string', short: 'o' },
-  package: { type: 'string', multiple: true },
-  include: { type: 'string' },
-  repository: { type: 'string', multiple: true },
-  keyring: { type: 'string', multiple: true },
-  arch: { type: 'string', multiple: true },
-  entrypoint: { type: 'string' },
-  cmd: { type: 'string' },
-  'run-as': { type: 'string' },
-  'work-dir': { type: 'string' },
-  env: { type: 'string', multiple: true },
-  kernel: { type: 'string' },
-  dracut: { type: 'boolean' },
-  'user-package': { type: 'string' },
-  'config-package': { type: 'string' },
-  name: { type: 'string' },
-  user: { type: 'string' },
-  uid: { type: 'string' },
-  'full-name': { type: 'string' },
-  shell: { type: 'string' },
-  'password-hash': { type: 'string' },
-  version: { type: 'string' },
-  license: { type: 'string' },
-  description: { type: 'string' },
-  replaces: { type: 'string', multiple: true },
-  'renovate-server': { type: 'string' },
-  'renovate-version': { type: 'string' },
-  root: { type: 'string' },
-  config: { type: 'string' },
-  'include-path': { type: 'string', multiple: true },
-  'repository-append': { type: 'string', multiple: true, short: 'r' },
-  'build-repository-append': { type: 'string', multiple: true, short: 'b' },
-  github: { type: 'boolean' },
-  child: { type: 'boolean' },
-  'changed-since': { type: 'string' },
-  'changed-files': { type: 'string' },
-  'apk-indexer-image': { type: 'string' },
-  'image-prefix': { type: 'string' },
-  tag: { type: 'string', multiple: true },
-  'keyring-append': { type: 'string', multiple: true },
-  'packages-command': { type: 'string', multiple: true },
-  stage: { type: 'string' },
-  branch: { type: 'string' },
-  help: { type: 'boolean', short: 'h' },
-} as const;
-
-type Values = ReturnType<typeof parseCommandArgs<typeof OPTIONS>>['values'];
-
-/** Each kind: the options it takes, and its builder. */
-const KINDS: Record<
-  string,
-  {
-    options: (keyof typeof OPTIONS)[];
-    build: (arg: string | undefined, v: Values, file: string | undefined) => string | Promise<string>;
-  }
-> = {
+const KINDS: Record<string, Kind> = {
   image: {
-    options: ['package', 'include', 'repository', 'keyring', 'arch', 'entrypoint', 'cmd', 'run-as', 'work-dir', 'env'],
+    usage: 'image NAME --package P...',
+    about: 'an apko image from a package list',
+    flags: ['package', 'include', 'repository', 'keyring', 'arch', 'entrypoint', 'cmd', 'runAs', 'workDir', 'env'],
     build: (name, v, file) => {
       if (!name) throw new UsageError('gen image needs a NAME');
-      const packages = splitList(v.package);
+      const packages = v.package;
       if (packages.length === 0) throw new UsageError('gen image needs --package');
       const standalone = v.include === undefined;
       return renderYaml(
@@ -130,59 +189,52 @@ const KINDS: Record<
           name,
           purpose: `an image of ${packages.join(', ')}.`,
           include: v.include,
-          repositories: v.repository ?? (standalone ? SCAFFOLD_DEFAULTS.repositories : undefined),
-          keyring: v.keyring ?? (standalone ? SCAFFOLD_DEFAULTS.keyring : undefined),
+          repositories: listOr(v.repository, standalone ? SCAFFOLD_DEFAULTS.repositories : undefined),
+          keyring: listOr(v.keyring, standalone ? SCAFFOLD_DEFAULTS.keyring : undefined),
           archs: archs(v.arch, standalone ? [...SCAFFOLD_DEFAULTS.archs] : []),
           packages: packages.map((entry) => ({ entry })),
           entrypoint: v.entrypoint,
           cmd: v.cmd,
-          runAs: v['run-as'],
-          workDir: v['work-dir'],
-          environment: environment(v.env ?? []),
+          runAs: v.runAs,
+          workDir: v.workDir,
+          environment: environment(v.env),
           file,
         }),
       );
     },
   },
   bootc: {
-    options: ['include', 'kernel', 'dracut', 'package', 'user-package', 'config-package'],
+    usage: 'bootc [base|host|desktop|router]',
+    about: 'the bootable base (default) or a flavour including it',
+    flags: ['include', 'kernel', 'dracut', 'package', 'userPackage', 'configPackage'],
     build: (flavour = 'base', v, file) => {
       if (flavour === 'base') {
         return renderYaml(
           bootcBase({
             include: v.include ?? BASE_INCLUDE,
             kernel: v.kernel ?? DEFAULT_KERNEL,
-            dracut: v.dracut ?? false,
+            dracut: v.dracut,
             file,
           }),
         );
       }
-      if (!(BOOTC_FLAVOURS as readonly string[]).includes(flavour))
-        throw new UsageError(`no bootc flavour ${flavour} (base, ${BOOTC_FLAVOURS.join(', ')})`);
+      const known = BOOTC_FLAVOURS.find((f) => f === flavour);
+      if (!known) throw new UsageError(`no bootc flavour ${flavour} (base, ${BOOTC_FLAVOURS.join(', ')})`);
       return renderYaml(
-        bootcFlavour(flavour as BootcFlavour, {
+        bootcFlavour(known, {
           include: v.include ?? BOOTC_INCLUDE,
-          userPackage: v['user-package'] ?? USER_PACKAGE,
-          configPackage: v['config-package'] ?? `${flavour}-config`,
-          extraPackages: splitList(v.package),
+          userPackage: v.userPackage ?? USER_PACKAGE,
+          configPackage: v.configPackage ?? `${flavour}-config`,
+          extraPackages: v.package,
           file,
         }),
       );
     },
   },
   user: {
-    options: [
-      'name',
-      'user',
-      'uid',
-      'full-name',
-      'shell',
-      'password-hash',
-      'version',
-      'license',
-      'repository',
-      'keyring',
-    ],
+    usage: 'user',
+    about: 'a melange recipe: the first account of a host, as static files',
+    flags: ['name', 'user', 'uid', 'fullName', 'shell', 'passwordHash', 'version', 'license', 'repository', 'keyring'],
     build: (_arg, v) =>
       renderYaml(
         userPackage({
@@ -191,16 +243,18 @@ const KINDS: Record<
           license: v.license ?? SCAFFOLD_DEFAULTS.license,
           user: v.user ?? SCAFFOLD_DEFAULTS.user,
           uid: v.uid === undefined ? 1000 : wholeNumber('--uid', v.uid),
-          gecos: v['full-name'] ?? 'Administrator',
+          gecos: v.fullName ?? 'Administrator',
           shell: v.shell ?? '/bin/sh',
-          passwordHash: v['password-hash'],
-          repositories: v.repository ?? SCAFFOLD_DEFAULTS.repositories,
-          keyring: v.keyring ?? SCAFFOLD_DEFAULTS.keyring,
+          passwordHash: v.passwordHash,
+          repositories: listOr(v.repository, SCAFFOLD_DEFAULTS.repositories),
+          keyring: listOr(v.keyring, SCAFFOLD_DEFAULTS.keyring),
         }),
       ),
   },
   config: {
-    options: ['description', 'replaces', 'version', 'license', 'repository', 'keyring'],
+    usage: 'config NAME',
+    about: 'a melange recipe packaging the vendor/ tree beside it',
+    flags: ['description', 'replaces', 'version', 'license', 'repository', 'keyring'],
     build: (name, v) => {
       if (!name) throw new UsageError('gen config needs a package NAME');
       return renderYaml(
@@ -209,23 +263,26 @@ const KINDS: Record<
           version: v.version ?? '1.0.0',
           license: v.license ?? SCAFFOLD_DEFAULTS.license,
           description: v.description ?? `the configuration of ${name.replace(/-config$/, '')}`,
-          replaces: splitList(v.replaces),
-          repositories: v.repository ?? SCAFFOLD_DEFAULTS.repositories,
-          keyring: v.keyring ?? SCAFFOLD_DEFAULTS.keyring,
+          replaces: v.replaces,
+          repositories: listOr(v.repository, SCAFFOLD_DEFAULTS.repositories),
+          keyring: listOr(v.keyring, SCAFFOLD_DEFAULTS.keyring),
         }),
       );
     },
   },
   renovate: {
-    options: [
-      'renovate-server',
+    usage: 'renovate',
+    about:
+      'renovate.json for the apko files of the tree at the working directory (or --root DIR): a regex manager reading every apko file, and per file the datasource URL with its arches (of every image built with it) and, with --config, its repositories',
+    flags: [
+      'renovateServer',
       'arch',
-      'renovate-version',
+      'renovateVersion',
       'root',
       'config',
-      'include-path',
-      'repository-append',
-      'build-repository-append',
+      'includePath',
+      'repositoryAppend',
+      'buildRepositoryAppend',
     ],
     build: async (arg, v) => {
       if (arg !== undefined) throw new UsageError(`unexpected ${arg}`);
@@ -233,54 +290,56 @@ const KINDS: Record<
       return renderRenovateJson(
         await treeRenovateConfig({
           root: resolve(v.root ?? '.'),
-          includePaths: v['include-path'] ?? [],
-          repositoryAppend: v['repository-append'] ?? [],
-          buildRepositoryAppend: v['build-repository-append'] ?? [],
+          includePaths: v.includePath,
+          repositoryAppend: v.repositoryAppend,
+          buildRepositoryAppend: v.buildRepositoryAppend,
           fallbackArches: fallback,
           config: v.config,
-          server: serverUrlOf(v['renovate-server'], SCAFFOLD_DEFAULTS.server),
-          renovateMajor: renovateMajorOf(v['renovate-version'], SCAFFOLD_DEFAULTS.renovateMajor),
+          server: serverUrlOf(v.renovateServer, SCAFFOLD_DEFAULTS.server),
+          renovateMajor: renovateMajorOf(v.renovateVersion, SCAFFOLD_DEFAULTS.renovateMajor),
         }),
       );
     },
   },
   ci: {
-    options: [
+    usage: 'ci',
+    about:
+      'the CI that publishes each image of the tree at the working directory (or --root DIR, where CI runs apko) when a file it is built from changes (its chain, its lock, a melange recipe of what it installs), under its tags (`apk-indexer images --help`): for GitLab, two jobs to commit (or include) whose first writes a child pipeline with one publish job per image the push rebuilds; with --github, a workflow publishing them as a job matrix',
+    flags: [
       'github',
       'child',
-      'changed-since',
-      'changed-files',
-      'apk-indexer-image',
-      'image-prefix',
+      'changedSince',
+      'changedFiles',
+      'apkIndexerImage',
+      'imagePrefix',
       'tag',
       'arch',
-      'repository-append',
-      'build-repository-append',
-      'keyring-append',
-      'packages-command',
+      'repositoryAppend',
+      'buildRepositoryAppend',
+      'keyringAppend',
+      'packagesCommand',
       'stage',
       'branch',
       'root',
     ],
     build: (arg, v) => {
       if (arg !== undefined) throw new UsageError(`unexpected ${arg}`);
-      const archArgs = v.arch ?? [];
       return generateCi(
         {
           platform: v.github ? 'github' : 'gitlab',
-          child: v.child ?? false,
-          changedSince: v['changed-since'],
-          changedFiles: v['changed-files'],
+          child: v.child,
+          changedSince: v.changedSince,
+          changedFiles: v.changedFiles,
           root: resolve(v.root ?? '.'),
-          fallbackArches: apkArchesOf(splitList(archArgs)),
-          archArgs,
-          tagTemplates: v.tag ?? [],
-          apkIndexerImage: v['apk-indexer-image'],
-          imagePrefix: v['image-prefix'],
-          repositoryAppend: v['repository-append'] ?? [],
-          buildRepositoryAppend: v['build-repository-append'] ?? [],
-          keyringAppend: v['keyring-append'] ?? [],
-          packagesCommands: v['packages-command'] ?? [],
+          fallbackArches: apkArchesOf(v.arch),
+          archArgs: v.arch,
+          tagTemplates: v.tag,
+          apkIndexerImage: v.apkIndexerImage,
+          imagePrefix: v.imagePrefix,
+          repositoryAppend: v.repositoryAppend,
+          buildRepositoryAppend: v.buildRepositoryAppend,
+          keyringAppend: v.keyringAppend,
+          packagesCommands: v.packagesCommand,
           stage: v.stage,
           branch: v.branch,
         },
@@ -290,24 +349,31 @@ const KINDS: Record<
   },
 };
 
-export async function run(args: string[], io: CliIO): Promise<number> {
-  const parsed = parseCommandArgs(args, OPTIONS);
-  if (parsed.values.help) {
-    io.stdout.write(HELP);
+export const command = defineCommand({
+  name: 'gen',
+  summary: 'write one image, bootc flavour, melange recipe or renovate.json to stdout',
+  usage: Object.values(KINDS).map((k) => `${k.usage} [options] [-o FILE]`),
+  about: 'Writes one file to stdout (or FILE), with the builders `init` uses.',
+  flags: FLAGS,
+  sections: Object.entries(KINDS).map(([name, k]) => ({ title: `gen ${name}: ${k.about}`, keys: k.flags })),
+  exits: `0 written, 2 a usage error, a configuration mistake, an apko file apko refuses or an -o FILE that
+cannot be written.`,
+  run: async ({ values, positionals, given }, io) => {
+    const [kind, arg, ...extra] = positionals;
+    const spec = kind === undefined ? undefined : KINDS[kind];
+    if (!spec)
+      throw new UsageError(kind === undefined ? 'name what to generate' : `nothing to generate called ${kind}`);
+    if (extra.length > 0) throw new UsageError(`unexpected ${extra.join(' ')}`);
+    const wrong = given.filter((g) => g.key !== 'output' && !spec.flags.includes(g.key));
+    if (wrong.length > 0)
+      throw new UsageError(`gen ${kind} does not take ${[...new Set(wrong.map((g) => g.spelling))].join(', ')}`);
+    const output = values.output;
+    const text = await spec.build(arg, values, output === undefined ? undefined : headerPath(output));
+    if (output === undefined) io.stdout.write(text);
+    else await writeFileAtomically(output, text, `-o ${output}`);
     return 0;
-  }
-  const [kind, arg, ...extra] = parsed.positionals;
-  const spec = kind === undefined ? undefined : KINDS[kind];
-  if (!spec) throw new UsageError(kind === undefined ? 'name what to generate' : `nothing to generate called ${kind}`);
-  if (extra.length > 0) throw new UsageError(`unexpected ${extra.join(' ')}`);
-  const wrong = Object.keys(parsed.values).filter((k) => k !== 'output' && !(spec.options as string[]).includes(k));
-  if (wrong.length > 0) throw new UsageError(`gen ${kind} does not take --${wrong.join(', --')}`);
-  const output = parsed.values.output;
-  const text = await spec.build(arg, parsed.values, output === undefined ? undefined : headerPath(output));
-  if (output === undefined) io.stdout.write(text);
-  else await writeFileAtomically(output, text, `-o ${output}`);
-  return 0;
-}
+  },
+});
 
 /** `-o FILE` as the header names it: relative to the working directory (the repository root) when inside it. */
 function headerPath(output: string): string {
@@ -320,9 +386,14 @@ function wholeNumber(flag: string, text: string): number {
   return Number(text);
 }
 
-function archs(values: string[] | undefined, fallback: ApkoArch[]): ApkoArch[] {
-  const list = apkoArchesOf(splitList(values));
+function archs(values: readonly string[], fallback: ApkoArch[]): ApkoArch[] {
+  const list = apkoArchesOf(values);
   return list.length > 0 ? list : fallback;
+}
+
+/** A repeated flag's values, or `fallback` when it was not given. */
+function listOr<T>(values: readonly string[], fallback: T): string[] | T {
+  return values.length > 0 ? [...values] : fallback;
 }
 
 function environment(pairs: readonly string[]): Record<string, string> {

@@ -6,23 +6,90 @@ import {
   renovateMajorOf,
   serverUrlOf,
   sourceOptions,
-  SOURCE_ARGS,
-  SOURCE_HELP,
+  SOURCE_FLAGS,
 } from '../../generate/command-options.js';
 import { resolveApkIndexerSource, type ApkIndexerSource } from '../../generate/apk-indexer-source.js';
 import { serviceEndpoint } from '../../generate/gitlab-ci.js';
 import { toolPackage } from '../../core/version.js';
 import { hasSource, openVersionSource } from '../../generate/open-source.js';
 import { scaffold, SCAFFOLD_DEFAULTS, type ScaffoldOptions } from '../../generate/scaffold.js';
-import { splitList } from '../../config/layer.js';
 import { makeDirectory, writeFileAtomically } from '../../core/files.js';
-import { FileError } from '../../errors.js';
-import { parseCommandArgs, UsageError } from '../args.js';
+import { flag, type FlagValues, type ParsedArgs } from '../../core/flags.js';
+import { FileError, UsageError } from '../../errors.js';
+import { defineCommand } from '../command.js';
 import type { CliIO } from '../io.js';
 
-export const HELP = `usage: apk-indexer init DIR [options]
+const FLAGS = {
+  repository: flag.each({
+    names: ['--repository'],
+    value: 'URL',
+    doc: 'apk repository of the images and recipes (repeat).',
+    defaultText: 'Wolfi',
+  }),
+  keyring: flag.each({
+    names: ['--keyring'],
+    value: 'URL',
+    doc: 'key those repositories are signed with (repeat).',
+    defaultText: "Wolfi's",
+  }),
+  arch: flag.list({ names: ['--arch'], value: 'a,b', doc: 'archs the images build for.', defaultText: 'amd64,arm64' }),
+  user: flag.one({ names: ['--user'], value: 'NAME', doc: "the hosts' first account.", defaultText: 'admin' }),
+  passwordHash: flag.one({
+    names: ['--password-hash'],
+    value: 'H',
+    doc: 'its first password, a crypt(3) hash (`openssl passwd -6`).',
+    defaultText: 'locked',
+  }),
+  license: flag.one({
+    names: ['--license'],
+    value: 'SPDX',
+    doc: 'license of the packages built here.',
+    defaultText: 'Apache-2.0',
+  }),
+  renovateServer: flag.one({
+    names: ['--renovate-server'],
+    value: 'URL',
+    doc: "where Renovate and the CI jobs reach apk-indexer, http://ALIAS:PORT: the service container's alias and port.",
+    defaultText: 'http://apk-indexer:3000',
+  }),
+  renovateVersion: flag.one({
+    names: ['--renovate-version'],
+    value: 'N',
+    doc: 'the Renovate major renovate.json is for (below 42 the older form that Renovate 39 reads).',
+    defaultText: String(SCAFFOLD_DEFAULTS.renovateMajor),
+  }),
+  serviceImage: flag.one({
+    names: ['--service-image'],
+    value: 'IMAGE',
+    doc: "an existing apk-indexer image for CI to run as its service; by default the pipeline builds apko/apk-indexer.yaml and pushes it to the project's registry first.",
+  }),
+  apkIndexerSource: flag.one({
+    names: ['--apk-indexer-source'],
+    value: 'GIT_URL',
+    doc: "where melange/apk-indexer.yaml clones apk-indexer's source (https://...; credentials are dropped).",
+    defaultText: "package.json's repository, else the origin remote of the git checkout this apk-indexer runs from",
+  }),
+  apkIndexerRef: flag.one({
+    names: ['--apk-indexer-ref'],
+    value: 'TAG',
+    doc: 'the tag it builds (package.version is the tag without its v).',
+    defaultText: 'the tag at HEAD of that checkout, else v<version> for an installed package with a repository',
+  }),
+  apkIndexerCommit: flag.one({
+    names: ['--apk-indexer-commit'],
+    value: 'SHA',
+    doc: "the commit the tag must name (git-checkout's expected-commit).",
+    defaultText: "the tag's commit in that checkout, else none",
+  }),
+  force: flag.switch({ names: ['--force'], doc: 'overwrite files that exist.' }),
+  ...SOURCE_FLAGS,
+};
 
-Writes a repository of image and package definitions, ready to commit and build:
+export const command = defineCommand({
+  name: 'init',
+  summary: 'write a repository of apko images, bootc hosts, melange recipes and Renovate wiring',
+  usage: ['DIR [options]'],
+  about: `Writes a repository of image and package definitions, ready to commit and build:
   apko/wolfi-base.yaml        repositories, keys, archs, a non-root account, layering
   apko/bootc.yaml             the bootable base (bootc, ostree, composefs, systemd, kernel)
   apko/bootc-host.yaml        a headless container host (containerd, nerdctl, CNI, sshd)
@@ -35,64 +102,22 @@ Writes a repository of image and package definitions, ready to commit and build:
   .gitlab-ci.yml              builds the packages and apk-indexer's image, then a pins gate and Renovate beside it
   Justfile                    \`just\` builds the packages and images (CI runs the same recipes)
   renovate.json, .gitignore
+
 With an index (--index, --config or --server), the first package of each image is pinned to the
-newest version present on all of the image's archs.
+newest version present on all of the image's archs.`,
+  flags: FLAGS,
+  exits: `0 written, 1 files exist (without --force), 2 a usage error (no apk-indexer source known included),
+an unreadable index or a directory or file that cannot be written.`,
+  run,
+});
 
-  --repository URL     apk repository of the images and recipes (repeat; default Wolfi).
-  --keyring URL        key those repositories are signed with (repeat; default Wolfi's).
-  --arch a,b           archs the images build for (default amd64,arm64).
-  --user NAME          the hosts' first account (default admin).
-  --password-hash H    its first password, a crypt(3) hash (openssl passwd -6); default locked.
-  --license SPDX       license of the packages built here (default Apache-2.0).
-  --renovate-server URL    where Renovate and the CI jobs reach apk-indexer, http://ALIAS:PORT: the
-                           service container's alias and port (default http://apk-indexer:3000).
-  --renovate-version N     the Renovate major renovate.json is for (default ${SCAFFOLD_DEFAULTS.renovateMajor}; below 42 the
-                           older form that Renovate 39 reads).
-  --service-image IMAGE    an existing apk-indexer image for CI to run as its service; by default the pipeline
-                           builds apko/apk-indexer.yaml and pushes it to the project's registry first.
-  --apk-indexer-source GIT_URL   where melange/apk-indexer.yaml clones apk-indexer's source (https://...;
-                           credentials are dropped). Default: package.json's repository, else the origin remote
-                           of the git checkout this apk-indexer runs from.
-  --apk-indexer-ref TAG    the tag it builds (package.version is the tag without its v). Default: the tag at
-                           HEAD of that checkout, else v<version> for an installed package with a repository.
-  --apk-indexer-commit SHA the commit the tag must name (git-checkout's expected-commit). Default: the tag's
-                           commit in that checkout, else none.
-  --force              overwrite files that exist.
-${SOURCE_HELP}
-
-Exit status: 0 written, 1 files exist (without --force), 2 a usage error (no apk-indexer source known included),
-an unreadable index or a directory or file that cannot be written. 70 is a bug in apk-indexer; all statuses and
-error codes: docs/errors.md.
-`;
-
-export async function run(args: string[], io: CliIO): Promise<number> {
-  const parsed = parseCommandArgs(args, {
-    ...SOURCE_ARGS,
-    repository: { type: 'string', multiple: true },
-    keyring: { type: 'string', multiple: true },
-    arch: { type: 'string', multiple: true },
-    user: { type: 'string' },
-    'password-hash': { type: 'string' },
-    license: { type: 'string' },
-    'renovate-server': { type: 'string' },
-    'renovate-version': { type: 'string' },
-    'service-image': { type: 'string' },
-    'apk-indexer-source': { type: 'string' },
-    'apk-indexer-ref': { type: 'string' },
-    'apk-indexer-commit': { type: 'string' },
-    force: { type: 'boolean' },
-    help: { type: 'boolean', short: 'h' },
-  });
-  if (parsed.values.help) {
-    io.stdout.write(HELP);
-    return 0;
-  }
-  if (parsed.positionals.length !== 1) throw new UsageError('name one directory');
-  const options: ScaffoldOptions = scaffoldOptions(parsed.values, (m) => io.stderr.write(`warning: ${m}\n`));
-  const dir = resolve(parsed.positionals[0]!);
+async function run({ values, positionals, given }: ParsedArgs<FlagValues<typeof FLAGS>>, io: CliIO): Promise<number> {
+  if (positionals.length !== 1) throw new UsageError('name one directory');
+  const options: ScaffoldOptions = scaffoldOptions(values, (m) => io.stderr.write(`warning: ${m}\n`));
+  const dir = resolve(positionals[0]!);
   // A DIR that cannot be a directory (a file in its path) is said before any index is read.
   await directoryCanHold(dir);
-  const sources = sourceOptions(parsed.values, parsed.tokens);
+  const sources = sourceOptions(values, given);
   const arches = options.archs.map((a) => toApkArch(a)!);
   const source = hasSource(sources)
     ? await openVersionSource(
@@ -102,7 +127,7 @@ export async function run(args: string[], io: CliIO): Promise<number> {
       )
     : undefined;
   const { files, pins } = await scaffold(options, source);
-  if (!parsed.values.force) {
+  if (!values.force) {
     const existing = (
       await Promise.all(files.map(async (f) => ((await exists(join(dir, f.path))) ? f.path : undefined)))
     ).filter(Boolean);
@@ -121,40 +146,24 @@ export async function run(args: string[], io: CliIO): Promise<number> {
   }
   for (const pin of pins) io.stdout.write(`${pin.file}: ${pin.name} ${pin.message}\n`);
   io.stdout.write(`${sourceLine(options.apkIndexerSource)}\n`);
-  io.stdout.write(`wrote ${files.length} files to ${dir}\nnext: cd ${parsed.positionals[0]} && just\n`);
+  io.stdout.write(`wrote ${files.length} files to ${dir}\nnext: cd ${positionals[0]} && just\n`);
   return 0;
 }
 
-function scaffoldOptions(
-  v: {
-    repository?: string[];
-    keyring?: string[];
-    arch?: string[];
-    user?: string;
-    'password-hash'?: string;
-    license?: string;
-    'renovate-server'?: string;
-    'renovate-version'?: string;
-    'service-image'?: string;
-    'apk-indexer-source'?: string;
-    'apk-indexer-ref'?: string;
-    'apk-indexer-commit'?: string;
-  },
-  warn: (m: string) => void,
-): ScaffoldOptions {
-  const archs = apkoArchesOf(splitList(v.arch));
+function scaffoldOptions(v: FlagValues<typeof FLAGS>, warn: (m: string) => void): ScaffoldOptions {
+  const archs = apkoArchesOf(v.arch);
   return {
-    repositories: v.repository?.length ? v.repository : SCAFFOLD_DEFAULTS.repositories,
-    keyring: v.keyring?.length ? v.keyring : SCAFFOLD_DEFAULTS.keyring,
+    repositories: v.repository.length ? v.repository : SCAFFOLD_DEFAULTS.repositories,
+    keyring: v.keyring.length ? v.keyring : SCAFFOLD_DEFAULTS.keyring,
     archs: archs.length > 0 ? archs : SCAFFOLD_DEFAULTS.archs,
     user: v.user ?? SCAFFOLD_DEFAULTS.user,
-    passwordHash: v['password-hash'],
+    passwordHash: v.passwordHash,
     license: v.license ?? SCAFFOLD_DEFAULTS.license,
-    server: serviceEndpoint(serverUrlOf(v['renovate-server'], SCAFFOLD_DEFAULTS.server)).url,
-    serviceImage: v['service-image'] ?? SCAFFOLD_DEFAULTS.serviceImage,
-    renovateMajor: renovateMajorOf(v['renovate-version'], SCAFFOLD_DEFAULTS.renovateMajor),
+    server: serviceEndpoint(serverUrlOf(v.renovateServer, SCAFFOLD_DEFAULTS.server)).url,
+    serviceImage: v.serviceImage ?? SCAFFOLD_DEFAULTS.serviceImage,
+    renovateMajor: renovateMajorOf(v.renovateVersion, SCAFFOLD_DEFAULTS.renovateMajor),
     apkIndexerSource: resolveApkIndexerSource(
-      { source: v['apk-indexer-source'], ref: v['apk-indexer-ref'], commit: v['apk-indexer-commit'] },
+      { source: v.apkIndexerSource, ref: v.apkIndexerRef, commit: v.apkIndexerCommit },
       toolPackage,
       warn,
     ),

@@ -3,48 +3,52 @@ import { relative, resolve } from 'node:path';
 import { lockPathOf, lockState } from '../../apko/lock.js';
 import { fileConstraints } from '../../apko/tree.js';
 import { writeFileAtomically } from '../../core/files.js';
-import { SOURCE_HELP, TREE_HELP } from '../../generate/command-options.js';
+import { flag } from '../../core/flags.js';
+import { SOURCE_FLAGS, TREE_FLAGS } from '../../generate/command-options.js';
 import { pinTree } from '../../generate/pin.js';
 import { describeIds } from '../../generate/security.js';
-import { runOnImageTree } from '../image-tree.js';
+import { defineCommand } from '../command.js';
+import { openImageTree } from '../image-tree.js';
 import type { CliIO } from '../io.js';
 
-export const HELP = `usage: apk-indexer pin [FILE...] (--index SRC... | --config FILE | --server URL) [--all] [--check] [--lock]
-
-Moves the name=version pins of apko files to the newest version every image building with the file
+export const command = defineCommand({
+  name: 'pin',
+  summary: 'move name=version pins in apko files to the newest version on all their archs',
+  usage: ['[FILE...] (--index SRC... | --config FILE | --server URL) [--all] [--check] [--lock]'],
+  about: `Moves the name=version pins of apko files to the newest version every image building with the file
 can install: present on each of the image's arches, in the image's own repositories (its include
 chain's repositories and build_repositories, plus --repository-append). In apk order: the newest
 stable version, or the newest of all when the pin is itself a prerelease. Only those scalars change:
 comments, order and formatting stay. Constraints (>=, <, ~) are left to \`check\`.
+
 Without FILE, every apko file under the directory (any folder, recognised by content). A named file
-is still judged for every image of the tree that includes it.
-
-  --all            also pin bare package names.
-  --check          change nothing; exit 1 when a pin would move (a CI gate).
-  --lock           run \`apko lock\` for each image whose lock file the change made stale (apko on PATH).
-  --json           print the moves (with the security IDs each fixes) and notes as JSON.
-${SOURCE_HELP}
-${TREE_HELP}
-
-Exit status: 0 done (or, with --check, nothing stale), 1 a pin is stale (--check) or could not be
+is still judged for every image of the tree that includes it.`,
+  flags: {
+    all: flag.switch({ names: ['--all'], doc: 'also pin bare package names.' }),
+    check: flag.switch({ names: ['--check'], doc: 'change nothing; exit 1 when a pin would move (a CI gate).' }),
+    lock: flag.switch({
+      names: ['--lock'],
+      doc: 'run `apko lock` for each image whose lock file the change made stale (apko on PATH).',
+    }),
+    json: flag.switch({
+      names: ['--json'],
+      doc: 'print the moves (with the security IDs each fixes) and notes as JSON.',
+    }),
+    ...SOURCE_FLAGS,
+    ...TREE_FLAGS,
+  },
+  exits: `0 done (or, with --check, nothing stale), 1 a pin is stale (--check) or could not be
 resolved, 2 a usage error, an index that could not be read, a server that is not an apk-indexer or a
-file that cannot be written. 70 is a bug in apk-indexer; all statuses and error codes: docs/errors.md.
-`;
-
-export async function run(args: string[], io: CliIO): Promise<number> {
-  const options = {
-    all: { type: 'boolean' },
-    check: { type: 'boolean' },
-    lock: { type: 'boolean' },
-    json: { type: 'boolean' },
-  } as const;
-  return runOnImageTree(HELP, options, args, io, async ({ values, root, fallbackArches, tree, source }) => {
+file that cannot be written.`,
+  run: async (args, io) => {
+    const { values } = args;
+    const { root, fallbackArches, tree, source } = await openImageTree(args, io);
     const failures = tree.failures;
     for (const failure of failures) io.stderr.write(`${failure.message}\n`);
     let stale = 0;
     let unresolved = failures.length;
     let unchecked = 0;
-    const results = await pinTree(tree, fileConstraints(tree, fallbackArches), source, { all: values.all ?? false });
+    const results = await pinTree(tree, fileConstraints(tree, fallbackArches), source, { all: values.all });
     const changed = new Set<string>();
     for (const result of results) {
       // Written before its moves are printed: a file that cannot be written stops pin with no move claimed for it.
@@ -110,22 +114,22 @@ export async function run(args: string[], io: CliIO): Promise<number> {
     );
     io.stdout.write(`${files}, ${stale} pin(s) ${verb}${extra.length ? `, ${extra.join(', ')}` : ''}\n`);
     return (values.check && stale > 0) || unresolved > 0 ? 1 : 0;
-  });
-}
+  },
+});
 
 /** `apko lock FILE` from the root, with the same appended repositories; 1 when it cannot run or fails. */
 function runApkoLock(
   file: string,
   lock: string,
   root: string,
-  values: { 'repository-append'?: string[]; 'build-repository-append'?: string[] },
+  values: { repositoryAppend: readonly string[]; buildRepositoryAppend: readonly string[] },
   io: CliIO,
 ): number {
   const args = [
     'lock',
     file,
-    ...(values['repository-append'] ?? []).flatMap((r) => ['--repository-append', r]),
-    ...(values['build-repository-append'] ?? []).flatMap((r) => ['--build-repository-append', r]),
+    ...values.repositoryAppend.flatMap((r) => ['--repository-append', r]),
+    ...values.buildRepositoryAppend.flatMap((r) => ['--build-repository-append', r]),
   ];
   const run = spawnSync('apko', args, { cwd: root, stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
   if (run.error) {

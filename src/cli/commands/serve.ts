@@ -1,43 +1,40 @@
 import { formatDuration } from '../../config/duration.js';
-import { ConfigError } from '../../config/errors.js';
-import { loadSettings } from '../../config/load.js';
-import { helpLines } from '../../config/options-doc.js';
+import { ConfigError, EXIT, ListenError } from '../../errors.js';
+import { flagsLayer } from '../../config/flags.js';
+import { settingsFromFlags } from '../../config/load.js';
+import { SERVE_FLAG_TABLE } from '../../config/options.js';
 import type { ServiceSettings } from '../../config/settings.js';
 import { buildService } from '../../serve/app.js';
 import { localSourceProblem } from '../../source/local-check.js';
 import { indexLocations, redactUrl } from '../../source/locations.js';
+import { defineCommand } from '../command.js';
 import type { CliIO } from '../io.js';
 import { count } from '../../core/plural.js';
-import { EXIT, UserError } from '../../errors.js';
 
-export const HELP = `usage: apk-indexer serve [--config FILE] [--index URL...] [--arch a,b] [--key KEY...] [options]
-
-Serves Renovate custom-datasource answers (GET /<package>) from APK indexes kept fresh in memory.
+export const command = defineCommand({
+  name: 'serve',
+  summary: 'run the Renovate custom datasource service (default: Wolfi on :3000)',
+  usage: ['[--config FILE] [--index URL...] [--arch a,b] [--key KEY...] [options]'],
+  about: `Serves Renovate custom-datasource answers (GET /<package>) from APK indexes kept fresh in memory.
 Without configuration: Wolfi (https://packages.wolfi.dev/os, x86_64 + aarch64, verified with Wolfi's key)
-on 0.0.0.0:3000. Precedence: flags > environment > file > defaults. Reference: docs/configuration.md
-
-${helpLines()}
-
-hown3d/renovate-apk-indexer's flags work unchanged: -apk-index-url a,b  -update-interval 4  -log-level  -log-output;
-every flag also takes one dash (-port 8080). The refresh token is read from the file or APK_INDEXER_REFRESH_TOKEN only.
-Exit status: 0 after SIGTERM/SIGINT/SIGHUP (each drains: in-flight requests are answered, then exit), 1 when the
+on 0.0.0.0:3000. Precedence: flags > environment > file > defaults. Reference: docs/configuration.md`,
+  flags: SERVE_FLAG_TABLE,
+  more: `hown3d/renovate-apk-indexer's flags work unchanged: -apk-index-url a,b  -update-interval 4  -log-level
+-log-output; every flag also takes one dash (-port 8080). The refresh token is read from the file or
+APK_INDEXER_REFRESH_TOKEN only.`,
+  exits: `0 after SIGTERM/SIGINT/SIGHUP (each drains: in-flight requests are answered, then exit), 1 when the
 server cannot start, 2 on a configuration mistake (a bad setting or URL, a missing local key or index file, a host
-and port that cannot be listened on: in use, not this host's, or not permitted). 70 is a bug in apk-indexer;
-all statuses and error codes: docs/errors.md.
-`;
+and port that cannot be listened on: in use, not this host's, or not permitted).`,
+  run: async (args, io) => serve(settingsFromFlags(flagsLayer(args, process.cwd())), io),
+});
 
 const SIGNALS: NodeJS.Signals[] = ['SIGTERM', 'SIGINT', 'SIGHUP'];
 
 /** After the drain, whatever still holds the event loop (a stuck socket) must not keep a stopped service alive. */
 const EXIT_GRACE_MS = 10_000;
 
-export async function run(args: string[], io: CliIO): Promise<number> {
-  if (args.some((a) => a === '--help' || a === '-h' || a === '-help')) {
-    io.stdout.write(HELP);
-    return 0;
-  }
-  // A bad setting is a ConfigError, thrown: main prints its one line, exit 2.
-  const settings: ServiceSettings = loadSettings(args);
+/** Runs the service until a signal drains it. A bad setting is a ConfigError, thrown: main prints its one line, exit 2. */
+async function serve(settings: ServiceSettings, _io: CliIO): Promise<number> {
   const service = buildService(settings);
   // Local keys and indexes are there at start or it is a mistake (remote ones are retried by the refreshes).
   const local = await localSourceProblem(settings.repositories);
@@ -86,7 +83,7 @@ export async function run(args: string[], io: CliIO): Promise<number> {
 }
 
 /** Why the listener could not open, in words: exit 2 for what the user can change (the host or port), else 1. */
-function listenError(where: string, err: unknown): UserError {
+function listenError(where: string, err: unknown): ListenError {
   const code = (err as NodeJS.ErrnoException).code;
   const reasons: Record<string, string> = {
     EADDRINUSE: 'the port is already in use',
@@ -95,7 +92,7 @@ function listenError(where: string, err: unknown): UserError {
     ENOTFOUND: 'no such host',
   };
   const reason = (code !== undefined && reasons[code]) || (err as Error).message;
-  return new UserError('listen', `cannot listen on ${where}: ${reason}`, {
+  return new ListenError(`cannot listen on ${where}: ${reason}`, {
     exit: code !== undefined && code in reasons ? EXIT.user : EXIT.found,
     cause: err,
   });

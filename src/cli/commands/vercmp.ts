@@ -2,11 +2,14 @@ import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { compareVersions, versionSymbol } from '../../index/version.js';
 import { UsageError } from '../../errors.js';
+import { defineCommand } from '../command.js';
 import type { CliIO } from '../io.js';
 
-export const HELP = `usage: apk-indexer vercmp [A B]
-
-Compares apk versions exactly like \`apk version -t A B\` and prints <, = or >.
+export const command = defineCommand({
+  name: 'vercmp',
+  summary: 'compare "A B" version pairs from stdin like `apk version -t`',
+  usage: ['[A B]'],
+  about: `Compares apk versions exactly like \`apk version -t A B\` and prints <, = or >.
 Invalid versions are compared the way apk compares them, not rejected.
 
 With two arguments, compares that pair. Without arguments, reads "A B" pairs from standard
@@ -15,23 +18,21 @@ Blank lines and # comments are skipped and get no answer.
 
 A line that is not exactly two fields gets "?" (so answer N still belongs to pair N), is
 reported on stderr with its line number, and makes the exit status 2; the other lines are
-still answered.
+still answered.`,
+  flags: {},
+  exits: '0 all answered, 2 bad usage or at least one malformed line.',
+  run: async ({ positionals }, io) => {
+    if (positionals.length === 2) {
+      io.stdout.write(`${versionSymbol(compareVersions(positionals[0]!, positionals[1]!))}\n`);
+      return 0;
+    }
+    if (positionals.length !== 0) throw new UsageError('expected two versions or none');
+    return comparePairs(io);
+  },
+});
 
-exit status: 0 all answered, 2 bad usage or at least one malformed line
-70 is a bug in apk-indexer; all statuses and error codes: docs/errors.md.
-`;
-
-export async function run(args: string[], io: CliIO): Promise<number> {
-  if (args.includes('--help') || args.includes('-h')) {
-    io.stdout.write(HELP);
-    return 0;
-  }
-  if (args.length === 2) {
-    io.stdout.write(`${versionSymbol(compareVersions(args[0]!, args[1]!))}\n`);
-    return 0;
-  }
-  if (args.length !== 0) throw new UsageError('expected two versions or none');
-
+/** Reads "A B" lines from stdin and answers each. */
+async function comparePairs(io: CliIO): Promise<number> {
   let status = 0;
   let lineNo = 0;
   let out = '';
