@@ -34,8 +34,7 @@ export interface CiOptions {
 /** `gen ci`: the publish pipeline for the images of the tree, for GitLab (committed jobs, or the child) or GitHub. */
 export async function generateCi(o: CiOptions, stdin: NodeJS.ReadableStream): Promise<string> {
   if (o.platform === 'github') {
-    if (o.child)
-      throw new UsageError("--child is GitLab's (a GitHub workflow asks for its matrix at run time)");
+    if (o.child) throw new UsageError("--child is GitLab's (a GitHub workflow asks for its matrix at run time)");
     if (o.packagesCommands.length > 0)
       throw new UsageError('--packages-command is for GitLab: build the packages in a workflow of their own');
     if (o.stage !== undefined) throw new UsageError('--stage is for GitLab');
