@@ -11,8 +11,6 @@ export type RepositorySettings = RepositoryValues;
 /** The validated service configuration (defaults < file < environment < flags), as declared in ./options.ts. */
 export type ServiceSettings = ServiceValues & { limits: ReadLimits; repositories: RepositorySettings[] };
 
-export type LogLevel = ServiceSettings['logLevel'];
-
 const defaults = (options: Record<string, { default: unknown }>): unknown =>
   Object.fromEntries(Object.entries(options).map(([k, o]) => [k, o.default]));
 

@@ -73,25 +73,14 @@ export function buildService(settings: ServiceSettings, options: ServiceOptions 
   const metrics = createMetrics();
   const store = new IndexStore(settings, { log: app.log, metrics, env: options.env, retryBaseMs: options.retryBaseMs });
   const cache = new AnswerCache();
-  const secdb = new SecdbStore(settings, {
-    log: app.log,
-    registry: metrics.registry,
-    env: options.env,
-    retryBaseMs: options.retryBaseMs,
-  });
-  buildApp(app, settings, store, metrics, cache, secdb);
-  return { app, store, metrics, cache, secdb };
+  const secdb = new SecdbStore(settings, { log: app.log, metrics, env: options.env, retryBaseMs: options.retryBaseMs });
+  const service = { app, store, metrics, cache, secdb };
+  addRoutes(service, settings);
+  return service;
 }
 
-/** Hooks, handlers and routes on a Fastify instance, around a store. */
-export function buildApp(
-  app: FastifyInstance,
-  settings: ServiceSettings,
-  store: IndexStore,
-  metrics: ServiceMetrics,
-  cache = new AnswerCache(),
-  secdb = new SecdbStore(settings, { log: app.log, registry: metrics.registry }),
-): FastifyInstance {
+/** Hooks, handlers and routes on the service's Fastify instance, around its stores. */
+function addRoutes({ app, store, metrics, cache, secdb }: Service, settings: ServiceSettings): void {
   guardConnections(app.server, {
     maxConnections: settings.maxConnections,
     stallTimeoutMs: settings.clientTimeoutMs,
@@ -168,7 +157,6 @@ export function buildApp(
   });
   void app.register(wildcardRoutes, answering);
   void app.register(datasourceRoutes, answering);
-  return app;
 }
 
 /** One debug line per answered request instead of two info lines: Renovate asks for hundreds of names per run. */

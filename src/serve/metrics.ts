@@ -63,6 +63,32 @@ export function createMetrics() {
       labelNames: ['why'],
       registers,
     }),
+    secdb: {
+      ids: new Gauge({
+        name: 'apk_indexer_secdb_ids',
+        help: 'Fix IDs in the last good read of each security database',
+        labelNames: ['repository'],
+        registers,
+      }),
+      lastSuccess: new Gauge({
+        name: 'apk_indexer_secdb_last_success_timestamp_seconds',
+        help: 'Time of the last successful security database refresh',
+        labelNames: ['repository'],
+        registers,
+      }),
+      refreshes: new Counter({
+        name: 'apk_indexer_secdb_refreshes_total',
+        help: 'Successful security database refreshes by outcome (changed, not-modified)',
+        labelNames: ['repository', 'outcome'],
+        registers,
+      }),
+      failures: new Counter({
+        name: 'apk_indexer_secdb_refresh_failures_total',
+        help: 'Failed security database refreshes by reason',
+        labelNames: ['repository', 'reason'],
+        registers,
+      }),
+    },
     // Requests by route, method and status with latency: counted in plain arrays, exported on scrape.
     requests: new RequestMetrics(registry),
   };
