@@ -36,7 +36,7 @@ export function createMetrics() {
     }),
     failures: new Counter({
       name: 'apk_indexer_refresh_failures_total',
-      help: 'Failed refreshes by reason (network, http-status, gzip, tar, format, signature, limit, key, internal)',
+      help: 'Failed refreshes by reason (network, http-status, redirect, gzip, tar, format, signature, limit, key, internal)',
       labelNames: [...indexLabels, 'reason'],
       registers,
     }),
