@@ -8,10 +8,12 @@ import Fastify, {
   type onRequestHookHandler,
   type onResponseHookHandler,
 } from 'fastify';
+import type { Server } from 'node:http';
 import type { ServiceSettings } from '../config/settings.js';
 import { AnswerCache } from './answer-cache.js';
 import { TEXT, type QueryScope } from './answers.js';
 import { guardConnections } from './connections.js';
+import { managementServer } from './management.js';
 import { stdoutLogStream } from './log-stream.js';
 import { createMetrics, type ServiceMetrics } from './metrics.js';
 import { adminRoutes } from './routes/admin.js';
@@ -25,6 +27,8 @@ import { IndexStore } from './store.js';
 
 export interface Service {
   app: FastifyInstance;
+  /** The management listener (`managementPort`), not listening yet; closed with the app. */
+  management: Server | undefined;
   store: IndexStore;
   metrics: ServiceMetrics;
   /** Serialized answers of the current generation (tests read its size). */
@@ -74,18 +78,20 @@ export function buildService(settings: ServiceSettings, options: ServiceOptions 
   const store = new IndexStore(settings, { log: app.log, metrics, env: options.env, retryBaseMs: options.retryBaseMs });
   const cache = new AnswerCache();
   const secdb = new SecdbStore(settings, { log: app.log, metrics, env: options.env, retryBaseMs: options.retryBaseMs });
-  const service = { app, store, metrics, cache, secdb };
+  const management = settings.managementPort === undefined ? undefined : managementServer(app, settings, metrics);
+  const service = { app, management, store, metrics, cache, secdb };
   addRoutes(service, settings);
   return service;
 }
 
 /** Hooks, handlers and routes on the service's Fastify instance, around its stores. */
 function addRoutes({ app, store, metrics, cache, secdb }: Service, settings: ServiceSettings): void {
-  guardConnections(app.server, {
+  const held = guardConnections(app.server, {
     maxConnections: settings.maxConnections,
     stallTimeoutMs: settings.clientTimeoutMs,
-    onDrop: (why) => metrics.droppedConnections.inc({ why }),
+    onDrop: (why) => metrics.droppedConnections.inc({ listener: 'client', why }),
   });
+  metrics.connectionStates.set('client', held);
   // Requests are counted by a callback hook (no promise per request) that each route gets with its own URL closed
   // over: `request.routeOptions` builds a new object on every read. Routes without a hook of their own (the
   // not-found handler) count as 'unmatched'.

@@ -4,6 +4,7 @@ import { loadSettings } from '../../config/load.js';
 import { helpLines } from '../../config/options-doc.js';
 import type { ServiceSettings } from '../../config/settings.js';
 import { buildService } from '../../serve/app.js';
+import { listenManagement } from '../../serve/management.js';
 import { localSourceProblem } from '../../source/local-check.js';
 import { indexLocations, redactUrl } from '../../source/locations.js';
 import type { CliIO } from '../io.js';
@@ -53,6 +54,15 @@ export async function run(args: string[], io: CliIO): Promise<number> {
   } catch (err) {
     await app.close();
     throw listenError(`${settings.host}:${settings.port}`, err);
+  }
+  if (service.management && settings.managementPort !== undefined) {
+    try {
+      const { port } = await listenManagement(service.management, settings.host, settings.managementPort);
+      app.log.info(`management port (/livez, /readyz, /metrics, /-/status) at http://${settings.host}:${port}`);
+    } catch (err) {
+      await app.close();
+      throw listenError(`${settings.host}:${settings.managementPort}`, err);
+    }
   }
   app.log.info(
     {
