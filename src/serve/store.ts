@@ -188,6 +188,11 @@ export class IndexStore {
     return missing;
   }
 
+  /** How many queries (and `whenReady` callers) wait for a first load now. */
+  get waiting(): number {
+    return this.waiters.size;
+  }
+
   /** Resolves true once ready, false when `timeoutMs` passes first or the store stops. */
   whenReady(timeoutMs: number): Promise<boolean> {
     return this.waiters.until(() => (this.stopping ? false : this.isReady ? true : undefined), timeoutMs);

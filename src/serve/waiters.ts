@@ -26,6 +26,11 @@ export class Waiters {
     });
   }
 
+  /** How many wait now. */
+  get size(): number {
+    return this.waiting.length;
+  }
+
   /** Something changed: every waiter looks again. */
   changed(): void {
     for (const look of this.waiting.splice(0)) look();

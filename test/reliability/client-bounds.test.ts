@@ -2,11 +2,12 @@ import { connect, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FixturePackage } from '../fixtures/apk-repo.js';
 import { ScanGate } from '../../src/serve/scan-gate.js';
 import { startFixtureService, type FixtureService } from '../helpers/fixture-service.js';
 import { rawExchange } from './raw-http-helper.js';
+import { eventually } from '../helpers/wait.js';
 
 /**
  * Clients that hold what they ask for: readers that never read, connection floods, requests that never finish.
@@ -97,20 +98,17 @@ describe('clients cannot exhaust the service', () => {
     // here) stays in the service. As strings, each socket held its own copy of the rest: 69 MB more here.
     const request = `GET ${WILDCARD} HTTP/1.1\r\nHost: x\r\n\r\n`.repeat(6);
     const readers = await stuckReaders(100, request);
-    await vi.waitFor(
-      () => {
-        expect(held).toHaveLength(100);
-        expect(held.filter((s) => s.bytesWritten >= full.body.length)).toHaveLength(100);
-      },
-      { timeout: 10_000 },
-    );
+    await eventually(() => {
+      expect(held).toHaveLength(100);
+      expect(held.filter((s) => s.bytesWritten >= full.body.length)).toHaveLength(100);
+    });
     collectGarbage();
     const grown = process.memoryUsage().rss - before;
     f.service.app.server.off('connection', onConnection);
     // One shared buffer: the growth is the sockets' bookkeeping (5 MB here), not a copy per connection.
     expect(grown).toBeLessThan(30 * 1024 * 1024);
     // Stalled for clientTimeout (1.5 s here, 30 s by default): the service closes them.
-    await vi.waitFor(async () => expect(await connections()).toBe(0), { timeout: 10_000 });
+    await eventually(async () => expect(await connections()).toBe(0));
     const metrics = (await get('/metrics')).body;
     const stalled = /apk_indexer_dropped_connections_total\{listener="client",why="stalled"\} (\d+)/.exec(metrics);
     expect(Number(stalled?.[1])).toBeGreaterThanOrEqual(readers.length);
@@ -128,7 +126,7 @@ describe('clients cannot exhaust the service', () => {
       ),
     );
     sockets.push(...idle);
-    await vi.waitFor(async () => expect(await connections()).toBe(400), { timeout: 10_000 });
+    await eventually(async () => expect(await connections()).toBe(400));
     const oldestClosed = new Promise((resolve) => idle[0]!.once('close', resolve));
     // A probe, say, arriving past the bound: answered, in the place of the oldest idle connection.
     expect((await get('/livez')).status).toBe(200);
@@ -138,7 +136,7 @@ describe('clients cannot exhaust the service', () => {
     expect(metrics).toMatch(/^apk_indexer_dropped_connections_total\{listener="client",why="shed-idle"\} 1$/m);
     expect(metrics).not.toContain('why="refused"');
     for (const s of idle) s.destroy();
-    await vi.waitFor(async () => expect(await connections()).toBe(0), { timeout: 10_000 });
+    await eventually(async () => expect(await connections()).toBe(0));
   }, 30_000);
 
   it('a POST announcing a body it never sends is answered 408 and closed after clientTimeout', async () => {

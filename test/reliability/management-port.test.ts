@@ -3,12 +3,13 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { connect, createServer as createNetServer, type AddressInfo, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { writeFixtureRepo, type FixturePackage } from '../fixtures/apk-repo.js';
 import { ensureBuilt, serveProcess } from '../helpers/cli-process.js';
 import { fixtureKey, startFixtureService, type FixtureService } from '../helpers/fixture-service.js';
 import { Upstream } from '../helpers/upstream.js';
 import { rawExchange } from './raw-http-helper.js';
+import { eventually } from '../helpers/wait.js';
 
 /**
  * Issue 24: probes and metrics that clients cannot starve. With the listen port saturated past maxConnections, by
@@ -79,9 +80,7 @@ describe('the management port', () => {
     // 80 sockets, twice maxConnections, each asking 6 times for 1.1 MB it never reads (more than the kernel takes
     // for a socket, about 4 MB here): their answers stop moving, and nothing frees a slot for 60 s.
     await neverReading(port, 80, `GET /wildcardVersion/pkg-* HTTP/1.1\r\nHost: x\r\n\r\n`.repeat(6));
-    await vi.waitFor(async () => expect(held((await probe(f!.managementUrl, '/metrics')).body, 'client')).toBe(40), {
-      timeout: 10_000,
-    });
+    await eventually(async () => expect(held((await probe(f!.managementUrl, '/metrics')).body, 'client')).toBe(40));
     expect(await probe(f.managementUrl, '/livez')).toEqual({ status: 200, body: 'ok\n' });
     expect(await probe(f.managementUrl, '/readyz')).toEqual({ status: 200, body: 'ready\n' });
     expect((await probe(f.managementUrl, '/-/status')).status).toBe(200);
@@ -89,15 +88,12 @@ describe('the management port', () => {
     // On the listen port, a new connection takes the place of the oldest idle one (a reader whose requests are not
     // read yet, or whose answers the kernel took whole), else of the oldest whose answer stopped moving, once the
     // stall check has seen it stop: probes there answer too (test/serve/connections.test.ts shows which goes first).
-    await vi.waitFor(
-      async () => {
-        const livez = await rawExchange(port, 'GET /livez HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n', {
-          capMs: 1_000,
-        });
-        expect(livez.responses.map((r) => r.status)).toEqual([200]);
-      },
-      { timeout: 10_000 },
-    );
+    await eventually(async () => {
+      const livez = await rawExchange(port, 'GET /livez HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n', {
+        capMs: 1_000,
+      });
+      expect(livez.responses.map((r) => r.status)).toEqual([200]);
+    });
     const metrics = (await probe(f.managementUrl, '/metrics')).body;
     expect(held(metrics, 'client')).toBeLessThanOrEqual(40);
     const closed = ['refused', 'shed-idle', 'shed-stalled'].map((why) =>
@@ -119,13 +115,13 @@ describe('the management port', () => {
     f.upstream.fail({ hang: true, path: 'aarch64/APKINDEX.tar.gz' });
     f.service.store.start();
     await neverReading(portOf(f.baseUrl), 10, `GET /pkg-1 HTTP/1.1\r\nHost: x\r\n\r\n`);
-    await vi.waitFor(async () => {
+    await eventually(async () => {
       const metrics = (await probe(f!.managementUrl, '/metrics')).body;
       expect(metric(metrics, 'apk_indexer_http_requests_total', 'route="/:name",method="GET",status="200"')).toBe(0);
       expect(metric(metrics, 'apk_indexer_connections', 'listener="client",state="busy"')).toBe(10);
     });
     // Nothing to shed: every connection has a request in progress. The listen port refuses the next one...
-    await vi.waitFor(async () => {
+    await eventually(async () => {
       const refused = await rawExchange(portOf(f!.baseUrl), 'GET /livez HTTP/1.1\r\nHost: x\r\n\r\n', { capMs: 2_000 });
       expect([refused.closed, refused.responses]).toEqual([true, []]);
     });
@@ -197,7 +193,7 @@ describe('the listen port', () => {
       sockets.push(s);
     }
     const closedFirst = new Promise<void>((resolve) => idle[0]!.once('close', () => resolve()));
-    await vi.waitFor(async () => {
+    await eventually(async () => {
       const n = await new Promise<number>((r, j) => f!.service.app.server.getConnections((e, c) => (e ? j(e) : r(c))));
       expect(n).toBe(20);
     });
@@ -233,10 +229,10 @@ describe('serve --management-port', () => {
     const s = await serveProcess([...args, '--management-port', '0'], {});
     const at = () =>
       /management port \(\/livez, \/readyz, \/metrics, \/-\/status\) at (http:\/\/127\.0\.0\.1:\d+)/.exec(s.output());
-    await vi.waitFor(() => expect(at()).not.toBeNull());
+    await eventually(() => expect(at()).not.toBeNull());
     const management = at()![1]!;
     expect(await probe(management, '/livez')).toEqual({ status: 200, body: 'ok\n' });
-    await vi.waitFor(async () => expect((await probe(management, '/readyz')).status).toBe(200), { timeout: 10_000 });
+    await eventually(async () => expect((await probe(management, '/readyz')).status).toBe(200));
     s.child.kill('SIGTERM');
     expect(await s.exited).toBe(0);
 

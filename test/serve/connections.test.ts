@@ -1,8 +1,9 @@
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import { connect, type AddressInfo, type Socket } from 'node:net';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { guardConnections, type ConnectionStates, type DropReason } from '../../src/serve/connections.js';
+import { eventually } from '../helpers/wait.js';
 
 /**
  * The connection guards on a bare HTTP server: at maxConnections a new connection takes the place of the oldest
@@ -58,8 +59,8 @@ describe('connection guards at maxConnections', () => {
     const idleOld = await client(port, get('/small')); // answered at once, then idle (keep-alive)
     await client(port, get('/big'), false); // never reads its 64 MB answer
     const idleNew = await client(port); // connected, no request yet
-    const is = (want: ConnectionStates) => vi.waitFor(() => expect(states()).toEqual(want), { timeout: 10_000 });
-    const droppedAre = (want: DropReason[]) => vi.waitFor(() => expect(dropped).toEqual(want));
+    const is = (want: ConnectionStates) => eventually(() => expect(states()).toEqual(want));
+    const droppedAre = (want: DropReason[]) => eventually(() => expect(dropped).toEqual(want));
     // The stall check sees the answer stop moving within a second or two.
     await is({ busy: 0, idle: 2, stalled: 1 });
 

@@ -2,13 +2,14 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { signatureMember, writeFixtureRepo, type FixtureKey } from '../fixtures/apk-repo.js';
 import { tarHeader } from '../fixtures/tar-writer.js';
 import { buildService } from '../../src/serve/app.js';
 import { ensureBuilt, serveProcess, type RunningService } from '../helpers/cli-process.js';
 import { fixtureKey, startFixtureService, testSettings, type FixtureService } from '../helpers/fixture-service.js';
 import { Upstream } from '../helpers/upstream.js';
+import { eventually } from '../helpers/wait.js';
 
 /**
  * Issue 26 §1 on the service: a whole, valid gzip member holding a tar whose APKINDEX header claims 4096 bytes when
@@ -121,7 +122,7 @@ describe('a cut-short tar in the service', () => {
       try {
         await restarted.app.ready();
         restarted.store.start();
-        await vi.waitFor(() => expect(lines.join('')).toContain('saved index ignored, not served'));
+        await eventually(() => expect(lines.join('')).toContain('saved index ignored, not served'));
         const warning = lines.map((l) => JSON.parse(l) as { msg: string }).find((l) => l.msg.includes('ignored'))!;
         expect(warning.msg).toMatch(/cut short|Unexpected end/);
         expect(restarted.store.status()[0]!.records).toBeUndefined();
@@ -167,9 +168,7 @@ describe('a cut-short tar against the serve process', () => {
   it('lives through it on the first load and on a refresh, then drains and exits 0 on SIGTERM', async () => {
     upstream.files.set(X86, cutShortData());
     const s = (running = await serveProcess(['--index', `${upstream.url}/os`, '--arch', 'x86_64'], {}));
-    await vi.waitFor(async () => expect((await statusOf(s)).indexes[0]!.lastError?.reason).toBe('tar'), {
-      timeout: 10_000,
-    });
+    await eventually(async () => expect((await statusOf(s)).indexes[0]!.lastError?.reason).toBe('tar'));
     const refreshed = await fetch(`http://127.0.0.1:${s.port}/-/refresh`, { method: 'POST' });
     expect(refreshed.status).toBe(200);
     expect(((await refreshed.json()) as Status).indexes[0]!.lastError?.reason).toBe('tar');
@@ -187,7 +186,7 @@ describe('a cut-short tar against the serve process', () => {
       ['--index', `${upstream.url}/os`, '--arch', 'x86_64', '--key', keyPath, '--state-dir', stateDir],
       {},
     ));
-    await vi.waitFor(async () => expect((await statusOf(s)).indexes[0]!.records).toBe(1), { timeout: 10_000 });
+    await eventually(async () => expect((await statusOf(s)).indexes[0]!.records).toBe(1));
     s.child.kill('SIGTERM');
     expect(await s.exited).toBe(0);
     await replaceSavedArchive(stateDir, signedCutShort(fixtureKey()));
@@ -197,7 +196,7 @@ describe('a cut-short tar against the serve process', () => {
       ['--index', `${upstream.url}/os`, '--arch', 'x86_64', '--key', keyPath, '--state-dir', stateDir],
       { APK_INDEXER_LOG_OUTPUT: 'json' },
     );
-    await vi.waitFor(() => expect(s.output()).toContain('saved index ignored, not served'), { timeout: 10_000 });
+    await eventually(() => expect(s.output()).toContain('saved index ignored, not served'));
     expect((await fetch(`http://127.0.0.1:${s.port}/livez`)).status).toBe(200);
     expect(s.child.exitCode).toBeNull();
     // The outage ends; a refresh loads the index and keeps it again.

@@ -1,11 +1,12 @@
 import { mkdir, mkdtemp, readdir, readFile, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import type { RepositorySettings } from '../../src/config/settings.js';
 import { buildIndexArchive, generateFixtureKey } from '../fixtures/apk-repo.js';
 import { buildService, type Service } from '../../src/serve/app.js';
 import { startFixtureService, testSettings, type FixtureService } from '../helpers/fixture-service.js';
+import { eventually } from '../helpers/wait.js';
 
 const content = {
   x86_64: [
@@ -61,13 +62,6 @@ const savedFile = async (stateDir: string) =>
   );
 const OUTAGE = Array.from({ length: 50 }, () => ({ status: 503 }));
 
-/** Polls until `check` holds or 10 s pass: a warning is logged when the saved file is read, which a loaded machine may delay. */
-async function eventually(check: () => boolean): Promise<boolean> {
-  for (const end = Date.now() + 10_000; Date.now() < end; await new Promise((r) => setTimeout(r, 20)))
-    if (check()) return true;
-  return check();
-}
-
 describe('a state directory', () => {
   it('keeps the verified index, and a restart during an upstream outage serves it at once', async () => {
     const { stateDir, repositories } = await first();
@@ -106,7 +100,7 @@ describe('a state directory', () => {
     s.store.start();
     expect(await s.store.whenReady(300)).toBe(false);
     expect(await versions(s)).toBe(503);
-    expect(await eventually(() => warnings().some((m) => m.startsWith('saved index ignored, not served')))).toBe(true);
+    await eventually(() => expect(warnings().some((m) => m.startsWith('saved index ignored, not served'))).toBe(true));
   });
 
   it('ignores an index signed by another key, or saved for another repository', async () => {
@@ -126,7 +120,7 @@ describe('a state directory', () => {
     let s = await restart(stateDir, repositories);
     s.store.start();
     expect(await s.store.whenReady(300)).toBe(false);
-    expect(await eventually(() => warnings().some((m) => m.includes('does not match the index')))).toBe(true);
+    await eventually(() => expect(warnings().some((m) => m.includes('does not match the index'))).toBe(true));
     await s.app.close();
     // Another repository's file under this one's name.
     await writeFile(
@@ -136,7 +130,7 @@ describe('a state directory', () => {
     s = await restart(stateDir, repositories);
     s.store.start();
     expect(await s.store.whenReady(300)).toBe(false);
-    expect(await eventually(() => warnings().some((m) => m.includes('saved for another index')))).toBe(true);
+    await eventually(() => expect(warnings().some((m) => m.includes('saved for another index'))).toBe(true));
   });
 
   it('removes at start the temporary files a crash left (ours, written before the start), and no others', async () => {
@@ -167,7 +161,7 @@ describe('a state directory', () => {
     f!.upstream.fail(...OUTAGE);
     const s = await restart(stateDir, repositories);
     s.store.start();
-    await vi.waitFor(() =>
+    await eventually(() =>
       expect(lines.some((l) => l.includes('temporary file(s) left by an earlier run'))).toBe(true),
     );
     expect((await readdir(stateDir)).sort()).toEqual(
