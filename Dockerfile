@@ -53,9 +53,10 @@ VOLUME /var/lib/apk-indexer
 # The image's `node` user, by number, so Kubernetes' runAsNonRoot can verify it without reading /etc/passwd.
 USER 1000:1000
 EXPOSE 3000
-# No curl in slim images: Node's own fetch. APK_INDEXER_PORT moves the port; so does the probe.
+# No curl in slim images: Node's own fetch. APK_INDEXER_PORT moves the port; so does the probe. With
+# APK_INDEXER_MANAGEMENT_PORT set, the probe asks there, where client connections cannot crowd it out.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
-  CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.APK_INDEXER_PORT || 3000) + '/livez').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
+  CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.APK_INDEXER_MANAGEMENT_PORT || process.env.APK_INDEXER_PORT || 3000) + '/livez').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 # Exec form: node is PID 1 and receives SIGTERM itself (serve drains in-flight requests and exits 0).
 # Arguments after the image name replace CMD: `docker run IMAGE serve --config /config/apk-indexer.yaml`.
 ENTRYPOINT ["node", "bin/apk-indexer.js"]

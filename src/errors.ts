@@ -115,6 +115,8 @@ export class ListenError extends UserError {
 export type IndexErrorReason =
   | 'network'
   | 'http-status'
+  /** A redirect loop, too many redirects, or a redirect to a scheme other than http(s): permanent, like a 404. */
+  | 'redirect'
   | 'gzip'
   | 'tar'
   | 'format'

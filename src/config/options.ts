@@ -62,6 +62,15 @@ export const SERVICE_OPTIONS = {
     defaultText: '`3000` (`0`: any free port)',
     doc: 'listen port',
   }),
+  managementPort: option<number | undefined>({
+    file: 'listen.managementPort',
+    env: 'APK_INDEXER_MANAGEMENT_PORT',
+    flags: ['--management-port'],
+    kind: kind.port,
+    default: undefined,
+    defaultText: 'none: the probes, `/metrics` and `/-/status` answer on the listen port only',
+    doc: 'a second port, on the same host, for `/livez`, `/readyz`, `/metrics` and `/-/status` only: client connections cannot starve it (they still answer on the listen port too)',
+  }),
   // hown3d's -update-interval is a whole number of hours; a bare number keeps meaning hours everywhere.
   updateIntervalMs: option({
     file: 'updateInterval',

@@ -5,8 +5,8 @@
  *
  * One rule for credentials (`credentialHeaders`): a repository's `auth` goes only to its own origin (scheme, host
  * and port): its indexes, and its keys and security database when they are there. Never to another host, and never
- * into a log (everything shown is `redactUrl`ed). A redirect to another origin drops the header (undici's redirect
- * handler strips Authorization across origins).
+ * into a log (everything shown is `redactUrl`ed). A redirect to another origin drops the header (source/redirects.ts
+ * strips Authorization, Cookie and Proxy-Authorization at the first hop to another origin).
  */
 import { ConfigError, IndexError } from '../errors.js';
 import { repositoryUrl } from '../apko/repository.js';

@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { FileError } from '../errors.js';
 
 /**
  * The last verified APKINDEX.tar.gz of each configured index, kept in a state directory so that a restart serves
@@ -25,9 +26,40 @@ export interface SavedIndex {
 
 const MAGIC = 'apk-indexer saved index v1';
 
+/** The temporary files `writeSavedIndex` writes beside the file they replace, and nothing else. */
+const TEMP_NAME = /^[0-9a-f]{32}\.apkindex\.[0-9a-f]{12}\.tmp$/;
+
 export function savedIndexPath(stateDir: string, repository: string, url: string): string {
   const digest = createHash('sha256').update(`${repository}\n${url}`).digest('hex').slice(0, 32);
   return join(stateDir, `${digest}.apkindex`);
+}
+
+/**
+ * Removes the temporary files a crash left behind (killed between writing and renaming): only files of our own
+ * naming, and only those last written before `beforeMs`, so that a write in progress in another process sharing
+ * the directory is left alone. Resolves to the names removed; a directory that does not exist yet holds none.
+ */
+export async function removeStaleTempFiles(stateDir: string, beforeMs: number): Promise<string[]> {
+  let names: string[];
+  try {
+    names = await readdir(stateDir);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw FileError.of(stateDir, err, 'cannot list');
+  }
+  const removed: string[] = [];
+  for (const name of names.filter((n) => TEMP_NAME.test(n))) {
+    const path = join(stateDir, name);
+    try {
+      const info = await stat(path);
+      if (!info.isFile() || info.mtimeMs >= beforeMs) continue;
+      await rm(path, { force: true });
+      removed.push(name);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw FileError.of(path, err, 'cannot remove');
+    }
+  }
+  return removed;
 }
 
 export async function writeSavedIndex(stateDir: string, saved: Omit<SavedIndex, 'savedAt'>): Promise<void> {
@@ -55,20 +87,21 @@ export async function writeSavedIndex(stateDir: string, saved: Omit<SavedIndex, 
 
 /**
  * The saved index of `repository` at `url`; undefined when there is none. A file that is not one of ours, or that
- * names another repository or URL, or is cut short, is an Error (the caller warns and ignores it). Its signature is
- * the caller's to check, as for a download.
+ * names another repository or URL, or is cut short, is a FileError naming it (the caller warns and ignores it). Its
+ * signature is the caller's to check, as for a download.
  */
 export async function readSavedIndex(
   stateDir: string,
   repository: string,
   url: string,
 ): Promise<SavedIndex | undefined> {
+  const path = savedIndexPath(stateDir, repository, url);
   let bytes: Buffer;
   try {
-    bytes = await readFile(savedIndexPath(stateDir, repository, url));
+    bytes = await readFile(path);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw err;
+    throw FileError.of(path, err, 'cannot read');
   }
   const nl = bytes.indexOf(0x0a);
   let head: Record<string, unknown>;
@@ -78,14 +111,18 @@ export async function readSavedIndex(
       unknown
     >;
   } catch {
-    throw new Error('not a saved index (no header)');
+    throw new FileError(path, 'not a saved index (no header)');
   }
-  if (head.magic !== MAGIC) throw new Error('not a saved index (unknown header)');
+  if (head.magic !== MAGIC) throw new FileError(path, 'not a saved index (unknown header)');
   if (head.repository !== repository || head.url !== url) {
-    throw new Error(`saved for another index (repository ${JSON.stringify(head.repository)}, ${String(head.url)})`);
+    throw new FileError(
+      path,
+      `saved for another index (repository ${JSON.stringify(head.repository)}, ${String(head.url)})`,
+    );
   }
   const archive = bytes.subarray(nl + 1);
-  if (archive.length !== head.bytes) throw new Error(`cut short (${archive.length} of ${String(head.bytes)} bytes)`);
+  if (archive.length !== head.bytes)
+    throw new FileError(path, `cut short (${archive.length} of ${String(head.bytes)} bytes)`);
   const text = (v: unknown) => (typeof v === 'string' ? v : undefined);
   const keys = Array.isArray(head.keys)
     ? (head.keys as SavedIndex['keys']).filter(

@@ -8,11 +8,13 @@ import Fastify, {
   type onRequestHookHandler,
   type onResponseHookHandler,
 } from 'fastify';
+import type { Server } from 'node:http';
 import type { ServiceSettings } from '../config/settings.js';
 import { oneLine } from '../core/text.js';
 import { AnswerCache } from './answer-cache.js';
 import { TEXT, type QueryScope } from './answers.js';
 import { guardConnections } from './connections.js';
+import { managementServer } from './management.js';
 import { stdoutLogStream } from './log-stream.js';
 import { createMetrics, type ServiceMetrics } from './metrics.js';
 import { adminRoutes } from './routes/admin.js';
@@ -26,6 +28,8 @@ import { IndexStore } from './store.js';
 
 export interface Service {
   app: FastifyInstance;
+  /** The management listener (`managementPort`), not listening yet; closed with the app. */
+  management: Server | undefined;
   store: IndexStore;
   metrics: ServiceMetrics;
   /** Serialized answers of the current generation (tests read its size). */
@@ -74,30 +78,21 @@ export function buildService(settings: ServiceSettings, options: ServiceOptions 
   const metrics = createMetrics();
   const store = new IndexStore(settings, { log: app.log, metrics, env: options.env, retryBaseMs: options.retryBaseMs });
   const cache = new AnswerCache();
-  const secdb = new SecdbStore(settings, {
-    log: app.log,
-    registry: metrics.registry,
-    env: options.env,
-    retryBaseMs: options.retryBaseMs,
-  });
-  buildApp(app, settings, store, metrics, cache, secdb);
-  return { app, store, metrics, cache, secdb };
+  const secdb = new SecdbStore(settings, { log: app.log, metrics, env: options.env, retryBaseMs: options.retryBaseMs });
+  const management = settings.managementPort === undefined ? undefined : managementServer(app, settings, metrics);
+  const service = { app, management, store, metrics, cache, secdb };
+  addRoutes(service, settings);
+  return service;
 }
 
-/** Hooks, handlers and routes on a Fastify instance, around a store. */
-export function buildApp(
-  app: FastifyInstance,
-  settings: ServiceSettings,
-  store: IndexStore,
-  metrics: ServiceMetrics,
-  cache = new AnswerCache(),
-  secdb = new SecdbStore(settings, { log: app.log, registry: metrics.registry }),
-): FastifyInstance {
-  guardConnections(app.server, {
+/** Hooks, handlers and routes on the service's Fastify instance, around its stores. */
+function addRoutes({ app, store, metrics, cache, secdb }: Service, settings: ServiceSettings): void {
+  const held = guardConnections(app.server, {
     maxConnections: settings.maxConnections,
     stallTimeoutMs: settings.clientTimeoutMs,
-    onDrop: (why) => metrics.droppedConnections.inc({ why }),
+    onDrop: (why) => metrics.droppedConnections.inc({ listener: 'client', why }),
   });
+  metrics.connectionStates.set('client', held);
   // Requests are counted by a callback hook (no promise per request) that each route gets with its own URL closed
   // over: `request.routeOptions` builds a new object on every read. Routes without a hook of their own (the
   // not-found handler) count as 'unmatched'.
@@ -169,7 +164,6 @@ export function buildApp(
   });
   void app.register(wildcardRoutes, answering);
   void app.register(datasourceRoutes, answering);
-  return app;
 }
 
 /** One debug line per answered request instead of two info lines: Renovate asks for hundreds of names per run. */

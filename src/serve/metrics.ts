@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { ConnectionStates } from './connections.js';
 import { RequestMetrics } from './request-metrics.js';
 
 /** Prometheus metrics of one server; a registry of its own so several servers can live in one process (tests). */
@@ -6,6 +7,7 @@ export function createMetrics() {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'apk_indexer_' });
   const indexLabels = ['index', 'arch', 'repository'] as const;
+  const connectionStates = new Map<string, () => ConnectionStates>();
   const registers = [registry];
   return {
     registry,
@@ -36,7 +38,7 @@ export function createMetrics() {
     }),
     failures: new Counter({
       name: 'apk_indexer_refresh_failures_total',
-      help: 'Failed refreshes by reason (network, http-status, gzip, tar, format, signature, limit, key, internal)',
+      help: 'Failed refreshes by reason (network, http-status, redirect, gzip, tar, format, signature, limit, key, internal)',
       labelNames: [...indexLabels, 'reason'],
       registers,
     }),
@@ -57,12 +59,51 @@ export function createMetrics() {
       help: 'Version map generation; increases whenever an index changes',
       registers,
     }),
+    /** Each listener's guard (connections.ts) says what it holds; read on scrape. */
+    connectionStates,
+    connections: new Gauge({
+      name: 'apk_indexer_connections',
+      help: 'Connections held now, by listener (client: the listen port; management: the management port) and state: busy (a request in progress), idle (none), stalled (its answer stopped moving)',
+      labelNames: ['listener', 'state'],
+      registers,
+      collect() {
+        for (const [listener, states] of connectionStates)
+          for (const [state, count] of Object.entries(states()) as Array<[string, number]>)
+            this.set({ listener, state }, count);
+      },
+    }),
     droppedConnections: new Counter({
       name: 'apk_indexer_dropped_connections_total',
-      help: 'Client connections refused or closed: max-connections (over maxConnections), stalled (answer not read for clientTimeout)',
-      labelNames: ['why'],
+      help: 'Connections closed by the service, by listener and why: refused (at maxConnections, none to shed), stalled (answer not read for clientTimeout), shed-stalled and shed-idle (closed, oldest first, to make room for a new one)',
+      labelNames: ['listener', 'why'],
       registers,
     }),
+    secdb: {
+      ids: new Gauge({
+        name: 'apk_indexer_secdb_ids',
+        help: 'Fix IDs in the last good read of each security database',
+        labelNames: ['repository'],
+        registers,
+      }),
+      lastSuccess: new Gauge({
+        name: 'apk_indexer_secdb_last_success_timestamp_seconds',
+        help: 'Time of the last successful security database refresh',
+        labelNames: ['repository'],
+        registers,
+      }),
+      refreshes: new Counter({
+        name: 'apk_indexer_secdb_refreshes_total',
+        help: 'Successful security database refreshes by outcome (changed, not-modified)',
+        labelNames: ['repository', 'outcome'],
+        registers,
+      }),
+      failures: new Counter({
+        name: 'apk_indexer_secdb_refresh_failures_total',
+        help: 'Failed security database refreshes by reason',
+        labelNames: ['repository', 'reason'],
+        registers,
+      }),
+    },
     // Requests by route, method and status with latency: counted in plain arrays, exported on scrape.
     requests: new RequestMetrics(registry),
   };

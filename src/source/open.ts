@@ -2,9 +2,10 @@ import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import { Agent, interceptors, request, type Dispatcher } from 'undici';
+import { Agent, type Dispatcher } from 'undici';
 import { describeFileProblem, IndexError, networkReason } from '../errors.js';
 import { redactUrl, toUrl } from './locations.js';
+import { getFollowingRedirects } from './redirects.js';
 
 export interface OpenOptions {
   /** Extra request headers (authorization for private repositories). */
@@ -26,8 +27,9 @@ const DEFAULT_TIMEOUT_MS = 60_000;
 export const MAX_RETRY_AFTER_MS = 24 * 3_600_000;
 let sharedDispatcher: Dispatcher | undefined;
 
+/** Redirects are followed by getFollowingRedirects, by our rules, not by the dispatcher. */
 function defaultDispatcher(): Dispatcher {
-  sharedDispatcher ??= new Agent({ connections: 8 }).compose(interceptors.redirect({ maxRedirections: 5 }));
+  sharedDispatcher ??= new Agent({ connections: 8 });
   return sharedDispatcher;
 }
 
@@ -91,8 +93,7 @@ async function openHttp(location: string, options: OpenOptions): Promise<Opened>
   const timeout = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   let response: Dispatcher.ResponseData;
   try {
-    response = await request(url, {
-      method: 'GET',
+    response = await getFollowingRedirects(url, shown, {
       headers,
       headersTimeout: timeout,
       bodyTimeout: timeout,
@@ -100,6 +101,7 @@ async function openHttp(location: string, options: OpenOptions): Promise<Opened>
       dispatcher: options.dispatcher ?? defaultDispatcher(),
     });
   } catch (err) {
+    if (err instanceof IndexError) throw err;
     throw new IndexError(shown, 'network', networkReason(err), { cause: err });
   }
   const { statusCode } = response;

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeFixtureRepo } from '../fixtures/apk-repo.js';
 import { bin, ensureBuilt } from '../helpers/cli-process.js';
+import { untilReady } from '../helpers/wait.js';
 
 /** Issue 15's paper cuts, met as a new user meets them: the real CLI, its exit status and what it prints. */
 
@@ -136,12 +137,7 @@ describe('paper cuts (issue 15)', () => {
         child.on('exit', (code) => reject(new Error(`exited ${code}: ${log}${err}`)));
       });
       child.stdout.destroy(); // `| head -1` has read its line and gone
-      for (let i = 0; i < 20; i++) {
-        const res = await fetch(`http://127.0.0.1:${port}/readyz`);
-        await res.text();
-        if (res.status === 200) break;
-        await new Promise((r) => setTimeout(r, 100));
-      }
+      await untilReady(`http://127.0.0.1:${port}`);
       // Requests are logged to the closed pipe; the service still answers them.
       for (let i = 0; i < 5; i++)
         expect(await (await fetch(`http://127.0.0.1:${port}/bash/latest`)).text()).toBe('5.2.37-r0\n');

@@ -129,7 +129,7 @@ describe('precedence: flags > environment > file > defaults', () => {
     const path = await file(
       'all.yaml',
       [
-        'listen: {host: 10.0.0.1, port: 8080}',
+        'listen: {host: 10.0.0.1, port: 8080, managementPort: 8081}',
         'updateInterval: 30m',
         'firstLoadTimeout: 45s',
         'requestTimeout: 20s',
@@ -144,6 +144,7 @@ describe('precedence: flags > environment > file > defaults', () => {
     expect(fromFile).toMatchObject({
       host: '10.0.0.1',
       port: 8080,
+      managementPort: 8081,
       updateIntervalMs: 1_800_000,
       firstLoadTimeoutMs: 45_000,
       requestTimeoutMs: 20_000,
@@ -157,6 +158,7 @@ describe('precedence: flags > environment > file > defaults', () => {
       APK_INDEXER_CONFIG: path,
       APK_INDEXER_HOST: '10.0.0.2',
       APK_INDEXER_PORT: '9000',
+      APK_INDEXER_MANAGEMENT_PORT: '9001',
       APK_INDEXER_UPDATE_INTERVAL: '2',
       APK_INDEXER_FIRST_LOAD_TIMEOUT: '10s',
       APK_INDEXER_LOG_LEVEL: 'error',
@@ -166,6 +168,7 @@ describe('precedence: flags > environment > file > defaults', () => {
     expect(loadSettings([], env)).toMatchObject({
       host: '10.0.0.2',
       port: 9000,
+      managementPort: 9001,
       updateIntervalMs: 7_200_000,
       firstLoadTimeoutMs: 10_000,
       requestTimeoutMs: 20_000,
@@ -179,6 +182,8 @@ describe('precedence: flags > environment > file > defaults', () => {
       '10.0.0.3',
       '--port',
       '9100',
+      '--management-port',
+      '9101',
       '--update-interval',
       '15m',
       '--first-load-timeout',
@@ -191,6 +196,7 @@ describe('precedence: flags > environment > file > defaults', () => {
     expect(loadSettings(flags, env)).toMatchObject({
       host: '10.0.0.3',
       port: 9100,
+      managementPort: 9101,
       updateIntervalMs: 900_000,
       firstLoadTimeoutMs: 5_000,
       logLevel: 'trace',
@@ -413,7 +419,7 @@ describe('mistakes are stopped at start, naming the key, variable or flag and th
       ['listen: {port: 1}\nrepos: []\n', 'repos: unknown key (known: listen, updateInterval'],
       ['listen: {prot: 1}\n', 'listen.prot: unknown key (did you mean port?)'],
       ['listen: {hots: 1}\n', 'listen.hots: unknown key (did you mean host?)'],
-      ['listen: {address: 1}\n', 'listen.address: unknown key (known: host, port)'],
+      ['listen: {address: 1}\n', 'listen.address: unknown key (known: host, port, managementPort)'],
       ['repository:\n  - url: https://a.test/os\n', 'repository: unknown key (did you mean repositories?)'],
       ['updateIntervall: 4h\n', 'updateIntervall: unknown key (did you mean updateInterval?)'],
       [

@@ -6,6 +6,7 @@ import type { RepositorySettings, ServiceSettings } from '../../src/config/setti
 import { DEFAULTS } from '../../src/config/settings.js';
 import { generateFixtureKey, writeFixtureRepo, type FixtureKey, type FixturePackage } from '../fixtures/apk-repo.js';
 import { buildService, type Service, type ServiceOptions } from '../../src/serve/app.js';
+import { listenManagement } from '../../src/serve/management.js';
 import { Upstream, type UpstreamOptions } from './upstream.js';
 
 /** Packages per arch of one repository: `{ x86_64: [...], aarch64: [...] }`. */
@@ -43,6 +44,8 @@ export interface FixtureService {
   dir: string;
   /** `http://127.0.0.1:<port>` when listening. */
   baseUrl: string;
+  /** The management port's `http://127.0.0.1:<port>` when listening with `settings.managementPort` set. */
+  managementUrl: string;
   /** Rewrites a repository's indexes (signed with the same key), e.g. with a new version. */
   publish(name: string, content: RepoContent, description?: string): Promise<void>;
   /** POST /-/refresh through the app; resolves when every index has been refreshed. */
@@ -105,6 +108,7 @@ export async function startFixtureService(options: FixtureServiceOptions): Promi
   };
   let service: Service | undefined;
   let baseUrl = '';
+  let managementUrl = '';
   try {
     service = buildService(testSettings(repositories, options.settings), {
       ...(!options.service?.logStream && { logger: false }),
@@ -118,6 +122,10 @@ export async function startFixtureService(options: FixtureServiceOptions): Promi
     if (options.listen) {
       await service.app.listen({ host: '127.0.0.1', port: 0 });
       baseUrl = `http://127.0.0.1:${(service.app.server.address() as AddressInfo).port}`;
+      if (service.management) {
+        const { port } = await listenManagement(service.management, '127.0.0.1', options.settings?.managementPort ?? 0);
+        managementUrl = `http://127.0.0.1:${port}`;
+      }
     } else {
       await service.app.ready();
     }
@@ -133,6 +141,7 @@ export async function startFixtureService(options: FixtureServiceOptions): Promi
     key,
     dir,
     baseUrl,
+    managementUrl,
     publish,
     refresh: async () => {
       const res = await ready.app.inject({ method: 'POST', url: '/-/refresh', headers: authHeader(options.settings) });

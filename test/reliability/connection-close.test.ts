@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateFixtureKey, writeFixtureRepo } from '../fixtures/apk-repo.js';
 import { openSource } from '../../src/source/open.js';
 import { bin, ensureBuilt, serveProcess } from '../helpers/cli-process.js';
+import { eventually, untilReady } from '../helpers/wait.js';
 
 /**
  * An upstream that answers as `python3 -m http.server` does: HTTP/1.0, the whole response in one write, then the
@@ -20,6 +21,8 @@ let dir: string;
 let server: Server;
 let baseUrl: string;
 let served = 0;
+/** Answers whose last byte and FIN the server has handed to the kernel. */
+let ended = 0;
 let keyPath = '';
 const sockets = new Set<Socket>();
 
@@ -48,6 +51,7 @@ beforeAll(async () => {
   server = createServer((socket) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
+    socket.on('finish', () => ended++);
     socket.on('error', () => undefined);
     let head = '';
     socket.on('data', async (chunk) => {
@@ -88,10 +92,12 @@ describe('an upstream that closes the connection right after the body', () => {
     const expected = randomBytes(64 * 1024);
     await writeFile(join(dir, 'blob'), expected);
     for (let i = 0; i < 5; i++) {
+      const before = ended;
       const opened = await openSource(`${baseUrl}/blob`);
       if (opened.notModified) throw new Error('no validators were sent');
-      // A slow reader: the parser pauses under backpressure while the rest and the FIN arrive.
-      await new Promise((r) => setTimeout(r, 150));
+      // A slow reader: it reads nothing until the rest of the body and the FIN are on their way (the parser pauses
+      // under backpressure meanwhile).
+      await eventually(() => expect(ended).toBe(before + 1));
       const chunks: Buffer[] = [];
       for await (const chunk of opened.body) chunks.push(chunk);
       expect(Buffer.concat(chunks).equals(expected)).toBe(true);
@@ -135,11 +141,7 @@ describe('an upstream that closes the connection right after the body', () => {
     );
     try {
       const url = `http://127.0.0.1:${service.port}`;
-      const ready = Date.now() + 20_000;
-      while ((await fetch(`${url}/readyz`)).status !== 200) {
-        if (Date.now() > ready) throw new Error(`never ready: ${service.output()}`);
-        await new Promise((r) => setTimeout(r, 50));
-      }
+      await untilReady(url, 20_000);
       for (let i = 0; i < 15; i++) {
         const refreshed = await fetch(`${url}/-/refresh`, { method: 'POST' });
         expect(refreshed.status).toBe(200);

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { startFixtureService, type FixtureService } from '../helpers/fixture-service.js';
+import { eventually } from '../helpers/wait.js';
 
 /** A key URL that sends a few bytes and then nothing is bounded by refreshTimeout and by shutdown, as an index is. */
 
@@ -24,9 +25,11 @@ describe('key downloads', () => {
     const failed = async () =>
       ((await f!.service.app.inject({ method: 'GET', url: '/-/status' })).json().indexes[0].lastError ?? undefined) as
         { message: string } | undefined;
-    for (const end = Date.now() + 10_000; !(await failed()); await new Promise((r) => setTimeout(r, 25)))
-      if (Date.now() > end) throw new Error('the first load never gave up on the key');
-    expect((await failed())!.message).toContain('did not finish within refreshTimeout (400ms)');
+    await eventually(async () =>
+      expect((await failed())?.message, 'the first load gave up on the key').toContain(
+        'did not finish within refreshTimeout (400ms)',
+      ),
+    );
     // The next forced refresh meets the same stalled key and answers, with the failure, within the deadline.
     const refreshed = await f.service.app.inject({ method: 'POST', url: '/-/refresh' });
     expect(refreshed.statusCode).toBe(200);
@@ -44,15 +47,9 @@ describe('key downloads', () => {
     });
     f.upstream.fail({ stallAfter: 20, path: KEY });
     f.service.store.start();
-    for (
-      const end = Date.now() + 5_000;
-      !f.upstream.requests.some((r) => r.path.endsWith(KEY));
-      await new Promise((r) => setTimeout(r, 10))
-    )
-      if (Date.now() > end) throw new Error('no key request');
+    await eventually(() => expect(f!.upstream.requestsFor(KEY)).not.toHaveLength(0));
     await f.service.app.close();
     // Every upstream connection is closed once the service has stopped: the key download was aborted with it.
-    for (const end = Date.now() + 5_000; f.upstream.openConnections > 0; await new Promise((r) => setTimeout(r, 25)))
-      if (Date.now() > end) throw new Error('the key download outlived the shutdown');
+    await eventually(() => expect(f!.upstream.openConnections, 'the key download outlived the shutdown').toBe(0));
   }, 15_000);
 });

@@ -16,6 +16,7 @@ import { writeTar } from '../fixtures/tar-writer.js';
 import { DEFAULT_LIMITS } from '../../src/parse/limits.js';
 import { startFixtureService, type FixtureService, type RepoContent } from '../helpers/fixture-service.js';
 import type { Fault } from '../helpers/upstream.js';
+import { eventually } from '../helpers/wait.js';
 
 /**
  * One running service, one upstream that misbehaves in every way we know of, one refresh per fault: whatever the
@@ -135,7 +136,7 @@ async function refreshAgainst(
   const refreshing = f.service.app.inject({ method: 'POST', url: '/-/refresh' });
   if (options.queryWhileHeld) {
     // While the upstream holds the refresh's request, queries are answered from memory, not made to wait or fail.
-    while (f.upstream.requestsFor(X86).length === requestMark) await new Promise((r) => setTimeout(r, 5));
+    await eventually(() => expect(f.upstream.requestsFor(X86).length).toBeGreaterThan(requestMark));
     await expectServingLastGoodData();
   }
   const refreshed = await refreshing;

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { FixturePackage } from '../fixtures/apk-repo.js';
 import { startFixtureService, type FixtureService } from '../helpers/fixture-service.js';
+import { eventually } from '../helpers/wait.js';
 
 const repositories = {
   os: {
@@ -34,8 +35,7 @@ describe('before the first load: never a false 404', () => {
 
   it('waits up to firstLoadTimeout, then answers 503 with Retry-After, even for a name only the missing index has', async () => {
     await held({ hang: true }, { firstLoadTimeoutMs: 300 });
-    for (const end = Date.now() + 10_000; f!.service.store.progress.loaded < 1 && Date.now() < end;)
-      await new Promise((r) => setTimeout(r, 20));
+    await eventually(() => expect(f!.service.store.progress.loaded).toBe(1));
     for (const url of ['/arm-only', '/bootc', '/no-such-package', '/wildcardVersion/arm-*']) {
       const started = Date.now();
       const res = await get(url);
@@ -85,7 +85,7 @@ describe('before the first load: never a false 404', () => {
   it('releases waiting queries with 503 when the server closes, without waiting for the upstream', async () => {
     await held({ hang: true }, { firstLoadTimeoutMs: 20_000, requestTimeoutMs: 20_000 });
     const waiting = get('/bootc');
-    await new Promise((r) => setTimeout(r, 100));
+    await eventually(() => expect(f!.service.store.waiting).toBe(1)); // the query waits for the first load
     const started = Date.now();
     await f!.service.app.close();
     expect((await waiting).statusCode).toBe(503);

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { FixturePackage } from '../fixtures/apk-repo.js';
 import { startFixtureService, type FixtureService } from '../helpers/fixture-service.js';
+import { eventually } from '../helpers/wait.js';
 
 /** One broken or slow repository never blocks the answers the others can give alone. */
 
@@ -30,15 +31,11 @@ async function held(path: string, fault: Parameters<FixtureService['upstream']['
   return f;
 }
 const get = (url: string) => f!.service.app.inject({ method: 'GET', url });
-const until = async (what: string, check: () => Promise<boolean>) => {
-  for (const end = Date.now() + 10_000; !(await check()); await new Promise((r) => setTimeout(r, 25)))
-    if (Date.now() > end) throw new Error(`timed out: ${what}`);
-};
 
 describe('while one index has not loaded', () => {
   it('answers queries it cannot change: another repository, or arches that exclude it; 503 for those it could', async () => {
     await held('os/aarch64/APKINDEX.tar.gz', { hang: true }, 20_000);
-    await until('os x86_64 and extras to load', async () => f!.service.store.progress.loaded === 2);
+    await eventually(() => expect(f!.service.store.progress.loaded, 'os x86_64 and extras loaded').toBe(2));
     // Another repository than the one missing, and an arch the missing index is not.
     expect((await get('/tool?repository=extras')).json().releases.map((r: { version: string }) => r.version)).toEqual([
       '2.0-r0',
@@ -50,7 +47,7 @@ describe('while one index has not loaded', () => {
 
   it('answers 503 after firstLoadTimeout for a query the missing index could change', async () => {
     await held('os/aarch64/APKINDEX.tar.gz', { hang: true });
-    await until('os x86_64 and extras to load', async () => f!.service.store.progress.loaded === 2);
+    await eventually(() => expect(f!.service.store.progress.loaded, 'os x86_64 and extras loaded').toBe(2));
     for (const url of ['/arm-only', '/bootc', '/bootc?arch=aarch64', '/tool', '/bootc?repository=os']) {
       const res = await get(url);
       expect([res.statusCode, res.headers['retry-after']], url).toEqual([503, '5']);
@@ -59,7 +56,7 @@ describe('while one index has not loaded', () => {
 
   it('is not ready while an index waits on the network, and says which; /-/status and the metrics name it', async () => {
     await held('os/aarch64/APKINDEX.tar.gz', { hang: true });
-    await until('os x86_64 and extras to load', async () => f!.service.store.progress.loaded === 2);
+    await eventually(() => expect(f!.service.store.progress.loaded, 'os x86_64 and extras loaded').toBe(2));
     const readyz = await get('/readyz');
     expect(readyz.statusCode).toBe(503);
     expect(readyz.body).toMatch(
@@ -85,7 +82,7 @@ describe('while one index has not loaded', () => {
 
   it('is ready when the missing index failed for a reason a retry will not soon fix (404), and answers 503 at once for what it could change', async () => {
     await held('extras/x86_64/APKINDEX.tar.gz', { status: 404 }, 20_000);
-    await until('the first loads to finish', async () => (await get('/readyz')).statusCode === 200);
+    await eventually(async () => expect((await get('/readyz')).statusCode, 'the first loads finished').toBe(200));
     const status = (await get('/-/status')).json();
     expect(status).toMatchObject({ ready: true, waitingFor: [] });
     expect(status.indexes[2]).toMatchObject({

@@ -10,6 +10,7 @@ import { writeFixtureRepo } from '../fixtures/apk-repo.js';
 import { fixtureKey } from '../helpers/fixture-service.js';
 import { Upstream } from '../helpers/upstream.js';
 import { bin, ensureBuilt, serveProcess as serve } from '../helpers/cli-process.js';
+import { eventually } from '../helpers/wait.js';
 
 describe('apk-indexer serve as a process', () => {
   let upstream: Upstream;
@@ -48,13 +49,11 @@ describe('apk-indexer serve as a process', () => {
       const livez = await pool.request({ path: '/livez', method: 'GET' });
       expect([livez.statusCode, await livez.body.text()]).toEqual([200, 'ok\n']);
       // x86_64 has loaded and aarch64 is held, so /bash will wait for the first load (asked on the same connection).
-      const deadline = Date.now() + 10_000;
-      for (let readyz = ''; !readyz.startsWith('not ready: 1 of 2 indexes loaded; ');) {
-        expect(Date.now(), `x86_64 not loaded: ${readyz}`).toBeLessThan(deadline);
+      await eventually(async () => {
         const res = await pool.request({ path: '/readyz', method: 'GET' });
-        readyz = await res.body.text();
-        expect(res.statusCode, readyz).toBe(503);
-      }
+        const readyz = await res.body.text();
+        expect([res.statusCode, readyz.startsWith('not ready: 1 of 2 indexes loaded; ')], readyz).toEqual([503, true]);
+      });
 
       // SIGTERM once /bash has been written to the open connection: on loopback the bytes are then in the
       // server's socket buffer, and the server reads them in the same turn as the signal, before any drain timer.

@@ -10,6 +10,7 @@ import {
   type RepoContent,
 } from '../helpers/fixture-service.js';
 import { Upstream } from '../helpers/upstream.js';
+import { eventually } from '../helpers/wait.js';
 
 const v1: RepoContent = {
   x86_64: [
@@ -59,14 +60,6 @@ const refreshFailures = (lines: string[], suffix: string) =>
   lines
     .map((l) => JSON.parse(l) as LogLine)
     .filter((l) => l.msg.startsWith('index refresh failed') && l.index?.endsWith(suffix));
-/** Polls `check` until it holds; fails after `ms`. */
-async function until(what: string, check: () => Promise<boolean> | boolean, ms = 5_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    expect(Date.now(), `still waiting for ${what}`).toBeLessThan(deadline);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 /** The longest delay a Node timer holds (2^31-1 ms, ~24.8 days). */
 const MAX_TIMER_MS = 2_147_483_647;
 
@@ -230,11 +223,8 @@ describe('refreshing indexes', () => {
   it('refreshes on its own at the update interval', async () => {
     await start({ settings: { updateIntervalMs: 100 } });
     await f!.publish('os', withNewBootc(v1));
-    const deadline = Date.now() + 5_000;
-    while ((await get('/bootc/latest?arch=x86_64')).body !== '1.17.0-r0\n') {
-      expect(Date.now()).toBeLessThan(deadline);
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    // No POST /-/refresh: the interval's timer reads the new index.
+    await eventually(async () => expect((await get('/bootc/latest?arch=x86_64')).body).toBe('1.17.0-r0\n'));
     expect(f!.upstream.requestsFor(X86).length).toBeGreaterThanOrEqual(2);
   });
 
@@ -250,13 +240,14 @@ describe('refreshing indexes', () => {
     // Both publish a new bootc; only the repository with the short interval picks it up on its own.
     await f!.publish('fast', withNewBootc(v1));
     await f!.publish('slow', withNewBootc(v1));
-    await until(
-      'the fast repository to serve the new version',
-      async () => (await get('/bootc/latest?arch=x86_64&repository=fast')).body === '1.17.0-r0\n',
+    await eventually(async () =>
+      expect((await get('/bootc/latest?arch=x86_64&repository=fast')).body).toBe('1.17.0-r0\n'),
     );
     // A few more of its intervals pass, and the slow repository was asked nothing since its first load.
     const seen = fastIndex();
-    await until('two more refreshes of the fast repository', () => fastIndex() >= seen + 2);
+    await eventually(() =>
+      expect(fastIndex(), 'two more refreshes of the fast repository').toBeGreaterThanOrEqual(seen + 2),
+    );
     expect(slowRequests().map((r) => r.path)).toEqual(loaded);
     expect((await get('/bootc/latest?arch=x86_64&repository=slow')).body).toBe('1.16.7-r0\n');
     for (const index of (await status()).indexes.filter((i) => i.repository === 'slow')) {
@@ -289,7 +280,7 @@ describe('refreshing indexes', () => {
     // The first load of x86_64 is a slow download of the index as it was when asked for.
     f!.upstream.fail({ trickleEveryMs: 1, path: X86 });
     f!.service.store.start();
-    while (f!.upstream.requestsFor(X86).length === 0) await new Promise((r) => setTimeout(r, 5));
+    await eventually(() => expect(f!.upstream.requestsFor(X86)).not.toHaveLength(0));
     await f!.publish('os', withNewBootc(v1));
     const [first, second] = await Promise.all([refresh(), refresh()]);
     expect([first.statusCode, second.statusCode]).toEqual([200, 200]);

@@ -1,6 +1,6 @@
 import Fastify from 'fastify';
-import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
+import { createMetrics } from '../../src/serve/metrics.js';
 import { SecdbStore } from '../../src/serve/secdb-store.js';
 import { testSettings } from '../helpers/fixture-service.js';
 import { Upstream } from '../helpers/upstream.js';
@@ -32,7 +32,7 @@ describe('a bug inside a security database refresh', () => {
     const lines: string[] = [];
     const app = Fastify({ logger: { level: 'info', stream: { write: (line: string) => void lines.push(line) } } });
     cleanup.push(() => app.close());
-    const registry = new Registry();
+    const metrics = createMetrics();
     const repository = {
       name: 'os',
       url: `${upstream.url}/os`,
@@ -44,7 +44,7 @@ describe('a bug inside a security database refresh', () => {
     // TypeError once the body arrives, inside the refresh.
     const store = new SecdbStore(testSettings([repository]), {
       log: app.log,
-      registry,
+      metrics,
       maxBytes: Symbol('not a number') as unknown as number,
       retryBaseMs: 60_000,
     });
@@ -54,9 +54,9 @@ describe('a bug inside a security database refresh', () => {
 
     expect(upstream.requestsFor('/os/security.json')).toHaveLength(1);
     expect(store.status()[0]!.lastError?.message).toMatch(/\/os\/security\.json: .*Symbol/);
-    const metrics = await registry.metrics();
-    expect(metrics).toMatch(/apk_indexer_secdb_refresh_failures_total\{repository="os",reason="internal"\} 1/);
-    expect(metrics).not.toMatch(/apk_indexer_secdb_refresh_failures_total\{[^}]*reason="network"\}/);
+    const scraped = await metrics.registry.metrics();
+    expect(scraped).toMatch(/apk_indexer_secdb_refresh_failures_total\{repository="os",reason="internal"\} 1/);
+    expect(scraped).not.toMatch(/apk_indexer_secdb_refresh_failures_total\{[^}]*reason="network"\}/);
 
     const logged = lines.map((l) => JSON.parse(l) as LogLine);
     const errors = logged.filter((l) => l.level === 50);

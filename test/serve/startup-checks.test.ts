@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeFixtureRepo } from '../fixtures/apk-repo.js';
 import { bin, ensureBuilt, serveProcess } from '../helpers/cli-process.js';
 import { fixtureKey } from '../helpers/fixture-service.js';
+import { untilReady } from '../helpers/wait.js';
 
 /** What `serve` refuses before it listens (exit 2, one line, no credentials), and how it stops. */
 
@@ -80,12 +81,7 @@ describe('serve with local files', () => {
     const s = await serveProcess(['--index', named, '--key', keyPath], { APK_INDEXER_LOG_OUTPUT: 'json' });
     try {
       const url = `http://127.0.0.1:${s.port}`;
-      for (
-        const end = Date.now() + 10_000;
-        (await fetch(`${url}/readyz`)).status !== 200;
-        await new Promise((r) => setTimeout(r, 50))
-      )
-        if (Date.now() > end) throw new Error(s.output());
+      await untilReady(url);
       expect(await (await fetch(`${url}/bash/latest`)).text()).toBe('5.2.37-r0\n');
       s.child.kill('SIGHUP');
       expect(await s.exited).toBe(0);

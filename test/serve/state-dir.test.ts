@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -6,6 +6,7 @@ import type { RepositorySettings } from '../../src/config/settings.js';
 import { buildIndexArchive, generateFixtureKey } from '../fixtures/apk-repo.js';
 import { buildService, type Service } from '../../src/serve/app.js';
 import { startFixtureService, testSettings, type FixtureService } from '../helpers/fixture-service.js';
+import { eventually } from '../helpers/wait.js';
 
 const content = {
   x86_64: [
@@ -61,13 +62,6 @@ const savedFile = async (stateDir: string) =>
   );
 const OUTAGE = Array.from({ length: 50 }, () => ({ status: 503 }));
 
-/** Polls until `check` holds or 10 s pass: a warning is logged when the saved file is read, which a loaded machine may delay. */
-async function eventually(check: () => boolean): Promise<boolean> {
-  for (const end = Date.now() + 10_000; Date.now() < end; await new Promise((r) => setTimeout(r, 20)))
-    if (check()) return true;
-  return check();
-}
-
 describe('a state directory', () => {
   it('keeps the verified index, and a restart during an upstream outage serves it at once', async () => {
     const { stateDir, repositories } = await first();
@@ -106,7 +100,7 @@ describe('a state directory', () => {
     s.store.start();
     expect(await s.store.whenReady(300)).toBe(false);
     expect(await versions(s)).toBe(503);
-    expect(await eventually(() => warnings().some((m) => m.startsWith('saved index ignored, not served')))).toBe(true);
+    await eventually(() => expect(warnings().some((m) => m.startsWith('saved index ignored, not served'))).toBe(true));
   });
 
   it('ignores an index signed by another key, or saved for another repository', async () => {
@@ -126,7 +120,7 @@ describe('a state directory', () => {
     let s = await restart(stateDir, repositories);
     s.store.start();
     expect(await s.store.whenReady(300)).toBe(false);
-    expect(await eventually(() => warnings().some((m) => m.includes('does not match the index')))).toBe(true);
+    await eventually(() => expect(warnings().some((m) => m.includes('does not match the index'))).toBe(true));
     await s.app.close();
     // Another repository's file under this one's name.
     await writeFile(
@@ -136,6 +130,47 @@ describe('a state directory', () => {
     s = await restart(stateDir, repositories);
     s.store.start();
     expect(await s.store.whenReady(300)).toBe(false);
-    expect(await eventually(() => warnings().some((m) => m.includes('saved for another index')))).toBe(true);
+    await eventually(() => expect(warnings().some((m) => m.includes('saved for another index'))).toBe(true));
+  });
+
+  it('removes at start the temporary files a crash left (ours, written before the start), and no others', async () => {
+    const { stateDir, repositories } = await first();
+    const saved = await savedFile(stateDir);
+    const digest = saved.slice(stateDir.length + 1, -'.apkindex'.length);
+    // What `kill -9` between writing and renaming leaves: `<digest>.apkindex.<12 hex>.tmp`, of any size.
+    const orphans = [`${digest}.apkindex.0123456789ab.tmp`, `${'f'.repeat(32)}.apkindex.a1b2c3d4e5f6.tmp`];
+    const others = [
+      'notes.tmp', // not our naming
+      `${digest}.apkindex.tmp`, // no random part
+      `${digest}.apkindex.0123456789ab.tmp.bak`,
+      `${digest}.apkindex.0123456789AB.tmp`, // upper case: never ours
+    ];
+    const anHourAgo = new Date(Date.now() - 3_600_000);
+    for (const name of [...orphans, ...others]) {
+      await writeFile(join(stateDir, name), Buffer.alloc(4096, 1));
+      await utimes(join(stateDir, name), anHourAgo, anHourAgo);
+    }
+    // A directory of our naming is not a file we wrote; a temporary file written after the start (by another
+    // process sharing the directory) is a write in progress.
+    await mkdir(join(stateDir, `${'e'.repeat(32)}.apkindex.00000000000a.tmp`));
+    const inProgress = `${'d'.repeat(32)}.apkindex.00000000000b.tmp`;
+    await writeFile(join(stateDir, inProgress), 'x');
+    const later = new Date(Date.now() + 3_600_000);
+    await utimes(join(stateDir, inProgress), later, later);
+
+    f!.upstream.fail(...OUTAGE);
+    const s = await restart(stateDir, repositories);
+    s.store.start();
+    await eventually(() =>
+      expect(lines.some((l) => l.includes('temporary file(s) left by an earlier run'))).toBe(true),
+    );
+    expect((await readdir(stateDir)).sort()).toEqual(
+      [saved.slice(stateDir.length + 1), ...others, `${'e'.repeat(32)}.apkindex.00000000000a.tmp`, inProgress].sort(),
+    );
+    const removal = lines.map((l) => JSON.parse(l) as { msg: string; removed?: string[] }).find((l) => l.removed);
+    expect(removal?.removed?.sort()).toEqual([...orphans].sort());
+    // The saved index itself is still served.
+    expect(await s.store.whenReady(5_000)).toBe(true);
+    expect(await versions(s)).toEqual(['8.11.0-r0', '8.12.0-r0']);
   });
 });

@@ -279,12 +279,19 @@ describe('the Deployment', () => {
     expect(template).toContain('include (print $.Template.BasePath "/configmap.yaml") . | sha256sum');
   });
 
-  it('listens on 3000 as port http, which the Service and the probes use', () => {
-    expect(container.ports).toEqual([{ name: 'http', containerPort: 3000, protocol: 'TCP' }]);
+  it('listens on 3000 as port http and on 3001 as port management, which the probes use; the Service has both', () => {
+    expect(container.ports).toEqual([
+      { name: 'http', containerPort: 3000, protocol: 'TCP' },
+      { name: 'management', containerPort: 3001, protocol: 'TCP' },
+    ]);
     const service = manifests(`${CHART}/templates/service.yaml`).docs[0]!.toJS();
-    expect(service.spec.ports[0].targetPort).toBe('http');
+    expect(service.spec.ports.map((p: any) => [p.name, p.targetPort])).toEqual([
+      ['http', 'http'],
+      ['management', 'management'],
+    ]);
+    expect([values.service.port, values.service.managementPort]).toEqual([3000, 3001]);
     for (const probe of ['livenessProbe', 'readinessProbe', 'startupProbe'])
-      expect(values[probe].httpGet.port).toBe('http');
+      expect(values[probe].httpGet.port).toBe('management');
   });
 
   it('probes /livez for liveness and /readyz for readiness, with a startup probe long enough for a first Wolfi load', () => {
@@ -341,7 +348,11 @@ describe('the ConfigMap holds a configuration the service accepts', () => {
 
   // configmap.yaml's config.yaml: listen, then toYaml of .Values.config, then toYaml of .Values.repositories.
   const serviceConfig = (v: Record<string, any>) =>
-    stringify({ listen: { host: '0.0.0.0', port: 3000 }, ...v.config, repositories: v.repositories });
+    stringify({
+      listen: { host: '0.0.0.0', port: 3000, managementPort: 3001 },
+      ...v.config,
+      repositories: v.repositories,
+    });
 
   it('the template writes listen, the config block and the repositories, in that shape', () => {
     const cm = manifests(`${CHART}/templates/configmap.yaml`).docs[0]!.toJS();
@@ -351,7 +362,7 @@ describe('the ConfigMap holds a configuration the service accepts', () => {
     expect(keys[0]).toBe('listen');
     expect(keys[1]).toMatch(/^__ph\d+__$/);
     expect(keys[2]).toBe('repositories');
-    expect(inner.toJS().listen).toEqual({ host: '0.0.0.0', port: 3000 });
+    expect(inner.toJS().listen).toEqual({ host: '0.0.0.0', port: 3000, managementPort: 3001 });
     const template = source(`${CHART}/templates/configmap.yaml`);
     expect(template).toMatch(/\{\{- with \.Values\.config \}\}\n\s+\{\{- toYaml \. \| nindent 4 \}\}/);
     expect(template).toContain('{{- toYaml .Values.repositories | nindent 6 }}');
@@ -384,6 +395,7 @@ describe('the ConfigMap holds a configuration the service accepts', () => {
     writeFileSync(file, serviceConfig(v));
     const settings = loadSettings(['--config', file], env);
     expect(settings.port).toBe(3000);
+    expect(settings.managementPort).toBe(3001);
     expect(settings.host).toBe('0.0.0.0');
     expect(settings.repositories.map((r) => r.url)).toEqual(v.repositories.map((r: any) => r.url));
     expect(settings.logFormat).toBe(v.config.logFormat);
@@ -435,8 +447,8 @@ describe('the optional objects', () => {
     );
   });
 
-  it('the ServiceMonitor scrapes /metrics on port http', () => {
-    expect(doc('servicemonitor.yaml').spec.endpoints[0]).toMatchObject({ port: 'http', path: '/metrics' });
+  it('the ServiceMonitor scrapes /metrics on port management', () => {
+    expect(doc('servicemonitor.yaml').spec.endpoints[0]).toMatchObject({ port: 'management', path: '/metrics' });
   });
 
   it('the HPA scales the Deployment on CPU with autoscaling/v2', () => {
@@ -461,10 +473,13 @@ describe('the optional objects', () => {
     ]);
   });
 
-  it('the NetworkPolicy admits ingress to port http only', () => {
+  it('the NetworkPolicy admits ingress to ports http and management only', () => {
     const np = doc('networkpolicy.yaml');
     expect(np.spec.policyTypes).toEqual(['Ingress']);
-    expect(np.spec.ingress[0].ports).toEqual([{ port: 'http', protocol: 'TCP' }]);
+    expect(np.spec.ingress[0].ports).toEqual([
+      { port: 'http', protocol: 'TCP' },
+      { port: 'management', protocol: 'TCP' },
+    ]);
   });
 
   it('the helm test pod asks the Service for /readyz, and is no pod of the Deployment or the Service', () => {

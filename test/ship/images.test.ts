@@ -183,6 +183,15 @@ describe('Dockerfile', () => {
       expect(await probe({ APK_INDEXER_PORT: String(port) })).toBe(0);
     });
 
+    it('asks the management port when APK_INDEXER_MANAGEMENT_PORT is set', async () => {
+      status = 200;
+      const closed = createServer();
+      await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
+      const unused = (closed.address() as { port: number }).port;
+      await new Promise<void>((r) => closed.close(() => r()));
+      expect(await probe({ APK_INDEXER_PORT: String(unused), APK_INDEXER_MANAGEMENT_PORT: String(port) })).toBe(0);
+    });
+
     it('fails when /livez answers an error', async () => {
       status = 503;
       expect(await probe({ APK_INDEXER_PORT: String(port) })).toBe(1);

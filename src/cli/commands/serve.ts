@@ -5,6 +5,7 @@ import { settingsFromFlags } from '../../config/load.js';
 import { SERVE_FLAG_TABLE } from '../../config/options.js';
 import type { ServiceSettings } from '../../config/settings.js';
 import { buildService } from '../../serve/app.js';
+import { listenManagement } from '../../serve/management.js';
 import { localSourceProblem } from '../../source/local-check.js';
 import { indexLocations, redactUrl } from '../../source/locations.js';
 import { defineCommand } from '../command.js';
@@ -50,6 +51,15 @@ async function serve(settings: ServiceSettings, _io: CliIO): Promise<number> {
   } catch (err) {
     await app.close();
     throw listenError(`${settings.host}:${settings.port}`, err);
+  }
+  if (service.management && settings.managementPort !== undefined) {
+    try {
+      const { port } = await listenManagement(service.management, settings.host, settings.managementPort);
+      app.log.info(`management port (/livez, /readyz, /metrics, /-/status) at http://${settings.host}:${port}`);
+    } catch (err) {
+      await app.close();
+      throw listenError(`${settings.host}:${settings.managementPort}`, err);
+    }
   }
   app.log.info(
     {
