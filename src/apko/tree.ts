@@ -1,6 +1,7 @@
+import { findTreeFiles } from '../core/files.js';
 import { describeFileProblem } from '../errors.js';
-import { readdirSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { isMap, isScalar } from 'yaml';
 import { sortApkArches } from './arch.js';
 import { ApkoFileError, decodeApkoFile, displayPath, parseYaml, type ApkoFile } from './file.js';
@@ -8,8 +9,6 @@ import { resolveImage, type ResolvedImage, type ResolveOptions } from './image.j
 import { TOP_LEVEL_KEYS } from './keys.js';
 import type { ImageRepository } from './repository.js';
 
-/** Folders never searched for apko files: dependencies, VCS data, build output. */
-const SKIPPED_FOLDERS = new Set(['node_modules', '.git', '.hg', '.svn', 'dist', 'packages', '.cache']);
 /** Top-level keys that say a YAML file is something else: a melange recipe, CI, Kubernetes or Helm, compose. */
 const OTHER_FORMATS = [
   'package',
@@ -55,31 +54,14 @@ export function looksLikeApko(text: string): boolean {
 
 /** Every apko file under `root` (any folder; hidden and dependency folders skipped), as absolute paths, sorted. */
 export function findApkoFiles(root: string): string[] {
-  const found: string[] = [];
-  const walk = (dir: string) => {
-    let entries;
+  return findTreeFiles(root, (path, absolute) => {
+    if (!/\.ya?ml$/.test(path)) return false;
     try {
-      entries = readdirSync(dir, { withFileTypes: true });
+      return looksLikeApko(readFileSync(absolute, 'utf8'));
     } catch {
-      return;
+      return false;
     }
-    for (const entry of entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
-      const path = join(dir, entry.name);
-      if (entry.isDirectory()) {
-        if (!SKIPPED_FOLDERS.has(entry.name) && !entry.name.startsWith('.')) walk(path);
-      } else if (entry.isFile() && /\.ya?ml$/.test(entry.name)) {
-        let text: string;
-        try {
-          text = readFileSync(path, 'utf8');
-        } catch {
-          continue;
-        }
-        if (looksLikeApko(text)) found.push(path);
-      }
-    }
-  };
-  walk(root);
-  return found;
+  });
 }
 
 /** What the tree holds: every image apko would build, and the files commands work on. */

@@ -3,6 +3,8 @@ import type { ParseArgsConfig } from 'node:util';
 import { fileConstraints, readApkoTree, type ApkoTree } from '../apko/tree.js';
 import { apkArchesOf, sourceOptions, SOURCE_ARGS, TREE_ARGS } from '../generate/command-options.js';
 import { GenerateInputError } from '../generate/errors.js';
+import { findDockerfiles } from '../dockerfile/dockerfile.js';
+import { namesDockerfile, readDockerfileTree, type DockerfileTree } from '../generate/dockerfile-tree.js';
 import { hasSource, openVersionSource, type SourceOptions } from '../generate/open-source.js';
 import type { VersionSource } from '../generate/version-source.js';
 import { splitList } from '../config/layer.js';
@@ -24,6 +26,8 @@ export interface ImageTree<O extends Options> {
   /** `--arch`, as APK names, for files that name no archs. */
   fallbackArches: string[];
   tree: ApkoTree;
+  /** The Dockerfiles and Containerfiles worked on (those named, else every one of the tree), each stage scoped. */
+  dockerfiles: DockerfileTree;
   source: VersionSource;
   sourceOptions: SourceOptions;
 }
@@ -59,15 +63,23 @@ export async function runOnImageTree<O extends Options>(
   const root = resolve(common.directory ?? '.');
   read.precheck?.(values, root);
   const fallbackArches = apkArchesOf(splitList(common.arch));
+  const namedDockerfiles = parsed.positionals.filter(namesDockerfile);
+  const namedApko = parsed.positionals.filter((p) => !namesDockerfile(p));
   const tree = readApkoTree({
     root,
-    named: parsed.positionals,
+    named: namedApko.length > 0 || namedDockerfiles.length === 0 ? namedApko : undefined,
     includePaths: common['include-path'] ?? [],
     repositoryAppend: common['repository-append'] ?? [],
     buildRepositoryAppend: common['build-repository-append'] ?? [],
   });
-  if (tree.targets.length === 0 && tree.failures.length === 0)
-    throw new GenerateInputError(`no FILE given and no apko file under ${root}`);
+  // Named Dockerfiles only: every apko file is read (a FROM may name one of its images), none is a target.
+  if (namedApko.length === 0 && namedDockerfiles.length > 0) {
+    tree.targets = [];
+    tree.failures = [];
+  }
+  const dockerfilePaths = parsed.positionals.length > 0 ? namedDockerfiles : undefined;
+  if (tree.targets.length === 0 && tree.failures.length === 0 && namedDockerfiles.length === 0 && !hasDockerfiles(root))
+    throw new GenerateInputError(`no FILE given and no apko file or Dockerfile under ${root}`);
   const constraints = [...fileConstraints(tree, fallbackArches).values()];
   const archesFor = (urls: readonly string[]) => {
     const wanted = constraints
@@ -85,5 +97,15 @@ export async function runOnImageTree<O extends Options>(
     process.env,
     read.dependencies ?? false,
   );
-  return await body({ values, root, fallbackArches, tree, source: opened, sourceOptions: source });
+  const dockerfiles = readDockerfileTree(root, dockerfilePaths, {
+    tree,
+    fallbackArches,
+    known: opened.held,
+    chosen: splitList(common.repository),
+  });
+  return await body({ values, root, fallbackArches, tree, dockerfiles, source: opened, sourceOptions: source });
+}
+
+function hasDockerfiles(root: string): boolean {
+  return findDockerfiles(root).length > 0;
 }

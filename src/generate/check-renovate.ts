@@ -1,5 +1,4 @@
 import { compareVersions, isPrerelease } from '../index/version.js';
-import type { PackageEntry } from '../apko/image.js';
 import { sortApkArches } from '../apko/arch.js';
 import { applyExtractVersion, type RenovateManagers } from './renovate-match.js';
 import { choosePin, type VersionSource } from './version-source.js';
@@ -15,17 +14,16 @@ export interface RenovateVerdict {
  * file is built for. Every pin Renovate would miss or answer differently is an error naming why.
  */
 export async function judgeRenovate(
-  entry: PackageEntry,
+  entry: { file: string; span: readonly [number, number] | undefined },
   pin: { name: string; version: string },
   arches: readonly string[],
   text: string | undefined,
   renovate: RenovateManagers,
   source: VersionSource,
 ): Promise<RenovateVerdict> {
-  const range = entry.node.range;
-  if (text === undefined || !range)
+  const span = entry.span;
+  if (text === undefined || !span)
     return { severity: 'warning', message: 'not judged against Renovate: the file text is not at hand' };
-  const span = [range[0], range[1]] as const;
   const deps = renovate
     .extract(entry.file, text)
     .filter((d) => d.start !== undefined && d.start >= span[0] && d.end! <= span[1]);

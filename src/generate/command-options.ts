@@ -39,6 +39,7 @@ export const TREE_ARGS = {
   arch: { type: 'string', multiple: true },
   'repository-append': { type: 'string', multiple: true, short: 'r' },
   'build-repository-append': { type: 'string', multiple: true, short: 'b' },
+  repository: { type: 'string', multiple: true },
 } as const;
 
 export const TREE_HELP = `  -C, --directory DIR   run as apko would from DIR: FILE arguments and include: are resolved
@@ -46,7 +47,9 @@ export const TREE_HELP = `  -C, --directory DIR   run as apko would from DIR: FI
   --include-path DIR    also resolve include: against DIR, as apko's --include-paths.
   --arch a,b            arches for files that name none (apko or APK names).
   -r, --repository-append REPO        a repository every image also builds from, as apko's flag
-  -b, --build-repository-append REPO  (pass what CI passes to apko build). Repeat for several.`;
+  -b, --build-repository-append REPO  (pass what CI passes to apko build). Repeat for several.
+  --repository NAME     the repository (a name of --config, or a URL) \`RUN apk add\` reads in a
+                        Dockerfile built on no image of the tree. Repeat for several.`;
 
 /**
  * The source options from parsed values and tokens: each `--alias` belongs to the `--index` before it.

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileConstraints } from '../../apko/tree.js';
 import { checkTree, dedupeFindings, formatFindings, type Finding } from '../../generate/check.js';
+import { checkDockerfile } from '../../generate/check-dockerfile.js';
 import { UserError } from '../../errors.js';
 import { GenerateInputError } from '../../generate/errors.js';
 import { resolveInstallSets } from '../../generate/install-set.js';
@@ -47,8 +48,13 @@ export async function run(args: string[], io: CliIO): Promise<number> {
     options,
     args,
     io,
-    async ({ values, root, fallbackArches, tree, source }) => {
-      const findings: Finding[] = [];
+    async ({ values, root, fallbackArches, tree, dockerfiles, source }) => {
+      const findings: Finding[] = dockerfiles.failures.map((message) => ({
+        severity: 'error' as const,
+        location: message.slice(0, message.indexOf(': ')),
+        subject: '-',
+        message: message.slice(message.indexOf(': ') + 2),
+      }));
       const renovate = await loadRenovate(root, values.renovate, findings);
       const constraints = fileConstraints(tree, fallbackArches);
       const melangeDir = resolve(root, values.melange ?? 'melange');
@@ -59,7 +65,10 @@ export async function run(args: string[], io: CliIO): Promise<number> {
         localPackages,
         renovate,
         installSets: resolveInstallSets(tree.images, constraints, source, localPackages),
-        texts: new Map(tree.images.flatMap((image) => image.chain.map((f) => [f.path, f.text] as const))),
+        texts: new Map([
+          ...tree.images.flatMap((image) => image.chain.map((f) => [f.path, f.text] as const)),
+          ...dockerfiles.files.map((d) => [d.file.path, d.file.text] as const),
+        ]),
       };
       if (!context.installSets)
         findings.push({
@@ -70,6 +79,7 @@ export async function run(args: string[], io: CliIO): Promise<number> {
             'install sets not resolved: --server holds no dependency data (pass --index or --config to resolve them as apko does)',
         });
       findings.push(...(await checkTree(tree, context)));
+      for (const d of dockerfiles.files) findings.push(...(await checkDockerfile(d, context)));
       const unique = dedupeFindings(findings);
       // --json: every finding, a vulnerable pin's with its `ids`, for scripts.
       io.stdout.write(

@@ -38,12 +38,14 @@ Writes one file to stdout (or FILE), with the builders \`init\` uses:
   gen config NAME   a melange recipe packaging the vendor/ tree beside it
       [--description TEXT] [--replaces PACKAGE...] [--version V] [--license SPDX]
       [--repository URL...] [--keyring URL...]
-  gen renovate   renovate.json for the apko files of the tree at the working directory (or --root DIR):
-      a regex manager reading every apko file, and per file the datasource URL with its arches (of every
-      image built with it) and, with --config, its repositories (?repository=, the service's names)
+  gen renovate   renovate.json for the apko files and Dockerfiles of the tree at the working directory
+      (or --root DIR): a regex manager reading every apko file, one reading the RUN apk add pins of every
+      Dockerfile and Containerfile, and per file the datasource URL with its arches (of every image built
+      with it, or that the Dockerfile builds on) and, with --config, its repositories (?repository=)
       [--renovate-server URL] [--root DIR] [--config FILE] [--include-path DIR] [--arch a,b]
-      [-r|--repository-append REPO] [-b|--build-repository-append REPO]
+      [-r|--repository-append REPO] [-b|--build-repository-append REPO] [--repository NAME]
       [--renovate-version N]   --arch: arches for images that name none (default amd64,arm64)
+      --repository: the configured repositories apk add reads in Dockerfiles built on no image of the tree
 
 Exit status: 0 written, 2 a usage error, a configuration mistake, an apko file apko refuses or an -o FILE that
 cannot be written. 70 is a bug in apk-indexer; all statuses and error codes: docs/errors.md.
@@ -92,7 +94,7 @@ const KINDS: Record<
   string,
   {
     options: (keyof typeof OPTIONS)[];
-    build: (arg: string | undefined, v: Values, file: string | undefined) => string | Promise<string>;
+    build: (arg: string | undefined, v: Values, file: string | undefined, io: CliIO) => string | Promise<string>;
   }
 > = {
   image: {
@@ -203,21 +205,27 @@ const KINDS: Record<
       'include-path',
       'repository-append',
       'build-repository-append',
+      'repository',
     ],
-    build: async (arg, v) => {
+    build: async (arg, v, _file, io) => {
       if (arg !== undefined) throw new UsageError(`unexpected ${arg}`);
       const fallback = archs(v.arch, [...SCAFFOLD_DEFAULTS.archs]).map((a) => toApkArch(a)!);
       return renderRenovateJson(
-        await treeRenovateConfig({
-          root: resolve(v.root ?? '.'),
-          includePaths: v['include-path'] ?? [],
-          repositoryAppend: v['repository-append'] ?? [],
-          buildRepositoryAppend: v['build-repository-append'] ?? [],
-          fallbackArches: fallback,
-          config: v.config,
-          server: serverUrlOf(v['renovate-server'], SCAFFOLD_DEFAULTS.server),
-          renovateMajor: renovateMajorOf(v['renovate-version'], SCAFFOLD_DEFAULTS.renovateMajor),
-        }),
+        await treeRenovateConfig(
+          {
+            root: resolve(v.root ?? '.'),
+            includePaths: v['include-path'] ?? [],
+            repositoryAppend: v['repository-append'] ?? [],
+            buildRepositoryAppend: v['build-repository-append'] ?? [],
+            fallbackArches: fallback,
+            config: v.config,
+            dockerRepositories: splitList(v.repository),
+            dockerArches: archs(v.arch, []).map((a) => toApkArch(a)!),
+            server: serverUrlOf(v['renovate-server'], SCAFFOLD_DEFAULTS.server),
+            renovateMajor: renovateMajorOf(v['renovate-version'], SCAFFOLD_DEFAULTS.renovateMajor),
+          },
+          (note) => io.stderr.write(`note: ${note}\n`),
+        ),
       );
     },
   },
@@ -236,7 +244,7 @@ export async function run(args: string[], io: CliIO): Promise<number> {
   const wrong = Object.keys(parsed.values).filter((k) => k !== 'output' && !(spec.options as string[]).includes(k));
   if (wrong.length > 0) throw new UsageError(`gen ${kind} does not take --${wrong.join(', --')}`);
   const output = parsed.values.output;
-  const text = await spec.build(arg, parsed.values, output === undefined ? undefined : headerPath(output));
+  const text = await spec.build(arg, parsed.values, output === undefined ? undefined : headerPath(output), io);
   if (output === undefined) io.stdout.write(text);
   else await writeFileAtomically(output, text, `-o ${output}`);
   return 0;

@@ -4,6 +4,7 @@ import { lockPathOf, lockState } from '../../apko/lock.js';
 import { fileConstraints } from '../../apko/tree.js';
 import { writeFileAtomically } from '../../core/files.js';
 import { SOURCE_HELP, TREE_HELP } from '../../generate/command-options.js';
+import { pinDockerfile } from '../../generate/dockerfile-pins.js';
 import { pinTree } from '../../generate/pin.js';
 import { describeIds } from '../../generate/security.js';
 import { runOnImageTree } from '../image-tree.js';
@@ -38,79 +39,93 @@ export async function run(args: string[], io: CliIO): Promise<number> {
     lock: { type: 'boolean' },
     json: { type: 'boolean' },
   } as const;
-  return runOnImageTree(HELP, options, args, io, async ({ values, root, fallbackArches, tree, source }) => {
-    const failures = tree.failures;
-    for (const failure of failures) io.stderr.write(`${failure.message}\n`);
-    let stale = 0;
-    let unresolved = failures.length;
-    let unchecked = 0;
-    const results = await pinTree(tree, fileConstraints(tree, fallbackArches), source, { all: values.all ?? false });
-    const changed = new Set<string>();
-    for (const result of results) {
-      // Written before its moves are printed: a file that cannot be written stops pin with no move claimed for it.
-      const original = tree.images.flatMap((image) => image.chain).find((f) => f.path === result.file)!.text;
-      if (!values.check && result.text !== original)
-        await writeFileAtomically(resolve(root, result.file), result.text, result.file);
-      for (const c of result.changes) {
-        if (values.json) continue;
-        const fixes = c.fixes ? `  fixes ${describeIds(c.fixes)}` : '';
-        io.stdout.write(
-          `${result.file}:${c.line}  ${c.name}  ${c.from ?? '(unpinned)'} -> ${c.to}${values.check ? '  (stale)' : ''}${fixes}\n`,
-        );
+  return runOnImageTree(
+    HELP,
+    options,
+    args,
+    io,
+    async ({ values, root, fallbackArches, tree, dockerfiles, source }) => {
+      const failures = [...tree.failures.map((f) => f.message), ...dockerfiles.failures];
+      for (const failure of failures) io.stderr.write(`${failure}\n`);
+      let stale = 0;
+      let unresolved = failures.length;
+      let unchecked = 0;
+      let unpinned = 0;
+      const pinOptions = { all: values.all ?? false };
+      const results = await pinTree(tree, fileConstraints(tree, fallbackArches), source, pinOptions);
+      for (const d of dockerfiles.files) results.push(await pinDockerfile(d, source, pinOptions));
+      const originals = new Map([
+        ...tree.images.flatMap((image) => image.chain.map((f) => [f.path, f.text] as const)),
+        ...dockerfiles.files.map((d) => [d.file.path, d.file.text] as const),
+      ]);
+      const changed = new Set<string>();
+      for (const result of results) {
+        // Written before its moves are printed: a file that cannot be written stops pin with no move claimed for it.
+        const original = originals.get(result.file)!;
+        if (!values.check && result.text !== original)
+          await writeFileAtomically(resolve(root, result.file), result.text, result.file);
+        for (const c of result.changes) {
+          if (values.json) continue;
+          const fixes = c.fixes ? `  fixes ${describeIds(c.fixes)}` : '';
+          io.stdout.write(
+            `${result.file}:${c.line}  ${c.name}  ${c.from ?? '(unpinned)'} -> ${c.to}${values.check ? '  (stale)' : ''}${fixes}\n`,
+          );
+        }
+        if (!values.json)
+          for (const n of result.notes.filter((n) => n.kind !== 'not-pinned'))
+            io.stderr.write(`${result.file}${n.line ? `:${n.line}` : ''}: ${n.name}: ${n.message}\n`);
+        unresolved += result.notes.filter((n) => n.kind === 'problem').length;
+        unchecked += result.notes.filter((n) => n.kind === 'not-checked').length;
+        unpinned += result.notes.filter((n) => n.kind === 'not-pinned').length;
+        stale += result.changes.length;
+        if (result.changes.length > 0) changed.add(result.file);
       }
-      if (!values.json)
-        for (const n of result.notes)
-          io.stderr.write(`${result.file}${n.line ? `:${n.line}` : ''}: ${n.name}: ${n.message}\n`);
-      unresolved += result.notes.filter((n) => n.kind === 'problem').length;
-      unchecked += result.notes.filter((n) => n.kind === 'not-checked').length;
-      stale += result.changes.length;
-      if (result.changes.length > 0) changed.add(result.file);
-    }
-    if (values.json) {
-      const moves = results.flatMap((r) =>
-        r.changes.map((c) => ({
-          file: r.file,
-          line: c.line,
-          name: c.name,
-          from: c.from ?? null,
-          to: c.to,
-          fixes: c.fixes ?? [],
-        })),
-      );
-      const notes = results.flatMap((r) =>
-        r.notes.map((n) => ({
-          file: r.file,
-          line: n.line,
-          name: n.name,
-          message: n.message,
-          error: n.kind === 'problem',
-        })),
-      );
-      io.stdout.write(
-        `${JSON.stringify({ changed: !values.check, moves, notes, unreadable: failures.map((f) => f.message) }, null, 2)}\n`,
-      );
+      if (values.json) {
+        const moves = results.flatMap((r) =>
+          r.changes.map((c) => ({
+            file: r.file,
+            line: c.line,
+            name: c.name,
+            from: c.from ?? null,
+            to: c.to,
+            fixes: c.fixes ?? [],
+          })),
+        );
+        const notes = results.flatMap((r) =>
+          r.notes.map((n) => ({
+            file: r.file,
+            line: n.line,
+            name: n.name,
+            message: n.message,
+            error: n.kind === 'problem',
+          })),
+        );
+        io.stdout.write(`${JSON.stringify({ changed: !values.check, moves, notes, unreadable: failures }, null, 2)}\n`);
+        return (values.check && stale > 0) || unresolved > 0 ? 1 : 0;
+      }
+      // A lock records the files' checksum: a moved pin in any file of an image's chain makes its lock stale.
+      for (const image of tree.images) {
+        if (!image.chain.some((f) => changed.has(f.path)) || lockState(image).kind === 'none') continue;
+        const lock = relative(root, lockPathOf(image));
+        if (values.check || !values.lock) {
+          io.stderr.write(
+            `${lock}: must be regenerated after these pins: apko lock ${image.file.path}${values.check ? '' : ' (or pin --lock)'}\n`,
+          );
+        } else {
+          unresolved += runApkoLock(image.file.path, lock, root, values, io);
+        }
+      }
+      const verb = values.check ? 'stale' : 'moved';
+      const files = `${results.length + failures.length} file(s)${failures.length ? ` (${failures.length} refused)` : ''}`;
+      const extra = [
+        unresolved ? `${unresolved} problem(s)` : '',
+        unchecked ? `${unchecked} not checked` : '',
+        unpinned ? `${unpinned} not pinned` : '',
+      ].filter(Boolean);
+      io.stdout.write(`${files}, ${stale} pin(s) ${verb}${extra.length ? `, ${extra.join(', ')}` : ''}\n`);
       return (values.check && stale > 0) || unresolved > 0 ? 1 : 0;
-    }
-    // A lock records the files' checksum: a moved pin in any file of an image's chain makes its lock stale.
-    for (const image of tree.images) {
-      if (!image.chain.some((f) => changed.has(f.path)) || lockState(image).kind === 'none') continue;
-      const lock = relative(root, lockPathOf(image));
-      if (values.check || !values.lock) {
-        io.stderr.write(
-          `${lock}: must be regenerated after these pins: apko lock ${image.file.path}${values.check ? '' : ' (or pin --lock)'}\n`,
-        );
-      } else {
-        unresolved += runApkoLock(image.file.path, lock, root, values, io);
-      }
-    }
-    const verb = values.check ? 'stale' : 'moved';
-    const files = `${results.length + failures.length} file(s)${failures.length ? ` (${failures.length} refused)` : ''}`;
-    const extra = [unresolved ? `${unresolved} problem(s)` : '', unchecked ? `${unchecked} not checked` : ''].filter(
-      Boolean,
-    );
-    io.stdout.write(`${files}, ${stale} pin(s) ${verb}${extra.length ? `, ${extra.join(', ')}` : ''}\n`);
-    return (values.check && stale > 0) || unresolved > 0 ? 1 : 0;
-  });
+    },
+  );
 }
 
 /** `apko lock FILE` from the root, with the same appended repositories; 1 when it cannot run or fails. */
