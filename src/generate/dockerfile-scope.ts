@@ -71,7 +71,7 @@ function baseScope(stage: DockerfileStage, o: StageScopeOptions): StageScope {
       from: 'image',
       image,
       constraint: {
-        image: `${from} (${image.file.path})`,
+        image: image.file.path,
         arches: imageArches(image, o.imageFallbackArches ?? o.fallbackArches),
         repositories: runtimeRepositories(image),
       },
@@ -100,7 +100,7 @@ function baseScope(stage: DockerfileStage, o: StageScopeOptions): StageScope {
   }
   if (base)
     return {
-      notChecked: `${from}: its repositories ${base.join(', ')} are not all given (pass their indexes, or --alias; or --repository NAME)`,
+      notChecked: `${from}: its repositories ${base.join(', ')} are not all among the repositories given (by URL or alias); or pass --repository NAME`,
     };
   if (o.known.length === 1) return chosenScope(from, 'only', [o.known[0]!], [o.known[0]!.urls[0]!], o);
   return {
@@ -128,7 +128,7 @@ function chosenScope(
   }));
   return {
     from: kind,
-    constraint: { image: `${from} (${repos.map((r) => r.name).join(', ')})`, arches, repositories },
+    constraint: { image: from.replace(/^FROM /, ''), arches, repositories },
   };
 }
 

@@ -12,22 +12,28 @@ export const DATASOURCE_NAME = 'apk-indexer';
  */
 export const PIN_MATCH_STRING = `\\n[ \\t]*-[ \\t]+["']?(?<depName>[A-Za-z0-9][A-Za-z0-9._+-]*)=(?<currentValue>[^\\s"'#]+)`;
 
-/** Blanks inside a Dockerfile instruction: spaces, and escaped line ends followed by any comment lines. */
-const DOCKER_BLANK = `(?:[ \\t]|\\\\[ \\t]*\\r?\\n(?:[ \\t]*#[^\\n]*\\n)*)+`;
+/** An escaped line end inside a Dockerfile instruction, and the comment lines after it (not part of the command). */
+const DOCKER_CONTINUATION = `\\\\[ \\t]*\\r?\\n(?:[ \\t]*#[^\\n]*\\n)*`;
+/** Blanks inside a Dockerfile instruction: spaces, tabs and continuations. */
+const DOCKER_BLANK = `(?:[ \\t]|${DOCKER_CONTINUATION})+`;
 /** apk options that take the next word as their value (Renovate's Dockerfile manager skips both). */
 const APK_VALUE_OPTIONS = `(?:-X|--repository|-t|--virtual|-p|--root|--arch|--cache-dir|--cache-max-age|--keys-dir|--repositories-file|--progress-fd|--timeout|--wait)`;
 
 /**
  * `RUN apk add ... name=version` in Dockerfiles and Containerfiles, with `matchStringsStrategy: recursive`, read as
- * Renovate's own Dockerfile manager reads them (docs/generators.md): each `RUN` instruction with its escaped line
- * ends and comment lines; in it, each `apk [options] add ...` command up to a shell operator; in that, each word,
- * where a whole `name=version` word is a pin (`name@tag=...`, `>=`, `~`, `${VAR}`, options and their values are
- * not). RE2-compatible: no lookarounds, no backreferences, no inline flags.
+ * Renovate's own Dockerfile manager reads them (docs/generators.md):
+ * 1. each `RUN` instruction, across escaped line ends and the comment lines between them, up to a `#` that starts
+ *    a word (the rest of the line is a comment);
+ * 2. in it, each `apk [options] add ...` command, up to a shell operator (`;`, `&`, `|`, `(`, `)`);
+ * 3. in that, each word: a whole `name=version` word (quoted or not) is a pin; anything else (`name@tag=...`, `>=`,
+ *    `~`, `${VAR}`, options and their values, escaped characters) is passed over whole.
+ * RE2-compatible: no lookarounds, no backreferences, no inline flags. Not read: a Dockerfile whose escape
+ * character is a backtick (`# escape=\``); `check` names such pins.
  */
 export const DOCKERFILE_MATCH_STRINGS = [
-  `(?:^|\\n)[ \\t]*(?:[Oo][Nn][Bb][Uu][Ii][Ll][Dd][ \\t]+)?[Rr][Uu][Nn][ \\t](?:[^\\n]*\\\\[ \\t]*\\r?\\n(?:[ \\t]*#[^\\n]*\\n)*)*[^\\n]*`,
-  `(?:^|[\\s;&|(){}/])apk${DOCKER_BLANK}(?:${APK_VALUE_OPTIONS}${DOCKER_BLANK}[^\\s;&|]+${DOCKER_BLANK}|-[^\\s;&|]*${DOCKER_BLANK})*add(?:[ \\t]|\\\\[ \\t]*\\r?\\n)(?:[^;&|()\\n\\\\]|\\\\[^\\n]|\\\\[ \\t]*\\r?\\n(?:[ \\t]*#[^\\n]*\\n)*)*`,
-  `[\\s\\\\]*(?:["']?(?<depName>[A-Za-z0-9][A-Za-z0-9_.+-]*)=(?<currentValue>[^\\s"'$\\\\;&|()/:=<>~@]+)["']?(?:[\\s\\\\;&|()]|$)|[^\\s\\\\]+)`,
+  `(?:^|\\n)[ \\t]*(?:[Oo][Nn][Bb][Uu][Ii][Ll][Dd][ \\t]+)?[Rr][Uu][Nn][ \\t](?:[^\\n\\\\#]|[^\\s\\\\#]#+|${DOCKER_CONTINUATION}|\\\\[^\\n])*`,
+  `(?:^|[\\s;&|(){}/])apk${DOCKER_BLANK}(?:${APK_VALUE_OPTIONS}${DOCKER_BLANK}[^\\s;&|]+${DOCKER_BLANK}|-[^\\s;&|]*${DOCKER_BLANK})*add(?:[ \\t]|${DOCKER_CONTINUATION})(?:[^;&|()\\n\\\\#]|[^\\s;&|()\\\\#]#+|${DOCKER_CONTINUATION}|\\\\[^\\n])*`,
+  `(?:\\s|${DOCKER_CONTINUATION})*(?:["']?(?<depName>[A-Za-z0-9][A-Za-z0-9_.+-]*)=(?<currentValue>[^\\s"'$\\\\;&|()/:=<>~@#]+)["']?(?:[\\s;&|()]|${DOCKER_CONTINUATION}|$)|(?:[^\\s\\\\]|\\\\[^\\n])+)`,
 ];
 
 /**

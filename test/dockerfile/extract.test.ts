@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { isDockerfilePath, parseDockerfile } from '../../src/dockerfile/dockerfile.js';
+import { CORPUS } from '../helpers/dockerfile-corpus.js';
 import { renovateDist } from '../helpers/renovate.js';
 
 interface RenovateDep {
@@ -25,52 +26,6 @@ async function renovate() {
   };
   return { extractPackageFile, api, defaultConfig };
 }
-
-/** Dockerfiles with every shape of `RUN apk add` Renovate's rules cover. */
-const CORPUS: Record<string, string> = {
-  'continuations, comments, chains': [
-    'FROM alpine:3.21',
-    'RUN apk update && apk add --no-cache \\',
-    '  bash=5.2.37-r0 \\',
-    '# a comment line inside the instruction',
-    '  curl@edge=8.12.1-r1 "jq=1.7-r0" ca-certificates openssl>=3.3 zlib~1.3 ${X} nodejs=${NODE} \\',
-    '  -t .build-deps gcc=14.2.0-r4;echo done \\',
-    '  && sudo /sbin/apk --repository http://example.org/x add z=1.0-r0|tee log',
-    'RUN apk del bash=1 && apk add tini=0.19.0-r3; apk add --virtual .tmp musl-dev=1.2.5-r8',
-    'RUN echo apk add not-a-package=1 # apk add comment=1',
-    '',
-  ].join('\n'),
-  'words Renovate passes over': [
-    'FROM cgr.dev/chainguard/wolfi-base',
-    "RUN apk add !conflict .virtual ./local.apk /abs/x.apk http://x/y.apk foo:bar 'quoted=1.0-r0' $'c\\x41=1.0-r0'",
-    'RUN apk -X https://example.org/repo -p /root --arch x86_64 add a=1.0-r0 b><1.0 c=1.0_rc1-r0 d=not_a_version',
-    'RUN apk add "unterminated=1.0',
-    'RUN ["apk", "add", "exec-form=1.0-r0"]',
-    'RUN --mount=type=cache,target=/var/cache/apk --network=none apk add cached=2.0-r1',
-    'ONBUILD RUN apk add later=3.0-r0',
-    '',
-  ].join('\n'),
-  'escape directive and CRLF': [
-    '# escape=`',
-    'FROM alpine:edge',
-    'RUN apk add --no-cache `',
-    '    git=2.47.1-r0 `',
-    '    less=668-r0',
-    'RUN apk add back\\slash=1.0-r0',
-    '',
-  ].join('\r\n'),
-  stages: [
-    '\uFEFFARG BASE=ghcr.io/me/host:1.2',
-    'ARG OTHER',
-    'FROM --platform=linux/arm64 ${BASE} AS build',
-    'RUN apk add make=4.4.1-r2',
-    'FROM build',
-    'RUN apk add bash=5.2.37-r0',
-    'FROM scratch',
-    'COPY --from=build / /',
-    '',
-  ].join('\n'),
-};
 
 describe('Dockerfile apk add pins, read as Renovate 44 reads them', () => {
   it.each(Object.entries(CORPUS))('%s: the same packages, versions and skip reasons as Renovate', async (_, text) => {

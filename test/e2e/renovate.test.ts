@@ -63,7 +63,11 @@ describe(`Renovate ${RENOVATE_VERSION} against apk-indexer`, () => {
   async function repository(files: Record<string, string>): Promise<string> {
     const repo = await mkdtemp(join(tmpdir(), 'apk-e2e-'));
     repos.push(repo);
-    await writeRenovateTree(repo, { wolfi: `${upstream.url}/wolfi`, alpine: `${upstream.url}/alpine` });
+    await writeRenovateTree(repo, {
+      wolfi: `${upstream.url}/wolfi`,
+      alpine: `${upstream.url}/alpine`,
+      alpineCommunity: `${upstream.url}/alpine-community`,
+    });
     for (const [path, content] of Object.entries(files)) await writeFile(join(repo, path), content);
     await run('git', ['init', '-q'], { cwd: repo });
     await run('git', ['add', '-A'], { cwd: repo });

@@ -5,7 +5,8 @@ import type { FixturePackage } from '../fixtures/apk-repo.js';
 /**
  * A homelab tree with the shapes Renovate meets: a newest build on x86_64 only under a two-arch image, an
  * arm64-only and an amd64-only image, an Alpine image beside the Wolfi ones, a base included by all three Wolfi
- * images (so built for both arches), a date version and a release candidate.
+ * images (so built for both arches), a date version and a release candidate; and two Dockerfiles pinning with
+ * `RUN apk add`, one on the tree's host image, one on Alpine.
  */
 const pkg = (name: string, version: string): FixturePackage => ({ name, version, buildTime: 1_700_000_000 });
 
@@ -40,6 +41,24 @@ export const ALPINE_PACKAGES: Record<string, FixturePackage[]> = {
   aarch64: [pkg('curl', '8.11.0-r0'), pkg('curl', '8.11.1-r0')],
 };
 
+/** Alpine's community repository, beside main: what `FROM alpine:edge` also installs from. */
+export const ALPINE_COMMUNITY_PACKAGES: Record<string, FixturePackage[]> = {
+  x86_64: [pkg('jq', '1.7.1-r0'), pkg('jq', '1.8.0-r0'), pkg('git', '2.47.0-r0'), pkg('git', '2.47.1-r0')],
+  aarch64: [pkg('jq', '1.7.1-r0'), pkg('jq', '1.8.0-r0'), pkg('git', '2.47.0-r0')],
+};
+
+/** Where `FROM alpine:edge` reads packages from (its /etc/apk/repositories): the configuration's aliases. */
+export const ALPINE_EDGE = {
+  main: 'https://dl-cdn.alpinelinux.org/alpine/edge/main',
+  community: 'https://dl-cdn.alpinelinux.org/alpine/edge/community',
+};
+
+/**
+ * The tree's Dockerfiles: one built on the tree's own two-arch host image (apko/host.yaml, published as
+ * `.../host`), one on Docker's official Alpine image, in two stages.
+ */
+export const DOCKERFILES = ['hosts/nuc/Dockerfile', 'tools/Containerfile'];
+
 export const TREE_FILES = [
   'alpine/edge.yaml',
   'apko/base.yaml',
@@ -48,8 +67,15 @@ export const TREE_FILES = [
   'images/pi.apko.yaml',
 ];
 
-/** Writes the tree under `dir`, and `apk-indexer.yaml`, the service configuration naming both repositories. */
-export async function writeRenovateTree(dir: string, urls: { wolfi: string; alpine: string }): Promise<void> {
+/**
+ * Writes the tree under `dir`, and `apk-indexer.yaml`, the service configuration naming its repositories: Wolfi,
+ * Alpine main and Alpine community (standing for edge's URLs too, which `FROM alpine:edge` reads).
+ */
+export async function writeRenovateTree(
+  dir: string,
+  urls: { wolfi: string; alpine: string; alpineCommunity: string },
+): Promise<void> {
+  const alias = (url: string, official: string) => (url === official ? [] : [`    aliases: [${official}]`]);
   const files: Record<string, string[]> = {
     'apko/base.yaml': [
       'contents:',
@@ -92,6 +118,23 @@ export async function writeRenovateTree(dir: string, urls: { wolfi: string; alpi
       '    - curl=8.11.0-r0',
       'archs: [x86_64, aarch64]',
     ],
+    'hosts/nuc/Dockerfile': [
+      '# The host image with what the NUC adds on top.',
+      'FROM registry.example.org/homelab/host:latest',
+      'RUN apk add --no-cache \\',
+      '      bootc=1.16.6-r0 \\',
+      '      "openssl=3.4.0_rc9-r0" \\',
+      '    && apk add --virtual .tools wolfi-baselayout=20230201-r15 ca-certificates-bundle \\',
+      '    && rm -rf /var/cache/apk/*',
+      'ARG UCODE=20240312-r0',
+      'RUN apk add intel-ucode=${UCODE}',
+    ],
+    'tools/Containerfile': [
+      'FROM docker.io/library/alpine:edge AS tools',
+      'RUN apk add --no-cache curl=8.11.0-r0 jq=1.7.1-r0',
+      'FROM tools',
+      'RUN apk update; apk add git=2.47.0-r0|| true',
+    ],
     'apk-indexer.yaml': [
       'repositories:',
       `  - name: wolfi`,
@@ -99,6 +142,11 @@ export async function writeRenovateTree(dir: string, urls: { wolfi: string; alpi
       '    arches: [x86_64, aarch64]',
       `  - name: alpine`,
       `    url: ${urls.alpine}`,
+      ...alias(urls.alpine, ALPINE_EDGE.main),
+      '    arches: [x86_64, aarch64]',
+      `  - name: alpine-community`,
+      `    url: ${urls.alpineCommunity}`,
+      ...alias(urls.alpineCommunity, ALPINE_EDGE.community),
       '    arches: [x86_64, aarch64]',
     ],
   };
