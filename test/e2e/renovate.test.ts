@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -20,7 +20,13 @@ import { renderRenovateJson } from '../../src/generate/renovate.js';
 import { treeRenovateConfig } from '../../src/generate/renovate-tree.js';
 import { buildService, type Service } from '../../src/serve/app.js';
 import { runCommand } from '../generate/helpers.js';
-import { ALPINE_PACKAGES, WOLFI_PACKAGES, writeRenovateTree } from '../helpers/renovate-tree.js';
+import {
+  ALPINE_COMMUNITY_PACKAGES,
+  ALPINE_EDGE,
+  ALPINE_PACKAGES,
+  WOLFI_PACKAGES,
+  writeRenovateTree,
+} from '../helpers/renovate-tree.js';
 import { Upstream } from '../helpers/upstream.js';
 import { command } from '../helpers/command.js';
 
@@ -40,11 +46,11 @@ type Report = {
   repositories: Record<string, { packageFiles: Record<string, Array<{ packageFile: string; deps: ReportDep[] }>> }>;
 };
 
-/** Every dependency Renovate reported, keyed `file:depName`. */
-function depsOf(report: Report): Map<string, ReportDep> {
+/** Every dependency a manager (the regex custom managers by default) reported, keyed `file:depName`. */
+function depsOf(report: Report, manager = 'regex'): Map<string, ReportDep> {
   const out = new Map<string, ReportDep>();
   for (const repo of Object.values(report.repositories)) {
-    for (const file of Object.values(repo.packageFiles).flat())
+    for (const file of repo.packageFiles[manager] ?? [])
       for (const dep of file.deps) out.set(`${file.packageFile}:${dep.depName}`, dep);
   }
   return out;
@@ -96,6 +102,8 @@ describe(`Renovate ${RENOVATE_VERSION} against apk-indexer`, () => {
           ...process.env,
           LOG_LEVEL: 'warn',
           RENOVATE_HOST_RULES: JSON.stringify([{ matchHost: '127.0.0.1', allowInternal: true }]),
+          // The Dockerfiles' FROM images would be looked up on their registries: no network here.
+          RENOVATE_CONFIG_FILE: globalConfig,
         },
       },
     );
@@ -130,12 +138,18 @@ describe(`Renovate ${RENOVATE_VERSION} against apk-indexer`, () => {
       .map((l) => l.split(/ {2,}/));
   }
 
+  let globalConfig: string;
+
   beforeAll(async () => {
+    globalConfig = join(await mkdtemp(join(tmpdir(), 'apk-e2e-global-')), 'config.json');
+    repos.push(dirname(globalConfig));
+    await writeFile(globalConfig, JSON.stringify({ packageRules: [{ matchDatasources: ['docker'], enabled: false }] }));
     upstream = await new Upstream().start();
     upstream.files.set(`/keys/${key.name}`, Buffer.from(key.publicPem));
     for (const [repo, content] of [
       ['wolfi', WOLFI_PACKAGES],
       ['alpine', ALPINE_PACKAGES],
+      ['alpine-community', ALPINE_COMMUNITY_PACKAGES],
     ] as const) {
       for (const [arch, packages] of Object.entries(content)) {
         upstream.files.set(
@@ -144,9 +158,10 @@ describe(`Renovate ${RENOVATE_VERSION} against apk-indexer`, () => {
         );
       }
     }
-    const repository = (name: string) => ({
+    const repository = (name: string, aliases: string[] = []) => ({
       name,
       url: `${upstream.url}/${name}`,
+      aliases,
       arches: ['x86_64', 'aarch64'],
       keys: [`${upstream.url}/keys/${key.name}`],
     });
@@ -156,7 +171,11 @@ describe(`Renovate ${RENOVATE_VERSION} against apk-indexer`, () => {
         host: '127.0.0.1',
         port: 0,
         logLevel: 'silent',
-        repositories: [repository('wolfi'), repository('alpine')],
+        repositories: [
+          repository('wolfi'),
+          repository('alpine', [ALPINE_EDGE.main]),
+          repository('alpine-community', [ALPINE_EDGE.community]),
+        ],
       },
       { logger: false },
     );
@@ -214,6 +233,14 @@ describe(`Renovate ${RENOVATE_VERSION} against apk-indexer`, () => {
       'images/nuc.yaml:bootc': ['1.17.0-r0'],
       // Alpine, beside Wolfi: 8.12.0-r0 is on x86_64 only.
       'alpine/edge.yaml:curl': ['8.11.1-r0'],
+      // RUN apk add on the tree's two-arch host image: as its apko pins, 1.17.0-r0 (x86_64 only) held back.
+      'hosts/nuc/Dockerfile:bootc': ['1.16.7-r0'],
+      'hosts/nuc/Dockerfile:openssl': ['3.4.0-r1'],
+      'hosts/nuc/Dockerfile:wolfi-baselayout': ['20241121-r0'],
+      // RUN apk add on alpine:edge, from main and community; git 2.47.1-r0 is on x86_64 only.
+      'tools/Containerfile:curl': ['8.11.1-r0'],
+      'tools/Containerfile:jq': ['1.8.0-r0'],
+      'tools/Containerfile:git': [],
     });
 
     // check names the URL Renovate asks and agrees with Renovate on every pin.
@@ -224,8 +251,15 @@ describe(`Renovate ${RENOVATE_VERSION} against apk-indexer`, () => {
       const [file] = where.split(':');
       const row = rows.find((r) => r[1]!.startsWith(`${file}:`) && r[2] === `${dep.depName}=${dep.currentValue}`);
       expect(row?.[3], where).toContain(`Renovate asks ${serverUrl}/${dep.depName}?arch=`);
-      expect(row?.[3], where).toContain(`proposes ${dep.updates![0]!.newVersion}, as pin --check`);
+      expect(row?.[3], where).toContain(
+        dep.updates?.length
+          ? `proposes ${dep.updates[0]!.newVersion}, as pin --check`
+          : 'nothing to propose, as pin --check',
+      );
     }
+    expect(rows.find((r) => r[1] === 'tools/Containerfile:2' && r[2] === 'jq=1.7.1-r0')?.[3]).toBe(
+      `stale: 1.8.0-r0 is present on all of x86_64, aarch64; Renovate asks ${serverUrl}/jq?arch=x86_64,aarch64&repository=alpine,alpine-community: proposes 1.8.0-r0, as pin --check`,
+    );
 
     // The tree changes: a new image, and the arm64-only image now also built for amd64. check says the config no
     // longer fits, pin by pin.
@@ -362,8 +396,18 @@ describe(`Renovate ${RENOVATE_VERSION} against apk-indexer`, () => {
     );
     expect([...missed].sort()).toEqual([
       'alpine/edge.yaml:curl',
+      // No manager of this config reads the Dockerfiles (Renovate's own skips apk pins without registryUrls).
+      'hosts/nuc/Dockerfile:bootc',
+      'hosts/nuc/Dockerfile:openssl',
+      'hosts/nuc/Dockerfile:wolfi-baselayout',
       'images/nuc.yaml:bootc',
       'images/pi.apko.yaml:rpi-firmware',
+      'tools/Containerfile:curl',
+      'tools/Containerfile:git',
+      'tools/Containerfile:jq',
     ]);
+    expect(about('tools/Containerfile', 'jq=1.7.1-r0')).toContain(
+      'Renovate will not keep this pin fresh: no regex manager in renovate.json5 reads tools/Containerfile (a file added or moved since the config was written? rerun apk-indexer gen renovate)',
+    );
   }, 300_000);
 });
