@@ -1,0 +1,138 @@
+import { promisify } from 'node:util';
+import { gzip } from 'node:zlib';
+import { createHash } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
+import type { RepositorySettings } from '../../config/settings.js';
+import { writeTar } from '../../decode/tar-writer.js';
+import { synthesizedIndex } from '../../index/synthesized-index.js';
+import type { IndexSnapshot } from '../../index/snapshot.js';
+import type { Answer } from '../answer-cache.js';
+import { listed, notFound, sendAnswer, TEXT, withLoadedMap } from '../answers.js';
+import { slices } from '../scan-gate.js';
+import type { IndexStore } from '../store.js';
+
+const gzipAsync = promisify(gzip);
+
+/** The arch that asks for versions present on every configured arch of the repository. */
+export const ALL_ARCHES = 'all';
+
+export interface ApkIndexOptions {
+  store: IndexStore;
+  repositories: readonly RepositorySettings[];
+  firstLoadTimeoutMs: number;
+}
+
+/** What one synthesized index was built from: the same snapshots (by identity) give the same answer. */
+interface Built {
+  from: readonly IndexSnapshot[];
+  answer: Promise<Answer>;
+}
+
+/**
+ * `GET /-/apk/<repository>/<arch>/APKINDEX.tar.gz`: an APKINDEX made from the repository's loaded indexes, for
+ * Renovate's own `apk` datasource (registry URL `http://apk-indexer:3000/-/apk/wolfi?arch=all`, which it reads as
+ * `.../-/apk/wolfi/all/APKINDEX.tar.gz`). `<arch>` is one of the repository's arches, or `all` for versions present
+ * on every one of them. Provided names have records of their own, `t:` is kept (release ages). Built once per
+ * (repository, arch) and kept until one of its indexes changes; names are written in slices that yield to other
+ * requests. ETag and 304 as every answer; an unknown repository or arch is a 404, never a 5xx.
+ */
+export async function apkIndexRoutes(app: FastifyInstance, opts: ApkIndexOptions): Promise<void> {
+  const { store, repositories, firstLoadTimeoutMs } = opts;
+  const built = new Map<string, Built>();
+  app.get<{ Params: { '*': string } }>(
+    '/-/apk/*',
+    { schema: { params: { type: 'object', properties: { '*': { type: 'string' } } } } },
+    function synthesizedApkIndex(request, reply) {
+      const parts = request.params['*'].split('/');
+      if (parts.length < 3 || parts.at(-1) !== 'APKINDEX.tar.gz')
+        return sendAnswer(request, reply, notFound('not an index: ask /-/apk/<repository>/<arch>/APKINDEX.tar.gz'));
+      const arch = parts.at(-2)!;
+      const name = parts.slice(0, -2).join('/');
+      const repository = repositories.find((r) => r.name === name);
+      if (!repository)
+        return sendAnswer(
+          request,
+          reply,
+          notFound(`no repository "${listed([name])}" here; use one of ${repositories.map((r) => r.name).join(', ')}`),
+        );
+      withLoadedMap(
+        store,
+        firstLoadTimeoutMs,
+        reply,
+        (map) => {
+          const arches = repositoryArches(repository, map.snapshots);
+          if (arch !== ALL_ARCHES && !arches.includes(arch))
+            return sendAnswer(
+              request,
+              reply,
+              notFound(
+                `repository ${repository.name} has no arch "${listed([arch])}"; use one of ${[...arches, ALL_ARCHES].join(', ')}`,
+              ),
+            );
+          const wanted = arch === ALL_ARCHES ? arches : [arch];
+          const byArch = new Map(
+            wanted.map((a) => [a, map.snapshots.filter((s) => s.repository === repository.name && s.arch === a)]),
+          );
+          const missing = wanted.filter((a) => byArch.get(a)!.length === 0);
+          if (missing.length > 0) {
+            // Known, but not loaded (its first load failed): answering without it would say versions are gone.
+            void reply
+              .code(503)
+              .headers({ 'content-type': TEXT, 'retry-after': '60', 'cache-control': 'no-store' })
+              .send(`the ${missing.join(', ')} index of ${repository.name} has not loaded; see /-/status\n`);
+            return;
+          }
+          const from = [...byArch.values()].flat();
+          const key = `${repository.name}\u0000${arch}`;
+          let entry = built.get(key);
+          if (!entry || !sameSnapshots(entry.from, from)) {
+            entry = { from, answer: buildAnswer(byArch, arch === ALL_ARCHES ? undefined : arch, repository.name) };
+            built.set(key, entry);
+            // A failed build is not kept: the next request tries again.
+            const failed = entry;
+            failed.answer.catch(() => {
+              if (built.get(key) === failed) built.delete(key);
+            });
+          }
+          entry.answer.then(
+            (a) => sendAnswer(request, reply, a),
+            (err: unknown) => void reply.send(err),
+          );
+        },
+        { repositories: [repository.name], ...(arch !== ALL_ARCHES && { arches: [arch] }) },
+      );
+    },
+  );
+}
+
+/** The repository's configured arches; a bare index URL's come from its loaded index. */
+function repositoryArches(repository: RepositorySettings, snapshots: readonly IndexSnapshot[]): string[] {
+  if (repository.arches.length > 0) return [...repository.arches];
+  return [...new Set(snapshots.filter((s) => s.repository === repository.name).map((s) => s.arch))].sort();
+}
+
+function sameSnapshots(a: readonly IndexSnapshot[], b: readonly IndexSnapshot[]): boolean {
+  return a.length === b.length && a.every((s, i) => s === b[i]);
+}
+
+async function buildAnswer(
+  byArch: ReadonlyMap<string, readonly IndexSnapshot[]>,
+  arch: string | undefined,
+  repository: string,
+): Promise<Answer> {
+  const index = synthesizedIndex(byArch, arch);
+  const parts: string[] = [];
+  await slices(index.records, (text) => parts.push(text));
+  const description = `${repository} ${arch ?? `${[...byArch.keys()].join(',')} (versions on every arch)`}, synthesized by apk-indexer: not signed, not for apk\n`;
+  const tar = writeTar([
+    { name: 'DESCRIPTION', data: Buffer.from(description), mtime: index.newest },
+    { name: 'APKINDEX', data: Buffer.from(parts.join('')), mtime: index.newest },
+  ]);
+  const body = await gzipAsync(tar);
+  return {
+    status: 200,
+    type: 'application/gzip',
+    body,
+    etag: `"${createHash('sha1').update(body).digest('base64url')}"`,
+  };
+}
