@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -16,7 +16,7 @@ import {
   runRenovate,
   validatorBin,
 } from '../helpers/renovate.js';
-import { renderRenovateJson } from '../../src/generate/renovate.js';
+import { PIN_MATCH_STRING, renderRenovateJson } from '../../src/generate/renovate.js';
 import { treeRenovateConfig } from '../../src/generate/renovate-tree.js';
 import { buildService, type Service } from '../../src/serve/app.js';
 import { runCommand } from '../generate/helpers.js';
@@ -24,6 +24,8 @@ import {
   ALPINE_COMMUNITY_PACKAGES,
   ALPINE_EDGE,
   ALPINE_PACKAGES,
+  VERSION_CASES,
+  VERSION_CASES_DOCKERFILE,
   WOLFI_PACKAGES,
   writeRenovateTree,
 } from '../helpers/renovate-tree.js';
@@ -104,6 +106,8 @@ describe(`Renovate ${RENOVATE_VERSION} against apk-indexer`, () => {
           RENOVATE_HOST_RULES: JSON.stringify([{ matchHost: '127.0.0.1', allowInternal: true }]),
           // The Dockerfiles' FROM images would be looked up on their registries: no network here.
           RENOVATE_CONFIG_FILE: globalConfig,
+          // Its own package cache (the apk datasource keeps indexes an hour), not one shared with other runs.
+          RENOVATE_CACHE_DIR: join(dirname(globalConfig), 'cache'),
         },
       },
     );
@@ -146,8 +150,12 @@ describe(`Renovate ${RENOVATE_VERSION} against apk-indexer`, () => {
     await writeFile(globalConfig, JSON.stringify({ packageRules: [{ matchDatasources: ['docker'], enabled: false }] }));
     upstream = await new Upstream().start();
     upstream.files.set(`/keys/${key.name}`, Buffer.from(key.publicPem));
+    const wolfi = {
+      x86_64: [...WOLFI_PACKAGES.x86_64!, ...VERSION_CASES],
+      aarch64: [...WOLFI_PACKAGES.aarch64!, ...VERSION_CASES],
+    };
     for (const [repo, content] of [
-      ['wolfi', WOLFI_PACKAGES],
+      ['wolfi', wolfi],
       ['alpine', ALPINE_PACKAGES],
       ['alpine-community', ALPINE_COMMUNITY_PACKAGES],
     ] as const) {
@@ -409,5 +417,96 @@ describe(`Renovate ${RENOVATE_VERSION} against apk-indexer`, () => {
     expect(about('tools/Containerfile', 'jq=1.7.1-r0')).toContain(
       'Renovate will not keep this pin fresh: no regex manager in renovate.json5 reads tools/Containerfile (a file added or moved since the config was written? rerun apk-indexer gen renovate)',
     );
+  }, 300_000);
+
+  it("Renovate's own apk datasource through /-/apk/: a Dockerfile and a regex manager, versions on every arch, provided names", async () => {
+    const apk = (repository: string, arch = 'all') => `${serverUrl}/-/apk/${repository}?arch=${arch}`;
+    const native = {
+      customManagers: [
+        {
+          customType: 'regex',
+          description: 'apko pins, looked up by Renovate itself',
+          managerFilePatterns: ['/^apko\\/host\\.yaml$/', '/^images\\/nuc\\.yaml$/'],
+          matchStrings: [PIN_MATCH_STRING],
+          datasourceTemplate: 'apk',
+        },
+      ],
+      packageRules: [
+        { matchDatasources: ['apk'], maxMajorIncrement: 0 },
+        {
+          matchDatasources: ['apk'],
+          matchFileNames: ['hosts/nuc/Dockerfile', 'cases/Dockerfile', 'apko/host.yaml'],
+          registryUrls: [apk('wolfi')],
+        },
+        { matchDatasources: ['apk'], matchFileNames: ['images/nuc.yaml'], registryUrls: [apk('wolfi', 'x86_64')] },
+        {
+          matchDatasources: ['apk'],
+          matchFileNames: ['tools/Containerfile'],
+          registryUrls: [apk('alpine'), apk('alpine-community')],
+        },
+      ],
+    };
+    const repo = await repository({ 'renovate.json': JSON.stringify(native, null, 2) });
+    await mkdir(join(repo, 'cases'), { recursive: true });
+    await writeFile(join(repo, 'cases', 'Dockerfile'), VERSION_CASES_DOCKERFILE);
+    await run('git', ['add', '-A'], { cwd: repo });
+    await run('git', ['-c', 'user.email=e2e@apk-indexer.test', '-c', 'user.name=e2e', 'commit', '-qm', 'cases'], {
+      cwd: repo,
+    });
+    const report = await renovate(repo);
+    const dockerfile = proposals(depsOf(report, 'dockerfile'));
+    // Renovate's Dockerfile manager: only versions on every arch (all), provided names found, and its apk
+    // versioning's order. Each case: the first version pinned, the second the one apk orders after it.
+    expect(
+      Object.fromEntries(
+        Object.entries(dockerfile).filter(([k]) => /:(bootc|openssl|curl|jq|git|wolfi-baselayout)$|^cases\//.test(k)),
+      ),
+    ).toEqual({
+      'hosts/nuc/Dockerfile:bootc': ['1.16.7-r0'], // not 1.17.0-r0, on x86_64 only
+      'hosts/nuc/Dockerfile:openssl': [], // _rc9 -> release: apk versioning puts _rc above the release
+      'hosts/nuc/Dockerfile:wolfi-baselayout': ['20241121-r0'],
+      'tools/Containerfile:curl': ['8.11.1-r0'], // not 8.12.0-r0, on x86_64 only
+      'tools/Containerfile:jq': ['1.8.0-r0'], // from the second registry URL: community
+      'tools/Containerfile:git': [], // 2.47.1-r0 is on x86_64 only
+      'cases/Dockerfile:registry.example.org/homelab/host': [], // the FROM image (not looked up here)
+      'cases/Dockerfile:p-fix': [], // 1.0-r0 -> 1.0_p1-r0 missed
+      'cases/Dockerfile:letter': [], // 1.0-r0 -> 1.0a-r0 missed
+      'cases/Dockerfile:rc-release': [], // 1.0_rc1-r0 -> 1.0-r0 missed
+      'cases/Dockerfile:git-snapshot': [], // 1.2.3-r0 -> 1.2.3_git20240101-r0 missed
+      'cases/Dockerfile:rc-ten': [], // 1.0_rc9-r0 -> 1.0_rc10-r0 missed (rc10 compares below rc9)
+      'cases/Dockerfile:revision': ['1.0-r10'],
+      'cases/Dockerfile:argo-cd': ['2.12.3-r0'], // a name argo-cd-2.12 provides
+    });
+    // A regex manager with datasourceTemplate apk: the two-arch image and the amd64-only one.
+    expect(proposals(depsOf(report))).toEqual({
+      'apko/host.yaml:bootc': ['1.16.7-r0'],
+      'apko/host.yaml:openssl': [],
+      'images/nuc.yaml:intel-ucode': ['20241112-r0'],
+      'images/nuc.yaml:bootc': ['1.17.0-r0'],
+    });
+
+    // The same cases through the custom datasource, with the config gen renovate writes.
+    const custom = await repository({});
+    await mkdir(join(custom, 'cases'), { recursive: true });
+    await writeFile(join(custom, 'cases', 'Dockerfile'), VERSION_CASES_DOCKERFILE);
+    await writeFile(join(custom, 'renovate.json'), renderRenovateJson(await generated(custom)));
+    await run('git', ['add', '-A'], { cwd: custom });
+    await run('git', ['-c', 'user.email=e2e@apk-indexer.test', '-c', 'user.name=e2e', 'commit', '-qm', 'cases'], {
+      cwd: custom,
+    });
+    const viaCustom = proposals(depsOf(await renovate(custom)));
+    expect(
+      Object.fromEntries(Object.entries(viaCustom).filter(([k]) => k.startsWith('cases/') || k.endsWith(':openssl'))),
+    ).toEqual({
+      'apko/host.yaml:openssl': ['3.4.0-r1'],
+      'hosts/nuc/Dockerfile:openssl': ['3.4.0-r1'],
+      'cases/Dockerfile:p-fix': [], // loose: a release above its own _p (pin and check name it)
+      'cases/Dockerfile:letter': ['1.0a-r0'],
+      'cases/Dockerfile:rc-release': ['1.0-r0'],
+      'cases/Dockerfile:git-snapshot': [], // loose: as _p
+      'cases/Dockerfile:rc-ten': ['1.0_rc10-r0'],
+      'cases/Dockerfile:revision': ['1.0-r10'],
+      'cases/Dockerfile:argo-cd': ['2.12.3-r0'],
+    });
   }, 300_000);
 });

@@ -47,6 +47,35 @@ export const ALPINE_COMMUNITY_PACKAGES: Record<string, FixturePackage[]> = {
   aarch64: [pkg('jq', '1.7.1-r0'), pkg('jq', '1.8.0-r0'), pkg('git', '2.47.0-r0')],
 };
 
+/**
+ * Version histories where orderings part (apk's own, Renovate's `apk` and `loose` versionings), on both arches, and
+ * a package providing another name (`argo-cd-2.12` provides `argo-cd`): what docs/generators.md measures.
+ */
+export const VERSION_CASES: FixturePackage[] = [
+  pkg('p-fix', '1.0-r0'),
+  pkg('p-fix', '1.0_p1-r0'),
+  pkg('letter', '1.0-r0'),
+  pkg('letter', '1.0a-r0'),
+  pkg('rc-release', '1.0_rc1-r0'),
+  pkg('rc-release', '1.0-r0'),
+  pkg('git-snapshot', '1.2.3-r0'),
+  pkg('git-snapshot', '1.2.3_git20240101-r0'),
+  pkg('rc-ten', '1.0_rc9-r0'),
+  pkg('rc-ten', '1.0_rc10-r0'),
+  pkg('revision', '1.0-r9'),
+  pkg('revision', '1.0-r10'),
+  { ...pkg('argo-cd-2.12', '2.12.1-r0'), provides: ['argo-cd=2.12.1-r0'] },
+  { ...pkg('argo-cd-2.12', '2.12.3-r0'), provides: ['argo-cd=2.12.3-r0'] },
+];
+
+/** A Dockerfile on the tree's host image pinning the first version of each case. */
+export const VERSION_CASES_DOCKERFILE = [
+  'FROM registry.example.org/homelab/host:latest',
+  'RUN apk add --no-cache p-fix=1.0-r0 letter=1.0-r0 rc-release=1.0_rc1-r0 git-snapshot=1.2.3-r0 \\',
+  '      rc-ten=1.0_rc9-r0 revision=1.0-r9 argo-cd=2.12.1-r0',
+  '',
+].join('\n');
+
 /** Where `FROM alpine:edge` reads packages from (its /etc/apk/repositories): the configuration's aliases. */
 export const ALPINE_EDGE = {
   main: 'https://dl-cdn.alpinelinux.org/alpine/edge/main',
