@@ -32,15 +32,27 @@ export function tarHeader(file: { name: string; size: number; mode?: number; mti
   return header;
 }
 
+/** The end of an archive: two zero blocks. */
+export const TAR_END = 2 * BLOCK;
+
+/** Zero bytes after `size` bytes of data, to the end of its last block. */
+export function tarPadding(size: number): number {
+  return (BLOCK - (size % BLOCK)) % BLOCK;
+}
+
+/** One entry: header, data, padding. */
+export function tarFile(name: string, data: Buffer, mtime?: number, mode?: number): Buffer {
+  return Buffer.concat([
+    tarHeader({ name, size: data.length, mode, mtime }),
+    data,
+    Buffer.alloc(tarPadding(data.length)),
+  ]);
+}
+
 /** Entries, each padded to whole blocks; `endBlocks: false` leaves off the end-of-archive, as apk's signature tar does. */
 export function writeTar(files: readonly TarFile[], options: { endBlocks?: boolean } = {}): Buffer {
-  const parts: Buffer[] = [];
-  for (const file of files) {
-    parts.push(tarHeader({ name: file.name, size: file.data.length, mode: file.mode, mtime: file.mtime }), file.data);
-    const pad = (BLOCK - (file.data.length % BLOCK)) % BLOCK;
-    if (pad) parts.push(Buffer.alloc(pad));
-  }
-  if (options.endBlocks !== false) parts.push(Buffer.alloc(2 * BLOCK));
+  const parts = files.map((f) => tarFile(f.name, f.data, f.mtime, f.mode));
+  if (options.endBlocks !== false) parts.push(Buffer.alloc(TAR_END));
   return Buffer.concat(parts);
 }
 

@@ -1,17 +1,13 @@
-import { promisify } from 'node:util';
-import { gzip } from 'node:zlib';
 import { createHash } from 'node:crypto';
+import { createGzip } from 'node:zlib';
 import type { FastifyInstance } from 'fastify';
 import type { RepositorySettings } from '../../config/settings.js';
-import { writeTar } from '../../decode/tar-writer.js';
+import { TAR_END, tarFile, tarHeader, tarPadding } from '../../decode/tar-writer.js';
 import { synthesizedIndex } from '../../index/synthesized-index.js';
 import type { IndexSnapshot } from '../../index/snapshot.js';
 import type { Answer } from '../answer-cache.js';
 import { listed, notFound, sendAnswer, TEXT, withLoadedMap } from '../answers.js';
-import { slices } from '../scan-gate.js';
 import type { IndexStore } from '../store.js';
-
-const gzipAsync = promisify(gzip);
 
 /** The arch that asks for versions present on every configured arch of the repository. */
 export const ALL_ARCHES = 'all';
@@ -34,7 +30,7 @@ interface Built {
  * `.../-/apk/wolfi/all/APKINDEX.tar.gz`). `<arch>` is one of the repository's arches, or `all` for versions present
  * on every one of them. Provided names have records of their own, `t:` is kept (release ages). Built once per
  * (repository, arch) and kept until one of its indexes changes; names are written in slices that yield to other
- * requests. ETag and 304 as every answer; an unknown repository or arch is a 404, never a 5xx.
+ * requests (about every 10 ms). ETag and 304 as every answer; an unknown repository or arch is a 404, never a 5xx.
  */
 export async function apkIndexRoutes(app: FastifyInstance, opts: ApkIndexOptions): Promise<void> {
   const { store, repositories, firstLoadTimeoutMs } = opts;
@@ -115,20 +111,46 @@ function sameSnapshots(a: readonly IndexSnapshot[], b: readonly IndexSnapshot[])
   return a.length === b.length && a.every((s, i) => s === b[i]);
 }
 
+/** Work done between two yields to the event loop while an index is built (probes and cached answers go first). */
+const SLICE_MS = 10;
+
 async function buildAnswer(
   byArch: ReadonlyMap<string, readonly IndexSnapshot[]>,
   arch: string | undefined,
   repository: string,
 ): Promise<Answer> {
   const index = synthesizedIndex(byArch, arch);
-  const parts: string[] = [];
-  await slices(index.records, (text) => parts.push(text));
-  const description = `${repository} ${arch ?? `${[...byArch.keys()].join(',')} (versions on every arch)`}, synthesized by apk-indexer: not signed, not for apk\n`;
-  const tar = writeTar([
-    { name: 'DESCRIPTION', data: Buffer.from(description), mtime: index.newest },
-    { name: 'APKINDEX', data: Buffer.from(parts.join('')), mtime: index.newest },
-  ]);
-  const body = await gzipAsync(tar);
+  // The records as byte chunks, one per slice of work: no single string or buffer of the whole index is made.
+  const chunks: Buffer[] = [];
+  let pending: string[] = [];
+  let sliceStart = performance.now();
+  for (const text of index.records) {
+    pending.push(text);
+    if (performance.now() - sliceStart >= SLICE_MS) {
+      chunks.push(Buffer.from(pending.join('')));
+      pending = [];
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      sliceStart = performance.now();
+    }
+  }
+  chunks.push(Buffer.from(pending.join('')));
+  const description = Buffer.from(
+    `${repository} ${arch ?? `${[...byArch.keys()].join(',')} (versions on every arch)`}, synthesized by apk-indexer: not signed, not for apk\n`,
+  );
+  const size = chunks.reduce((n, c) => n + c.length, 0);
+  const gzip = createGzip();
+  const out: Buffer[] = [];
+  gzip.on('data', (b: Buffer) => out.push(b));
+  const done = new Promise<void>((resolve, reject) => gzip.on('end', resolve).on('error', reject));
+  const write = (b: Buffer) =>
+    gzip.write(b) ? Promise.resolve() : new Promise<void>((resolve) => gzip.once('drain', resolve));
+  await write(tarFile('DESCRIPTION', description, index.newest));
+  await write(tarHeader({ name: 'APKINDEX', size, mtime: index.newest }));
+  for (const chunk of chunks) await write(chunk);
+  await write(Buffer.alloc(tarPadding(size) + TAR_END));
+  gzip.end();
+  await done;
+  const body = Buffer.concat(out);
   return {
     status: 200,
     type: 'application/gzip',
