@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import Handlebars from 'handlebars';
 import JSON5 from 'json5';
@@ -543,10 +543,12 @@ export function applyExtractVersion(versions: readonly string[], extractVersion:
 }
 
 /**
- * The config file Renovate would read in the repository at `root`: the first of CONFIG_FILE_NAMES that exists
- * (package.json only when it has a `renovate` key), as a path relative to `root`; undefined when none does.
+ * Every Renovate config file of the repository at `root`, in the order Renovate looks for them (CONFIG_FILE_NAMES;
+ * package.json only when it has a `renovate` key), as paths relative to `root`. Renovate reads the first and
+ * ignores the others.
  */
-export async function findRenovateConfig(root: string): Promise<string | undefined> {
+export async function findRenovateConfigs(root: string): Promise<string[]> {
+  const found: string[] = [];
   for (const name of CONFIG_FILE_NAMES) {
     let text: string;
     try {
@@ -554,12 +556,40 @@ export async function findRenovateConfig(root: string): Promise<string | undefin
     } catch {
       continue;
     }
-    if (name !== 'package.json') return name;
+    if (name !== 'package.json') {
+      found.push(name);
+      continue;
+    }
     try {
-      if ((JSON.parse(text) as { renovate?: unknown } | null)?.renovate) return name;
+      if ((JSON.parse(text) as { renovate?: unknown } | null)?.renovate) found.push(name);
     } catch {
       // Renovate skips a package.json it cannot parse.
     }
   }
-  return undefined;
+  return found;
+}
+
+/** The config file Renovate would read in the repository at `root`, relative to it; undefined when none exists. */
+export async function findRenovateConfig(root: string): Promise<string | undefined> {
+  return (await findRenovateConfigs(root))[0];
+}
+
+/**
+ * Files that look like a Renovate config but have a name Renovate never reads (`renovate.yaml`, `.renovate.json`,
+ * `.github/renovate.yml`), at the root and in `.github/` and `.gitlab/`.
+ */
+export async function strayRenovateFiles(root: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const dir of ['', '.github/', '.gitlab/']) {
+    let names: string[];
+    try {
+      names = (await readdir(join(root, dir), { withFileTypes: true })).filter((e) => e.isFile()).map((e) => e.name);
+    } catch {
+      continue;
+    }
+    for (const name of names.sort())
+      if (/^\.?renovate(?:rc)?(?:\.[\w-]+)*$/i.test(name) && !CONFIG_FILE_NAMES.includes(`${dir}${name}`))
+        out.push(`${dir}${name}`);
+  }
+  return out;
 }

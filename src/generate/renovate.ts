@@ -42,6 +42,15 @@ export const DOCKERFILE_MATCH_STRINGS = [
  */
 export const RENOVATE_VERSIONING = 'loose';
 
+/**
+ * The descriptions of the regex managers this tool writes (apko files, Dockerfiles): how gen renovate tells its
+ * own managers from the user's when it updates a config in place.
+ */
+export const MANAGER_DESCRIPTIONS: readonly string[] = [
+  'name=version pins in the package lists of apko image files',
+  'RUN apk add name=version pins in Dockerfiles and Containerfiles',
+];
+
 /** The Renovate major the config is written and validated for by default (44.121.2). */
 export const DEFAULT_RENOVATE_MAJOR = 44;
 
@@ -119,7 +128,7 @@ export function renovateConfig(options: RenovateOptions): RenovateConfig {
   if (paths.length > 0)
     managers.push({
       customType: 'regex',
-      description: 'name=version pins in the package lists of apko image files',
+      description: MANAGER_DESCRIPTIONS[0]!,
       ...filePatterns(paths),
       matchStrings: [PIN_MATCH_STRING],
       datasourceTemplate: datasource,
@@ -128,7 +137,7 @@ export function renovateConfig(options: RenovateOptions): RenovateConfig {
   if (dockerPaths.length > 0)
     managers.push({
       customType: 'regex',
-      description: 'RUN apk add name=version pins in Dockerfiles and Containerfiles',
+      description: MANAGER_DESCRIPTIONS[1]!,
       ...filePatterns(dockerPaths),
       matchStringsStrategy: 'recursive',
       matchStrings: [...DOCKERFILE_MATCH_STRINGS],

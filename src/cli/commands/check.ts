@@ -8,7 +8,12 @@ import { GenerateInputError } from '../../generate/errors.js';
 import { resolveInstallSets } from '../../generate/install-set.js';
 import { SOURCE_HELP, TREE_HELP } from '../../generate/command-options.js';
 import { localPackageNames } from '../../generate/local-packages.js';
-import { CONFIG_FILE_NAMES, findRenovateConfig, RenovateManagers } from '../../generate/renovate-match.js';
+import {
+  CONFIG_FILE_NAMES,
+  findRenovateConfigs,
+  RenovateManagers,
+  strayRenovateFiles,
+} from '../../generate/renovate-match.js';
 import { runOnImageTree } from '../image-tree.js';
 import type { CliIO } from '../io.js';
 
@@ -113,7 +118,23 @@ async function loadRenovate(
   named: string | undefined,
   findings: Finding[],
 ): Promise<RenovateManagers | undefined> {
-  const location = named ?? (await findRenovateConfig(root));
+  const found = await findRenovateConfigs(root);
+  const location = named ?? found[0];
+  // Renovate reads one config file: the others it finds are ignored, and some names it never reads at all.
+  for (const ignored of found.filter((f) => f !== found[0]))
+    findings.push({
+      severity: 'warning',
+      location: ignored,
+      subject: '-',
+      message: `Renovate ignores this file: it reads ${found[0]} (the first of its config file names it finds)`,
+    });
+  for (const stray of await strayRenovateFiles(root))
+    findings.push({
+      severity: 'warning',
+      location: stray,
+      subject: '-',
+      message: `Renovate never reads a config by this name (it reads ${CONFIG_FILE_NAMES.slice(0, 3).join(', ')}, ...)`,
+    });
   if (location === undefined) {
     findings.push({
       severity: 'warning',

@@ -6,7 +6,7 @@ import { apkoArchesOf, renovateMajorOf, serverUrlOf } from '../../generate/comma
 import { bootcBase, bootcFlavour, BOOTC_FLAVOURS, type BootcFlavour } from '../../generate/bootc.js';
 import { configPackage } from '../../generate/melange-config.js';
 import { userPackage } from '../../generate/melange-user.js';
-import { renderRenovateJson } from '../../generate/renovate.js';
+import { renovateOutput } from '../../generate/renovate-file.js';
 import { treeRenovateConfig } from '../../generate/renovate-tree.js';
 import {
   BASE_INCLUDE,
@@ -18,6 +18,7 @@ import {
 import { renderYaml } from '../../generate/yaml-doc.js';
 import { splitList } from '../../config/layer.js';
 import { writeFileAtomically } from '../../core/files.js';
+import { EXIT } from '../../errors.js';
 import { parseCommandArgs, UsageError } from '../args.js';
 import type { CliIO } from '../io.js';
 
@@ -46,9 +47,13 @@ Writes one file to stdout (or FILE), with the builders \`init\` uses:
       [-r|--repository-append REPO] [-b|--build-repository-append REPO] [--repository NAME]
       [--renovate-version N]   --arch: arches for images that name none (default amd64,arm64)
       --repository: the configured repositories apk add reads in Dockerfiles built on no image of the tree
+      -o FILE: the repository's own Renovate config (renovate.json5, .github/renovate.json, package.json...)
+      is updated in place, keeping its other settings and comments; another of Renovate's config file names
+      while one exists is refused (exit 1), since Renovate reads only one [--force writes it anyway]
 
-Exit status: 0 written, 2 a usage error, a configuration mistake, an apko file apko refuses or an -o FILE that
-cannot be written. 70 is a bug in apk-indexer; all statuses and error codes: docs/errors.md.
+Exit status: 0 written, 1 gen renovate -o a second Renovate config (nothing written), 2 a usage error, a
+configuration mistake, an apko file apko refuses or an -o FILE that cannot be written. 70 is a bug in
+apk-indexer; all statuses and error codes: docs/errors.md.
 `;
 
 const OPTIONS = {
@@ -84,6 +89,7 @@ const OPTIONS = {
   'include-path': { type: 'string', multiple: true },
   'repository-append': { type: 'string', multiple: true, short: 'r' },
   'build-repository-append': { type: 'string', multiple: true, short: 'b' },
+  force: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -94,7 +100,13 @@ const KINDS: Record<
   string,
   {
     options: (keyof typeof OPTIONS)[];
-    build: (arg: string | undefined, v: Values, file: string | undefined, io: CliIO) => string | Promise<string>;
+    /** The file's text; or, for a kind that writes its own output, the exit status. */
+    build: (
+      arg: string | undefined,
+      v: Values,
+      file: string | undefined,
+      io: CliIO,
+    ) => string | Promise<string | { exit: number }>;
   }
 > = {
   image: {
@@ -206,27 +218,40 @@ const KINDS: Record<
       'repository-append',
       'build-repository-append',
       'repository',
+      'force',
     ],
-    build: async (arg, v, _file, io) => {
+    build: async (arg, v, output, io) => {
       if (arg !== undefined) throw new UsageError(`unexpected ${arg}`);
       const fallback = archs(v.arch, [...SCAFFOLD_DEFAULTS.archs]).map((a) => toApkArch(a)!);
-      return renderRenovateJson(
-        await treeRenovateConfig(
-          {
-            root: resolve(v.root ?? '.'),
-            includePaths: v['include-path'] ?? [],
-            repositoryAppend: v['repository-append'] ?? [],
-            buildRepositoryAppend: v['build-repository-append'] ?? [],
-            fallbackArches: fallback,
-            config: v.config,
-            dockerRepositories: splitList(v.repository),
-            dockerArches: archs(v.arch, []).map((a) => toApkArch(a)!),
-            server: serverUrlOf(v['renovate-server'], SCAFFOLD_DEFAULTS.server),
-            renovateMajor: renovateMajorOf(v['renovate-version'], SCAFFOLD_DEFAULTS.renovateMajor),
-          },
-          (note) => io.stderr.write(`note: ${note}\n`),
-        ),
+      const root = resolve(v.root ?? '.');
+      const generated = await treeRenovateConfig(
+        {
+          root,
+          includePaths: v['include-path'] ?? [],
+          repositoryAppend: v['repository-append'] ?? [],
+          buildRepositoryAppend: v['build-repository-append'] ?? [],
+          fallbackArches: fallback,
+          config: v.config,
+          dockerRepositories: splitList(v.repository),
+          dockerArches: archs(v.arch, []).map((a) => toApkArch(a)!),
+          server: serverUrlOf(v['renovate-server'], SCAFFOLD_DEFAULTS.server),
+          renovateMajor: renovateMajorOf(v['renovate-version'], SCAFFOLD_DEFAULTS.renovateMajor),
+        },
+        (note) => io.stderr.write(`note: ${note}\n`),
       );
+      // One Renovate config per repository: the user's file is updated in place, never shadowed by a second one.
+      const plan = await renovateOutput({ root, output, generated, force: v.force ?? false });
+      if (plan.kind === 'refuse') {
+        io.stderr.write(`apk-indexer gen: ${plan.message}\n`);
+        return { exit: EXIT.found };
+      }
+      if (plan.kind === 'stdout') {
+        if (plan.note) io.stderr.write(`note: ${plan.note}\n`);
+        return plan.text;
+      }
+      await writeFileAtomically(plan.path, plan.text, `-o ${output}`);
+      if (plan.updated) io.stderr.write(`${output}: updated in place (its other settings and comments kept)\n`);
+      return { exit: EXIT.ok };
     },
   },
 };
@@ -244,9 +269,11 @@ export async function run(args: string[], io: CliIO): Promise<number> {
   const wrong = Object.keys(parsed.values).filter((k) => k !== 'output' && !(spec.options as string[]).includes(k));
   if (wrong.length > 0) throw new UsageError(`gen ${kind} does not take --${wrong.join(', --')}`);
   const output = parsed.values.output;
-  const text = await spec.build(arg, parsed.values, output === undefined ? undefined : headerPath(output), io);
-  if (output === undefined) io.stdout.write(text);
-  else await writeFileAtomically(output, text, `-o ${output}`);
+  const built = await spec.build(arg, parsed.values, output === undefined ? undefined : headerPath(output), io);
+  // A kind that writes its own output (gen renovate) says how it ended.
+  if (typeof built !== 'string') return built.exit;
+  if (output === undefined) io.stdout.write(built);
+  else await writeFileAtomically(output, built, `-o ${output}`);
   return 0;
 }
 
