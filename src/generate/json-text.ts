@@ -202,8 +202,11 @@ function unquote(quoted: string): string {
   );
 }
 
-/** One item of a rewritten object or array: an original member/element kept as written, or new text. */
-export type Item = { keep: [number, number] } | { text: string };
+/**
+ * One item of a rewritten object or array: an original member/element kept as written, or new text (`compact`: the
+ * same on one line, for a container written on one line).
+ */
+export type Item = { keep: [number, number] } | { text: string; compact?: string };
 
 /** How the file writes new members and elements: the indent of a container's items and one level of it. */
 export interface Layout {
@@ -263,8 +266,8 @@ export function rewriteContainer(
   const close = text[container.end - 1]!;
   const parts = items.map((item, i) => {
     if ('keep' in item) return text.slice(item.keep[0], item.keep[1]);
-    const body = item.text.split('\n').join(`\n${layout.indent}`);
-    return layout.multiline ? `\n${layout.indent}${body}` : `${i === 0 ? '' : ' '}${body}`;
+    if (!layout.multiline) return `${i === 0 ? '' : ' '}${item.compact ?? item.text}`;
+    return `\n${layout.indent}${item.text.split('\n').join(`\n${layout.indent}`)}`;
   });
   let tail = text.slice(container.tail[0], container.tail[1]);
   const hadItems = (container.kind === 'object' ? container.members : container.elements).length > 0;

@@ -106,17 +106,21 @@ export function updateRenovateText(text: string, shown: string, generated: Renov
     if (datasources?.kind === 'object') {
       const ours = datasources.members.find((m) => m.key === DATASOURCE_NAME);
       const value = generated.customDatasources[DATASOURCE_NAME];
+      const oneLine = !out.slice(datasources.start, datasources.end).includes('\n');
       if (ours)
         edits.push({
           start: ours.value.start,
           end: ours.value.end,
-          text: indented(style.serialize(value), lineIndent(out, ours.keyStart)),
+          text: oneLine ? style.compact(value) : indented(style.serialize(value), lineIndent(out, ours.keyStart)),
         });
       else
         edits.push(
           rewriteWith(out, datasources, [
             ...keepAll(datasources),
-            { text: `${style.key(DATASOURCE_NAME)}: ${style.serialize(value)}` },
+            {
+              text: `${style.key(DATASOURCE_NAME)}: ${style.serialize(value)}`,
+              compact: `${style.key(DATASOURCE_NAME)}: ${style.compact(value)}`,
+            },
           ]),
         );
     }
@@ -127,7 +131,8 @@ export function updateRenovateText(text: string, shown: string, generated: Renov
       const list = member(key);
       if (list?.kind !== 'array') continue;
       const values = list.elements.map((e) => JSON5.parse<unknown>(out.slice(e.value.start, e.value.end)));
-      edits.push(rewriteWith(out, list, arrayItems(out, list, values.map(owned), ours.map(style.serialize))));
+      const texts = ours.map((v: unknown) => ({ text: style.serialize(v), compact: style.compact(v) }));
+      edits.push(rewriteWith(out, list, arrayItems(out, list, values.map(owned), texts)));
     }
   }
   for (const e of edits.sort((a, b) => b.start - a.start)) out = out.slice(0, e.start) + e.text + out.slice(e.end);
@@ -136,7 +141,10 @@ export function updateRenovateText(text: string, shown: string, generated: Renov
   const added: Item[] = [];
   for (const key of ['customDatasources', 'customManagers', 'packageRules'] as const) {
     if (again?.members.some((m) => m.key === key)) continue;
-    added.push({ text: `${style.key(key)}: ${style.serialize(generated[key])}` });
+    added.push({
+      text: `${style.key(key)}: ${style.serialize(generated[key])}`,
+      compact: `${style.key(key)}: ${style.compact(generated[key])}`,
+    });
   }
   if (added.length > 0) {
     if (again) {
@@ -145,7 +153,10 @@ export function updateRenovateText(text: string, shown: string, generated: Renov
     } else {
       // package.json without a renovate key: one is added at its end.
       const top = parseJsonText(out) as JsonObject;
-      const e = rewriteWith(out, top, [...keepAll(top), { text: `"renovate": ${style.serialize(generated)}` }]);
+      const e = rewriteWith(out, top, [
+        ...keepAll(top),
+        { text: `"renovate": ${style.serialize(generated)}`, compact: `"renovate": ${style.compact(generated)}` },
+      ]);
       out = out.slice(0, e.start) + e.text + out.slice(e.end);
     }
   }
@@ -171,6 +182,13 @@ function styleOf(text: string, shown: string) {
     unit,
     serialize: (value: unknown) =>
       bare ? JSON5.stringify(value, { space: unit, quote }) : JSON.stringify(value, null, unit),
+    /** On one line, for a container written on one line. */
+    compact: (value: unknown) =>
+      (bare ? JSON5.stringify(value, { space: unit, quote }) : JSON.stringify(value, null, unit))
+        .replace(/\n\s*/g, ' ')
+        .replace(/,\s*([}\]])/g, ' $1')
+        .replace(/\[\s+/g, '[')
+        .replace(/\s+\]/g, ']'),
     key: (key: string) => (bare && /^[A-Za-z_$][\w$]*$/.test(key) ? key : JSON.stringify(key)),
   };
 }
@@ -183,12 +201,24 @@ function keepAll(container: JsonObject): Item[] {
  * An array's elements with the owned ones taken out and `ours` put where the first of them was (else at the end).
  * Comments written before owned elements stay, before the new ones.
  */
-function arrayItems(text: string, list: JsonArray, owned: readonly boolean[], ours: readonly string[]): Item[] {
+function arrayItems(
+  text: string,
+  list: JsonArray,
+  owned: readonly boolean[],
+  ours: readonly { text: string; compact: string }[],
+): Item[] {
   const comments = list.elements
     .filter((_, i) => owned[i])
     .map((e) => text.slice(e.chunk[0], e.value.start).trim())
     .filter(Boolean);
-  const ourItems = ours.map((t, k) => ({ text: k === 0 && comments.length > 0 ? `${comments.join('\n')}\n${t}` : t }));
+  const ourItems = ours.map((t, k) =>
+    k === 0 && comments.length > 0
+      ? {
+          text: `${comments.join('\n')}\n${t.text}`,
+          compact: `${comments.map((c) => (c.includes('//') ? `${c}\n` : `${c} `)).join('')}${t.compact}`,
+        }
+      : t,
+  );
   const items: Item[] = [];
   let placed = false;
   list.elements.forEach((e, i) => {
