@@ -103,7 +103,9 @@ export type Lookup =
       maxMajorIncrement: number;
       versioning: string | undefined;
     }
-  | { asked: false; reason: string };
+  | { asked: false; reason: string }
+  /** Renovate's own `apk` datasource, with the registry URLs it reads (`/-/apk/...`); none: it skips the pin. */
+  | { asked: 'native'; urls: string[] };
 
 interface RegexManager {
   /** Its place in customManagers, for messages. */
@@ -247,6 +249,26 @@ export class RenovateManagers {
     return `the matchStrings of customManagers[${readers.map((r) => this.managers[r]!.index).join('], [')}] (which read ${path}) do not match this item`;
   }
 
+  /**
+   * The registry URLs Renovate's own Dockerfile manager looks a `RUN apk add` pin up in, with its `apk` datasource
+   * (packageRules' `registryUrls`; none: it skips the pin as `unknown-registry`); undefined when that manager does
+   * not read the file at all (disabled, `enabledManagers`, `ignorePaths`, a disabling rule).
+   */
+  nativeApkUrls(path: string, name: string): string[] | undefined {
+    if (this.config.enabled === false || !this.listed(path)) return undefined;
+    const enabled = this.config.enabledManagers;
+    if (Array.isArray(enabled) && enabled.length > 0 && !enabled.includes('dockerfile')) return undefined;
+    if (Array.isArray(this.config.ignoreDeps) && this.config.ignoreDeps.includes(name)) return undefined;
+    const dep: ExtractedDep = { manager: -1, depName: name, datasource: 'apk' };
+    let urls: string[] = [];
+    for (const rule of this.rules) {
+      if (rule.unmodelled || !ruleMatches(rule, dep, name, path, ['dockerfile'])) continue;
+      if (rule.enabled === false) return undefined;
+      if (rule.registryUrls) urls = rule.registryUrls;
+    }
+    return urls;
+  }
+
   /** The URL Renovate asks for a dependency extracted from `path`, or why it gets no answer from a custom datasource. */
   lookup(dep: ExtractedDep, path: string): Lookup {
     const packageName = dep.packageName ?? dep.depName!;
@@ -263,6 +285,7 @@ export class RenovateManagers {
       if (rule.maxMajorIncrement !== undefined) maxMajorIncrement = rule.maxMajorIncrement;
     }
     const datasource = dep.datasource!;
+    if (datasource === 'apk') return { asked: 'native', urls: registryUrls ?? [] };
     if (!datasource.startsWith('custom.'))
       return { asked: false, reason: `datasource ${datasource} is not a custom datasource; apk-indexer is not asked` };
     const name = datasource.slice('custom.'.length);
@@ -393,12 +416,18 @@ function packageRule(raw: unknown, index: number): PackageRule {
   return rule;
 }
 
-function ruleMatches(rule: PackageRule, dep: ExtractedDep, packageName: string, path: string): boolean {
+function ruleMatches(
+  rule: PackageRule,
+  dep: ExtractedDep,
+  packageName: string,
+  path: string,
+  manager: readonly string[] = ['custom.regex', 'regex'],
+): boolean {
   if (rule.matchFileNames && !matchesList(path, rule.matchFileNames)) return false;
   if (rule.matchDatasources && !matchesList(dep.datasource, rule.matchDatasources)) return false;
   if (rule.matchPackageNames && !matchesList(packageName, rule.matchPackageNames)) return false;
   if (rule.matchDepNames && !matchesList(dep.depName, rule.matchDepNames)) return false;
-  if (rule.matchManagers && !rule.matchManagers.some((m) => m === 'custom.regex' || m === 'regex')) return false;
+  if (rule.matchManagers && !rule.matchManagers.some((m) => manager.includes(m))) return false;
   return true;
 }
 

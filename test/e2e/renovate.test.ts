@@ -485,6 +485,26 @@ describe(`Renovate ${RENOVATE_VERSION} against apk-indexer`, () => {
       'images/nuc.yaml:bootc': ['1.17.0-r0'],
     });
 
+    // check does not predict this path's answers: it says which URL Renovate reads, as a warning, never an error.
+    const rows = await checkRows(repo);
+    // Errors only for the files this config reads with no manager at all.
+    const missed = rows.filter((r) => r[0] === 'error' && r[3]!.includes('Renovate'));
+    expect([...new Set(missed.map((r) => r[1]!.split(':')[0]))]).toEqual([
+      'alpine/edge.yaml',
+      'apko/base.yaml',
+      'images/pi.apko.yaml',
+    ]);
+    expect(missed.every((r) => r[3]!.startsWith('Renovate will not keep this pin fresh: no regex manager'))).toBe(true);
+    expect(rows.find((r) => r[1] === 'hosts/nuc/Dockerfile:4')).toEqual([
+      'warning',
+      'hosts/nuc/Dockerfile:4',
+      'bootc=1.16.6-r0',
+      `Renovate's own Dockerfile manager looks it up with its apk datasource in ${apk('wolfi')}: its answer is not predicted here (docs/generators.md)`,
+    ]);
+    expect(rows.find((r) => r[1] === 'apko/host.yaml:4')?.[3]).toBe(
+      `Renovate looks it up with its own apk datasource in ${apk('wolfi')}: its answer is not predicted here (docs/generators.md)`,
+    );
+
     // The same cases through the custom datasource, with the config gen renovate writes.
     const custom = await repository({});
     await mkdir(join(custom, 'cases'), { recursive: true });
