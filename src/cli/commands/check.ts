@@ -27,9 +27,10 @@ nothing provides, no version on every arch), a bootc image missing what bootc ne
 dependencies), a lock file whose config checksum no longer matches, an include that does not
 resolve, a pin no Renovate manager in renovate.json would find. Stale pins are warnings
 (\`apk-indexer pin --check\` is the gate for those). A repository no index was given for makes its
-images' entries "not checked", never judged from another repository.
-Without FILE, every apko file under the directory (any folder, recognised by content). A named file
-is still judged for every image of the tree that includes it.
+images' entries "not checked", never judged from another repository. The RUN apk add packages of
+Dockerfiles and Containerfiles are judged for the image each stage builds on (see pin --help).
+Without FILE, every apko file and Dockerfile under the directory (any folder). A named file is still
+judged for every image of the tree that includes it.
 
   --renovate FILE  the Renovate config pins must be tracked by (default: the one Renovate reads:
                    renovate.json(c/5), .github/ or .gitlab/ ones, .renovaterc(.json), package.json).

@@ -17,8 +17,11 @@ can install: present on each of the image's arches, in the image's own repositor
 chain's repositories and build_repositories, plus --repository-append). In apk order: the newest
 stable version, or the newest of all when the pin is itself a prerelease. Only those scalars change:
 comments, order and formatting stay. Constraints (>=, <, ~) are left to \`check\`.
-Without FILE, every apko file under the directory (any folder, recognised by content). A named file
-is still judged for every image of the tree that includes it.
+The RUN apk add name=version pins of Dockerfiles and Containerfiles move the same way, for the image
+each stage builds on (an image of the tree by its name, a known base such as alpine:3.21, or
+--repository); bare names and \${VAR} versions are counted as not pinned.
+Without FILE, every apko file and Dockerfile under the directory (any folder). A named file is still
+judged for every image of the tree that includes it.
 
   --all            also pin bare package names.
   --check          change nothing; exit 1 when a pin would move (a CI gate).
