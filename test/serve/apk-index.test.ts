@@ -115,4 +115,26 @@ describe('GET /-/apk/<repository>/<arch>/APKINDEX.tar.gz', () => {
       expect([url, res.statusCode, res.body]).toEqual([url, 404, body]);
     }
   });
+
+  it('an index that failed its first load is a 503 at once, never an index without its versions', async () => {
+    // aarch64 is configured but its upstream answers 404: the repository is ready, that index never loads.
+    const partial = await startFixtureService({
+      repositories: { os: { x86_64: OS.x86_64! } },
+      repositorySettings: { os: { arches: ['x86_64', 'aarch64'] } },
+    });
+    try {
+      const get = (url: string) => partial.service.app.inject({ method: 'GET', url });
+      expect((await get('/-/apk/os/x86_64/APKINDEX.tar.gz')).statusCode).toBe(200);
+      for (const arch of ['aarch64', 'all']) {
+        const res = await get(`/-/apk/os/${arch}/APKINDEX.tar.gz`);
+        expect([res.statusCode, res.headers['retry-after'], res.body]).toEqual([
+          503,
+          '5',
+          'indexes are still loading (1 of 2 loaded); retry shortly\n',
+        ]);
+      }
+    } finally {
+      await partial.close();
+    }
+  });
 });

@@ -6,7 +6,7 @@ import { TAR_END, tarFile, tarHeader, tarPadding } from '../../decode/tar-writer
 import { synthesizedIndex } from '../../index/synthesized-index.js';
 import type { IndexSnapshot } from '../../index/snapshot.js';
 import type { Answer } from '../answer-cache.js';
-import { listed, notFound, sendAnswer, TEXT, withLoadedMap } from '../answers.js';
+import { listed, notFound, sendAnswer, withLoadedMap } from '../answers.js';
 import type { IndexStore } from '../store.js';
 
 /** The arch that asks for versions present on every configured arch of the repository. */
@@ -31,6 +31,8 @@ interface Built {
  * on every one of them. Provided names have records of their own, `t:` is kept (release ages). Built once per
  * (repository, arch) and kept until one of its indexes changes; names are written in slices that yield to other
  * requests (about every 10 ms). ETag and 304 as every answer; an unknown repository or arch is a 404, never a 5xx.
+ * Before the indexes it reads have loaded, it waits and answers 503 as every answer does (withLoadedMap), so an
+ * index that failed its first load is never answered as one without versions.
  */
 export async function apkIndexRoutes(app: FastifyInstance, opts: ApkIndexOptions): Promise<void> {
   const { store, repositories, firstLoadTimeoutMs } = opts;
@@ -69,15 +71,6 @@ export async function apkIndexRoutes(app: FastifyInstance, opts: ApkIndexOptions
           const byArch = new Map(
             wanted.map((a) => [a, map.snapshots.filter((s) => s.repository === repository.name && s.arch === a)]),
           );
-          const missing = wanted.filter((a) => byArch.get(a)!.length === 0);
-          if (missing.length > 0) {
-            // Known, but not loaded (its first load failed): answering without it would say versions are gone.
-            void reply
-              .code(503)
-              .headers({ 'content-type': TEXT, 'retry-after': '60', 'cache-control': 'no-store' })
-              .send(`the ${missing.join(', ')} index of ${repository.name} has not loaded; see /-/status\n`);
-            return;
-          }
           const from = [...byArch.values()].flat();
           const key = `${repository.name}\u0000${arch}`;
           let entry = built.get(key);
