@@ -1,6 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
+import { formatApkIndex, measureApkIndex } from './apk-index.js';
 import { measureLoad } from './load.js';
 import { formatLoadRefresh, measureLoadRefresh } from './load-refresh.js';
 import { measureQueries } from './queries.js';
@@ -9,7 +10,7 @@ import { writeScaleRepo } from './wolfi-scale.js';
 /** `npm run bench`: the figures BENCHMARKS.md records. Targets are printed beside each, never asserted in tests. */
 const records = Number(process.env.BENCH_RECORDS ?? 250_000);
 const dir = await mkdtemp(join(tmpdir(), 'apk-bench-'));
-/** `BENCH_ONLY=load-refresh npm run bench` runs only the load-while-refreshing piece. */
+/** `BENCH_ONLY=load-refresh` (or `apk-index`) `npm run bench` runs only that piece. */
 const only = process.env.BENCH_ONLY;
 try {
   const cpu = cpus()[0]?.model ?? 'unknown cpu';
@@ -25,6 +26,11 @@ try {
   console.log(
     `index: ${records} records, ${(repo.textBytes / 1e6).toFixed(1)} MB APKINDEX text, ${repo.names.length} names`,
   );
+  if (only === 'apk-index') {
+    console.log(formatApkIndex(await measureApkIndex(dir, repo, { records })));
+    await rm(dir, { recursive: true, force: true });
+    process.exit(0);
+  }
   const load = await measureLoad(repo.indexPath, repo.keyPath);
   const fmt = (ms: number | undefined) => (ms === undefined ? 'not installed' : `${ms.toFixed(0)} ms`);
   console.log(`compressed: ${(load.compressedBytes / 1e6).toFixed(1)} MB`);
@@ -50,8 +56,10 @@ try {
     `queries, GET /<name>?arch=x86_64 over ${Math.min(repo.names.length, 2000)} names: ${q.datasource.rps.toFixed(0)} req/s, p50 ${q.datasource.p50} ms, p99 ${q.datasource.p99} ms, non-2xx ${q.datasource.non2xx}`,
   );
   console.log(`ratio datasource / bare: ${q.ratio.toFixed(2)}x (target >= 0.8x)`);
+  const apkIndex = await measureApkIndex(dir, repo, { records });
+  console.log(formatApkIndex(apkIndex));
   const loadRefresh = await loadWhileRefreshing();
-  if (process.env.BENCH_JSON) console.log(JSON.stringify({ load, queries: q, loadRefresh }));
+  if (process.env.BENCH_JSON) console.log(JSON.stringify({ load, queries: q, apkIndex, loadRefresh }));
 } finally {
   await rm(dir, { recursive: true, force: true });
 }

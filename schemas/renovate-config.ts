@@ -25,7 +25,9 @@ export interface RenovateRegexManager {
   managerFilePatterns?: string[];
   /** Older form: the same regexes without slashes. */
   fileMatch?: string[];
-  /** Named groups `depName` and `currentValue`; Renovate runs each with the `g` flag. */
+  /** `recursive`: each match string runs on what the one before matched (Dockerfile `RUN apk add` pins). */
+  matchStringsStrategy?: 'recursive';
+  /** Named groups `depName` and `currentValue` (in the last one); Renovate runs each with the `g` flag. */
   matchStrings: string[];
   datasourceTemplate: string;
   versioningTemplate: string;

@@ -3,7 +3,12 @@ import { pathToFileURL } from 'node:url';
 
 /** Where a repository of an image comes from. */
 export type RepositoryOrigin =
-  'repositories' | 'build_repositories' | '--repository-append' | '--build-repository-append';
+  | 'repositories'
+  | 'build_repositories'
+  | '--repository-append'
+  | '--build-repository-append'
+  /** A Dockerfile's base image that is not an apko image of the tree: the repositories its apk reads. */
+  | 'base image';
 
 /** One APK repository an image builds from, as apko reads the line (`URL` or `@tag URL`). */
 export interface ImageRepository {

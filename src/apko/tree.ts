@@ -1,6 +1,7 @@
+import { findTreeFiles } from '../core/files.js';
 import { ApkoFileError, describeFileProblem } from '../errors.js';
-import { readdirSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { isMap, isScalar } from 'yaml';
 import { sortApkArches } from './arch.js';
 import { decodeApkoFile, displayPath, parseYaml, type ApkoFile } from './file.js';
@@ -8,8 +9,6 @@ import { resolveImage, type ResolvedImage, type ResolveOptions } from './image.j
 import { TOP_LEVEL_KEYS } from './keys.js';
 import type { ImageRepository } from './repository.js';
 
-/** Folders never searched for apko files: dependencies, VCS data, build output. */
-const SKIPPED_FOLDERS = new Set(['node_modules', '.git', '.hg', '.svn', 'dist', 'packages', '.cache']);
 /** Top-level keys that say a YAML file is something else: a melange recipe, CI, Kubernetes or Helm, compose. */
 const OTHER_FORMATS = [
   'package',
@@ -60,33 +59,23 @@ export function findApkoFiles(root: string): string[] {
 
 /**
  * Every YAML file under `root` whose text `accept` takes, with its text, sorted by path: hidden folders and those
- * that hold dependencies, VCS data or build output are skipped; an unreadable file or folder is passed over.
+ * that hold dependencies, VCS data or build output are skipped (the one tree walk, src/core/files.ts); an unreadable
+ * file or folder is passed over.
  */
 export function findYamlFiles(root: string, accept: (text: string) => boolean): { path: string; text: string }[] {
   const found: { path: string; text: string }[] = [];
-  const walk = (dir: string) => {
-    let entries;
+  findTreeFiles(root, (path, absolute) => {
+    if (!/\.ya?ml$/.test(path)) return false;
+    let text: string;
     try {
-      entries = readdirSync(dir, { withFileTypes: true });
+      text = readFileSync(absolute, 'utf8');
     } catch {
-      return;
+      return false;
     }
-    for (const entry of entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
-      const path = join(dir, entry.name);
-      if (entry.isDirectory()) {
-        if (!SKIPPED_FOLDERS.has(entry.name) && !entry.name.startsWith('.')) walk(path);
-      } else if (entry.isFile() && /\.ya?ml$/.test(entry.name)) {
-        let text: string;
-        try {
-          text = readFileSync(path, 'utf8');
-        } catch {
-          continue;
-        }
-        if (accept(text)) found.push({ path, text });
-      }
-    }
-  };
-  walk(root);
+    const taken = accept(text);
+    if (taken) found.push({ path: absolute, text });
+    return taken;
+  });
   return found;
 }
 

@@ -1,8 +1,10 @@
 import { resolve } from 'node:path';
 import { fileConstraints, readApkoTree, type ApkoTree } from '../apko/tree.js';
 import type { GivenFlag } from '../core/flags.js';
+import { findDockerfiles } from '../dockerfile/dockerfile.js';
 import { UsageError } from '../errors.js';
 import { apkArchesOf, sourceOptions, type SourceValues, type TreeValues } from '../generate/command-options.js';
+import { namesDockerfile, readDockerfileTree, type DockerfileTree } from '../generate/dockerfile-tree.js';
 import { hasSource, openVersionSource, type SourceOptions } from '../generate/open-source.js';
 import type { VersionSource } from '../generate/version-source.js';
 import type { CliIO } from './io.js';
@@ -13,6 +15,8 @@ export interface ImageTree {
   /** `--arch`, as APK names, for files that name no archs. */
   fallbackArches: string[];
   tree: ApkoTree;
+  /** The Dockerfiles and Containerfiles worked on (those named, else every one of the tree), each stage scoped. */
+  dockerfiles: DockerfileTree;
   source: VersionSource;
   sourceOptions: SourceOptions;
 }
@@ -25,9 +29,10 @@ export interface TreeArgs {
 }
 
 /**
- * Reads the apko tree the command line names and opens the indexes for it. Usage mistakes, unreadable indexes and
- * a server that is not an apk-indexer are thrown (UserErrors: main prints one line, exit 2); files apko would
- * refuse are the command's to report (`tree.failures`).
+ * Reads the apko tree and the Dockerfiles the command line names and opens the indexes for them. Usage mistakes,
+ * unreadable indexes and a server that is not an apk-indexer are thrown (UserErrors: main prints one line, exit 2);
+ * files apko would refuse and Dockerfiles that cannot be read are the command's to report (`tree.failures`,
+ * `dockerfiles.failures`).
  */
 export async function openImageTree(
   args: TreeArgs,
@@ -44,15 +49,28 @@ export async function openImageTree(
   const root = resolve(values.directory ?? '.');
   read.precheck?.(root);
   const fallbackArches = apkArchesOf(values.arch);
+  const namedDockerfiles = args.positionals.filter(namesDockerfile);
+  const namedApko = args.positionals.filter((p) => !namesDockerfile(p));
   const tree = readApkoTree({
     root,
-    named: [...args.positionals],
+    named: namedApko.length > 0 || namedDockerfiles.length === 0 ? namedApko : undefined,
     includePaths: values.includePath,
     repositoryAppend: values.repositoryAppend,
     buildRepositoryAppend: values.buildRepositoryAppend,
   });
-  if (tree.targets.length === 0 && tree.failures.length === 0)
-    throw new UsageError(`no FILE given and no apko file under ${root}`);
+  // Named Dockerfiles only: every apko file is read (a FROM may name one of its images), none is a target.
+  if (namedApko.length === 0 && namedDockerfiles.length > 0) {
+    tree.targets = [];
+    tree.failures = [];
+  }
+  const dockerfilePaths = args.positionals.length > 0 ? namedDockerfiles : undefined;
+  if (
+    tree.targets.length === 0 &&
+    tree.failures.length === 0 &&
+    namedDockerfiles.length === 0 &&
+    findDockerfiles(root).length === 0
+  )
+    throw new UsageError(`no FILE given and no apko file or Dockerfile under ${root}`);
   const constraints = [...fileConstraints(tree, fallbackArches).values()];
   const archesFor = (urls: readonly string[]) => {
     const wanted = constraints
@@ -70,5 +88,11 @@ export async function openImageTree(
     process.env,
     read.dependencies ?? false,
   );
-  return { root, fallbackArches, tree, source: opened, sourceOptions: source };
+  const dockerfiles = readDockerfileTree(root, dockerfilePaths, {
+    tree,
+    fallbackArches,
+    known: opened.held,
+    chosen: values.repository,
+  });
+  return { root, fallbackArches, tree, dockerfiles, source: opened, sourceOptions: source };
 }

@@ -1,5 +1,6 @@
+import { readdirSync } from 'node:fs';
 import { chmod, mkdir, open, realpath, rename, stat, unlink } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
+import { dirname, join, relative, resolve, sep } from 'node:path';
 import { FileError } from '../errors.js';
 
 /**
@@ -101,3 +102,31 @@ async function writeDirectly(target: string, text: string, shown: string): Promi
 
 /** ENOENT while writing a file means its directory is missing. */
 const WRITING = { ENOENT: 'no such directory' };
+
+/** Folders a tree search never enters: dependencies, VCS data, build output (and every hidden folder). */
+const SKIPPED_FOLDERS = new Set(['node_modules', '.git', '.hg', '.svn', 'dist', 'packages', '.cache']);
+
+/**
+ * Every regular file under `root` that `accept` takes (given its `/`-separated path relative to `root`), as
+ * absolute paths in name order, folder by folder; hidden folders and SKIPPED_FOLDERS are not entered, and a folder
+ * that cannot be read is passed over. The one walk for the apko files and the Dockerfiles of a tree.
+ */
+export function findTreeFiles(root: string, accept: (path: string, absolute: string) => boolean): string[] {
+  const found: string[] = [];
+  const walk = (dir: string) => {
+    let entries;
+    try {
+      entries = readdirSync(dir, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const entry of entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
+      const path = join(dir, entry.name);
+      if (entry.isDirectory()) {
+        if (!SKIPPED_FOLDERS.has(entry.name) && !entry.name.startsWith('.')) walk(path);
+      } else if (entry.isFile() && accept(relative(root, path).split(sep).join('/'), path)) found.push(path);
+    }
+  };
+  walk(root);
+  return found;
+}

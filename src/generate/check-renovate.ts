@@ -1,6 +1,6 @@
 import { compareVersions, isPrerelease } from '../index/version.js';
-import type { PackageEntry } from '../apko/image.js';
 import { sortApkArches } from '../apko/arch.js';
+import { isDockerfilePath } from '../dockerfile/dockerfile.js';
 import { applyExtractVersion, type RenovateManagers } from './renovate-match.js';
 import { choosePin, type VersionSource } from './version-source.js';
 
@@ -15,21 +15,27 @@ export interface RenovateVerdict {
  * file is built for. Every pin Renovate would miss or answer differently is an error naming why.
  */
 export async function judgeRenovate(
-  entry: PackageEntry,
+  entry: { file: string; span: readonly [number, number] | undefined },
   pin: { name: string; version: string },
   arches: readonly string[],
   text: string | undefined,
   renovate: RenovateManagers,
   source: VersionSource,
 ): Promise<RenovateVerdict> {
-  const range = entry.node.range;
-  if (text === undefined || !range)
+  const span = entry.span;
+  if (text === undefined || !span)
     return { severity: 'warning', message: 'not judged against Renovate: the file text is not at hand' };
-  const span = [range[0], range[1]] as const;
   const deps = renovate
     .extract(entry.file, text)
     .filter((d) => d.start !== undefined && d.start >= span[0] && d.end! <= span[1]);
   if (deps.length === 0) {
+    // A Dockerfile pin Renovate's own Dockerfile manager looks up with its apk datasource (`/-/apk/`, say).
+    const native = isDockerfilePath(entry.file) ? renovate.nativeApkUrls(entry.file, pin.name) : undefined;
+    if (native?.length)
+      return {
+        severity: 'warning',
+        message: `Renovate's own Dockerfile manager looks it up with its apk datasource in ${native.join(', ')}: its answer is not predicted here (docs/generators.md)`,
+      };
     const why = renovate.explainMiss(entry.file, text, span);
     // A pattern that could not be read may match the file after all.
     const severity = renovate.uncertain && why.startsWith('no regex manager') ? 'warning' : 'error';
@@ -45,6 +51,13 @@ export async function judgeRenovate(
       message: `Renovate reads the current value as ${dep.currentValue}, not ${pin.version}`,
     };
   const lookup = renovate.lookup(dep, entry.file);
+  if (lookup.asked === 'native')
+    return lookup.urls.length > 0
+      ? {
+          severity: 'warning',
+          message: `Renovate looks it up with its own apk datasource in ${lookup.urls.join(', ')}: its answer is not predicted here (docs/generators.md)`,
+        }
+      : { severity: 'error', message: 'Renovate skips it: its apk datasource has no registryUrls (unknown-registry)' };
   if (!lookup.asked)
     return { severity: 'error', message: `Renovate extracts this pin but gets no versions: ${lookup.reason}` };
 

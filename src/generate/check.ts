@@ -72,7 +72,7 @@ export async function checkTree(tree: ApkoTree, ctx: CheckContext): Promise<Find
       const key = `${entry.file}:${entry.node.range?.[0] ?? entry.line}`;
       if (done.has(key)) continue;
       done.add(key);
-      findings.push(...(await checkEntry(entry, constraint, ctx)));
+      findings.push(...(await checkItem(apkoItem(entry), constraint, ctx)));
     }
   }
   // Duplicates are found per image, and reported where the entries of a target file are.
@@ -145,7 +145,36 @@ async function checkImage(image: ResolvedImage, tree: ApkoTree, ctx: CheckContex
   return out;
 }
 
-async function checkEntry(entry: PackageEntry, constraint: FileConstraint, ctx: CheckContext): Promise<Finding[]> {
+/**
+ * One package of an apko file or of a Dockerfile's `apk add`, as check judges it: where it is written, what it asks
+ * for, and where its value is in the file (for Renovate's matching).
+ */
+export interface CheckedItem {
+  file: string;
+  line: number;
+  /** As written: the row's subject. */
+  entry: string;
+  spec: PackageSpec | undefined;
+  /** File offsets of the item; undefined when not known. */
+  span: readonly [number, number] | undefined;
+  /** Whether a version satisfies the item's constraint, when not apko's rule for `spec.operator` (apk's, in a Dockerfile). */
+  fits?: (version: string) => boolean;
+  /** What a bare name means where it is written. */
+  unpinned?: string;
+}
+
+function apkoItem(entry: PackageEntry): CheckedItem {
+  return {
+    file: entry.file,
+    line: entry.line,
+    entry: entry.entry,
+    spec: entry.spec,
+    span: entry.node.range?.slice(0, 2) as [number, number] | undefined,
+  };
+}
+
+/** Judges one item for every image of its constraint (see checkTree); Dockerfile packages come here with their stage's image. */
+export async function checkItem(entry: CheckedItem, constraint: FileConstraint, ctx: CheckContext): Promise<Finding[]> {
   const spec = entry.spec;
   const at = (severity: Severity, message: string): Finding => ({
     severity,
@@ -205,7 +234,9 @@ async function checkEntry(entry: PackageEntry, constraint: FileConstraint, ctx: 
       const fitting =
         spec.operator === undefined
           ? versions.common
-          : versions.common.filter((v) => satisfies(v, spec as PackageSpec & { operator: string; version: string }));
+          : versions.common.filter(
+              (v) => entry.fits?.(v) ?? satisfies(v, spec as PackageSpec & { operator: string; version: string }),
+            );
       if (fitting.length === 0) {
         const what =
           spec.operator === undefined
@@ -225,7 +256,7 @@ async function checkEntry(entry: PackageEntry, constraint: FileConstraint, ctx: 
         'ok',
         spec.operator
           ? `constraint ${spec.operator}${spec.version}: satisfied on all of ${arches.join(', ')}`
-          : 'unpinned: apko takes the newest version at build time',
+          : (entry.unpinned ?? 'unpinned: apko takes the newest version at build time'),
       ),
     );
     return findings;

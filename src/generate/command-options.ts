@@ -61,7 +61,7 @@ export const SOURCE_FLAGS = {
 export type SourceValues = FlagValues<typeof SOURCE_FLAGS>;
 
 /** The flags of the commands that read apko files the way apko does (apko's own names and spellings). */
-export const TREE_FLAGS = {
+export const APKO_TREE_FLAGS = {
   directory: flag.one({
     names: ['--directory', '-C'],
     value: 'DIR',
@@ -83,6 +83,16 @@ export const TREE_FLAGS = {
     names: ['--build-repository-append', '-b'],
     value: 'REPO',
     doc: "a build repository every image also builds from, as apko's flag. Repeat for several.",
+  }),
+};
+
+/** The flags of `pin` and `check`: the apko tree's, and where a Dockerfile's `RUN apk add` installs from. */
+export const TREE_FLAGS = {
+  ...APKO_TREE_FLAGS,
+  repository: flag.list({
+    names: ['--repository'],
+    value: 'NAME',
+    doc: 'the repository (a name of --config, or a URL) `RUN apk add` reads in a Dockerfile built on no image of the tree. Repeat for several.',
   }),
 };
 

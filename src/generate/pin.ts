@@ -20,8 +20,11 @@ export interface PinChange {
   fixes?: string[];
 }
 
-/** `problem`: a pin that could not be checked or moved; `not-checked`: no data for an image's repository; `info`: said only. */
-export type PinNoteKind = 'problem' | 'not-checked' | 'info';
+/**
+ * `problem`: a pin that could not be checked or moved; `not-checked`: no data for an image's repository;
+ * `not-pinned`: a Dockerfile's bare name or `${VAR}` version, left alone and counted; `info`: said only.
+ */
+export type PinNoteKind = 'problem' | 'not-checked' | 'not-pinned' | 'info';
 
 export interface PinNote {
   line: number;

@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import Handlebars from 'handlebars';
 import JSON5 from 'json5';
@@ -95,7 +95,9 @@ export type Lookup =
       maxMajorIncrement: number;
       versioning: string | undefined;
     }
-  | { asked: false; reason: string };
+  | { asked: false; reason: string }
+  /** Renovate's own `apk` datasource, with the registry URLs it reads (`/-/apk/...`); none: it skips the pin. */
+  | { asked: 'native'; urls: string[] };
 
 interface RegexManager {
   /** Its place in customManagers, for messages. */
@@ -239,6 +241,26 @@ export class RenovateManagers {
     return `the matchStrings of customManagers[${readers.map((r) => this.managers[r]!.index).join('], [')}] (which read ${path}) do not match this item`;
   }
 
+  /**
+   * The registry URLs Renovate's own Dockerfile manager looks a `RUN apk add` pin up in, with its `apk` datasource
+   * (packageRules' `registryUrls`; none: it skips the pin as `unknown-registry`); undefined when that manager does
+   * not read the file at all (disabled, `enabledManagers`, `ignorePaths`, a disabling rule).
+   */
+  nativeApkUrls(path: string, name: string): string[] | undefined {
+    if (this.config.enabled === false || !this.listed(path)) return undefined;
+    const enabled = this.config.enabledManagers;
+    if (Array.isArray(enabled) && enabled.length > 0 && !enabled.includes('dockerfile')) return undefined;
+    if (Array.isArray(this.config.ignoreDeps) && this.config.ignoreDeps.includes(name)) return undefined;
+    const dep: ExtractedDep = { manager: -1, depName: name, datasource: 'apk' };
+    let urls: string[] = [];
+    for (const rule of this.rules) {
+      if (rule.unmodelled || !ruleMatches(rule, dep, name, path, ['dockerfile'])) continue;
+      if (rule.enabled === false) return undefined;
+      if (rule.registryUrls) urls = rule.registryUrls;
+    }
+    return urls;
+  }
+
   /** The URL Renovate asks for a dependency extracted from `path`, or why it gets no answer from a custom datasource. */
   lookup(dep: ExtractedDep, path: string): Lookup {
     const packageName = dep.packageName ?? dep.depName!;
@@ -255,6 +277,7 @@ export class RenovateManagers {
       if (rule.maxMajorIncrement !== undefined) maxMajorIncrement = rule.maxMajorIncrement;
     }
     const datasource = dep.datasource!;
+    if (datasource === 'apk') return { asked: 'native', urls: registryUrls ?? [] };
     if (!datasource.startsWith('custom.'))
       return { asked: false, reason: `datasource ${datasource} is not a custom datasource; apk-indexer is not asked` };
     const name = datasource.slice('custom.'.length);
@@ -385,12 +408,18 @@ function packageRule(raw: unknown, index: number): PackageRule {
   return rule;
 }
 
-function ruleMatches(rule: PackageRule, dep: ExtractedDep, packageName: string, path: string): boolean {
+function ruleMatches(
+  rule: PackageRule,
+  dep: ExtractedDep,
+  packageName: string,
+  path: string,
+  manager: readonly string[] = ['custom.regex', 'regex'],
+): boolean {
   if (rule.matchFileNames && !matchesList(path, rule.matchFileNames)) return false;
   if (rule.matchDatasources && !matchesList(dep.datasource, rule.matchDatasources)) return false;
   if (rule.matchPackageNames && !matchesList(packageName, rule.matchPackageNames)) return false;
   if (rule.matchDepNames && !matchesList(dep.depName, rule.matchDepNames)) return false;
-  if (rule.matchManagers && !rule.matchManagers.some((m) => m === 'custom.regex' || m === 'regex')) return false;
+  if (rule.matchManagers && !rule.matchManagers.some((m) => manager.includes(m))) return false;
   return true;
 }
 
@@ -535,10 +564,12 @@ export function applyExtractVersion(versions: readonly string[], extractVersion:
 }
 
 /**
- * The config file Renovate would read in the repository at `root`: the first of CONFIG_FILE_NAMES that exists
- * (package.json only when it has a `renovate` key), as a path relative to `root`; undefined when none does.
+ * Every Renovate config file of the repository at `root`, in the order Renovate looks for them (CONFIG_FILE_NAMES;
+ * package.json only when it has a `renovate` key), as paths relative to `root`. Renovate reads the first and
+ * ignores the others.
  */
-export async function findRenovateConfig(root: string): Promise<string | undefined> {
+export async function findRenovateConfigs(root: string): Promise<string[]> {
+  const found: string[] = [];
   for (const name of CONFIG_FILE_NAMES) {
     let text: string;
     try {
@@ -546,12 +577,40 @@ export async function findRenovateConfig(root: string): Promise<string | undefin
     } catch {
       continue;
     }
-    if (name !== 'package.json') return name;
+    if (name !== 'package.json') {
+      found.push(name);
+      continue;
+    }
     try {
-      if ((JSON.parse(text) as { renovate?: unknown } | null)?.renovate) return name;
+      if ((JSON.parse(text) as { renovate?: unknown } | null)?.renovate) found.push(name);
     } catch {
       // Renovate skips a package.json it cannot parse.
     }
   }
-  return undefined;
+  return found;
+}
+
+/** The config file Renovate would read in the repository at `root`, relative to it; undefined when none exists. */
+export async function findRenovateConfig(root: string): Promise<string | undefined> {
+  return (await findRenovateConfigs(root))[0];
+}
+
+/**
+ * Files that look like a Renovate config but have a name Renovate never reads (`renovate.yaml`, `.renovate.json`,
+ * `.github/renovate.yml`), at the root and in `.github/` and `.gitlab/`.
+ */
+export async function strayRenovateFiles(root: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const dir of ['', '.github/', '.gitlab/']) {
+    let names: string[];
+    try {
+      names = (await readdir(join(root, dir), { withFileTypes: true })).filter((e) => e.isFile()).map((e) => e.name);
+    } catch {
+      continue;
+    }
+    for (const name of names.sort())
+      if (/^\.?renovate(?:rc)?(?:\.[\w-]+)*$/i.test(name) && !CONFIG_FILE_NAMES.includes(`${dir}${name}`))
+        out.push(`${dir}${name}`);
+  }
+  return out;
 }

@@ -1,3 +1,4 @@
+import { APK_EQUAL, APK_FUZZY, APK_GREATER, APK_LESS } from '../dockerfile/apk-add.js';
 import { compareVersions } from '../index/version.js';
 
 /**
@@ -35,4 +36,15 @@ function tildeMatches(actual: string, required: string): boolean {
   const rest = (v: string) => v.replace(/^\d+(?:\.\d+)*/, '');
   // Same numbers: the letter, suffixes and revision written in the requirement must be the actual version's.
   return rest(actual).startsWith(rest(required));
+}
+
+/**
+ * Does `version` satisfy an `apk add` constraint, as apk-tools' apk_version_match decides: a fuzzy operator (`~`,
+ * `>~`, `<~`) first asks whether `required` is a prefix of the version at a component boundary (equal then),
+ * otherwise the comparison's result must be one of the operator's flags (see operatorFlags).
+ */
+export function satisfiesFlags(version: string, flags: number, required: string): boolean {
+  if ((flags & APK_FUZZY) !== 0 && tildeMatches(version, required)) return (flags & APK_EQUAL) !== 0;
+  const c = compareVersions(version, required);
+  return (flags & (c < 0 ? APK_LESS : c > 0 ? APK_GREATER : APK_EQUAL)) !== 0;
 }

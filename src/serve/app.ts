@@ -18,6 +18,7 @@ import { managementServer } from './management.js';
 import { stdoutLogStream } from './log-stream.js';
 import { createMetrics, type ServiceMetrics } from './metrics.js';
 import { adminRoutes } from './routes/admin.js';
+import { apkIndexRoutes } from './routes/apk-index.js';
 import { datasourceRoutes } from './routes/datasource.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { probeRoutes } from './routes/probes.js';
@@ -161,6 +162,11 @@ function addRoutes({ app, store, metrics, cache, secdb }: Service, settings: Ser
     repositories: settings.repositories,
     firstLoadTimeoutMs: settings.firstLoadTimeoutMs,
     scope,
+  });
+  void app.register(apkIndexRoutes, {
+    store,
+    repositories: settings.repositories,
+    firstLoadTimeoutMs: settings.firstLoadTimeoutMs,
   });
   void app.register(wildcardRoutes, answering);
   void app.register(datasourceRoutes, answering);

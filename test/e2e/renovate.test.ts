@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -16,11 +16,19 @@ import {
   runRenovate,
   validatorBin,
 } from '../helpers/renovate.js';
-import { renderRenovateJson } from '../../src/generate/renovate.js';
+import { PIN_MATCH_STRING, renderRenovateJson } from '../../src/generate/renovate.js';
 import { treeRenovateConfig } from '../../src/generate/renovate-tree.js';
 import { buildService, type Service } from '../../src/serve/app.js';
 import { runCommand } from '../generate/helpers.js';
-import { ALPINE_PACKAGES, WOLFI_PACKAGES, writeRenovateTree } from '../helpers/renovate-tree.js';
+import {
+  ALPINE_COMMUNITY_PACKAGES,
+  ALPINE_EDGE,
+  ALPINE_PACKAGES,
+  VERSION_CASES,
+  VERSION_CASES_DOCKERFILE,
+  WOLFI_PACKAGES,
+  writeRenovateTree,
+} from '../helpers/renovate-tree.js';
 import { Upstream } from '../helpers/upstream.js';
 import { command } from '../helpers/command.js';
 
@@ -40,11 +48,11 @@ type Report = {
   repositories: Record<string, { packageFiles: Record<string, Array<{ packageFile: string; deps: ReportDep[] }>> }>;
 };
 
-/** Every dependency Renovate reported, keyed `file:depName`. */
-function depsOf(report: Report): Map<string, ReportDep> {
+/** Every dependency a manager (the regex custom managers by default) reported, keyed `file:depName`. */
+function depsOf(report: Report, manager = 'regex'): Map<string, ReportDep> {
   const out = new Map<string, ReportDep>();
   for (const repo of Object.values(report.repositories)) {
-    for (const file of Object.values(repo.packageFiles).flat())
+    for (const file of repo.packageFiles[manager] ?? [])
       for (const dep of file.deps) out.set(`${file.packageFile}:${dep.depName}`, dep);
   }
   return out;
@@ -63,7 +71,11 @@ describe(`Renovate ${RENOVATE_VERSION} against apk-indexer`, () => {
   async function repository(files: Record<string, string>): Promise<string> {
     const repo = await mkdtemp(join(tmpdir(), 'apk-e2e-'));
     repos.push(repo);
-    await writeRenovateTree(repo, { wolfi: `${upstream.url}/wolfi`, alpine: `${upstream.url}/alpine` });
+    await writeRenovateTree(repo, {
+      wolfi: `${upstream.url}/wolfi`,
+      alpine: `${upstream.url}/alpine`,
+      alpineCommunity: `${upstream.url}/alpine-community`,
+    });
     for (const [path, content] of Object.entries(files)) await writeFile(join(repo, path), content);
     await run('git', ['init', '-q'], { cwd: repo });
     await run('git', ['add', '-A'], { cwd: repo });
@@ -92,6 +104,10 @@ describe(`Renovate ${RENOVATE_VERSION} against apk-indexer`, () => {
           ...process.env,
           LOG_LEVEL: 'warn',
           RENOVATE_HOST_RULES: JSON.stringify([{ matchHost: '127.0.0.1', allowInternal: true }]),
+          // The Dockerfiles' FROM images would be looked up on their registries: no network here.
+          RENOVATE_CONFIG_FILE: globalConfig,
+          // Its own package cache (the apk datasource keeps indexes an hour), not one shared with other runs.
+          RENOVATE_CACHE_DIR: join(dirname(globalConfig), 'cache'),
         },
       },
     );
@@ -126,12 +142,22 @@ describe(`Renovate ${RENOVATE_VERSION} against apk-indexer`, () => {
       .map((l) => l.split(/ {2,}/));
   }
 
+  let globalConfig: string;
+
   beforeAll(async () => {
+    globalConfig = join(await mkdtemp(join(tmpdir(), 'apk-e2e-global-')), 'config.json');
+    repos.push(dirname(globalConfig));
+    await writeFile(globalConfig, JSON.stringify({ packageRules: [{ matchDatasources: ['docker'], enabled: false }] }));
     upstream = await new Upstream().start();
     upstream.files.set(`/keys/${key.name}`, Buffer.from(key.publicPem));
+    const wolfi = {
+      x86_64: [...WOLFI_PACKAGES.x86_64!, ...VERSION_CASES],
+      aarch64: [...WOLFI_PACKAGES.aarch64!, ...VERSION_CASES],
+    };
     for (const [repo, content] of [
-      ['wolfi', WOLFI_PACKAGES],
+      ['wolfi', wolfi],
       ['alpine', ALPINE_PACKAGES],
+      ['alpine-community', ALPINE_COMMUNITY_PACKAGES],
     ] as const) {
       for (const [arch, packages] of Object.entries(content)) {
         upstream.files.set(
@@ -140,9 +166,10 @@ describe(`Renovate ${RENOVATE_VERSION} against apk-indexer`, () => {
         );
       }
     }
-    const repository = (name: string) => ({
+    const repository = (name: string, aliases: string[] = []) => ({
       name,
       url: `${upstream.url}/${name}`,
+      aliases,
       arches: ['x86_64', 'aarch64'],
       keys: [`${upstream.url}/keys/${key.name}`],
     });
@@ -152,7 +179,11 @@ describe(`Renovate ${RENOVATE_VERSION} against apk-indexer`, () => {
         host: '127.0.0.1',
         port: 0,
         logLevel: 'silent',
-        repositories: [repository('wolfi'), repository('alpine')],
+        repositories: [
+          repository('wolfi'),
+          repository('alpine', [ALPINE_EDGE.main]),
+          repository('alpine-community', [ALPINE_EDGE.community]),
+        ],
       },
       { logger: false },
     );
@@ -210,6 +241,14 @@ describe(`Renovate ${RENOVATE_VERSION} against apk-indexer`, () => {
       'images/nuc.yaml:bootc': ['1.17.0-r0'],
       // Alpine, beside Wolfi: 8.12.0-r0 is on x86_64 only.
       'alpine/edge.yaml:curl': ['8.11.1-r0'],
+      // RUN apk add on the tree's two-arch host image: as its apko pins, 1.17.0-r0 (x86_64 only) held back.
+      'hosts/nuc/Dockerfile:bootc': ['1.16.7-r0'],
+      'hosts/nuc/Dockerfile:openssl': ['3.4.0-r1'],
+      'hosts/nuc/Dockerfile:wolfi-baselayout': ['20241121-r0'],
+      // RUN apk add on alpine:edge, from main and community; git 2.47.1-r0 is on x86_64 only.
+      'tools/Containerfile:curl': ['8.11.1-r0'],
+      'tools/Containerfile:jq': ['1.8.0-r0'],
+      'tools/Containerfile:git': [],
     });
 
     // check names the URL Renovate asks and agrees with Renovate on every pin.
@@ -220,8 +259,15 @@ describe(`Renovate ${RENOVATE_VERSION} against apk-indexer`, () => {
       const [file] = where.split(':');
       const row = rows.find((r) => r[1]!.startsWith(`${file}:`) && r[2] === `${dep.depName}=${dep.currentValue}`);
       expect(row?.[3], where).toContain(`Renovate asks ${serverUrl}/${dep.depName}?arch=`);
-      expect(row?.[3], where).toContain(`proposes ${dep.updates![0]!.newVersion}, as pin --check`);
+      expect(row?.[3], where).toContain(
+        dep.updates?.length
+          ? `proposes ${dep.updates[0]!.newVersion}, as pin --check`
+          : 'nothing to propose, as pin --check',
+      );
     }
+    expect(rows.find((r) => r[1] === 'tools/Containerfile:2' && r[2] === 'jq=1.7.1-r0')?.[3]).toBe(
+      `stale: 1.8.0-r0 is present on all of x86_64, aarch64; Renovate asks ${serverUrl}/jq?arch=x86_64,aarch64&repository=alpine,alpine-community: proposes 1.8.0-r0, as pin --check`,
+    );
 
     // The tree changes: a new image, and the arm64-only image now also built for amd64. check says the config no
     // longer fits, pin by pin.
@@ -358,8 +404,129 @@ describe(`Renovate ${RENOVATE_VERSION} against apk-indexer`, () => {
     );
     expect([...missed].sort()).toEqual([
       'alpine/edge.yaml:curl',
+      // No manager of this config reads the Dockerfiles (Renovate's own skips apk pins without registryUrls).
+      'hosts/nuc/Dockerfile:bootc',
+      'hosts/nuc/Dockerfile:openssl',
+      'hosts/nuc/Dockerfile:wolfi-baselayout',
       'images/nuc.yaml:bootc',
       'images/pi.apko.yaml:rpi-firmware',
+      'tools/Containerfile:curl',
+      'tools/Containerfile:git',
+      'tools/Containerfile:jq',
     ]);
+    expect(about('tools/Containerfile', 'jq=1.7.1-r0')).toContain(
+      'Renovate will not keep this pin fresh: no regex manager in renovate.json5 reads tools/Containerfile (a file added or moved since the config was written? rerun apk-indexer gen renovate)',
+    );
+  }, 300_000);
+
+  it("Renovate's own apk datasource through /-/apk/: a Dockerfile and a regex manager, versions on every arch, provided names", async () => {
+    const apk = (repository: string, arch = 'all') => `${serverUrl}/-/apk/${repository}?arch=${arch}`;
+    const native = {
+      customManagers: [
+        {
+          customType: 'regex',
+          description: 'apko pins, looked up by Renovate itself',
+          managerFilePatterns: ['/^apko\\/host\\.yaml$/', '/^images\\/nuc\\.yaml$/'],
+          matchStrings: [PIN_MATCH_STRING],
+          datasourceTemplate: 'apk',
+        },
+      ],
+      packageRules: [
+        { matchDatasources: ['apk'], maxMajorIncrement: 0 },
+        {
+          matchDatasources: ['apk'],
+          matchFileNames: ['hosts/nuc/Dockerfile', 'cases/Dockerfile', 'apko/host.yaml'],
+          registryUrls: [apk('wolfi')],
+        },
+        { matchDatasources: ['apk'], matchFileNames: ['images/nuc.yaml'], registryUrls: [apk('wolfi', 'x86_64')] },
+        {
+          matchDatasources: ['apk'],
+          matchFileNames: ['tools/Containerfile'],
+          registryUrls: [apk('alpine'), apk('alpine-community')],
+        },
+      ],
+    };
+    const repo = await repository({ 'renovate.json': JSON.stringify(native, null, 2) });
+    await mkdir(join(repo, 'cases'), { recursive: true });
+    await writeFile(join(repo, 'cases', 'Dockerfile'), VERSION_CASES_DOCKERFILE);
+    await run('git', ['add', '-A'], { cwd: repo });
+    await run('git', ['-c', 'user.email=e2e@apk-indexer.test', '-c', 'user.name=e2e', 'commit', '-qm', 'cases'], {
+      cwd: repo,
+    });
+    const report = await renovate(repo);
+    const dockerfile = proposals(depsOf(report, 'dockerfile'));
+    // Renovate's Dockerfile manager: only versions on every arch (all), provided names found, and its apk
+    // versioning's order. Each case: the first version pinned, the second the one apk orders after it.
+    expect(
+      Object.fromEntries(
+        Object.entries(dockerfile).filter(([k]) => /:(bootc|openssl|curl|jq|git|wolfi-baselayout)$|^cases\//.test(k)),
+      ),
+    ).toEqual({
+      'hosts/nuc/Dockerfile:bootc': ['1.16.7-r0'], // not 1.17.0-r0, on x86_64 only
+      'hosts/nuc/Dockerfile:openssl': [], // _rc9 -> release: apk versioning puts _rc above the release
+      'hosts/nuc/Dockerfile:wolfi-baselayout': ['20241121-r0'],
+      'tools/Containerfile:curl': ['8.11.1-r0'], // not 8.12.0-r0, on x86_64 only
+      'tools/Containerfile:jq': ['1.8.0-r0'], // from the second registry URL: community
+      'tools/Containerfile:git': [], // 2.47.1-r0 is on x86_64 only
+      'cases/Dockerfile:registry.example.org/homelab/host': [], // the FROM image (not looked up here)
+      'cases/Dockerfile:p-fix': [], // 1.0-r0 -> 1.0_p1-r0 missed
+      'cases/Dockerfile:letter': [], // 1.0-r0 -> 1.0a-r0 missed
+      'cases/Dockerfile:rc-release': [], // 1.0_rc1-r0 -> 1.0-r0 missed
+      'cases/Dockerfile:git-snapshot': [], // 1.2.3-r0 -> 1.2.3_git20240101-r0 missed
+      'cases/Dockerfile:rc-ten': [], // 1.0_rc9-r0 -> 1.0_rc10-r0 missed (rc10 compares below rc9)
+      'cases/Dockerfile:revision': ['1.0-r10'],
+      'cases/Dockerfile:argo-cd': ['2.12.3-r0'], // a name argo-cd-2.12 provides
+    });
+    // A regex manager with datasourceTemplate apk: the two-arch image and the amd64-only one.
+    expect(proposals(depsOf(report))).toEqual({
+      'apko/host.yaml:bootc': ['1.16.7-r0'],
+      'apko/host.yaml:openssl': [],
+      'images/nuc.yaml:intel-ucode': ['20241112-r0'],
+      'images/nuc.yaml:bootc': ['1.17.0-r0'],
+    });
+
+    // check does not predict this path's answers: it says which URL Renovate reads, as a warning, never an error.
+    const rows = await checkRows(repo);
+    // Errors only for the files this config reads with no manager at all.
+    const missed = rows.filter((r) => r[0] === 'error' && r[3]!.includes('Renovate'));
+    expect([...new Set(missed.map((r) => r[1]!.split(':')[0]))]).toEqual([
+      'alpine/edge.yaml',
+      'apko/base.yaml',
+      'images/pi.apko.yaml',
+    ]);
+    expect(missed.every((r) => r[3]!.startsWith('Renovate will not keep this pin fresh: no regex manager'))).toBe(true);
+    expect(rows.find((r) => r[1] === 'hosts/nuc/Dockerfile:4')).toEqual([
+      'warning',
+      'hosts/nuc/Dockerfile:4',
+      'bootc=1.16.6-r0',
+      `Renovate's own Dockerfile manager looks it up with its apk datasource in ${apk('wolfi')}: its answer is not predicted here (docs/generators.md)`,
+    ]);
+    expect(rows.find((r) => r[1] === 'apko/host.yaml:4')?.[3]).toBe(
+      `Renovate looks it up with its own apk datasource in ${apk('wolfi')}: its answer is not predicted here (docs/generators.md)`,
+    );
+
+    // The same cases through the custom datasource, with the config gen renovate writes.
+    const custom = await repository({});
+    await mkdir(join(custom, 'cases'), { recursive: true });
+    await writeFile(join(custom, 'cases', 'Dockerfile'), VERSION_CASES_DOCKERFILE);
+    await writeFile(join(custom, 'renovate.json'), renderRenovateJson(await generated(custom)));
+    await run('git', ['add', '-A'], { cwd: custom });
+    await run('git', ['-c', 'user.email=e2e@apk-indexer.test', '-c', 'user.name=e2e', 'commit', '-qm', 'cases'], {
+      cwd: custom,
+    });
+    const viaCustom = proposals(depsOf(await renovate(custom)));
+    expect(
+      Object.fromEntries(Object.entries(viaCustom).filter(([k]) => k.startsWith('cases/') || k.endsWith(':openssl'))),
+    ).toEqual({
+      'apko/host.yaml:openssl': ['3.4.0-r1'],
+      'hosts/nuc/Dockerfile:openssl': ['3.4.0-r1'],
+      'cases/Dockerfile:p-fix': [], // loose: a release above its own _p (pin and check name it)
+      'cases/Dockerfile:letter': ['1.0a-r0'],
+      'cases/Dockerfile:rc-release': ['1.0-r0'],
+      'cases/Dockerfile:git-snapshot': [], // loose: as _p
+      'cases/Dockerfile:rc-ten': ['1.0_rc10-r0'],
+      'cases/Dockerfile:revision': ['1.0-r10'],
+      'cases/Dockerfile:argo-cd': ['2.12.3-r0'],
+    });
   }, 300_000);
 });

@@ -273,7 +273,7 @@ describe('apk-indexer check', () => {
     expect((await runCommand(check, ['-C', root])).code).toBe(2);
     expect((await runCommand(check, ['--frobnicate'])).code).toBe(2);
     expect((await runCommand(check, ['-C', join(dir, 'empty'), ...index()])).err).toMatch(
-      /no FILE given and no apko file under /,
+      /no FILE given and no apko file or Dockerfile under /,
     );
   });
 

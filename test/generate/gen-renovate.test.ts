@@ -10,12 +10,13 @@ const gen = command('gen');
 
 const WOLFI = 'https://packages.wolfi.dev/os';
 const ALPINE = 'https://dl-cdn.alpinelinux.org/alpine/edge/main';
+const ALPINE_COMMUNITY = 'https://dl-cdn.alpinelinux.org/alpine/edge/community';
 
 describe('gen renovate on a tree', () => {
   let dir: string;
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'apk-gen-renovate-'));
-    await writeRenovateTree(dir, { wolfi: WOLFI, alpine: ALPINE });
+    await writeRenovateTree(dir, { wolfi: WOLFI, alpine: ALPINE, alpineCommunity: ALPINE_COMMUNITY });
   });
   afterAll(async () => rm(dir, { recursive: true, force: true }));
 
@@ -38,18 +39,37 @@ describe('gen renovate on a tree', () => {
       [['images/pi.apko.yaml'], ['http://apk-indexer:3000/{{packageName}}?arch=aarch64&repository=wolfi']],
       [['images/nuc.yaml'], ['http://apk-indexer:3000/{{packageName}}?arch=x86_64&repository=wolfi']],
       [['alpine/edge.yaml'], ['http://apk-indexer:3000/{{packageName}}?arch=x86_64,aarch64&repository=alpine']],
-      // The base is built by the amd64-only, the arm64-only and the two-arch image: it must hold on both.
+      // FROM alpine:edge: its main and community, which the configuration holds as aliases.
       [
-        ['apko/base.yaml', 'apko/host.yaml'],
+        ['tools/Containerfile'],
+        ['http://apk-indexer:3000/{{packageName}}?arch=x86_64,aarch64&repository=alpine,alpine-community'],
+      ],
+      // The base is built by the amd64-only, the arm64-only and the two-arch image: it must hold on both. The
+      // Dockerfile builds on the two-arch host image.
+      [
+        ['apko/base.yaml', 'apko/host.yaml', 'hosts/nuc/Dockerfile'],
         ['http://apk-indexer:3000/{{packageName}}?arch=x86_64,aarch64&repository=wolfi'],
       ],
     ]);
+    // The Dockerfiles, by their exact paths, with Renovate's recursive strategy.
+    expect(config.customManagers[1]).toMatchObject({
+      description: 'RUN apk add name=version pins in Dockerfiles and Containerfiles',
+      managerFilePatterns: ['/^hosts\\/nuc\\/Dockerfile$/', '/^tools\\/Containerfile$/'],
+      matchStringsStrategy: 'recursive',
+      datasourceTemplate: 'custom.apk-indexer',
+      versioningTemplate: 'loose',
+    });
     // Deterministic: the same tree writes the same bytes.
     expect((await generate('--config', join(dir, 'apk-indexer.yaml'))).out).toBe(out);
   });
 
   it('without --config, filters by arch only (the service names its repositories)', async () => {
-    const config = JSON.parse((await generate()).out);
+    const { out, err } = await generate();
+    const config = JSON.parse(out);
+    // Without the repositories, FROM alpine:edge cannot be placed: that file gets no rule, and says why.
+    expect(err).toBe(
+      'note: tools/Containerfile: no rule, Renovate asks the default URL (versions on every arch holding a package): FROM docker.io/library/alpine:edge: its repositories https://dl-cdn.alpinelinux.org/alpine/edge/main, https://dl-cdn.alpinelinux.org/alpine/edge/community are not all among the repositories given (by URL or alias); or pass --repository NAME\n',
+    );
     const urls = (config.packageRules as Array<{ registryUrls?: string[] }>).flatMap((r) => r.registryUrls ?? []);
     expect(urls.every((u) => !u.includes('repository='))).toBe(true);
     expect(urls).toContain('http://apk-indexer:3000/{{packageName}}?arch=aarch64');

@@ -224,6 +224,8 @@ describe('the routes the docs show', () => {
       .replace('<name>', 'bash')
       .replace('<package>', 'bash')
       .replace('<pattern>', 'argo-cd*')
+      .replace('<repository>', 'wolfi')
+      .replace('<arch>', 'all')
       .replace('from=A&to=B', 'from=5.2.37-r0&to=5.2.37-r1');
 
   function documentedRoutes(): Array<{ method: string; url: string; auth: boolean; where: string }> {

@@ -16,6 +16,7 @@ const LAYERS: Record<string, number> = {
   source: 3,
   index: 4,
   apko: 1, // the apko model and arch names, read by config, generators and the service
+  dockerfile: 1, // Dockerfiles as Renovate's Dockerfile manager reads them: stages, RUN apk add packages
   release: 5, // the release loop: which images a change rebuilds and their tags, read from the apko model
   datasource: 5,
   secdb: 5,

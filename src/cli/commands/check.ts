@@ -2,18 +2,24 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileConstraints } from '../../apko/tree.js';
 import { checkTree, dedupeFindings, formatFindings, type Finding } from '../../generate/check.js';
+import { checkDockerfile } from '../../generate/check-dockerfile.js';
 import { UsageError, UserError } from '../../errors.js';
 import { resolveInstallSets } from '../../generate/install-set.js';
 import { flag } from '../../core/flags.js';
 import { SOURCE_FLAGS, TREE_FLAGS } from '../../generate/command-options.js';
 import { localPackageNames } from '../../generate/local-packages.js';
-import { CONFIG_FILE_NAMES, findRenovateConfig, RenovateManagers } from '../../generate/renovate-match.js';
+import {
+  CONFIG_FILE_NAMES,
+  findRenovateConfigs,
+  RenovateManagers,
+  strayRenovateFiles,
+} from '../../generate/renovate-match.js';
 import { defineCommand } from '../command.js';
 import { openImageTree } from '../image-tree.js';
 
 export const command = defineCommand({
   name: 'check',
-  summary: 'lint apko files against the indexes: packages, pins, bootc, includes, Renovate',
+  summary: 'lint apko files and Dockerfiles against the indexes: packages, pins, bootc, includes, Renovate',
   usage: ['[FILE...] (--index SRC... | --config FILE | --server URL)'],
   about: `Lints apko files as apko reads them and prints a table. Each image is judged from its own
 repositories (its include chain's, plus --repository-append) on the arches it builds for: a key
@@ -23,10 +29,11 @@ nothing provides, no version on every arch), a bootc image missing what bootc ne
 dependencies), a lock file whose config checksum no longer matches, an include that does not
 resolve, a pin no Renovate manager in renovate.json would find. Stale pins are warnings
 (\`apk-indexer pin --check\` is the gate for those). A repository no index was given for makes its
-images' entries "not checked", never judged from another repository.
+images' entries "not checked", never judged from another repository. The RUN apk add packages of
+Dockerfiles and Containerfiles are judged for the image each stage builds on (see pin --help).
 
-Without FILE, every apko file under the directory (any folder, recognised by content). A named file
-is still judged for every image of the tree that includes it.`,
+Without FILE, every apko file and Dockerfile under the directory (any folder). A named file is still
+judged for every image of the tree that includes it.`,
   flags: {
     renovate: flag.one({
       names: ['--renovate'],
@@ -51,7 +58,7 @@ is still judged for every image of the tree that includes it.`,
   exits: '0 no errors, 1 errors found, 2 a usage error or an index that could not be read.',
   run: async (args, io) => {
     const { values } = args;
-    const { root, fallbackArches, tree, source } = await openImageTree(args, io, {
+    const { root, fallbackArches, tree, dockerfiles, source } = await openImageTree(args, io, {
       dependencies: true,
       // A mistyped --melange is a usage mistake, reported before the indexes are read.
       precheck: (at) => {
@@ -59,7 +66,12 @@ is still judged for every image of the tree that includes it.`,
           throw new UsageError(`--melange ${values.melange}: no such folder`);
       },
     });
-    const findings: Finding[] = [];
+    const findings: Finding[] = dockerfiles.failures.map((message) => ({
+      severity: 'error' as const,
+      location: message.slice(0, message.indexOf(': ')),
+      subject: '-',
+      message: message.slice(message.indexOf(': ') + 2),
+    }));
     const renovate = await loadRenovate(root, values.renovate, findings);
     const constraints = fileConstraints(tree, fallbackArches);
     const melangeDir = resolve(root, values.melange ?? 'melange');
@@ -70,7 +82,10 @@ is still judged for every image of the tree that includes it.`,
       localPackages,
       renovate,
       installSets: resolveInstallSets(tree.images, constraints, source, localPackages),
-      texts: new Map(tree.images.flatMap((image) => image.chain.map((f) => [f.path, f.text] as const))),
+      texts: new Map([
+        ...tree.images.flatMap((image) => image.chain.map((f) => [f.path, f.text] as const)),
+        ...dockerfiles.files.map((d) => [d.file.path, d.file.text] as const),
+      ]),
     };
     if (!context.installSets)
       findings.push({
@@ -81,6 +96,7 @@ is still judged for every image of the tree that includes it.`,
           'install sets not resolved: --server holds no dependency data (pass --index or --config to resolve them as apko does)',
       });
     findings.push(...(await checkTree(tree, context)));
+    for (const d of dockerfiles.files) findings.push(...(await checkDockerfile(d, context)));
     const unique = dedupeFindings(findings);
     // --json: every finding, a vulnerable pin's with its `ids`, for scripts.
     io.stdout.write(
@@ -105,7 +121,23 @@ async function loadRenovate(
   named: string | undefined,
   findings: Finding[],
 ): Promise<RenovateManagers | undefined> {
-  const location = named ?? (await findRenovateConfig(root));
+  const found = await findRenovateConfigs(root);
+  const location = named ?? found[0];
+  // Renovate reads one config file: the others it finds are ignored, and some names it never reads at all.
+  for (const ignored of found.filter((f) => f !== found[0]))
+    findings.push({
+      severity: 'warning',
+      location: ignored,
+      subject: '-',
+      message: `Renovate ignores this file: it reads ${found[0]} (the first of its config file names it finds)`,
+    });
+  for (const stray of await strayRenovateFiles(root))
+    findings.push({
+      severity: 'warning',
+      location: stray,
+      subject: '-',
+      message: `Renovate never reads a config by this name (it reads ${CONFIG_FILE_NAMES.slice(0, 3).join(', ')}, ...)`,
+    });
   if (location === undefined) {
     findings.push({
       severity: 'warning',

@@ -2,12 +2,18 @@ import { isAbsolute, relative, resolve, sep } from 'node:path';
 import type { ApkoArch } from '../../apko/arch.js';
 import { image } from '../../generate/apko-image.js';
 import { toApkArch } from '../../apko/arch.js';
-import { apkArchesOf, apkoArchesOf, renovateMajorOf, serverUrlOf, TREE_FLAGS } from '../../generate/command-options.js';
+import {
+  apkArchesOf,
+  apkoArchesOf,
+  renovateMajorOf,
+  serverUrlOf,
+  APKO_TREE_FLAGS,
+} from '../../generate/command-options.js';
 import { generateCi } from '../../generate/ci.js';
 import { bootcBase, bootcFlavour, BOOTC_FLAVOURS } from '../../generate/bootc.js';
 import { configPackage } from '../../generate/melange-config.js';
 import { userPackage } from '../../generate/melange-user.js';
-import { renderRenovateJson } from '../../generate/renovate.js';
+import { renovateOutput } from '../../generate/renovate-file.js';
 import { treeRenovateConfig } from '../../generate/renovate-tree.js';
 import {
   BASE_INCLUDE,
@@ -19,8 +25,10 @@ import {
 import { renderYaml } from '../../generate/yaml-doc.js';
 import { writeFileAtomically } from '../../core/files.js';
 import { flag, type FlagValues } from '../../core/flags.js';
-import { UsageError } from '../../errors.js';
+import { splitList } from '../../core/list.js';
+import { EXIT, UsageError } from '../../errors.js';
 import { defineCommand } from '../command.js';
+import type { CliIO } from '../io.js';
 
 const FLAGS = {
   output: flag.one({ names: ['--output', '-o'], value: 'FILE', doc: 'write to FILE instead of standard output.' }),
@@ -34,8 +42,8 @@ const FLAGS = {
   repository: flag.each({
     names: ['--repository'],
     value: 'URL',
-    doc: 'an apk repository (repeat).',
-    defaultText: 'Wolfi',
+    doc: 'an apk repository (repeat). For gen renovate: a repository (a name of --config, or a URL) that `RUN apk add` reads in a Dockerfile built on no image of the tree (repeat, or a,b).',
+    defaultText: 'Wolfi; for gen renovate, none',
   }),
   keyring: flag.each({
     names: ['--keyring'],
@@ -46,7 +54,7 @@ const FLAGS = {
   arch: flag.list({
     names: ['--arch'],
     value: 'a,b',
-    doc: 'archs to build for (renovate: for images that name none).',
+    doc: 'archs to build for (renovate: for images that name none, and Dockerfiles built on no image of the tree).',
     defaultText: 'amd64,arm64',
   }),
   entrypoint: flag.one({ names: ['--entrypoint'], value: 'CMD', doc: "the image's entrypoint command." }),
@@ -103,7 +111,7 @@ const FLAGS = {
   root: flag.one({
     names: ['--root'],
     value: 'DIR',
-    doc: 'the tree whose apko files it reads.',
+    doc: 'the tree whose apko files (and, for gen renovate, Dockerfiles) it reads.',
     defaultText: 'the working directory',
   }),
   config: flag.one({
@@ -111,9 +119,13 @@ const FLAGS = {
     value: 'FILE',
     doc: "the service's configuration: each file's URL names its repositories (?repository=, the service's names).",
   }),
-  includePath: TREE_FLAGS.includePath,
-  repositoryAppend: TREE_FLAGS.repositoryAppend,
-  buildRepositoryAppend: TREE_FLAGS.buildRepositoryAppend,
+  force: flag.switch({
+    names: ['--force'],
+    doc: "write -o FILE even when the repository already has another of Renovate's config files (Renovate reads only one).",
+  }),
+  includePath: APKO_TREE_FLAGS.includePath,
+  repositoryAppend: APKO_TREE_FLAGS.repositoryAppend,
+  buildRepositoryAppend: APKO_TREE_FLAGS.buildRepositoryAppend,
   github: flag.switch({ names: ['--github'], doc: 'a GitHub Actions workflow publishing the images as a job matrix.' }),
   branch: flag.one({ names: ['--branch'], value: 'NAME', doc: 'the branch whose pushes publish (--github).' }),
   stage: flag.one({
@@ -171,7 +183,13 @@ interface Kind {
   usage: string;
   about: string;
   flags: readonly Key[];
-  build: (arg: string | undefined, v: Values, file: string | undefined) => string | Promise<string>;
+  /** The file's text; or, for a kind that writes its own output (gen renovate), the exit status. */
+  build: (
+    arg: string | undefined,
+    v: Values,
+    file: string | undefined,
+    io: CliIO,
+  ) => string | Promise<string | { exit: number }>;
 }
 
 const KINDS: Record<string, Kind> = {
@@ -273,7 +291,7 @@ const KINDS: Record<string, Kind> = {
   renovate: {
     usage: 'renovate',
     about:
-      'renovate.json for the apko files of the tree at the working directory (or --root DIR): a regex manager reading every apko file, and per file the datasource URL with its arches (of every image built with it) and, with --config, its repositories',
+      "renovate.json for the apko files and Dockerfiles of the tree at the working directory (or --root DIR): a regex manager reading every apko file, one reading the RUN apk add pins of every Dockerfile and Containerfile, and per file the datasource URL with its arches (of every image built with it, or that the Dockerfile builds on) and, with --config, its repositories (?repository=). With -o FILE, the repository's own Renovate config (renovate.json5, .github/renovate.json, package.json...) is updated in place, keeping its other settings and comments; another of Renovate's config file names while one exists is refused (exit 1), since Renovate reads only one (--force writes it anyway)",
     flags: [
       'renovateServer',
       'arch',
@@ -283,22 +301,41 @@ const KINDS: Record<string, Kind> = {
       'includePath',
       'repositoryAppend',
       'buildRepositoryAppend',
+      'repository',
+      'force',
     ],
-    build: async (arg, v) => {
+    build: async (arg, v, output, io) => {
       if (arg !== undefined) throw new UsageError(`unexpected ${arg}`);
       const fallback = archs(v.arch, [...SCAFFOLD_DEFAULTS.archs]).map((a) => toApkArch(a)!);
-      return renderRenovateJson(
-        await treeRenovateConfig({
-          root: resolve(v.root ?? '.'),
+      const root = resolve(v.root ?? '.');
+      const generated = await treeRenovateConfig(
+        {
+          root,
           includePaths: v.includePath,
           repositoryAppend: v.repositoryAppend,
           buildRepositoryAppend: v.buildRepositoryAppend,
           fallbackArches: fallback,
           config: v.config,
+          dockerRepositories: splitList(v.repository),
+          dockerArches: archs(v.arch, []).map((a) => toApkArch(a)!),
           server: serverUrlOf(v.renovateServer, SCAFFOLD_DEFAULTS.server),
           renovateMajor: renovateMajorOf(v.renovateVersion, SCAFFOLD_DEFAULTS.renovateMajor),
-        }),
+        },
+        (note) => io.stderr.write(`note: ${note}\n`),
       );
+      // One Renovate config per repository: the user's file is updated in place, never shadowed by a second one.
+      const plan = await renovateOutput({ root, output, generated, force: v.force });
+      if (plan.kind === 'refuse') {
+        io.stderr.write(`apk-indexer gen: ${plan.message}\n`);
+        return { exit: EXIT.found };
+      }
+      if (plan.kind === 'stdout') {
+        if (plan.note) io.stderr.write(`note: ${plan.note}\n`);
+        return plan.text;
+      }
+      await writeFileAtomically(plan.path, plan.text, `-o ${output}`);
+      if (plan.updated) io.stderr.write(`${output}: updated in place (its other settings and comments kept)\n`);
+      return { exit: EXIT.ok };
     },
   },
   ci: {
@@ -356,8 +393,8 @@ export const command = defineCommand({
   about: 'Writes one file to stdout (or FILE), with the builders `init` uses.',
   flags: FLAGS,
   sections: Object.entries(KINDS).map(([name, k]) => ({ title: `gen ${name}: ${k.about}`, keys: k.flags })),
-  exits: `0 written, 2 a usage error, a configuration mistake, an apko file apko refuses or an -o FILE that
-cannot be written.`,
+  exits: `0 written, 1 gen renovate -o a second Renovate config (nothing written), 2 a usage error, a
+configuration mistake, an apko file apko refuses or an -o FILE that cannot be written.`,
   run: async ({ values, positionals, given }, io) => {
     const [kind, arg, ...extra] = positionals;
     const spec = kind === undefined ? undefined : KINDS[kind];
@@ -368,9 +405,11 @@ cannot be written.`,
     if (wrong.length > 0)
       throw new UsageError(`gen ${kind} does not take ${[...new Set(wrong.map((g) => g.spelling))].join(', ')}`);
     const output = values.output;
-    const text = await spec.build(arg, values, output === undefined ? undefined : headerPath(output));
-    if (output === undefined) io.stdout.write(text);
-    else await writeFileAtomically(output, text, `-o ${output}`);
+    const built = await spec.build(arg, values, output === undefined ? undefined : headerPath(output), io);
+    // A kind that writes its own output (gen renovate) says how it ended.
+    if (typeof built !== 'string') return built.exit;
+    if (output === undefined) io.stdout.write(built);
+    else await writeFileAtomically(output, built, `-o ${output}`);
     return 0;
   },
 });

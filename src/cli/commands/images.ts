@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { flag } from '../../core/flags.js';
 import { EXIT, UsageError } from '../../errors.js';
-import { apkArchesOf, TREE_FLAGS } from '../../generate/command-options.js';
+import { apkArchesOf, APKO_TREE_FLAGS } from '../../generate/command-options.js';
 import { readChanges } from '../../release/changes.js';
 import { selectImages, type Selection } from '../../release/select.js';
 import { defineCommand } from '../command.js';
@@ -35,7 +35,7 @@ rebuilds every image.`,
       defaultText: "the ladder of the first package's pinned version (1.16.7-r0: 1.16.7, 1.16, 1) and latest",
     }),
     json: flag.switch({ names: ['--json'], doc: 'print {"images": [...]} instead of text.' }),
-    ...TREE_FLAGS,
+    ...APKO_TREE_FLAGS,
   },
   exits: `0 listed (also when no image is affected), 2 a usage error, a revision git cannot read, or a file apko
 refuses.`,

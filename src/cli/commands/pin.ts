@@ -5,6 +5,7 @@ import { fileConstraints } from '../../apko/tree.js';
 import { writeFileAtomically } from '../../core/files.js';
 import { flag } from '../../core/flags.js';
 import { SOURCE_FLAGS, TREE_FLAGS } from '../../generate/command-options.js';
+import { pinDockerfile } from '../../generate/dockerfile-pins.js';
 import { pinTree } from '../../generate/pin.js';
 import { describeIds } from '../../generate/security.js';
 import { defineCommand } from '../command.js';
@@ -13,7 +14,7 @@ import type { CliIO } from '../io.js';
 
 export const command = defineCommand({
   name: 'pin',
-  summary: 'move name=version pins in apko files to the newest version on all their archs',
+  summary: 'move name=version pins in apko files and Dockerfiles to the newest version on all their archs',
   usage: ['[FILE...] (--index SRC... | --config FILE | --server URL) [--all] [--check] [--lock]'],
   about: `Moves the name=version pins of apko files to the newest version every image building with the file
 can install: present on each of the image's arches, in the image's own repositories (its include
@@ -21,8 +22,12 @@ chain's repositories and build_repositories, plus --repository-append). In apk o
 stable version, or the newest of all when the pin is itself a prerelease. Only those scalars change:
 comments, order and formatting stay. Constraints (>=, <, ~) are left to \`check\`.
 
-Without FILE, every apko file under the directory (any folder, recognised by content). A named file
-is still judged for every image of the tree that includes it.`,
+The RUN apk add name=version pins of Dockerfiles and Containerfiles move the same way, for the image
+each stage builds on (an image of the tree by its name, a known base such as alpine:3.21, or
+--repository); bare names and \${VAR} versions are counted as not pinned.
+
+Without FILE, every apko file and Dockerfile under the directory (any folder). A named file is still
+judged for every image of the tree that includes it.`,
   flags: {
     all: flag.switch({ names: ['--all'], doc: 'also pin bare package names.' }),
     check: flag.switch({ names: ['--check'], doc: 'change nothing; exit 1 when a pin would move (a CI gate).' }),
@@ -42,17 +47,24 @@ resolved, 2 a usage error, an index that could not be read, a server that is not
 file that cannot be written.`,
   run: async (args, io) => {
     const { values } = args;
-    const { root, fallbackArches, tree, source } = await openImageTree(args, io);
-    const failures = tree.failures;
-    for (const failure of failures) io.stderr.write(`${failure.message}\n`);
+    const { root, fallbackArches, tree, dockerfiles, source } = await openImageTree(args, io);
+    const failures = [...tree.failures.map((f) => f.message), ...dockerfiles.failures];
+    for (const failure of failures) io.stderr.write(`${failure}\n`);
     let stale = 0;
     let unresolved = failures.length;
     let unchecked = 0;
-    const results = await pinTree(tree, fileConstraints(tree, fallbackArches), source, { all: values.all });
+    let unpinned = 0;
+    const pinOptions = { all: values.all };
+    const results = await pinTree(tree, fileConstraints(tree, fallbackArches), source, pinOptions);
+    for (const d of dockerfiles.files) results.push(await pinDockerfile(d, source, pinOptions));
+    const originals = new Map([
+      ...tree.images.flatMap((image) => image.chain.map((f) => [f.path, f.text] as const)),
+      ...dockerfiles.files.map((d) => [d.file.path, d.file.text] as const),
+    ]);
     const changed = new Set<string>();
     for (const result of results) {
       // Written before its moves are printed: a file that cannot be written stops pin with no move claimed for it.
-      const original = tree.images.flatMap((image) => image.chain).find((f) => f.path === result.file)!.text;
+      const original = originals.get(result.file)!;
       if (!values.check && result.text !== original)
         await writeFileAtomically(resolve(root, result.file), result.text, result.file);
       for (const c of result.changes) {
@@ -63,10 +75,11 @@ file that cannot be written.`,
         );
       }
       if (!values.json)
-        for (const n of result.notes)
+        for (const n of result.notes.filter((n) => n.kind !== 'not-pinned'))
           io.stderr.write(`${result.file}${n.line ? `:${n.line}` : ''}: ${n.name}: ${n.message}\n`);
       unresolved += result.notes.filter((n) => n.kind === 'problem').length;
       unchecked += result.notes.filter((n) => n.kind === 'not-checked').length;
+      unpinned += result.notes.filter((n) => n.kind === 'not-pinned').length;
       stale += result.changes.length;
       if (result.changes.length > 0) changed.add(result.file);
     }
@@ -90,9 +103,7 @@ file that cannot be written.`,
           error: n.kind === 'problem',
         })),
       );
-      io.stdout.write(
-        `${JSON.stringify({ changed: !values.check, moves, notes, unreadable: failures.map((f) => f.message) }, null, 2)}\n`,
-      );
+      io.stdout.write(`${JSON.stringify({ changed: !values.check, moves, notes, unreadable: failures }, null, 2)}\n`);
       return (values.check && stale > 0) || unresolved > 0 ? 1 : 0;
     }
     // A lock records the files' checksum: a moved pin in any file of an image's chain makes its lock stale.
@@ -109,9 +120,11 @@ file that cannot be written.`,
     }
     const verb = values.check ? 'stale' : 'moved';
     const files = `${results.length + failures.length} file(s)${failures.length ? ` (${failures.length} refused)` : ''}`;
-    const extra = [unresolved ? `${unresolved} problem(s)` : '', unchecked ? `${unchecked} not checked` : ''].filter(
-      Boolean,
-    );
+    const extra = [
+      unresolved ? `${unresolved} problem(s)` : '',
+      unchecked ? `${unchecked} not checked` : '',
+      unpinned ? `${unpinned} not pinned` : '',
+    ].filter(Boolean);
     io.stdout.write(`${files}, ${stale} pin(s) ${verb}${extra.length ? `, ${extra.join(', ')}` : ''}\n`);
     return (values.check && stale > 0) || unresolved > 0 ? 1 : 0;
   },
