@@ -10,7 +10,7 @@ import { describeDuplicate, duplicatePins } from './duplicate-pins.js';
 import { entryScope, notJudged, scopeVersions, versionAbsence, type ScopeVersions } from './image-scope.js';
 import type { InstallSets } from './install-set.js';
 import type { RenovateManagers } from './renovate-match.js';
-import { satisfies } from './satisfies.js';
+import { satisfies } from '../resolve/constraint.js';
 import { describeIds, securityNote } from './security.js';
 import { choosePin, type VersionSource } from './version-source.js';
 

@@ -4,7 +4,7 @@ import type { FileConstraint } from '../apko/tree.js';
 import { providedName, type DependencyIndex, type DependencyRecord } from '../index/dependency-index.js';
 import { compareVersions } from '../index/version.js';
 import { entryScope, notJudged } from './image-scope.js';
-import { satisfies } from './satisfies.js';
+import { satisfies } from '../resolve/constraint.js';
 import type { VersionSource } from './version-source.js';
 
 /** What `apko build` would fail on for one image, and what it would install. */

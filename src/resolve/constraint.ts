@@ -1,0 +1,80 @@
+import { compareVersions } from '../index/version.js';
+
+/**
+ * Does `version` satisfy `operator required`, as apko's resolver decides (`versionDependency.satisfies`)?
+ * `~` (and `=~`) matches every version that starts with the required one at a component boundary: `~1.2` takes
+ * 1.2, 1.2.9 and 1.2-r3, not 1.20.
+ */
+export function satisfies(version: string, constraint: { operator: string; version: string }): boolean {
+  const required = constraint.version;
+  if (constraint.operator === '~' || constraint.operator === '=~') return tildeMatches(version, required);
+  const c = compareVersions(version, required);
+  switch (constraint.operator) {
+    case '=':
+      return c === 0;
+    case '>':
+      return c > 0;
+    case '<':
+      return c < 0;
+    case '>=':
+      return c >= 0;
+    case '<=':
+      return c <= 0;
+    default:
+      return false;
+  }
+}
+
+/** apko's `includesVersion`: the required numbers are a prefix of the actual ones; anything written after them must match. */
+function tildeMatches(actual: string, required: string): boolean {
+  const numbers = (v: string) => /^\d+(?:\.\d+)*/.exec(v)?.[0].split('.').map(Number) ?? [];
+  const a = numbers(actual);
+  const r = numbers(required);
+  if (a.length < r.length || r.some((n, i) => a[i] !== n)) return false;
+  if (a.length > r.length) return true;
+  const rest = (v: string) => v.replace(/^\d+(?:\.\d+)*/, '');
+  // Same numbers: the letter, suffixes and revision written in the requirement must be the actual version's.
+  return rest(actual).startsWith(rest(required));
+}
+
+/** A dependency, world entry or provide as the solver reads it (go-apk's `ResolvePackageNameVersionPin`). */
+export interface Constraint {
+  name: string;
+  /** '' when no version is named. */
+  version: string;
+  /** undefined: any version. */
+  operator: string | undefined;
+  /** The `@tag` it asks for; '' for none. */
+  tag: string;
+}
+
+const CONSTRAINT = /^([^@=><~]+)(([=><~]+)([^@]+))?(@([a-zA-Z0-9]+))?$/;
+const KNOWN_OPERATORS = new Set(['=', '>', '<', '>=', '<=', '~', '=~']);
+const parsed = new Map<string, Constraint>();
+
+/**
+ * `name`, `name=1.2-r0`, `name>=1.2`, `name~1.2`, `name@tag`, `so:libz.so.1=1.3`. An operator apko does not know
+ * (`==`) means any version, as in go-apk. A shared library's version without `-rN` (melange writes
+ * `so:libfoo.so.1=1`) is read as `0.<version>`, so it sorts below the package versions melange now writes there.
+ */
+export function parseConstraint(token: string): Constraint {
+  let found = parsed.get(token);
+  if (found === undefined) {
+    let text = token;
+    if (text.startsWith('so:')) {
+      const eq = text.indexOf('=');
+      if (eq >= 0 && !/-r\d+$/.test(text.slice(eq + 1))) text = `${text.slice(0, eq)}=0.${text.slice(eq + 1)}`;
+    }
+    const m = CONSTRAINT.exec(text);
+    found = m
+      ? {
+          name: m[1]!,
+          version: m[4] ?? '',
+          operator: m[3] !== undefined && KNOWN_OPERATORS.has(m[3]) ? m[3] : undefined,
+          tag: m[6] ?? '',
+        }
+      : { name: text, version: '', operator: undefined, tag: '' };
+    parsed.set(token, found);
+  }
+  return found;
+}
