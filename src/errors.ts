@@ -23,7 +23,11 @@ export type UserErrorCode =
   /** A file or directory the user named that cannot be read or written. */
   | 'file'
   /** `serve` cannot listen on its host and port. */
-  | 'listen';
+  | 'listen'
+  /** `resolve`, `lock`: an image whose packages cannot be installed, or whose arches cannot agree (exit 1). */
+  | 'resolve'
+  /** `lock`: a package (.apk) or key that cannot be read, or that does not match its index. */
+  | 'package';
 
 /**
  * A mistake the user can fix, or a failure outside this tool: the CLI prints `apk-indexer <command>: <message>` on

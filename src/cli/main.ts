@@ -35,6 +35,14 @@ const COMMANDS: Record<string, Command> = {
     summary: 'lint apko files against the indexes: packages, pins, bootc, includes, Renovate',
     load: () => import('./commands/check.js'),
   },
+  resolve: {
+    summary: 'print what each image installs per arch, in install order, as apko resolves it',
+    load: () => import('./commands/resolve.js'),
+  },
+  lock: {
+    summary: 'write the lock file apko lock writes, or keep every lock of the tree in step (--update, --check)',
+    load: () => import('./commands/lock.js'),
+  },
 };
 
 function usage(): string {

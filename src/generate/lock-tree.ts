@@ -9,13 +9,7 @@ import { buildLock, packageUrl } from '../lock/build.js';
 import type { HeadFetcher } from '../lock/head-fetch.js';
 import { lockKeyring, type KeyringOptions } from '../lock/keyring.js';
 import { parseLock, renderLock, type Lock, type LockPackage } from '../lock/lock-file.js';
-import {
-  resolveArches,
-  solverRepositories,
-  UniverseCache,
-  worldOf,
-  type Resolved,
-} from '../resolve/arches.js';
+import { resolveArches, solverRepositories, UniverseCache, worldOf, type Resolved } from '../resolve/arches.js';
 import type { SolverUniverse } from '../resolve/solver.js';
 import { GenerateInputError } from './errors.js';
 import { securityNote } from './security.js';
@@ -108,7 +102,12 @@ function lines(image: ResolvedImage, pick: (f: ResolvedImage['chain'][number]) =
 }
 
 /** The lock `apko lock FILE` would write for the image, `FILE` being its path from the working directory. */
-export async function lockImage(image: ResolvedImage, ctx: LockContext, arches?: readonly string[]) {
+export async function lockImage(
+  image: ResolvedImage,
+  ctx: LockContext,
+  arches?: readonly string[],
+  name = image.file.path,
+) {
   const resolved = resolveImage(image, ctx, arches);
   const buildRepositories = lines(image, (f) => f.buildRepositories);
   const runtimeRepositories = lines(image, (f) => f.runtimeRepositories);
@@ -122,7 +121,7 @@ export async function lockImage(image: ResolvedImage, ctx: LockContext, arches?:
   );
   const lock = await buildLock(
     {
-      name: image.file.path,
+      name,
       checksum: configChecksum(image),
       keyring,
       buildRepositories,
@@ -225,4 +224,3 @@ export async function updateLock(image: ResolvedImage, ctx: LockContext): Promis
     changed: text !== existing.text,
   };
 }
-

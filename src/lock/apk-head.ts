@@ -53,7 +53,7 @@ function member(buf: Buffer, offset: number, which: string): { end: number; data
 /** Tar entries of a member (apk writes the first two without end-of-archive blocks). */
 function tarEntries(tar: Buffer): { name: string; data: Buffer }[] {
   const out: { name: string; data: Buffer }[] = [];
-  for (let pos = 0; pos + 512 <= tar.length; ) {
+  for (let pos = 0; pos + 512 <= tar.length;) {
     const header = tar.subarray(pos, pos + 512);
     if (header.every((b) => b === 0)) break;
     const field = (start: number, length: number) =>

@@ -126,7 +126,8 @@ export class HeadFetcher {
           `its control section hashes to ${control}, but the index says ${checksum} (the index and the package disagree)`,
         );
       const fileSize = indexSize || total;
-      if (!fileSize) throw new PackageHeadError(url, 'its size is unknown (no S: in the index, no length from the server)');
+      if (!fileSize)
+        throw new PackageHeadError(url, 'its size is unknown (no S: in the index, no length from the server)');
       const start = (head.signature?.size ?? 0) + head.control.size;
       if (fileSize <= start)
         throw new PackageHeadError(url, `its size (${fileSize}) leaves no data member after byte ${start}`);
@@ -233,4 +234,3 @@ function networkReason(err: unknown): string {
   if (e?.name === 'TimeoutError') return 'timed out';
   return typeof e?.code === 'string' ? e.code : typeof e?.message === 'string' ? e.message : String(err);
 }
-

@@ -58,7 +58,11 @@ export function renderLock(lock: Lock): string {
     version: lock.version,
     config,
     contents: {
-      keyring: lock.contents.keyring.map((k) => ({ name: k.name, url: k.url, ...(k.content ? { content: k.content } : {}) })),
+      keyring: lock.contents.keyring.map((k) => ({
+        name: k.name,
+        url: k.url,
+        ...(k.content ? { content: k.content } : {}),
+      })),
       build_repositories: lock.contents.build_repositories.map(repository),
       runtime_repositories: lock.contents.runtime_repositories.map(repository),
       repositories: lock.contents.repositories.map(repository),
@@ -170,6 +174,9 @@ export function lockRanges(streams: {
       ? { range: `bytes=0-${sig - 1}`, checksum: `sha1-${streams.signature.sha1}` }
       : { range: '', checksum: '' },
     control: { range: `bytes=${sig}-${sig + ctl - 1}`, checksum: `sha1-${streams.control.sha1}` },
-    data: { range: `bytes=${sig + ctl}-${sig + ctl + streams.data.size - 1}`, checksum: `sha256-${streams.data.sha256}` },
+    data: {
+      range: `bytes=${sig + ctl}-${sig + ctl + streams.data.size - 1}`,
+      checksum: `sha256-${streams.data.sha256}`,
+    },
   };
 }

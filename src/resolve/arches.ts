@@ -197,6 +197,7 @@ export function whyInstalled(packages: readonly Candidate[], world: readonly str
   }
   if (!from.has(name)) return [[label(installed.get(name)!.record), '(install_if)']];
   const chain: string[] = [];
-  for (let at: string | undefined = name; at !== undefined; at = from.get(at)) chain.push(label(installed.get(at)!.record));
+  for (let at: string | undefined = name; at !== undefined; at = from.get(at))
+    chain.push(label(installed.get(at)!.record));
   return [chain];
 }
