@@ -178,14 +178,12 @@ export class HeadFetcher {
     const chunks: Buffer[] = [];
     let have = 0;
     try {
-      const reader = response.body?.getReader();
-      while (reader && have < skip + length) {
-        const { done, value } = await reader.read();
-        if (done) break;
-        chunks.push(Buffer.from(value));
-        have += value.length;
+      // Leaving the loop early cancels the rest of the body.
+      for await (const chunk of (response.body ?? []) as AsyncIterable<Uint8Array>) {
+        chunks.push(Buffer.from(chunk));
+        have += chunk.length;
+        if (have >= skip + length) break;
       }
-      await reader?.cancel().catch(() => undefined);
     } catch (err) {
       throw new PackageHeadError(url, `download failed: ${networkReason(err)}`, { cause: err });
     }
@@ -230,7 +228,7 @@ async function writeCache(path: string, streams: PackageStreams): Promise<void> 
 
 function networkReason(err: unknown): string {
   let e = err as { cause?: unknown; code?: unknown; message?: unknown; name?: unknown } | undefined;
-  while (e?.cause && typeof e.cause === 'object') e = e.cause as typeof e;
+  while (e?.cause && typeof e.cause === 'object') e = e.cause;
   if (e?.name === 'TimeoutError') return 'timed out';
   return typeof e?.code === 'string' ? e.code : typeof e?.message === 'string' ? e.message : String(err);
 }
