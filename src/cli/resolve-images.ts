@@ -100,7 +100,9 @@ export async function openImages(
         .flatMap((i) => (apkArches.length > 0 ? apkArches : i.apkArches.length > 0 ? i.apkArches : ['x86_64']));
       return wanted.length > 0 ? [...new Set(wanted)] : ['x86_64'];
     },
-    (m) => io.stderr.write(`warning: ${m}\n`),
+    // --ignore-signatures asked for unverified indexes: no warning for each.
+    (m) =>
+      values['ignore-signatures'] && /signature not verified/.test(m) ? undefined : io.stderr.write(`warning: ${m}\n`),
     process.env,
     true,
   );

@@ -96,16 +96,20 @@ export class ArchUnsatisfiableError extends Error {
   }
 }
 
-/** The arches would install different versions of a package and no common choice exists. */
+/** The arches would install different versions of a package, or only some can install the world, and no common choice exists. */
 export class ArchDisagreementError extends Error {
   constructor(
     readonly differences: readonly { name: string; versions: { arch: string; version: string }[] }[],
-    readonly common: ArchUnsatisfiableError,
+    readonly failure: ArchUnsatisfiableError,
+    /** The arches that resolve alone, when another does not. */
+    readonly resolved: readonly string[] = [],
   ) {
     super(
-      `the arches cannot agree: ${differences
-        .map((d) => `${d.name} is ${d.versions.map((v) => `${v.version} on ${v.arch}`).join(', ')}`)
-        .join('; ')}; with only versions present on every arch: ${common.message}`,
+      differences.length > 0
+        ? `the arches cannot agree: ${differences
+            .map((d) => `${d.name} is ${d.versions.map((v) => `${v.version} on ${v.arch}`).join(', ')}`)
+            .join('; ')}; with only versions present on every arch: ${failure.message}`
+        : `the arches cannot agree: ${failure.message}; ${resolved.join(', ')} ${resolved.length === 1 ? 'resolves' : 'resolve'} it`,
     );
     this.name = 'ArchDisagreementError';
   }
@@ -118,7 +122,24 @@ export class ArchDisagreementError extends Error {
  * fails, the arches cannot agree: an error naming what differs (apko's lock command would write the disagreement).
  */
 export function resolveArches(universes: ReadonlyMap<string, SolverUniverse>, world: readonly string[]): Resolved {
-  const alone = [...universes].map(([arch, universe]) => ({ arch, packages: solveOn(arch, universe, world) }));
+  const alone: ArchInstall[] = [];
+  const failed: ArchUnsatisfiableError[] = [];
+  for (const [arch, universe] of universes) {
+    try {
+      alone.push({ arch, packages: solveOn(arch, universe, world) });
+    } catch (err) {
+      if (!(err instanceof ArchUnsatisfiableError)) throw err;
+      failed.push(err);
+    }
+  }
+  // Unsatisfiable everywhere: the package list itself is wrong.
+  if (failed.length > 0 && alone.length === 0) throw failed[0]!;
+  if (failed.length > 0)
+    throw new ArchDisagreementError(
+      [],
+      failed[0]!,
+      alone.map((a) => a.arch),
+    );
   const differences = disagreements(alone);
   if (differences.length === 0) return { arches: alone, how: 'per-arch' };
   const dq = disqualifyDifference(universes);

@@ -420,8 +420,10 @@ class Resolution {
       const why = this.dq.get(candidate);
       return why === undefined ? [] : [{ candidate, why }];
     });
-    const reason =
-      disqualified.length > 0
+    const versionsOnly = disqualified.length > 0 && disqualified.every((d) => / does not satisfy /.test(d.why));
+    const reason = versionsOnly
+      ? `no version satisfies ${c.operator ?? ''}${c.version} (there: ${disqualified.map((d) => label(d.candidate.record)).join(', ')})`
+      : disqualified.length > 0
         ? `no candidate left: ${disqualified.map((d) => `${label(d.candidate.record)} (${d.why})`).join(', ')}`
         : c.operator !== undefined
           ? `no version satisfies ${c.operator}${c.version}`
