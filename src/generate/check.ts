@@ -160,7 +160,13 @@ async function checkEntry(entry: PackageEntry, constraint: FileConstraint, ctx: 
         'not a package entry apko can resolve (name, name=version, name>=version, name~version, name@tag, !name)',
       ),
     ];
-  if (spec.conflict) return [at('ok', `conflict: nothing providing ${spec.name} is installed`)];
+  if (spec.conflict)
+    return [
+      at(
+        'error',
+        `apko does not take !name in contents.packages: it looks for a package named !${spec.name} and fails (chainguard-dev/apko#687); apk would exclude ${spec.name}`,
+      ),
+    ];
   if (constraint.images.length === 0) return [at('warning', 'not checked: no image of the tree builds with this file')];
   if (spec.tag !== undefined && !constraint.images.every((i) => i.repositories.some((r) => r.tag === spec.tag))) {
     return [

@@ -152,10 +152,23 @@ export function resolveArches(universes: ReadonlyMap<string, SolverUniverse>, wo
   }
 }
 
-/** As `apko build` resolves several arches: only versions present on every arch are candidates. */
-export function resolveCommon(universes: ReadonlyMap<string, SolverUniverse>, world: readonly string[]): ArchInstall[] {
+/**
+ * As `apko build` resolves several arches: only versions present on every arch are candidates, and each arch
+ * resolves (or fails) on its own.
+ */
+export function resolveCommon(
+  universes: ReadonlyMap<string, SolverUniverse>,
+  world: readonly string[],
+): (ArchInstall | ArchUnsatisfiableError)[] {
   const dq = disqualifyDifference(universes);
-  return [...universes].map(([arch, universe]) => ({ arch, packages: solveOn(arch, universe, world, dq) }));
+  return [...universes].map(([arch, universe]) => {
+    try {
+      return { arch, packages: solveOn(arch, universe, world, dq) };
+    } catch (err) {
+      if (err instanceof ArchUnsatisfiableError) return err;
+      throw err;
+    }
+  });
 }
 
 function solveOn(

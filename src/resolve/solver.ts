@@ -99,6 +99,24 @@ export function solve(universe: SolverUniverse, world: readonly string[], initia
   return new Resolution(universe, new Map(initialDq)).run(world);
 }
 
+/**
+ * The candidates a world entry has before anything is chosen, once the whole world has constrained them (none: the
+ * entry itself cannot be installed, or another entry pins it otherwise).
+ */
+export function worldCandidates(
+  universe: SolverUniverse,
+  token: string,
+  dq?: Disqualified,
+  world: readonly string[] = [token],
+): Candidate[] {
+  try {
+    return new Resolution(universe, new Map(dq)).candidates(token, world);
+  } catch (err) {
+    if (err instanceof UnsatisfiableError) return [];
+    throw err;
+  }
+}
+
 export function filename(record: DependencyRecord): string {
   return `${record.name}-${record.version}.apk`;
 }
@@ -147,6 +165,11 @@ class Resolution {
     return toInstall;
   }
 
+  candidates(token: string, world: readonly string[]): Candidate[] {
+    this.constrain(world, []);
+    return this.candidatesFor(token, []);
+  }
+
   /** The world entry with the fewest candidates first. */
   private nextPackage(packages: readonly string[]): string {
     let next = '';
@@ -164,6 +187,12 @@ class Resolution {
   /** The non-disqualified candidates for a world entry, best first (go-apk's `ResolvePackage`). */
   private candidatesFor(token: string, requiredBy: readonly string[]): Candidate[] {
     const c = parseConstraint(token);
+    if (token.startsWith('!') && requiredBy.length === 0)
+      throw new UnsatisfiableError(
+        token,
+        requiredBy,
+        `apko looks for a package named ${token}: it does not take !name in contents.packages (chainguard-dev/apko#687)`,
+      );
     const all = this.u.nameMap.get(c.name);
     if (!all) throw new UnsatisfiableError(token, requiredBy, `nothing provides ${c.name}`);
     const found = this.filter(all, c, { preferPin: c.tag });
