@@ -40,7 +40,8 @@ export async function runOnImageTree<O extends Options>(
   io: CliIO,
   body: (tree: ImageTree<O>) => Promise<number>,
   read: {
-    dependencies?: boolean;
+    /** Read dependency data (`D:`, `p:` ...) beside the versions: always, or when the tree asks for it. */
+    dependencies?: boolean | ((tree: ApkoTree) => boolean);
     /** Checks of the command's own options, before any index is read. */ precheck?: (
       values: Parsed<O>['values'],
       root: string,
@@ -83,7 +84,7 @@ export async function runOnImageTree<O extends Options>(
     archesFor,
     (m) => io.stderr.write(`warning: ${m}\n`),
     process.env,
-    read.dependencies ?? false,
+    typeof read.dependencies === 'function' ? read.dependencies(tree) : (read.dependencies ?? false),
   );
   return await body({ values, root, fallbackArches, tree, source: opened, sourceOptions: source });
 }

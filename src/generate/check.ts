@@ -9,6 +9,7 @@ import { judgeRenovate } from './check-renovate.js';
 import { describeDuplicate, duplicatePins } from './duplicate-pins.js';
 import { entryScope, notJudged, scopeVersions, versionAbsence, type ScopeVersions } from './image-scope.js';
 import type { InstallSets } from './install-set.js';
+import { readImageLock, verifyLock } from './lock-tree.js';
 import type { RenovateManagers } from './renovate-match.js';
 import { satisfies } from '../resolve/constraint.js';
 import { describeIds, securityNote } from './security.js';
@@ -134,7 +135,7 @@ async function checkImage(image: ResolvedImage, tree: ApkoTree, ctx: CheckContex
   if (lock.kind === 'stale')
     finding(
       'error',
-      `config checksum no longer matches ${here} and its includes (apko build refuses it): run apko lock ${here}`,
+      `config checksum no longer matches ${here} and its includes (apko build refuses it): run apk-indexer lock --update ${here} (or apko lock ${here})`,
       'lock',
       lockShown,
     );
@@ -142,6 +143,17 @@ async function checkImage(image: ResolvedImage, tree: ApkoTree, ctx: CheckContex
     finding('error', `not a readable apko lock file: ${lock.detail}`, 'lock', lockShown);
   else if (lock.kind === 'current')
     finding('ok', `config checksum matches ${here} and its includes`, 'lock', lockShown);
+  if (lock.kind === 'current' || lock.kind === 'stale') {
+    let parsed;
+    try {
+      parsed = readImageLock(image)?.lock;
+    } catch (err) {
+      finding('error', `not a readable apko lock file: ${(err as Error).message}`, 'lock', lockShown);
+    }
+    const constraint = ctx.constraints.get(here)?.images.find((i) => i.image === here);
+    if (parsed && constraint && !notJudged(entryScope(ctx.source, constraint, undefined)))
+      for (const f of await verifyLock(image, parsed, ctx.source)) finding(f.severity, f.message, 'lock', lockShown);
+  }
   return out;
 }
 

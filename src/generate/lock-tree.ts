@@ -224,3 +224,51 @@ export async function updateLock(image: ResolvedImage, ctx: LockContext): Promis
     changed: text !== existing.text,
   };
 }
+
+/** What `check` says about an image's lock beyond its config checksum: packages gone or changed, arches that disagree. */
+export async function verifyLock(
+  image: ResolvedImage,
+  lock: Lock,
+  source: VersionSource,
+): Promise<{ severity: 'error' | 'warning'; message: string }[]> {
+  const out: { severity: 'error' | 'warning'; message: string }[] = [];
+  const held = [
+    ...new Set(
+      image.repositories.flatMap((r) => (heldRepository(source, r.url) ? [heldRepository(source, r.url)!.name] : [])),
+    ),
+  ];
+  const byName = new Map<string, Map<string, string>>();
+  for (const p of lock.contents.packages) {
+    const versions = byName.get(p.name) ?? new Map<string, string>();
+    versions.set(p.architecture, p.version);
+    byName.set(p.name, versions);
+    const data = source.dependencies(held, p.architecture);
+    if (data !== undefined) {
+      const records = data.flatMap((index) => index.byName.get(p.name) ?? []).filter((r) => r.version === p.version);
+      if (records.length === 0)
+        out.push({
+          severity: 'error',
+          message: `locked ${p.name}-${p.version} (${p.architecture}) is no longer in the image's repositories (withdrawn upstream?): apko build --lockfile cannot fetch it; run apk-indexer lock --update`,
+        });
+      else if (p.checksum && !records.some((r) => r.checksum === p.checksum))
+        out.push({
+          severity: 'error',
+          message: `locked ${p.name}-${p.version} (${p.architecture}) has checksum ${p.checksum}, the index now says ${records[0]!.checksum} (rebuilt under the same version): apko build --lockfile refuses it; run apk-indexer lock --update`,
+        });
+    } else if (!(await source.versions(p.name, [p.architecture], held))?.includes(p.version)) {
+      out.push({
+        severity: 'error',
+        message: `locked ${p.name}-${p.version} (${p.architecture}) is no longer in the image's repositories (withdrawn upstream?): apko build --lockfile cannot fetch it; run apk-indexer lock --update`,
+      });
+    }
+  }
+  const differ = [...byName].filter(([, v]) => new Set(v.values()).size > 1);
+  if (differ.length > 0)
+    out.push({
+      severity: 'error',
+      message: `the lock's arches disagree: ${differ
+        .map(([name, v]) => `${name} ${[...v].map(([arch, version]) => `${version} on ${arch}`).join(', ')}`)
+        .join('; ')}; run apk-indexer lock --update`,
+    });
+  return out;
+}
