@@ -91,7 +91,7 @@ export async function openImages(
   const given = sourceOptions(values, tokens);
   if (given.server !== undefined)
     throw new UsageError('--server holds no dependency data; read the indexes (the default, or --index/--config)');
-  const options: SourceOptions = hasSource(given) ? given : fromImages(images, values);
+  const options: SourceOptions = hasSource(given) ? given : { ...fromImages(images, values, root), secdb: given.secdb };
   const source = await openVersionSource(
     options,
     (urls) => {
@@ -110,12 +110,18 @@ export async function openImages(
 }
 
 /** The images' own repositories (those that exist) and keys, as apko reads them. */
-function fromImages(images: readonly ResolvedImage[], values: Values): SourceOptions {
+function fromImages(images: readonly ResolvedImage[], values: Values, root: string): SourceOptions {
   const urls = new Set<string>();
   for (const image of images) for (const repo of image.repositories) if (!isAbsentLocal(repo.url)) urls.add(repo.url);
   const keys = values['ignore-signatures']
     ? []
-    : [...new Set([...images.flatMap((i) => i.keyring), ...(values['keyring-append'] ?? [])])];
+    : [
+        ...new Set([
+          ...images.flatMap((i) => i.keyring),
+          // apko reads -k against its working directory.
+          ...(values['keyring-append'] ?? []).map((k) => (/^[a-z]+:\/\//i.test(k) ? k : resolve(root, k))),
+        ]),
+      ];
   if (urls.size === 0) throw new UsageError('the images build from no repository that exists here');
   return { indexes: [...urls].map((url) => ({ url, aliases: [] })), keys, config: undefined, server: undefined };
 }

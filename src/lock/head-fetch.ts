@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { mkdir, open, readFile, rename, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describeFileProblem } from '../errors.js';
 import { splitCredentials } from '../source/open.js';
@@ -71,7 +71,7 @@ export class HeadFetcher {
 
   /** The streams of the package at `location` (URL or path), whose index says `checksum` (`Q1…`) and `size` (`S:`). */
   streams(location: string, checksum: string, size: number): Promise<PackageStreams> {
-    const key = `${checksum}\u0000${size}`;
+    const key = `${splitCredentials(location).url}\u0000${checksum}\u0000${size}`;
     let found = this.inFlight.get(key);
     if (!found) {
       found = this.load(location, checksum, size);
@@ -80,14 +80,20 @@ export class HeadFetcher {
     return found;
   }
 
-  private cachePath(checksum: string, size: number): string | undefined {
+  /**
+   * A head is kept by the package's URL, control checksum and size: the control section fixes everything but the
+   * signature member, and a package signed anew in place keeps all three only if its signature has the same length.
+   */
+  private cachePath(location: string, checksum: string, size: number): string | undefined {
     if (!this.o.cacheDir || !/^Q1[A-Za-z0-9+/]{27}=$/.test(checksum)) return undefined;
-    const name = Buffer.from(checksum.slice(2), 'base64').toString('hex');
-    return join(this.o.cacheDir, `${name}-${size}.json`);
+    const name = createHash('sha256')
+      .update(`${splitCredentials(location).url}\n${checksum}\n${size}`)
+      .digest('hex');
+    return join(this.o.cacheDir, name.slice(0, 2), `${name}.json`);
   }
 
   private async load(location: string, checksum: string, size: number): Promise<PackageStreams> {
-    const cached = this.cachePath(checksum, size);
+    const cached = this.cachePath(location, checksum, size);
     if (cached) {
       const hit = await readFile(cached, 'utf8').then(parseCached, () => undefined);
       if (hit) return hit;
@@ -220,7 +226,7 @@ function parseCached(text: string): PackageStreams | undefined {
 }
 
 async function writeCache(path: string, streams: PackageStreams): Promise<void> {
-  await mkdir(join(path, '..'), { recursive: true });
+  await mkdir(dirname(path), { recursive: true });
   const temp = `${path}.${process.pid}.tmp`;
   await writeFile(temp, JSON.stringify(streams));
   await rename(temp, path);
