@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { mkdir, open, readFile, rename, writeFile } from 'node:fs/promises';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -35,6 +36,8 @@ export interface HeadFetchOptions {
   /** The most a package without `datahash` may weigh, read whole to hash its data. */
   maxPackageBytes?: number;
   timeoutMs?: number;
+  /** Requests open at once. */
+  concurrency?: number;
   /** Extra headers (authorization) for a URL. */
   headers?: (url: string) => Record<string, string>;
   fetch?: typeof fetch;
@@ -47,6 +50,7 @@ const DEFAULTS = {
   maxHeadBytes: 8 * 1024 * 1024,
   maxPackageBytes: 2 * 1024 ** 3,
   timeoutMs: 60_000,
+  concurrency: 8,
 };
 
 /** `~/.cache/apk-indexer/apk-heads` (or under `$XDG_CACHE_HOME`). */
@@ -63,6 +67,9 @@ export class HeadFetcher {
   private readonly o: Required<Omit<HeadFetchOptions, 'cacheDir' | 'headers' | 'fetch' | 'onRequest'>> &
     HeadFetchOptions;
   private readonly inFlight = new Map<string, Promise<PackageStreams>>();
+  /** Requests open at once, and those waiting for a turn: a lock of hundreds of packages asks a few at a time. */
+  private active = 0;
+  private readonly waiting: (() => void)[] = [];
   requests = 0;
 
   constructor(options: HeadFetchOptions = {}) {
@@ -155,6 +162,17 @@ export class HeadFetcher {
 
   /** Bytes `from`..`to` (inclusive) or fewer at the end of the file, and the file's length when known. */
   private async range(location: string, from: number, to: number): Promise<{ bytes: Buffer; total: number }> {
+    if (this.active >= this.o.concurrency) await new Promise<void>((r) => this.waiting.push(r));
+    this.active++;
+    try {
+      return await this.rangeNow(location, from, to);
+    } finally {
+      this.active--;
+      this.waiting.shift()?.();
+    }
+  }
+
+  private async rangeNow(location: string, from: number, to: number): Promise<{ bytes: Buffer; total: number }> {
     const length = to - from + 1;
     this.requests++;
     this.o.onRequest?.(location, `bytes=${from}-${to}`);
@@ -197,21 +215,22 @@ export class HeadFetcher {
   }
 }
 
+/** A local package's bytes, read at once: a head is a few KiB, and the thread pool's round trips cost more. */
 async function readLocal(location: string, from: number, length: number): Promise<{ bytes: Buffer; total: number }> {
   const path = location.startsWith('file:') ? fileURLToPath(location) : location;
-  let handle;
+  let fd: number;
   try {
-    handle = await open(path, 'r');
+    fd = openSync(path, 'r');
   } catch (err) {
     throw new PackageHeadError(path, `cannot read: ${describeFileProblem(err)}`, { cause: err });
   }
   try {
-    const total = (await handle.stat()).size;
+    const total = fstatSync(fd).size;
     const bytes = Buffer.alloc(Math.max(0, Math.min(length, total - from)));
-    await handle.read(bytes, 0, bytes.length, from);
-    return { bytes, total };
+    const read = readSync(fd, bytes, 0, bytes.length, from);
+    return { bytes: bytes.subarray(0, read), total };
   } finally {
-    await handle.close();
+    closeSync(fd);
   }
 }
 
@@ -225,8 +244,14 @@ function parseCached(text: string): PackageStreams | undefined {
   return undefined;
 }
 
+const madeDirectories = new Set<string>();
+
 async function writeCache(path: string, streams: PackageStreams): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
+  const dir = dirname(path);
+  if (!madeDirectories.has(dir)) {
+    await mkdir(dir, { recursive: true });
+    madeDirectories.add(dir);
+  }
   const temp = `${path}.${process.pid}.tmp`;
   await writeFile(temp, JSON.stringify(streams));
   await rename(temp, path);

@@ -60,13 +60,22 @@ const parsed = new Map<string, Constraint>();
 export function parseConstraint(token: string): Constraint {
   let found = parsed.get(token);
   if (found === undefined) {
+    found = parseUncached(token);
+    parsed.set(token, found);
+  }
+  return found;
+}
+
+/** The same, without keeping it: for provides, of which an index has hundreds of thousands, each seen once or twice. */
+export function parseUncached(token: string): Constraint {
+  {
     let text = token;
     if (text.startsWith('so:')) {
       const eq = text.indexOf('=');
       if (eq >= 0 && !/-r\d+$/.test(text.slice(eq + 1))) text = `${text.slice(0, eq)}=0.${text.slice(eq + 1)}`;
     }
     const m = CONSTRAINT.exec(text);
-    found = m
+    return m
       ? {
           name: m[1]!,
           version: m[4] ?? '',
@@ -74,7 +83,11 @@ export function parseConstraint(token: string): Constraint {
           tag: m[6] ?? '',
         }
       : { name: text, version: '', operator: undefined, tag: '' };
-    parsed.set(token, found);
   }
-  return found;
+}
+
+/** The name of a provide or dependency (`so:libz.so.1=1.3` -> `so:libz.so.1`), as parseConstraint reads it. */
+export function constraintName(token: string): string {
+  const m = /^[^@=><~]+/.exec(token);
+  return m ? m[0] : token;
 }

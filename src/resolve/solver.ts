@@ -1,6 +1,6 @@
 import type { DependencyIndex, DependencyRecord } from '../index/dependency-index.js';
-import { compareVersions, isValidVersion } from '../index/version.js';
-import { parseConstraint, satisfies, type Constraint } from './constraint.js';
+import { compareVersions, isValidVersion as validVersion } from '../index/version.js';
+import { constraintName, parseConstraint, parseUncached, satisfies, type Constraint } from './constraint.js';
 
 /**
  * apko's package solver (go-apk's `PkgResolver`, which `apko build` and `apko lock` resolve with), one arch at a
@@ -68,7 +68,7 @@ export class SolverUniverse {
       }
     }
     for (const candidate of this.candidates)
-      for (const provide of candidate.record.provides) push(this.nameMap, parseConstraint(provide).name, candidate);
+      for (const provide of candidate.record.provides) push(this.nameMap, constraintName(provide), candidate);
   }
 }
 
@@ -125,9 +125,28 @@ export function label(record: DependencyRecord): string {
   return `${record.name}-${record.version}`;
 }
 
+/** Who asked for a dependency, nearest first, kept as links and spelled out only for an error. */
+interface Chain {
+  readonly record?: DependencyRecord;
+  readonly world?: string;
+  readonly up: Chain | undefined;
+}
+
+function requirers(chain: Chain | undefined): string[] {
+  const out: string[] = [];
+  for (let at = chain; at; at = at.up) out.push(at.record ? label(at.record) : `world[${at.world}]`);
+  return out;
+}
+
 class Resolution {
   /** Short-circuits providers already chosen (go-apk's `selected`). */
   private readonly selected = new Map<string, Candidate>();
+  /**
+   * Packages whose conflicts, and whose dependencies' constraints, were already applied: disqualifying only ever
+   * adds, so applying them again changes nothing (go-apk does it again each time it meets the package).
+   */
+  private readonly conflictsApplied = new Set<Candidate>();
+  private readonly constrained = new Set<Candidate>();
 
   constructor(
     private readonly u: SolverUniverse,
@@ -139,10 +158,10 @@ class Resolution {
     const dependenciesMap = new Map<string, Candidate>();
     const installTracked = new Set<string>();
     const toInstall: Candidate[] = [];
-    this.constrain(constraints, []);
+    this.constrain(constraints, undefined);
     while (constraints.length > 0) {
       const next = this.nextPackage(constraints);
-      const pkg = this.resolvePackage(next, []);
+      const pkg = this.resolvePackage(next, undefined);
       dependenciesMap.set(pkg.record.name, pkg);
       constraints = constraints.filter((c) => c !== next);
       this.disqualifyConflicts(pkg);
@@ -166,8 +185,8 @@ class Resolution {
   }
 
   candidates(token: string, world: readonly string[]): Candidate[] {
-    this.constrain(world, []);
-    return this.candidatesFor(token, []);
+    this.constrain(world, undefined);
+    return this.candidatesFor(token, undefined);
   }
 
   /** The world entry with the fewest candidates first. */
@@ -175,7 +194,7 @@ class Resolution {
     let next = '';
     let least = 0;
     for (const name of packages) {
-      const count = this.candidatesFor(name, []).length;
+      const count = this.candidatesFor(name, undefined).length;
       if (next === '' || count < least) {
         next = name;
         least = count;
@@ -185,24 +204,24 @@ class Resolution {
   }
 
   /** The non-disqualified candidates for a world entry, best first (go-apk's `ResolvePackage`). */
-  private candidatesFor(token: string, requiredBy: readonly string[]): Candidate[] {
+  private candidatesFor(token: string, chain: Chain | undefined): Candidate[] {
     const c = parseConstraint(token);
-    if (token.startsWith('!') && requiredBy.length === 0)
+    if (token.startsWith('!') && chain === undefined)
       throw new UnsatisfiableError(
         token,
-        requiredBy,
+        [],
         `apko looks for a package named ${token}: it does not take !name in contents.packages (chainguard-dev/apko#687)`,
       );
     const all = this.u.nameMap.get(c.name);
-    if (!all) throw new UnsatisfiableError(token, requiredBy, `nothing provides ${c.name}`);
+    if (!all) throw new UnsatisfiableError(token, requirers(chain), `nothing provides ${c.name}`);
     const found = this.filter(all, c, { preferPin: c.tag });
-    if (found.length === 0) throw this.dqError(token, requiredBy, all, c);
+    if (found.length === 0) throw this.dqError(token, chain, all, c);
     return found;
   }
 
-  private resolvePackage(token: string, requiredBy: readonly string[]): Candidate {
+  private resolvePackage(token: string, chain: Chain | undefined): Candidate {
     const c = parseConstraint(token);
-    const found = this.candidatesFor(token, requiredBy);
+    const found = this.candidatesFor(token, chain);
     return this.best(found, c.name, undefined, undefined, c.tag);
   }
 
@@ -213,9 +232,9 @@ class Resolution {
     const local = new Map(existing);
     const origins = new Map<string, string>();
     for (const v of existing.values()) if (v.record.origin) origins.set(v.record.origin, v.record.version);
-    const pkg = this.resolvePackage(token, []);
+    const pkg = this.resolvePackage(token, undefined);
     const pin = parseConstraint(token).tag;
-    const deps = this.dependencies(pkg, pin, new Set(), local, origins, [`world[${token}]`]);
+    const deps = this.dependencies(pkg, pin, new Set(), local, origins, { world: token, up: undefined });
     const added = new Map<string, Candidate>();
     const dependencies: Candidate[] = [];
     for (const dep of deps) {
@@ -251,20 +270,20 @@ class Resolution {
   private dependencies(
     pkg: Candidate,
     allowPin: string,
-    parents: ReadonlySet<string>,
+    parents: Set<string>,
     existing: Map<string, Candidate>,
     origins: Map<string, string>,
-    chain: readonly string[],
+    chain: Chain | undefined,
   ): Candidate[] {
     if (parents.has(pkg.record.name)) return [];
-    const requiredBy = [`${label(pkg.record)}`, ...chain];
-    const myProvides = new Set<string>();
-    for (const provide of pkg.record.provides) {
-      myProvides.add(provide);
-      myProvides.add(parseConstraint(provide).name);
-    }
+    const here: Chain = { record: pkg.record, up: chain };
+    const myProvides = new Set<string>(pkg.record.provides);
+    for (const provide of providesOf(pkg.record)) myProvides.add(provide.name);
     let constraints = [...pkg.record.depends];
-    this.constrain(constraints, requiredBy);
+    if (!this.constrained.has(pkg)) {
+      this.constrain(constraints, here);
+      this.constrained.add(pkg);
+    }
     const dependencies: Candidate[] = [];
     while (constraints.length > 0) {
       const options = new Map<string, Candidate[]>();
@@ -279,22 +298,21 @@ class Resolution {
         if (picked) {
           if (c.version === '') continue;
           if (!isValidVersion(picked.record.version) || !isValidVersion(c.version))
-            throw new UnsatisfiableError(dep, requiredBy, `invalid version in ${label(picked.record)} or ${dep}`);
-          const byProvide = picked.record.provides.some((p) => {
-            const pc = parseConstraint(p);
-            return pc.name === c.name && pc.version !== '' && isValidVersion(pc.version) && fits(pc.version, c);
-          });
+            throw new UnsatisfiableError(dep, requirers(here), `invalid version in ${label(picked.record)} or ${dep}`);
+          const byProvide = providesOf(picked.record).some(
+            (pc) => pc.name === c.name && pc.version !== '' && isValidVersion(pc.version) && fits(pc.version, c),
+          );
           if (byProvide || fits(picked.record.version, c)) continue;
           throw new UnsatisfiableError(
             dep,
-            requiredBy,
+            requirers(here),
             `${picked.record.name}=${picked.record.version} is already selected and does not satisfy it`,
           );
         }
         const all = this.u.nameMap.get(c.name);
-        if (!all) throw new UnsatisfiableError(dep, requiredBy, `nothing provides ${c.name}`);
+        if (!all) throw new UnsatisfiableError(dep, requirers(here), `nothing provides ${c.name}`);
         const found = this.filter(all, c, { allowPin, installed: existing.get(c.name) });
-        if (found.length === 0) throw this.dqError(dep, requiredBy, all, c);
+        if (found.length === 0) throw this.dqError(dep, here, all, c);
         options.set(dep, found);
       }
       constraints = [...options.keys()];
@@ -308,9 +326,15 @@ class Resolution {
       constraints = constraints.filter((c) => c !== lowest);
       const depPkg = this.best(options.get(lowest)!, name, existing, origins, '');
       this.disqualifyConflicts(depPkg);
-      const childParents = new Set(parents).add(pkg.record.name);
-      this.pick(pkg, requiredBy);
-      const sub = this.dependencies(depPkg, allowPin, childParents, existing, origins, requiredBy);
+      // Each child sees its parents and this package; one set, grown and shrunk around the call.
+      parents.add(pkg.record.name);
+      this.pick(pkg, chain);
+      let sub: Candidate[];
+      try {
+        sub = this.dependencies(depPkg, allowPin, parents, existing, origins, here);
+      } finally {
+        parents.delete(pkg.record.name);
+      }
       dependencies.push(...sub, depPkg);
       for (const d of sub) {
         existing.set(d.record.name, d);
@@ -320,24 +344,23 @@ class Resolution {
     return dependencies;
   }
 
-  private pick(pkg: Candidate, requiredBy: readonly string[]): void {
+  private pick(pkg: Candidate, chain: Chain | undefined): void {
     const conflict = this.selected.get(pkg.record.name);
     if (conflict) {
       if (conflict === pkg) return;
       throw new UnsatisfiableError(
         pkg.record.name,
-        requiredBy.slice(1),
+        requirers(chain),
         `${filename(pkg.record)} conflicts with ${filename(conflict.record)} on ${pkg.record.name}`,
       );
     }
     this.selected.set(pkg.record.name, pkg);
-    for (const provide of pkg.record.provides) {
-      const c = parseConstraint(provide);
+    for (const c of providesOf(pkg.record)) {
       const other = this.selected.get(c.name);
       if (other)
         throw new UnsatisfiableError(
           pkg.record.name,
-          requiredBy.slice(1),
+          requirers(chain),
           `${filename(pkg.record)} conflicts with ${filename(other.record)} on ${c.name}`,
         );
       if (c.version === '') continue;
@@ -346,7 +369,7 @@ class Resolution {
   }
 
   /** Versioned dependencies disqualify what cannot satisfy them; `!name` disqualifies what provides name. */
-  private constrain(constraints: readonly string[], requiredBy: readonly string[]): void {
+  private constrain(constraints: readonly string[], chain: Chain | undefined): void {
     for (const token of constraints) {
       if (token.startsWith('!')) {
         this.disqualifyProviders(token.slice(1));
@@ -357,19 +380,18 @@ class Resolution {
       const providers = this.u.nameMap.get(c.name);
       if (!providers) continue;
       if (!isValidVersion(c.version))
-        throw new UnsatisfiableError(token, requiredBy, `${c.version} is not a valid version`);
+        throw new UnsatisfiableError(token, requirers(chain), `${c.version} is not a valid version`);
       for (const provider of providers) {
         const r = provider.record;
         if (r.name === c.name) {
           if (!isValidVersion(r.version)) this.dq.set(provider, `version ${r.version} is not valid`);
           else if (!fits(r.version, c)) this.dq.set(provider, `${r.version} does not satisfy ${token}`);
         } else {
-          for (const provide of r.provides) {
-            const pc = parseConstraint(provide);
+          for (const [i, pc] of providesOf(r).entries()) {
             if (pc.name !== c.name || pc.version === '') continue;
             if (!isValidVersion(pc.version)) this.dq.set(provider, `version ${pc.version} is not valid`);
             else if (!fits(pc.version, c))
-              this.dq.set(provider, `${filename(r)} provides ${provide}, which does not satisfy ${token}`);
+              this.dq.set(provider, `${filename(r)} provides ${r.provides[i]}, which does not satisfy ${token}`);
           }
         }
       }
@@ -386,8 +408,9 @@ class Resolution {
 
   /** Once chosen, nothing else may provide what a package provides at another version. */
   private disqualifyConflicts(pkg: Candidate): void {
-    for (const provide of pkg.record.provides) {
-      const c = parseConstraint(provide);
+    if (this.conflictsApplied.has(pkg)) return;
+    this.conflictsApplied.add(pkg);
+    for (const c of providesOf(pkg.record)) {
       for (const conflict of this.u.nameMap.get(c.name) ?? []) {
         if (conflict === pkg || this.dq.has(conflict)) continue;
         if (!conflictingVersion(c, conflict.record)) continue;
@@ -420,8 +443,8 @@ class Resolution {
         passed.push(candidate);
         continue;
       }
-      for (const provide of r.provides) {
-        const v = parseConstraint(provide).version;
+      for (const provide of providesOf(r)) {
+        const v = provide.version;
         if (v === '' || !isValidVersion(v)) continue;
         if (fits(v, c)) {
           passed.push(candidate);
@@ -444,7 +467,7 @@ class Resolution {
     return best;
   }
 
-  private dqError(token: string, requiredBy: readonly string[], all: readonly Candidate[], c: Constraint) {
+  private dqError(token: string, chain: Chain | undefined, all: readonly Candidate[], c: Constraint) {
     const disqualified = all.flatMap((candidate) => {
       const why = this.dq.get(candidate);
       return why === undefined ? [] : [{ candidate, why }];
@@ -459,8 +482,42 @@ class Resolution {
           : c.tag !== ''
             ? `no repository tagged @${c.tag} holds it`
             : `only in a tagged repository (write ${c.name}@tag)`;
-    return new UnsatisfiableError(token, requiredBy, reason, disqualified);
+    return new UnsatisfiableError(token, requirers(chain), reason, disqualified);
   }
+}
+
+/** Versions are judged valid once each (the solver asks about the same few thousand again and again). */
+const validity = new Map<string, boolean>();
+function isValidVersion(v: string): boolean {
+  let known = validity.get(v);
+  if (known === undefined) {
+    known = validVersion(v);
+    validity.set(v, known);
+  }
+  return known;
+}
+
+/** Each record's provides, parsed once (the solver reads them in every comparison). */
+const parsedProvides = new WeakMap<DependencyRecord, readonly Constraint[]>();
+function providesOf(record: DependencyRecord): readonly Constraint[] {
+  let found = parsedProvides.get(record);
+  if (!found) {
+    found = record.provides.map(parseUncached);
+    parsedProvides.set(record, found);
+  }
+  return found;
+}
+
+/** name -> the version a record provides it at ('' unversioned), first provide winning, as go-apk looks it up. */
+const providedVersions = new WeakMap<DependencyRecord, Map<string, string>>();
+function providedVersion(record: DependencyRecord, name: string): string | undefined {
+  let map = providedVersions.get(record);
+  if (!map) {
+    map = new Map();
+    for (const c of providesOf(record)) if (!map.has(c.name)) map.set(c.name, c.version);
+    providedVersions.set(record, map);
+  }
+  return map.get(name);
 }
 
 function fits(version: string, c: Constraint): boolean {
@@ -475,21 +532,14 @@ function url(c: Candidate): string {
 function conflictingVersion(c: Constraint, conflict: DependencyRecord): boolean {
   if (c.version !== '') return true;
   if (conflict.name === c.name) return conflict.version !== c.version;
-  for (const p of conflict.provides) {
-    const pc = parseConstraint(p);
-    if (pc.name !== c.name) continue;
-    return pc.version !== c.version;
-  }
-  return true;
+  const v = providedVersion(conflict, c.name);
+  return v === undefined || v !== c.version;
 }
 
 /** The version a candidate carries for the name asked for: its own, a provide's, or '' for an unversioned provide. */
 function versionFor(c: Candidate, name: string): string {
   if (name === '' || name === c.record.name) return c.record.version;
-  for (const p of c.record.provides) {
-    const pc = parseConstraint(p);
-    if (pc.name === name) return pc.version;
-  }
+  for (const p of providesOf(c.record)) if (p.name === name) return p.version;
   return '';
 }
 
@@ -536,11 +586,22 @@ function comparePreference(
   return ra.name < rb.name ? -1 : ra.name > rb.name ? 1 : 0;
 }
 
-/** Newer first; an invalid version loses (go-apk: a parse error on `a` prefers `b`). */
+/**
+ * Newer first; an invalid version loses (go-apk: a parse error on `a` prefers `b`). Remembered per pair: choosing
+ * among a name's builds compares the same few versions again in every resolution that needs the name.
+ */
+const compared = new Map<string, number>();
 function compareValid(a: string, b: string): number {
   if (!isValidVersion(a)) return 1;
   if (!isValidVersion(b)) return -1;
-  return -compareVersions(a, b);
+  const key = `${a}\u0000${b}`;
+  let order = compared.get(key);
+  if (order === undefined) {
+    order = -compareVersions(a, b);
+    if (compared.size > 200_000) compared.clear();
+    compared.set(key, order);
+  }
+  return order;
 }
 
 function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
