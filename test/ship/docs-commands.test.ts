@@ -26,7 +26,7 @@ const DOCS = [
   'melange.yaml',
 ];
 
-const COMMANDS = ['serve', 'query', 'vercmp', 'init', 'gen', 'pin', 'check'] as const;
+const COMMANDS = ['serve', 'query', 'vercmp', 'init', 'gen', 'pin', 'check', 'resolve', 'lock'] as const;
 type CommandName = (typeof COMMANDS)[number];
 
 interface Run {
