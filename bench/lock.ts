@@ -6,6 +6,7 @@ import { PassThrough } from 'node:stream';
 import { readApkoTree } from '../src/apko/tree.js';
 import { lockImage, type LockContext } from '../src/generate/lock-tree.js';
 import { HeadFetcher } from '../src/lock/head-fetch.js';
+import { newKeyringMemo } from '../src/lock/keyring.js';
 import { renderLock } from '../src/lock/lock-file.js';
 import { openImages } from '../src/cli/resolve-images.js';
 import { parseCommandArgs } from '../src/cli/args.js';
@@ -111,7 +112,7 @@ async function child(root: string, cacheDir: string): Promise<void> {
   const rssLoadedMiB = process.memoryUsage().rss / 2 ** 20;
   const run = async () => {
     const fetcher = new HeadFetcher({ cacheDir });
-    const ctx: LockContext = { ...opened, fetcher, keyring: {} };
+    const ctx: LockContext = { ...opened, fetcher, keyring: { memo: newKeyringMemo() } };
     const t = performance.now();
     const cpu = process.cpuUsage();
     let packages = 0;

@@ -214,7 +214,13 @@ export async function updateLock(image: ResolvedImage, ctx: LockContext): Promis
   const recorded = [
     ...new Set([...c.build_repositories, ...c.runtime_repositories, ...c.repositories].map((r) => r.architecture)),
   ].filter((a): a is string => typeof a === 'string');
-  const { lock } = await lockImage(image, ctx, ctx.arches.length === 0 && recorded.length > 0 ? recorded : undefined);
+  // The name apko was given when the lock was written stays (apko build does not compare it).
+  const { lock } = await lockImage(
+    image,
+    ctx,
+    ctx.arches.length === 0 && recorded.length > 0 ? recorded : undefined,
+    existing.lock.config.name || image.file.path,
+  );
   const text = renderLock(lock);
   return {
     image: image.file.path,

@@ -17,6 +17,17 @@ export interface KeyringOptions {
   /** Alpine's releases.json (a test serves its own). */
   alpineReleasesUrl?: string;
   now?: Date;
+  /** What one run has discovered, so a tree of images asks each repository once (newKeyringMemo()). */
+  memo?: KeyringMemo;
+}
+
+export interface KeyringMemo {
+  keys: Map<string, Promise<LockKeyring[]>>;
+  releases?: { url: string; releases: Promise<AlpineReleases | undefined> };
+}
+
+export function newKeyringMemo(): KeyringMemo {
+  return { keys: new Map() };
 }
 
 /** A key that cannot be read or fetched. */
@@ -45,7 +56,7 @@ export async function lockKeyring(
   for (const repo of new Set(repositoryLines)) {
     const version = /^https?:\/\/.+\/alpine\/([^/]+)\/[^/]+$/.exec(repo)?.[1];
     if (version !== undefined) {
-      releases ??= await fetchJson<AlpineReleases>(o.alpineReleasesUrl ?? ALPINE_RELEASES_URL, o, true);
+      releases ??= await alpineReleases(o);
       const branch = releases?.release_branches?.find((b) => b.rel_branch === version);
       for (const arch of branch ? arches : []) {
         for (const url of alpineKeysFor(branch!, arch, o.now ?? new Date())) {
@@ -60,6 +71,14 @@ export async function lockKeyring(
   return out.sort((a, b) => byteOrder(a.name, b.name));
 }
 
+/** releases.json, fetched once per run. */
+function alpineReleases(o: KeyringOptions): Promise<AlpineReleases | undefined> {
+  const url = o.alpineReleasesUrl ?? ALPINE_RELEASES_URL;
+  const memo = o.memo ?? newKeyringMemo();
+  if (memo.releases?.url !== url) memo.releases = { url, releases: fetchJson<AlpineReleases>(url, o, true) };
+  return memo.releases.releases;
+}
+
 async function readKey(key: string, o: KeyringOptions): Promise<string> {
   if (/^https?:\/\//.test(key)) return fetchText(key, o, true);
   const path = isAbsolute(key) ? key : resolve(o.root, key);
@@ -70,7 +89,7 @@ async function readKey(key: string, o: KeyringOptions): Promise<string> {
   }
 }
 
-interface AlpineReleases {
+export interface AlpineReleases {
   release_branches?: { rel_branch?: string; keys?: Record<string, { url?: string; deprecated_since?: string }[]> }[];
 }
 
@@ -89,8 +108,18 @@ function alpineKeysFor(
 }
 
 /** Chainguard-style discovery: `<repo>/apk-configuration` names a JWKS; each key becomes `<repo>/<kid>.rsa.pub`. */
-async function chainguardKeys(repo: string, o: KeyringOptions): Promise<LockKeyring[]> {
-  if (!/^https?:\/\//.test(repo)) return [];
+function chainguardKeys(repo: string, o: KeyringOptions): Promise<LockKeyring[]> {
+  if (!/^https?:\/\//.test(repo)) return Promise.resolve([]);
+  const memo = o.memo ?? newKeyringMemo();
+  let found = memo.keys.get(repo);
+  if (!found) {
+    found = discover(repo, o);
+    memo.keys.set(repo, found);
+  }
+  return found;
+}
+
+async function discover(repo: string, o: KeyringOptions): Promise<LockKeyring[]> {
   const base = repo.replace(/\/+$/, '');
   try {
     const config = await fetchJson<{ jwks_uri?: string }>(`${base}/apk-configuration`, o, false);

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, createPublicKey } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -252,6 +252,38 @@ ${pkg('tool', '2.1-r0')}
         );
       } finally {
         upstream.ranges = true;
+      }
+    });
+
+    it('embeds the keys a repository publishes for discovery (apk-configuration, JWKS), as apko lock does', async () => {
+      const jwk = createPublicKey(key.publicPem).export({ format: 'jwk' });
+      upstream.files.set('/apk-configuration', Buffer.from(JSON.stringify({ jwks_uri: `${upstream.url}/jwks.json` })));
+      upstream.files.set(
+        '/jwks.json',
+        Buffer.from(JSON.stringify({ keys: [{ ...jwk, kid: 'site-2026', use: 'sig' }] })),
+      );
+      try {
+        const run = await capture(lock, [
+          'image.yaml',
+          '-C',
+          work,
+          '--cache-dir',
+          join(dir, 'cache-b'),
+          '--output',
+          'discovered.lock.json',
+        ]);
+        expect(run.code).toBe(0);
+        const written = JSON.parse(await readFile(join(work, 'discovered.lock.json'), 'utf8')) as {
+          contents: { keyring: { name: string; url: string; content: string }[] };
+        };
+        const host = upstream.url.replace('http://', '');
+        expect(written.contents.keyring).toEqual([
+          { name: `${host}/lock-test.rsa.pub`, url: `${upstream.url}/lock-test.rsa.pub`, content: key.publicPem },
+          { name: `${host}/site-2026.rsa.pub`, url: `${upstream.url}/site-2026.rsa.pub`, content: key.publicPem },
+        ]);
+      } finally {
+        upstream.files.delete('/apk-configuration');
+        upstream.files.delete('/jwks.json');
       }
     });
 

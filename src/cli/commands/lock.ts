@@ -3,6 +3,7 @@ import { writeFileAtomically } from '../../core/files.js';
 import { lockImage, readImageLock, updateLock, type LockContext, type LockUpdate } from '../../generate/lock-tree.js';
 import { formatLockReport } from '../../generate/lock-report.js';
 import { defaultHeadCache, HeadFetcher } from '../../lock/head-fetch.js';
+import { newKeyringMemo } from '../../lock/keyring.js';
 import { renderLock } from '../../lock/lock-file.js';
 import { parseCommandArgs, UsageError } from '../args.js';
 import type { CliIO } from '../io.js';
@@ -64,7 +65,7 @@ export async function run(args: string[], io: CliIO): Promise<number> {
   const ctx: LockContext = {
     ...opened,
     fetcher: new HeadFetcher({ cacheDir: resolve(opened.root, values['cache-dir'] ?? defaultHeadCache()) }),
-    keyring: {},
+    keyring: { memo: newKeyringMemo() },
   };
   if (!maintain) {
     for (const [i, image] of opened.images.entries()) {

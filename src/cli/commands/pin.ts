@@ -6,6 +6,7 @@ import { UserError } from '../../errors.js';
 import { updateLock, type LockContext, type LockMove } from '../../generate/lock-tree.js';
 import type { VersionSource } from '../../generate/version-source.js';
 import { defaultHeadCache, HeadFetcher } from '../../lock/head-fetch.js';
+import { newKeyringMemo } from '../../lock/keyring.js';
 import { UniverseCache } from '../../resolve/arches.js';
 import { asUserError } from '../resolve-images.js';
 import { writeFileAtomically } from '../../core/files.js';
@@ -149,7 +150,7 @@ async function moveLocks(
     universes: new UniverseCache(),
     arches: [],
     fetcher: new HeadFetcher({ cacheDir: defaultHeadCache() }),
-    keyring: {},
+    keyring: { memo: newKeyringMemo() },
   };
   for (const old of stale) {
     const lockFile = relative(root, lockPathOf(old));
