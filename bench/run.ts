@@ -6,11 +6,12 @@ import { measureLoad } from './load.js';
 import { formatLoadRefresh, measureLoadRefresh } from './load-refresh.js';
 import { measureQueries } from './queries.js';
 import { writeScaleRepo } from './wolfi-scale.js';
+import { measureLock, type LockBench } from './lock.js';
 
 /** `npm run bench`: the figures BENCHMARKS.md records. Targets are printed beside each, never asserted in tests. */
 const records = Number(process.env.BENCH_RECORDS ?? 250_000);
 const dir = await mkdtemp(join(tmpdir(), 'apk-bench-'));
-/** `BENCH_ONLY=load-refresh` (or `apk-index`) `npm run bench` runs only that piece. */
+/** `BENCH_ONLY=load-refresh` (or `apk-index`, `lock`) `npm run bench` runs only that piece. */
 const only = process.env.BENCH_ONLY;
 try {
   const cpu = cpus()[0]?.model ?? 'unknown cpu';
@@ -19,6 +20,11 @@ try {
   );
   if (only === 'load-refresh') {
     await loadWhileRefreshing();
+    await rm(dir, { recursive: true, force: true });
+    process.exit(0);
+  }
+  if (only === 'lock') {
+    printLock(await measureLock(dir, Number(process.env.BENCH_LOCK_RECORDS ?? 60_000)));
     await rm(dir, { recursive: true, force: true });
     process.exit(0);
   }
@@ -59,9 +65,21 @@ try {
   const apkIndex = await measureApkIndex(dir, repo, { records });
   console.log(formatApkIndex(apkIndex));
   const loadRefresh = await loadWhileRefreshing();
-  if (process.env.BENCH_JSON) console.log(JSON.stringify({ load, queries: q, apkIndex, loadRefresh }));
+  const lock = await measureLock(dir, Number(process.env.BENCH_LOCK_RECORDS ?? 60_000));
+  printLock(lock);
+  if (process.env.BENCH_JSON) console.log(JSON.stringify({ load, queries: q, apkIndex, loadRefresh, lock }));
 } finally {
   await rm(dir, { recursive: true, force: true });
+}
+
+/** `apk-indexer lock` for every image of a 100-file tree (bench/lock.ts); goal < 10 s, RSS within check's 430 MiB. */
+function printLock(l: LockBench): void {
+  console.log(
+    `lock: ${l.images} images (${l.packagesLocked} packages locked) over ${l.records} records per arch x 2 arches; indexes loaded in ${(l.loadMs / 1000).toFixed(1)} s`,
+  );
+  console.log(
+    `lock after loading: ${(l.coldMs / 1000).toFixed(2)} s (CPU ${(l.coldCpuMs / 1000).toFixed(2)} s) with an empty head cache (${l.headReads} heads read), ${(l.warmMs / 1000).toFixed(2)} s (CPU ${(l.warmCpuMs / 1000).toFixed(2)} s) with it filled (target < 10 s); RSS ${l.rssMiB.toFixed(0)} MiB after GC (target <= 430 MiB; ${l.rssLoadedMiB.toFixed(0)} MiB once the indexes were loaded)`,
+  );
 }
 
 /** Queries under load while the index changes and the service refreshes, both every second (no target: 0 failures). */

@@ -27,7 +27,11 @@ export type UserErrorCode =
   /** A file or directory the user named that cannot be read or written. */
   | 'file'
   /** `serve` cannot listen on its host and port. */
-  | 'listen';
+  | 'listen'
+  /** `resolve`, `lock`: an image whose packages cannot be installed, or whose arches cannot agree (exit 1). */
+  | 'resolve'
+  /** `lock`: a package (.apk) or key that cannot be read, or that does not match its index. */
+  | 'package';
 
 /**
  * A mistake the user can fix, or a failure outside this tool: the CLI prints `apk-indexer <command>: <message>` on
@@ -78,7 +82,7 @@ export class RenovateConfigError extends ConfigError {
 
 /** A file apko would refuse (code `apko-file`), naming the file and line: a finding in `pin` and `check`, exit 2 where it stops a command. */
 export class ApkoFileError extends UserError {
-  override readonly name = 'ApkoFileError';
+  override readonly name: string = 'ApkoFileError';
   constructor(
     readonly file: string,
     readonly detail: string,
@@ -108,6 +112,101 @@ export class ListenError extends UserError {
   override readonly name = 'ListenError';
   constructor(message: string, options: { exit: number; cause?: unknown }) {
     super('listen', message, options);
+  }
+}
+
+/** A lock file apko cannot build from (code `apko-file`): not JSON, no contents, a package without what apko needs. */
+export class LockFileError extends ApkoFileError {
+  override readonly name = 'LockFileError';
+}
+
+/**
+ * A package list that cannot be installed on one arch (code `resolve`, exit 1: what `resolve` and `lock` look for):
+ * the dependency or world entry that failed, who required it (apk's "required by:"), and why.
+ */
+export class UnsatisfiableError extends UserError {
+  override readonly name = 'UnsatisfiableError';
+  constructor(
+    /** The dependency or world entry that failed, as written. */
+    readonly constraint: string,
+    /** The package names that required it, nearest first; empty for a world entry. */
+    readonly requiredBy: readonly string[],
+    readonly reason: string,
+    /** The candidates that exist for the name but were disqualified, with why. */
+    readonly disqualified: readonly { candidate: { record: { name: string; version: string } }; why: string }[] = [],
+  ) {
+    super(
+      'resolve',
+      `${constraint}: ${reason}${requiredBy.length ? `; required by: ${requiredBy.join(' <- ')}` : ' (in the package list)'}`,
+      { exit: EXIT.found },
+    );
+  }
+}
+
+/** An image's world cannot be installed on `arch` (code `resolve`, exit 1). */
+export class ArchUnsatisfiableError extends UserError {
+  override readonly name = 'ArchUnsatisfiableError';
+  constructor(
+    readonly arch: string,
+    readonly failure: UnsatisfiableError,
+  ) {
+    super('resolve', `${arch}: ${failure.message}`, { exit: EXIT.found, cause: failure });
+  }
+}
+
+/**
+ * The arches would install different versions of a package, or only some can install the world, and no choice
+ * present on every arch exists (code `resolve`, exit 1).
+ */
+export class ArchDisagreementError extends UserError {
+  override readonly name = 'ArchDisagreementError';
+  constructor(
+    readonly differences: readonly { name: string; versions: { arch: string; version: string }[] }[],
+    readonly failure: ArchUnsatisfiableError,
+    /** The arches that resolve alone, when another does not. */
+    readonly resolved: readonly string[] = [],
+  ) {
+    super(
+      'resolve',
+      differences.length > 0
+        ? `the arches cannot agree: ${differences
+            .map((d) => `${d.name} is ${d.versions.map((v) => `${v.version} on ${v.arch}`).join(', ')}`)
+            .join('; ')}; with only versions present on every arch: ${failure.message}`
+        : `the arches cannot agree: ${failure.message}; ${resolved.join(', ')} ${resolved.length === 1 ? 'resolves' : 'resolve'} it`,
+      { exit: EXIT.found },
+    );
+  }
+}
+
+/** The head of an .apk is not (yet) a whole signature and control member (code `package`). */
+export class ApkHeadError extends UserError {
+  override readonly name = 'ApkHeadError';
+  constructor(
+    message: string,
+    /** More bytes would help: the members did not end within them. */
+    readonly needMore = false,
+  ) {
+    super('package', message);
+  }
+}
+
+/** A package (.apk) whose head cannot be read, or does not match its index's `C:` (code `package`), named by URL. */
+export class PackageHeadError extends UserError {
+  override readonly name = 'PackageHeadError';
+  constructor(
+    readonly url: string,
+    detail: string,
+    options?: { cause?: unknown },
+  ) {
+    super('package', `${url}: ${detail}`, options);
+  }
+}
+
+/** A key a lock embeds that cannot be read or fetched (code `package`). */
+export class KeyringError extends UserError {
+  override readonly name = 'KeyringError';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('package', message, options);
   }
 }
 

@@ -38,7 +38,8 @@ export async function openImageTree(
   args: TreeArgs,
   io: CliIO,
   read: {
-    dependencies?: boolean;
+    /** Read dependency data (`D:`, `p:` ...) beside the versions: always, or when the tree asks for it. */
+    dependencies?: boolean | ((tree: ApkoTree) => boolean);
     /** Checks of the command's own options, before any index is read. */
     precheck?: (root: string) => void;
   } = {},
@@ -86,7 +87,7 @@ export async function openImageTree(
     archesFor,
     (m) => io.stderr.write(`warning: ${m}\n`),
     process.env,
-    read.dependencies ?? false,
+    typeof read.dependencies === 'function' ? read.dependencies(tree) : (read.dependencies ?? false),
   );
   const dockerfiles = readDockerfileTree(root, dockerfilePaths, {
     tree,

@@ -4,7 +4,7 @@ import type { DockerfilePackage } from '../dockerfile/dockerfile.js';
 import { checkItem, type CheckContext, type CheckedItem, type Finding } from './check.js';
 import { describeWord, packageKind } from './dockerfile-pins.js';
 import { packageScope, type ScopedDockerfile } from './dockerfile-tree.js';
-import { satisfiesFlags } from './satisfies.js';
+import { satisfiesFlags } from '../resolve/constraint.js';
 import type { Operator } from '../apko/package-spec.js';
 
 /**

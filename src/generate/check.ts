@@ -3,14 +3,16 @@ import type { PackageEntry, ResolvedImage } from '../apko/image.js';
 import { lockState } from '../apko/lock.js';
 import { isPin, type PackageSpec } from '../apko/package-spec.js';
 import type { ApkoTree, FileConstraint } from '../apko/tree.js';
+import { LockFileError } from '../errors.js';
 import { compareVersions } from '../index/version.js';
 import { bootcProblems, isBootcImage } from './bootc.js';
 import { judgeRenovate } from './check-renovate.js';
 import { describeDuplicate, duplicatePins } from './duplicate-pins.js';
 import { entryScope, notJudged, scopeVersions, versionAbsence, type ScopeVersions } from './image-scope.js';
 import type { InstallSets } from './install-set.js';
+import { readImageLock, verifyLock } from './lock-tree.js';
 import type { RenovateManagers } from './renovate-match.js';
-import { satisfies } from './satisfies.js';
+import { satisfies } from '../resolve/constraint.js';
 import { describeIds, securityNote } from './security.js';
 import { choosePin, type VersionSource } from './version-source.js';
 
@@ -134,7 +136,7 @@ async function checkImage(image: ResolvedImage, tree: ApkoTree, ctx: CheckContex
   if (lock.kind === 'stale')
     finding(
       'error',
-      `config checksum no longer matches ${here} and its includes (apko build refuses it): run apko lock ${here}`,
+      `config checksum no longer matches ${here} and its includes (apko build refuses it): run apk-indexer lock --update ${here} (or apko lock ${here})`,
       'lock',
       lockShown,
     );
@@ -142,6 +144,19 @@ async function checkImage(image: ResolvedImage, tree: ApkoTree, ctx: CheckContex
     finding('error', `not a readable apko lock file: ${lock.detail}`, 'lock', lockShown);
   else if (lock.kind === 'current')
     finding('ok', `config checksum matches ${here} and its includes`, 'lock', lockShown);
+  if (lock.kind === 'current' || lock.kind === 'stale') {
+    let parsed;
+    try {
+      parsed = readImageLock(image)?.lock;
+    } catch (err) {
+      // A lock apko's checksum reader took, but apko build cannot use: a finding; anything else is not one.
+      if (!(err instanceof LockFileError)) throw err;
+      finding('error', `not a readable apko lock file: ${err.detail}`, 'lock', lockShown);
+    }
+    const constraint = ctx.constraints.get(here)?.images.find((i) => i.image === here);
+    if (parsed && constraint && !notJudged(entryScope(ctx.source, constraint, undefined)))
+      for (const f of await verifyLock(image, parsed, ctx.source)) finding(f.severity, f.message, 'lock', lockShown);
+  }
   return out;
 }
 
@@ -189,7 +204,13 @@ export async function checkItem(entry: CheckedItem, constraint: FileConstraint, 
         'not a package entry apko can resolve (name, name=version, name>=version, name~version, name@tag, !name)',
       ),
     ];
-  if (spec.conflict) return [at('ok', `conflict: nothing providing ${spec.name} is installed`)];
+  if (spec.conflict)
+    return [
+      at(
+        'error',
+        `apko does not take !name in contents.packages: it looks for a package named !${spec.name} and fails (chainguard-dev/apko#687); apk would exclude ${spec.name}`,
+      ),
+    ];
   if (constraint.images.length === 0) return [at('warning', 'not checked: no image of the tree builds with this file')];
   if (spec.tag !== undefined && !constraint.images.every((i) => i.repositories.some((r) => r.tag === spec.tag))) {
     return [

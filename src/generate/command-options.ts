@@ -69,9 +69,9 @@ export const APKO_TREE_FLAGS = {
     defaultText: 'the working directory',
   }),
   includePath: flag.each({
-    names: ['--include-path'],
+    names: ['--include-paths', '--include-path'],
     value: 'DIR',
-    doc: "also resolve `include:` against DIR, as apko's --include-paths.",
+    doc: "also resolve `include:` against DIR, as apko's flag. Repeat for several.",
   }),
   arch: flag.list({ names: ['--arch'], value: 'a,b', doc: 'arches for files that name none (apko or APK names).' }),
   repositoryAppend: flag.each({
@@ -85,6 +85,45 @@ export const APKO_TREE_FLAGS = {
     doc: "a build repository every image also builds from, as apko's flag. Repeat for several.",
   }),
 };
+
+/** apko's `-k`: a key every image also trusts (`gen ci` passes it to apko; `resolve` and `lock` verify indexes with it). */
+export const KEYRING_APPEND_FLAG = flag.each({
+  names: ['--keyring-append', '-k'],
+  value: 'KEY',
+  doc: "a key every image also trusts, as apko's flag. Repeat for several.",
+});
+
+/**
+ * The flags of `resolve` and `lock`: `apko lock`'s own, with its meanings, so a CI line can swap `apko lock` for
+ * `apk-indexer lock`. The indexes are the images' own repositories by default; SOURCE_FLAGS read them from elsewhere
+ * (a mirror, a local copy, the service's configuration). `--server` is refused: it holds no dependency data.
+ */
+export const APKO_LOCK_FLAGS = {
+  directory: APKO_TREE_FLAGS.directory,
+  includePath: APKO_TREE_FLAGS.includePath,
+  arch: flag.list({
+    names: ['--arch'],
+    value: 'a,b',
+    doc: "the arches to resolve for (apko or APK names), as apko's flag.",
+    defaultText: "the file's `archs:`, else every arch apko knows",
+  }),
+  repositoryAppend: APKO_TREE_FLAGS.repositoryAppend,
+  buildRepositoryAppend: APKO_TREE_FLAGS.buildRepositoryAppend,
+  keyringAppend: KEYRING_APPEND_FLAG,
+  ignoreSignatures: flag.switch({
+    names: ['--ignore-signatures'],
+    doc: "read the indexes without verifying their signatures, as apko's flag.",
+  }),
+  index: SOURCE_FLAGS.index,
+  alias: SOURCE_FLAGS.alias,
+  key: SOURCE_FLAGS.key,
+  config: SOURCE_FLAGS.config,
+  secdb: SOURCE_FLAGS.secdb,
+  // Taken only to say why it cannot serve here.
+  server: { ...SOURCE_FLAGS.server, hidden: true },
+};
+
+export type ApkoLockValues = FlagValues<typeof APKO_LOCK_FLAGS>;
 
 /** The flags of `pin` and `check`: the apko tree's, and where a Dockerfile's `RUN apk add` installs from. */
 export const TREE_FLAGS = {

@@ -6,8 +6,9 @@ import type { MelangeRecipe } from '../../schemas/melange-recipe.js';
 import { baseImage, image, WOLFI_KEY, WOLFI_REPOSITORY } from './apko-image.js';
 import { sortApkArches, toApkArch } from '../apko/arch.js';
 import { bootcBase, bootcFlavour, BOOTC_FLAVOURS, flavourFileName } from './bootc.js';
-import { gitlabCi } from './gitlab-ci.js';
+import { BUILT_SERVICE_IMAGE, CI_IMAGES, gitlabCi } from './gitlab-ci.js';
 import { JUST, justfile } from './justfile.js';
+import { withLockJobs } from './lock-ci.js';
 import { apkIndexerPackage } from './melange-apk-indexer.js';
 import { configPackage, ROUTER_VENDOR_FILES } from './melange-config.js';
 import { userPackage } from './melange-user.js';
@@ -186,19 +187,26 @@ export async function scaffold(
     {
       path: '.gitlab-ci.yml',
       content: renderYaml(
-        gitlabCi({
-          serviceImage: o.serviceImage,
-          renovateMajor: o.renovateMajor,
-          server: o.server,
-          repositories: o.repositories,
-          keys: o.keyring,
-          arches: apkArches,
-          localPackages: {
-            repository: './packages',
-            key: 'melange.rsa.pub',
-            build: ['apk add --no-cache just', `just ${JUST.packages}`],
+        withLockJobs(
+          gitlabCi({
+            serviceImage: o.serviceImage,
+            renovateMajor: o.renovateMajor,
+            server: o.server,
+            repositories: o.repositories,
+            keys: o.keyring,
+            arches: apkArches,
+            localPackages: {
+              repository: './packages',
+              key: 'melange.rsa.pub',
+              build: ['apk add --no-cache just', `just ${JUST.packages}`],
+            },
+          }),
+          {
+            image: o.serviceImage ?? BUILT_SERVICE_IMAGE,
+            renovateImage: CI_IMAGES.renovate(o.renovateMajor),
+            needs: o.serviceImage === undefined ? ['apk-indexer-image'] : [],
           },
-        }),
+        ),
       ),
     },
     {

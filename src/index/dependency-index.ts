@@ -2,8 +2,9 @@ import type { ApkIndexSink } from '../decode/index-archive.js';
 
 /**
  * One package of one index as apk resolves it: what it depends on (`D:`) and what it provides (`p:`, with
- * `so:`, `cmd:`, `pc:` and plain names). Only commands that resolve install sets (`check`) read these; the
- * service never keeps them.
+ * `so:`, `cmd:`, `pc:` and plain names), with what the solver weighs (`o:`, `k:`, `i:`) and what a lock records
+ * (`C:`, `S:`, `A:`). Only commands that resolve install sets (`check`, `resolve`, `lock`, `pin` with locks) read
+ * these; the service never keeps them.
  */
 export interface DependencyRecord {
   name: string;
@@ -12,6 +13,18 @@ export interface DependencyRecord {
   depends: readonly string[];
   /** `p:` tokens as written: `cmd:sh=1.36-r0`, `so:libz.so.1=1.3`, `virtual`. */
   provides: readonly string[];
+  /** `i:` tokens: installed when all of them are (`busybox libssl3`, `name=version`). */
+  installIf: readonly string[];
+  /** `o:`, the origin package; '' when absent. */
+  origin: string;
+  /** `k:`, provider priority; 0 when absent. */
+  providerPriority: number;
+  /** `C:`, apk's `Q1` + base64 SHA-1 of the control section; '' when absent. */
+  checksum: string;
+  /** `S:`, the size of the .apk file in bytes; 0 when absent. */
+  size: number;
+  /** `A:`, as the index writes it; '' when absent. */
+  arch: string;
 }
 
 /** The records of one index, by name and by every name they provide. */
@@ -30,6 +43,9 @@ export class DependencyIndex {
     return this.byName.get(name)?.some((r) => r.version === version) ?? false;
   }
 }
+
+/** One shared empty list: most records have no `i:` and many no `D:` or `p:`. */
+const NONE: readonly string[] = Object.freeze([]);
 
 function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
   const list = map.get(key);
@@ -53,8 +69,14 @@ export class DependencyIndexReader implements ApkIndexSink {
   private carry = '';
   private name = '';
   private version = '';
-  private depends: string[] = [];
-  private provides: string[] = [];
+  private depends: readonly string[] = NONE;
+  private provides: readonly string[] = NONE;
+  private installIf: readonly string[] = NONE;
+  private origin = '';
+  private providerPriority = 0;
+  private checksum = '';
+  private size = 0;
+  private arch = '';
   private decoder = new TextDecoder('latin1');
   index: DependencyIndex | undefined;
 
@@ -75,11 +97,28 @@ export class DependencyIndexReader implements ApkIndexSink {
     const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
     if (line === '') {
       if (this.name)
-        this.records.push({ name: this.name, version: this.version, depends: this.depends, provides: this.provides });
+        this.records.push({
+          name: this.name,
+          version: this.version,
+          depends: this.depends,
+          provides: this.provides,
+          installIf: this.installIf,
+          origin: this.origin,
+          providerPriority: this.providerPriority,
+          checksum: this.checksum,
+          size: this.size,
+          arch: this.arch,
+        });
       this.name = '';
       this.version = '';
-      this.depends = [];
-      this.provides = [];
+      this.depends = NONE;
+      this.provides = NONE;
+      this.installIf = NONE;
+      this.origin = '';
+      this.providerPriority = 0;
+      this.checksum = '';
+      this.size = 0;
+      this.arch = '';
       return;
     }
     if (line[1] !== ':') return;
@@ -96,6 +135,24 @@ export class DependencyIndexReader implements ApkIndexSink {
         break;
       case 'p':
         this.provides = this.list(value);
+        break;
+      case 'i':
+        this.installIf = this.list(value);
+        break;
+      case 'o':
+        this.origin = this.intern(value);
+        break;
+      case 'k':
+        this.providerPriority = Number(value) || 0;
+        break;
+      case 'C':
+        this.checksum = value;
+        break;
+      case 'S':
+        this.size = Number(value) || 0;
+        break;
+      case 'A':
+        this.arch = this.intern(value);
         break;
     }
   }

@@ -38,6 +38,8 @@ export interface UpstreamRequest {
   ifNoneMatch: string | undefined;
   ifModifiedSince: string | undefined;
   authorization: string | undefined;
+  /** The Range header asked for, if any. */
+  range?: string | undefined;
   /** The status answered; undefined for hangs and resets. */
   status: number | undefined;
 }
@@ -56,6 +58,8 @@ export class Upstream {
   readonly requests: UpstreamRequest[] = [];
   root: string | undefined;
   etags: boolean;
+  /** Honour Range requests (default true); false answers the whole file, as a server without ranges does. */
+  ranges = true;
   requireAuthorization: string | undefined;
   url = '';
   private faults: Fault[] = [];
@@ -123,6 +127,7 @@ export class Upstream {
       ifNoneMatch: req.headers['if-none-match'],
       ifModifiedSince: req.headers['if-modified-since'],
       authorization: req.headers.authorization,
+      range: req.headers.range,
       status: undefined,
     };
     this.requests.push(entry);
@@ -184,6 +189,19 @@ export class Upstream {
         ? inm === etag
         : ims !== undefined && Math.floor(file.modified.getTime() / 1000) <= Math.floor(Date.parse(ims) / 1000);
     if (unchanged) return answer(304, validators);
+    // A byte range (`bytes=a-b`, `bytes=a-`), as package heads are fetched: 206 with Content-Range.
+    const range = /^bytes=(\d+)-(\d*)$/.exec(String(req.headers.range ?? ''));
+    if (range && this.ranges) {
+      const from = Number(range[1]);
+      const to = Math.min(range[2] ? Number(range[2]) : file.body.length - 1, file.body.length - 1);
+      if (from >= file.body.length) return answer(416, { 'content-range': `bytes */${file.body.length}` });
+      const part = file.body.subarray(from, to + 1);
+      return answer(
+        206,
+        { ...validators, 'content-range': `bytes ${from}-${to}/${file.body.length}`, 'content-length': part.length },
+        part,
+      );
+    }
     answer(
       200,
       { ...validators, 'content-type': 'application/octet-stream', 'content-length': file.body.length },

@@ -28,7 +28,7 @@ const DOCS = [
   'melange.yaml',
 ];
 
-const COMMANDS = ['serve', 'query', 'vercmp', 'init', 'gen', 'pin', 'check', 'images'] as const;
+const COMMANDS = ['serve', 'query', 'vercmp', 'init', 'gen', 'pin', 'check', 'images', 'resolve', 'lock'] as const;
 type CommandName = (typeof COMMANDS)[number];
 
 interface Run {
@@ -57,12 +57,12 @@ function flagsByCommand(texts: ReadonlyMap<string, string>): Map<CommandName, Ma
     const lineOf = (index: number) => `${file}:${text.slice(0, index).split('\n').length}`;
     // An invocation runs to the end of its line, code span, quote, pipe, list or comment.
     for (const m of text.matchAll(
-      /apk-indexer[ \t]+(serve|query|vercmp|init|gen|pin|check|images)(?=[\s`'"]|$)([^\n`'"|;#&)]*)/g,
+      /apk-indexer[ \t]+(serve|query|vercmp|init|gen|pin|check|images|resolve|lock)(?=[\s`'"]|$)([^\n`'"|;#&)]*)/g,
     )) {
       for (const f of m[2]!.matchAll(/(?:^|\s)(--?[A-Za-z][\w-]*)/g)) add(m[1] as CommandName, f[1]!, lineOf(m.index));
     }
     // Code spans naming a command without the program: `pin --check`, `gen user --uid N`.
-    for (const m of text.matchAll(/`(serve|query|vercmp|init|gen|pin|check|images)\s([^`]*)`/g)) {
+    for (const m of text.matchAll(/`(serve|query|vercmp|init|gen|pin|check|images|resolve|lock)\s([^`]*)`/g)) {
       for (const f of m[2]!.matchAll(/(?:^|\s)(--?[A-Za-z][\w-]*)/g)) add(m[1] as CommandName, f[1]!, lineOf(m.index));
     }
     // hown3d's flags as a container's whole command mean serve.

@@ -15,6 +15,8 @@ const LAYERS: Record<string, number> = {
   decode: 2,
   source: 3,
   index: 4,
+  resolve: 5, // the apk solver (apko's), over dependency data
+  lock: 6, // apko lock files: .apk heads, keyring, the lock's JSON
   apko: 1, // the apko model and arch names, read by config, generators and the service
   dockerfile: 1, // Dockerfiles as Renovate's Dockerfile manager reads them: stages, RUN apk add packages
   release: 5, // the release loop: which images a change rebuilds and their tags, read from the apko model

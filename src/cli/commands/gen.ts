@@ -8,6 +8,7 @@ import {
   renovateMajorOf,
   serverUrlOf,
   APKO_TREE_FLAGS,
+  KEYRING_APPEND_FLAG,
 } from '../../generate/command-options.js';
 import { generateCi } from '../../generate/ci.js';
 import { bootcBase, bootcFlavour, BOOTC_FLAVOURS } from '../../generate/bootc.js';
@@ -149,11 +150,7 @@ const FLAGS = {
     value: 'TEMPLATE',
     doc: 'a tag to publish under instead of the ladder (repeat); see `apk-indexer images --help`.',
   }),
-  keyringAppend: flag.each({
-    names: ['--keyring-append', '-k'],
-    value: 'KEY',
-    doc: "a key every image also trusts, as apko's flag (repeat).",
-  }),
+  keyringAppend: KEYRING_APPEND_FLAG,
   packagesCommand: flag.each({
     names: ['--packages-command'],
     value: 'CMD',

@@ -13,6 +13,8 @@ export const COMMANDS: Record<string, () => Promise<{ command: Command }>> = {
   pin: () => import('./pin.js'),
   check: () => import('./check.js'),
   images: () => import('./images.js'),
+  resolve: () => import('./resolve.js'),
+  lock: () => import('./lock.js'),
 };
 
 /** Every command's declaration, in the table's order (for `apk-indexer --help` and the docs). */

@@ -1,16 +1,23 @@
-import { spawnSync } from 'node:child_process';
 import { relative, resolve } from 'node:path';
+import { resolveImage } from '../../apko/image.js';
 import { lockPathOf, lockState } from '../../apko/lock.js';
-import { fileConstraints } from '../../apko/tree.js';
+import { fileConstraints, type ApkoTree } from '../../apko/tree.js';
 import { writeFileAtomically } from '../../core/files.js';
 import { flag } from '../../core/flags.js';
-import { SOURCE_FLAGS, TREE_FLAGS } from '../../generate/command-options.js';
+import { ApkoFileError, UserError } from '../../errors.js';
+import { SOURCE_FLAGS, TREE_FLAGS, type TreeValues } from '../../generate/command-options.js';
 import { pinDockerfile } from '../../generate/dockerfile-pins.js';
+import { updateLock, type LockContext, type LockMove } from '../../generate/lock-tree.js';
 import { pinTree } from '../../generate/pin.js';
 import { describeIds } from '../../generate/security.js';
+import type { VersionSource } from '../../generate/version-source.js';
+import { defaultHeadCache, HeadFetcher } from '../../lock/head-fetch.js';
+import { newKeyringMemo } from '../../lock/keyring.js';
+import { UniverseCache } from '../../resolve/arches.js';
 import { defineCommand } from '../command.js';
 import { openImageTree } from '../image-tree.js';
 import type { CliIO } from '../io.js';
+import { forImage } from '../resolve-images.js';
 
 export const command = defineCommand({
   name: 'pin',
@@ -26,6 +33,10 @@ The RUN apk add name=version pins of Dockerfiles and Containerfiles move the sam
 each stage builds on (an image of the tree by its name, a known base such as alpine:3.21, or
 --repository); bare names and \${VAR} versions are counted as not pinned.
 
+An image's apko lock file (FILE without its extension, plus .lock.json) moves with the pins of its include
+chain: the image is resolved again with apko's solver for the arches the lock holds and the lock rewritten as
+\`apk-indexer lock\` writes it, without apko (dependency data is read from the indexes when the tree has a lock).
+
 Without FILE, every apko file and Dockerfile under the directory (any folder). A named file is still
 judged for every image of the tree that includes it.`,
   flags: {
@@ -33,7 +44,7 @@ judged for every image of the tree that includes it.`,
     check: flag.switch({ names: ['--check'], doc: 'change nothing; exit 1 when a pin would move (a CI gate).' }),
     lock: flag.switch({
       names: ['--lock'],
-      doc: 'run `apko lock` for each image whose lock file the change made stale (apko on PATH).',
+      doc: 'kept for old CI lines: a lock beside an image always moves with its pins, without apko.',
     }),
     json: flag.switch({
       names: ['--json'],
@@ -43,11 +54,14 @@ judged for every image of the tree that includes it.`,
     ...TREE_FLAGS,
   },
   exits: `0 done (or, with --check, nothing stale), 1 a pin is stale (--check) or could not be
-resolved, 2 a usage error, an index that could not be read, a server that is not an apk-indexer or a
+resolved, or a lock could not move with its pins, 2 a usage error, an index that could not be read, a server that is not an apk-indexer or a
 file that cannot be written.`,
   run: async (args, io) => {
     const { values } = args;
-    const { root, fallbackArches, tree, dockerfiles, source } = await openImageTree(args, io);
+    const { root, fallbackArches, tree, dockerfiles, source } = await openImageTree(args, io, {
+      // Dependency data is read only when a lock may have to move with the pins.
+      dependencies: (t) => t.images.some((i) => lockState(i).kind !== 'none'),
+    });
     const failures = [...tree.failures.map((f) => f.message), ...dockerfiles.failures];
     for (const failure of failures) io.stderr.write(`${failure}\n`);
     let stale = 0;
@@ -83,6 +97,9 @@ file that cannot be written.`,
       stale += result.changes.length;
       if (result.changes.length > 0) changed.add(result.file);
     }
+    // A lock records the files' checksum and what the image installs: it moves with any pin of the image's chain.
+    const locks = await moveLocks(tree, changed, root, values, source, io);
+    unresolved += locks.problems;
     if (values.json) {
       const moves = results.flatMap((r) =>
         r.changes.map((c) => ({
@@ -103,20 +120,10 @@ file that cannot be written.`,
           error: n.kind === 'problem',
         })),
       );
-      io.stdout.write(`${JSON.stringify({ changed: !values.check, moves, notes, unreadable: failures }, null, 2)}\n`);
+      io.stdout.write(
+        `${JSON.stringify({ changed: !values.check, moves, notes, locks: locks.updates, unreadable: failures }, null, 2)}\n`,
+      );
       return (values.check && stale > 0) || unresolved > 0 ? 1 : 0;
-    }
-    // A lock records the files' checksum: a moved pin in any file of an image's chain makes its lock stale.
-    for (const image of tree.images) {
-      if (!image.chain.some((f) => changed.has(f.path)) || lockState(image).kind === 'none') continue;
-      const lock = relative(root, lockPathOf(image));
-      if (values.check || !values.lock) {
-        io.stderr.write(
-          `${lock}: must be regenerated after these pins: apko lock ${image.file.path}${values.check ? '' : ' (or pin --lock)'}\n`,
-        );
-      } else {
-        unresolved += runApkoLock(image.file.path, lock, root, values, io);
-      }
     }
     const verb = values.check ? 'stale' : 'moved';
     const files = `${results.length + failures.length} file(s)${failures.length ? ` (${failures.length} refused)` : ''}`;
@@ -130,33 +137,70 @@ file that cannot be written.`,
   },
 });
 
-/** `apko lock FILE` from the root, with the same appended repositories; 1 when it cannot run or fails. */
-function runApkoLock(
-  file: string,
-  lock: string,
+/**
+ * The locks of the images whose chain a pin moved: re-resolved and rewritten with the pins (no apko needed), each
+ * image's lock for the arches it was written for. With --check, or without dependency data (--server), they are
+ * named as stale instead. The line per moved lock is printed unless --json (where the moves are in `locks`).
+ */
+async function moveLocks(
+  tree: ApkoTree,
+  changed: ReadonlySet<string>,
   root: string,
-  values: { repositoryAppend: readonly string[]; buildRepositoryAppend: readonly string[] },
+  values: Pick<TreeValues, 'includePath' | 'repositoryAppend' | 'buildRepositoryAppend'> & {
+    check: boolean;
+    json: boolean;
+  },
+  source: VersionSource,
   io: CliIO,
-): number {
-  const args = [
-    'lock',
-    file,
-    ...values.repositoryAppend.flatMap((r) => ['--repository-append', r]),
-    ...values.buildRepositoryAppend.flatMap((r) => ['--build-repository-append', r]),
-  ];
-  const run = spawnSync('apko', args, { cwd: root, stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
-  if (run.error) {
-    io.stderr.write(
-      `${lock}: must be regenerated, and apko could not be run (${(run.error as NodeJS.ErrnoException).code ?? run.error.message}): apko ${args.join(' ')}\n`,
-    );
-    return 1;
+): Promise<{ problems: number; updates: { image: string; lockFile: string; moves: LockMove[] }[] }> {
+  let problems = 0;
+  const updates: { image: string; lockFile: string; moves: LockMove[] }[] = [];
+  const stale = tree.images.filter((i) => i.chain.some((f) => changed.has(f.path)) && lockState(i).kind !== 'none');
+  if (stale.length === 0) return { problems, updates };
+  const ctx: LockContext = {
+    root,
+    source,
+    universes: new UniverseCache(),
+    arches: [],
+    fetcher: new HeadFetcher({ cacheDir: defaultHeadCache() }),
+    keyring: { memo: newKeyringMemo() },
+  };
+  for (const old of stale) {
+    const lockFile = relative(root, lockPathOf(old));
+    if (values.check) {
+      io.stderr.write(`${lockFile}: stale with these pins: pin moves it with them (or apk-indexer lock --update)\n`);
+      continue;
+    }
+    if (source.dependencies([], 'x86_64') === undefined) {
+      io.stderr.write(
+        `${lockFile}: not moved: --server holds no dependency data; pass --index or --config, or run apk-indexer lock --update\n`,
+      );
+      problems++;
+      continue;
+    }
+    // The files were just rewritten: the image is read again, for its new checksum and packages.
+    const image = resolveImage(old.file.path, {
+      root,
+      includePaths: values.includePath,
+      repositoryAppend: values.repositoryAppend,
+      buildRepositoryAppend: values.buildRepositoryAppend,
+    });
+    try {
+      const update = await updateLock(image, ctx);
+      if (!update) continue;
+      if (update.changed) await writeFileAtomically(resolve(root, update.lockFile), update.text, update.lockFile);
+      updates.push({ image: update.image, lockFile: update.lockFile, moves: update.moves });
+      if (!values.json)
+        io.stdout.write(
+          `${update.lockFile}: moved with the pins (${update.moves.length} package move(s) on ${[...new Set(update.moves.map((m) => m.arch))].join(', ') || 'no arch'})\n`,
+        );
+    } catch (err) {
+      // An image that cannot be installed, or a lock apko cannot build from: this lock stays, the others move.
+      const e = forImage(err, image.file.path);
+      if (!(e instanceof UserError) || (e.code !== 'resolve' && e.code !== 'apko-file')) throw e;
+      io.stderr.write(`${lockFile}: not moved: ${e instanceof ApkoFileError ? e.detail : e.message}\n`);
+      problems++;
+    }
   }
-  if (run.status !== 0) {
-    io.stderr.write(
-      `${lock}: apko ${args.join(' ')} failed (exit ${run.status}): ${run.stderr.trim().split('\n').at(-1) ?? ''}\n`,
-    );
-    return 1;
-  }
-  io.stdout.write(`${lock}: regenerated (apko ${args.join(' ')})\n`);
-  return 0;
+  return { problems, updates };
 }

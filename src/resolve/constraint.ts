@@ -48,3 +48,58 @@ export function satisfiesFlags(version: string, flags: number, required: string)
   const c = compareVersions(version, required);
   return (flags & (c < 0 ? APK_LESS : c > 0 ? APK_GREATER : APK_EQUAL)) !== 0;
 }
+
+/** A dependency, world entry or provide as the solver reads it (go-apk's `ResolvePackageNameVersionPin`). */
+export interface Constraint {
+  name: string;
+  /** '' when no version is named. */
+  version: string;
+  /** undefined: any version. */
+  operator: string | undefined;
+  /** The `@tag` it asks for; '' for none. */
+  tag: string;
+}
+
+const CONSTRAINT = /^([^@=><~]+)(([=><~]+)([^@]+))?(@([a-zA-Z0-9]+))?$/;
+const KNOWN_OPERATORS = new Set(['=', '>', '<', '>=', '<=', '~', '=~']);
+const parsed = new Map<string, Constraint>();
+
+/**
+ * `name`, `name=1.2-r0`, `name>=1.2`, `name~1.2`, `name@tag`, `so:libz.so.1=1.3`. An operator apko does not know
+ * (`==`) means any version, as in go-apk. A shared library's version without `-rN` (melange writes
+ * `so:libfoo.so.1=1`) is read as `0.<version>`, so it sorts below the package versions melange now writes there.
+ */
+export function parseConstraint(token: string): Constraint {
+  let found = parsed.get(token);
+  if (found === undefined) {
+    found = parseUncached(token);
+    parsed.set(token, found);
+  }
+  return found;
+}
+
+/** The same, without keeping it: for provides, of which an index has hundreds of thousands, each seen once or twice. */
+export function parseUncached(token: string): Constraint {
+  {
+    let text = token;
+    if (text.startsWith('so:')) {
+      const eq = text.indexOf('=');
+      if (eq >= 0 && !/-r\d+$/.test(text.slice(eq + 1))) text = `${text.slice(0, eq)}=0.${text.slice(eq + 1)}`;
+    }
+    const m = CONSTRAINT.exec(text);
+    return m
+      ? {
+          name: m[1]!,
+          version: m[4] ?? '',
+          operator: m[3] !== undefined && KNOWN_OPERATORS.has(m[3]) ? m[3] : undefined,
+          tag: m[6] ?? '',
+        }
+      : { name: text, version: '', operator: undefined, tag: '' };
+  }
+}
+
+/** The name of a provide or dependency (`so:libz.so.1=1.3` -> `so:libz.so.1`), as parseConstraint reads it. */
+export function constraintName(token: string): string {
+  const m = /^[^@=><~]+/.exec(token);
+  return m ? m[0] : token;
+}
