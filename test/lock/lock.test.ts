@@ -415,4 +415,50 @@ describe('what cannot be locked', () => {
       'error    tool.lock.json  lock         not a readable apko lock file: not an apko lock file (no contents)',
     ]);
   });
+
+  it('pin --json: the lock moves with the pin and is reported in the JSON, which stays the whole of stdout', async () => {
+    const work = join(dir, 'json');
+    await writeApkRepository(join(work, 'packages'), {
+      arches: {
+        x86_64: [
+          { name: 'curl', version: '8.1-r0' },
+          { name: 'curl', version: '8.2-r0' },
+        ],
+      },
+    });
+    await writeFile(
+      join(work, 'tool.yaml'),
+      'contents:\n  repositories: [./packages]\n  packages: [curl=8.1-r0]\narchs: [x86_64]\n',
+    );
+    const cache = ['--cache-dir', join(dir, 'cache-json')];
+    expect((await capture(lock, ['tool.yaml', '-C', work, '--ignore-signatures', ...cache])).code).toBe(0);
+    // pin keeps package heads in the user's cache; here, in the test's own folder.
+    const saved = process.env.XDG_CACHE_HOME;
+    process.env.XDG_CACHE_HOME = join(dir, 'xdg-cache');
+    let run;
+    try {
+      run = await capture(pin, ['-C', work, '--index', join(work, 'packages'), '--json']);
+    } finally {
+      if (saved === undefined) delete process.env.XDG_CACHE_HOME;
+      else process.env.XDG_CACHE_HOME = saved;
+    }
+    expect(run.code).toBe(0);
+    expect(JSON.parse(run.out)).toEqual({
+      changed: true,
+      moves: [{ file: 'tool.yaml', line: 3, name: 'curl', from: '8.1-r0', to: '8.2-r0', fixes: [] }],
+      notes: [],
+      locks: [
+        {
+          image: 'tool.yaml',
+          lockFile: 'tool.lock.json',
+          moves: [{ arch: 'x86_64', name: 'curl', from: '8.1-r0', to: '8.2-r0', fixes: [] }],
+        },
+      ],
+      unreadable: [],
+    });
+    const locked = JSON.parse(await readFile(join(work, 'tool.lock.json'), 'utf8')) as {
+      contents: { packages: { name: string; version: string }[] };
+    };
+    expect(locked.contents.packages.map((p) => `${p.name}-${p.version}`)).toEqual(['curl-8.2-r0']);
+  });
 });

@@ -48,6 +48,10 @@ contents:
     - curl=8.1.0-r0
     - mytool
 `,
+  // A thin image on the host, with its own RUN apk add pins: they move with the tree's, beside the locks.
+  'hosts/Containerfile': `FROM registry.example.org/site/host:latest
+RUN apk add --no-cache curl=8.1.0-r0 htop=3.3.0-r0
+`,
   'images/arm/pi.yaml': `include: apko/base.yaml
 contents:
   packages:
@@ -213,6 +217,26 @@ describe('pins and locks move together', () => {
 
   it('pin moves the pins, and every lock whose image includes a moved file, without apko', async () => {
     await publish('8.2.0-r0', '8.2.0-r0', ['1-r0', '2-r0'], ['1.36.1-r0', '1.37.0-r0']);
+    // The gate first: the stale pins, apko's and the Containerfile's, and the locks they make stale; nothing written.
+    const gate = await capture(pin, [...args(), '--check']);
+    expect(gate).toEqual({
+      code: 1,
+      out: [
+        'alpine/edge.yaml:7  busybox  1.36.1-r0 -> 1.37.0-r0  (stale)',
+        'apko/base.yaml:9  ca-certificates-bundle  1-r0 -> 2-r0  (stale)',
+        'hosts/host.yaml:4  curl  8.1.0-r0 -> 8.2.0-r0  (stale)  fixes CVE-2026-0002, CVE-2026-0001',
+        'hosts/Containerfile:2  curl  8.1.0-r0 -> 8.2.0-r0  (stale)  fixes CVE-2026-0002, CVE-2026-0001',
+        '5 file(s), 4 pin(s) stale',
+        '',
+      ].join('\n'),
+      err: [
+        'alpine/edge.lock.json: stale with these pins: pin moves it with them (or apk-indexer lock --update)',
+        'hosts/host.lock.json: stale with these pins: pin moves it with them (or apk-indexer lock --update)',
+        'images/arm/pi.lock.json: stale with these pins: pin moves it with them (or apk-indexer lock --update)',
+        '',
+      ].join('\n'),
+    });
+    expect(await readFile(join(root, 'hosts/Containerfile'), 'utf8')).toBe(FILES['hosts/Containerfile']);
     const run = await capture(pin, args());
     expect(run.err).toBe('');
     expect(run.out).toBe(
@@ -220,14 +244,18 @@ describe('pins and locks move together', () => {
         'alpine/edge.yaml:7  busybox  1.36.1-r0 -> 1.37.0-r0',
         'apko/base.yaml:9  ca-certificates-bundle  1-r0 -> 2-r0',
         'hosts/host.yaml:4  curl  8.1.0-r0 -> 8.2.0-r0  fixes CVE-2026-0002, CVE-2026-0001',
+        'hosts/Containerfile:2  curl  8.1.0-r0 -> 8.2.0-r0  fixes CVE-2026-0002, CVE-2026-0001',
         'alpine/edge.lock.json: moved with the pins (1 package move(s) on x86_64)',
         'hosts/host.lock.json: moved with the pins (6 package move(s) on x86_64, aarch64)',
         'images/arm/pi.lock.json: moved with the pins (1 package move(s) on aarch64)',
-        '4 file(s), 3 pin(s) moved',
+        '5 file(s), 4 pin(s) moved',
         '',
       ].join('\n'),
     );
     expect(run.code).toBe(0);
+    expect(await readFile(join(root, 'hosts/Containerfile'), 'utf8')).toBe(
+      FILES['hosts/Containerfile']!.replace('curl=8.1.0-r0', 'curl=8.2.0-r0'),
+    );
     expect(await locked('hosts/host.lock.json')).toEqual([
       'x86_64 ca-certificates-bundle-2-r0',
       'x86_64 libcurl-openssl4-8.2.0-r0',
