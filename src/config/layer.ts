@@ -50,14 +50,7 @@ export const REPOSITORY_ENTRIES = Object.entries(REPOSITORY_OPTIONS) as Readonly
   [RepositoryKey, RepositoryOption<unknown>]
 >;
 
-/** `a,b` and repeated values (flags, environment, query parameters) alike become one list; blanks are dropped. */
-export function splitList(value: string | readonly string[] | undefined): string[] {
-  const parts = value === undefined ? [] : typeof value === 'string' ? [value] : value;
-  return parts
-    .flatMap((s) => s.split(','))
-    .map((s) => s.trim())
-    .filter(Boolean);
-}
+export { splitList } from '../core/list.js';
 
 /** Checks a list given in the environment or flags: a URL list item by item, any other list as a whole. */
 export function checkList(key: RepositoryKey, list: string[], where: string): Given {

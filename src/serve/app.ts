@@ -9,8 +9,10 @@ import Fastify, {
   type onResponseHookHandler,
 } from 'fastify';
 import type { ServiceSettings } from '../config/settings.js';
+import { REASON_HEADER } from '../datasource/reasons.js';
 import { AnswerCache } from './answer-cache.js';
-import { TEXT, type QueryScope } from './answers.js';
+import { answerClientError } from './client-errors.js';
+import { TEXT } from './answers.js';
 import { guardConnections } from './connections.js';
 import { stdoutLogStream } from './log-stream.js';
 import { createMetrics, type ServiceMetrics } from './metrics.js';
@@ -19,8 +21,11 @@ import { datasourceRoutes } from './routes/datasource.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { probeRoutes } from './routes/probes.js';
 import { changesRoutes } from './routes/changes.js';
+import { homeRoutes } from './routes/home.js';
 import { wildcardRoutes } from './routes/wildcard.js';
+import { QueryScope } from './query-filter.js';
 import { SecdbStore } from './secdb-store.js';
+import { registerStateMetrics } from './state-metrics.js';
 import { IndexStore } from './store.js';
 
 export interface Service {
@@ -62,17 +67,19 @@ export function buildService(settings: ServiceSettings, options: ServiceOptions 
       headersTimeout: settings.clientTimeoutMs,
       connectionsCheckingInterval: Math.max(10, Math.min(1_000, Math.floor(settings.clientTimeoutMs / 2))),
     },
+    // A request Node cannot read, or that does not arrive in time: one line with its reason code, as below.
+    clientErrorHandler: answerClientError,
     // Malformed URLs (bad percent-encoding) are the client's mistake: one line, 400.
     frameworkErrors: (error, _request, reply) => {
       void (reply as FastifyReply)
         .code(400)
-        .type(TEXT)
+        .headers({ 'content-type': TEXT, [REASON_HEADER]: 'bad-request' })
         .send(`bad request: ${brief(error.message)}\n`);
     },
   });
   const metrics = createMetrics();
   const store = new IndexStore(settings, { log: app.log, metrics, env: options.env, retryBaseMs: options.retryBaseMs });
-  const cache = new AnswerCache();
+  const cache = new AnswerCache({ maxBytes: settings.answerCacheBytes });
   const secdb = new SecdbStore(settings, {
     log: app.log,
     registry: metrics.registry,
@@ -89,7 +96,7 @@ export function buildApp(
   settings: ServiceSettings,
   store: IndexStore,
   metrics: ServiceMetrics,
-  cache = new AnswerCache(),
+  cache = new AnswerCache({ maxBytes: settings.answerCacheBytes }),
   secdb = new SecdbStore(settings, { log: app.log, registry: metrics.registry }),
 ): FastifyInstance {
   guardConnections(app.server, {
@@ -124,7 +131,7 @@ export function buildApp(
     scope.setNotFoundHandler((request, reply) => {
       void reply
         .code(404)
-        .type(TEXT)
+        .headers({ 'content-type': TEXT, [REASON_HEADER]: 'no-route' })
         .send(`no route for ${request.method} ${oneLine(request.url).slice(0, 120)}\n`);
     });
   });
@@ -134,17 +141,16 @@ export function buildApp(
     if (status >= 500) request.log.error({ err: error }, 'request failed');
     void reply
       .code(status)
-      .type(TEXT)
+      .headers({ 'content-type': TEXT, [REASON_HEADER]: status >= 500 ? 'internal' : 'bad-request' })
       .send(status >= 500 ? 'internal error\n' : `bad request: ${brief(error.message)}\n`);
   });
 
-  const configuredArches = new Set(settings.repositories.flatMap((r) => r.arches));
-  const scope: QueryScope = {
-    // A bare index URL names no arch; its index says which once loaded.
-    arches: () => [...new Set([...configuredArches, ...store.map.arches])].sort(),
-    repositories: settings.repositories.map((r) => r.name),
-    anyArch: settings.anyArch,
-  };
+  registerStateMetrics(metrics.registry, { cache, store });
+  const scope = new QueryScope(
+    settings.repositories.flatMap((r) => r.arches),
+    settings.repositories.map((r) => r.name),
+    settings.anyArch,
+  );
   const answering = {
     store,
     cache,
@@ -156,6 +162,7 @@ export function buildApp(
   void app.register(metricsRoutes, { metrics });
   void app.register(adminRoutes, {
     store,
+    repositories: settings.repositories,
     refreshToken: settings.refreshToken,
     minIntervalMs: settings.refreshMinIntervalMs,
   });
@@ -166,6 +173,7 @@ export function buildApp(
     firstLoadTimeoutMs: settings.firstLoadTimeoutMs,
     scope,
   });
+  void app.register(homeRoutes, { store, secdb, repositories: settings.repositories });
   void app.register(wildcardRoutes, answering);
   void app.register(datasourceRoutes, answering);
   return app;

@@ -8,7 +8,7 @@ import {
 import type { RepositorySettings, ServiceSettings } from '../config/settings.js';
 import { formatDuration } from '../config/duration.js';
 import type { TrustedKey } from '../decode/signature.js';
-import { IndexError, type IndexErrorReason } from '../errors.js';
+import { IndexError } from '../errors.js';
 import { Readable } from 'node:stream';
 import { readIndexBody } from '../index/load.js';
 import { readSavedIndex, savedIndexPath, writeSavedIndex } from '../index/saved-index.js';
@@ -19,28 +19,8 @@ import { redactUrl, toUrl, type IndexLocation } from '../source/locations.js';
 import { retryDelay, timerDelay } from './retry.js';
 import type { ServiceMetrics } from './metrics.js';
 
-/** One configured index as `/-/status` shows it. */
-export interface IndexStatus {
-  url: string;
-  arch: string | undefined;
-  repository: string;
-  /** The repository URLs this one stands for (a mirror's upstream), so `pin`/`check --server` match images to it. */
-  aliases: string[] | undefined;
-  records: number | undefined;
-  description: string | undefined;
-  verifiedBy: string | undefined;
-  etag: string | undefined;
-  lastModified: string | undefined;
-  /** Last refresh that succeeded, changed or not. */
-  lastSuccess: string | undefined;
-  /** Last refresh that brought a new index. */
-  lastChange: string | undefined;
-  lastError: { message: string; reason: IndexErrorReason; at: string } | undefined;
-  consecutiveFailures: number;
-  nextRefresh: string | undefined;
-  /** Not loaded yet and still worth waiting for: /readyz answers 503 while any index does. */
-  holdsReadiness: boolean;
-}
+import type { IndexStatus } from '../datasource/status.js';
+export type { IndexStatus };
 
 /** The part of a query that decides which indexes could change its answer. */
 export interface IndexNeeds {
@@ -339,6 +319,7 @@ export class IndexStore {
       aliases: t.repository.aliases?.length ? [...t.repository.aliases] : undefined,
       records: t.snapshot?.records,
       description: t.snapshot?.description,
+      verification: t.snapshot ? (t.snapshot.verifiedBy ? 'verified' : 'unverified') : undefined,
       verifiedBy: t.snapshot?.verifiedBy,
       etag: t.etag,
       lastModified: t.lastModified,

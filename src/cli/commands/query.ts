@@ -3,6 +3,7 @@ import { ConfigError } from '../../config/errors.js';
 import { loadRepositoriesOnce, repositoriesFromOptions } from '../../config/repository-source.js';
 import { VersionMap } from '../../index/version-map.js';
 import { splitList } from '../../config/layer.js';
+import { releaseFilter } from '../../datasource/filter.js';
 import { parseCommandArgs, UsageError } from '../args.js';
 import type { CliIO } from '../io.js';
 
@@ -65,10 +66,7 @@ export async function run(args: string[], io: CliIO): Promise<number> {
   const out: Record<string, RenovateBody | null> = {};
   let missing = false;
   for (const name of parsed.positionals) {
-    const releases = map.releases(name, {
-      ...(arches.length ? { arches } : { everyArchHolding: true }),
-      ...(repositories.length && { repositories }),
-    });
+    const releases = map.releases(name, releaseFilter({ arches, repositories }));
     if (!releases || releases.length === 0) {
       out[name] = null;
       missing = true;

@@ -14,7 +14,7 @@ export function changesPath(
   name: string,
   from: string,
   to: string,
-  extra: { arch?: readonly string[]; repository?: readonly string[] } = {},
+  extra: { arch?: readonly string[] | undefined; repository?: readonly string[] | undefined } = {},
 ): string {
   const q = new URLSearchParams({ from, to });
   if (extra.arch?.length) q.set('arch', extra.arch.join(','));
