@@ -1,4 +1,5 @@
 import type { FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify';
+import { escapeControl } from '../core/escape.js';
 import { latestStable, RENOVATE_BODY_JSON_SCHEMA, toRenovateBody } from '../datasource/renovate-body.js';
 import { REASON_HEADER, type Reason } from '../datasource/reasons.js';
 import type { Release, ReleaseFilter, VersionMap } from '../index/version-map.js';
@@ -66,9 +67,12 @@ export function isPackageName(name: string): boolean {
   return name.length > 0 && name.length <= MAX_NAME && !name.includes('/');
 }
 
-/** Names are echoed in one-line answers; a hostile one is cut short and quoted (no newlines). */
+/**
+ * Names are echoed in one-line answers; a hostile one is cut short and quoted (JSON escapes, no newlines), and the
+ * control characters JSON leaves as they are (DEL, C1) escaped too.
+ */
 export function quoted(name: string): string {
-  return JSON.stringify(name.length > 120 ? `${name.slice(0, 120)}...` : name);
+  return escapeControl(JSON.stringify(name.length > 120 ? `${name.slice(0, 120)}...` : name));
 }
 
 /**
@@ -98,10 +102,11 @@ export function renderReleases(
   if (mode === 'latest') {
     const latest = latestStable(releases);
     return latest
-      ? answer(200, TEXT, `${latest.version}\n`)
+      ? answer(200, TEXT, `${escapeControl(latest.version)}\n`)
       : textAnswer(404, 'only-prereleases', `${what} has only pre-release versions; see ?format=plain`);
   }
-  if (mode === 'plain') return answer(200, TEXT, `${releases.map((r) => r.version).join('\n')}\n`);
+  // Text for terminals (`curl`, scripts): upstream bytes never reach one raw.
+  if (mode === 'plain') return answer(200, TEXT, `${releases.map((r) => escapeControl(r.version)).join('\n')}\n`);
   return answer(200, JSON_TYPE, JSON.stringify(toRenovateBody(releases, changelogUrl)));
 }
 

@@ -1,3 +1,4 @@
+import { escapeControl } from '../core/escape.js';
 import { splitList } from '../core/list.js';
 import type { Reason } from '../datasource/reasons.js';
 
@@ -107,7 +108,7 @@ export function outOfScope(filters: Filters, configured: Configured): Rejection 
 /** Filter values echoed in one-line answers: a query can carry kilobytes of them, so the list is cut short. */
 export function listed(values: readonly string[]): string {
   const text = values.join(',');
-  return JSON.stringify(text.length > 120 ? `${text.slice(0, 120)}...` : text).slice(1, -1);
+  return escapeControl(JSON.stringify(text.length > 120 ? `${text.slice(0, 120)}...` : text).slice(1, -1));
 }
 
 /**

@@ -1,11 +1,14 @@
+import { httpUrl } from '../../core/links.js';
+
 /** Escapes text for HTML element content and double-quoted attributes: every value shown is upstream data. */
 export function esc(value: string | number | undefined): string {
   return String(value ?? '').replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
-/** A link whose address is shown to a browser: only http(s) and same-site paths, never `javascript:`. */
+/** A link whose address is shown to a browser: only http(s) URLs (httpUrl) and same-site paths, never `javascript:`. */
 export function link(href: string | undefined, text: string): string {
-  if (!href || !/^(https?:\/\/|\/)/i.test(href) || href.startsWith('//')) return esc(text);
+  const sameSite = href !== undefined && href.startsWith('/') && !href.startsWith('//');
+  if (!sameSite && !httpUrl(href)) return esc(text);
   return `<a href="${esc(href)}">${esc(text)}</a>`;
 }
 
