@@ -101,19 +101,6 @@ export class AnswerCache {
     return this.cache.maxSize;
   }
 
-  /**
-   * The answer for `key`, computing it on a miss. Not-found answers are kept only when `keepNotFound` (costly to
-   * compute, such as wildcard scans): a name lookup is cheaper than an entry, and a flood of unknown names must
-   * not push the real answers out.
-   */
-  get(generation: number, key: string, compute: () => Answer, keepNotFound = false): Answer {
-    const hit = this.peek(generation, key);
-    if (hit !== undefined) return hit;
-    const computed = compute();
-    this.put(generation, key, computed, keepNotFound);
-    return computed;
-  }
-
   /** The cached answer for `key` in `generation`, if any. */
   peek(generation: number, key: string): Answer | undefined {
     if (generation !== this.generation) this.advance(generation);
@@ -123,7 +110,11 @@ export class AnswerCache {
     return hit;
   }
 
-  /** Keeps an answer computed for `generation` (not when a newer generation has come meanwhile). */
+  /**
+   * Keeps an answer computed for `generation` (not when a newer generation has come meanwhile). Not-found answers
+   * are kept only when `keepNotFound` (costly to compute, such as wildcard scans): a name lookup is cheaper than
+   * an entry, and a flood of unknown names must not push the real answers out.
+   */
   put(generation: number, key: string, a: Answer, keepNotFound = false): void {
     this.advance(generation);
     if (generation === this.generation && (a.status === 200 || keepNotFound)) this.cache.set(key, a);

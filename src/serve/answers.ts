@@ -110,6 +110,18 @@ export function renderReleases(
   return answer(200, JSON_TYPE, JSON.stringify(toRenovateBody(releases, changelogUrl)));
 }
 
+/** What `GET /<name>` answers (in `mode`, under `filter`): the name's releases, or a 404 saying why there are none. */
+export function answerPackage(
+  map: VersionMap,
+  name: string,
+  filter: ReleaseFilter,
+  mode: AnswerMode,
+  changelogUrl?: string,
+): Answer {
+  if (!isPackageName(name)) return textAnswer(404, 'not-a-name', `${quoted(name)} is not a package name`);
+  return renderReleases(`package ${quoted(name)}`, map.releases(name, filter), filter, mode, changelogUrl);
+}
+
 const NOT_MODIFIED_HEADERS = { 'cache-control': 'no-cache', [REASON_HEADER]: 'not-modified' } as const;
 
 /** Sends an answer with its ETag; a 200 whose ETag the client holds becomes a 304 (weak comparison, `*`). */

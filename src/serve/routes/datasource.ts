@@ -3,15 +3,12 @@ import { releaseFilter } from '../../datasource/filter.js';
 import { changelogTemplate } from '../../datasource/renovate-body.js';
 import type { AnswerCache } from '../answer-cache.js';
 import {
+  answerPackage,
   cachedAnswers,
-  isPackageName,
   packageRouteSchema,
-  quoted,
   rejected,
-  renderReleases,
   sendAnswer,
   targetOf,
-  textAnswer,
   withLoadedMap,
   type DatasourceQuery,
 } from '../answers.js';
@@ -48,17 +45,10 @@ export async function datasourceRoutes(app: FastifyInstance, opts: DatasourceOpt
         (map) => {
           const bad = outOfScope(filters, scope.configured(map));
           if (bad) return sendAnswer(request, reply, rejected(bad));
-          const a = cache.get(map.generation, request.raw.url ?? '', () => {
-            if (!isPackageName(name)) return textAnswer(404, 'not-a-name', `${quoted(name)} is not a package name`);
-            const filter = releaseFilter(filters, scope);
-            return renderReleases(
-              `package ${quoted(name)}`,
-              map.releases(name, filter),
-              filter,
-              mode,
-              changelogTemplate(publicUrl, filter),
-            );
-          });
+          // The cachedAnswers hook found nothing under this URL: compute, and keep it for the next ask.
+          const filter = releaseFilter(filters, scope);
+          const a = answerPackage(map, name, filter, mode, changelogTemplate(publicUrl, filter));
+          cache.put(map.generation, request.raw.url ?? '', a);
           sendAnswer(request, reply, a);
         },
         filters,

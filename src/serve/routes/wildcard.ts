@@ -5,6 +5,7 @@ import { compareVersions } from '../../index/version.js';
 import type { Release, ReleaseFilter, VersionMap } from '../../index/version-map.js';
 import type { Answer, AnswerCache } from '../answer-cache.js';
 import {
+  answerPackage,
   cachedAnswers,
   isPackageName,
   packageRouteSchema,
@@ -61,14 +62,11 @@ export async function wildcardRoutes(
           const filter = releaseFilter(filters, scope);
           // A plain name or a refused pattern is as cheap to answer again as a `/<name>` miss, and a flood of
           // those must not push the real answers out: its misses are not kept.
-          if (!isScan(pattern))
-            return sendAnswer(
-              request,
-              reply,
-              cache.get(map.generation, request.raw.url ?? '', () =>
-                answerPattern(map, pattern, filter, mode, publicUrl),
-              ),
-            );
+          if (!isScan(pattern)) {
+            const a = answerPattern(map, pattern, filter, mode, publicUrl);
+            cache.put(map.generation, request.raw.url ?? '', a);
+            return sendAnswer(request, reply, a);
+          }
           // A scan's answers are kept under the normalised query, misses too, so that every spelling of one
           // query shares one entry and one scan. A new one runs beside at most MAX_CONCURRENT_SCANS others.
           const key = `\u0000wildcard\u0000${mode}\u0000${pattern}\u0000${filters.key}`;
@@ -110,15 +108,8 @@ function answerPattern(
   publicUrl: string | undefined,
 ): Answer {
   if (!isPackageName(pattern)) return textAnswer(404, 'not-a-name', `pattern ${quoted(pattern)} is not a package name`);
-  // A plain name links to its changes; a pattern's merged versions belong to several names, so no link.
-  if (!pattern.includes('*'))
-    return renderReleases(
-      `package ${quoted(pattern)}`,
-      map.releases(pattern, filter),
-      filter,
-      mode,
-      changelogTemplate(publicUrl, filter),
-    );
+  // A plain name is `/<name>`, with its link to its changes; a pattern's merged versions belong to several names.
+  if (!pattern.includes('*')) return answerPackage(map, pattern, filter, mode, changelogTemplate(publicUrl, filter));
   return textAnswer(
     404,
     'bad-pattern',
