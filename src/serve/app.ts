@@ -25,6 +25,7 @@ import { homeRoutes } from './routes/home.js';
 import { wildcardRoutes } from './routes/wildcard.js';
 import { QueryScope } from './query-filter.js';
 import { SecdbStore } from './secdb-store.js';
+import { NameSearches } from './name-search.js';
 import { registerStateMetrics } from './state-metrics.js';
 import { IndexStore } from './store.js';
 
@@ -78,7 +79,15 @@ export function buildService(settings: ServiceSettings, options: ServiceOptions 
     },
   });
   const metrics = createMetrics();
-  const store = new IndexStore(settings, { log: app.log, metrics, env: options.env, retryBaseMs: options.retryBaseMs });
+  // What answers need per version map is built when the map is made, not on the first request that needs it.
+  const searches = new NameSearches();
+  const store = new IndexStore(settings, {
+    log: app.log,
+    metrics,
+    env: options.env,
+    retryBaseMs: options.retryBaseMs,
+    onMap: (map) => void searches.of(map),
+  });
   const cache = new AnswerCache({ maxBytes: settings.answerCacheBytes });
   const secdb = new SecdbStore(settings, {
     log: app.log,
@@ -86,7 +95,7 @@ export function buildService(settings: ServiceSettings, options: ServiceOptions 
     env: options.env,
     retryBaseMs: options.retryBaseMs,
   });
-  buildApp(app, settings, store, metrics, cache, secdb);
+  buildApp(app, settings, store, metrics, cache, secdb, searches);
   return { app, store, metrics, cache, secdb };
 }
 
@@ -98,6 +107,7 @@ export function buildApp(
   metrics: ServiceMetrics,
   cache = new AnswerCache({ maxBytes: settings.answerCacheBytes }),
   secdb = new SecdbStore(settings, { log: app.log, registry: metrics.registry }),
+  searches = new NameSearches(),
 ): FastifyInstance {
   guardConnections(app.server, {
     maxConnections: settings.maxConnections,
@@ -173,7 +183,7 @@ export function buildApp(
     firstLoadTimeoutMs: settings.firstLoadTimeoutMs,
     scope,
   });
-  void app.register(homeRoutes, { store, secdb, repositories: settings.repositories });
+  void app.register(homeRoutes, { store, secdb, repositories: settings.repositories, scope, searches });
   void app.register(wildcardRoutes, answering);
   void app.register(datasourceRoutes, answering);
   return app;

@@ -17,11 +17,16 @@ export function serviceStatus(store: IndexStore, repositories: readonly Reposito
     waitingFor: store.waitingFor,
     repositories: repositories.map((r) => ({
       name: r.name,
-      urls: [...new Set(repositoryUrls(r).map(redactUrl))],
+      urls: [...new Set(repositoryUrls(r).map(shown))],
       arches: [
         ...new Set(indexes.flatMap((i) => (i.repository === r.name && i.arch !== undefined ? [i.arch] : []))),
       ].sort(),
     })),
     indexes,
   };
+}
+
+/** A repository URL as apko files write it (comparable), with any credentials in it redacted. */
+function shown(url: string): string {
+  return URL.canParse(url) && /^[a-z][a-z0-9+.-]*:\/\/[^/]*@/i.test(url) ? redactUrl(url).replace(/\/+$/, '') : url;
 }

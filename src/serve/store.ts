@@ -61,6 +61,8 @@ export interface StoreOptions {
   env?: NodeJS.ProcessEnv;
   /** First retry delay after a failure; doubles per consecutive failure up to the refresh interval. */
   retryBaseMs?: number;
+  /** Called with each new version map before any query reads it: what answers need per map is built here. */
+  onMap?: (map: VersionMap) => void;
 }
 
 const RETRY_BASE_MS = 5_000;
@@ -85,6 +87,7 @@ export class IndexStore {
   private readonly log: FastifyBaseLogger;
   private readonly metrics: ServiceMetrics;
   private readonly retryBaseMs: number;
+  private readonly onMap: ((map: VersionMap) => void) | undefined;
 
   constructor(
     private readonly settings: ServiceSettings,
@@ -93,6 +96,7 @@ export class IndexStore {
     this.log = options.log;
     this.metrics = options.metrics;
     this.retryBaseMs = options.retryBaseMs ?? RETRY_BASE_MS;
+    this.onMap = options.onMap;
     const env = options.env ?? process.env;
     this.tracked = settings.repositories.flatMap((repository, i) => {
       const source = repositorySource(repository, env, `repositories[${i}]`);
@@ -461,7 +465,9 @@ export class IndexStore {
 
   private swap(): void {
     const snapshots = this.tracked.flatMap((t) => (t.snapshot ? [t.snapshot] : []));
-    this.current = new VersionMap(snapshots, this.current.generation + 1);
+    const map = new VersionMap(snapshots, this.current.generation + 1);
+    this.onMap?.(map);
+    this.current = map;
     this.metrics.generation.set(this.current.generation);
     this.allLoaded = snapshots.length === this.tracked.length;
   }

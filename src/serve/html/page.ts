@@ -37,6 +37,7 @@ ul.ids{list-style:none;padding:0;margin:.25rem 0;display:flex;flex-wrap:wrap;gap
 form{display:flex;gap:.5rem;flex-wrap:wrap;margin:.5rem 0}input[type=search]{flex:1 1 14rem;font:inherit;padding:.4rem .6rem;border:1px solid var(--line);border-radius:.3rem;background:var(--bg);color:var(--fg)}
 button{font:inherit;padding:.4rem .9rem;border-radius:.3rem;border:1px solid var(--line);background:var(--accent);color:#fff}
 nav{display:flex;gap:1rem;flex-wrap:wrap;border-bottom:1px solid var(--line);padding:.5rem 1rem}nav a{text-decoration:none}
+h3{font-size:1rem;margin:1rem 0 .25rem}.url{overflow-wrap:anywhere;white-space:normal;margin:0 0 .25rem}td.state{overflow-wrap:anywhere}p.renovate{overflow-wrap:anywhere}
 @media (max-width:40rem){th,td{padding:.3rem .25rem;font-size:.9rem}.wide{display:none}}
 `;
 
