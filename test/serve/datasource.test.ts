@@ -45,7 +45,7 @@ const get = (url: string, headers: Record<string, string> = {}) =>
 const versions = async (url: string) => {
   const res = await get(url);
   expect(res.statusCode, `${url}: ${res.body}`).toBe(200);
-  return (res.json() as { releases: Array<{ version: string }> }).releases.map((r) => r.version);
+  return RenovateBodySchema.parse(res.json()).releases.map((r) => r.version);
 };
 
 /** A raw request, so that no client normalizes the path (`/..`) first. */

@@ -33,7 +33,7 @@ const get = (url: string) => f.service.app.inject({ method: 'GET', url });
 const versions = async (url: string) => {
   const res = await get(url);
   expect(res.statusCode, `${url}: ${res.body}`).toBe(200);
-  return (res.json() as { releases: Array<{ version: string }> }).releases.map((r) => r.version);
+  return RenovateBodySchema.parse(res.json()).releases.map((r) => r.version);
 };
 
 describe('a package named like an Object.prototype member', () => {
