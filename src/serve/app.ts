@@ -9,6 +9,7 @@ import Fastify, {
   type onResponseHookHandler,
 } from 'fastify';
 import type { ServiceSettings } from '../config/settings.js';
+import { escapeControl } from '../core/escape.js';
 import { REASON_HEADER } from '../datasource/reasons.js';
 import { AnswerCache } from './answer-cache.js';
 import { answerClientError } from './client-errors.js';
@@ -256,8 +257,9 @@ function loggerOptions(settings: ServiceSettings, options: ServiceOptions): Fast
   return { level: settings.logLevel, stream: stdoutLogStream(settings.logFormat) };
 }
 
+/** Text that may quote the request, as one line of text/plain: whitespace folded, control characters escaped. */
 function oneLine(text: string): string {
-  return text.replace(/\s+/g, ' ').trim();
+  return escapeControl(text.replace(/\s+/g, ' ').trim());
 }
 
 /** An error message as one short line: messages may quote the request (a bad URL), which can be kilobytes long. */

@@ -1,3 +1,4 @@
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { escapeControl } from '../../src/core/escape.js';
 import { RenovateBodySchema } from '../../src/datasource/renovate-body.js';
@@ -5,6 +6,7 @@ import type { Release } from '../../src/index/version-map.js';
 import { renderReleases } from '../../src/serve/answers.js';
 import type { FixturePackage } from '../fixtures/apk-repo.js';
 import { startFixtureService, type FixtureService } from '../helpers/fixture-service.js';
+import { rawExchange } from '../reliability/raw-http-helper.js';
 
 /**
  * Upstream names and fields are data, never keys of an object, never links but http(s), never raw bytes on a
@@ -75,6 +77,13 @@ describe('text/plain answers', () => {
     const esc = await get('/%1B%5B2J');
     expect(esc.body).toBe('package "\\u001b[2J" is not in any configured index\n');
     expect((await get('/x?arch=%C2%9B')).body).toBe('?arch=\\x9b: not a configured arch; use one of aarch64, x86_64\n');
+    // Raw bytes past ASCII in the request line never reach a route: Node refuses the request, one line, no echo.
+    await f.service.app.listen({ host: '127.0.0.1', port: 0 });
+    const port = (f.service.app.server.address() as AddressInfo).port;
+    const { responses } = await rawExchange(port, 'GET /\xc2\x9b2J HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+    expect(responses.map((r) => [r.status, r.headers['apk-indexer-reason'], r.body])).toEqual([
+      [400, 'bad-request', 'bad request: not an HTTP/1.1 request this server can read\n'],
+    ]);
   });
 
   it('escape control characters in versions, plain and latest', () => {
