@@ -6,7 +6,10 @@ import { z } from 'zod';
  */
 export const REASON_HEADER = 'apk-indexer-reason';
 
-/** Every reason code, with the status it comes with; docs/errors.md lists them. Codes are added, never renamed. */
+/**
+ * Every reason code, with the status it comes with; docs/configuration.md lists them. Codes are added, never
+ * renamed.
+ */
 export const REASONS = {
   'not-modified': { status: 304, what: 'the answer has not changed: the ETag in `If-None-Match` is its own' },
   'bad-request': {
