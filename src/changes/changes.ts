@@ -1,4 +1,5 @@
 import type { RepositorySettings } from '../config/settings.js';
+import type { Reason } from '../datasource/reasons.js';
 import type { VersionMap } from '../index/version-map.js';
 import { compareVersions, isValidVersion } from '../index/version.js';
 import { fixesBetween } from '../secdb/fixes.js';
@@ -40,7 +41,16 @@ export interface Changes {
 
 export type ChangesResult =
   | { ok: true; changes: Changes }
-  | { ok: false; status: 400 | 404; message: string; versions?: Array<{ arch: string; versions: string[] }> };
+  | {
+      ok: false;
+      status: 400 | 404;
+      reason: Extract<
+        Reason,
+        'missing-version' | 'bad-version' | 'versions-reversed' | 'unknown-package' | 'unknown-version'
+      >;
+      message: string;
+      versions?: Array<{ arch: string; versions: string[] }>;
+    };
 
 export interface ChangesQuery {
   name: string;
@@ -112,17 +122,28 @@ export function changesBetween(ctx: ChangesContext, q: ChangesQuery): ChangesRes
       return {
         ok: false,
         status: 400,
+        reason: 'missing-version',
         message: `?${label}= is required: the version moved from and the version moved to`,
       };
     if (!isValidVersion(v))
-      return { ok: false, status: 400, message: `?${label}=${JSON.stringify(v)} is not an apk version` };
+      return {
+        ok: false,
+        status: 400,
+        reason: 'bad-version',
+        message: `?${label}=${JSON.stringify(v)} is not an apk version`,
+      };
   }
   const templates = new Map(ctx.repositories.map((r) => [r.name, r.sourceUrl]));
   const byArch = buildsByArch(ctx.map, q.name, q.arches, q.repositories, templates);
   if (byArch.size === 0) {
     const where = q.repositories ? `repositories ${q.repositories.join(',')}` : 'any configured index';
     const arches = q.arches ? ` on arches ${q.arches.join(',')}` : '';
-    return { ok: false, status: 404, message: `package ${JSON.stringify(q.name)} is not in ${where}${arches}` };
+    return {
+      ok: false,
+      status: 404,
+      reason: 'unknown-package',
+      message: `package ${JSON.stringify(q.name)} is not in ${where}${arches}`,
+    };
   }
   const versions = [...byArch].map(([arch, builds]) => ({ arch, versions: builds.map((b) => b.version) }));
   for (const v of [q.from, q.to]) {
@@ -131,6 +152,7 @@ export function changesBetween(ctx: ChangesContext, q: ChangesQuery): ChangesRes
       return {
         ok: false,
         status: 404,
+        reason: 'unknown-version',
         message: `${q.name} ${v} is not in the index on ${missing.join(', ')}`,
         versions,
       };
@@ -139,6 +161,7 @@ export function changesBetween(ctx: ChangesContext, q: ChangesQuery): ChangesRes
     return {
       ok: false,
       status: 400,
+      reason: 'versions-reversed',
       message: `from ${q.from} is newer than to ${q.to}; swap them to see what the update brings`,
       versions,
     };

@@ -1,3 +1,5 @@
+import { httpUrl } from '../core/links.js';
+
 /**
  * Links from a record's recipe commit (`c:`) to its source, from a repository's `sourceUrl` template such as
  * `https://github.com/wolfi-dev/os/blob/{{commit}}/{{origin}}.yaml`. Values are upstream data: each is
@@ -8,13 +10,16 @@ export function sourceLink(
   fields: { commit?: string; origin?: string; name: string; version: string },
 ): string | undefined {
   if (!template || !fields.commit || !/^[0-9a-f]{7,64}$/i.test(fields.commit)) return undefined;
-  const values: Record<string, string | undefined> = {
-    commit: fields.commit,
-    origin: fields.origin ?? fields.name,
-    name: fields.name,
-    version: fields.version,
-  };
-  return template.replace(/\{\{\s*(\w+)\s*\}\}/g, (_m, key: string) => encodeURIComponent(values[key] ?? ''));
+  const values = new Map<string, string | undefined>([
+    ['commit', fields.commit],
+    ['origin', fields.origin ?? fields.name],
+    ['name', fields.name],
+    ['version', fields.version],
+  ]);
+  // Only an http(s) link leaves the service, whatever the template says.
+  return httpUrl(
+    template.replace(/\{\{\s*(\w+)\s*\}\}/g, (_m, key: string) => encodeURIComponent(values.get(key) ?? '')),
+  );
 }
 
 /**

@@ -7,11 +7,11 @@ import {
   LIMIT_TABLE,
   REPOSITORY_TABLE,
   SERVICE_TABLE,
-  splitList,
   type Given,
   type SettingsLayer,
 } from './layer.js';
 import type { Option } from './options.js';
+import { splitList } from '../core/list.js';
 
 export const ENV_CONFIG = CONFIG_FLAG.env!;
 

@@ -145,8 +145,6 @@ function isRepository(values: Partial<RepositoryOptionValues>): values is Reposi
   );
 }
 
-export { splitList } from '../core/list.js';
-
 /** Checks a list given beside URLs (environment, flags): a list option as a whole, any other as its one value. */
 export function checkList<K extends keyof BesideValues>(key: K, list: string[], where: string): Given<BesideValues[K]> {
   const option: RepositoryOption<BesideValues[K]> = REPOSITORY_TABLE[key];

@@ -181,6 +181,14 @@ export const SERVICE_OPTIONS = {
       '`false`: a query without `?arch=` answers only versions present on every configured arch of the repository where the package exists at all; `true` answers versions from any arch',
     doc: 'answer any arch without `?arch=`',
   }),
+  answerCacheBytes: option({
+    file: 'answerCacheBytes',
+    env: 'APK_INDEXER_ANSWER_CACHE_BYTES',
+    kind: kind.positiveInteger,
+    default: 64 * 1024 * 1024,
+    defaultText: '`67108864` (64 MiB)',
+    doc: 'memory for answers kept for repeated queries, least recently used out first (`apk_indexer_answer_cache_bytes`)',
+  }),
 };
 
 /** Bounds on reading one index; they land in ServiceSettings.limits. */

@@ -70,9 +70,14 @@ export function repositorySource(
     settings,
     name: settings.name,
     locations: indexLocations({ url: settings.url, arches: settings.arches, name: settings.name }),
-    urls: [baseUrlOf(settings.url, cwd), ...(settings.aliases ?? []).map((a) => repositoryUrl(a, cwd))],
+    urls: repositoryUrls(settings, cwd),
     headersFor: (location) => credentialHeaders(settings.url, authorization, location),
   };
+}
+
+/** A repository's base URL, then its aliases, as comparable URLs (`repositoryUrl`): what apko files name it by. */
+export function repositoryUrls(settings: Pick<RepositorySettings, 'url' | 'aliases'>, cwd = process.cwd()): string[] {
+  return [baseUrlOf(settings.url, cwd), ...(settings.aliases ?? []).map((a) => repositoryUrl(a, cwd))];
 }
 
 /** The repository URL an index location stands for: a base URL as given, a bare `<base>/<arch>/APKINDEX.tar.gz` its base. */

@@ -1,56 +1,44 @@
+import { z } from 'zod';
+import { httpUrl } from '../core/links.js';
 import { isPrerelease } from '../index/version.js';
 import type { Release } from '../index/version-map.js';
 
-/** One release in Renovate's custom datasource schema; optional fields are absent, never null. */
-export interface RenovateRelease {
-  version: string;
-  releaseTimestamp?: string;
-  isStable?: false;
-}
-
-/** The body Renovate's custom datasource (format `json`) accepts. */
-export interface RenovateBody {
-  releases: RenovateRelease[];
-  homepage?: string;
-  changelogUrl?: string;
-  tags?: { latest: string };
-}
-
 /**
- * JSON Schema of what Renovate's custom datasource accepts (renovatebot/renovate
- * lib/modules/datasource/custom/schema.ts: `ReleaseResultZod`), closed to other fields so that tests catch an
- * answer carrying anything Renovate does not read. Used on the route as documentation and in tests as the check.
+ * What Renovate's custom datasource (format `json`) reads, after renovatebot/renovate
+ * lib/modules/datasource/custom/schema.ts (`ReleaseResultZod`), as the one contract of `GET /<name>`: the service
+ * builds its answers to it, `pin`/`check --server` parse answers with it, and the tests check answers against it.
+ * Closed to other fields (an answer carries nothing Renovate does not read), and tighter than Renovate where the
+ * service promises more: versions are never empty, times are ISO instants, links are http(s) URLs.
  */
-export const RENOVATE_BODY_SCHEMA = {
-  type: 'object',
-  required: ['releases'],
-  additionalProperties: false,
-  properties: {
-    releases: {
-      type: 'array',
-      items: {
-        type: 'object',
-        required: ['version'],
-        additionalProperties: false,
-        properties: {
-          version: { type: 'string', minLength: 1 },
-          isDeprecated: { type: 'boolean' },
-          releaseTimestamp: { type: 'string', format: 'date-time' },
-          sourceUrl: { type: 'string' },
-          sourceDirectory: { type: 'string' },
-          changelogUrl: { type: 'string' },
-          digest: { type: 'string' },
-          isStable: { type: 'boolean' },
-        },
-      },
-    },
-    tags: { type: 'object', additionalProperties: { type: 'string' } },
-    sourceUrl: { type: 'string' },
-    sourceDirectory: { type: 'string' },
-    changelogUrl: { type: 'string' },
-    homepage: { type: 'string' },
-  },
-} as const;
+/** A link as the service lets one leave it (httpUrl): http(s) only. */
+const HttpUrl = z.string().refine((v) => httpUrl(v) === v, 'not an http(s) URL');
+
+const RenovateReleaseSchema = z.strictObject({
+  version: z.string().min(1),
+  isDeprecated: z.boolean().optional(),
+  releaseTimestamp: z.iso.datetime().optional(),
+  sourceUrl: HttpUrl.optional(),
+  sourceDirectory: z.string().optional(),
+  changelogUrl: z.string().optional(),
+  digest: z.string().optional(),
+  isStable: z.boolean().optional(),
+});
+
+export const RenovateBodySchema = z.strictObject({
+  releases: z.array(RenovateReleaseSchema),
+  tags: z.record(z.string(), z.string()).optional(),
+  sourceUrl: HttpUrl.optional(),
+  sourceDirectory: z.string().optional(),
+  /** A Handlebars template Renovate renders per update (see changelogTemplate), so `{{` is allowed in it. */
+  changelogUrl: z.string().optional(),
+  homepage: HttpUrl.optional(),
+});
+
+export type RenovateBody = z.infer<typeof RenovateBodySchema>;
+export type RenovateRelease = z.infer<typeof RenovateReleaseSchema>;
+
+/** The same contract as JSON Schema, for the routes' documentation (`schema.response`). */
+export const RENOVATE_BODY_JSON_SCHEMA = z.toJSONSchema(RenovateBodySchema, { target: 'draft-7' });
 
 /**
  * The changelogUrl template each answer carries when the service knows its public address. Renovate 44 keeps a
@@ -74,8 +62,8 @@ export function changelogTemplate(
 /** Builds the datasource answer from releases already in ascending apk order. */
 export function toRenovateBody(releases: readonly Release[], changelogUrl?: string): RenovateBody {
   const body: RenovateBody = { releases: releases.map(toRenovateRelease) };
-  // The newest release that names one (an empty `U:` names none).
-  const homepage = releases.findLast((r) => r.url)?.url;
+  // The newest release that names one (an empty `U:` names none); only an http(s) URL leaves the service.
+  const homepage = releases.findLast((r) => httpUrl(r.url))?.url;
   if (homepage) body.homepage = homepage;
   if (changelogUrl) body.changelogUrl = changelogUrl;
   const latest = latestStable(releases);

@@ -1,4 +1,7 @@
-import { latestStable } from '../datasource/renovate-body.js';
+import { releaseFilter, type DatasourceFilters } from '../datasource/filter.js';
+import { REASON_HEADER, reasonOf } from '../datasource/reasons.js';
+import { latestStable, RenovateBodySchema } from '../datasource/renovate-body.js';
+import { StatusSchema, type RepositoryStatus } from '../datasource/status.js';
 import { compareVersions, isPrerelease } from '../index/version.js';
 import type { DependencyIndex } from '../index/dependency-index.js';
 import type { VersionMap } from '../index/version-map.js';
@@ -6,14 +9,12 @@ import { oneLine } from '../core/text.js';
 import { networkReason, VersionSourceError } from '../errors.js';
 import type { FixSource } from './security.js';
 
-/** A repository this source holds indexes of, by the name it is asked with and every URL it stands for. */
-export interface HeldRepository {
-  name: string;
-  /** Its base URL and aliases, as comparable URLs (`repositoryUrl`). */
-  urls: string[];
-  /** APK arches it has indexes for. */
-  arches: string[];
-}
+/**
+ * A repository this source holds indexes of, by the name it is asked with and every URL it stands for (its base
+ * URL and aliases, as comparable URLs: `repositoryUrl`), with the APK arches it has indexes for. A service lists
+ * them in `/-/status` (datasource/status.ts).
+ */
+export type HeldRepository = RepositoryStatus;
 
 /**
  * Where pins come from: indexes read in-process, or a running apk-indexer. Both answer the same questions, so
@@ -39,11 +40,7 @@ export interface VersionSource {
   readonly fixSource?: FixSource;
 }
 
-/** The filters of a datasource URL (`?arch=`, `?repository=`). */
-export interface DatasourceFilters {
-  arches?: readonly string[];
-  repositories?: readonly string[];
-}
+export type { DatasourceFilters };
 
 export function dependencyKey(repository: string, arch: string): string {
   return `${repository}\u0000${arch}`;
@@ -92,11 +89,7 @@ export class MapVersionSource implements VersionSource {
   }
 
   async answer(name: string, query: DatasourceFilters): Promise<string[] | undefined> {
-    const arches = query.arches?.length ? query.arches : undefined;
-    const releases = this.map.releases(name, {
-      ...(arches ? { arches } : { everyArchHolding: true }),
-      ...(query.repositories?.length && { repositories: query.repositories }),
-    });
+    const releases = this.map.releases(name, releaseFilter(query));
     return releases?.length ? releases.map((r) => r.version) : undefined;
   }
 }
@@ -105,8 +98,9 @@ export class MapVersionSource implements VersionSource {
  * Over a running apk-indexer: `GET <server>/<name>?arch=a,b&repository=r` answers the Renovate datasource body.
  * Opening it waits (bounded) for `/readyz`, and reads `/-/status` for the repositories it holds and their URLs, so
  * each image is asked only about its own repositories. A URL whose `/readyz` answers 404 is not an apk-indexer.
- * The server answers 404 both for a name it does not know and for a known name with no version on every requested
- * arch; the second is asked again without `?arch=` (once per name), so a known name answers [] as the indexes do.
+ * Answers are read by the service's contract (datasource/): bodies by RenovateBodySchema, the status by
+ * StatusSchema, and a 404 by its reason code: `no-common-version` is a known name with no version on every
+ * requested arch (versions: []), anything else an unknown one.
  */
 export class HttpVersionSource implements VersionSource {
   private readonly cache = new Map<string, Promise<string[] | undefined>>();
@@ -167,10 +161,7 @@ export class HttpVersionSource implements VersionSource {
     const key = this.url(name, arches, repositories);
     let answer = this.cache.get(key);
     if (!answer) {
-      answer = this.fetchVersions(key).then(async (versions) => {
-        if (versions !== undefined || arches.length === 0) return versions;
-        return (await this.versions(name, [], repositories)) === undefined ? undefined : [];
-      });
+      answer = this.fetchVersions(key);
       this.cache.set(key, answer);
     }
     return answer;
@@ -226,18 +217,13 @@ export class HttpVersionSource implements VersionSource {
   private async fetchVersions(url: string): Promise<string[] | undefined> {
     const { response, text } = await this.get(url);
     // A known name with no version on every requested arch (or, without ?arch=, on every arch holding it) is a 404
-    // too; its one line says which, so it reads as no versions rather than an unknown name.
-    if (response.status === 404) return /^package ".*" has no version present on every /.test(text) ? [] : undefined;
+    // too; its reason code says so, and it reads as no versions rather than an unknown name.
+    if (response.status === 404)
+      return reasonOf(response.headers.get(REASON_HEADER)) === 'no-common-version' ? [] : undefined;
     if (!response.ok) {
       throw new VersionSourceError(url, `HTTP ${response.status}${said(text)}`);
     }
-    let body: unknown;
-    try {
-      body = JSON.parse(text);
-    } catch {
-      throw new VersionSourceError(url, 'not a Renovate datasource body (not JSON)');
-    }
-    return parseDatasourceBody(body, url);
+    return parseDatasourceBody(text, url);
   }
 }
 
@@ -256,51 +242,31 @@ function said(text: string): string {
   return line ? `: ${line}` : '';
 }
 
-/**
- * The repositories `/-/status` lists: each index's repository name, its base URL (the index URL without
- * `/<arch>/APKINDEX.tar.gz`) and any `aliases` it reports, with the arches it has indexes for.
- */
+/** The repositories `/-/status` lists (StatusSchema): each with its name, URLs and arches. */
 function heldFromStatus(text: string, url: string): HeldRepository[] {
-  let body: unknown;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    throw new VersionSourceError(url, 'not an apk-indexer status (not JSON)');
-  }
-  const indexes = (body as { indexes?: unknown } | null)?.indexes;
-  if (!Array.isArray(indexes)) throw new VersionSourceError(url, 'not an apk-indexer status (no indexes list)');
-  const held = new Map<string, HeldRepository>();
-  for (const raw of indexes) {
-    const index = raw as { url?: unknown; arch?: unknown; repository?: unknown; aliases?: unknown };
-    if (typeof index.url !== 'string' || typeof index.repository !== 'string') continue;
-    let entry = held.get(index.repository);
-    if (!entry) {
-      entry = { name: index.repository, urls: [], arches: [] };
-      held.set(index.repository, entry);
-    }
-    const base = index.url.replace(/\/(?:[^/]+\/)?APKINDEX\.tar\.gz$/, '').replace(/\/+$/, '');
-    const archFolder = /\/([^/]+)\/APKINDEX\.tar\.gz$/.exec(index.url)?.[1];
-    const urls = [
-      typeof index.arch === 'string' && archFolder === index.arch
-        ? base
-        : index.url.replace(/\/APKINDEX\.tar\.gz$/, ''),
-      ...(Array.isArray(index.aliases) ? index.aliases.filter((a): a is string => typeof a === 'string') : []),
-    ];
-    for (const u of urls) if (!entry.urls.includes(u.replace(/\/+$/, ''))) entry.urls.push(u.replace(/\/+$/, ''));
-    if (typeof index.arch === 'string' && !entry.arches.includes(index.arch)) entry.arches.push(index.arch);
-  }
-  return [...held.values()];
+  const status = StatusSchema.safeParse(parseJson(text));
+  if (!status.success) throw new VersionSourceError(url, `not an apk-indexer status (${firstIssue(status.error)})`);
+  return status.data.repositories;
 }
 
-/** Checks the one part of the body pins need; the server's order is not trusted, apk order is restored here. */
-function parseDatasourceBody(body: unknown, url: string): string[] {
-  const releases = (body as { releases?: unknown } | null)?.releases;
-  if (!Array.isArray(releases)) throw new VersionSourceError(url, 'not a Renovate datasource body (no releases array)');
-  const versions = releases.map((r: unknown) => {
-    const version = (r as { version?: unknown } | null)?.version;
-    if (typeof version !== 'string' || version === '')
-      throw new VersionSourceError(url, 'not a Renovate datasource body (a release without a version string)');
-    return version;
-  });
-  return [...new Set(versions)].sort(compareVersions);
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The first thing a body got wrong, as `path: message`. */
+function firstIssue(error: { issues: ReadonlyArray<{ path: readonly PropertyKey[]; message: string }> }): string {
+  const issue = error.issues[0];
+  if (!issue) return 'not as expected';
+  return issue.path.length ? `${issue.path.map(String).join('.')}: ${issue.message}` : issue.message;
+}
+
+/** The versions of a datasource body (RenovateBodySchema); the server's order is not trusted, apk order is restored. */
+function parseDatasourceBody(text: string, url: string): string[] {
+  const body = RenovateBodySchema.safeParse(parseJson(text));
+  if (!body.success) throw new VersionSourceError(url, `not a Renovate datasource body (${firstIssue(body.error)})`);
+  return [...new Set(body.data.releases.map((r) => r.version))].sort(compareVersions);
 }

@@ -70,11 +70,12 @@ interface Columns {
 }
 
 /**
- * Per-name release lists, made from the columns and put in apk order the first time they are read. Loading a
- * Wolfi-scale index touches 250k records but a query reads a handful of names, so both are paid where used, once.
+ * Per-name release lists, made from the columns and put in apk order each time they are read. Loading a
+ * Wolfi-scale index touches 250k records but a query reads a handful of names, so both are paid where used. Lists
+ * are not kept: what is asked again is the service's answer, kept by its own cache (bounded by bytes), while
+ * lists kept here for every name ever read held the whole index a second time as objects.
  */
 export class PackageLists implements ReadonlyMap<string, readonly IndexedRelease[]> {
-  private readonly lists = new Map<string, IndexedRelease[]>();
   /** Decoded values by ref, so releases read from one index share their strings. */
   private readonly decoded = new Map<number, string>();
 
@@ -93,14 +94,10 @@ export class PackageLists implements ReadonlyMap<string, readonly IndexedRelease
   }
 
   get(name: string): readonly IndexedRelease[] | undefined {
-    const known = this.lists.get(name);
-    if (known !== undefined) return known;
     const head = this.heads.get(name);
     if (head === undefined) return undefined;
     const list = this.releases(head);
-    const ordered = isOrdered(list) ? list : dedupeSorted(list.sort(byApkOrder));
-    this.lists.set(name, ordered);
-    return ordered;
+    return isOrdered(list) ? list : dedupeSorted(list.sort(byApkOrder));
   }
 
   keys(): MapIterator<string> {

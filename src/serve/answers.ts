@@ -1,15 +1,17 @@
-import type { FastifyReply, FastifyRequest } from 'fastify';
-import { latestStable, RENOVATE_BODY_SCHEMA, toRenovateBody } from '../datasource/renovate-body.js';
+import type { FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify';
+import { escapeControl } from '../core/escape.js';
+import { latestStable, RENOVATE_BODY_JSON_SCHEMA, toRenovateBody } from '../datasource/renovate-body.js';
+import { REASON_HEADER, type Reason } from '../datasource/reasons.js';
 import type { Release, ReleaseFilter, VersionMap } from '../index/version-map.js';
-import { answer, type Answer } from './answer-cache.js';
-import { normalizeFilter } from './query-filter.js';
+import { answer, type Answer, type AnswerCache } from './answer-cache.js';
+import { listed, type FilterQuery, type Rejection } from './query-filter.js';
 import type { IndexNeeds, IndexStore } from './store.js';
 
 export const TEXT = 'text/plain; charset=utf-8';
 export const JSON_TYPE = 'application/json; charset=utf-8';
 
 /** What Renovate (or a person) asks for: filters in the URL so a `defaultRegistryUrlTemplate` can carry them. */
-export interface DatasourceQuery {
+export interface DatasourceQuery extends FilterQuery {
   /** Keep versions present on every one of these arches (`?arch=x86_64,aarch64` or repeated). */
   arch?: string[];
   /** Keep these repositories, by configured name. */
@@ -31,8 +33,13 @@ const textSchema = { type: 'string' } as const;
 export const packageRouteSchema = {
   params: { type: 'object', properties: { '*': textSchema } },
   querystring: datasourceQuerySchema,
-  response: { 200: { oneOf: [RENOVATE_BODY_SCHEMA, textSchema] }, 400: textSchema, 404: textSchema, 503: textSchema },
-} as const;
+  response: {
+    200: { oneOf: [RENOVATE_BODY_JSON_SCHEMA, textSchema] },
+    400: textSchema,
+    404: textSchema,
+    503: textSchema,
+  },
+};
 
 export type AnswerMode = 'json' | 'plain' | 'latest';
 
@@ -42,99 +49,35 @@ export function targetOf(param: string, format: DatasourceQuery['format']): { ta
   return { target: param, mode: format ?? 'json' };
 }
 
-/** The part of the cache key the query decides. */
-export function queryKey(q: DatasourceQuery): string {
-  return `${q.format ?? ''}\u0000${normalizeFilter(q).key}`;
+/** A one-line text answer that is not a 200: its reason code goes in the header. */
+export function textAnswer(status: number, reason: Reason, text: string): Answer {
+  return answer(status, TEXT, `${text}\n`, reason);
 }
 
-/** What the service is configured with: a query naming anything else is a mistake, answered 400. */
-export interface QueryScope {
-  /** APK arches of every configured repository (and of loaded bare indexes). */
-  readonly arches: () => readonly string[];
-  readonly repositories: readonly string[];
-  /** `anyArch` setting: a query without `?arch=` answers versions from any arch, as before 0.2. */
-  readonly anyArch: boolean;
+/** A query the service cannot answer as asked (query-filter.ts): 400 with its reason. */
+export function rejected(r: Rejection): Answer {
+  return textAnswer(400, r.reason, r.message);
 }
 
-/** `?arch=x86_64,aarch64` (or repeated) as a list: commas split, blanks dropped. */
-function split(v: string[] | undefined): string[] {
-  return (v ?? [])
-    .flatMap((s) => s.split(','))
-    .map((s) => s.trim())
-    .filter(Boolean);
+/** Longer names are not looked up (APK names are short). */
+const MAX_NAME = 1024;
+
+/** What can be a package name (or a pattern of names): not empty, no `/` (a path), not kilobytes long. */
+export function isPackageName(name: string): boolean {
+  return name.length > 0 && name.length <= MAX_NAME && !name.includes('/');
 }
 
 /**
- * The filter a query asks for. Without `?arch=`, only versions present on every arch where their repository
- * holds the package (so an unchanged `/{{packageName}}` URL is safe for a multi-arch image), unless `anyArch`.
+ * Names are echoed in one-line answers; a hostile one is cut short and quoted (JSON escapes, no newlines), and the
+ * control characters JSON leaves as they are (DEL, C1) escaped too.
  */
-export function filterOf(q: DatasourceQuery, scope: Pick<QueryScope, 'anyArch'>): ReleaseFilter {
-  // Normalised (sorted, each value once): see normalizeFilter.
-  const { arches, repositories } = normalizeFilter(q).filter;
-  const filter: ReleaseFilter = {};
-  if (arches) filter.arches = arches;
-  else if (!scope.anyArch) filter.everyArchHolding = true;
-  if (repositories) filter.repositories = repositories;
-  return filter;
-}
-
-/** Names other tools use for APK arches (apko, Docker, Go); `?arch=` takes APK's. */
-const OTHER_ARCH_NAMES: Readonly<Record<string, string>> = {
-  amd64: 'x86_64',
-  arm64: 'aarch64',
-  '386': 'x86',
-  i386: 'x86',
-  i686: 'x86',
-  'arm/v7': 'armv7',
-  'arm/v6': 'armhf',
-  arm: 'armv7',
-  loong64: 'loongarch64',
-  x64: 'x86_64',
-};
-
-/**
- * Why a query's filters cannot be answered, or undefined when they can: an arch or repository the service is not
- * configured with. That is the asker's mistake (400), not a missing package (404), so Renovate reports it.
- */
-export function badQuery(q: DatasourceQuery, scope: QueryScope): string | undefined {
-  const arches = scope.arches();
-  for (const arch of split(q.arch)) {
-    if (arches.includes(arch)) continue;
-    const apk = OTHER_ARCH_NAMES[arch.toLowerCase()];
-    const shown = listed([arch]);
-    if (apk)
-      return `?arch=${shown}: ${shown} is apko's name; use ${apk}${arches.includes(apk) ? '' : ` (not configured here either; configured: ${arches.join(', ')})`}`;
-    return `?arch=${shown}: not a configured arch; use one of ${arches.join(', ')}`;
-  }
-  for (const repository of split(q.repository)) {
-    if (scope.repositories.includes(repository)) continue;
-    return `?repository=${listed([repository])}: not a configured repository; use one of ${scope.repositories.join(', ')}`;
-  }
-  return undefined;
-}
-
-export function badRequest(text: string): Answer {
-  return answer(400, TEXT, `${text}\n`);
-}
-
-/** Names are echoed in one-line answers; a hostile one is cut short and quoted (no newlines). */
 export function quoted(name: string): string {
-  return JSON.stringify(name.length > 120 ? `${name.slice(0, 120)}...` : name);
-}
-
-/** Filter values echoed in one-line answers: a query can carry kilobytes of them, so the list is cut short too. */
-export function listed(values: readonly string[]): string {
-  const text = values.join(',');
-  return JSON.stringify(text.length > 120 ? `${text.slice(0, 120)}...` : text).slice(1, -1);
-}
-
-export function notFound(text: string): Answer {
-  return answer(404, TEXT, `${text}\n`);
+  return escapeControl(JSON.stringify(name.length > 120 ? `${name.slice(0, 120)}...` : name));
 }
 
 /**
  * The answer for releases of one name (or merged names): Renovate JSON, plain versions, or the newest stable
- * version (`latest`). Unknown and filtered-out names are 404 with one line saying which.
+ * version (`latest`). Unknown and filtered-out names are 404 with one line saying which, and a reason code.
  */
 export function renderReleases(
   what: string,
@@ -145,10 +88,12 @@ export function renderReleases(
 ): Answer {
   if (!releases) {
     const where = filter.repositories ? `repositories ${listed(filter.repositories)}` : 'any configured index';
-    return notFound(`${what} is not in ${where}`);
+    return textAnswer(404, 'unknown-package', `${what} is not in ${where}`);
   }
   if (releases.length === 0) {
-    return notFound(
+    return textAnswer(
+      404,
+      'no-common-version',
       filter.arches
         ? `${what} has no version present on every requested arch (${listed(filter.arches)})`
         : `${what} has no version present on every arch that holds it`,
@@ -157,24 +102,49 @@ export function renderReleases(
   if (mode === 'latest') {
     const latest = latestStable(releases);
     return latest
-      ? answer(200, TEXT, `${latest.version}\n`)
-      : notFound(`${what} has only pre-release versions; see ?format=plain`);
+      ? answer(200, TEXT, `${escapeControl(latest.version)}\n`)
+      : textAnswer(404, 'only-prereleases', `${what} has only pre-release versions; see ?format=plain`);
   }
-  if (mode === 'plain') return answer(200, TEXT, `${releases.map((r) => r.version).join('\n')}\n`);
+  // Text for terminals (`curl`, scripts): upstream bytes never reach one raw.
+  if (mode === 'plain') return answer(200, TEXT, `${releases.map((r) => escapeControl(r.version)).join('\n')}\n`);
   return answer(200, JSON_TYPE, JSON.stringify(toRenovateBody(releases, changelogUrl)));
 }
+
+/** What `GET /<name>` answers (in `mode`, under `filter`): the name's releases, or a 404 saying why there are none. */
+export function answerPackage(
+  map: VersionMap,
+  name: string,
+  filter: ReleaseFilter,
+  mode: AnswerMode,
+  changelogUrl?: string,
+): Answer {
+  if (!isPackageName(name)) return textAnswer(404, 'not-a-name', `${quoted(name)} is not a package name`);
+  return renderReleases(`package ${quoted(name)}`, map.releases(name, filter), filter, mode, changelogUrl);
+}
+
+const NOT_MODIFIED_HEADERS = { 'cache-control': 'no-cache', [REASON_HEADER]: 'not-modified' } as const;
 
 /** Sends an answer with its ETag; a 200 whose ETag the client holds becomes a 304 (weak comparison, `*`). */
 export function sendAnswer(request: FastifyRequest, reply: FastifyReply, a: Answer): void {
   const inm = request.headers['if-none-match'];
   if (a.status === 200 && inm !== undefined && matchesEtag(inm, a.etag)) {
-    void reply.code(304).headers({ etag: a.etag, 'cache-control': 'no-cache' }).send();
+    void reply.code(304).headers(NOT_MODIFIED_HEADERS).header('etag', a.etag).send();
     return;
   }
-  void reply
-    .code(a.status)
-    .headers({ 'content-type': a.type, etag: a.etag, 'cache-control': 'no-cache', 'x-content-type-options': 'nosniff' })
-    .send(a.body);
+  void reply.code(a.status).headers(a.headers).send(a.body);
+}
+
+/**
+ * Answers a request the cache holds for this generation under its raw URL, before its query is parsed into a
+ * filter, validated or normalised: after the first ask, a package route costs a lookup and a send. On a miss the
+ * route's handler runs and caches what it computes under the same URL.
+ */
+export function cachedAnswers(store: IndexStore, cache: AnswerCache): onRequestHookHandler {
+  return function cachedAnswer(request, reply, done) {
+    const hit = cache.peek(store.map.generation, request.raw.url ?? '');
+    if (hit === undefined) return done();
+    sendAnswer(request, reply, hit);
+  };
 }
 
 function matchesEtag(header: string, etag: string): boolean {
@@ -183,6 +153,20 @@ function matchesEtag(header: string, etag: string): boolean {
     const tag = t.trim();
     return tag === '*' || tag === etag || tag === `W/${etag}`;
   });
+}
+
+/** A one-line text answer sent once, not cached (503s, 401s): its reason code in the header. */
+export function sendText(
+  reply: FastifyReply,
+  status: number,
+  reason: Reason,
+  text: string,
+  headers: Record<string, string> = {},
+): FastifyReply {
+  return reply
+    .code(status)
+    .headers({ 'content-type': TEXT, ...headers, [REASON_HEADER]: reason })
+    .send(`${text}\n`);
 }
 
 /**
@@ -207,10 +191,10 @@ export function withLoadedMap(
       const { loaded, total } = store.progress;
       // Released by a shutdown: this connection is about to close, so say so rather than offer keep-alive.
       if (store.stopping) void reply.header('connection', 'close');
-      void reply
-        .code(503)
-        .headers({ 'content-type': TEXT, 'retry-after': '5', 'cache-control': 'no-store' })
-        .send(`indexes are still loading (${loaded} of ${total} loaded); retry shortly\n`);
+      sendText(reply, 503, 'loading', `indexes are still loading (${loaded} of ${total} loaded); retry shortly`, {
+        'retry-after': '5',
+        'cache-control': 'no-store',
+      });
     })
     .catch((err: unknown) => void reply.send(err));
 }

@@ -10,9 +10,12 @@ import Fastify, {
 } from 'fastify';
 import type { Server } from 'node:http';
 import type { ServiceSettings } from '../config/settings.js';
+import { escapeControl } from '../core/escape.js';
 import { oneLine } from '../core/text.js';
+import { REASON_HEADER } from '../datasource/reasons.js';
 import { AnswerCache } from './answer-cache.js';
-import { TEXT, type QueryScope } from './answers.js';
+import { answerClientError } from './client-errors.js';
+import { TEXT } from './answers.js';
 import { guardConnections } from './connections.js';
 import { managementServer } from './management.js';
 import { stdoutLogStream } from './log-stream.js';
@@ -23,8 +26,12 @@ import { datasourceRoutes } from './routes/datasource.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { probeRoutes } from './routes/probes.js';
 import { changesRoutes } from './routes/changes.js';
+import { homeRoutes } from './routes/home.js';
 import { wildcardRoutes } from './routes/wildcard.js';
+import { QueryScope } from './query-filter.js';
 import { SecdbStore } from './secdb-store.js';
+import { NameSearches } from './name-search.js';
+import { registerStateMetrics } from './state-metrics.js';
 import { IndexStore } from './store.js';
 
 export interface Service {
@@ -37,6 +44,8 @@ export interface Service {
   cache: AnswerCache;
   /** Security databases; loading starts when the app is ready (listen or first inject). */
   secdb: SecdbStore;
+  /** The home page's name search, built per version map as the store makes it. */
+  searches: NameSearches;
 }
 
 export interface ServiceOptions {
@@ -68,26 +77,36 @@ export function buildService(settings: ServiceSettings, options: ServiceOptions 
       headersTimeout: settings.clientTimeoutMs,
       connectionsCheckingInterval: Math.max(10, Math.min(1_000, Math.floor(settings.clientTimeoutMs / 2))),
     },
+    // A request Node cannot read, or that does not arrive in time: one line with its reason code, as below.
+    clientErrorHandler: answerClientError,
     // Malformed URLs (bad percent-encoding) are the client's mistake: one line, 400.
     frameworkErrors: (error, _request, reply) => {
       void (reply as FastifyReply)
         .code(400)
-        .type(TEXT)
-        .send(`bad request: ${oneLine(error.message, 200)}\n`);
+        .headers({ 'content-type': TEXT, [REASON_HEADER]: 'bad-request' })
+        .send(`bad request: ${shown(error.message, 200)}\n`);
     },
   });
   const metrics = createMetrics();
-  const store = new IndexStore(settings, { log: app.log, metrics, env: options.env, retryBaseMs: options.retryBaseMs });
-  const cache = new AnswerCache();
+  // What answers need per version map is built when the map is made, not on the first request that needs it.
+  const searches = new NameSearches();
+  const store = new IndexStore(settings, {
+    log: app.log,
+    metrics,
+    env: options.env,
+    retryBaseMs: options.retryBaseMs,
+    onMap: (map) => void searches.of(map),
+  });
+  const cache = new AnswerCache({ maxBytes: settings.answerCacheBytes });
   const secdb = new SecdbStore(settings, { log: app.log, metrics, env: options.env, retryBaseMs: options.retryBaseMs });
   const management = settings.managementPort === undefined ? undefined : managementServer(app, settings, metrics);
-  const service = { app, management, store, metrics, cache, secdb };
+  const service = { app, management, store, metrics, cache, secdb, searches };
   addRoutes(service, settings);
   return service;
 }
 
 /** Hooks, handlers and routes on the service's Fastify instance, around its stores. */
-function addRoutes({ app, store, metrics, cache, secdb }: Service, settings: ServiceSettings): void {
+function addRoutes({ app, store, metrics, cache, secdb, searches }: Service, settings: ServiceSettings): void {
   const held = guardConnections(app.server, {
     maxConnections: settings.maxConnections,
     stallTimeoutMs: settings.clientTimeoutMs,
@@ -121,8 +140,8 @@ function addRoutes({ app, store, metrics, cache, secdb }: Service, settings: Ser
     scope.setNotFoundHandler((request, reply) => {
       void reply
         .code(404)
-        .type(TEXT)
-        .send(`no route for ${request.method} ${oneLine(request.url).slice(0, 120)}\n`);
+        .headers({ 'content-type': TEXT, [REASON_HEADER]: 'no-route' })
+        .send(`no route for ${request.method} ${shown(request.url).slice(0, 120)}\n`);
     });
   });
   // Every error is one line of text; only a 5xx (a bug, never a bad name) is logged.
@@ -131,17 +150,16 @@ function addRoutes({ app, store, metrics, cache, secdb }: Service, settings: Ser
     if (status >= 500) request.log.error({ err: error }, 'request failed');
     void reply
       .code(status)
-      .type(TEXT)
-      .send(status >= 500 ? 'internal error\n' : `bad request: ${oneLine(error.message, 200)}\n`);
+      .headers({ 'content-type': TEXT, [REASON_HEADER]: status >= 500 ? 'internal' : 'bad-request' })
+      .send(status >= 500 ? 'internal error\n' : `bad request: ${shown(error.message, 200)}\n`);
   });
 
-  const configuredArches = new Set(settings.repositories.flatMap((r) => r.arches));
-  const scope: QueryScope = {
-    // A bare index URL names no arch; its index says which once loaded.
-    arches: () => [...new Set([...configuredArches, ...store.map.arches])].sort(),
-    repositories: settings.repositories.map((r) => r.name),
-    anyArch: settings.anyArch,
-  };
+  registerStateMetrics(metrics.registry, { cache, store });
+  const scope = new QueryScope(
+    settings.repositories.flatMap((r) => r.arches),
+    settings.repositories.map((r) => r.name),
+    settings.anyArch,
+  );
   const answering = {
     store,
     cache,
@@ -153,6 +171,7 @@ function addRoutes({ app, store, metrics, cache, secdb }: Service, settings: Ser
   void app.register(metricsRoutes, { metrics });
   void app.register(adminRoutes, {
     store,
+    repositories: settings.repositories,
     refreshToken: settings.refreshToken,
     minIntervalMs: settings.refreshMinIntervalMs,
   });
@@ -163,6 +182,7 @@ function addRoutes({ app, store, metrics, cache, secdb }: Service, settings: Ser
     firstLoadTimeoutMs: settings.firstLoadTimeoutMs,
     scope,
   });
+  void app.register(homeRoutes, { store, secdb, repositories: settings.repositories, scope, searches });
   void app.register(apkIndexRoutes, {
     store,
     repositories: settings.repositories,
@@ -237,4 +257,9 @@ function loggerOptions(settings: ServiceSettings, options: ServiceOptions): Fast
   if (options.logger === false) return false;
   if (options.logStream) return { level: settings.logLevel, stream: options.logStream };
   return { level: settings.logLevel, stream: stdoutLogStream(settings.logFormat) };
+}
+
+/** Text that may quote the request, as one line of text/plain: line breaks folded, control characters escaped. */
+function shown(text: string, max?: number): string {
+  return escapeControl(oneLine(text, max));
 }

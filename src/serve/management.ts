@@ -3,7 +3,9 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import type { ServiceSettings } from '../config/settings.js';
+import { REASON_HEADER } from '../datasource/reasons.js';
 import { TEXT } from './answers.js';
+import { answerClientError } from './client-errors.js';
 import { guardConnections } from './connections.js';
 import type { ServiceMetrics } from './metrics.js';
 
@@ -33,10 +35,12 @@ export function managementServer(app: FastifyInstance, settings: ServiceSettings
       if ((request.method === 'GET' || request.method === 'HEAD') && MANAGEMENT_ROUTES.includes(path))
         return app.routing(request, response);
       response
-        .writeHead(404, { 'content-type': TEXT })
+        .writeHead(404, { 'content-type': TEXT, [REASON_HEADER]: 'no-route' })
         .end(`the management port answers GET ${MANAGEMENT_ROUTES.join(', ')} only\n`);
     },
   );
+  // A request Node cannot read, or that does not arrive in time: one line with its reason code, as on the listen port.
+  server.on('clientError', answerClientError);
   const listener = 'management';
   const held = guardConnections(server, {
     maxConnections: MANAGEMENT_MAX_CONNECTIONS,

@@ -1,6 +1,5 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { ServiceSettings } from '../config/settings.js';
-import type { IndexErrorReason } from '../errors.js';
 import type { IndexSnapshot } from '../index/snapshot.js';
 import { VersionMap } from '../index/version-map.js';
 import { redactUrl } from '../source/locations.js';
@@ -12,28 +11,8 @@ import { SavedIndexes, type KeptIndex } from './saved-indexes.js';
 import { loadRepositoryIndex, repositorySources } from './sources.js';
 import { Waiters } from './waiters.js';
 
-/** One configured index as `/-/status` shows it. */
-export interface IndexStatus {
-  url: string;
-  arch: string | undefined;
-  repository: string;
-  /** The repository URLs this one stands for (a mirror's upstream), so `pin`/`check --server` match images to it. */
-  aliases: string[] | undefined;
-  records: number | undefined;
-  description: string | undefined;
-  verifiedBy: string | undefined;
-  etag: string | undefined;
-  lastModified: string | undefined;
-  /** Last refresh that succeeded, changed or not. */
-  lastSuccess: string | undefined;
-  /** Last refresh that brought a new index. */
-  lastChange: string | undefined;
-  lastError: { message: string; reason: IndexErrorReason; at: string } | undefined;
-  consecutiveFailures: number;
-  nextRefresh: string | undefined;
-  /** Not loaded yet and still worth waiting for: /readyz answers 503 while any index does. */
-  holdsReadiness: boolean;
-}
+import type { IndexStatus } from '../datasource/status.js';
+export type { IndexStatus };
 
 /** The part of a query that decides which indexes could change its answer. */
 export interface IndexNeeds {
@@ -60,6 +39,8 @@ export interface StoreOptions {
   env?: NodeJS.ProcessEnv | undefined;
   /** First retry delay after a failure; doubles per consecutive failure up to the refresh interval. */
   retryBaseMs?: number | undefined;
+  /** Called with each new version map before any query reads it: what answers need per map is built here. */
+  onMap?: ((map: VersionMap) => void) | undefined;
 }
 
 /** A new index with more than this share of records fewer than the previous one is warned about. */
@@ -83,6 +64,7 @@ export class IndexStore {
   private readonly waiters = new Waiters();
   private readonly log: FastifyBaseLogger;
   private readonly metrics: ServiceMetrics;
+  private readonly onMap: ((map: VersionMap) => void) | undefined;
 
   constructor(
     private readonly settings: ServiceSettings,
@@ -90,6 +72,7 @@ export class IndexStore {
   ) {
     this.log = options.log;
     this.metrics = options.metrics;
+    this.onMap = options.onMap;
     const sources = repositorySources(settings.repositories, options.env ?? process.env);
     this.tracked = sources.flatMap((source) =>
       source.locations.map((location) => {
@@ -266,6 +249,7 @@ export class IndexStore {
       aliases: t.repository.aliases?.length ? [...t.repository.aliases] : undefined,
       records: t.snapshot?.records,
       description: t.snapshot?.description,
+      verification: t.snapshot ? (t.snapshot.verifiedBy ? 'verified' : 'unverified') : undefined,
       verifiedBy: t.snapshot?.verifiedBy,
       etag: t.etag,
       lastModified: t.lastModified,
@@ -337,7 +321,9 @@ export class IndexStore {
 
   private swap(): void {
     const snapshots = this.tracked.flatMap((t) => (t.snapshot ? [t.snapshot] : []));
-    this.current = new VersionMap(snapshots, this.current.generation + 1);
+    const map = new VersionMap(snapshots, this.current.generation + 1);
+    this.onMap?.(map);
+    this.current = map;
     this.metrics.generation.set(this.current.generation);
     this.allLoaded = snapshots.length === this.tracked.length;
   }

@@ -38,8 +38,15 @@ describe('the human pages in a real browser', () => {
 
   beforeAll(async () => {
     fixture = await startFixtureService({
-      repositories: { os: wolfiShaped() },
-      repositorySettings: (url) => ({ os: { secdb: `${url}/os/security.json`, sourceUrl: SOURCE_URL } }),
+      repositories: {
+        os: wolfiShaped(),
+        // A repository read without a key: the page must not call it ok.
+        local: { x86_64: [{ name: 'local-tool', version: '1.0-r0' }] },
+      },
+      repositorySettings: (url) => ({
+        os: { secdb: `${url}/os/security.json`, sourceUrl: SOURCE_URL },
+        local: { keys: [] },
+      }),
       settings: { publicUrl: 'http://reviewer.example' },
       listen: true,
     });
@@ -158,21 +165,45 @@ describe('the human pages in a real browser', () => {
       .context()
       .route('**/*', (route) => (route.request().url().startsWith(fixture.baseUrl) ? route.continue() : route.abort()));
     await plain.goto(`${fixture.baseUrl}/`);
-    const rows = plain.locator('table').first().locator('tbody tr');
-    const cells = await Promise.all((await rows.all()).map((r) => r.locator('td').allTextContents()));
-    expect(cells.map(([repository, arch, records, , state]) => [repository, arch, records, state]).sort()).toEqual([
-      ['os', 'aarch64', '10', 'ok'],
-      ['os', 'x86_64', '13', 'ok'],
+    // Each repository: its URL, then its indexes with freshness, next refresh and state.
+    const repository = (name: string) =>
+      plain.locator('section.repository', { has: plain.locator('h3', { hasText: name }) });
+    await expect(repository('os').locator('p.url').textContent()).resolves.toBe(`${fixture.upstream.url}/os`);
+    await expect(repository('local').locator('p.url').textContent()).resolves.toBe(`${fixture.upstream.url}/local`);
+    const rows = async (name: string) =>
+      Promise.all((await repository(name).locator('tbody tr').all()).map((r) => r.locator('td').allTextContents()));
+    const os = await rows('os');
+    expect(os.map(([arch, records, , , state]) => [arch, records, state]).sort()).toEqual([
+      ['aarch64', '10', 'ok'],
+      ['x86_64', '13', 'ok'],
     ]);
-    expect(cells.every((c) => / ago$/.test(c[3]!))).toBe(true);
+    expect(os.every(([, , refreshed, next]) => / ago$/.test(refreshed!) && /^in \d+ h$/.test(next!))).toBe(true);
+    expect((await rows('local')).map(([arch, records, , , state]) => [arch, records, state])).toEqual([
+      ['x86_64', '1', 'unverified'],
+    ]);
     expect(await plain.getByRole('link', { name: 'Status (JSON)' }).getAttribute('href')).toBe('/-/status');
     expect(await plain.getByRole('link', { name: 'Metrics (Prometheus)' }).getAttribute('href')).toBe('/metrics');
+    await expect(plain.locator('main > p.muted').last().textContent()).resolves.toMatch(
+      /^apk-indexer \d+\.\d+\.\d+ · Status \(JSON\) · Metrics \(Prometheus\)$/,
+    );
+    // Readable on a phone (390 px wide): the State column is on the screen, and nothing is wider than it.
+    for (const cell of await plain.locator('td.state').all()) {
+      const box = (await cell.boundingBox())!;
+      expect(box.x + box.width, (await cell.textContent()) ?? '').toBeLessThanOrEqual(390);
+    }
+    expect(
+      await plain.evaluate<number>('document.documentElement.scrollWidth - document.documentElement.clientWidth'),
+    ).toBeLessThanOrEqual(0);
     if (SHOTS) await plain.screenshot({ path: join(SHOTS, 'home.png'), fullPage: true });
 
     await plain.getByRole('searchbox').fill('openssl');
     await plain.getByRole('button', { name: 'Search' }).click();
     await plain.waitForURL(/\?q=openssl$/);
     if (SHOTS) await plain.screenshot({ path: join(SHOTS, 'search.png'), fullPage: true });
+    // What Renovate gets for the name: versions on every arch that holds it (3.4.0-r2 is on x86_64 only).
+    await expect(plain.locator('p.renovate').textContent()).resolves.toBe(
+      'Renovate gets 5 versions from GET /openssl, latest 3.4.0-r1: 3.4.0-r1, 3.4.0-r0, 3.4.0_rc1-r0, 3.3.2-r1, 3.3.2-r0.',
+    );
     const x86 = plain.locator('h3', { hasText: 'x86_64' }).locator('xpath=following-sibling::div[1]');
     expect(await x86.locator('tbody tr td:first-child').allTextContents()).toEqual([
       '3.4.0-r2',
@@ -186,8 +217,11 @@ describe('the human pages in a real browser', () => {
     await expect(plain.locator('h1').textContent()).resolves.toBe('openssl: 3.4.0-r0 → 3.4.0-r1');
     expect(new URL(plain.url()).searchParams.get('arch')).toBe('x86_64');
 
-    // A part of a name lists the names that contain it.
+    // A part of a name lists the names that contain it, and says Renovate gets nothing for it.
     await plain.goto(`${fixture.baseUrl}/?q=crypto`);
+    await expect(plain.locator('p.renovate').textContent()).resolves.toBe(
+      'Renovate gets nothing: GET /crypto answers 404 unknown-package: package "crypto" is not in any configured index',
+    );
     await plain.getByRole('link', { name: 'libcrypto3' }).click();
     await expect(plain.locator('main h2').first().textContent()).resolves.toBe('libcrypto3');
     await plain.close();

@@ -29,6 +29,7 @@ describe('defaults', () => {
   it('serve Wolfi on 0.0.0.0:3000, both arches, verified with its key, refreshed every 4h', () => {
     expect(loadSettings([], {})).toEqual({
       anyArch: false,
+      answerCacheBytes: 64 * 1024 * 1024,
       host: '0.0.0.0',
       port: 3000,
       updateIntervalMs: 4 * 3_600_000,

@@ -156,10 +156,11 @@ describe('the management port', () => {
       ['GET', '/livez/'],
     ] as const) {
       const res = await fetch(`${m}${path}`, { method });
-      expect([method, path, res.status, await res.text()]).toEqual([
+      expect([method, path, res.status, res.headers.get('apk-indexer-reason'), await res.text()]).toEqual([
         method,
         path,
         404,
+        'no-route',
         'the management port answers GET /livez, /readyz, /metrics, /-/status only\n',
       ]);
     }

@@ -1,5 +1,6 @@
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { REASON_HEADER, REASONS, type Reason } from '../../src/datasource/reasons.js';
 import { readTarEntries } from '../../src/decode/tar-header.js';
 import type { FixturePackage } from '../fixtures/apk-repo.js';
 import { startFixtureService, type FixtureService, type RepoContent } from '../helpers/fixture-service.js';
@@ -81,7 +82,7 @@ describe('GET /-/apk/<repository>/<arch>/APKINDEX.tar.gz', () => {
     const etag = first.headers.etag as string;
     expect(etag).toMatch(/^"[\w-]+"$/);
     const again = await get('/-/apk/os/all/APKINDEX.tar.gz', { 'if-none-match': etag });
-    expect(again.statusCode).toBe(304);
+    expect([again.statusCode, again.headers[REASON_HEADER]]).toEqual([304, 'not-modified']);
     expect(again.rawPayload.length).toBe(0);
     const head = await fixture.service.app.inject({ method: 'HEAD', url: '/-/apk/os/all/APKINDEX.tar.gz' });
     expect(head.statusCode).toBe(200);
@@ -103,16 +104,29 @@ describe('GET /-/apk/<repository>/<arch>/APKINDEX.tar.gz', () => {
   });
 
   it('404 in one line for an unknown repository, arch or path; never a 5xx', async () => {
-    const cases: [string, string][] = [
-      ['/-/apk/nope/x86_64/APKINDEX.tar.gz', 'no repository "nope" here; use one of os, other\n'],
-      ['/-/apk/os/s390x/APKINDEX.tar.gz', 'repository os has no arch "s390x"; use one of x86_64, aarch64, all\n'],
-      ['/-/apk/other/aarch64/APKINDEX.tar.gz', 'repository other has no arch "aarch64"; use one of x86_64, all\n'],
-      ['/-/apk/os/x86_64/APKINDEX', 'not an index: ask /-/apk/<repository>/<arch>/APKINDEX.tar.gz\n'],
-      ['/-/apk/os', 'not an index: ask /-/apk/<repository>/<arch>/APKINDEX.tar.gz\n'],
+    const cases: [string, string, string][] = [
+      [
+        '/-/apk/nope/x86_64/APKINDEX.tar.gz',
+        'no-index-repository',
+        'no repository "nope" here; use one of os, other\n',
+      ],
+      [
+        '/-/apk/os/s390x/APKINDEX.tar.gz',
+        'no-index-arch',
+        'repository os has no arch "s390x"; use one of x86_64, aarch64, all\n',
+      ],
+      [
+        '/-/apk/other/aarch64/APKINDEX.tar.gz',
+        'no-index-arch',
+        'repository other has no arch "aarch64"; use one of x86_64, all\n',
+      ],
+      ['/-/apk/os/x86_64/APKINDEX', 'not-an-index', 'not an index: ask /-/apk/<repository>/<arch>/APKINDEX.tar.gz\n'],
+      ['/-/apk/os', 'not-an-index', 'not an index: ask /-/apk/<repository>/<arch>/APKINDEX.tar.gz\n'],
     ];
-    for (const [url, body] of cases) {
+    for (const [url, reason, body] of cases) {
       const res = await get(url);
-      expect([url, res.statusCode, res.body]).toEqual([url, 404, body]);
+      expect([url, res.statusCode, res.headers[REASON_HEADER], res.body]).toEqual([url, 404, reason, body]);
+      expect(REASONS[reason as Reason].status, url).toBe(404);
     }
   });
 
@@ -127,9 +141,10 @@ describe('GET /-/apk/<repository>/<arch>/APKINDEX.tar.gz', () => {
       expect((await get('/-/apk/os/x86_64/APKINDEX.tar.gz')).statusCode).toBe(200);
       for (const arch of ['aarch64', 'all']) {
         const res = await get(`/-/apk/os/${arch}/APKINDEX.tar.gz`);
-        expect([res.statusCode, res.headers['retry-after'], res.body]).toEqual([
+        expect([res.statusCode, res.headers['retry-after'], res.headers[REASON_HEADER], res.body]).toEqual([
           503,
           '5',
+          'loading',
           'indexes are still loading (1 of 2 loaded); retry shortly\n',
         ]);
       }

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RenovateBodySchema } from '../../src/datasource/renovate-body.js';
 import type { FixturePackage } from '../fixtures/apk-repo.js';
 import { startFixtureService, type FixtureService, type FixtureServiceOptions } from '../helpers/fixture-service.js';
 
@@ -29,7 +30,7 @@ const repositories: FixtureServiceOptions['repositories'] = {
 const versionsOf = async (f: FixtureService, url: string) => {
   const res = await f.service.app.inject({ method: 'GET', url });
   expect(res.statusCode, `${url}: ${res.body}`).toBe(200);
-  return (res.json() as { releases: Array<{ version: string }> }).releases.map((r) => r.version);
+  return RenovateBodySchema.parse(res.json()).releases.map((r) => r.version);
 };
 
 describe('a query without ?arch= (safe by default)', () => {

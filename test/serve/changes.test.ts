@@ -107,6 +107,10 @@ describe('GET /-/changes/<name> as JSON', () => {
     const res = await f.service.app.inject({ url: `${url}&format=json` });
     expect(res.statusCode).toBe(status);
     expect(res.json().error).toContain(message);
+    // The page says the same, under a title that names the kind of refusal: a 400 is not "not found".
+    const page = await f.service.app.inject({ url });
+    expect(page.statusCode).toBe(status);
+    expect(page.body).toContain(`<title>openssl: ${status === 404 ? 'not found' : 'bad request'}</title>`);
   });
 });
 

@@ -1,7 +1,7 @@
 import { request as httpRequest } from 'node:http';
-import { Ajv } from 'ajv';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { RENOVATE_BODY_SCHEMA } from '../../src/datasource/renovate-body.js';
+import { REASON_HEADER, REASONS, type Reason } from '../../src/datasource/reasons.js';
+import { RenovateBodySchema } from '../../src/datasource/renovate-body.js';
 import type { FixturePackage } from '../fixtures/apk-repo.js';
 import { startFixtureService, type FixtureService } from '../helpers/fixture-service.js';
 
@@ -31,10 +31,6 @@ const extra: FixturePackage[] = [
   { name: 'libstdc++', version: '14.2.0-r3', buildTime: 1_729_000_100 },
 ];
 
-const ajv = new Ajv({ strict: true, allErrors: true });
-ajv.addFormat('date-time', /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/);
-const validBody = ajv.compile(RENOVATE_BODY_SCHEMA);
-
 let f: FixtureService;
 beforeAll(async () => {
   f = await startFixtureService({
@@ -49,7 +45,7 @@ const get = (url: string, headers: Record<string, string> = {}) =>
 const versions = async (url: string) => {
   const res = await get(url);
   expect(res.statusCode, `${url}: ${res.body}`).toBe(200);
-  return (res.json() as { releases: Array<{ version: string }> }).releases.map((r) => r.version);
+  return RenovateBodySchema.parse(res.json()).releases.map((r) => r.version);
 };
 
 /** A raw request, so that no client normalizes the path (`/..`) first. */
@@ -87,7 +83,7 @@ describe('Renovate custom datasource answers', () => {
     for (const name of ['bootc', 'order', 'libstdc++', 'argo-cd', 'melange-built', 'nightly', 'lib@sym+x_y.z']) {
       const res = await get(`/${encodeURIComponent(name)}`);
       expect(res.statusCode, name).toBe(200);
-      expect(validBody(res.json()), `${name}: ${ajv.errorsText(validBody.errors)}`).toBe(true);
+      expect(RenovateBodySchema.safeParse(res.json()).error, name).toBeUndefined();
     }
   });
 
@@ -148,6 +144,47 @@ describe('Renovate custom datasource answers', () => {
     expect(res.statusCode).toBe(404);
     expect(res.headers['content-type']).toBe('text/plain; charset=utf-8');
     expect(res.body).toBe('package "no-such-package" is not in any configured index\n');
+  });
+
+  it('carries a stable reason code on every answer but a 200, the same for every spelling of one mistake', async () => {
+    const tooMany = Array.from({ length: 40 }, (_, i) => `a${i}`).join(',');
+    const cases: Array<[string, number, string]> = [
+      ['/no-such-package', 404, 'unknown-package'],
+      ['/bootc?repository=extra&arch=aarch64', 404, 'no-common-version'],
+      ['/libstdc++?arch=x86_64,aarch64', 404, 'no-common-version'],
+      ['/nightly/latest', 404, 'only-prereleases'],
+      ['/a/b/c', 404, 'not-a-name'],
+      ['/bootc/', 404, 'not-a-name'],
+      ['/bootc?arch=amd64', 400, 'unknown-arch'],
+      ['/bootc?arch=riscv64', 400, 'unknown-arch'],
+      ['/bootc?repository=elsewhere', 400, 'unknown-repository'],
+      [`/bootc?arch=${tooMany}`, 400, 'too-many-values'],
+      ['/bootc?format=yaml', 400, 'bad-request'],
+      ['/%E0%A4%A', 400, 'bad-request'],
+      ['/wildcardVersion/argo-cd-*-*', 404, 'bad-pattern'],
+      ['/wildcardVersion/zzz-*', 404, 'no-match'],
+      ['/wildcardVersion/zzz-*?arch=amd64', 400, 'unknown-arch'],
+      ['/-/no-such-route', 404, 'not-a-name'],
+      ['/-/changes/bootc?from=1.16.6-r0', 400, 'missing-version'],
+      ['/-/changes/bootc?from=1.16.6-r0&to=banana!', 400, 'bad-version'],
+      ['/-/changes/bootc?from=1.16.7-r0&to=1.16.6-r0', 400, 'versions-reversed'],
+      ['/-/changes/bootc?from=1.16.6-r0&to=9.9-r0', 404, 'unknown-version'],
+      ['/-/changes/nosuch?from=1-r0&to=2-r0', 404, 'unknown-package'],
+      ['/-/refresh', 405, 'method-not-allowed'],
+    ];
+    for (const [url, status, reason] of cases) {
+      const res = await get(url);
+      expect([res.statusCode, res.headers[REASON_HEADER]], url).toEqual([status, reason]);
+      expect(REASONS[reason as Reason].status, url).toBe(status);
+    }
+    const post = await f.service.app.inject({ method: 'POST', url: '/bootc' });
+    expect([post.statusCode, post.headers[REASON_HEADER]]).toEqual([404, 'no-route']);
+    const json = await get('/-/changes/bootc?from=1.16.6-r0&format=json');
+    expect(json.json()).toMatchObject({ reason: 'missing-version' });
+    const ok = await get('/bootc');
+    expect(ok.headers[REASON_HEADER]).toBeUndefined();
+    const again = await get('/bootc', { 'if-none-match': ok.headers.etag as string });
+    expect([again.statusCode, again.headers[REASON_HEADER]]).toEqual([304, 'not-modified']);
   });
 
   it('takes names unencoded or percent-encoded: + . _ @ are name characters', async () => {
@@ -237,12 +274,16 @@ describe('Renovate custom datasource answers', () => {
   it('does no work for a repeated query: the serialized answer is cached per generation', async () => {
     const map = f.service.store.map;
     const releases = vi.spyOn(map, 'releases');
+    // URLs no other test asks (an extra parameter is ignored), so that the first ask computes whatever ran before.
+    const url = '/order?arch=x86_64&format=plain&repository=os&test=repeated';
     try {
-      const a = await get('/order?arch=x86_64&format=plain&repository=os');
-      const b = await get('/order?arch=x86_64&format=plain&repository=os');
-      expect(b.body).toBe(a.body);
+      const a = await get(url);
       expect(releases).toHaveBeenCalledTimes(1);
-      await get('/order?arch=x86_64,aarch64&format=plain&repository=os');
+      const b = await get(url);
+      expect(b.body).toBe(a.body);
+      expect(b.headers.etag).toBe(a.headers.etag);
+      expect(releases).toHaveBeenCalledTimes(1);
+      await get('/order?arch=x86_64,aarch64&format=plain&repository=os&test=repeated');
       expect(releases).toHaveBeenCalledTimes(2);
     } finally {
       releases.mockRestore();

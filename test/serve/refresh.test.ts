@@ -338,6 +338,7 @@ describe('GET /-/status', () => {
       arch: 'x86_64',
       repository: 'os',
       records: 3,
+      verification: 'verified',
       verifiedBy: 'fixture-service.rsa.pub',
       description: 'fixture repository',
       consecutiveFailures: 0,

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FixturePackage } from '../fixtures/apk-repo.js';
 import { wildcardMatcher } from '../../src/serve/wildcard.js';
 import { startFixtureService, type FixtureService } from '../helpers/fixture-service.js';
+import { RenovateBodySchema } from '../../src/datasource/renovate-body.js';
 
 // The package names hown3d/renovate-apk-indexer's README lists, plus a few that must not match.
 const NAMES = [
@@ -103,7 +104,7 @@ describe('GET /wildcardVersion/<pattern>', () => {
   const versions = async (url: string) => {
     const res = await get(url);
     expect(res.statusCode, `${url}: ${res.body}`).toBe(200);
-    return (res.json() as { releases: Array<{ version: string }> }).releases.map((r) => r.version);
+    return RenovateBodySchema.parse(res.json()).releases.map((r) => r.version);
   };
 
   it('merges the releases of every matched name in apk order, each once', async () => {

@@ -2,6 +2,7 @@ import { toRenovateBody, type RenovateBody } from '../../datasource/renovate-bod
 import { ConfigError, UsageError } from '../../errors.js';
 import { loadRepositoriesOnce, repositoriesFromOptions } from '../../config/repository-source.js';
 import { VersionMap } from '../../index/version-map.js';
+import { releaseFilter } from '../../datasource/filter.js';
 import { flag, type FlagValues, type ParsedArgs } from '../../core/flags.js';
 import { defineCommand } from '../command.js';
 import type { CliIO } from '../io.js';
@@ -68,10 +69,7 @@ async function run(args: ParsedArgs<FlagValues<typeof FLAGS>>, io: CliIO): Promi
   const out: Record<string, RenovateBody | null> = {};
   let missing = false;
   for (const name of positionals) {
-    const releases = map.releases(name, {
-      ...(arches.length ? { arches } : { everyArchHolding: true }),
-      ...(repositories.length && { repositories }),
-    });
+    const releases = map.releases(name, releaseFilter({ arches, repositories }));
     if (!releases || releases.length === 0) {
       out[name] = null;
       missing = true;

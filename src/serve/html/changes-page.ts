@@ -64,8 +64,8 @@ ${c.arches.map((a) => archSection(c, a)).join('\n')}`;
 /** A request the changes page cannot answer: what was wrong, and the versions there are. */
 export function renderChangesError(
   name: string,
-  result: Extract<ChangesResult, { ok: false }>,
-  extra: { arch?: readonly string[]; repository?: readonly string[] },
+  result: Pick<Extract<ChangesResult, { ok: false }>, 'status' | 'message' | 'versions'>,
+  extra: { arch?: readonly string[] | undefined; repository?: readonly string[] | undefined },
 ): string {
   const lists = (result.versions ?? []).map(({ arch, versions }) => {
     const newest = versions.slice(-20).reverse();
@@ -76,7 +76,8 @@ export function renderChangesError(
     return `<h2>${esc(arch)}</h2><ul>${items.join('')}</ul>${versions.length > 20 ? `<p class="muted">and ${versions.length - 20} older</p>` : ''}`;
   });
   return page(
-    `${name}: not found`,
+    // A 400 is a request to fix (a version missing or not an apk version), not a missing package.
+    `${name}: ${result.status === 404 ? 'not found' : 'bad request'}`,
     `<h1>${esc(name)}</h1><p class="bad">${esc(result.message)}</p>${lists.length ? `<p>Versions in the index, newest first:</p>${lists.join('')}` : `<p>${link('/', 'Search for a package')}</p>`}`,
   );
 }

@@ -1,11 +1,14 @@
+import { httpUrl } from '../../core/links.js';
+
 /** Escapes text for HTML element content and double-quoted attributes: every value shown is upstream data. */
 export function esc(value: string | number | undefined): string {
   return String(value ?? '').replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
-/** A link whose address is shown to a browser: only http(s) and same-site paths, never `javascript:`. */
+/** A link whose address is shown to a browser: only http(s) URLs (httpUrl) and same-site paths, never `javascript:`. */
 export function link(href: string | undefined, text: string): string {
-  if (!href || !/^(https?:\/\/|\/)/i.test(href) || href.startsWith('//')) return esc(text);
+  const sameSite = href !== undefined && href.startsWith('/') && !href.startsWith('//');
+  if (!sameSite && !httpUrl(href)) return esc(text);
   return `<a href="${esc(href)}">${esc(text)}</a>`;
 }
 
@@ -14,7 +17,7 @@ export function changesPath(
   name: string,
   from: string,
   to: string,
-  extra: { arch?: readonly string[]; repository?: readonly string[] } = {},
+  extra: { arch?: readonly string[] | undefined; repository?: readonly string[] | undefined } = {},
 ): string {
   const q = new URLSearchParams({ from, to });
   if (extra.arch?.length) q.set('arch', extra.arch.join(','));
@@ -34,6 +37,7 @@ ul.ids{list-style:none;padding:0;margin:.25rem 0;display:flex;flex-wrap:wrap;gap
 form{display:flex;gap:.5rem;flex-wrap:wrap;margin:.5rem 0}input[type=search]{flex:1 1 14rem;font:inherit;padding:.4rem .6rem;border:1px solid var(--line);border-radius:.3rem;background:var(--bg);color:var(--fg)}
 button{font:inherit;padding:.4rem .9rem;border-radius:.3rem;border:1px solid var(--line);background:var(--accent);color:#fff}
 nav{display:flex;gap:1rem;flex-wrap:wrap;border-bottom:1px solid var(--line);padding:.5rem 1rem}nav a{text-decoration:none}
+h3{font-size:1rem;margin:1rem 0 .25rem}.url{overflow-wrap:anywhere;white-space:normal;margin:0 0 .25rem}td.state{overflow-wrap:anywhere}p.renovate{overflow-wrap:anywhere}
 @media (max-width:40rem){th,td{padding:.3rem .25rem;font-size:.9rem}.wide{display:none}}
 `;
 

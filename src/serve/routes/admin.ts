@@ -1,48 +1,13 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { formatDuration } from '../../config/duration.js';
-import { TEXT } from '../answers.js';
+import type { RepositorySettings } from '../../config/settings.js';
+import { STATUS_JSON_SCHEMA } from '../../datasource/status.js';
+import { sendText } from '../answers.js';
+import { serviceStatus } from '../status.js';
 import type { IndexStore } from '../store.js';
 
-const optionalString = { type: 'string' } as const;
-const timestamp = { type: 'string', format: 'date-time' } as const;
-
-const indexStatusSchema = {
-  type: 'object',
-  required: ['url', 'repository', 'consecutiveFailures'],
-  properties: {
-    url: { type: 'string' },
-    arch: optionalString,
-    repository: { type: 'string' },
-    aliases: { type: 'array', items: { type: 'string' } },
-    records: { type: 'integer' },
-    description: optionalString,
-    verifiedBy: optionalString,
-    etag: optionalString,
-    lastModified: optionalString,
-    lastSuccess: timestamp,
-    lastChange: timestamp,
-    lastError: {
-      type: 'object',
-      required: ['message', 'reason', 'at'],
-      properties: { message: { type: 'string' }, reason: { type: 'string' }, at: timestamp },
-    },
-    consecutiveFailures: { type: 'integer' },
-    nextRefresh: timestamp,
-    holdsReadiness: { type: 'boolean' },
-  },
-} as const;
-
-const statusSchema = {
-  type: 'object',
-  required: ['ready', 'generation', 'indexes'],
-  properties: {
-    ready: { type: 'boolean' },
-    generation: { type: 'integer' },
-    waitingFor: { type: 'array', items: { type: 'string' } },
-    indexes: { type: 'array', items: indexStatusSchema },
-  },
-} as const;
+const textSchema = { type: 'string' } as const;
 
 /** A refresh request carries nothing; whatever body a client sends (`curl -d ''`, `wget --post-data`) is ignored. */
 const MAX_REFRESH_BODY = 1024;
@@ -55,7 +20,12 @@ const MAX_REFRESH_BODY = 1024;
  */
 export async function adminRoutes(
   app: FastifyInstance,
-  opts: { store: IndexStore; refreshToken: string | undefined; minIntervalMs: number },
+  opts: {
+    store: IndexStore;
+    repositories: readonly RepositorySettings[];
+    refreshToken: string | undefined;
+    minIntervalMs: number;
+  },
 ): Promise<void> {
   const { store, minIntervalMs } = opts;
   // Any content type, empty or not: the body is never read, so no client gets 415 before its token is checked.
@@ -64,12 +34,7 @@ export async function adminRoutes(
     done(null, undefined),
   );
   let lastForced = -Infinity;
-  const status = () => ({
-    ready: store.ready,
-    generation: store.map.generation,
-    waitingFor: store.waitingFor,
-    indexes: store.status(),
-  });
+  const status = () => serviceStatus(store, opts.repositories);
   // Tokens are compared as digests: equal length for timingSafeEqual, and no early exit on the first wrong byte.
   const wanted = opts.refreshToken === undefined ? undefined : digest(opts.refreshToken);
   const authorized = (request: FastifyRequest) => {
@@ -78,29 +43,27 @@ export async function adminRoutes(
     return given !== undefined && timingSafeEqual(digest(given), wanted);
   };
 
-  app.get('/-/status', { schema: { response: { 200: statusSchema } } }, async () => status());
+  app.get('/-/status', { schema: { response: { 200: STATUS_JSON_SCHEMA } } }, async () => status());
 
   app.post(
     '/-/refresh',
-    { schema: { response: { 200: statusSchema, 401: { type: 'string' }, 429: { type: 'string' } } } },
+    { schema: { response: { 200: STATUS_JSON_SCHEMA, 401: textSchema, 429: textSchema } } },
     async (request, reply) => {
-      if (!authorized(request)) {
-        return reply
-          .code(401)
-          .header('www-authenticate', 'Bearer')
-          .type(TEXT)
-          .send('POST /-/refresh needs "Authorization: Bearer <refreshToken>"\n');
-      }
+      if (!authorized(request))
+        return sendText(reply, 401, 'unauthorized', 'POST /-/refresh needs "Authorization: Bearer <refreshToken>"', {
+          'www-authenticate': 'Bearer',
+        });
       if (!wanted && minIntervalMs > 0) {
         const waitMs = lastForced + minIntervalMs - performance.now();
         if (waitMs > 0) {
           const seconds = Math.ceil(waitMs / 1000);
-          return reply
-            .code(429)
-            .headers({ 'retry-after': String(seconds), 'content-type': TEXT })
-            .send(
-              `POST /-/refresh: at most one forced refresh per refreshMinInterval (${formatDuration(minIntervalMs)}) without a refreshToken; retry in ${seconds}s\n`,
-            );
+          return sendText(
+            reply,
+            429,
+            'too-soon',
+            `POST /-/refresh: at most one forced refresh per refreshMinInterval (${formatDuration(minIntervalMs)}) without a refreshToken; retry in ${seconds}s`,
+            { 'retry-after': String(seconds) },
+          );
         }
         lastForced = performance.now();
       }
@@ -114,7 +77,7 @@ export async function adminRoutes(
     method: ['GET', 'HEAD', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'],
     url: '/-/refresh',
     handler: (_request, reply) =>
-      void reply.code(405).headers({ allow: 'POST', 'content-type': TEXT }).send('/-/refresh takes POST\n'),
+      sendText(reply, 405, 'method-not-allowed', '/-/refresh takes POST', { allow: 'POST' }),
   });
 }
 

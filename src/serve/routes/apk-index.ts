@@ -1,12 +1,12 @@
-import { createHash } from 'node:crypto';
 import { createGzip } from 'node:zlib';
 import type { FastifyInstance } from 'fastify';
 import type { RepositorySettings } from '../../config/settings.js';
 import { TAR_END, tarFile, tarHeader, tarPadding } from '../../decode/tar-writer.js';
 import { synthesizedIndex } from '../../index/synthesized-index.js';
 import type { IndexSnapshot } from '../../index/snapshot.js';
-import type { Answer } from '../answer-cache.js';
-import { listed, notFound, sendAnswer, withLoadedMap } from '../answers.js';
+import { answer, type Answer } from '../answer-cache.js';
+import { sendAnswer, textAnswer, withLoadedMap } from '../answers.js';
+import { listed } from '../query-filter.js';
 import type { IndexStore } from '../store.js';
 
 /** The arch that asks for versions present on every configured arch of the repository. */
@@ -43,7 +43,11 @@ export async function apkIndexRoutes(app: FastifyInstance, opts: ApkIndexOptions
     function synthesizedApkIndex(request, reply) {
       const parts = request.params['*'].split('/');
       if (parts.length < 3 || parts.at(-1) !== 'APKINDEX.tar.gz')
-        return sendAnswer(request, reply, notFound('not an index: ask /-/apk/<repository>/<arch>/APKINDEX.tar.gz'));
+        return sendAnswer(
+          request,
+          reply,
+          textAnswer(404, 'not-an-index', 'not an index: ask /-/apk/<repository>/<arch>/APKINDEX.tar.gz'),
+        );
       const arch = parts.at(-2)!;
       const name = parts.slice(0, -2).join('/');
       const repository = repositories.find((r) => r.name === name);
@@ -51,7 +55,11 @@ export async function apkIndexRoutes(app: FastifyInstance, opts: ApkIndexOptions
         return sendAnswer(
           request,
           reply,
-          notFound(`no repository "${listed([name])}" here; use one of ${repositories.map((r) => r.name).join(', ')}`),
+          textAnswer(
+            404,
+            'no-index-repository',
+            `no repository "${listed([name])}" here; use one of ${repositories.map((r) => r.name).join(', ')}`,
+          ),
         );
       withLoadedMap(
         store,
@@ -63,7 +71,9 @@ export async function apkIndexRoutes(app: FastifyInstance, opts: ApkIndexOptions
             return sendAnswer(
               request,
               reply,
-              notFound(
+              textAnswer(
+                404,
+                'no-index-arch',
                 `repository ${repository.name} has no arch "${listed([arch])}"; use one of ${[...arches, ALL_ARCHES].join(', ')}`,
               ),
             );
@@ -143,11 +153,5 @@ async function buildAnswer(
   await write(Buffer.alloc(tarPadding(size) + TAR_END));
   gzip.end();
   await done;
-  const body = Buffer.concat(out);
-  return {
-    status: 200,
-    type: 'application/gzip',
-    body,
-    etag: `"${createHash('sha1').update(body).digest('base64url')}"`,
-  };
+  return answer(200, 'application/gzip', Buffer.concat(out));
 }

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { count } from '../../core/plural.js';
-import { TEXT } from '../answers.js';
+import { sendText, TEXT } from '../answers.js';
 import type { IndexStore } from '../store.js';
 
 const textSchema = { type: 'string' } as const;
@@ -20,11 +20,11 @@ export async function probeRoutes(app: FastifyInstance, opts: { store: IndexStor
     if (store.ready) return void reply.type(TEXT).send('ready\n');
     const { loaded, total } = store.progress;
     const waiting = store.waitingFor;
-    void reply
-      .code(503)
-      .type(TEXT)
-      .send(
-        `not ready: ${loaded} of ${count(total, 'index', 'indexes')} loaded; waiting for ${waiting.slice(0, 3).join(', ')}${waiting.length > 3 ? ', ...' : ''}\n`,
-      );
+    sendText(
+      reply,
+      503,
+      'not-ready',
+      `not ready: ${loaded} of ${count(total, 'index', 'indexes')} loaded; waiting for ${waiting.slice(0, 3).join(', ')}${waiting.length > 3 ? ', ...' : ''}`,
+    );
   });
 }

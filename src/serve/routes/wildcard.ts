@@ -1,32 +1,29 @@
 import type { FastifyInstance } from 'fastify';
+import { releaseFilter } from '../../datasource/filter.js';
 import { changelogTemplate } from '../../datasource/renovate-body.js';
 import { compareVersions } from '../../index/version.js';
 import type { Release, ReleaseFilter, VersionMap } from '../../index/version-map.js';
 import type { Answer, AnswerCache } from '../answer-cache.js';
 import {
-  badQuery,
-  badRequest,
-  filterOf,
-  listed,
-  notFound,
+  answerPackage,
+  cachedAnswers,
+  isPackageName,
   packageRouteSchema,
-  queryKey,
   quoted,
+  rejected,
   renderReleases,
   sendAnswer,
+  sendText,
   targetOf,
-  TEXT,
+  textAnswer,
   withLoadedMap,
   type AnswerMode,
   type DatasourceQuery,
-  type QueryScope,
 } from '../answers.js';
-import { normalizeFilter } from '../query-filter.js';
+import { isRejection, listed, outOfScope, readFilters, type QueryScope } from '../query-filter.js';
 import type { IndexStore } from '../store.js';
 import { ScanGate, slices } from '../scan-gate.js';
 import { isWildcardPattern, wildcardMatcher } from '../wildcard.js';
-
-const MAX_PATTERN = 1024;
 
 /** Distinct pattern scans computed at once; more get 503 with Retry-After (identical ones share a scan). */
 const MAX_CONCURRENT_SCANS = 2;
@@ -38,43 +35,50 @@ const MAX_CONCURRENT_SCANS = 2;
  */
 export async function wildcardRoutes(
   app: FastifyInstance,
-  opts: { store: IndexStore; cache: AnswerCache; firstLoadTimeoutMs: number; scope: QueryScope; publicUrl?: string },
+  opts: {
+    store: IndexStore;
+    cache: AnswerCache;
+    firstLoadTimeoutMs: number;
+    scope: QueryScope;
+    publicUrl?: string | undefined;
+  },
 ): Promise<void> {
   const { store, cache, firstLoadTimeoutMs, scope, publicUrl } = opts;
   const scans = new ScanGate<Answer>(MAX_CONCURRENT_SCANS);
   app.get<{ Params: { '*': string }; Querystring: DatasourceQuery }>(
     '/wildcardVersion/*',
-    { schema: packageRouteSchema },
+    { schema: packageRouteSchema, onRequest: cachedAnswers(store, cache) },
     function wildcardReleases(request, reply) {
       const { target: pattern, mode } = targetOf(request.params['*'], request.query.format);
+      const filters = readFilters(request.query);
+      if (isRejection(filters)) return sendAnswer(request, reply, rejected(filters));
       withLoadedMap(
         store,
         firstLoadTimeoutMs,
         reply,
         (map) => {
-          const key = `wildcard\u0000${mode}\u0000${pattern}\u0000${queryKey(request.query)}`;
-          const bad = badQuery(request.query, scope);
-          if (bad) return sendAnswer(request, reply, badRequest(bad));
+          const bad = outOfScope(filters, scope.configured(map));
+          if (bad) return sendAnswer(request, reply, rejected(bad));
+          const filter = releaseFilter(filters, scope);
           // A plain name or a refused pattern is as cheap to answer again as a `/<name>` miss, and a flood of
           // those must not push the real answers out: its misses are not kept.
-          if (!isScan(pattern))
-            return sendAnswer(
-              request,
-              reply,
-              cache.get(map.generation, key, () =>
-                answerPattern(map, pattern, filterOf(request.query, scope), mode, publicUrl),
-              ),
-            );
-          // A scan's answers are kept, misses too. A new one runs beside at most MAX_CONCURRENT_SCANS others.
+          if (!isScan(pattern)) {
+            const a = answerPattern(map, pattern, filter, mode, publicUrl);
+            cache.put(map.generation, request.raw.url ?? '', a);
+            return sendAnswer(request, reply, a);
+          }
+          // A scan's answers are kept under the normalised query, misses too, so that every spelling of one
+          // query shares one entry and one scan. A new one runs beside at most MAX_CONCURRENT_SCANS others.
+          const key = `\u0000wildcard\u0000${mode}\u0000${pattern}\u0000${filters.key}`;
           const hit = cache.peek(map.generation, key);
           if (hit) return sendAnswer(request, reply, hit);
-          const filter = filterOf(request.query, scope);
           const scan = scans.run(`${map.generation}\u0000${key}`, () => scanPattern(map, pattern, filter, mode));
           if (!scan) {
-            return void reply
-              .code(503)
-              .headers({ 'content-type': TEXT, 'retry-after': '1', 'cache-control': 'no-store' })
-              .send(`${scans.active} pattern scans are running; retry shortly\n`);
+            sendText(reply, 503, 'busy', `${scans.active} pattern scans are running; retry shortly`, {
+              'retry-after': '1',
+              'cache-control': 'no-store',
+            });
+            return;
           }
           scan.then(
             (a) => {
@@ -84,19 +88,15 @@ export async function wildcardRoutes(
             (err: unknown) => void reply.send(err),
           );
         },
-        normalizeFilter(request.query).filter,
+        filters,
       );
     },
   );
 }
 
-function plausible(pattern: string): boolean {
-  return pattern.length > 0 && pattern.length <= MAX_PATTERN && !pattern.includes('/');
-}
-
 /** Whether answering `pattern` scans every name: a well-formed pattern, not a plain name or a refused one. */
 function isScan(pattern: string): boolean {
-  return plausible(pattern) && isWildcardPattern(pattern);
+  return isPackageName(pattern) && isWildcardPattern(pattern);
 }
 
 /** A refused pattern or a plain name (no star): answered at once. */
@@ -107,17 +107,14 @@ function answerPattern(
   mode: AnswerMode,
   publicUrl: string | undefined,
 ): Answer {
-  if (!plausible(pattern)) return notFound(`pattern ${quoted(pattern)} is not a package name`);
-  // A plain name links to its changes; a pattern's merged versions belong to several names, so no link.
-  if (!pattern.includes('*'))
-    return renderReleases(
-      `package ${quoted(pattern)}`,
-      map.releases(pattern, filter),
-      filter,
-      mode,
-      changelogTemplate(publicUrl, filter),
-    );
-  return notFound(`pattern ${quoted(pattern)} needs exactly one * after a name, e.g. argo-cd-* or argo-cd-*-compat`);
+  if (!isPackageName(pattern)) return textAnswer(404, 'not-a-name', `pattern ${quoted(pattern)} is not a package name`);
+  // A plain name is `/<name>`, with its link to its changes; a pattern's merged versions belong to several names.
+  if (!pattern.includes('*')) return answerPackage(map, pattern, filter, mode, changelogTemplate(publicUrl, filter));
+  return textAnswer(
+    404,
+    'bad-pattern',
+    `pattern ${quoted(pattern)} needs exactly one * after a name, e.g. argo-cd-* or argo-cd-*-compat`,
+  );
 }
 
 /**
@@ -137,7 +134,9 @@ async function scanPattern(map: VersionMap, pattern: string, filter: ReleaseFilt
     for (const r of releases) if (!merged.has(r.version)) merged.set(r.version, r);
   });
   if (!known)
-    return notFound(
+    return textAnswer(
+      404,
+      'no-match',
       `pattern ${quoted(pattern)} matches no package in ${filter.repositories ? `repositories ${listed(filter.repositories)}` : 'any configured index'}`,
     );
   const releases = [...merged.values()].sort((x, y) => compareVersions(x.version, y.version));
