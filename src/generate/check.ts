@@ -7,7 +7,14 @@ import { compareVersions } from '../index/version.js';
 import { bootcProblems, isBootcImage } from './bootc.js';
 import { judgeRenovate } from './check-renovate.js';
 import { describeDuplicate, duplicatePins } from './duplicate-pins.js';
-import { entryScope, notJudged, scopeVersions, versionAbsence, type ScopeVersions } from './image-scope.js';
+import {
+  entryScope,
+  notJudged,
+  scopeVersions,
+  versionAbsence,
+  withoutData,
+  type ScopeVersions,
+} from './image-scope.js';
 import type { InstallSets } from './install-set.js';
 import type { RenovateManagers } from './renovate-match.js';
 import { satisfies } from './satisfies.js';
@@ -24,6 +31,8 @@ export interface Finding {
   message: string;
   /** Known security IDs a newer available version fixes (a stale pin with known vulnerabilities). */
   ids?: string[];
+  /** "Not checked": the image's repositories (comparable URLs) that had no data for it. */
+  unchecked?: string[];
 }
 
 export interface CheckContext {
@@ -178,7 +187,8 @@ async function checkEntry(entry: PackageEntry, constraint: FileConstraint, ctx: 
     const scope = entryScope(ctx.source, image, spec.tag);
     const why = notJudged(scope);
     if (why) {
-      findings.push(at('warning', why));
+      const lacking = withoutData(scope).map((r) => r.url);
+      findings.push({ ...at('warning', why), ...(lacking.length && { unchecked: lacking }) });
       continue;
     }
     const versions = await scopeVersions(ctx.source, scope, spec.name);

@@ -49,9 +49,9 @@ export function dependencyKey(repository: string, arch: string): string {
   return `${repository}\u0000${arch}`;
 }
 
-/** The held repository an image's repository (a comparable URL) is read from, by URL or alias. */
-export function heldRepository(source: VersionSource, url: string): HeldRepository | undefined {
-  return source.held.find((h) => h.urls.includes(url));
+/** The held repositories an image's repository (a comparable URL) is read from, by URL or alias. */
+export function heldRepositories(source: VersionSource, url: string): HeldRepository[] {
+  return source.held.filter((h) => h.urls.includes(url));
 }
 
 /**

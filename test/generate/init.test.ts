@@ -121,6 +121,23 @@ describe('apk-indexer init', () => {
     expect(c.code).toBe(0);
   });
 
+  it("pins only from an index standing for the images' repositories, by the rule check judges them by", async () => {
+    // The index given without --alias stands for its own URL, not for Wolfi's, which the images build from.
+    const out = join(dir, 'foreign');
+    const foreign = ['--index', repo.url, '--key', repo.key];
+    const r = await runInit([out, ...foreign]);
+    expect(r.code).toBe(0);
+    expect(r.out).toContain(
+      'apko/bootc.yaml: bootc left unpinned: repository https://packages.wolfi.dev/os not available (for apko/bootc.yaml; pass its index, or --alias)\n',
+    );
+    expect(r.out).not.toMatch(/pinned to/);
+    expect(await readFile(join(out, 'apko/bootc.yaml'), 'utf8')).toContain('    - bootc\n');
+    // check with the same flags agrees: nothing of those images can be checked from that index.
+    const c = await runCommand(check, ['-C', out, ...foreign]);
+    expect(c.out).toMatch(/not checked: repository https:\/\/packages\.wolfi\.dev\/os not available/);
+    expect(c.code).toBe(3);
+  });
+
   it('writes files that validate against the schemas of apko, melange and Renovate', async () => {
     const out = join(dir, 'schemas');
     expect((await runInit([out])).code).toBe(0);

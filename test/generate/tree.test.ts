@@ -37,6 +37,9 @@ const NO_RENOVATE: string[] = [
 ];
 const NOT_CHECKED_PRIVATE =
   'not checked: repository https://apk.private.example/os not available (for images/private/secret.yaml; pass its index, or --alias)';
+/** What pin and check add on standard error while a repository had no data and was not allowed. */
+const UNCHECKED_PRIVATE =
+  'not checked: no data for https://apk.private.example/os; give its index (--index, with --alias for a mirror) or, to pass without it, --allow-unchecked https://apk.private.example/os';
 
 /** Every row `check` prints for the whole tree, in order: the real problems, and nothing judged from another image's repository. */
 const CHECK_ROWS = [
@@ -157,7 +160,7 @@ describe('a homelab tree, judged as apko builds it', () => {
 
   it('check reports exactly the real problems, each image from its own repositories and arches; other YAML is skipped', async () => {
     const r = await runCommand(check, ['-C', root, ...indexArgs(ix)]);
-    expect(r.err).toBe('');
+    expect(r.err).toBe(`${UNCHECKED_PRIVATE}\n`);
     expect(rows(r.out)).toEqual(CHECK_ROWS);
     expect(r.out).toMatch(/\n6 error\(s\), 11 warning\(s\), 13 ok\n$/);
     expect(r.code).toBe(1);
@@ -166,7 +169,7 @@ describe('a homelab tree, judged as apko builds it', () => {
   it('pin moves exactly the stale pins, and nothing else', async () => {
     const r = await runCommand(pin, ['-C', root, ...indexArgs(ix)]);
     expect(r.out).toBe(`${MOVES.join('\n')}\n11 file(s) (2 refused), 7 pin(s) moved, 3 problem(s), 1 not checked\n`);
-    expect(r.err).toBe(`${PIN_NOTES.join('\n')}\n`);
+    expect(r.err).toBe(`${PIN_NOTES.join('\n')}\n${UNCHECKED_PRIVATE}\n`);
     expect(r.code).toBe(1);
     for (const [file, text] of Object.entries(PINNED)) expect(await read(file), file).toBe(text);
     // A second run finds nothing stale.
@@ -200,10 +203,20 @@ describe('a homelab tree, judged as apko builds it', () => {
       ['warning', 'alpine/jellyfin.yaml:8', 'jellyfin=10.11.11-r3', missing],
       ['warning', 'alpine/jellyfin.yaml:9', 'busybox=1.37.0-r1', missing],
     ]);
-    expect(c.code).toBe(0);
+    // Nothing was checked: the gate fails with its own status until the user names what may go unchecked.
+    expect(c.code).toBe(3);
     const p = await runCommand(pin, ['-C', root, 'alpine/jellyfin.yaml', ...wolfiOnly]);
     expect(await read('alpine/jellyfin.yaml')).toBe(FILES['alpine/jellyfin.yaml']);
     expect(p.out).toBe('1 file(s), 0 pin(s) moved, 2 not checked\n');
+    expect(p.code).toBe(3);
+    const allow = ['--allow-unchecked', ALPINE_MAIN, '--allow-unchecked', ALPINE_COMMUNITY];
+    expect((await runCommand(check, ['-C', root, 'alpine/jellyfin.yaml', ...wolfiOnly, ...allow])).code).toBe(0);
+    const allowed = await runCommand(pin, ['-C', root, '--check', 'alpine/jellyfin.yaml', ...wolfiOnly, ...allow]);
+    expect(allowed.out).toBe('1 file(s), 0 pin(s) stale, 2 not checked (2 allowed by --allow-unchecked)\n');
+    expect(allowed.code).toBe(0);
+    // Naming one of the two is not enough: each entry needs both.
+    const half = await runCommand(check, ['-C', root, 'alpine/jellyfin.yaml', ...wolfiOnly, ...allow.slice(0, 2)]);
+    expect(half.code).toBe(3);
   });
 
   it('takes --repository-append as apko does: an image naming no repository builds from the appended one', async () => {

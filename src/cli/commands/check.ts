@@ -2,13 +2,14 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileConstraints } from '../../apko/tree.js';
 import { checkTree, dedupeFindings, formatFindings, type Finding } from '../../generate/check.js';
-import { UsageError, UserError } from '../../errors.js';
+import { EXIT, UsageError, UserError } from '../../errors.js';
 import { resolveInstallSets } from '../../generate/install-set.js';
 import { flag } from '../../core/flags.js';
-import { SOURCE_FLAGS, TREE_FLAGS } from '../../generate/command-options.js';
+import { GATE_FLAGS, SOURCE_FLAGS, TREE_FLAGS } from '../../generate/command-options.js';
 import { localPackageNames } from '../../generate/local-packages.js';
 import { CONFIG_FILE_NAMES, findRenovateConfig, RenovateManagers } from '../../generate/renovate-match.js';
 import { defineCommand } from '../command.js';
+import { uncheckedGate, uncheckedLine } from '../gate.js';
 import { openImageTree } from '../image-tree.js';
 
 export const command = defineCommand({
@@ -45,10 +46,13 @@ is still judged for every image of the tree that includes it.`,
       names: ['--json'],
       doc: "print the findings (a vulnerable pin's with the security IDs a newer version fixes) as JSON.",
     }),
+    ...GATE_FLAGS,
     ...SOURCE_FLAGS,
     ...TREE_FLAGS,
   },
-  exits: '0 no errors, 1 errors found, 2 a usage error or an index that could not be read.',
+  exits: `0 no errors, 1 errors found, 2 a usage error or an index that could not be read, 3 no errors but
+entries not checked: an image's repository had no data (no index given for it, or none for one of its arches) and
+was not named with --allow-unchecked.`,
   run: async (args, io) => {
     const { values } = args;
     const { root, fallbackArches, tree, source } = await openImageTree(args, io, {
@@ -92,7 +96,13 @@ is still judged for every image of the tree that includes it.`,
           )}\n`
         : formatFindings(unique),
     );
-    return unique.some((f) => f.severity === 'error') ? 1 : 0;
+    const gate = uncheckedGate(
+      unique.flatMap((f) => (f.unchecked ? [f.unchecked] : [])),
+      values.allowUnchecked,
+      root,
+    );
+    if (!values.json && gate.failing > 0) io.stderr.write(`${uncheckedLine(gate)}\n`);
+    return unique.some((f) => f.severity === 'error') ? EXIT.found : gate.failing > 0 ? EXIT.unchecked : EXIT.ok;
   },
 });
 

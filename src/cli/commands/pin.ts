@@ -4,10 +4,12 @@ import { lockPathOf, lockState } from '../../apko/lock.js';
 import { fileConstraints } from '../../apko/tree.js';
 import { writeFileAtomically } from '../../core/files.js';
 import { flag } from '../../core/flags.js';
-import { SOURCE_FLAGS, TREE_FLAGS } from '../../generate/command-options.js';
+import { GATE_FLAGS, SOURCE_FLAGS, TREE_FLAGS } from '../../generate/command-options.js';
+import { EXIT } from '../../errors.js';
 import { pinTree } from '../../generate/pin.js';
 import { describeIds } from '../../generate/security.js';
 import { defineCommand } from '../command.js';
+import { uncheckedGate, uncheckedLine } from '../gate.js';
 import { openImageTree } from '../image-tree.js';
 import type { CliIO } from '../io.js';
 
@@ -34,12 +36,14 @@ is still judged for every image of the tree that includes it.`,
       names: ['--json'],
       doc: 'print the moves (with the security IDs each fixes) and notes as JSON.',
     }),
+    ...GATE_FLAGS,
     ...SOURCE_FLAGS,
     ...TREE_FLAGS,
   },
   exits: `0 done (or, with --check, nothing stale), 1 a pin is stale (--check) or could not be
 resolved, 2 a usage error, an index that could not be read, a server that is not an apk-indexer or a
-file that cannot be written.`,
+file that cannot be written, 3 nothing of that but pins not checked: an image's repository had no data
+(no index given for it, or none for one of its arches) and was not named with --allow-unchecked.`,
   run: async (args, io) => {
     const { values } = args;
     const { root, fallbackArches, tree, source } = await openImageTree(args, io);
@@ -47,7 +51,6 @@ file that cannot be written.`,
     for (const failure of failures) io.stderr.write(`${failure.message}\n`);
     let stale = 0;
     let unresolved = failures.length;
-    let unchecked = 0;
     const results = await pinTree(tree, fileConstraints(tree, fallbackArches), source, { all: values.all });
     const changed = new Set<string>();
     for (const result of results) {
@@ -66,10 +69,16 @@ file that cannot be written.`,
         for (const n of result.notes)
           io.stderr.write(`${result.file}${n.line ? `:${n.line}` : ''}: ${n.name}: ${n.message}\n`);
       unresolved += result.notes.filter((n) => n.kind === 'problem').length;
-      unchecked += result.notes.filter((n) => n.kind === 'not-checked').length;
       stale += result.changes.length;
       if (result.changes.length > 0) changed.add(result.file);
     }
+    const gate = uncheckedGate(
+      results.flatMap((r) => r.notes.flatMap((n) => (n.kind === 'not-checked' ? [n.repositories ?? []] : []))),
+      values.allowUnchecked,
+      root,
+    );
+    const status = () =>
+      (values.check && stale > 0) || unresolved > 0 ? EXIT.found : gate.failing > 0 ? EXIT.unchecked : EXIT.ok;
     if (values.json) {
       const moves = results.flatMap((r) =>
         r.changes.map((c) => ({
@@ -88,12 +97,12 @@ file that cannot be written.`,
           name: n.name,
           message: n.message,
           error: n.kind === 'problem',
+          ...(n.kind === 'not-checked' && { notChecked: n.repositories ?? [] }),
         })),
       );
-      io.stdout.write(
-        `${JSON.stringify({ changed: !values.check, moves, notes, unreadable: failures.map((f) => f.message) }, null, 2)}\n`,
-      );
-      return (values.check && stale > 0) || unresolved > 0 ? 1 : 0;
+      const unreadable = failures.map((f) => f.message);
+      io.stdout.write(`${JSON.stringify({ changed: !values.check, moves, notes, unreadable }, null, 2)}\n`);
+      return status();
     }
     // A lock records the files' checksum: a moved pin in any file of an image's chain makes its lock stale.
     for (const image of tree.images) {
@@ -109,11 +118,16 @@ file that cannot be written.`,
     }
     const verb = values.check ? 'stale' : 'moved';
     const files = `${results.length + failures.length} file(s)${failures.length ? ` (${failures.length} refused)` : ''}`;
-    const extra = [unresolved ? `${unresolved} problem(s)` : '', unchecked ? `${unchecked} not checked` : ''].filter(
-      Boolean,
-    );
+    const unchecked = gate.failing + gate.allowed;
+    const extra = [
+      unresolved ? `${unresolved} problem(s)` : '',
+      unchecked
+        ? `${unchecked} not checked${gate.allowed ? ` (${gate.allowed} allowed by --allow-unchecked)` : ''}`
+        : '',
+    ].filter(Boolean);
     io.stdout.write(`${files}, ${stale} pin(s) ${verb}${extra.length ? `, ${extra.join(', ')}` : ''}\n`);
-    return (values.check && stale > 0) || unresolved > 0 ? 1 : 0;
+    if (gate.failing > 0) io.stderr.write(`${uncheckedLine(gate)}\n`);
+    return status();
   },
 });
 
