@@ -1,7 +1,8 @@
+import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileConstraints, readApkoTree, type ApkoTree } from '../apko/tree.js';
 import type { GivenFlag } from '../core/flags.js';
-import { UsageError } from '../errors.js';
+import { FileError, UsageError } from '../errors.js';
 import { apkArchesOf, sourceOptions, type SourceValues, type TreeValues } from '../generate/command-options.js';
 import { hasSource, openVersionSource, type SourceOptions } from '../generate/open-source.js';
 import type { VersionSource } from '../generate/version-source.js';
@@ -42,6 +43,14 @@ export async function openImageTree(
   const source = sourceOptions(values, args.given);
   if (!hasSource(source)) throw new UsageError('pass --index SRC, --config FILE or --server URL');
   const root = resolve(values.directory ?? '.');
+  // A FILE named on the command line that cannot be read is a mistake in what was given (exit 2), not a finding.
+  for (const named of args.positionals) {
+    try {
+      statSync(resolve(root, named));
+    } catch (err) {
+      throw FileError.of(named, err, 'cannot read');
+    }
+  }
   read.precheck?.(root);
   const fallbackArches = apkArchesOf(values.arch);
   const tree = readApkoTree({

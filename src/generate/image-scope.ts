@@ -60,14 +60,17 @@ function isAbsentLocal(repo: ImageRepository): boolean {
   }
 }
 
-/** Why an entry of this scope is not judged, or undefined when it can be. */
-export function notJudged(scope: EntryScope): string | undefined {
+/**
+ * Why an entry of this scope is not judged, or undefined when it can be. `image` names the image (or images: one
+ * entry of a base file may be unjudged for many that include it, said once).
+ */
+export function notJudged(scope: EntryScope, image = scope.image): string | undefined {
   if (scope.missing.length > 0)
-    return `not checked: repository ${scope.missing.map((r) => r.written).join(', ')} not available (for ${scope.image}; pass its index, or --alias)`;
-  if (scope.held.length === 0) return `not checked: ${scope.image} builds from no repository`;
-  if (scope.arches.length === 0) return `not checked: ${scope.image} names no archs (pass --arch)`;
+    return `not checked: repository ${scope.missing.map((r) => r.written).join(', ')} not available (for ${image}; pass its index, or --alias)`;
+  if (scope.held.length === 0) return `not checked: ${image} builds from no repository`;
+  if (scope.arches.length === 0) return `not checked: ${image} names no archs (pass --arch)`;
   if (scope.unloaded.length > 0)
-    return `not checked: no index for ${scope.unloaded.join(', ')} in ${scope.image}'s repositories`;
+    return `not checked: no index for ${scope.unloaded.join(', ')} in the repositories of ${image}`;
   return undefined;
 }
 

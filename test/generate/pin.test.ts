@@ -6,7 +6,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DEFAULTS } from '../../src/config/settings.js';
 import type { FixturePackage } from '../fixtures/apk-repo.js';
 import { buildService, type Service } from '../../src/serve/app.js';
-import { fixtureRepo, fixtureKey, runCommand, writeTree } from './helpers.js';
+import { checkRows, fixtureRepo, fixtureKey, runCommand, writeTree } from './helpers.js';
 import { writeFixtureRepo } from '../fixtures/apk-repo.js';
 import { readFile as readBytes } from 'node:fs/promises';
 import { command } from '../helpers/command.js';
@@ -232,10 +232,10 @@ describe('apk-indexer pin', () => {
     expect(r.out).toBe('2 file(s), 0 pin(s) moved\n');
     expect(await readFile(join(tree, 'apko/base.yaml'), 'utf8')).toBe(base);
     // check judges the entry once, for the same union: one row, no contradiction.
-    const c = await runCommand(check, args);
-    const rows = c.out.split('\n').filter((l) => l.includes('apko/base.yaml:4'));
+    const rows = (await checkRows(args)).filter((row) => row[1] === 'apko/base.yaml:4');
     expect(rows).toHaveLength(1);
-    expect(rows[0]).toMatch(/^ok .*newest on all of x86_64, aarch64, riscv64$/);
+    expect(rows[0]![0]).toBe('ok');
+    expect(rows[0]![3]).toMatch(/newest on all of x86_64, aarch64, riscv64$/);
     // Once riscv64 has 1.1-r0, both move together.
     const newer = await fixtureRepo(join(dir, 'shared-repo-2'), {
       x86_64: versions('foo', ['1.0-r0', '1.1-r0']),
@@ -275,8 +275,11 @@ describe('apk-indexer pin', () => {
     const r = await runCommand(pin, ['-C', root, '--config', join(root, 'service.yaml'), 'apko/base.yaml']);
     // Nothing wrong was found, but not everything was checked: the gate's own status, 3.
     expect(r.code).toBe(3);
-    expect(r.err).toContain(
-      "apko/base.yaml:6: busybox: not pinned: no index for aarch64 in apko/app.yaml's repositories",
+    // Said once for the repository; each pin with --verbose.
+    expect(r.err).toContain(`not pinned: no data for ${EXAMPLE}: 3 pins in apko/base.yaml (--verbose lists them)\n`);
+    const verbose = await runCommand(pin, ['-C', root, '--config', join(root, 'service.yaml'), '-v', 'apko/base.yaml']);
+    expect(verbose.err).toContain(
+      'apko/base.yaml:6: busybox: not pinned: no index for aarch64 in the repositories of apko/app.yaml\n',
     );
     expect(r.out).toBe('1 file(s), 0 pin(s) moved, 3 not checked\n');
     expect(r.err).toContain(

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DEFAULTS } from '../../src/config/settings.js';
 import { buildService, type Service } from '../../src/serve/app.js';
-import { runCommand } from './helpers.js';
+import { checkRows, runCommand } from './helpers.js';
 import {
   ALPINE_COMMUNITY,
   ALPINE_MAIN,
@@ -23,11 +23,6 @@ const check = command('check');
 const pin = command('pin');
 
 /** Table rows as [status, where, what, detail]. */
-const rows = (out: string) =>
-  out
-    .split('\n')
-    .filter((l) => /^(ok|error|warning) /.test(l))
-    .map((l) => l.split(/ {2,}/));
 
 const NO_RENOVATE: string[] = [
   'warning',
@@ -161,7 +156,7 @@ describe('a homelab tree, judged as apko builds it', () => {
   it('check reports exactly the real problems, each image from its own repositories and arches; other YAML is skipped', async () => {
     const r = await runCommand(check, ['-C', root, ...indexArgs(ix)]);
     expect(r.err).toBe(`${UNCHECKED_PRIVATE}\n`);
-    expect(rows(r.out)).toEqual(CHECK_ROWS);
+    expect(await checkRows(['-C', root, ...indexArgs(ix)])).toEqual(CHECK_ROWS);
     expect(r.out).toMatch(/\n6 error\(s\), 11 warning\(s\), 13 ok\n$/);
     expect(r.code).toBe(1);
   });
@@ -185,8 +180,7 @@ describe('a homelab tree, judged as apko builds it', () => {
     );
     expect(await read('images/wolfi/base.yaml')).toBe(PINNED['images/wolfi/base.yaml']);
     expect(await read('images/apps/web.yaml')).toBe(FILES['images/apps/web.yaml']);
-    const c = await runCommand(check, ['-C', root, 'images/wolfi/base.yaml', ...indexArgs(ix)]);
-    expect(rows(c.out)).toEqual([
+    expect(await checkRows(['-C', root, 'images/wolfi/base.yaml', ...indexArgs(ix)])).toEqual([
       NO_RENOVATE,
       ['ok', 'images/wolfi/base.yaml:7', 'wolfi-baselayout', 'unpinned: apko takes the newest version at build time'],
       ['ok', 'images/wolfi/base.yaml:8', 'ca-certificates-bundle=20241121-r0', 'newest on all of x86_64, aarch64'],
@@ -198,7 +192,7 @@ describe('a homelab tree, judged as apko builds it', () => {
     const wolfiOnly = ['--index', ix.wolfi.url, '--alias', WOLFI, '--key', ix.wolfi.key];
     const c = await runCommand(check, ['-C', root, 'alpine/jellyfin.yaml', ...wolfiOnly]);
     const missing = `not checked: repository ${ALPINE_MAIN}, ${ALPINE_COMMUNITY} not available (for alpine/jellyfin.yaml; pass its index, or --alias)`;
-    expect(rows(c.out)).toEqual([
+    expect(await checkRows(['-C', root, 'alpine/jellyfin.yaml', ...wolfiOnly])).toEqual([
       NO_RENOVATE,
       ['warning', 'alpine/jellyfin.yaml:8', 'jellyfin=10.11.11-r3', missing],
       ['warning', 'alpine/jellyfin.yaml:9', 'busybox=1.37.0-r1', missing],
@@ -242,10 +236,7 @@ describe('a homelab tree, judged as apko builds it', () => {
         contents: {},
       }),
     );
-    const c = rows(
-      (await runCommand(check, ['-C', root, 'images/apps/web.yaml', 'services/arm/monitor.yaml', ...indexArgs(ix)]))
-        .out,
-    );
+    const c = await checkRows(['-C', root, 'images/apps/web.yaml', 'services/arm/monitor.yaml', ...indexArgs(ix)]);
     expect(c).toContainEqual([
       'ok',
       'images/apps/web.lock.json',
@@ -321,7 +312,6 @@ describe('a homelab tree, judged as apko builds it', () => {
     });
 
     it('checks the same rows; install sets need dependency data, which the service does not keep', async () => {
-      const r = await runCommand(check, ['-C', root, ...server()]);
       const expected = [
         CHECK_ROWS[0]!,
         [
@@ -340,7 +330,7 @@ describe('a homelab tree, judged as apko builds it', () => {
         `package ${name} is not listed; bootc needs it, and it may arrive through dependencies, which were not resolved`,
       ];
       expected.splice(4, 0, bootc('ostree'), bootc('composefs'), bootc('systemd'));
-      expect(rows(r.out)).toEqual(expected);
+      expect(await checkRows(['-C', root, ...server()])).toEqual(expected);
     });
   });
 });

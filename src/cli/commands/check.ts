@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileConstraints } from '../../apko/tree.js';
-import { checkTree, dedupeFindings, formatFindings, type Finding } from '../../generate/check.js';
+import { checkTree, dedupeFindings, type Finding } from '../../generate/check.js';
 import { EXIT, UsageError, UserError } from '../../errors.js';
 import { resolveInstallSets } from '../../generate/install-set.js';
 import { flag } from '../../core/flags.js';
@@ -9,14 +9,18 @@ import { GATE_FLAGS, SOURCE_FLAGS, TREE_FLAGS } from '../../generate/command-opt
 import { localPackageNames } from '../../generate/local-packages.js';
 import { CONFIG_FILE_NAMES, findRenovateConfig, RenovateManagers } from '../../generate/renovate-match.js';
 import { defineCommand } from '../command.js';
+import { formatFindings } from '../findings.js';
 import { uncheckedGate, uncheckedLine } from '../gate.js';
+import { styleOf } from '../terminal.js';
 import { openImageTree } from '../image-tree.js';
 
 export const command = defineCommand({
   name: 'check',
   summary: 'lint apko files against the indexes: packages, pins, bootc, includes, Renovate',
   usage: ['[FILE...] (--index SRC... | --config FILE | --server URL)'],
-  about: `Lints apko files as apko reads them and prints a table. Each image is judged from its own
+  about: `Lints apko files as apko reads them and prints what it found, one line per cause: each error, and
+warnings of one kind (stale pins, entries not checked) once with the files they cover (--verbose: every
+finding). Each image is judged from its own
 repositories (its include chain's, plus --repository-append) on the arches it builds for: a key
 apko refuses, a package or pin missing on an arch, a constraint no version satisfies, duplicate or
 conflicting pins, what \`apko build\` would fail on resolving the install set per arch (a dependency
@@ -44,7 +48,11 @@ is still judged for every image of the tree that includes it.`,
     }),
     json: flag.switch({
       names: ['--json'],
-      doc: "print the findings (a vulnerable pin's with the security IDs a newer version fixes) as JSON.",
+      doc: "print every finding (a vulnerable pin's with the security IDs a newer version fixes) as JSON.",
+    }),
+    verbose: flag.switch({
+      names: ['--verbose', '-v'],
+      doc: 'list every finding on its own line, instead of one line per cause with the files it covers.',
     }),
     ...GATE_FLAGS,
     ...SOURCE_FLAGS,
@@ -94,7 +102,7 @@ was not named with --allow-unchecked.`,
             null,
             2,
           )}\n`
-        : formatFindings(unique),
+        : formatFindings(unique, styleOf(io.stdout), values.verbose),
     );
     const gate = uncheckedGate(
       unique.flatMap((f) => (f.unchecked ? [f.unchecked] : [])),

@@ -8,6 +8,8 @@ import { GATE_FLAGS, SOURCE_FLAGS, TREE_FLAGS } from '../../generate/command-opt
 import { EXIT } from '../../errors.js';
 import { pinTree } from '../../generate/pin.js';
 import { describeIds } from '../../generate/security.js';
+import type { PinNote, PinResult } from '../../generate/pin.js';
+import { terminalSafe } from '../../core/text.js';
 import { defineCommand } from '../command.js';
 import { uncheckedGate, uncheckedLine } from '../gate.js';
 import { openImageTree } from '../image-tree.js';
@@ -36,6 +38,10 @@ is still judged for every image of the tree that includes it.`,
       names: ['--json'],
       doc: 'print the moves (with the security IDs each fixes) and notes as JSON.',
     }),
+    verbose: flag.switch({
+      names: ['--verbose', '-v'],
+      doc: 'say every pin that was not checked on its own line, instead of once per repository without data.',
+    }),
     ...GATE_FLAGS,
     ...SOURCE_FLAGS,
     ...TREE_FLAGS,
@@ -48,11 +54,12 @@ file that cannot be written, 3 nothing of that but pins not checked: an image's 
     const { values } = args;
     const { root, fallbackArches, tree, source } = await openImageTree(args, io);
     const failures = tree.failures;
-    for (const failure of failures) io.stderr.write(`${failure.message}\n`);
+    for (const failure of failures) io.stderr.write(`${terminalSafe(failure.message)}\n`);
     let stale = 0;
     let unresolved = failures.length;
     const results = await pinTree(tree, fileConstraints(tree, fallbackArches), source, { all: values.all });
     const changed = new Set<string>();
+    const unchecked = uncheckedGroups(results);
     for (const result of results) {
       // Written before its moves are printed: a file that cannot be written stops pin with no move claimed for it.
       const original = tree.images.flatMap((image) => image.chain).find((f) => f.path === result.file)!.text;
@@ -62,12 +69,15 @@ file that cannot be written, 3 nothing of that but pins not checked: an image's 
         if (values.json) continue;
         const fixes = c.fixes ? `  fixes ${describeIds(c.fixes)}` : '';
         io.stdout.write(
-          `${result.file}:${c.line}  ${c.name}  ${c.from ?? '(unpinned)'} -> ${c.to}${values.check ? '  (stale)' : ''}${fixes}\n`,
+          `${terminalSafe(`${result.file}:${c.line}  ${c.name}  ${c.from ?? '(unpinned)'} -> ${c.to}${values.check ? '  (stale)' : ''}${fixes}`)}\n`,
         );
       }
       if (!values.json)
-        for (const n of result.notes)
-          io.stderr.write(`${result.file}${n.line ? `:${n.line}` : ''}: ${n.name}: ${n.message}\n`);
+        for (const n of result.notes) {
+          // Pins not checked for a repository without data are said once per repository (below), unless --verbose.
+          if (n.kind === 'not-checked' && !values.verbose && unchecked.get(groupOf(n))!.length > 1) continue;
+          io.stderr.write(`${terminalSafe(`${result.file}${n.line ? `:${n.line}` : ''}: ${n.name}: ${n.message}`)}\n`);
+        }
       unresolved += result.notes.filter((n) => n.kind === 'problem').length;
       stale += result.changes.length;
       if (result.changes.length > 0) changed.add(result.file);
@@ -116,13 +126,22 @@ file that cannot be written, 3 nothing of that but pins not checked: an image's 
         unresolved += runApkoLock(image.file.path, lock, root, values, io);
       }
     }
+    if (!values.verbose)
+      for (const [repositories, files] of unchecked) {
+        if (files.length < 2) continue;
+        const list = [...new Set(files)];
+        const shown = list.length > 3 ? `${list.slice(0, 3).join(', ')} and ${list.length - 3} more` : list.join(', ');
+        io.stderr.write(
+          `${terminalSafe(`not pinned: no data for ${repositories}: ${files.length} pins in ${shown} (--verbose lists them)`)}\n`,
+        );
+      }
     const verb = values.check ? 'stale' : 'moved';
     const files = `${results.length + failures.length} file(s)${failures.length ? ` (${failures.length} refused)` : ''}`;
-    const unchecked = gate.failing + gate.allowed;
+    const notChecked = gate.failing + gate.allowed;
     const extra = [
       unresolved ? `${unresolved} problem(s)` : '',
-      unchecked
-        ? `${unchecked} not checked${gate.allowed ? ` (${gate.allowed} allowed by --allow-unchecked)` : ''}`
+      notChecked
+        ? `${notChecked} not checked${gate.allowed ? ` (${gate.allowed} allowed by --allow-unchecked)` : ''}`
         : '',
     ].filter(Boolean);
     io.stdout.write(`${files}, ${stale} pin(s) ${verb}${extra.length ? `, ${extra.join(', ')}` : ''}\n`);
@@ -161,3 +180,14 @@ function runApkoLock(
   io.stdout.write(`${lock}: regenerated (apko ${args.join(' ')})\n`);
   return 0;
 }
+
+/** The pins not checked, by the repositories that had no data: each group's files, a file once per pin. */
+function uncheckedGroups(results: readonly PinResult[]): Map<string, string[]> {
+  const groups = new Map<string, string[]>();
+  for (const r of results)
+    for (const n of r.notes)
+      if (n.kind === 'not-checked') groups.set(groupOf(n), [...(groups.get(groupOf(n)) ?? []), r.file]);
+  return groups;
+}
+
+const groupOf = (n: PinNote) => (n.repositories ?? []).join(', ');
