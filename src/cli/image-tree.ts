@@ -6,7 +6,7 @@ import { FileError, UsageError } from '../errors.js';
 import { apkArchesOf, sourceOptions, type SourceValues, type TreeValues } from '../generate/command-options.js';
 import { hasSource, openVersionSource, type SourceOptions } from '../generate/open-source.js';
 import type { VersionSource } from '../generate/version-source.js';
-import type { CliIO } from './io.js';
+import { warner, type CliIO } from './io.js';
 
 /** What `pin` and `check` work on: the apko tree as apko resolves it, and the versions to hold it against. */
 export interface ImageTree {
@@ -72,12 +72,6 @@ export async function openImageTree(
       ? [...new Set(wanted)]
       : [...new Set([...fallbackArches, ...tree.images.flatMap((i) => i.apkArches)])];
   };
-  const opened = await openVersionSource(
-    source,
-    archesFor,
-    (m) => io.stderr.write(`warning: ${m}\n`),
-    process.env,
-    read.dependencies ?? false,
-  );
+  const opened = await openVersionSource(source, archesFor, warner(io), process.env, read.dependencies ?? false);
   return { root, fallbackArches, tree, source: opened, sourceOptions: source };
 }

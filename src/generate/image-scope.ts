@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { ImageRepository } from '../apko/repository.js';
 import type { ImageConstraint } from '../apko/tree.js';
+import { isValidVersion } from '../index/version.js';
 import { heldRepositories, type VersionSource } from './version-source.js';
 
 /** What one package entry of one image may be judged from: the image's own repositories, on its own arches. */
@@ -90,7 +91,12 @@ export async function scopeVersions(
   );
   if (perArch.every((a) => a.versions === undefined)) return undefined;
   const common = (await source.versions(name, scope.arches, scope.held)) ?? [];
-  return { perArch: perArch.map((a) => ({ arch: a.arch, versions: a.versions ?? [] })), common };
+  // Whatever an index or a server holds, only an APK version is ever compared, proposed or written into a file:
+  // `1.0\x1b[2J-r0` is no version (apk refuses it), and a YAML file is no place for a terminal's commands.
+  return {
+    perArch: perArch.map((a) => ({ arch: a.arch, versions: (a.versions ?? []).filter(isValidVersion) })),
+    common: common.filter(isValidVersion),
+  };
 }
 
 /**

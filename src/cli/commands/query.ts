@@ -7,7 +7,7 @@ import { loadRepositoriesOnce, repositoriesFromOptions } from '../../config/repo
 import { VersionMap } from '../../index/version-map.js';
 import { flag, type FlagValues, type ParsedArgs } from '../../core/flags.js';
 import { defineCommand } from '../command.js';
-import type { CliIO } from '../io.js';
+import { warner, type CliIO } from '../io.js';
 
 const FLAGS = {
   index: flag.each({
@@ -70,7 +70,7 @@ async function run(args: ParsedArgs<FlagValues<typeof FLAGS>>, io: CliIO): Promi
     );
   // --repository narrows what is read, not only the answer: the other repositories are not downloaded.
   const chosen = repositories.length ? sources.filter((s) => repositories.includes(s.name)) : sources;
-  const loaded = await loadRepositoriesOnce(chosen, { warn: (m) => io.stderr.write(`warning: ${terminalSafe(m)}\n`) });
+  const loaded = await loadRepositoriesOnce(chosen, { warn: warner(io) });
   const map = new VersionMap(loaded.map((l) => l.snapshot));
   // A Map, never a plain object: a package called __proto__ is a name like any other.
   const out = new Map<string, RenovateBody | null>();
