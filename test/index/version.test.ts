@@ -291,10 +291,11 @@ describe('apk-indexer vercmp', () => {
         'apk-indexer vercmp: line 1: not a version apk accepts: "1.0-foo"\n' +
         'apk-indexer vercmp: line 3: not a version apk accepts: "abc"\n',
     });
-    expect(await vercmp(['1.0', 'banana'])).toMatchObject({
+    // One line: a value apk refuses, not a mistake in the command line's shape (no usage after it).
+    expect(await vercmp(['1.0', 'banana'])).toEqual({
       code: 2,
       out: '',
-      err: expect.stringMatching(/^apk-indexer vercmp: not a version apk accepts: "banana"\n/),
+      err: 'apk-indexer vercmp: not a version apk accepts: "banana"\n',
     });
     // A hostile version is shown escaped, never sent to the terminal as it is.
     expect((await vercmp(['1.0', '1.0\x1b[2J'])).err).toMatch(

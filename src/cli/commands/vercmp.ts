@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { compareVersions, isValidVersion, versionSymbol } from '../../index/version.js';
 import { terminalSafe } from '../../core/text.js';
-import { UsageError } from '../../errors.js';
+import { UsageError, UserError } from '../../errors.js';
 import { defineCommand } from '../command.js';
 import type { CliIO } from '../io.js';
 
@@ -26,7 +26,8 @@ still answered.`,
   run: async ({ positionals }, io) => {
     if (positionals.length === 2) {
       const invalid = positionals.find((v) => !isValidVersion(v));
-      if (invalid !== undefined) throw new UsageError(notAVersion(invalid));
+      // A value, not the command line's shape: one line, no usage after it.
+      if (invalid !== undefined) throw new UserError('usage', notAVersion(invalid));
       io.stdout.write(`${versionSymbol(compareVersions(positionals[0]!, positionals[1]!))}\n`);
       return 0;
     }
