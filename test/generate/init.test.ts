@@ -134,7 +134,7 @@ describe('apk-indexer init', () => {
     expect(await readFile(join(out, 'apko/bootc.yaml'), 'utf8')).toContain('    - bootc\n');
     // check with the same flags agrees: nothing of those images can be checked from that index.
     const c = await runCommand(check, ['-C', out, ...foreign]);
-    expect(c.out).toMatch(/^warning {2}not checked: no data for https:\/\/packages\.wolfi\.dev\/os: 36 entries in\s/m);
+    expect(c.out).toMatch(/^warning {2}not checked: no data for https:\/\/packages\.wolfi\.dev\/os: \d+ entries in\s/m);
     expect(c.code).toBe(3);
   });
 
