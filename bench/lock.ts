@@ -106,6 +106,7 @@ async function child(root: string, cacheDir: string): Promise<void> {
   const io = { stdin: new PassThrough(), stdout: silent, stderr: silent };
   const started = performance.now();
   const opened = await openImages(parseFlags(['-C', root], APKO_LOCK_FLAGS), io, (tree) => tree.images);
+  if (!('source' in opened)) throw new Error(`the bench tree ${root} has no image`);
   const loadMs = performance.now() - started;
   globalThis.gc?.();
   const rssLoadedMiB = process.memoryUsage().rss / 2 ** 20;

@@ -5,9 +5,11 @@
  *
  * What the CLI exits with, one table for every command (docs/errors.md): 0 done, 1 the command's own "found
  * something" (a package unknown, a pin stale, a lint error, files in the way), 2 a mistake in what it was given,
- * 70 a bug in apk-indexer (sysexits' EX_SOFTWARE), so a CI gate never reads our bug as the user's mistake or a finding.
+ * 3 a gate (`pin`, `check`) that could not check everything (an image's repository had no data), 70 a bug in
+ * apk-indexer (sysexits' EX_SOFTWARE): a CI gate never reads our bug as the user's mistake or a finding, nor passes
+ * on what it did not check.
  */
-export const EXIT = { ok: 0, found: 1, user: 2, bug: 70 } as const;
+export const EXIT = { ok: 0, found: 1, user: 2, unchecked: 3, bug: 70 } as const;
 
 /**
  * The stable codes of the errors a user can cause or fix (docs/errors.md lists them): scripts may match on them, so a

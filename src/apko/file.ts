@@ -170,16 +170,18 @@ export function decodeApkoFile(yaml: YamlText, shown: string, absolutePath: stri
     packages.push({ file: shown, line, entry: value, spec: parsePackageSpec(value), node });
   });
   const annotationsNode = nodeAt(['annotations']);
-  const annotations: Record<string, string> = {};
+  // Own properties whatever the key (`__proto__` too): built from entries, never by assignment.
+  const annotationEntries: Array<[string, string]> = [];
   if (!isNull(annotationsNode)) {
     if (!isMap(annotationsNode)) fail('annotations', annotationsNode, 'expected a mapping of strings');
     for (const pair of (annotationsNode as { items: { key: unknown; value: unknown }[] }).items) {
       const key = asText('annotations', deref(pair.key));
       if (key === undefined) continue;
       const value = asText(`annotations.${key}`, deref(pair.value));
-      if (value !== undefined) annotations[key] = value;
+      if (value !== undefined) annotationEntries.push([key, value]);
     }
   }
+  const annotations: Record<string, string> = Object.fromEntries(annotationEntries);
   return {
     path: shown,
     absolutePath,

@@ -131,7 +131,8 @@ export function resolveImage(
         ),
       ),
     ],
-    annotations: Object.assign({}, ...bottomUp.map((f) => f.annotations)) as Record<string, string>,
+    // Included first, the including file winning; own properties whatever the key (Object.assign would set a prototype).
+    annotations: Object.fromEntries(bottomUp.flatMap((f) => Object.entries(f.annotations))),
     cmd: nearest((f) => f.cmd || undefined),
     entrypoint: nearest((f) => f.entrypoint || undefined),
     stopSignal: nearest((f) => f.stopSignal || undefined),

@@ -1,13 +1,14 @@
+import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileConstraints, readApkoTree, type ApkoTree } from '../apko/tree.js';
 import type { GivenFlag } from '../core/flags.js';
 import { findDockerfiles } from '../dockerfile/dockerfile.js';
-import { UsageError } from '../errors.js';
+import { FileError, UsageError } from '../errors.js';
 import { apkArchesOf, sourceOptions, type SourceValues, type TreeValues } from '../generate/command-options.js';
 import { namesDockerfile, readDockerfileTree, type DockerfileTree } from '../generate/dockerfile-tree.js';
 import { hasSource, openVersionSource, type SourceOptions } from '../generate/open-source.js';
 import type { VersionSource } from '../generate/version-source.js';
-import type { CliIO } from './io.js';
+import { warner, type CliIO } from './io.js';
 
 /** What `pin` and `check` work on: the apko tree as apko resolves it, and the versions to hold it against. */
 export interface ImageTree {
@@ -48,6 +49,14 @@ export async function openImageTree(
   const source = sourceOptions(values, args.given);
   if (!hasSource(source)) throw new UsageError('pass --index SRC, --config FILE or --server URL');
   const root = resolve(values.directory ?? '.');
+  // A FILE named on the command line that cannot be read is a mistake in what was given (exit 2), not a finding.
+  for (const named of args.positionals) {
+    try {
+      statSync(resolve(root, named));
+    } catch (err) {
+      throw FileError.of(named, err, 'cannot read');
+    }
+  }
   read.precheck?.(root);
   const fallbackArches = apkArchesOf(values.arch);
   const namedDockerfiles = args.positionals.filter(namesDockerfile);
@@ -85,7 +94,7 @@ export async function openImageTree(
   const opened = await openVersionSource(
     source,
     archesFor,
-    (m) => io.stderr.write(`warning: ${m}\n`),
+    warner(io),
     process.env,
     typeof read.dependencies === 'function' ? read.dependencies(tree) : (read.dependencies ?? false),
   );

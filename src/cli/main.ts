@@ -1,3 +1,4 @@
+import { escapeControl } from '../core/escape.js';
 import { oneLine } from '../core/text.js';
 import { EXIT, FileError, isSystemError, UserError } from '../errors.js';
 import type { Command } from './command.js';
@@ -69,12 +70,12 @@ export function report(
       known.usage && declared
         ? `\n${declared.usage()}\nRun \`apk-indexer ${declared.name} --help\` for its options.\n`
         : '';
-    io.stderr.write(`${prefix}: ${oneLine(known.message)}\n${context}${detail}${usageLines}`);
+    io.stderr.write(`${prefix}: ${escapeControl(oneLine(known.message))}\n${context}${detail}${usageLines}`);
     return known.exit;
   }
   const what = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
   io.stderr.write(
-    `${prefix}: internal error, a bug in apk-indexer: ${oneLine(what)}${debug ? '' : ' (APK_INDEXER_DEBUG=1 prints the stack)'}\n${stack}`,
+    `${prefix}: internal error, a bug in apk-indexer: ${escapeControl(oneLine(what))}${debug ? '' : ' (APK_INDEXER_DEBUG=1 prints the stack)'}\n${stack}`,
   );
   return EXIT.bug;
 }

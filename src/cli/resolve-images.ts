@@ -32,12 +32,13 @@ export interface OpenedImages {
  * Reads the images a command works on: the FILEs named (each an image of its own, as apko takes it, even when
  * others include it), or with none every image of the tree (`all`). Then opens their repositories' indexes with
  * dependency data: by default the repositories the images name, verified with their keyring and `-k` keys.
+ * No FILE named and no image of the tree picked: `{ root, images: [] }`, nothing opened, for the command to say so.
  */
 export async function openImages(
   args: LockArgs,
   io: CliIO,
   all: (tree: ApkoTree) => ResolvedImage[],
-): Promise<OpenedImages> {
+): Promise<OpenedImages | { root: string; images: [] }> {
   const { values } = args;
   const files = args.positionals;
   const root = resolve(values.directory ?? '.');
@@ -65,6 +66,7 @@ export async function openImages(
     tree = readApkoTree(resolveOptions);
     for (const failure of tree.failures) io.stderr.write(`${failure.message}\n`);
     images = all(tree);
+    if (images.length === 0) return { root, images: [] };
   }
   const options: SourceOptions = hasSource(given) ? given : { ...fromImages(images, values, root), secdb: given.secdb };
   const source = await openVersionSource(

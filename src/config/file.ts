@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parse, YAMLParseError } from 'yaml';
 import { nearest } from '../core/nearest.js';
+import { escapeControl } from '../core/escape.js';
 import { ConfigError, describeFileProblem, isSystemError } from '../errors.js';
 import {
   emptyLayer,
@@ -80,9 +81,13 @@ export function readConfigFile(path: string): SettingsLayer {
 function yamlError(path: string, text: string, err: YAMLParseError): ConfigError {
   const { line, col } = err.linePos?.[0] ?? { line: 0, col: 0 };
   const reason = err.message.replace(/ at line \d+, column \d+:[\s\S]*$/, '').replace(/^./, (c) => c.toLowerCase());
-  const shown = text.split(/\r?\n/)[line - 1];
+  const source = text.split(/\r?\n/)[line - 1];
+  // Shown safe for a terminal; the pointer counts the characters before the column as they are shown.
+  const shown = (s: string) => escapeControl(s.replace(/\t/g, ' '));
   const context =
-    line > 0 && shown !== undefined ? `  ${shown.replace(/\t/g, ' ')}\n  ${' '.repeat(Math.max(0, col - 1))}^` : '';
+    line > 0 && source !== undefined
+      ? `  ${shown(source)}\n  ${' '.repeat(shown(source.slice(0, Math.max(0, col - 1))).length)}^`
+      : '';
   return new ConfigError(`config file ${path}${line > 0 ? `:${line}:${col}` : ''}: ${reason}`, {
     cause: err,
     ...(context && { context }),

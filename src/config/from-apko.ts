@@ -7,7 +7,7 @@ import type { RepositorySettings } from './settings.js';
 /**
  * The repositories `serve --from-apko` reads, from apko image files read by the apko model (`src/apko`): strict
  * keys, `include:` resolved from the working directory, `build_repositories` and `repositories` of each chain (an
- * `@tag` prefix dropped; local paths made absolute). Each repository gets the keyring of the images that name it,
+ * `@tag` prefix dropped; local paths made absolute), as apko builds from them: never `runtime_repositories`. Each repository gets the keyring of the images that name it,
  * and their arches, never another image's: an Alpine image's key is not given to Wolfi. Mistakes are ConfigErrors
  * naming the file and line.
  */
@@ -28,7 +28,9 @@ export function readApkoRepositories(files: readonly string[], cwd = process.cwd
         `--from-apko ${image.unknownArchLocations[0]}: archs: unknown arch ${JSON.stringify(image.unknownArchs[0])} (apko names: ${APKO_ARCH_NAMES.join(', ')}, or the APK names)`,
       );
     }
-    for (const repo of [...image.repositories, ...image.runtimeRepositories]) {
+    // What apko builds from (pkg/build/apk.go): repositories and build_repositories; runtime_repositories are only
+    // written into the image's /etc/apk/repositories, and `check` ignores them the same way.
+    for (const repo of image.repositories) {
       // A local repository is read from its path; an http(s) one by its URL.
       const url = repo.url.startsWith('file:') ? decodeURIComponent(new URL(repo.url).pathname) : repo.url;
       let entry = byUrl.get(url);
@@ -41,7 +43,9 @@ export function readApkoRepositories(files: readonly string[], cwd = process.cwd
     }
   }
   if (byUrl.size === 0)
-    throw new ConfigError(`--from-apko ${files.join(' ')}: no repositories in these files or their includes`);
+    throw new ConfigError(
+      `--from-apko ${files.join(' ')}: no repositories apko builds from in these files or their includes (runtime_repositories only go into the image)`,
+    );
   // The other options get their defaults, as a repository described in the file does (Wolfi's secdb, recipe links).
   return [...byUrl].map(([url, { keys, arches }]) =>
     repositoryFor(url, {

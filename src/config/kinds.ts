@@ -67,7 +67,7 @@ export const oneOf = <const V extends string>(values: readonly V[], aliases: Rec
   placeholder: values.join('|'),
   parse(raw, where) {
     const text = String(single(raw, where)).trim().toLowerCase();
-    const value = values.find((v) => v === (aliases[text] ?? text));
+    const value = values.find((v) => v === (Object.hasOwn(aliases, text) ? aliases[text] : text));
     if (value === undefined) {
       throw expected(where, values.length === 2 ? `${values[0]} or ${values[1]}` : `one of ${values.join(', ')}`, raw);
     }

@@ -16,17 +16,10 @@ import { loadIndex, type LoadOptions, type LoadResult } from '../index/load.js';
 import type { IndexSnapshot } from '../index/snapshot.js';
 import { loadSecdb, type SecdbLoadOptions, type SecdbLoadResult } from '../secdb/load.js';
 import { loadTrustedKey } from '../source/keys.js';
-import {
-  APK_ARCHES,
-  defaultRepositoryName,
-  indexLocations,
-  redactUrl,
-  sameOrigin,
-  toUrl,
-  type IndexLocation,
-} from '../source/locations.js';
+import { APK_ARCHES, indexLocations, redactUrl, sameOrigin, toUrl, type IndexLocation } from '../source/locations.js';
 import { authorizationHeader } from './auth.js';
 import { readConfigFile } from './file.js';
+import { repositoryFor } from './layer.js';
 import { location as locationKind, keyLocations as keyLocationsKind } from './kinds.js';
 import type { RepositorySettings } from './settings.js';
 
@@ -100,7 +93,10 @@ export interface RepositoryOptions {
   /** `--key`: the keys of every `--index`, and more keys for each configured repository. */
   keys: readonly string[];
   config: string | undefined;
-  /** The arches to read under an `--index` base URL, from the URLs it stands for (base URL, aliases). */
+  /**
+   * The arches to read under an `--index` base URL, from the URLs it stands for (base URL, aliases); none: the
+   * repository's own default (x86_64; Wolfi: x86_64 and aarch64).
+   */
   arches: (urls: readonly string[]) => readonly string[];
 }
 
@@ -118,12 +114,15 @@ export function repositoriesFromOptions(
   const sources = options.indexes.map((index) => {
     const url = locationKind.parse(index.url, '--index');
     const urls = [baseUrlOf(url, cwd), ...index.aliases.map((a) => repositoryUrl(a, cwd))];
-    return repositorySource(
-      { url, name: defaultRepositoryName(url), aliases: [...index.aliases], arches: [...options.arches(urls)], keys },
-      env,
-      `--index ${redactUrl(url)}`,
-      cwd,
-    );
+    const arches = options.arches(urls);
+    // The service's rule for a URL given without the rest (repositoryFor): Wolfi's URL is Wolfi, named `wolfi`,
+    // read for its arches and verified with its key unless --arch or --key say otherwise.
+    const settings = repositoryFor(url, {
+      ...(index.aliases.length > 0 && { aliases: { value: [...index.aliases], where: '--alias' } }),
+      ...(arches.length > 0 && { arches: { value: [...arches], where: '--arch' } }),
+      ...(keys.length > 0 && { keys: { value: keys, where: '--key' } }),
+    });
+    return repositorySource(settings, env, `--index ${redactUrl(url)}`, cwd);
   });
   if (options.config !== undefined) {
     const repositories = readConfigFile(options.config).repositories;

@@ -1,6 +1,5 @@
 /**
- * Text as it is shown: on one line (a message), and safe for a terminal (names, versions, file names and IDs that
- * came from an index, a file or a server).
+ * Text as it is shown: on one line (a message). Making it safe for a terminal is escape.ts's `escapeControl`.
  */
 
 /**

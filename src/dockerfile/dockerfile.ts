@@ -1,3 +1,4 @@
+import { escapeRegex } from '../core/escape.js';
 import { findTreeFiles } from '../core/files.js';
 import { apkAddWords, shellCommands, type ApkAddWord } from './apk-add.js';
 import { ShellSyntaxError, splitShellWords, type MappedText } from './shell-words.js';
@@ -110,10 +111,6 @@ export function parseDockerfile(text: string, path: string): Dockerfile {
     }
   }
   return { path, text, stages, packages };
-}
-
-function escapeRegex(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
 /** An instruction's words outside comment lines, with its escaped line ends made spaces (Renovate's join). */

@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { realpathSync } from 'node:fs';
 import type { ToolPackage } from '../core/version.js';
 import { isValidVersion } from '../index/version.js';
-import { UsageError } from '../errors.js';
+import { UsageError, UserError } from '../errors.js';
 
 /**
  * Where melange/apk-indexer.yaml checks this tool's source out from (melange's `git-checkout` pipeline): a clone
@@ -49,12 +49,14 @@ export function resolveApkIndexerSource(
   } else if (hasRepository(tool)) {
     const url = packageRepositoryUrl(tool.repository);
     if (url === undefined)
-      throw new UsageError(
+      throw new UserError(
+        'usage',
         `package.json of this apk-indexer (${tool.root}) has a repository field that is no git URL; pass ${SOURCE_FLAG} GIT_URL`,
       );
     repository = remoteUrl(url, 'package.json repository', warn);
     if (repository === undefined)
-      throw new UsageError(
+      throw new UserError(
+        'usage',
         `package.json repository ${url} is a local path, which melange's build cannot clone; pass ${SOURCE_FLAG} GIT_URL`,
       );
     from.push('package.json repository');
@@ -70,7 +72,7 @@ export function resolveApkIndexerSource(
     else
       why = `the origin remote of the git checkout this apk-indexer runs from (${checkout.root}) is a local path (${checkout.origin}), which melange's build cannot clone`;
     const pass = flags.ref === undefined ? `${SOURCE_FLAG} GIT_URL ${REF_FLAG} TAG` : `${SOURCE_FLAG} GIT_URL`;
-    throw new UsageError(`no source for melange/apk-indexer.yaml: ${why}; pass ${pass}`);
+    throw new UserError('usage', `no source for melange/apk-indexer.yaml: ${why}; pass ${pass}`);
   }
 
   let tag: string;
@@ -86,7 +88,8 @@ export function resolveApkIndexerSource(
     from.push(`package.json version ${tool.version}`);
   } else {
     const near = checkout?.nearestTag === undefined ? '' : ` (the newest tag before it is ${checkout.nearestTag})`;
-    throw new UsageError(
+    throw new UserError(
+      'usage',
       `no tag for melange/apk-indexer.yaml: HEAD of ${checkout?.root ?? 'this apk-indexer'} is at no tag${near}; pass ${REF_FLAG} TAG`,
     );
   }

@@ -33,7 +33,12 @@ export async function checkDockerfile(d: ScopedDockerfile, ctx: CheckContext): P
     }
     const scope = packageScope(d, p.stage);
     if ('notChecked' in scope) {
-      findings.push(at('warning', `not checked: ${scope.notChecked}`));
+      // A known base whose repositories were not given had no data: "not checked" for the gate, as an apko entry.
+      const lacking = scope.lacking ?? [];
+      findings.push({
+        ...at('warning', `not checked: ${scope.notChecked}`),
+        ...(lacking.length > 0 && { unchecked: lacking, cause: `not checked: no data for ${lacking.join(', ')}` }),
+      });
       continue;
     }
     if (p.tag !== undefined && scope.from !== 'image') {

@@ -8,7 +8,15 @@ import { compareVersions } from '../index/version.js';
 import { bootcProblems, isBootcImage } from './bootc.js';
 import { judgeRenovate } from './check-renovate.js';
 import { describeDuplicate, duplicatePins } from './duplicate-pins.js';
-import { entryScope, notJudged, scopeVersions, versionAbsence, type ScopeVersions } from './image-scope.js';
+import {
+  entryScope,
+  notJudged,
+  scopeVersions,
+  versionAbsence,
+  withoutData,
+  type EntryScope,
+  type ScopeVersions,
+} from './image-scope.js';
 import type { InstallSets } from './install-set.js';
 import { readImageLock, verifyLock } from './lock-tree.js';
 import type { RenovateManagers } from './renovate-match.js';
@@ -26,6 +34,13 @@ export interface Finding {
   message: string;
   /** Known security IDs a newer available version fixes (a stale pin with known vulnerabilities). */
   ids?: string[];
+  /** "Not checked": the image's repositories (comparable URLs) that had no data for it. */
+  unchecked?: string[];
+  /**
+   * What findings of the same kind share, for a summary that says it once with the files it covers (`stale`, `not
+   * checked: no data for URL`); undefined for a finding that stands alone.
+   */
+  cause?: string;
 }
 
 export interface CheckContext {
@@ -223,12 +238,16 @@ export async function checkItem(entry: CheckedItem, constraint: FileConstraint, 
   const several = constraint.images.length > 1;
   const findings: Finding[] = [];
   const judged: { image: string; arches: string[]; held: string[]; versions: ScopeVersions }[] = [];
+  // An entry of a base file is unjudged for every image including it: said once per reason, naming the images.
+  const unjudged = new Map<string, { scope: EntryScope; images: string[] }>();
   for (const image of constraint.images) {
     const forImage = several ? ` (for ${image.image})` : '';
     const scope = entryScope(ctx.source, image, spec.tag);
-    const why = notJudged(scope);
-    if (why) {
-      findings.push(at('warning', why));
+    const key = notJudged(scope, '\u0000');
+    if (key) {
+      const group = unjudged.get(key) ?? { scope, images: [] };
+      group.images.push(image.image);
+      unjudged.set(key, group);
       continue;
     }
     const versions = await scopeVersions(ctx.source, scope, spec.name);
@@ -269,6 +288,14 @@ export async function checkItem(entry: CheckedItem, constraint: FileConstraint, 
     }
     judged.push({ image: image.image, arches: image.arches, held: scope.held, versions });
   }
+  for (const { scope, images } of unjudged.values()) {
+    const shown = images.length === 1 ? images[0]! : `${images[0]} and ${images.length - 1} more images`;
+    const lacking = withoutData(scope).map((r) => r.url);
+    findings.push({
+      ...at('warning', notJudged(scope, shown)!),
+      ...(lacking.length > 0 && { unchecked: lacking, cause: `not checked: no data for ${lacking.join(', ')}` }),
+    });
+  }
   if (findings.some((f) => f.severity === 'error') || judged.length === 0) return findings;
   const arches = [...new Set(judged.flatMap((j) => j.arches))];
   if (!isPin(spec)) {
@@ -301,7 +328,10 @@ export async function checkItem(entry: CheckedItem, constraint: FileConstraint, 
     const newest = choosePin(common ?? [], spec.version);
     findings.push(
       newest !== undefined && compareVersions(newest, spec.version) > 0
-        ? at('warning', `stale: ${newest} is present on all of ${arches.join(', ')}${renovateSays}`)
+        ? {
+            ...at('warning', `stale: ${newest} is present on all of ${arches.join(', ')}${renovateSays}`),
+            cause: 'stale: a newer version is present on all the arches (pin --check moves them)',
+          }
         : at('ok', `newest on all of ${arches.join(', ')}${renovateSays}`),
     );
     if (newest !== undefined && compareVersions(newest, spec.version) > 0) {
@@ -325,22 +355,4 @@ export function dedupeFindings(findings: readonly Finding[]): Finding[] {
     seen.add(key);
     return true;
   });
-}
-
-/** Findings as an aligned table, then a summary line. */
-export function formatFindings(findings: readonly Finding[]): string {
-  const rows = [
-    ['STATUS', 'WHERE', 'WHAT', 'DETAIL'],
-    ...findings.map((f) => [f.severity, f.location, f.subject, f.message]),
-  ];
-  const widths = [0, 1, 2].map((c) => Math.max(...rows.map((r) => r[c]!.length)));
-  const lines = rows.map((r) =>
-    r
-      .map((cell, c) => (c < 3 ? cell.padEnd(widths[c]!) : cell))
-      .join('  ')
-      .trimEnd(),
-  );
-  const count = (s: Severity) => findings.filter((f) => f.severity === s).length;
-  lines.push('', `${count('error')} error(s), ${count('warning')} warning(s), ${count('ok')} ok`);
-  return `${lines.join('\n')}\n`;
 }

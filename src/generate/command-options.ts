@@ -60,6 +60,15 @@ export const SOURCE_FLAGS = {
 
 export type SourceValues = FlagValues<typeof SOURCE_FLAGS>;
 
+/** The opt-out of the gates' "not checked" status (exit 3), repository by repository. */
+export const GATE_FLAGS = {
+  allowUnchecked: flag.each({
+    names: ['--allow-unchecked'],
+    value: 'REPO',
+    doc: 'a repository the images build from that may have no data here (no index given for it, or none for one of its arches): its entries are still reported "not checked", but no longer fail the gate with exit 3. As the apko files write it, or its URL. Repeat for several.',
+  }),
+};
+
 /** The flags of the commands that read apko files the way apko does (apko's own names and spellings). */
 export const APKO_TREE_FLAGS = {
   directory: flag.one({

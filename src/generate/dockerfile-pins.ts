@@ -3,7 +3,7 @@ import { APK_EQUAL, operatorFlags, type ApkAddWord } from '../dockerfile/apk-add
 import { parseDockerfile, type DockerfilePackage } from '../dockerfile/dockerfile.js';
 import { compareVersions, isValidVersion } from '../index/version.js';
 import { packageScope, type ScopedDockerfile } from './dockerfile-tree.js';
-import { entryScope, notJudged, scopeVersions, versionAbsence } from './image-scope.js';
+import { entryScope, notJudged, scopeVersions, versionAbsence, withoutData } from './image-scope.js';
 import type { PinNoteKind, PinOptions, PinResult } from './pin.js';
 import { securityNote } from './security.js';
 import { choosePin, type VersionSource } from './version-source.js';
@@ -54,8 +54,8 @@ export async function pinDockerfile(
   const result: PinResult = { file: file.path, text: file.text, changes: [], notes: [] };
   const edits: TextEdit[] = [];
   for (const [index, p] of file.packages.entries()) {
-    const note = (message: string, kind: PinNoteKind) =>
-      result.notes.push({ line: p.line, name: p.name, message, kind });
+    const note = (message: string, kind: PinNoteKind, repositories?: string[]) =>
+      result.notes.push({ line: p.line, name: p.name, message, kind, ...(repositories && { repositories }) });
     const kind = packageKind(p);
     if (kind === 'variable' || (kind === 'unpinned' && !options.all)) {
       note(
@@ -71,7 +71,7 @@ export async function pinDockerfile(
     if (kind === 'constraint') continue;
     const scope = packageScope(d, p.stage);
     if ('notChecked' in scope) {
-      note(`not checked: ${scope.notChecked}`, 'not-checked');
+      note(`not checked: ${scope.notChecked}`, 'not-checked', scope.lacking);
       continue;
     }
     if (p.tag !== undefined && scope.from !== 'image') {
@@ -116,15 +116,15 @@ async function chooseVersion(
   p: DockerfilePackage,
   image: ImageConstraint,
   source: VersionSource,
-  note: (message: string, kind: PinNoteKind) => void,
+  note: (message: string, kind: PinNoteKind, repositories?: string[]) => void,
 ): Promise<string | undefined> {
   const scope = entryScope(source, image, p.tag);
   const why = notJudged(scope);
   if (why) {
-    note(
-      why.replace(/^not checked/, 'not pinned'),
-      why.startsWith('not checked: repository') ? 'not-checked' : 'problem',
-    );
+    // As an apko pin: a repository without data (none given, or none for an arch) is "not checked", for the gate.
+    const lacking = withoutData(scope).map((r) => r.url);
+    if (lacking.length > 0) note(why.replace(/^not checked/, 'not pinned'), 'not-checked', lacking);
+    else note(why.replace(/^not checked/, 'not pinned'), 'problem');
     return undefined;
   }
   const versions = await scopeVersions(source, scope, p.name);
@@ -143,8 +143,12 @@ async function chooseVersion(
     note(`no version is on every arch of ${image.image}${absence ? ` (${absence})` : ''}`, 'problem');
     return undefined;
   }
-  if (p.version !== undefined && chosen !== p.version && compareVersions(chosen, p.version) < 0)
-    note(`moved down from ${p.version}: ${absence}`, 'info');
+  // A pin never moves back, as an apko pin: the version it names is gone from these repositories, for a person to judge.
+  if (p.version !== undefined && compareVersions(chosen, p.version) < 0) {
+    const why = absence ?? `${p.version} is not on every arch of ${image.image}`;
+    note(`not moved back: ${why}; the newest available is ${chosen}`, 'problem');
+    return undefined;
+  }
   return chosen;
 }
 

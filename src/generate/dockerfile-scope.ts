@@ -37,7 +37,14 @@ export interface StageScopeOptions {
 
 export type StageScope =
   | { constraint: ImageConstraint; from: 'image' | 'base' | 'option' | 'only'; image?: ResolvedImage }
-  | { notChecked: string };
+  | {
+      notChecked: string;
+      /**
+       * The repositories the stage's image reads that had no data (a known base's, not given): its pins are "not
+       * checked" as an apko image's are, which fails a gate unless they are named with --allow-unchecked.
+       */
+      lacking?: string[];
+    };
 
 /** The scope of every stage of a Dockerfile, in order (a stage `FROM` an earlier one shares its scope). */
 export function stageScopes(file: Dockerfile, options: StageScopeOptions): StageScope[] {
@@ -101,6 +108,7 @@ function baseScope(stage: DockerfileStage, o: StageScopeOptions): StageScope {
   if (base)
     return {
       notChecked: `${from}: its repositories ${base.join(', ')} are not all among the repositories given (by URL or alias); or pass --repository NAME`,
+      lacking: base.filter((url) => !o.known.some((k) => k.urls.some((u) => sameRepository(u, url)))),
     };
   if (o.known.length === 1) return chosenScope(from, 'only', [o.known[0]!], [o.known[0]!.urls[0]!], o);
   return {

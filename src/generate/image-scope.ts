@@ -2,7 +2,8 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { ImageRepository } from '../apko/repository.js';
 import type { ImageConstraint } from '../apko/tree.js';
-import { heldRepository, type VersionSource } from './version-source.js';
+import { isValidVersion } from '../index/version.js';
+import { heldRepositories, type VersionSource } from './version-source.js';
 
 /** What one package entry of one image may be judged from: the image's own repositories, on its own arches. */
 export interface EntryScope {
@@ -12,8 +13,10 @@ export interface EntryScope {
   held: string[];
   /** The image's repositories no index was given for: nothing is judged while one is missing. */
   missing: ImageRepository[];
-  /** Arches of the image some held repository has no index for. */
+  /** Arches of the image some of its repositories has no index for. */
   unloaded: string[];
+  /** The image's repositories that lack an index for one of those arches. */
+  incomplete: ImageRepository[];
 }
 
 /**
@@ -26,15 +29,27 @@ export function entryScope(source: VersionSource, image: ImageConstraint, tag: s
   const repositories = image.repositories.filter((r) => r.tag === undefined || r.tag === tag);
   const held: string[] = [];
   const missing: ImageRepository[] = [];
+  const incomplete: ImageRepository[] = [];
   const unloaded = new Set<string>();
   for (const repo of repositories) {
-    const h = heldRepository(source, repo.url);
-    if (h) {
-      if (!held.includes(h.name)) held.push(h.name);
-      for (const arch of image.arches) if (!h.arches.includes(arch)) unloaded.add(arch);
+    // Every held repository standing for this URL: two bare indexes given with one --alias are its two arches.
+    const matches = heldRepositories(source, repo.url);
+    if (matches.length > 0) {
+      for (const h of matches) if (!held.includes(h.name)) held.push(h.name);
+      const lacking = image.arches.filter((arch) => !matches.some((h) => h.arches.includes(arch)));
+      for (const arch of lacking) unloaded.add(arch);
+      if (lacking.length > 0) incomplete.push(repo);
     } else if (!isAbsentLocal(repo)) missing.push(repo);
   }
-  return { image: image.image, arches: image.arches, held, missing, unloaded: [...unloaded] };
+  return { image: image.image, arches: image.arches, held, missing, unloaded: [...unloaded], incomplete };
+}
+
+/**
+ * The image's repositories with no data for it (no index at all, or none for one of its arches): its entries are
+ * "not checked", which fails a gate unless the user names the repository with --allow-unchecked.
+ */
+export function withoutData(scope: EntryScope): ImageRepository[] {
+  return [...scope.missing, ...scope.incomplete];
 }
 
 function isAbsentLocal(repo: ImageRepository): boolean {
@@ -46,14 +61,17 @@ function isAbsentLocal(repo: ImageRepository): boolean {
   }
 }
 
-/** Why an entry of this scope is not judged, or undefined when it can be. */
-export function notJudged(scope: EntryScope): string | undefined {
+/**
+ * Why an entry of this scope is not judged, or undefined when it can be. `image` names the image (or images: one
+ * entry of a base file may be unjudged for many that include it, said once).
+ */
+export function notJudged(scope: EntryScope, image = scope.image): string | undefined {
   if (scope.missing.length > 0)
-    return `not checked: repository ${scope.missing.map((r) => r.written).join(', ')} not available (for ${scope.image}; pass its index, or --alias)`;
-  if (scope.held.length === 0) return `not checked: ${scope.image} builds from no repository`;
-  if (scope.arches.length === 0) return `not checked: ${scope.image} names no archs (pass --arch)`;
+    return `not checked: repository ${scope.missing.map((r) => r.written).join(', ')} not available (for ${image}; pass its index, or --alias)`;
+  if (scope.held.length === 0) return `not checked: ${image} builds from no repository`;
+  if (scope.arches.length === 0) return `not checked: ${image} names no archs (pass --arch)`;
   if (scope.unloaded.length > 0)
-    return `not checked: no index for ${scope.unloaded.join(', ')} in ${scope.image}'s repositories`;
+    return `not checked: no index for ${scope.unloaded.join(', ')} in the repositories of ${image}`;
   return undefined;
 }
 
@@ -73,7 +91,12 @@ export async function scopeVersions(
   );
   if (perArch.every((a) => a.versions === undefined)) return undefined;
   const common = (await source.versions(name, scope.arches, scope.held)) ?? [];
-  return { perArch: perArch.map((a) => ({ arch: a.arch, versions: a.versions ?? [] })), common };
+  // Whatever an index or a server holds, only an APK version is ever compared, proposed or written into a file:
+  // `1.0\x1b[2J-r0` is no version (apk refuses it), and a YAML file is no place for a terminal's commands.
+  return {
+    perArch: perArch.map((a) => ({ arch: a.arch, versions: (a.versions ?? []).filter(isValidVersion) })),
+    common: common.filter(isValidVersion),
+  };
 }
 
 /**

@@ -6,7 +6,7 @@ import { parseConstraint } from '../resolve/constraint.js';
 import { disqualifyDifference, worldCandidates, type SolverUniverse } from '../resolve/solver.js';
 import { compareVersions } from '../index/version.js';
 import { entryScope, notJudged } from './image-scope.js';
-import { heldRepository, type VersionSource } from './version-source.js';
+import { heldRepositoryOn, type VersionSource } from './version-source.js';
 
 /** What `apko build` would fail on for one image, and what it would install. */
 export interface InstallReport {
@@ -45,7 +45,7 @@ export function resolveInstallSets(
     let missingData = false;
     for (const arch of constraint.arches) {
       const repositories = solverRepositories(image.repositories, arch, (repo, a) => {
-        const held = heldRepository(source, repo.url);
+        const held = heldRepositoryOn(source, repo.url, a);
         return held ? source.dependencies([held.name], a)?.[0] : undefined;
       });
       if (repositories.length === 0) missingData = true;

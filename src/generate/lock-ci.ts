@@ -34,6 +34,13 @@ const OTHER_MR =
   '$CI_PIPELINE_SOURCE == "merge_request_event" && $CI_MERGE_REQUEST_SOURCE_BRANCH_NAME !~ /^renovate\\//';
 const SCHEDULED = [{ if: '$CI_PIPELINE_SOURCE == "schedule"' }, { if: '$CI_PIPELINE_SOURCE == "web"' }];
 
+/**
+ * Every lock job runs only where the tree has a lock: a tree without one has no lock jobs (rather than a gate that
+ * fails on nothing checked, as `lock --check` does there). GitLab's `**` also matches the top folder.
+ */
+const LOCKS_EXIST = ['**/*.lock.json'];
+const withLocks = (rules: ReadonlyArray<{ if: string }>) => rules.map((r) => ({ ...r, exists: [...LOCKS_EXIST] }));
+
 /** The lock files and the report, handed from the job that computes them to the job that commits them. */
 const HANDOVER = { paths: ['**/*.lock.json', LOCK_REPORT], expire_in: '1 day', when: 'always' } as const;
 
@@ -98,7 +105,7 @@ export function lockJobs(o: LockJobsOptions): { jobs: Record<string, unknown>; n
       image: cli,
       needs,
       script: ['apk-indexer lock --check'],
-      rules: [{ if: OTHER_MR }, { if: '$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH' }],
+      rules: withLocks([{ if: OTHER_MR }, { if: '$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH' }]),
     },
     'lock-update': {
       stage: 'pins',
@@ -106,7 +113,7 @@ export function lockJobs(o: LockJobsOptions): { jobs: Record<string, unknown>; n
       needs,
       script: [`apk-indexer lock --update --markdown > ${LOCK_REPORT}`, `cat ${LOCK_REPORT}`],
       artifacts: HANDOVER,
-      rules: [{ if: RENOVATE_MR }],
+      rules: withLocks([{ if: RENOVATE_MR }]),
     },
     'lock-push': {
       stage: 'pins',
@@ -114,7 +121,7 @@ export function lockJobs(o: LockJobsOptions): { jobs: Record<string, unknown>; n
       needs: ['lock-update'],
       variables: GIT_VARIABLES,
       script: [PUSH_SCRIPT],
-      rules: [{ if: RENOVATE_MR }],
+      rules: withLocks([{ if: RENOVATE_MR }]),
     },
     'lock-maintenance': {
       stage: 'pins',
@@ -122,7 +129,7 @@ export function lockJobs(o: LockJobsOptions): { jobs: Record<string, unknown>; n
       needs,
       script: [`apk-indexer lock --update --markdown > ${LOCK_REPORT}`, `cat ${LOCK_REPORT}`],
       artifacts: HANDOVER,
-      rules: SCHEDULED,
+      rules: withLocks(SCHEDULED),
     },
     'lock-maintenance-mr': {
       stage: 'pins',
@@ -130,7 +137,7 @@ export function lockJobs(o: LockJobsOptions): { jobs: Record<string, unknown>; n
       needs: ['lock-maintenance'],
       variables: GIT_VARIABLES,
       script: [MAINTENANCE_SCRIPT],
-      rules: SCHEDULED,
+      rules: withLocks(SCHEDULED),
     },
   };
   // Each job its own objects: the YAML stays free of anchors and aliases.

@@ -12,7 +12,7 @@ import { parseLock, renderLock, type Lock, type LockPackage } from '../lock/lock
 import { resolveArches, solverRepositories, UniverseCache, worldOf, type Resolved } from '../resolve/arches.js';
 import type { SolverUniverse } from '../resolve/solver.js';
 import { securityNote } from './security.js';
-import { heldRepository, type VersionSource } from './version-source.js';
+import { heldRepositories, heldRepositoryOn, type VersionSource } from './version-source.js';
 
 /** apko's arch list for an image: `--arch` (sorted by apko's name, as apko sorts it), else its `archs:`, else all. */
 export function lockArches(image: ResolvedImage, flag: readonly string[]): string[] {
@@ -66,7 +66,7 @@ export function imageUniverses(image: ResolvedImage, arches: readonly string[], 
   for (const arch of arches) {
     const repositories = solverRepositories(image.repositories, arch, (repo, a) => {
       if (isAbsentLocal(repo.url)) return undefined;
-      const held = heldRepository(ctx.source, repo.url);
+      const held = heldRepositoryOn(ctx.source, repo.url, a);
       const index = held ? ctx.source.dependencies([held.name], a)?.[0] : undefined;
       if (!index)
         throw new UsageError(
@@ -140,7 +140,7 @@ function packageLocation(c: Parameters<typeof packageUrl>[0], image: ResolvedIma
   const repo = image.repositories.find(
     (r) => (r.tag === undefined ? r.written : r.written.split(/\s+/)[1]!).trim().replace(/\/+$/, '') === line,
   );
-  const held = repo && heldRepository(source, repo.url);
+  const held = repo && heldRepositoryOn(source, repo.url, arch);
   const base = held?.urls[0] ?? repo?.url;
   return base ? `${base}/${arch}/${c.record.name}-${c.record.version}.apk` : packageUrl(c);
 }
@@ -238,11 +238,7 @@ export async function verifyLock(
   source: VersionSource,
 ): Promise<{ severity: 'error' | 'warning'; message: string }[]> {
   const out: { severity: 'error' | 'warning'; message: string }[] = [];
-  const held = [
-    ...new Set(
-      image.repositories.flatMap((r) => (heldRepository(source, r.url) ? [heldRepository(source, r.url)!.name] : [])),
-    ),
-  ];
+  const held = [...new Set(image.repositories.flatMap((r) => heldRepositories(source, r.url).map((h) => h.name)))];
   const byName = new Map<string, Map<string, string>>();
   for (const p of lock.contents.packages) {
     const versions = byName.get(p.name) ?? new Map<string, string>();

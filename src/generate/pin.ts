@@ -4,7 +4,7 @@ import { formatPin, isPin } from '../apko/package-spec.js';
 import type { ApkoTree, FileConstraint } from '../apko/tree.js';
 import { compareVersions } from '../index/version.js';
 import { describeDuplicate, duplicatePins } from './duplicate-pins.js';
-import { entryScope, notJudged, scopeVersions, versionAbsence } from './image-scope.js';
+import { entryScope, notJudged, scopeVersions, versionAbsence, withoutData } from './image-scope.js';
 import { securityNote } from './security.js';
 import { choosePin, type VersionSource } from './version-source.js';
 import { applyScalarEdits, type ScalarEdit } from './yaml-doc.js';
@@ -31,6 +31,8 @@ export interface PinNote {
   name: string;
   message: string;
   kind: PinNoteKind;
+  /** `not-checked`: the image's repositories (comparable URLs) that had no data. */
+  repositories?: string[];
 }
 
 export interface PinResult {
@@ -82,8 +84,8 @@ export async function pinFile(
     if (!spec || spec.conflict) continue;
     const pinned = isPin(spec);
     if (!pinned && !(options.all && spec.operator === undefined)) continue;
-    const note = (message: string, kind: PinNoteKind) =>
-      result.notes.push({ line: entry.line, name: spec.name, message, kind });
+    const note = (message: string, kind: PinNoteKind, repositories?: string[]) =>
+      result.notes.push({ line: entry.line, name: spec.name, message, kind, ...(repositories && { repositories }) });
     if (conflicting.has(entry.node)) continue;
     if (!isEditable(entry.node)) {
       note('not pinned: a block scalar (| or >) cannot be edited in place; write the item plain or quoted', 'problem');
@@ -101,10 +103,9 @@ export async function pinFile(
       const scope = entryScope(source, image, spec.tag);
       const why = notJudged(scope);
       if (why) {
-        note(
-          why.replace(/^not checked/, 'not pinned'),
-          why.startsWith('not checked: repository') ? 'not-checked' : 'problem',
-        );
+        const lacking = withoutData(scope).map((r) => r.url);
+        if (lacking.length > 0) note(why.replace(/^not checked/, 'not pinned'), 'not-checked', lacking);
+        else note(why.replace(/^not checked/, 'not pinned'), 'problem');
         skipped = true;
         break;
       }
@@ -139,6 +140,14 @@ export async function pinFile(
       continue;
     }
     if (chosen === spec.version) continue;
+    // A pin never moves back: the version it names is gone from these repositories, which is for a person to judge.
+    if (spec.version !== undefined && compareVersions(chosen, spec.version) < 0) {
+      const why = absences.length
+        ? absences.join('; ')
+        : `${spec.version} is not on every arch of every image building with this file`;
+      note(`not moved back: ${why}; the newest available is ${chosen}`, 'problem');
+      continue;
+    }
     edits.push({ node: entry.node, value: formatPin(spec.name, chosen, spec.tag) });
     const arches = constraint.arches;
     const security = await securityNote(source.fixSource, spec.name, spec.version, chosen, arches);
@@ -150,9 +159,6 @@ export async function pinFile(
       images: constraint.images.map((i) => i.image),
       ...(security && { fixes: security.ids }),
     });
-    if (spec.version !== undefined && compareVersions(chosen, spec.version) < 0) {
-      note(`moved down from ${spec.version}: ${absences.join('; ')}`, 'info');
-    }
   }
   if (edits.length > 0) {
     try {

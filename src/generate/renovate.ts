@@ -1,6 +1,7 @@
 import { escape } from 'minimatch';
 import type { RenovateConfig, RenovatePackageRule, RenovateRegexManager } from '../../schemas/renovate-config.js';
 import { sortApkArches } from '../apko/arch.js';
+import { escapeRegex } from '../core/escape.js';
 import { UsageError } from '../errors.js';
 
 /** One datasource for every apko file: a datasource per include target would stop tracking the files that include it. */
@@ -101,7 +102,7 @@ function trimServer(server: string): string {
 
 /** A path as a regex matching only itself, in Renovate's `/regex/` form or (older form) bare. */
 function exactPathPattern(path: string): string {
-  return `^${path.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}$`;
+  return `^${escapeRegex(path)}$`;
 }
 
 /**

@@ -1,4 +1,5 @@
-import { repositoryUrl } from '../apko/repository.js';
+import { parseRepository } from '../apko/repository.js';
+import { entryScope, notJudged, type EntryScope } from './image-scope.js';
 import type { ApkIndexerSource } from './apk-indexer-source.js';
 import type { ApkoArch } from '../apko/arch.js';
 import type { ApkoImage } from '../apko/config-model.js';
@@ -124,16 +125,18 @@ export async function scaffold(
   ];
   const apkArches = sortApkArches(o.archs.map((a) => toApkArch(a)!));
   const local = new Set([USER_PACKAGE, ROUTER_CONFIG_PACKAGE, APK_INDEXER_PACKAGE]);
-  // Pins come from the scaffold's own repositories when an index was given for them, else from every index given.
-  const own = source
-    ? o.repositories.flatMap((r) =>
-        source.held.filter((h) => h.urls.includes(repositoryUrl(r, process.cwd()))).map((h) => h.name),
-      )
-    : [];
-  const held = own.length > 0 ? own : (source?.held.map((h) => h.name) ?? []);
+  // Pins come from the images' own repositories, by the rule `pin` and `check` judge them by (entryScope): an
+  // index that stands for none of them (given without --alias) pins nothing, as check then checks nothing.
   const pins = source
     ? await Promise.all(
-        images.map(([name, img]) => pinFirstPackage(`apko/${name}.yaml`, img.value, apkArches, source, local, held)),
+        images.map(([name, img]) => {
+          const file = `apko/${name}.yaml`;
+          const repositories = o.repositories.flatMap(
+            (r) => parseRepository(r, process.cwd(), 'repositories', file) ?? [],
+          );
+          const scope = entryScope(source, { image: file, arches: apkArches, repositories }, undefined);
+          return pinFirstPackage(file, img.value, scope, source, local);
+        }),
       )
     : [];
 
@@ -235,10 +238,9 @@ export async function scaffold(
 async function pinFirstPackage(
   file: string,
   value: ApkoImage,
-  arches: readonly string[],
+  scope: EntryScope,
   source: VersionSource,
   local: ReadonlySet<string>,
-  repositories: readonly string[],
 ): Promise<ScaffoldPin> {
   const packages = value.contents?.packages;
   const spec = packages?.[0] === undefined ? undefined : parsePackageSpec(packages[0]);
@@ -250,10 +252,18 @@ async function pinFirstPackage(
       version: undefined,
       message: `left unpinned: built here (melange/${spec.name}.yaml)`,
     };
-  const versions = await source.versions(spec.name, arches, repositories);
+  const notJudgedWhy = notJudged(scope);
+  if (notJudgedWhy)
+    return {
+      file,
+      name: spec.name,
+      version: undefined,
+      message: `left unpinned: ${notJudgedWhy.replace(/^not checked: /, '')}`,
+    };
+  const versions = await source.versions(spec.name, scope.arches, scope.held);
   const version = versions === undefined ? undefined : choosePin(versions);
   if (version === undefined) {
-    const why = versions === undefined ? 'not in the indexes' : `no version on all of ${arches.join(', ')}`;
+    const why = versions === undefined ? 'not in the indexes' : `no version on all of ${scope.arches.join(', ')}`;
     return { file, name: spec.name, version, message: `left unpinned: ${why}` };
   }
   packages[0] = formatPin(spec.name, version);

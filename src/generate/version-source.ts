@@ -46,9 +46,18 @@ export function dependencyKey(repository: string, arch: string): string {
   return `${repository}\u0000${arch}`;
 }
 
-/** The held repository an image's repository (a comparable URL) is read from, by URL or alias. */
-export function heldRepository(source: VersionSource, url: string): HeldRepository | undefined {
-  return source.held.find((h) => h.urls.includes(url));
+/** The held repositories an image's repository (a comparable URL) is read from, by URL or alias. */
+export function heldRepositories(source: VersionSource, url: string): HeldRepository[] {
+  return source.held.filter((h) => h.urls.includes(url));
+}
+
+/**
+ * The held repository an image's repository is read from on one arch: of those standing for its URL (two bare
+ * indexes given with one --alias are its two arches), the one holding that arch; else the first.
+ */
+export function heldRepositoryOn(source: VersionSource, url: string, arch: string): HeldRepository | undefined {
+  const matches = heldRepositories(source, url);
+  return matches.find((h) => h.arches.includes(arch)) ?? matches[0];
 }
 
 /**

@@ -1,3 +1,5 @@
+import { escapeRegex } from '../core/escape.js';
+
 /**
  * hown3d/renovate-apk-indexer's `/wildcardVersion/<pattern>`: Wolfi puts versions into package names
  * (`argo-cd-2.12`, `nodejs-22`), and one `*` stands where that version is.
@@ -16,13 +18,9 @@ export function wildcardMatcher(pattern: string): ((name: string) => boolean) | 
   const separator = before.endsWith('-') ? '-' : '-?';
   const version = `${separator}\\d+(?:\\.\\d+)*`;
   const re = suffix
-    ? new RegExp(`^${escape(prefix)}(?:${version})?-${escape(suffix)}$`)
-    : new RegExp(`^${escape(prefix)}${version}$`);
+    ? new RegExp(`^${escapeRegex(prefix)}(?:${version})?-${escapeRegex(suffix)}$`)
+    : new RegExp(`^${escapeRegex(prefix)}${version}$`);
   return (name) => name.startsWith(prefix) && re.test(name);
-}
-
-function escape(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
 /** One star after a name (`argo-cd-*`, `ruby*-bundler`): a pattern `wildcardMatcher` accepts. */

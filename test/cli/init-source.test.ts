@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { ensureBuilt } from '../helpers/cli-process.js';
-import { checkout } from '../helpers/git-checkout.js';
+import { checkout, git } from '../helpers/git-checkout.js';
 
 /**
  * `init` finds where melange/apk-indexer.yaml checks apk-indexer out from in the install it runs from: a copy of this
@@ -38,8 +38,9 @@ describe('init: the source of the apk-indexer package, from the install that run
   it('an install that is no git checkout and names no repository: exit 2, one line naming the flags, nothing written', () => {
     const r = cli(['init', join(dir, 'plain')]);
     expect(r.code).toBe(2);
-    expect(r.err.split('\n')[0]).toBe(
-      `apk-indexer init: no source for melange/apk-indexer.yaml: this apk-indexer (${tool}) is no git checkout and its package.json names no repository; pass --apk-indexer-source GIT_URL --apk-indexer-ref TAG`,
+    // One line: it names the flags to pass, so no usage lines bury it.
+    expect(r.err).toBe(
+      `apk-indexer init: no source for melange/apk-indexer.yaml: this apk-indexer (${tool}) is no git checkout and its package.json names no repository; pass --apk-indexer-source GIT_URL --apk-indexer-ref TAG\n`,
     );
     expect(r.err).not.toMatch(/\n\s+at /);
     expect(existsSync(join(dir, 'plain'))).toBe(false);
@@ -70,5 +71,15 @@ describe('init: the source of the apk-indexer package, from the install that run
         'expected-commit': commit,
       },
     });
+  });
+
+  it('a clone whose origin is a local path: its one-line reason, alone, exit 2', () => {
+    git(tool, 'remote', 'set-url', 'origin', '/srv/git/apk-indexer.git');
+    const r = cli(['init', join(dir, 'local-origin')]);
+    expect(r.err).toBe(
+      `apk-indexer init: no source for melange/apk-indexer.yaml: the origin remote of the git checkout this apk-indexer runs from (${tool}) is a local path (/srv/git/apk-indexer.git), which melange's build cannot clone; pass --apk-indexer-source GIT_URL --apk-indexer-ref TAG\n`,
+    );
+    expect(r.code).toBe(2);
+    expect(existsSync(join(dir, 'local-origin'))).toBe(false);
   });
 });

@@ -178,4 +178,28 @@ describe('paper cuts (issue 15)', () => {
     expect(r.err.split('\n')[0]).toBe('apk-indexer gen: --uid: expected a whole number, got "abc"');
     expect(r.err).not.toMatch(/NaN/);
   });
+
+  it('pin --check and check naming a file that does not exist: the command prefix, the problem in words, exit 2', () => {
+    for (const name of ['pin', 'check']) {
+      const r = cli(
+        [name, '--check', 'nosuchfile.yaml', '--index', index].filter((a) => name === 'pin' || a !== '--check'),
+        dir,
+      );
+      expect(r.err).toBe(`apk-indexer ${name}: nosuchfile.yaml: cannot read: no such file or directory\n`);
+      expect(r.out).toBe('');
+      expect(r.code).toBe(2);
+    }
+  });
+
+  it("help says serve's default repository and keeps each flag's words to the flag", () => {
+    const serve = cli(['serve', '--help']).out;
+    expect(serve).not.toContain('required (no repository at all');
+    expect(serve).toMatch(
+      /--index, -apk-index-url URL +base URL[\s\S]*default: Wolfi,\s+https:\/\/packages\.wolfi\.dev\/os/,
+    );
+    const pin = cli(['pin', '--help']).out;
+    const wait = pin.slice(pin.indexOf('  --wait'), pin.indexOf('  --secdb'));
+    expect(wait).toMatch(/how long to wait for a --server still loading its indexes \(default:\s+2m\)/);
+    expect(wait).not.toContain('/-/changes');
+  });
 });

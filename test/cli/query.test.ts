@@ -89,6 +89,64 @@ describe('apk-indexer query', () => {
     expect(missing.err).toMatch(/nowhere\/x86_64\/APKINDEX\.tar\.gz: HTTP 404/);
   });
 
+  it('says why a name has no answer, as the service does, with the nearest name there is', async () => {
+    const r = await query(['bootcc', 'libstdc++', 'bootc', '--index', repo.url, '--arch', 'x86_64,aarch64']);
+    expect(r.json).toEqual({ bootcc: null, 'libstdc++': null, bootc: expect.objectContaining({}) });
+    expect(r.err).toContain('apk-indexer query: bootcc is not in any index read (did you mean bootc?)\n');
+    expect(r.err).toContain(
+      'apk-indexer query: libstdc++ has no version present on every requested arch (x86_64,aarch64)\n',
+    );
+    expect(r.code).toBe(1);
+  });
+
+  it("refuses apko's arch names with the APK name to use, as serve and ?arch= do, before reading anything", async () => {
+    let requests = 0;
+    const counting = createServer((_req, res) => {
+      requests++;
+      res.writeHead(404).end();
+    });
+    await new Promise<void>((r) => counting.listen(0, '127.0.0.1', r));
+    try {
+      const url = `http://127.0.0.1:${(counting.address() as { port: number }).port}`;
+      const r = await query(['bootc', '--index', url, '--arch', 'amd64']);
+      expect(r.err).toBe(
+        'apk-indexer query: --arch: "amd64" is apko\'s name; repositories use the APK name "x86_64"\n',
+      );
+      expect(r.code).toBe(2);
+      expect(requests).toBe(0);
+    } finally {
+      await new Promise((r) => counting.close(r));
+    }
+  });
+
+  it('reads only the repositories --repository names: an unreachable other one does not stop it', async () => {
+    const r = await query(['bootc', '--index', repo.url, '--index', `${baseUrl}/nowhere`, '--repository', repo.url]);
+    expect(r.code).toBe(0);
+    expect(r.json!.bootc.releases.length).toBeGreaterThan(0);
+  });
+
+  it('answers a package called __proto__ (or constructor) like any other name', async () => {
+    const odd = await mkdtemp(join(dir, 'odd-'));
+    const oddRepo = await writeFixtureRepo(odd, {
+      arches: {
+        x86_64: [
+          { name: '__proto__', version: '1.0-r0' },
+          { name: 'constructor', version: '2.0-r0' },
+        ],
+      },
+    });
+    const r = await query(['__proto__', 'constructor', 'toString', '--index', oddRepo.url]);
+    expect(r.out).toMatch(/^\{\n {2}"__proto__": \{/);
+    const json = JSON.parse(r.out) as Record<string, { releases: { version: string }[] } | null>;
+    expect(Object.getOwnPropertyNames(json)).toEqual(['__proto__', 'constructor', 'toString']);
+    const versions = (body: { releases: { version: string }[] } | null | undefined) =>
+      body?.releases.map((x) => x.version);
+    expect(versions(Object.getOwnPropertyDescriptor(json, '__proto__')?.value)).toEqual(['1.0-r0']);
+    expect(versions(Object.getOwnPropertyDescriptor(json, 'constructor')?.value)).toEqual(['2.0-r0']);
+    expect(Object.getOwnPropertyDescriptor(json, 'toString')?.value).toBeNull();
+    expect(r.code).toBe(1);
+  });
+
   it('exits 2 with usage on a bad command line', async () => {
     expect((await query(['bootc'])).code).toBe(2);
     expect((await query(['--index', repo.url])).err).toMatch(/name at least one package/);

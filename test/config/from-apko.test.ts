@@ -95,7 +95,7 @@ describe('--from-apko', () => {
   });
 
   it("gives each repository the keys and arches of the images naming it, never another image's", () => {
-    const s = loadSettings(['--from-apko', 'apko/base/wolfi.yaml', 'alpine.yaml', 'runtime.yaml'], {}, dir);
+    const s = loadSettings(['--from-apko', 'apko/base/wolfi.yaml', 'alpine.yaml'], {}, dir);
     expect(s.repositories).toEqual([
       {
         name: 'wolfi',
@@ -110,14 +110,17 @@ describe('--from-apko', () => {
         arches: ['x86_64'],
         keys: ['/etc/apk/keys/alpine.rsa.pub'],
       },
-      // A file naming its repositories under runtime_repositories only is read too.
-      {
-        name: 'https://runtime.example.test/os',
-        url: 'https://runtime.example.test/os',
-        arches: ['aarch64'],
-        keys: [],
-      },
     ]);
+  });
+
+  it('reads the repositories apko builds from, never runtime_repositories (as check reads them)', () => {
+    // apko's pkg/build/apk.go (since 2025-07) builds from build_repositories and repositories; runtime-only ones are
+    // written into the image's /etc/apk/repositories and never read while building.
+    expect(() => loadSettings(['--from-apko', 'runtime.yaml'], {}, dir)).toThrow(
+      '--from-apko runtime.yaml: no repositories apko builds from in these files or their includes (runtime_repositories only go into the image)',
+    );
+    const s = loadSettings(['--from-apko', 'alpine.yaml', 'runtime.yaml'], {}, dir);
+    expect(s.repositories.map((r) => r.url)).toEqual(['https://dl-cdn.alpinelinux.org/alpine/v3.21/main']);
   });
 
   it('becomes the repositories of the service, with the keyring as keys and the archs as arches', () => {
@@ -138,7 +141,10 @@ describe('--from-apko', () => {
   it.each([
     ['loop-a.yaml', '--from-apko loop-b.yaml:1: include: loop-a.yaml includes itself through its chain'],
     ['odd-arch.yaml', '--from-apko odd-arch.yaml:2: archs: unknown arch "sparc"'],
-    ['no-repos.yaml', '--from-apko no-repos.yaml: no repositories in these files or their includes'],
+    [
+      'no-repos.yaml',
+      '--from-apko no-repos.yaml: no repositories apko builds from in these files or their includes (runtime_repositories only go into the image)',
+    ],
     ['missing.yaml', '--from-apko missing.yaml: cannot read: no such file or directory'],
     ['misspelt.yaml', '--from-apko misspelt.yaml:3: unknown key arch (apko refuses the file; did you mean archs?)'],
   ])('names the file and the problem: %s', (name, message) => {

@@ -107,4 +107,36 @@ describe('where credentials go', () => {
       }),
     ).toThrow(/^--index: expected an http\(s\) URL/);
   });
+
+  it("spells the default out as serve does: Wolfi's URL is Wolfi, with its name, arches, key and secdb", () => {
+    const wolfi = 'https://packages.wolfi.dev/os';
+    const [source] = repositoriesFromOptions({
+      indexes: [{ url: wolfi, aliases: [] }],
+      keys: [],
+      config: undefined,
+      arches: () => [],
+    });
+    expect(source!.name).toBe('wolfi');
+    expect(source!.settings).toMatchObject({
+      arches: ['x86_64', 'aarch64'],
+      keys: ['https://packages.wolfi.dev/os/wolfi-signing.rsa.pub'],
+      secdb: 'https://packages.wolfi.dev/os/security.json',
+    });
+    // What the command line says wins, as in serve: --arch and --key replace the defaults.
+    const [given] = repositoriesFromOptions({
+      indexes: [{ url: `${wolfi}/`, aliases: [] }],
+      keys: ['/keys/mirror.rsa.pub'],
+      config: undefined,
+      arches: () => ['aarch64'],
+    });
+    expect(given!.settings).toMatchObject({ name: 'wolfi', arches: ['aarch64'], keys: ['/keys/mirror.rsa.pub'] });
+    // Any other URL: named by its URL, x86_64, unverified.
+    const [other] = repositoriesFromOptions({
+      indexes: [{ url: REPO, aliases: [] }],
+      keys: [],
+      config: undefined,
+      arches: () => [],
+    });
+    expect(other!.settings).toMatchObject({ name: REPO, arches: ['x86_64'], keys: [] });
+  });
 });

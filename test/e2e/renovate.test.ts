@@ -126,20 +126,20 @@ describe(`Renovate ${RENOVATE_VERSION} against apk-indexer`, () => {
       renovateMajor: RENOVATE_MAJOR,
     });
 
-  /** check's table, as [status, where, what, detail] rows. */
+  /** check's findings (as --json gives them to scripts), as [status, where, what, detail] rows. */
   async function checkRows(repo: string, renovateFile?: string): Promise<string[][]> {
     const r = await runCommand(check, [
       '-C',
       repo,
       '--server',
       serverUrl,
+      '--json',
       ...(renovateFile ? ['--renovate', renovateFile] : []),
     ]);
     expect(r.err).toBe('');
-    return r.out
-      .split('\n')
-      .filter((l) => /^(ok|error|warning) /.test(l))
-      .map((l) => l.split(/ {2,}/));
+    return (JSON.parse(r.out) as Array<{ severity: string; location: string; subject: string; message: string }>).map(
+      (f) => [f.severity, f.location, f.subject, f.message],
+    );
   }
 
   let globalConfig: string;

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renderRenovateJson, renovateConfig } from '../../src/generate/renovate.js';
 import type { FixturePackage } from '../fixtures/apk-repo.js';
-import { fixtureRepo, runCommand, writeTree } from './helpers.js';
+import { checkRows, fixtureRepo, runCommand, writeTree } from './helpers.js';
 import { command } from '../helpers/command.js';
 
 const check = command('check');
@@ -116,19 +116,11 @@ describe('apk-indexer check', () => {
 
   afterAll(() => rm(dir, { recursive: true, force: true }));
 
-  /** Table rows as [status, where, what, detail]. */
-  const rows = (out: string) =>
-    out
-      .split('\n')
-      .slice(1)
-      .filter((l) => /^(ok|error|warning) /.test(l))
-      .map((l) => l.split(/ {2,}/));
-
   it('reports each problem where it is written and exits 1', async () => {
     const r = await runCommand(check, ['-C', root, ...index()]);
     expect(r.err).toBe('');
     expect(r.code).toBe(1);
-    const errors = rows(r.out).filter((row) => row[0] === 'error');
+    const errors = (await checkRows(['-C', root, ...index()])).filter((row) => row[0] === 'error');
     const detail = (where: string, what = '-') =>
       errors.filter((e) => e[1] === where && e[2] === what).map((e) => e[3]);
     expect(detail('apko/problems.yaml:5', 'tzdata=0.1-r0')).toEqual([
@@ -166,8 +158,7 @@ describe('apk-indexer check', () => {
   });
 
   it('marks stale pins as warnings, packages built here and tagged ones as ok, each line once', async () => {
-    const r = await runCommand(check, ['-C', root, ...index()]);
-    const all = rows(r.out);
+    const all = await checkRows(['-C', root, ...index()]);
     expect(all).toContainEqual([
       'warning',
       'apko/problems.yaml:4',
@@ -198,7 +189,7 @@ describe('apk-indexer check', () => {
     await writeTree(bare, { 'apko/one.yaml': 'archs: [amd64]\ncontents:\n  packages:\n    - busybox=1.36.1-r10\n' });
     const noRenovate = await runCommand(check, ['-C', bare, ...index()]);
     expect(noRenovate.code).toBe(0);
-    expect(rows(noRenovate.out)).toContainEqual([
+    expect(await checkRows(['-C', bare, ...index()])).toContainEqual([
       'warning',
       'renovate.json',
       '-',
@@ -217,7 +208,7 @@ describe('apk-indexer check', () => {
     });
     const r = await runCommand(check, ['-C', tree, '--arch', 'aarch64', ...index()]);
     expect(r.code).toBe(1);
-    const all = rows(r.out);
+    const all = await checkRows(['-C', tree, '--arch', 'aarch64', ...index()]);
     expect(all).toContainEqual([
       'warning',
       'apko/none.yaml',
@@ -243,9 +234,13 @@ describe('apk-indexer check', () => {
   it('resolves include: through --include-path as apko does, after the working directory', async () => {
     const r = await runCommand(check, ['-C', root, '--include-path', 'apko', 'apko/relative.yaml', ...index()]);
     expect(r.code).toBe(0);
-    expect(rows(r.out).filter((row) => row[0] === 'error')).toEqual([]);
+    expect(
+      (await checkRows(['-C', root, '--include-path', 'apko', 'apko/relative.yaml', ...index()])).filter(
+        (row) => row[0] === 'error',
+      ),
+    ).toEqual([]);
     // Without it, the include does not resolve.
-    expect(rows((await runCommand(check, ['-C', root, 'apko/relative.yaml', ...index()])).out)[0]?.[3]).toMatch(
+    expect((await checkRows(['-C', root, 'apko/relative.yaml', ...index()]))[0]?.[3]).toMatch(
       /^include: base\.yaml not found/,
     );
   });
@@ -259,12 +254,12 @@ describe('apk-indexer check', () => {
     });
     const r = await runCommand(check, ['-C', tree, '--config', join(tree, 'service.yaml'), '-r', repo.url]);
     expect(r.code).toBe(1);
-    const all = rows(r.out);
+    const all = await checkRows(['-C', tree, '--config', join(tree, 'service.yaml'), '-r', repo.url]);
     expect(all).toContainEqual([
       'warning',
       'apko/riscv.yaml:4',
       'busybox',
-      "not checked: no index for riscv64 in apko/riscv.yaml's repositories",
+      'not checked: no index for riscv64 in the repositories of apko/riscv.yaml',
     ]);
     expect(all.find((row) => row[1] === 'renovate.json')?.[3]).toMatch(/^renovate\.json: .*JSON/);
   });
@@ -304,7 +299,7 @@ describe('apk-indexer check', () => {
     await writeTree(tree, { 'renovate.json': renovate(['/(?i)apko/']) });
     const re2 = await runCommand(check, ['-C', tree, ...index()]);
     expect(re2.code).toBe(0);
-    const all = rows(re2.out);
+    const all = await checkRows(['-C', tree, ...index()]);
     expect(all).toContainEqual([
       'warning',
       'renovate.json',
@@ -335,7 +330,7 @@ describe('apk-indexer check', () => {
     });
     const ok = await runCommand(check, ['-C', tree, ...index()]);
     expect(ok.code).toBe(1);
-    const all = rows(ok.out);
+    const all = await checkRows(['-C', tree, ...index()]);
     expect(all).toContainEqual([
       'error',
       'apko/numbers.yaml:4',
@@ -351,7 +346,7 @@ describe('apk-indexer check', () => {
       'apko/list.yaml': 'contents:\n  packages: busybox\n',
       'apko/broken.yaml': 'archs: [amd64]\ncontents:\n  packages:\nfoo\n',
     });
-    const bad = rows((await runCommand(check, ['-C', tree, ...index()])).out);
+    const bad = await checkRows(['-C', tree, ...index()]);
     expect(bad).toContainEqual(['error', 'apko/numbers.yaml:3', '-', 'cmd: expected a string, got a list ("- a")']);
     expect(bad).toContainEqual([
       'error',

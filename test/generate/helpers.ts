@@ -5,11 +5,22 @@ import { Ajv, type ValidateFunction } from 'ajv';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { apkoJsonSchema } from '../../src/apko/config-model.js';
 import { parse } from 'yaml';
-import { capture } from '../helpers/command.js';
+import { capture, command } from '../helpers/command.js';
 import { generateFixtureKey, writeFixtureRepo, type FixtureKey, type FixturePackage } from '../fixtures/apk-repo.js';
 
 /** Runs a command module's `run()` and collects what it prints. */
 export const runCommand = capture;
+
+/**
+ * `check`'s findings as scripts read them (`--json`), one row [severity, where, what, detail] each: what the report
+ * for people (one line per cause) says in fewer words.
+ */
+export async function checkRows(args: string[]): Promise<string[][]> {
+  const r = await capture(command('check'), [...args, '--json']);
+  return (JSON.parse(r.out) as Array<{ severity: string; location: string; subject: string; message: string }>).map(
+    (f) => [f.severity, f.location, f.subject, f.message],
+  );
+}
 
 const ajv = new Ajv({ allErrors: true, strict: true });
 const ajv2020 = new Ajv2020({ allErrors: true, strict: true });

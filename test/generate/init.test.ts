@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FixturePackage } from '../fixtures/apk-repo.js';
-import { fixtureRepo, runCommand, schemaErrors, yamlValue } from './helpers.js';
+import { checkRows, fixtureRepo, runCommand, schemaErrors, yamlValue } from './helpers.js';
 import { command } from '../helpers/command.js';
 
 const check = command('check');
@@ -123,6 +123,23 @@ describe('apk-indexer init', () => {
     expect(c.code).toBe(0);
   });
 
+  it("pins only from an index standing for the images' repositories, by the rule check judges them by", async () => {
+    // The index given without --alias stands for its own URL, not for Wolfi's, which the images build from.
+    const out = join(dir, 'foreign');
+    const foreign = ['--index', repo.url, '--key', repo.key];
+    const r = await runInit([out, ...foreign]);
+    expect(r.code).toBe(0);
+    expect(r.out).toContain(
+      'apko/bootc.yaml: bootc left unpinned: repository https://packages.wolfi.dev/os not available (for apko/bootc.yaml; pass its index, or --alias)\n',
+    );
+    expect(r.out).not.toMatch(/pinned to/);
+    expect(await readFile(join(out, 'apko/bootc.yaml'), 'utf8')).toContain('    - bootc\n');
+    // check with the same flags agrees: nothing of those images can be checked from that index.
+    const c = await runCommand(check, ['-C', out, ...foreign]);
+    expect(c.out).toMatch(/^warning {2}not checked: no data for https:\/\/packages\.wolfi\.dev\/os: \d+ entries in\s/m);
+    expect(c.code).toBe(3);
+  });
+
   it('writes files that validate against the schemas of apko, melange and Renovate', async () => {
     const out = join(dir, 'schemas');
     expect((await runInit([out])).code).toBe(0);
@@ -231,9 +248,15 @@ describe('apk-indexer init', () => {
       expect(packages, flavour).toContain('default-user');
     }
     const c = await runCommand(check, ['-C', out, ...index()]);
-    expect(c.out).toMatch(/ok +apko\/apk-indexer\.yaml:\d+ +apk-indexer +built here by melange/);
-    expect(c.out).toMatch(/ok +apko\/bootc-host\.yaml:\d+ +sudo /);
     expect(c.code).toBe(0);
+    const rows = await checkRows(['-C', out, ...index()]);
+    expect(rows).toContainEqual([
+      'ok',
+      expect.stringMatching(/^apko\/apk-indexer\.yaml:\d+$/),
+      'apk-indexer',
+      'built here by melange; not in the indexes until published',
+    ]);
+    expect(rows.some((r) => r[0] === 'ok' && /^apko\/bootc-host\.yaml:\d+$/.test(r[1]!) && r[2] === 'sudo')).toBe(true);
   });
 
   it("configures the CI service with the images' repositories, keys, arches and the Renovate server's port", async () => {

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DEFAULTS } from '../../src/config/settings.js';
 import { buildService, type Service } from '../../src/serve/app.js';
-import { runCommand } from './helpers.js';
+import { checkRows, runCommand } from './helpers.js';
 import {
   ALPINE_COMMUNITY,
   ALPINE_MAIN,
@@ -23,11 +23,6 @@ const check = command('check');
 const pin = command('pin');
 
 /** Table rows as [status, where, what, detail]. */
-const rows = (out: string) =>
-  out
-    .split('\n')
-    .filter((l) => /^(ok|error|warning) /.test(l))
-    .map((l) => l.split(/ {2,}/));
 
 const NO_RENOVATE: string[] = [
   'warning',
@@ -37,6 +32,9 @@ const NO_RENOVATE: string[] = [
 ];
 const NOT_CHECKED_PRIVATE =
   'not checked: repository https://apk.private.example/os not available (for images/private/secret.yaml; pass its index, or --alias)';
+/** What pin and check add on standard error while a repository had no data and was not allowed. */
+const UNCHECKED_PRIVATE =
+  'not checked: no data for https://apk.private.example/os; give its index (--index, with --alias for a mirror) or, to pass without it, --allow-unchecked https://apk.private.example/os';
 
 /** Every row `check` prints for the whole tree, in order: the real problems, and nothing judged from another image's repository. */
 const CHECK_ROWS = [
@@ -162,8 +160,8 @@ describe('a homelab tree, judged as apko builds it', () => {
 
   it('check reports exactly the real problems, each image from its own repositories and arches; other YAML is skipped', async () => {
     const r = await runCommand(check, ['-C', root, ...indexArgs(ix)]);
-    expect(r.err).toBe('');
-    expect(rows(r.out)).toEqual(CHECK_ROWS);
+    expect(r.err).toBe(`${UNCHECKED_PRIVATE}\n`);
+    expect(await checkRows(['-C', root, ...indexArgs(ix)])).toEqual(CHECK_ROWS);
     expect(r.out).toMatch(/\n7 error\(s\), 11 warning\(s\), 12 ok\n$/);
     expect(r.code).toBe(1);
   });
@@ -171,7 +169,7 @@ describe('a homelab tree, judged as apko builds it', () => {
   it('pin moves exactly the stale pins, and nothing else', async () => {
     const r = await runCommand(pin, ['-C', root, ...indexArgs(ix)]);
     expect(r.out).toBe(`${MOVES.join('\n')}\n11 file(s) (2 refused), 7 pin(s) moved, 3 problem(s), 1 not checked\n`);
-    expect(r.err).toBe(`${PIN_NOTES.join('\n')}\n`);
+    expect(r.err).toBe(`${PIN_NOTES.join('\n')}\n${UNCHECKED_PRIVATE}\n`);
     expect(r.code).toBe(1);
     for (const [file, text] of Object.entries(PINNED)) expect(await read(file), file).toBe(text);
     // A second run finds nothing stale.
@@ -187,8 +185,7 @@ describe('a homelab tree, judged as apko builds it', () => {
     );
     expect(await read('images/wolfi/base.yaml')).toBe(PINNED['images/wolfi/base.yaml']);
     expect(await read('images/apps/web.yaml')).toBe(FILES['images/apps/web.yaml']);
-    const c = await runCommand(check, ['-C', root, 'images/wolfi/base.yaml', ...indexArgs(ix)]);
-    expect(rows(c.out)).toEqual([
+    expect(await checkRows(['-C', root, 'images/wolfi/base.yaml', ...indexArgs(ix)])).toEqual([
       NO_RENOVATE,
       ['ok', 'images/wolfi/base.yaml:7', 'wolfi-baselayout', 'unpinned: apko takes the newest version at build time'],
       ['ok', 'images/wolfi/base.yaml:8', 'ca-certificates-bundle=20241121-r0', 'newest on all of x86_64, aarch64'],
@@ -200,15 +197,25 @@ describe('a homelab tree, judged as apko builds it', () => {
     const wolfiOnly = ['--index', ix.wolfi.url, '--alias', WOLFI, '--key', ix.wolfi.key];
     const c = await runCommand(check, ['-C', root, 'alpine/jellyfin.yaml', ...wolfiOnly]);
     const missing = `not checked: repository ${ALPINE_MAIN}, ${ALPINE_COMMUNITY} not available (for alpine/jellyfin.yaml; pass its index, or --alias)`;
-    expect(rows(c.out)).toEqual([
+    expect(await checkRows(['-C', root, 'alpine/jellyfin.yaml', ...wolfiOnly])).toEqual([
       NO_RENOVATE,
       ['warning', 'alpine/jellyfin.yaml:8', 'jellyfin=10.11.11-r3', missing],
       ['warning', 'alpine/jellyfin.yaml:9', 'busybox=1.37.0-r1', missing],
     ]);
-    expect(c.code).toBe(0);
+    // Nothing was checked: the gate fails with its own status until the user names what may go unchecked.
+    expect(c.code).toBe(3);
     const p = await runCommand(pin, ['-C', root, 'alpine/jellyfin.yaml', ...wolfiOnly]);
     expect(await read('alpine/jellyfin.yaml')).toBe(FILES['alpine/jellyfin.yaml']);
     expect(p.out).toBe('1 file(s), 0 pin(s) moved, 2 not checked\n');
+    expect(p.code).toBe(3);
+    const allow = ['--allow-unchecked', ALPINE_MAIN, '--allow-unchecked', ALPINE_COMMUNITY];
+    expect((await runCommand(check, ['-C', root, 'alpine/jellyfin.yaml', ...wolfiOnly, ...allow])).code).toBe(0);
+    const allowed = await runCommand(pin, ['-C', root, '--check', 'alpine/jellyfin.yaml', ...wolfiOnly, ...allow]);
+    expect(allowed.out).toBe('1 file(s), 0 pin(s) stale, 2 not checked (2 allowed by --allow-unchecked)\n');
+    expect(allowed.code).toBe(0);
+    // Naming one of the two is not enough: each entry needs both.
+    const half = await runCommand(check, ['-C', root, 'alpine/jellyfin.yaml', ...wolfiOnly, ...allow.slice(0, 2)]);
+    expect(half.code).toBe(3);
   });
 
   it('takes --repository-append as apko does: an image naming no repository builds from the appended one', async () => {
@@ -234,10 +241,7 @@ describe('a homelab tree, judged as apko builds it', () => {
         contents: {},
       }),
     );
-    const c = rows(
-      (await runCommand(check, ['-C', root, 'images/apps/web.yaml', 'services/arm/monitor.yaml', ...indexArgs(ix)]))
-        .out,
-    );
+    const c = await checkRows(['-C', root, 'images/apps/web.yaml', 'services/arm/monitor.yaml', ...indexArgs(ix)]);
     expect(c).toContainEqual([
       'ok',
       'images/apps/web.lock.json',
@@ -304,7 +308,6 @@ describe('a homelab tree, judged as apko builds it', () => {
     });
 
     it('checks the same rows; install sets need dependency data, which the service does not keep', async () => {
-      const r = await runCommand(check, ['-C', root, ...server()]);
       const expected = [
         CHECK_ROWS[0]!,
         [
@@ -323,7 +326,7 @@ describe('a homelab tree, judged as apko builds it', () => {
         `package ${name} is not listed; bootc needs it, and it may arrive through dependencies, which were not resolved`,
       ];
       expected.splice(4, 0, bootc('ostree'), bootc('composefs'), bootc('systemd'));
-      expect(rows(r.out)).toEqual(expected);
+      expect(await checkRows(['-C', root, ...server()])).toEqual(expected);
     });
   });
 });

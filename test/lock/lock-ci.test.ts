@@ -11,7 +11,12 @@ import { scaffold, SCAFFOLD_DEFAULTS } from '../../src/generate/scaffold.js';
 import { LOCK_AUTHOR, LOCK_BRANCH } from '../../src/generate/lock-ci.js';
 import { gitlabCiErrors } from '../helpers/ci-schemas.js';
 
-type Job = { script: string[]; rules: { if: string }[]; needs: string[]; variables?: Record<string, string> };
+type Job = {
+  script: string[];
+  rules: { if: string; exists?: string[] }[];
+  needs: string[];
+  variables?: Record<string, string>;
+};
 
 let ci: Record<string, Job & Record<string, unknown>>;
 let dir: string;
@@ -57,6 +62,9 @@ describe('the lock jobs init writes into .gitlab-ci.yml', () => {
       '$CI_PIPELINE_SOURCE == "schedule"',
       '$CI_PIPELINE_SOURCE == "web"',
     ]);
+    // A tree without a lock has no lock jobs: every rule of every lock job asks for one.
+    for (const name of ['locks', 'lock-update', 'lock-push', 'lock-maintenance', 'lock-maintenance-mr'])
+      for (const rule of ci[name]!.rules) expect(rule.exists, `${name} ${rule.if}`).toEqual(['**/*.lock.json']);
     // The CLI jobs run the image the pipeline builds, once it is built.
     expect(ci.locks!.needs).toEqual(['apk-indexer-image']);
     expect((ci.renovate!.variables as Record<string, string>).RENOVATE_GIT_IGNORED_AUTHORS).toBe(LOCK_AUTHOR.email);

@@ -407,12 +407,13 @@ describe('what cannot be locked', () => {
       'contents:\n  repositories: [./packages]\n  packages: [curl=8.2-r0]\narchs: [x86_64]\n',
     );
     expect(await readFile(join(broken, 'tool.lock.json'), 'utf8')).toBe('{"version": "v1"}\n');
-    const checked = await capture(check, ['-C', broken, '--index', join(broken, 'packages')]);
-    // check: the lock's rows, the checksum and what apko build cannot read in it.
+    const checked = await capture(check, ['-C', broken, '--index', join(broken, 'packages'), '--json']);
+    // check: the lock's findings, the checksum and what apko build cannot read in it.
     expect(checked.code).toBe(1);
-    expect(checked.out.split('\n').filter((l) => l.includes('tool.lock.json'))).toEqual([
-      'error    tool.lock.json  lock         config checksum no longer matches tool.yaml and its includes (apko build refuses it): run apk-indexer lock --update tool.yaml (or apko lock tool.yaml)',
-      'error    tool.lock.json  lock         not a readable apko lock file: not an apko lock file (no contents)',
+    const findings = JSON.parse(checked.out) as { severity: string; location: string; message: string }[];
+    expect(findings.filter((f) => f.location === 'tool.lock.json').map((f) => `${f.severity} ${f.message}`)).toEqual([
+      'error config checksum no longer matches tool.yaml and its includes (apko build refuses it): run apk-indexer lock --update tool.yaml (or apko lock tool.yaml)',
+      'error not a readable apko lock file: not an apko lock file (no contents)',
     ]);
   });
 
@@ -460,5 +461,23 @@ describe('what cannot be locked', () => {
       contents: { packages: { name: string; version: string }[] };
     };
     expect(locked.contents.packages.map((p) => `${p.name}-${p.version}`)).toEqual(['curl-8.2-r0']);
+  });
+});
+
+describe('lock --check on a tree without a lock', () => {
+  it('is not a pass: exit 3, naming what is missing; --update there has nothing to do (exit 0)', async () => {
+    const tree = await mkdtemp(join(tmpdir(), 'apk-indexer-nolock-'));
+    try {
+      await writeFile(join(tree, 'image.yaml'), 'contents:\n  repositories: [./packages]\n  packages: [curl]\n');
+      const message = `no image under ${tree} has a lock file (apk-indexer lock FILE writes one)\n`;
+      expect(await capture(lock, ['--check', '-C', tree])).toEqual({
+        code: 3,
+        out: '',
+        err: `nothing checked: ${message}`,
+      });
+      expect(await capture(lock, ['--update', '-C', tree])).toEqual({ code: 0, out: '', err: message });
+    } finally {
+      await rm(tree, { recursive: true, force: true });
+    }
   });
 });

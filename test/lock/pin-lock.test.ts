@@ -108,12 +108,14 @@ const args = () => [
   join(dir, 'security.json'),
 ];
 
-/** `check`'s table as [status, where, what, detail] rows. */
+/** `check --json`'s findings as [severity, location, subject, message] rows. */
 const rows = (out: string) =>
-  out
-    .split('\n')
-    .filter((l) => /^(ok|error|warning) /.test(l))
-    .map((l) => l.split(/ {2,}/));
+  (JSON.parse(out) as { severity: string; location: string; subject: string; message: string }[]).map((f) => [
+    f.severity,
+    f.location,
+    f.subject,
+    f.message,
+  ]);
 
 const locked = async (file: string) =>
   (
@@ -289,7 +291,7 @@ describe('pins and locks move together', () => {
       await readFile(join(root, 'fresh.lock.json'), 'utf8'),
     );
     await rm(join(root, 'fresh.lock.json'));
-    const checked = await capture(check, [...args(), 'hosts/host.yaml']);
+    const checked = await capture(check, [...args(), 'hosts/host.yaml', '--json']);
     expect(rows(checked.out).filter((r) => r[2] === 'lock')).toEqual([
       ['ok', 'hosts/host.lock.json', 'lock', 'config checksum matches hosts/host.yaml and its includes'],
     ]);
@@ -385,7 +387,7 @@ Written by \`apk-indexer lock --update\`.
         .replaceAll('"version": "8.2.0-r1"', '"version": "8.2.0-r0"'),
     );
     await publish('8.2.0-r0', '8.2.0-r1', ['2-r0'], ['1.37.0-r0']);
-    const run = await capture(check, [...args(), 'hosts/host.yaml']);
+    const run = await capture(check, [...args(), 'hosts/host.yaml', '--json']);
     const withdrawn = (arch: string) => [
       'error',
       'hosts/host.lock.json',

@@ -1,12 +1,12 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileConstraints } from '../../apko/tree.js';
-import { checkTree, dedupeFindings, formatFindings, type Finding } from '../../generate/check.js';
+import { checkTree, dedupeFindings, type Finding } from '../../generate/check.js';
 import { checkDockerfile } from '../../generate/check-dockerfile.js';
-import { UsageError, UserError } from '../../errors.js';
+import { EXIT, UsageError, UserError } from '../../errors.js';
 import { resolveInstallSets } from '../../generate/install-set.js';
 import { flag } from '../../core/flags.js';
-import { SOURCE_FLAGS, TREE_FLAGS } from '../../generate/command-options.js';
+import { GATE_FLAGS, SOURCE_FLAGS, TREE_FLAGS } from '../../generate/command-options.js';
 import { localPackageNames } from '../../generate/local-packages.js';
 import {
   CONFIG_FILE_NAMES,
@@ -15,13 +15,18 @@ import {
   strayRenovateFiles,
 } from '../../generate/renovate-match.js';
 import { defineCommand } from '../command.js';
+import { formatFindings } from '../findings.js';
+import { uncheckedGate, uncheckedLine } from '../gate.js';
+import { styleOf } from '../terminal.js';
 import { openImageTree } from '../image-tree.js';
 
 export const command = defineCommand({
   name: 'check',
   summary: 'lint apko files and Dockerfiles against the indexes: packages, pins, bootc, includes, Renovate',
   usage: ['[FILE...] (--index SRC... | --config FILE | --server URL)'],
-  about: `Lints apko files as apko reads them and prints a table. Each image is judged from its own
+  about: `Lints apko files as apko reads them and prints what it found, one line per cause: each error, and
+warnings of one kind (stale pins, entries not checked) once with the files they cover (--verbose: every
+finding). Each image is judged from its own
 repositories (its include chain's, plus --repository-append) on the arches it builds for: a key
 apko refuses, a package or pin missing on an arch, a constraint no version satisfies, duplicate or
 conflicting pins, what \`apko build\` would fail on resolving the install set per arch (a dependency
@@ -50,12 +55,19 @@ judged for every image of the tree that includes it.`,
     }),
     json: flag.switch({
       names: ['--json'],
-      doc: "print the findings (a vulnerable pin's with the security IDs a newer version fixes) as JSON.",
+      doc: "print every finding (a vulnerable pin's with the security IDs a newer version fixes) as JSON.",
     }),
+    verbose: flag.switch({
+      names: ['--verbose', '-v'],
+      doc: 'list every finding on its own line, instead of one line per cause with the files it covers.',
+    }),
+    ...GATE_FLAGS,
     ...SOURCE_FLAGS,
     ...TREE_FLAGS,
   },
-  exits: '0 no errors, 1 errors found, 2 a usage error or an index that could not be read.',
+  exits: `0 no errors, 1 errors found, 2 a usage error or an index that could not be read, 3 no errors but
+entries not checked: an image's repository had no data (no index given for it, or none for one of its arches) and
+was not named with --allow-unchecked.`,
   run: async (args, io) => {
     const { values } = args;
     const { root, fallbackArches, tree, dockerfiles, source } = await openImageTree(args, io, {
@@ -106,9 +118,15 @@ judged for every image of the tree that includes it.`,
             null,
             2,
           )}\n`
-        : formatFindings(unique),
+        : formatFindings(unique, styleOf(io.stdout), values.verbose),
     );
-    return unique.some((f) => f.severity === 'error') ? 1 : 0;
+    const gate = uncheckedGate(
+      unique.flatMap((f) => (f.unchecked ? [f.unchecked] : [])),
+      values.allowUnchecked,
+      root,
+    );
+    if (!values.json && gate.failing > 0) io.stderr.write(`${uncheckedLine(gate)}\n`);
+    return unique.some((f) => f.severity === 'error') ? EXIT.found : gate.failing > 0 ? EXIT.unchecked : EXIT.ok;
   },
 });
 

@@ -394,7 +394,7 @@ export const command = defineCommand({
 configuration mistake, an apko file apko refuses or an -o FILE that cannot be written.`,
   run: async ({ values, positionals, given }, io) => {
     const [kind, arg, ...extra] = positionals;
-    const spec = kind === undefined ? undefined : KINDS[kind];
+    const spec = kind !== undefined && Object.hasOwn(KINDS, kind) ? KINDS[kind] : undefined;
     if (!spec)
       throw new UsageError(kind === undefined ? 'name what to generate' : `nothing to generate called ${kind}`);
     if (extra.length > 0) throw new UsageError(`unexpected ${extra.join(' ')}`);
@@ -432,12 +432,13 @@ function listOr<T>(values: readonly string[], fallback: T): string[] | T {
   return values.length > 0 ? [...values] : fallback;
 }
 
+/** `--env KEY=VALUE` pairs as own properties (a later KEY wins; `__proto__` is a key like any other). */
 function environment(pairs: readonly string[]): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const pair of pairs) {
-    const eq = pair.indexOf('=');
-    if (eq < 1) throw new UsageError(`--env takes KEY=VALUE, not ${pair}`);
-    env[pair.slice(0, eq)] = pair.slice(eq + 1);
-  }
-  return env;
+  return Object.fromEntries(
+    pairs.map((pair) => {
+      const eq = pair.indexOf('=');
+      if (eq < 1) throw new UsageError(`--env takes KEY=VALUE, not ${pair}`);
+      return [pair.slice(0, eq), pair.slice(eq + 1)];
+    }),
+  );
 }

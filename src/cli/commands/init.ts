@@ -16,8 +16,9 @@ import { scaffold, SCAFFOLD_DEFAULTS, type ScaffoldOptions } from '../../generat
 import { makeDirectory, writeFileAtomically } from '../../core/files.js';
 import { flag, type FlagValues, type ParsedArgs } from '../../core/flags.js';
 import { FileError, UsageError } from '../../errors.js';
+import { escapeControl } from '../../core/escape.js';
 import { defineCommand } from '../command.js';
-import type { CliIO } from '../io.js';
+import { warner, type CliIO } from '../io.js';
 
 const FLAGS = {
   repository: flag.each({
@@ -113,19 +114,13 @@ an unreadable index or a directory or file that cannot be written.`,
 
 async function run({ values, positionals, given }: ParsedArgs<FlagValues<typeof FLAGS>>, io: CliIO): Promise<number> {
   if (positionals.length !== 1) throw new UsageError('name one directory');
-  const options: ScaffoldOptions = scaffoldOptions(values, (m) => io.stderr.write(`warning: ${m}\n`));
+  const options: ScaffoldOptions = scaffoldOptions(values, warner(io));
   const dir = resolve(positionals[0]!);
   // A DIR that cannot be a directory (a file in its path) is said before any index is read.
   await directoryCanHold(dir);
   const sources = sourceOptions(values, given);
   const arches = options.archs.map((a) => toApkArch(a)!);
-  const source = hasSource(sources)
-    ? await openVersionSource(
-        sources,
-        () => arches,
-        (m) => io.stderr.write(`warning: ${m}\n`),
-      )
-    : undefined;
+  const source = hasSource(sources) ? await openVersionSource(sources, () => arches, warner(io)) : undefined;
   const { files, pins } = await scaffold(options, source);
   if (!values.force) {
     const existing = (
@@ -133,7 +128,7 @@ async function run({ values, positionals, given }: ParsedArgs<FlagValues<typeof 
     ).filter(Boolean);
     if (existing.length > 0) {
       io.stderr.write(
-        `apk-indexer init: ${dir} already has ${existing.join(', ')}; nothing written (--force overwrites)\n`,
+        `apk-indexer init: ${escapeControl(`${dir} already has ${existing.join(', ')}`)}; nothing written (--force overwrites)\n`,
       );
       return 1;
     }
@@ -144,9 +139,10 @@ async function run({ values, positionals, given }: ParsedArgs<FlagValues<typeof 
     await makeDirectory(dirname(path));
     await writeFileAtomically(path, file.content);
   }
-  for (const pin of pins) io.stdout.write(`${pin.file}: ${pin.name} ${pin.message}\n`);
-  io.stdout.write(`${sourceLine(options.apkIndexerSource)}\n`);
-  io.stdout.write(`wrote ${files.length} files to ${dir}\nnext: cd ${positionals[0]} && just\n`);
+  for (const pin of pins) io.stdout.write(`${escapeControl(`${pin.file}: ${pin.name} ${pin.message}`)}\n`);
+  io.stdout.write(`${escapeControl(sourceLine(options.apkIndexerSource))}\n`);
+  io.stdout.write(`${escapeControl(`wrote ${files.length} files to ${dir}`)}\n`);
+  io.stdout.write(`next: cd ${escapeControl(positionals[0]!)} && just\n`);
   return 0;
 }
 

@@ -57,7 +57,7 @@ a local copy, the service's configuration); --secdb adds a security database for
   },
   exits: `0 done (or, with --check, every lock current), 1 a lock is stale (--check) or an image
 cannot be installed, 2 a usage error, an index, package or key that could not be read, or a file that
-cannot be written.`,
+cannot be written, 3 --check found no lock to check.`,
   run: async (args, io) => {
     const { values, positionals } = args;
     const maintain = values.update || values.check;
@@ -70,6 +70,13 @@ cannot be written.`,
       throw new UsageError('--json and --markdown report --update and --check');
     if (values.json && values.markdown) throw new UsageError('--json or --markdown, not both');
     const opened = await openImages(args, io, (tree) => tree.images.filter((i) => readImageLock(i) !== undefined));
+    if (!('source' in opened)) {
+      // A gate never passes on nothing checked: --check with no lock is exit 3, as check's and pin's gates are.
+      io.stderr.write(
+        `${values.check ? 'nothing checked: ' : ''}no image under ${opened.root} has a lock file (apk-indexer lock FILE writes one)\n`,
+      );
+      return values.check ? 3 : 0;
+    }
     const ctx: LockContext = {
       ...opened,
       fetcher: new HeadFetcher({ cacheDir: resolve(opened.root, values.cacheDir ?? defaultHeadCache()) }),
@@ -92,10 +99,6 @@ cannot be written.`,
         await writeFileAtomically(path, text, values.output ?? path);
         io.stdout.write(`${image.file.path}: wrote ${values.output ?? relativeTo(opened.root, path)}\n`);
       }
-      return 0;
-    }
-    if (opened.images.length === 0) {
-      io.stderr.write(`no image under ${opened.root} has a lock file (apk-indexer lock FILE writes one)\n`);
       return 0;
     }
     const updates: LockUpdate[] = [];

@@ -34,7 +34,7 @@ it) or, with --why, no image installs NAME, 2 a usage error or an index that cou
   run: async (args, io) => {
     const { values } = args;
     const opened = await openImages(args, io, (tree) => tree.images);
-    if (opened.images.length === 0) throw new UsageError(`no FILE given and no apko image under ${opened.root}`);
+    if (!('source' in opened)) throw new UsageError(`no FILE given and no apko image under ${opened.root}`);
     const results: { image: string; world: string[]; resolved: Resolved }[] = [];
     for (const image of opened.images) {
       try {

@@ -1,7 +1,8 @@
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
-import { compareVersions, versionSymbol } from '../../index/version.js';
-import { UsageError } from '../../errors.js';
+import { compareVersions, isValidVersion, versionSymbol } from '../../index/version.js';
+import { escapeControl } from '../../core/escape.js';
+import { UsageError, UserError } from '../../errors.js';
 import { defineCommand } from '../command.js';
 import type { CliIO } from '../io.js';
 
@@ -10,19 +11,23 @@ export const command = defineCommand({
   summary: 'compare "A B" version pairs from stdin like `apk version -t`',
   usage: ['[A B]'],
   about: `Compares apk versions exactly like \`apk version -t A B\` and prints <, = or >.
-Invalid versions are compared the way apk compares them, not rejected.
+A version apk does not accept (\`banana\`, \`1.0-foo\`) is refused, as \`apk version -t\` refuses it
+(apk-tools since 2025-09 validates both versions before it compares them).
 
 With two arguments, compares that pair. Without arguments, reads "A B" pairs from standard
 input, one per line (fields separated by spaces or tabs), and prints one answer per line.
 Blank lines and # comments are skipped and get no answer.
 
-A line that is not exactly two fields gets "?" (so answer N still belongs to pair N), is
+A line that is not exactly two valid versions gets "?" (so answer N still belongs to pair N), is
 reported on stderr with its line number, and makes the exit status 2; the other lines are
 still answered.`,
   flags: {},
-  exits: '0 all answered, 2 bad usage or at least one malformed line.',
+  exits: '0 all answered, 2 bad usage, a version apk does not accept, or at least one malformed line.',
   run: async ({ positionals }, io) => {
     if (positionals.length === 2) {
+      const invalid = positionals.find((v) => !isValidVersion(v));
+      // A value, not the command line's shape: one line, no usage after it.
+      if (invalid !== undefined) throw new UserError('usage', notAVersion(invalid));
       io.stdout.write(`${versionSymbol(compareVersions(positionals[0]!, positionals[1]!))}\n`);
       return 0;
     }
@@ -47,10 +52,12 @@ async function comparePairs(io: CliIO): Promise<number> {
     const line = (hash < 0 ? raw : raw.slice(0, hash)).trim();
     if (line === '') continue;
     const fields = line.split(/\s+/);
-    if (fields.length === 2) {
+    const invalid = fields.length === 2 ? fields.find((v) => !isValidVersion(v)) : undefined;
+    if (fields.length === 2 && invalid === undefined) {
       out += `${versionSymbol(compareVersions(fields[0]!, fields[1]!))}\n`;
     } else {
-      io.stderr.write(`apk-indexer vercmp: line ${lineNo}: expected "A B", got ${JSON.stringify(raw)}\n`);
+      const why = invalid === undefined ? `expected "A B", got ${shown(raw)}` : notAVersion(invalid);
+      io.stderr.write(`apk-indexer vercmp: line ${lineNo}: ${why}\n`);
       out += '?\n';
       status = 2;
     }
@@ -58,4 +65,14 @@ async function comparePairs(io: CliIO): Promise<number> {
   }
   if (out) await flush();
   return status;
+}
+
+/** One line naming a version apk refuses. */
+function notAVersion(version: string): string {
+  return `not a version apk accepts: ${shown(version)}`;
+}
+
+/** A value quoted in a one-line message, safe on a terminal. */
+function shown(value: string): string {
+  return `"${escapeControl(value)}"`;
 }
