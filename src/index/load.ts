@@ -1,6 +1,8 @@
 import { readIndexArchive, type ApkIndexSink } from '../decode/index-archive.js';
 import type { TrustedKey } from '../decode/signature.js';
+import { IndexError } from '../errors.js';
 import { ApkIndexParser } from '../parse/apkindex-parser.js';
+import { RecordError } from '../parse/record-error.js';
 import { resolveLimits, type ReadLimits } from '../parse/limits.js';
 import { redactUrl, type IndexLocation } from '../source/locations.js';
 import { openSource, type OpenOptions } from '../source/open.js';
@@ -22,8 +24,8 @@ export type LoadResult =
   | {
       notModified: false;
       snapshot: IndexSnapshot;
-      /** The verified file's bytes (only with trusted keys). */
-      archive: Buffer | undefined;
+      /** The verified file's bytes, in the chunks they arrived in (only with trusted keys). */
+      archive: readonly Buffer[] | undefined;
       etag: string | undefined;
       lastModified: string | undefined;
     };
@@ -35,6 +37,7 @@ export async function loadIndex(location: IndexLocation, options: LoadOptions): 
     ...options,
     etag: options.previous?.etag,
     lastModified: options.previous?.lastModified,
+    maxBytes: limits.maxCompressedBytes,
   });
   if (opened.notModified) return { notModified: true };
   return readIndexBody(opened.body, location, {
@@ -60,7 +63,7 @@ export async function readIndexBody(
     allowForeignArch?: boolean | undefined;
     also?: ApkIndexSink | undefined;
   },
-): Promise<{ snapshot: IndexSnapshot; archive: Buffer | undefined }> {
+): Promise<{ snapshot: IndexSnapshot; archive: readonly Buffer[] | undefined }> {
   const shown = redactUrl(location.url);
   const builder = new SnapshotBuilder();
   // An index under `<base>/<arch>/` holds that arch's packages (and noarch ones); anything else is mislabelled.
@@ -72,11 +75,11 @@ export async function readIndexBody(
     limits: options.limits,
     sink: {
       data: (chunk) => {
-        parser.push(chunk);
+        parsing(shown, () => parser.push(chunk));
         options.also?.data(chunk);
       },
       end: () => {
-        parser.end();
+        parsing(shown, () => parser.end());
         options.also?.end();
       },
     },
@@ -89,4 +92,14 @@ export async function readIndexBody(
     verifiedBy: result.verdict.verifiedBy,
   });
   return { snapshot, archive: result.archive };
+}
+
+/** The parser's complaints about records and lines become IndexErrors naming the source and the APKINDEX member. */
+function parsing(source: string, step: () => void): void {
+  try {
+    step();
+  } catch (err) {
+    if (err instanceof RecordError) throw new IndexError(source, err.kind, `APKINDEX ${err.message}`, { cause: err });
+    throw err;
+  }
 }

@@ -24,6 +24,7 @@ export async function loadSecdb(location: string, options: SecdbLoadOptions = {}
     ...options,
     etag: options.previous?.etag,
     lastModified: options.previous?.lastModified,
+    maxBytes,
   });
   if (opened.notModified) return { notModified: true };
   const chunks: Buffer[] = [];

@@ -285,7 +285,7 @@ export class IndexStore {
   /** Keeps a verified index for the next start; a failure to write is a warning, never a failed refresh. */
   private async save(
     t: Tracked,
-    archive: Buffer,
+    archive: readonly Buffer[],
     etag: string | undefined,
     lastModified: string | undefined,
   ): Promise<void> {

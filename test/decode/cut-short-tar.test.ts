@@ -13,7 +13,7 @@ import { tarHeader } from '../fixtures/tar-writer.js';
 
 /**
  * A whole, valid gzip member holding a tar cut short: the APKINDEX header claims 4096 bytes and 512 follow. About
- * 200 bytes, unsigned. tar-stream reports "Unexpected end of data" on the half-read entry's stream.
+ * 200 bytes, unsigned.
  */
 export const cutShortTar = (): Buffer =>
   gzipSync(Buffer.concat([tarHeader({ name: 'APKINDEX', size: 4096 }), Buffer.alloc(512, 'P:a\nV:1-r0\n')]));
@@ -47,7 +47,7 @@ describe('a tar cut short inside a whole gzip member', () => {
     await writeFile(file, cutShortTar());
     const r = spawnSync(process.execPath, [bin, 'query', 'a', '--index', file], { encoding: 'utf8' });
     expect(r.status).toBe(2);
-    expect(r.stderr).not.toMatch(/a bug in apk-indexer|    at /);
+    expect(r.stderr).not.toMatch(/a bug in apk-indexer| {4}at /);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).toContain(file);
   });
