@@ -1,6 +1,6 @@
 import type { RecordFields, RecordSink } from '../parse/apkindex-parser.js';
 import { type Column, float64Column, grow, int32Column, NameTable, ValueStore } from '../parse/field-bytes.js';
-import { compareVersions } from './version.js';
+import { compareVersions, isValidVersionBytes } from './version.js';
 
 /** One version of one package name in one index. A fixed shape keeps hundreds of thousands of them compact. */
 export class IndexedRelease {
@@ -39,6 +39,12 @@ export interface IndexSnapshot {
   /** Key that verified the signature; undefined when no keys were configured. */
   readonly verifiedBy: string | undefined;
   readonly records: number;
+  /**
+   * Records skipped because their `V:` is not a valid APK version (apk's own rules), plus provided versions (`p:`)
+   * skipped for the same reason: never served, compared or written. `firstSkipped` names the first, for a log line.
+   */
+  readonly skippedVersions: number;
+  readonly firstSkipped: { name: string; version: string } | undefined;
   /** The newest `t:` of any record, seconds; undefined when no record has one. */
   readonly newestBuildTime: number | undefined;
   readonly packages: ReadonlyMap<string, readonly IndexedRelease[]>;
@@ -171,10 +177,14 @@ export class PackageLists implements ReadonlyMap<string, readonly IndexedRelease
 export class SnapshotBuilder implements RecordSink {
   readonly names = new NameTable();
   readonly store = new ValueStore();
-  readonly wantsMaintainer = false;
   /** Arch of the first record that names one. */
   firstArch: string | undefined;
   private count = 0;
+  private skipped = 0;
+  private firstSkipped: { name: string; version: string } | undefined;
+  /** The last version ref checked, and whether it is a valid APK version (neighbouring records share refs). */
+  private checkedVersion = -1;
+  private checkedValid = false;
   private entries = 0;
   private newest = 0;
   // Per entry.
@@ -200,6 +210,7 @@ export class SnapshotBuilder implements RecordSink {
   }
 
   record(f: Readonly<RecordFields>): void {
+    if (!this.validVersion(f.version)) return this.skip(f.name, f.version);
     const r = this.count++;
     if (this.firstArch === undefined) this.firstArch = f.arch;
     this.buildTime.set(r, f.buildTime);
@@ -213,12 +224,30 @@ export class SnapshotBuilder implements RecordSink {
     this.append(name, f.version, r, -1);
     if (provides !== undefined) {
       for (let i = 0; i < provides.length; i += 2) {
-        if (provides[i] !== name) this.append(provides[i]!, provides[i + 1]!, r, name);
+        if (provides[i] === name) continue;
+        if (this.validVersion(provides[i + 1]!)) this.append(provides[i]!, provides[i + 1]!, r, name);
+        else this.skip(provides[i]!, provides[i + 1]!);
       }
     }
   }
 
-  finish(meta: Omit<IndexSnapshot, 'packages' | 'records' | 'newestBuildTime'>): IndexSnapshot {
+  /** Whether version `ref` is a valid APK version; each ref is checked once in a row. */
+  private validVersion(ref: number): boolean {
+    if (ref !== this.checkedVersion) {
+      this.checkedVersion = ref;
+      this.checkedValid = this.store.check(ref, isValidVersionBytes);
+    }
+    return this.checkedValid;
+  }
+
+  private skip(name: number, version: number): void {
+    this.skipped++;
+    this.firstSkipped ??= { name: this.names.strings[name]!, version: this.store.latin1(version) };
+  }
+
+  finish(
+    meta: Omit<IndexSnapshot, 'packages' | 'records' | 'newestBuildTime' | 'skippedVersions' | 'firstSkipped'>,
+  ): IndexSnapshot {
     const names = this.names.strings;
     const heads = new Map<string, number>();
     for (const id of this.order) heads.set(names[id]!, this.head[id]! - 1);
@@ -243,6 +272,8 @@ export class SnapshotBuilder implements RecordSink {
     return {
       ...meta,
       records: this.count,
+      skippedVersions: this.skipped,
+      firstSkipped: this.firstSkipped,
       newestBuildTime: this.newest > 0 ? this.newest : undefined,
       packages: new PackageLists(heads, columns),
     };
@@ -255,7 +286,9 @@ export class SnapshotBuilder implements RecordSink {
       this.tail = grow(this.tail, name + 1);
     }
     const last = this.tail[name]! - 1;
-    if (last >= 0 && this.store.same(this.version.get(last), version)) {
+    // The parser gives a value repeated from the record before the same ref; a repeat further back costs an entry
+    // here and is dropped when the name's list is first read (dedupeSorted).
+    if (last >= 0 && this.version.get(last) === version) {
       // The package itself wins over another package that provides its name.
       if (this.provider.get(last) >= 0 && provider < 0) {
         this.version.set(last, version);

@@ -47,6 +47,11 @@ export class NameTable {
   /** Open addressing, 4 ints a slot: hash, id + 1 (0: free), ref, unused. Load factor at most 1/2. */
   private slots = new Int32Array(4 * 4096);
 
+  /** See ValueStore.lineMatch. */
+  lineMatch(id: number, buf: Buffer, dv: DataView, start: number, limit: number): number {
+    return this.bytes.lineMatch(this.refs[id]!, buf, dv, start, limit);
+  }
+
   /** Whether name `id` is exactly these bytes. */
   equals(id: number, dv: DataView, start: number, end: number): boolean {
     return this.bytes.equals(this.refs[id]!, dv, start, end);
@@ -136,12 +141,22 @@ export class ValueStore {
     return true;
   }
 
-  /** Whether two values are the same bytes. */
-  same(a: number, b: number): boolean {
-    if (a === b) return true;
-    const view = this.views[b >>> BLOCK_BITS]!;
-    const at = (b & IN_BLOCK) + 4;
-    return this.equals(a, view, at, at + view.getInt32(at - 4, true));
+  /**
+   * Where value `ref` ends when the line at `start` holds exactly it, followed by NL or CR NL before `limit`; else
+   * -1. A repeated value is recognised in place, without first scanning for the end of its line.
+   */
+  lineMatch(ref: number, buf: Buffer, dv: DataView, start: number, limit: number): number {
+    const own = this.views[ref >>> BLOCK_BITS]!;
+    let a = ref & IN_BLOCK;
+    const end = start + own.getInt32(a, true);
+    if (end >= limit) return -1;
+    const after = buf[end];
+    if (after !== NL && (after !== CR || buf[end + 1] !== NL)) return -1;
+    a += 4;
+    let i = start;
+    for (; i + 4 <= end; i += 4, a += 4) if (own.getInt32(a, true) !== dv.getInt32(i, true)) return -1;
+    for (; i < end; i++, a++) if (own.getUint8(a) !== dv.getUint8(i)) return -1;
+    return end;
   }
 
   add(buf: Buffer, dv: DataView, start: number, end: number): number {
@@ -157,6 +172,18 @@ export class ValueStore {
     for (; i < end; i++, a++) own.setUint8(a, buf[i]!);
     this.used = a;
     return ref;
+  }
+
+  /** What `test` says of value `ref`'s bytes (`bytes[start..end)`), read in place. */
+  check(ref: number, test: (bytes: Uint8Array, start: number, end: number) => boolean): boolean {
+    const at = (ref & IN_BLOCK) + 4;
+    return test(this.blocks[ref >>> BLOCK_BITS]!, at, at + this.length(ref));
+  }
+
+  /** Adds a value given as text (latin1). */
+  addString(value: string): number {
+    const bytes = Buffer.from(value, 'latin1');
+    return this.add(bytes, viewOf(bytes), 0, bytes.length);
   }
 
   latin1(ref: number): string {
@@ -203,9 +230,12 @@ export class Column<T extends Int32Array | Float64Array> {
   }
 
   set(i: number, value: number): void {
-    const b = i >>> 16;
-    while (b >= this.blocks.length) this.blocks.push(this.make(0x10000));
-    this.blocks[b]![i & 0xffff] = value;
+    const block = this.blocks[i >>> 16];
+    if (block !== undefined) block[i & 0xffff] = value;
+    else {
+      while (i >>> 16 >= this.blocks.length) this.blocks.push(this.make(0x10000));
+      this.blocks[i >>> 16]![i & 0xffff] = value;
+    }
   }
 
   /** Gives back the unused end of the last block; `length` elements are kept. */
@@ -229,10 +259,33 @@ export function grow<T extends Int32Array | Float64Array>(array: T, length: numb
   return out;
 }
 
+const NL = 0x0a;
+const CR = 0x0d;
 const SPACE = 0x20;
 const EQUALS = 0x3d;
 const COLON = 0x3a;
 const SPACES = 0x20202020;
+const NEWLINES = 0x0a0a0a0a;
+/** A line longer than this is ended by the native search (memchr), whose call costs what this many bytes do. */
+const NATIVE_AFTER = 96;
+
+/**
+ * Index of the first newline in [i, end), or -1: 4 bytes at a time (a zero-byte test on word ^ "\n\n\n\n"),
+ * then, for a long line, the native search. Most APKINDEX lines are short, where one native call per line cost
+ * more than the scan.
+ */
+export function nextNewline(buf: Buffer, dv: DataView, i: number, end: number): number {
+  const stop = i + NATIVE_AFTER < end ? i + NATIVE_AFTER : end;
+  for (; i + 4 <= stop; i += 4) {
+    const x = dv.getInt32(i, true) ^ NEWLINES;
+    const zero = (x - 0x01010101) & ~x & 0x80808080;
+    // The lowest flagged byte is always a real zero byte (a borrow only flags bytes above one).
+    if (zero !== 0) return i + ((31 - Math.clz32(zero & -zero)) >> 3);
+  }
+  if (stop < end) return buf.indexOf(NL, i);
+  for (; i < end; i++) if (buf[i] === NL) return i;
+  return -1;
+}
 
 /** Index of the first space in [i, end), or end; 4 bytes at a time (a zero-byte test on word ^ "    "). */
 function nextSpace(buf: Buffer, dv: DataView, i: number, end: number): number {

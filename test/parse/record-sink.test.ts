@@ -13,7 +13,6 @@ class Collect implements RecordSink {
   readonly names = new NameTable();
   readonly store = new ValueStore();
   readonly wantsArch = true;
-  readonly wantsMaintainer = true;
   readonly seen: Array<Record<string, unknown>> = [];
 
   record(f: Readonly<RecordFields>): void {
@@ -24,7 +23,6 @@ class Collect implements RecordSink {
       buildTime: f.buildTime,
       origin: f.origin < 0 ? undefined : this.store.latin1(f.origin),
       url: f.url < 0 ? undefined : this.store.utf8(f.url),
-      maintainer: f.maintainer < 0 ? undefined : this.store.utf8(f.maintainer),
       description: f.description < 0 ? undefined : this.store.utf8(f.description),
       provides: f.provides?.map((v, i) => (i % 2 === 0 ? this.names.strings[v] : this.store.latin1(v))),
     });
@@ -50,7 +48,6 @@ describe('the record sink', () => {
         buildTime: 1700000000,
         origin: 'a',
         url: 'https://ä.example',
-        maintainer: 'Zoë <z@example.com>',
         description: 'Grüße',
         provides: ['b', '2'],
       },
@@ -61,7 +58,6 @@ describe('the record sink', () => {
         buildTime: 0,
         origin: undefined,
         url: undefined,
-        maintainer: undefined,
         description: undefined,
         provides: undefined,
       },
