@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { IndexError } from '../src/errors.js';
-import { loadIndex } from '../src/index/load.js';
-import { loadTrustedKeys } from '../src/source/keys.js';
+import { loadIndex } from '../src/load/load-index.js';
+import { loadTrustedKeys } from '../src/load/load-keys.js';
 
 /** Child process of bench/hostile.ts: reads one index (keys: a path or `-`), reports the outcome and peak memory. */
 const [indexPath, keyPath] = process.argv.slice(2) as [string, string];

@@ -1,9 +1,10 @@
 import type { FastifyBaseLogger } from 'fastify';
 import { Counter, Gauge, type Registry } from 'prom-client';
-import { loadRepositorySecdb, repositorySource, type RepositorySource } from '../config/repository-source.js';
+import { repositorySource, type RepositorySource } from '../config/repository-source.js';
+import { loadRepositorySecdb } from '../load/repositories.js';
 import type { RepositorySettings, ServiceSettings } from '../config/settings.js';
 import { IndexError, isBug } from '../errors.js';
-import { DEFAULT_MAX_SECDB_BYTES } from '../secdb/load.js';
+import { DEFAULT_MAX_SECDB_BYTES } from '../load/load-secdb.js';
 import type { SecurityDatabase } from '../secdb/parse.js';
 import { redactUrl, toUrl } from '../source/locations.js';
 import { MAX_TIMER_MS, retryDelay, timerDelay } from './retry.js';

@@ -1,20 +1,16 @@
 import type { FastifyBaseLogger } from 'fastify';
-import {
-  loadRepositoryIndex,
-  loadRepositoryKeys,
-  repositorySource,
-  type RepositorySource,
-} from '../config/repository-source.js';
+import { repositorySource, type RepositorySource } from '../config/repository-source.js';
+import { loadRepositoryIndex, loadRepositoryKeys } from '../load/repositories.js';
 import type { RepositorySettings, ServiceSettings } from '../config/settings.js';
 import { formatDuration } from '../config/duration.js';
 import type { TrustedKey } from '../decode/signature.js';
 import { IndexError, type IndexErrorReason } from '../errors.js';
 import { Readable } from 'node:stream';
-import { readIndexBody } from '../index/load.js';
+import { readIndexBody } from '../load/load-index.js';
 import { readSavedIndex, savedIndexPath, writeSavedIndex } from '../index/saved-index.js';
 import type { IndexSnapshot } from '../index/snapshot.js';
 import { VersionMap } from '../index/version-map.js';
-import { parseTrustedKey } from '../source/keys.js';
+import { parseTrustedKey } from '../load/load-keys.js';
 import { redactUrl, toUrl, type IndexLocation } from '../source/locations.js';
 import { retryDelay, timerDelay } from './retry.js';
 import type { ServiceMetrics } from './metrics.js';

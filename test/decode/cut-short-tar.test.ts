@@ -6,7 +6,7 @@ import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { IndexError } from '../../src/errors.js';
-import { readIndexBody } from '../../src/index/load.js';
+import { readIndexBody } from '../../src/load/load-index.js';
 import { resolveLimits } from '../../src/parse/limits.js';
 import { bin, ensureBuilt } from '../helpers/cli-process.js';
 import { tarHeader } from '../fixtures/tar-writer.js';

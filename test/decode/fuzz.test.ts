@@ -6,12 +6,12 @@ import { describe, expect, it } from 'vitest';
 import { IndexError } from '../../src/errors.js';
 import { buildIndexArchive, generateFixtureKey, renderApkIndex } from '../fixtures/apk-repo.js';
 import { writeTar } from '../fixtures/tar-writer.js';
-import { readIndexBody } from '../../src/index/load.js';
+import { readIndexBody } from '../../src/load/load-index.js';
 import { SnapshotBuilder } from '../../src/index/snapshot.js';
 import { isValidVersion } from '../../src/index/version.js';
 import { ApkIndexParser, RecordError } from '../../src/parse/apkindex-parser.js';
 import { resolveLimits } from '../../src/parse/limits.js';
-import { parseTrustedKey } from '../../src/source/keys.js';
+import { parseTrustedKey } from '../../src/load/load-keys.js';
 
 /**
  * Property-based fuzzing of the reader: mutated real indexes, random gzip/tar framing and random record text.

@@ -3,9 +3,9 @@ import { describe, expect, it } from 'vitest';
 import { IndexError } from '../../src/errors.js';
 import { buildIndexArchive, generateFixtureKey, indexDataMember, signatureMember } from '../fixtures/apk-repo.js';
 import { manyProvides, middleDifferingNames, renderLarge } from '../fixtures/hostile-index.js';
-import { readIndexBody } from '../../src/index/load.js';
+import { readIndexBody } from '../../src/load/load-index.js';
 import { resolveLimits, type ReadLimits } from '../../src/parse/limits.js';
-import { parseTrustedKey } from '../../src/source/keys.js';
+import { parseTrustedKey } from '../../src/load/load-keys.js';
 
 const location = { url: 'file:///hostile/x86_64/APKINDEX.tar.gz', arch: 'x86_64', repository: 'hostile' };
 const signer = generateFixtureKey('signer.rsa.pub');

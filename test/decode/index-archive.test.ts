@@ -12,10 +12,10 @@ import {
 } from '../fixtures/apk-repo.js';
 import { writeTar } from '../fixtures/tar-writer.js';
 import { readIndexArchive } from '../../src/decode/index-archive.js';
-import { readIndexBody } from '../../src/index/load.js';
+import { readIndexBody } from '../../src/load/load-index.js';
 import { RecordError } from '../../src/parse/record-error.js';
 import { resolveLimits, type ReadLimits } from '../../src/parse/limits.js';
-import { parseTrustedKey } from '../../src/source/keys.js';
+import { parseTrustedKey } from '../../src/load/load-keys.js';
 import type { TrustedKey } from '../../src/decode/signature.js';
 import { reference } from '../reference.js';
 

@@ -1,6 +1,7 @@
 import { toRenovateBody, type RenovateBody } from '../../datasource/renovate-body.js';
 import { ConfigError } from '../../config/errors.js';
-import { loadRepositoriesOnce, repositoriesFromOptions } from '../../config/repository-source.js';
+import { repositoriesFromOptions } from '../../config/repository-source.js';
+import { loadRepositoriesOnce } from '../../load/repositories.js';
 import { VersionMap } from '../../index/version-map.js';
 import { splitList } from '../../config/layer.js';
 import { parseCommandArgs, UsageError } from '../args.js';

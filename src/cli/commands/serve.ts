@@ -4,7 +4,7 @@ import { loadSettings } from '../../config/load.js';
 import { helpLines } from '../../config/options-doc.js';
 import type { ServiceSettings } from '../../config/settings.js';
 import { buildService } from '../../serve/app.js';
-import { localSourceProblem } from '../../source/local-check.js';
+import { localSourceProblem } from '../../load/local-check.js';
 import { indexLocations, redactUrl } from '../../source/locations.js';
 import type { CliIO } from '../io.js';
 import { count } from '../../core/plural.js';

@@ -1,8 +1,8 @@
 import { createPublicKey } from 'node:crypto';
 import { IndexError } from '../errors.js';
 import type { TrustedKey } from '../decode/signature.js';
-import { openSource, type OpenOptions } from './open.js';
-import { redactUrl, toUrl } from './locations.js';
+import { openSource, type OpenOptions } from '../source/open.js';
+import { redactUrl, toUrl } from '../source/locations.js';
 
 const MAX_KEY_BYTES = 64 * 1024;
 

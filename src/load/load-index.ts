@@ -6,7 +6,7 @@ import { RecordError } from '../parse/record-error.js';
 import { resolveLimits, type ReadLimits } from '../parse/limits.js';
 import { redactUrl, type IndexLocation } from '../source/locations.js';
 import { openSource, type OpenOptions } from '../source/open.js';
-import { SnapshotBuilder, type IndexSnapshot } from './snapshot.js';
+import { SnapshotBuilder, type IndexSnapshot } from '../index/snapshot.js';
 
 export interface LoadOptions extends Omit<OpenOptions, 'etag' | 'lastModified'> {
   keys: readonly TrustedKey[];
