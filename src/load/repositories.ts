@@ -96,6 +96,11 @@ export async function loadRepositoriesOnce<S extends ApkIndexSink = ApkIndexSink
               'answered 304 Not Modified to a request that was not conditional',
             );
           if (keys.length === 0) options.warn(`${result.snapshot.url}: signature not verified (no key given)`);
+          const { skippedVersions, firstSkipped } = result.snapshot;
+          if (firstSkipped)
+            options.warn(
+              `${result.snapshot.url}: ${skippedVersions} records or provided versions skipped: not a valid APK version (the first: ${JSON.stringify(firstSkipped.name)} version ${JSON.stringify(firstSkipped.version)})`,
+            );
           return { source, snapshot: result.snapshot, sink };
         }),
       );

@@ -15,6 +15,12 @@ export function createMetrics() {
       labelNames: indexLabels,
       registers,
     }),
+    skippedVersions: new Gauge({
+      name: 'apk_indexer_index_skipped_versions',
+      help: 'Records (and provided versions) of the last good read of each index skipped: not a valid APK version',
+      labelNames: indexLabels,
+      registers,
+    }),
     lastSuccess: new Gauge({
       name: 'apk_indexer_index_last_success_timestamp_seconds',
       help: 'Time of the last successful refresh (changed or not modified)',

@@ -23,6 +23,8 @@ export interface IndexStatus {
   /** The repository URLs this one stands for (a mirror's upstream), so `pin`/`check --server` match images to it. */
   aliases: string[] | undefined;
   records: number | undefined;
+  /** Records and provided versions skipped: not valid APK versions (never served). */
+  skippedVersions: number | undefined;
   description: string | undefined;
   verifiedBy: string | undefined;
   etag: string | undefined;
@@ -264,6 +266,7 @@ export class IndexStore {
         'index restored from the state directory',
       );
       this.metrics.records.set(t.labels, snapshot.records);
+      this.noteSkipped(t, snapshot);
       this.swap();
     } catch (err) {
       this.log.warn(
@@ -334,6 +337,7 @@ export class IndexStore {
       repository: t.location.repository,
       aliases: t.repository.aliases?.length ? [...t.repository.aliases] : undefined,
       records: t.snapshot?.records,
+      skippedVersions: t.snapshot?.skippedVersions,
       description: t.snapshot?.description,
       verifiedBy: t.snapshot?.verifiedBy,
       etag: t.etag,
@@ -407,6 +411,7 @@ export class IndexStore {
             { index: t.shown, records },
             'index loaded without signature verification: no keys configured for this repository',
           );
+        this.noteSkipped(t, result.snapshot);
         this.swap();
       }
       this.metrics.records.set(t.labels, t.snapshot?.records ?? 0);
@@ -472,6 +477,17 @@ export class IndexStore {
         `index lost ${old.records - next.records} of its ${old.records} records; serving it`,
       );
     }
+  }
+
+  /** Records skipped for a version apk would refuse: counted, and one warning per load naming the first. */
+  private noteSkipped(t: Tracked, snapshot: IndexSnapshot): void {
+    this.metrics.skippedVersions.set(t.labels, snapshot.skippedVersions);
+    const first = snapshot.firstSkipped;
+    if (snapshot.skippedVersions === 0 || !first) return;
+    this.log.warn(
+      { index: t.shown, skippedVersions: snapshot.skippedVersions },
+      `${snapshot.skippedVersions} records or provided versions skipped: not a valid APK version (the first: ${JSON.stringify(first.name)} version ${JSON.stringify(first.version)})`,
+    );
   }
 
   private swap(): void {

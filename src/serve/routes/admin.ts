@@ -16,6 +16,7 @@ const indexStatusSchema = {
     repository: { type: 'string' },
     aliases: { type: 'array', items: { type: 'string' } },
     records: { type: 'integer' },
+    skippedVersions: { type: 'integer' },
     description: optionalString,
     verifiedBy: optionalString,
     etag: optionalString,
