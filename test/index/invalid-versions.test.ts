@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { readIndexBody } from '../../src/load/load-index.js';
 import { resolveLimits } from '../../src/parse/limits.js';
 import { isValidVersion } from '../../src/index/version.js';
+import { DependencyIndexReader } from '../../src/index/dependency-index.js';
 import { buildIndexArchive } from '../fixtures/apk-repo.js';
 
 const location = { url: 'file:///fixture/x86_64/APKINDEX.tar.gz', arch: 'x86_64', repository: 'fixture' };
@@ -50,5 +51,14 @@ describe('a version apk would not accept', () => {
   it('leaves an index without one alone', async () => {
     const { snapshot } = await read('P:curl\nV:8.11.0-r0\n');
     expect([snapshot.skippedVersions, snapshot.firstSkipped]).toEqual([0, undefined]);
+  });
+});
+
+describe('the dependency reader of check', () => {
+  it('skips the same records', () => {
+    const reader = new DependencyIndexReader();
+    reader.data(Buffer.from(`P:curl\nV:8.11.0-r0\nD:so:libc.so\n\nP:curl\nV:${ESCAPES}\nD:evil\n`));
+    reader.end();
+    expect(reader.index!.records.map((r) => `${r.name}=${r.version}`)).toEqual(['curl=8.11.0-r0']);
   });
 });
