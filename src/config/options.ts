@@ -11,7 +11,7 @@
  *   given without URLs, overrides it on every repository below.
  * Kinds (value types, their checks and error messages) are in ./kinds.ts; add one there for a new type of value.
  */
-import { DEFAULT_LIMITS, type ReadLimits } from '../parse/limits.js';
+import { DEFAULT_DOWNLOAD_BUDGET, DEFAULT_LIMITS, type ReadLimits } from '../parse/limits.js';
 import { DEFAULT_ARCHES, defaultRepositoryName, isBareIndex } from '../source/locations.js';
 import * as kind from './kinds.js';
 import type { Kind } from './kinds.js';
@@ -162,6 +162,13 @@ export const SERVICE_OPTIONS = {
     defaultText:
       '`false`: a query without `?arch=` answers only versions present on every configured arch of the repository where the package exists at all; `true` answers versions from any arch',
     doc: 'answer any arch without `?arch=`',
+  }),
+  downloadBudgetBytes: option({
+    file: 'limits.downloadBudget',
+    kind: kind.positiveInteger,
+    default: DEFAULT_DOWNLOAD_BUDGET,
+    defaultText: '`536870912` (512 MiB)',
+    doc: 'compressed bytes all index downloads in flight hold until verified; past it a download waits, or fails (`limit`) when waiting cannot help',
   }),
 };
 

@@ -7,6 +7,8 @@ import { resolveLimits, type ReadLimits } from '../parse/limits.js';
 import { redactUrl, type IndexLocation } from '../source/locations.js';
 import { openSource, type OpenOptions } from '../source/open.js';
 import { SnapshotBuilder, type IndexSnapshot } from '../index/snapshot.js';
+import type { HeldBytes } from '../decode/byte-reader.js';
+import type { DownloadBudget } from './download-budget.js';
 
 export interface LoadOptions extends Omit<OpenOptions, 'etag' | 'lastModified'> {
   keys: readonly TrustedKey[];
@@ -17,6 +19,8 @@ export interface LoadOptions extends Omit<OpenOptions, 'etag' | 'lastModified'> 
   previous?: { etag?: string; lastModified?: string };
   /** Also receives the APKINDEX text (e.g. a dependency reader for `check`); the snapshot never keeps it. */
   also?: ApkIndexSink;
+  /** The total that the compressed bytes held until verified count against, shared by every download. */
+  budget?: DownloadBudget;
 }
 
 export type LoadResult =
@@ -40,17 +44,19 @@ export async function loadIndex(location: IndexLocation, options: LoadOptions): 
     maxBytes: limits.maxCompressedBytes,
   });
   if (opened.notModified) return { notModified: true };
-  return readIndexBody(opened.body, location, {
-    keys: options.keys,
-    limits,
-    allowForeignArch: options.allowForeignArch,
-    also: options.also,
-  }).then((r) => ({
-    notModified: false as const,
-    ...r,
-    etag: opened.etag,
-    lastModified: opened.lastModified,
-  }));
+  const lease = options.budget?.lease(redactUrl(location.url), options.signal);
+  try {
+    const read = await readIndexBody(opened.body, location, {
+      keys: options.keys,
+      limits,
+      allowForeignArch: options.allowForeignArch,
+      also: options.also,
+      held: lease,
+    });
+    return { notModified: false, ...read, etag: opened.etag, lastModified: opened.lastModified };
+  } finally {
+    lease?.release();
+  }
 }
 
 /** Decodes an already opened index body; used for HTTP, files and in-memory fixtures alike. */
@@ -62,6 +68,7 @@ export async function readIndexBody(
     limits: ReadLimits;
     allowForeignArch?: boolean | undefined;
     also?: ApkIndexSink | undefined;
+    held?: HeldBytes | undefined;
   },
 ): Promise<{ snapshot: IndexSnapshot; archive: readonly Buffer[] | undefined }> {
   const shown = redactUrl(location.url);
@@ -73,6 +80,7 @@ export async function readIndexBody(
     source: shown,
     keys: options.keys,
     limits: options.limits,
+    ...(options.held && { held: options.held }),
     sink: {
       data: (chunk) => {
         parsing(shown, () => parser.push(chunk));

@@ -11,6 +11,8 @@ import { redactUrl, toUrl, type IndexLocation } from '../source/locations.js';
 import { loadIndex, type LoadOptions, type LoadResult } from './load-index.js';
 import { loadTrustedKey } from './load-keys.js';
 import { loadSecdb, type SecdbLoadOptions, type SecdbLoadResult } from './load-secdb.js';
+import { DEFAULT_DOWNLOAD_BUDGET } from '../parse/limits.js';
+import { DownloadBudget } from './download-budget.js';
 
 export interface FetchOptions {
   timeoutMs?: number;
@@ -82,13 +84,14 @@ export async function loadRepositoriesOnce<S extends ApkIndexSink = ApkIndexSink
   },
 ): Promise<Array<LoadedIndex<S>>> {
   const keyDownloads = new Map<string, Promise<TrustedKey>>();
+  const budget = new DownloadBudget(DEFAULT_DOWNLOAD_BUDGET);
   const perRepository = await Promise.all(
     sources.map(async (source) => {
       const keys = await loadRepositoryKeys(source, {}, keyDownloads);
       return Promise.all(
         source.locations.map(async (location) => {
           const sink = options.sink?.();
-          const result = await loadRepositoryIndex(source, location, { keys, ...(sink && { also: sink }) });
+          const result = await loadRepositoryIndex(source, location, { keys, budget, ...(sink && { also: sink }) });
           if (result.notModified)
             throw new IndexError(
               redactUrl(location.url),

@@ -33,6 +33,12 @@ export const DEFAULT_LIMITS: Readonly<ReadLimits> = Object.freeze({
   maxProvides: 4_000_000,
 });
 
+/**
+ * The default total of compressed bytes all index downloads in flight may hold until verified (`limits.downloadBudget`,
+ * see DownloadBudget): two indexes at the compressed size limit, or dozens of Wolfi-sized ones.
+ */
+export const DEFAULT_DOWNLOAD_BUDGET = 2 * DEFAULT_LIMITS.maxCompressedBytes;
+
 export function resolveLimits(partial?: Partial<ReadLimits>): ReadLimits {
   return { ...DEFAULT_LIMITS, ...partial };
 }

@@ -58,6 +58,11 @@ export function createMetrics() {
       labelNames: indexLabels,
       registers,
     }),
+    downloadHeld: new Gauge({
+      name: 'apk_indexer_download_held_bytes',
+      help: 'Compressed bytes index downloads in flight hold until verified (bounded in total by limits.downloadBudget)',
+      registers,
+    }),
     generation: new Gauge({
       name: 'apk_indexer_generation',
       help: 'Version map generation; increases whenever an index changes',

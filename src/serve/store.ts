@@ -7,6 +7,7 @@ import type { TrustedKey } from '../decode/signature.js';
 import { IndexError, type IndexErrorReason } from '../errors.js';
 import { Readable } from 'node:stream';
 import { readIndexBody } from '../load/load-index.js';
+import { DownloadBudget } from '../load/download-budget.js';
 import { readSavedIndex, savedIndexPath, writeSavedIndex } from '../index/saved-index.js';
 import type { IndexSnapshot } from '../index/snapshot.js';
 import { VersionMap } from '../index/version-map.js';
@@ -103,6 +104,8 @@ export class IndexStore {
   private readonly log: FastifyBaseLogger;
   private readonly metrics: ServiceMetrics;
   private readonly retryBaseMs: number;
+  /** The compressed bytes held by every download in flight until verified: one total (limits.downloadBudget). */
+  private readonly budget: DownloadBudget;
 
   constructor(
     private readonly settings: ServiceSettings,
@@ -111,6 +114,7 @@ export class IndexStore {
     this.log = options.log;
     this.metrics = options.metrics;
     this.retryBaseMs = options.retryBaseMs ?? RETRY_BASE_MS;
+    this.budget = new DownloadBudget(settings.downloadBudgetBytes, (held) => this.metrics.downloadHeld.set(held));
     const env = options.env ?? process.env;
     this.tracked = settings.repositories.flatMap((repository, i) => {
       const source = repositorySource(repository, env, `repositories[${i}]`);
@@ -389,6 +393,7 @@ export class IndexStore {
         timeoutMs: timerDelay(this.settings.requestTimeoutMs),
         signal,
         previous: t.snapshot ? { etag: t.etag, lastModified: t.lastModified } : undefined,
+        budget: this.budget,
       });
       const now = Date.now();
       if (t.failures > 0) this.log.info({ index: t.shown, failures: t.failures }, 'index refresh recovered');
