@@ -10,23 +10,12 @@ export class IndexedRelease {
     readonly origin: string | undefined,
     readonly commit: string | undefined,
     readonly url: string | undefined,
-    readonly license: string | undefined,
-    readonly description: string | undefined,
     /** The package whose `p:name=version` makes this version findable under another name. */
     readonly providedBy: string | undefined,
   ) {}
 
   providedAs(version: string, provider: string): IndexedRelease {
-    return new IndexedRelease(
-      version,
-      this.buildTime,
-      this.origin,
-      this.commit,
-      this.url,
-      this.license,
-      this.description,
-      provider,
-    );
+    return new IndexedRelease(version, this.buildTime, this.origin, this.commit, this.url, provider);
   }
 }
 
@@ -71,8 +60,6 @@ interface Columns {
   readonly origin: Column<Int32Array>;
   readonly commit: Column<Int32Array>;
   readonly url: Column<Int32Array>;
-  readonly license: Column<Int32Array>;
-  readonly description: Column<Int32Array>;
 }
 
 /**
@@ -145,8 +132,6 @@ export class PackageLists implements ReadonlyMap<string, readonly IndexedRelease
           this.text(c.origin.get(r), false),
           c.commit.get(r) < 0 ? undefined : c.store.latin1(c.commit.get(r)),
           this.text(c.url.get(r), true),
-          this.text(c.license.get(r), true),
-          this.text(c.description.get(r), true),
           provider < 0 ? undefined : c.names[provider],
         ),
       );
@@ -155,7 +140,7 @@ export class PackageLists implements ReadonlyMap<string, readonly IndexedRelease
   }
 
   /**
-   * Origins, URLs, licences and descriptions, shared by many releases, are decoded once per distinct ref.
+   * Origins and URLs, shared by many releases, are decoded once per distinct ref.
    * Versions and commits are nearly unique per release and are decoded without the cache. Names, versions,
    * origins and commits are read byte for byte (latin1), as apk does; free text as UTF-8.
    */
@@ -197,8 +182,6 @@ export class SnapshotBuilder implements RecordSink {
   private readonly origin = int32Column();
   private readonly commit = int32Column();
   private readonly url = int32Column();
-  private readonly license = int32Column();
-  private readonly description = int32Column();
   // Per name id: first and last entry, plus one (0: no entry yet), and the names in order of first appearance.
   private head = new Int32Array(1 << 12);
   private tail = new Int32Array(1 << 12);
@@ -218,8 +201,6 @@ export class SnapshotBuilder implements RecordSink {
     this.origin.set(r, f.origin);
     this.commit.set(r, f.commit);
     this.url.set(r, f.url);
-    this.license.set(r, f.license);
-    this.description.set(r, f.description);
     const { name, provides } = f;
     this.append(name, f.version, r, -1);
     if (provides !== undefined) {
@@ -253,8 +234,7 @@ export class SnapshotBuilder implements RecordSink {
     for (const id of this.order) heads.set(names[id]!, this.head[id]! - 1);
     this.store.trim();
     for (const column of [this.version, this.recordOf, this.provider, this.next]) column.trim(this.entries);
-    for (const column of [this.buildTime, this.origin, this.commit, this.url, this.license, this.description])
-      column.trim(this.count);
+    for (const column of [this.buildTime, this.origin, this.commit, this.url]) column.trim(this.count);
     const columns: Columns = {
       names,
       store: this.store,
@@ -266,8 +246,6 @@ export class SnapshotBuilder implements RecordSink {
       origin: this.origin,
       commit: this.commit,
       url: this.url,
-      license: this.license,
-      description: this.description,
     };
     return {
       ...meta,

@@ -12,8 +12,7 @@ export { RecordError };
  * One record's fields, by name. The parser fills one instance and hands it to the sink for every record, so no
  * object is made per record; a sink copies what it keeps before returning. The name (and each provided name) is
  * an id into the sink's `names` (`names.strings[id]`); other values are refs into its `store`, decoded when
- * needed: latin1 for version, origin and commit, UTF-8 for URL, licence and description. -1 means the record has
- * no such field; `buildTime` is seconds, 0 when unknown; `provides` holds (name id, version ref) pairs.
+ * needed: latin1 for version, origin and commit, UTF-8 for the URL. -1 means the record has no such field; `buildTime` is seconds, 0 when unknown; `provides` holds (name id, version ref) pairs.
  */
 export class RecordFields {
   name = -1;
@@ -23,13 +22,11 @@ export class RecordFields {
   origin = -1;
   commit = -1;
   url = -1;
-  license = -1;
-  description = -1;
   provides: number[] | undefined = undefined;
 
   clear(): void {
     this.name = this.version = this.origin = this.commit = -1;
-    this.url = this.license = this.description = -1;
+    this.url = -1;
     this.arch = undefined;
     this.buildTime = 0;
     this.provides = undefined;
@@ -58,9 +55,9 @@ export type ParseLimits = Pick<
  *
  * Lines are dispatched on their first byte. No string is made while reading, except for names not seen before.
  * A value equal to the same field of the previous record (neighbouring records of one package share name, origin,
- * URL, licence, description and arch) is recognised in place by one compare that also finds the line's end; other
- * lines are ended by a word-at-a-time newline scan, and the values kept are copied as bytes into the sink's store.
- * Lines no version user needs (C S I D m i k r q …) cost only that scan.
+ * URL and arch) is recognised in place by one compare that also finds the line's end; other lines are ended by a
+ * word-at-a-time newline scan, and the values kept are copied as bytes into the sink's store. Lines nothing reads
+ * (C S I T L D m i k r q …: the description and licence too, which no answer shows) cost only that scan.
  */
 export class ApkIndexParser {
   private carry: Buffer | null = null;
@@ -77,8 +74,6 @@ export class ApkIndexParser {
   private lastOrigin = 0;
   private lastCommit = 0;
   private lastUrl = 0;
-  private lastLicense = 0;
-  private lastDescription = 0;
   private readonly names: NameTable;
   private readonly store: ValueStore;
   /** The arch every record must name in `A:` (or `noarch`), as a value of `store`; -1: any arch. */
@@ -187,14 +182,6 @@ export class ApkIndexParser {
         end = store.lineMatch(this.lastUrl, buf, dv, v, limit);
         if (end > v) f.url = this.lastUrl;
         break;
-      case 0x4c /* L */:
-        end = store.lineMatch(this.lastLicense, buf, dv, v, limit);
-        if (end > v) f.license = this.lastLicense;
-        break;
-      case 0x54 /* T */:
-        end = store.lineMatch(this.lastDescription, buf, dv, v, limit);
-        if (end > v) f.description = this.lastDescription;
-        break;
       default:
         return -1;
     }
@@ -253,19 +240,11 @@ export class ApkIndexParser {
         if (!store.equals(this.lastUrl, dv, v, end)) this.lastUrl = store.add(buf, dv, v, end);
         f.url = this.lastUrl;
         break;
-      case 0x4c /* L */:
-        if (!store.equals(this.lastLicense, dv, v, end)) this.lastLicense = store.add(buf, dv, v, end);
-        f.license = this.lastLicense;
-        break;
-      case 0x54 /* T */:
-        if (!store.equals(this.lastDescription, dv, v, end)) this.lastDescription = store.add(buf, dv, v, end);
-        f.description = this.lastDescription;
-        break;
       case 0x70 /* p */:
         f.provides = scanProvides(buf, dv, v, end, this.names, store);
         break;
       default:
-        // C S I D m i k r q and fields apk may add later carry nothing a version query needs.
+        // C S I T L D m i k r q and fields apk may add later carry nothing an answer shows.
         break;
     }
   }

@@ -46,8 +46,6 @@ describe('APKINDEX records', () => {
         origin: 'argo-cd-2.11',
         commit: '4488517a79076dd12d0cc2913b70a8a65182f7d5',
         url: undefined,
-        license: 'Apache-2.0',
-        description: 'Declarative continuous deployment for Kubernetes.',
         providedBy: undefined,
       },
     ]);

@@ -23,7 +23,6 @@ class Collect implements RecordSink {
       buildTime: f.buildTime,
       origin: f.origin < 0 ? undefined : this.store.latin1(f.origin),
       url: f.url < 0 ? undefined : this.store.utf8(f.url),
-      description: f.description < 0 ? undefined : this.store.utf8(f.description),
       provides: f.provides?.map((v, i) => (i % 2 === 0 ? this.names.strings[v] : this.store.latin1(v))),
     });
   }
@@ -48,7 +47,6 @@ describe('the record sink', () => {
         buildTime: 1700000000,
         origin: 'a',
         url: 'https://ä.example',
-        description: 'Grüße',
         provides: ['b', '2'],
       },
       {
@@ -58,7 +56,6 @@ describe('the record sink', () => {
         buildTime: 0,
         origin: undefined,
         url: undefined,
-        description: undefined,
         provides: undefined,
       },
     ]);
