@@ -167,7 +167,7 @@ export const SERVICE_OPTIONS = {
     file: 'limits.downloadBudget',
     kind: kind.positiveInteger,
     default: DEFAULT_DOWNLOAD_BUDGET,
-    defaultText: '`536870912` (512 MiB)',
+    defaultText: '`134217728` (128 MiB)',
     doc: 'compressed bytes all index downloads in flight hold until verified; past it a download waits, or fails (`limit`) when waiting cannot help',
   }),
 };
@@ -178,14 +178,14 @@ export const LIMIT_OPTIONS: { [K in keyof ReadLimits]: Option<number> } = {
     file: 'limits.maxDecompressedBytes',
     kind: kind.positiveInteger,
     default: DEFAULT_LIMITS.maxDecompressedBytes,
-    defaultText: '`1073741824` (1 GiB)',
+    defaultText: '`268435456` (256 MiB)',
     doc: 'inflated bytes per index',
   }),
   maxEntries: option({
     file: 'limits.maxEntries',
     kind: kind.positiveInteger,
     default: DEFAULT_LIMITS.maxEntries,
-    defaultText: '`4000000`',
+    defaultText: '`1000000`',
     doc: 'records per index',
   }),
   maxLineBytes: option({
@@ -199,14 +199,14 @@ export const LIMIT_OPTIONS: { [K in keyof ReadLimits]: Option<number> } = {
     file: 'limits.maxCompressedBytes',
     kind: kind.positiveInteger,
     default: DEFAULT_LIMITS.maxCompressedBytes,
-    defaultText: '`268435456` (256 MiB)',
-    doc: 'compressed bytes per index, held until its signature is checked (with keys)',
+    defaultText: '`67108864` (64 MiB)',
+    doc: 'compressed bytes per index (with keys, held until its signature is checked)',
   }),
   maxNames: option({
     file: 'limits.maxNames',
     kind: kind.positiveInteger,
     default: DEFAULT_LIMITS.maxNames,
-    defaultText: '`1000000`',
+    defaultText: '`250000`',
     doc: 'distinct package names per index, provided names included',
   }),
   maxProvidesPerRecord: option({
@@ -220,7 +220,7 @@ export const LIMIT_OPTIONS: { [K in keyof ReadLimits]: Option<number> } = {
     file: 'limits.maxProvides',
     kind: kind.positiveInteger,
     default: DEFAULT_LIMITS.maxProvides,
-    defaultText: '`4000000`',
+    defaultText: '`1000000`',
     doc: 'unprefixed `name=version` provides per index',
   }),
 };

@@ -63,14 +63,11 @@ interface Columns {
 }
 
 /**
- * Per-name release lists, made from the columns and put in apk order the first time they are read. Loading a
- * Wolfi-scale index touches 250k records but a query reads a handful of names, so both are paid where used, once.
+ * Per-name release lists, made from the columns and put in apk order when they are read. Loading a Wolfi-scale
+ * index touches 250k records but a query reads a handful of names, so both are paid where used. A list is not
+ * kept: what an index holds in memory is its columns, whatever is read (answers are cached, bounded, above).
  */
 export class PackageLists implements ReadonlyMap<string, readonly IndexedRelease[]> {
-  private readonly lists = new Map<string, IndexedRelease[]>();
-  /** Decoded values by ref, so releases read from one index share their strings. */
-  private readonly decoded = new Map<number, string>();
-
   /** `heads`: first entry of each name, in order of first appearance. */
   constructor(
     private readonly heads: Map<string, number>,
@@ -86,14 +83,10 @@ export class PackageLists implements ReadonlyMap<string, readonly IndexedRelease
   }
 
   get(name: string): readonly IndexedRelease[] | undefined {
-    const known = this.lists.get(name);
-    if (known !== undefined) return known;
     const head = this.heads.get(name);
     if (head === undefined) return undefined;
     const list = this.releases(head);
-    const ordered = isOrdered(list) ? list : dedupeSorted(list.sort(byApkOrder));
-    this.lists.set(name, ordered);
-    return ordered;
+    return isOrdered(list) ? list : dedupeSorted(list.sort(byApkOrder));
   }
 
   keys(): MapIterator<string> {
@@ -139,19 +132,10 @@ export class PackageLists implements ReadonlyMap<string, readonly IndexedRelease
     return out;
   }
 
-  /**
-   * Origins and URLs, shared by many releases, are decoded once per distinct ref.
-   * Versions and commits are nearly unique per release and are decoded without the cache. Names, versions,
-   * origins and commits are read byte for byte (latin1), as apk does; free text as UTF-8.
-   */
+  /** Names, versions, origins and commits are read byte for byte (latin1), as apk does; the URL as UTF-8. */
   private text(ref: number, utf8: boolean): string | undefined {
     if (ref < 0) return undefined;
-    let value = this.decoded.get(ref);
-    if (value === undefined) {
-      value = utf8 ? this.columns.store.utf8(ref) : this.columns.store.latin1(ref);
-      this.decoded.set(ref, value);
-    }
-    return value;
+    return utf8 ? this.columns.store.utf8(ref) : this.columns.store.latin1(ref);
   }
 }
 

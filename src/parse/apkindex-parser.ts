@@ -166,7 +166,7 @@ export class ApkIndexParser {
     let end: number;
     switch (key) {
       case 0x50 /* P */:
-        end = this.names.lineMatch(this.lastName, buf, dv, v, limit);
+        end = this.names.lineMatch(this.lastName, buf, v, limit);
         if (end > v) f.name = this.lastName;
         break;
       case 0x41 /* A */:
@@ -213,7 +213,7 @@ export class ApkIndexParser {
     const f = this.fields;
     switch (buf[start]) {
       case 0x50 /* P */:
-        if (!this.names.equals(this.lastName, dv, v, end)) this.lastName = this.names.id(buf, dv, v, end);
+        if (!this.names.equals(this.lastName, buf, v, end)) this.lastName = this.names.id(buf, dv, v, end);
         f.name = this.lastName;
         break;
       case 0x56 /* V */:

@@ -7,6 +7,14 @@
 
 import { RecordError } from './record-error.js';
 
+const NL = 0x0a;
+const CR = 0x0d;
+/**
+ * The longest package name kept (provided names included). apk sets none; real names are a few dozen bytes. Names
+ * are the one value held as JavaScript strings, on V8's heap, so this bounds that heap: at most maxNames of them.
+ */
+export const MAX_NAME_BYTES = 255;
+
 /** A DataView over exactly the bytes of `buf`, so both use the same offsets. */
 export function viewOf(buf: Buffer): DataView {
   return new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
@@ -34,52 +42,58 @@ function hashRange(dv: DataView, start: number, end: number, h: number): number 
 
 /**
  * A table of names keyed by their bytes (latin1: one byte, one code unit, as apk's names are). Each distinct name
- * gets a small integer id and one string (`strings[id]`); a repeated name costs a hash and a compare, never a new
- * string. Id 0 is the empty name. A slot holds hash, id and bytes' ref side by side (4 ints, one unused): a
- * lookup touches one slot and the name's bytes.
+ * gets a small integer id and one string (`strings[id]`), which is also what its bytes are compared with: a name is
+ * held once. A repeated name costs a hash and a compare, never a new string. Id 0 is the empty name. A slot holds
+ * hash and id side by side: a lookup touches one slot and the name's string.
  */
 export class NameTable {
   /** The name of each id. */
   readonly strings: string[] = [''];
-  private readonly bytes = new ValueStore();
-  /** Per id: its bytes in `bytes`. */
-  private refs = new Int32Array(1024);
-  /** Open addressing, 4 ints a slot: hash, id + 1 (0: free), ref, unused. Load factor at most 1/2. */
-  private slots = new Int32Array(4 * 4096);
+  /** Open addressing, 2 ints a slot: hash, id + 1 (0: free). Load factor at most 1/2. */
+  private slots = new Int32Array(2 * 4096);
 
   /** See ValueStore.lineMatch. */
-  lineMatch(id: number, buf: Buffer, dv: DataView, start: number, limit: number): number {
-    return this.bytes.lineMatch(this.refs[id]!, buf, dv, start, limit);
+  lineMatch(id: number, buf: Buffer, start: number, limit: number): number {
+    const name = this.strings[id]!;
+    const end = start + name.length;
+    if (end >= limit) return -1;
+    const after = buf[end];
+    if (after !== NL && (after !== CR || buf[end + 1] !== NL)) return -1;
+    return sameText(name, buf, start) ? end : -1;
   }
 
   /** Whether name `id` is exactly these bytes. */
-  equals(id: number, dv: DataView, start: number, end: number): boolean {
-    return this.bytes.equals(this.refs[id]!, dv, start, end);
+  equals(id: number, buf: Buffer, start: number, end: number): boolean {
+    const name = this.strings[id]!;
+    return name.length === end - start && sameText(name, buf, start);
   }
 
   id(buf: Buffer, dv: DataView, start: number, end: number): number {
     const n = end - start;
     if (n === 0) return 0;
+    if (n > MAX_NAME_BYTES) {
+      const shown = JSON.stringify(buf.toString('latin1', start, start + 40));
+      throw new RecordError(
+        'limit',
+        `a package name longer than ${MAX_NAME_BYTES} bytes (the name length limit): ${shown}…`,
+      );
+    }
     // Every byte: names that differ only in the middle must not collide (a hostile index made 80k such names).
     const h = finalMix(hashRange(dv, start, end, n));
     const slots = this.slots;
     const wrap = slots.length - 1;
-    let s = (h << 2) & wrap;
+    let s = (h << 1) & wrap;
     for (;;) {
       const id = slots[s + 1]!;
       if (id === 0) break;
-      if (slots[s] === h && this.bytes.equals(slots[s + 2]!, dv, start, end)) return id - 1;
-      s = (s + 4) & wrap;
+      if (slots[s] === h && this.equals(id - 1, buf, start, end)) return id - 1;
+      s = (s + 2) & wrap;
     }
     const id = this.strings.length;
-    const ref = this.bytes.add(buf, dv, start, end);
     this.strings.push(buf.toString('latin1', start, end));
-    if (id >= this.refs.length) this.refs = grow(this.refs, id + 1);
-    this.refs[id] = ref;
     slots[s] = h;
     slots[s + 1] = id + 1;
-    slots[s + 2] = ref;
-    if (id * 8 > slots.length) this.growSlots();
+    if (id * 4 > slots.length) this.growSlots();
     return id;
   }
 
@@ -87,16 +101,21 @@ export class NameTable {
     const old = this.slots;
     const slots = new Int32Array(old.length * 2);
     const wrap = slots.length - 1;
-    for (let o = 0; o < old.length; o += 4) {
+    for (let o = 0; o < old.length; o += 2) {
       if (old[o + 1] === 0) continue;
-      let s = (old[o]! << 2) & wrap;
-      while (slots[s + 1] !== 0) s = (s + 4) & wrap;
+      let s = (old[o]! << 1) & wrap;
+      while (slots[s + 1] !== 0) s = (s + 2) & wrap;
       slots[s] = old[o]!;
       slots[s + 1] = old[o + 1]!;
-      slots[s + 2] = old[o + 2]!;
     }
     this.slots = slots;
   }
+}
+
+/** Whether `text` (one byte per char) is the bytes of `buf` from `start`. */
+function sameText(text: string, buf: Buffer, start: number): boolean {
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) !== buf[start + i]) return false;
+  return true;
 }
 
 /** Bytes per block of a ValueStore: blocks are never copied or grown, so a load frees nothing it made. */
@@ -259,8 +278,6 @@ export function grow<T extends Int32Array | Float64Array>(array: T, length: numb
   return out;
 }
 
-const NL = 0x0a;
-const CR = 0x0d;
 const SPACE = 0x20;
 const EQUALS = 0x3d;
 const COLON = 0x3a;

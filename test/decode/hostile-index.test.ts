@@ -135,6 +135,17 @@ describe('an index is bounded in what it creates, not only in records', () => {
     expect((await read(archive, [], { maxProvidesPerRecord: 20, maxProvides: 2_000 })).snapshot.records).toBe(100);
   });
 
+  it('refuses a package name longer than 255 bytes, as a name or as a provided name; 255 is read', async () => {
+    const at = (length: number) => 'n'.repeat(length);
+    for (const apkindex of [`P:${at(256)}\nV:1-r0\n`, `P:a\nV:1-r0\np:${at(256)}=1-r0\n`]) {
+      const err = await failure(read(buildIndexArchive({ apkindex }), []));
+      expect(err.reason).toBe('limit');
+      expect(err.message).toContain('a package name longer than 255 bytes (the name length limit)');
+    }
+    const { snapshot } = await read(buildIndexArchive({ apkindex: `P:${at(255)}\nV:1-r0\n` }), []);
+    expect(snapshot.packages.has(at(255))).toBe(true);
+  });
+
   it('hashes whole names: 40,000 names that differ only in the middle load as 40,000 names', async () => {
     const { snapshot } = await read(unsigned(middleDifferingNames(40_000)), []);
     expect(snapshot.packages.size).toBe(40_000);
