@@ -114,9 +114,9 @@ export class ApkIndexParser {
     const dv = viewOf(chunk);
     while (pos < length) {
       if (chunk[pos + 1] === COLON) {
-        const end = this.repeated(chunk[pos]!, chunk, dv, pos + 2, length);
-        if (end !== -1) {
-          pos = (chunk[end] === NL ? end : end + 1) + 1;
+        const next = this.quickLine(chunk[pos]!, chunk, dv, pos, length);
+        if (next !== -1) {
+          pos = next;
           continue;
         }
       }
@@ -156,11 +156,12 @@ export class ApkIndexParser {
   }
 
   /**
-   * A line (its value starting at `v`) that repeats the previous record's value of its field, recognised in place
-   * and taken as it is: returns where the value ends (before its NL or CR NL), or -1 when the line is anything else,
-   * left to onLine.
+   * A line at `start` ("X:" checked) taken without onLine, returning where the next line starts, or -1 to leave it
+   * to onLine: a line nothing reads, ended by the scan alone; or a line repeating the previous record's value of its
+   * field, recognised in place (with its end) and taken as it is.
    */
-  private repeated(key: number, buf: Buffer, dv: DataView, v: number, limit: number): number {
+  private quickLine(key: number, buf: Buffer, dv: DataView, start: number, limit: number): number {
+    const v = start + 2;
     const f = this.fields;
     const store = this.store;
     let end: number;
@@ -182,17 +183,33 @@ export class ApkIndexParser {
         end = store.lineMatch(this.lastUrl, buf, dv, v, limit);
         if (end > v) f.url = this.lastUrl;
         break;
-      default:
+      case 0x56 /* V */:
+      case 0x74 /* t */:
+      case 0x63 /* c */:
+      case 0x70 /* p */:
         return -1;
+      default: {
+        // C S I T L D m i k r q and fields apk may add later: nothing an answer shows.
+        const nl = nextNewline(buf, dv, v, limit);
+        if (nl === -1) return -1;
+        if (nl - start > this.limits.maxLineBytes) this.checkLength(nl - start);
+        this.startLine();
+        return nl + 1;
+      }
     }
     // An empty value (end === v) is left to onLine, which says what is wrong with it.
     if (end <= v) return -1;
+    this.startLine();
+    return (buf[end] === NL ? end : end + 1) + 1;
+  }
+
+  /** Counts a line of a record (for the line numbers errors name). */
+  private startLine(): void {
     this.line++;
     if (!this.inRecord) {
       this.inRecord = true;
       this.recordStartLine = this.line;
     }
-    return end;
   }
 
   /** One whole line, from `start` to its newline at `nl` (or the end of the text). */
@@ -244,7 +261,7 @@ export class ApkIndexParser {
         f.provides = scanProvides(buf, dv, v, end, this.names, store);
         break;
       default:
-        // C S I T L D m i k r q and fields apk may add later carry nothing an answer shows.
+        // Read only when it did not fit in one chunk (quickLine skips it otherwise): nothing an answer shows.
         break;
     }
   }

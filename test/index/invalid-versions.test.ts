@@ -2,7 +2,8 @@ import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { readIndexBody } from '../../src/load/load-index.js';
 import { resolveLimits } from '../../src/parse/limits.js';
-import { isValidVersion } from '../../src/index/version.js';
+import fc from 'fast-check';
+import { isValidVersion, isValidVersionBytes } from '../../src/index/version.js';
 import { DependencyIndexReader } from '../../src/index/dependency-index.js';
 import { buildIndexArchive } from '../fixtures/apk-repo.js';
 
@@ -60,5 +61,24 @@ describe('the dependency reader of check', () => {
     reader.data(Buffer.from(`P:curl\nV:8.11.0-r0\nD:so:libc.so\n\nP:curl\nV:${ESCAPES}\nD:evil\n`));
     reader.end();
     expect(reader.index!.records.map((r) => `${r.name}=${r.version}`)).toEqual(['curl=8.11.0-r0']);
+  });
+});
+
+describe('validity read from bytes', () => {
+  it('agrees with validity read from the string, for plain versions and anything else', () => {
+    const char = fc.constantFrom(...'0123456789.-r_abcpgitvhsl~Z\x1b é'.split(''));
+    const version = fc.oneof(
+      fc.array(char, { maxLength: 16 }).map((cs) => cs.join('')),
+      fc
+        .tuple(fc.array(fc.nat(999), { minLength: 1, maxLength: 4 }), fc.option(fc.nat(30)))
+        .map(([parts, r]) => `${parts.join('.')}${r === null ? '' : `-r${r}`}`),
+    );
+    fc.assert(
+      fc.property(version, fc.nat(3), (v, pad) => {
+        const bytes = Buffer.concat([Buffer.alloc(pad, 0x31), Buffer.from(v, 'latin1'), Buffer.from('-r9')]);
+        expect(isValidVersionBytes(bytes, pad, pad + Buffer.byteLength(v, 'latin1'))).toBe(isValidVersion(v));
+      }),
+      { numRuns: 3000 },
+    );
   });
 });
