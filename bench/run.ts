@@ -1,6 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
+import { formatCold, measureColdQuery, measureColdStart } from './cold.js';
 import { measureLoad } from './load.js';
 import { formatLoadRefresh, measureLoadRefresh } from './load-refresh.js';
 import { measureQueries } from './queries.js';
@@ -22,6 +23,11 @@ try {
     process.exit(0);
   }
   const repo = await writeScaleRepo(dir, { records });
+  if (only === 'cold') {
+    console.log(await cold(repo));
+    await rm(dir, { recursive: true, force: true });
+    process.exit(0);
+  }
   console.log(
     `index: ${records} records, ${(repo.textBytes / 1e6).toFixed(1)} MB APKINDEX text, ${repo.names.length} names`,
   );
@@ -51,9 +57,18 @@ try {
   );
   console.log(`ratio datasource / bare: ${q.ratio.toFixed(2)}x (target >= 0.8x)`);
   const loadRefresh = await loadWhileRefreshing();
+  const coldFigures = await cold(repo);
+  console.log(coldFigures);
   if (process.env.BENCH_JSON) console.log(JSON.stringify({ load, queries: q, loadRefresh }));
 } finally {
   await rm(dir, { recursive: true, force: true });
+}
+
+/** `BENCH_ONLY=cold` runs only these: `query` and `serve` as fresh processes (BENCH_ROOT: another build's). */
+async function cold(repo: { indexPath: string; keyPath: string; names: string[] }): Promise<string> {
+  const query = await measureColdQuery(dir, { ...repo, name: repo.names[0]! });
+  const start = await measureColdStart(dir, records);
+  return formatCold(query, start);
 }
 
 /** Queries under load while the index changes and the service refreshes, both every second (no target: 0 failures). */
