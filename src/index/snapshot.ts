@@ -200,7 +200,8 @@ export class SnapshotBuilder implements RecordSink {
   private validVersion(ref: number): boolean {
     if (ref !== this.checkedVersion) {
       this.checkedVersion = ref;
-      this.checkedValid = this.store.check(ref, isValidVersionBytes);
+      const start = this.store.start(ref);
+      this.checkedValid = isValidVersionBytes(this.store.block(ref), start, start + this.store.length(ref));
     }
     return this.checkedValid;
   }

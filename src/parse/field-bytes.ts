@@ -193,10 +193,13 @@ export class ValueStore {
     return ref;
   }
 
-  /** What `test` says of value `ref`'s bytes (`bytes[start..end)`), read in place. */
-  check(ref: number, test: (bytes: Uint8Array, start: number, end: number) => boolean): boolean {
-    const at = (ref & IN_BLOCK) + 4;
-    return test(this.blocks[ref >>> BLOCK_BITS]!, at, at + this.length(ref));
+  /** The block holding value `ref`: its bytes are `block(ref)[start(ref) .. start(ref) + length(ref))`. */
+  block(ref: number): Buffer {
+    return this.blocks[ref >>> BLOCK_BITS]!;
+  }
+
+  start(ref: number): number {
+    return (ref & IN_BLOCK) + 4;
   }
 
   /** Adds a value given as text (latin1). */
