@@ -10,7 +10,7 @@ import { writeScaleRepo } from './wolfi-scale.js';
 /** `npm run bench`: the figures BENCHMARKS.md records. Targets are printed beside each, never asserted in tests. */
 const records = Number(process.env.BENCH_RECORDS ?? 250_000);
 const dir = await mkdtemp(join(tmpdir(), 'apk-bench-'));
-/** `BENCH_ONLY=load-refresh npm run bench` runs only the load-while-refreshing piece. */
+/** `BENCH_ONLY=load-refresh npm run bench` runs only the load-while-refreshing piece; `load` and `cold`, those. */
 const only = process.env.BENCH_ONLY;
 try {
   const cpu = cpus()[0]?.model ?? 'unknown cpu';
@@ -32,6 +32,11 @@ try {
     `index: ${records} records, ${(repo.textBytes / 1e6).toFixed(1)} MB APKINDEX text, ${repo.names.length} names`,
   );
   const load = await measureLoad(repo.indexPath, repo.keyPath);
+  if (only === 'load') {
+    console.log(JSON.stringify(load));
+    await rm(dir, { recursive: true, force: true });
+    process.exit(0);
+  }
   const fmt = (ms: number | undefined) => (ms === undefined ? 'not installed' : `${ms.toFixed(0)} ms`);
   console.log(`compressed: ${(load.compressedBytes / 1e6).toFixed(1)} MB`);
   console.log(`gunzip floor, node:zlib stream: ${fmt(load.gunzipStreamMs)}`);

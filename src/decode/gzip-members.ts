@@ -81,73 +81,115 @@ async function inflateMember(
   onData: (bytes: Buffer) => void | Promise<void>,
   output: { total: number; max: number },
 ): Promise<{ crc: number; size: number }> {
-  const inflater = createInflateRaw({ chunkSize: OUT_CHUNK });
-  let crc = 0;
-  let size = 0;
-  const pending: Buffer[] = [];
-  let failure: DecodeError | undefined;
-  let truncatedByEnd = false;
-  inflater.on('data', (out: Buffer) => {
-    if (failure) return;
-    output.total += out.length;
-    size += out.length;
-    if (output.total > output.max) {
-      failure = new DecodeError('limit', `inflates to more than ${output.max} bytes (the size limit)`);
-      pending.length = 0;
-      // Stop zlib at once: the rest of a bomb's piece in flight would inflate into buffers only to be dropped.
-      inflater.destroy();
-      return;
-    }
-    crc = crc32(out, crc);
-    pending.push(out);
-  });
-  inflater.on('error', (err: NodeJS.ErrnoException) => {
-    if (!failure && err.code === 'Z_BUF_ERROR' && inflater.writableEnded) truncatedByEnd = true;
-    failure ??= new DecodeError('gzip', `member ${member + 1}: ${err.message}`);
-  });
-  const closed = new Promise<void>((resolve) => {
-    inflater.once('end', resolve);
-    inflater.once('close', resolve);
-  });
-  const drain = async (): Promise<void> => {
-    while (pending.length > 0) await onData(pending.shift()!);
-  };
+  const inflater = new MemberInflater(member, output);
   try {
-    let fed = 0;
     for (;;) {
       if (reader.length === 0 && !(await reader.pull())) {
-        // The file ends inside the deflate stream: zlib says "unexpected end of file"; say what happened instead.
-        if (!inflater.destroyed) {
-          inflater.end();
-          await closed;
-        }
-        if (failure && !truncatedByEnd) throw failure;
-        if (truncatedByEnd || !inflater.readableEnded)
-          throw new DecodeError('gzip', `member ${member + 1}: truncated (the file ends inside the compressed data)`);
-        break; // it had ended on the last piece's boundary
+        await inflater.finish(); // the file ended: the stream must have ended on the last piece's boundary
+        break;
       }
       const piece = reader.take(Math.min(reader.length, FEED_BYTES));
-      // Resolves once zlib has consumed the piece, or when it closed (on error the callback may never run).
-      const written = Promise.race([new Promise<void>((resolve) => inflater.write(piece, () => resolve())), closed]);
-      await drain(); // hand over the previous piece's output while zlib inflates this one
-      await written;
-      if (failure) throw failure;
-      const consumed = inflater.bytesWritten - fed;
-      fed += piece.length;
+      const written = inflater.write(piece);
+      await inflater.drain(onData); // hand over the previous piece's output while zlib inflates this one
+      const consumed = await written;
       if (consumed < piece.length) {
         // zlib stopped at the end of the deflate stream: the rest is the trailer and whatever follows.
         reader.unshift(piece.subarray(consumed));
         break;
       }
-      // A stream that ends exactly on a piece boundary: 'end' came with this write (or the next consumes nothing).
-      if (inflater.readableEnded) break;
+      if (inflater.ended) break;
     }
-    await closed;
-    if (failure) throw failure;
-    await drain();
-    return { crc, size };
+    await inflater.closed;
+    inflater.check();
+    await inflater.drain(onData);
+    return { crc: inflater.crc, size: inflater.size };
   } finally {
     inflater.destroy();
+  }
+}
+
+/**
+ * One member's zlib stream: inflates on the thread pool into OUT_CHUNK buffers, keeps the CRC-32 and size of what
+ * came out, queues it for `drain`, and turns zlib's errors and the size limit into one DecodeError (`check`).
+ */
+class MemberInflater {
+  crc = 0;
+  size = 0;
+  private readonly zlib = createInflateRaw({ chunkSize: OUT_CHUNK });
+  private readonly pending: Buffer[] = [];
+  private failure: DecodeError | undefined;
+  private truncatedByEnd = false;
+  private fed = 0;
+  /** Resolves when the stream ended or closed (on error the write callbacks may never run). */
+  readonly closed: Promise<void>;
+
+  constructor(
+    private readonly member: number,
+    private readonly output: { total: number; max: number },
+  ) {
+    this.zlib.on('data', (out: Buffer) => this.take(out));
+    this.zlib.on('error', (err: NodeJS.ErrnoException) => {
+      if (!this.failure && err.code === 'Z_BUF_ERROR' && this.zlib.writableEnded) this.truncatedByEnd = true;
+      this.failure ??= new DecodeError('gzip', `member ${member + 1}: ${err.message}`);
+    });
+    this.closed = new Promise<void>((resolve) => {
+      this.zlib.once('end', resolve);
+      this.zlib.once('close', resolve);
+    });
+  }
+
+  /** Whether the deflate stream's end was seen: a stream may end exactly on a piece boundary. */
+  get ended(): boolean {
+    return this.zlib.readableEnded;
+  }
+
+  /** Writes a piece; resolves with how much of it zlib consumed (less at the end of the deflate stream). */
+  async write(piece: Buffer): Promise<number> {
+    await Promise.race([new Promise<void>((resolve) => this.zlib.write(piece, () => resolve())), this.closed]);
+    this.check();
+    const consumed = this.zlib.bytesWritten - this.fed;
+    this.fed += piece.length;
+    return consumed;
+  }
+
+  /** The file ended inside or right after the deflate stream: zlib says whether the stream had ended. */
+  async finish(): Promise<void> {
+    if (!this.zlib.destroyed) {
+      this.zlib.end();
+      await this.closed;
+    }
+    // zlib says "unexpected end of file" for a stream cut short: say what happened instead.
+    if (this.failure && !this.truncatedByEnd) throw this.failure;
+    if (this.truncatedByEnd || !this.zlib.readableEnded)
+      throw new DecodeError('gzip', `member ${this.member + 1}: truncated (the file ends inside the compressed data)`);
+  }
+
+  /** Hands the output queued so far to `onData`, in order. */
+  async drain(onData: (bytes: Buffer) => void | Promise<void>): Promise<void> {
+    while (this.pending.length > 0) await onData(this.pending.shift()!);
+  }
+
+  check(): void {
+    if (this.failure) throw this.failure;
+  }
+
+  destroy(): void {
+    this.zlib.destroy();
+  }
+
+  private take(out: Buffer): void {
+    if (this.failure) return;
+    this.output.total += out.length;
+    this.size += out.length;
+    if (this.output.total > this.output.max) {
+      this.failure = new DecodeError('limit', `inflates to more than ${this.output.max} bytes (the size limit)`);
+      this.pending.length = 0;
+      // Stop zlib at once: the rest of a bomb's piece in flight would inflate into buffers only to be dropped.
+      this.zlib.destroy();
+      return;
+    }
+    this.crc = crc32(out, this.crc);
+    this.pending.push(out);
   }
 }
 

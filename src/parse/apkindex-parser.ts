@@ -187,6 +187,8 @@ export class ApkIndexParser {
       case 0x74 /* t */:
       case 0x63 /* c */:
       case 0x70 /* p */:
+      case NL: // a blank line (the next line starting with ":" is no field of it)
+      case CR:
         return -1;
       default: {
         // C S I T L D m i k r q and fields apk may add later: nothing an answer shows.

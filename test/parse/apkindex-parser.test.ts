@@ -100,6 +100,14 @@ describe('APKINDEX records', () => {
     }
   });
 
+  it('ends a record at a blank line whatever the next line holds, in any chunking (found by the fuzzer)', () => {
+    for (const sizes of [[], [1], [4], [5]]) {
+      expect(() => parse('P:a\nV:1-r0\n\n:x\n', sizes), `${sizes.join()}`).toThrow(
+        /^line 4: expected "X:value", got ":x"$/,
+      );
+    }
+  });
+
   it('names the line of a malformed line', () => {
     expect(() => parse('P:a\nV:1-r0\nthis is not a field\n')).toThrow(/line 3: expected "X:value"/);
   });
