@@ -1,19 +1,30 @@
 import { readFileSync } from 'node:fs';
 import { IndexError } from '../src/errors.js';
-import { loadIndex } from '../src/index/load.js';
-import { loadTrustedKeys } from '../src/source/keys.js';
+import { loadIndex } from '../src/load/load-index.js';
+import { loadTrustedKeys } from '../src/load/load-keys.js';
 
-/** Child process of bench/hostile.ts: reads one index (keys: a path or `-`), reports the outcome and peak memory. */
-const [indexPath, keyPath] = process.argv.slice(2) as [string, string];
+/**
+ * Child process of bench/hostile.ts: reads one index (keys: a path or `-`), reports the outcome and peak memory.
+ * With `refresh`, reads it a second time while the first snapshot is kept, as a refresh holds the old and the new.
+ */
+const [indexPath, keyPath, mode] = process.argv.slice(2) as [string, string, string | undefined];
 const keys = keyPath === '-' ? [] : await loadTrustedKeys([keyPath]);
 const baseline = process.memoryUsage().rss;
 const start = performance.now();
 const cpu = process.cpuUsage();
-let outcome: { reason: string; message: string } | { records: number; names: number };
+let outcome: { reason: string; message: string } | { records: number; names: number; loadedRssMiB?: number };
 try {
-  const result = await loadIndex({ url: indexPath, arch: 'x86_64', repository: 'hostile' }, { keys });
+  const location = { url: indexPath, arch: 'x86_64', repository: 'hostile' };
+  const result = await loadIndex(location, { keys });
   if (result.notModified) throw new Error('unexpected 304');
   outcome = { records: result.snapshot.records, names: result.snapshot.packages.size };
+  if (mode === 'refresh') {
+    (globalThis as { gc?: () => void }).gc?.();
+    const loadedRssMiB = process.memoryUsage().rss / 2 ** 20;
+    const next = await loadIndex(location, { keys });
+    if (next.notModified || next.snapshot.records !== result.snapshot.records) throw new Error('refresh differs');
+    outcome = { ...outcome, loadedRssMiB };
+  }
 } catch (err) {
   if (!(err instanceof IndexError)) throw err;
   outcome = { reason: err.reason, message: err.message.replace(/^[^:]*APKINDEX\.tar\.gz: /, '') };

@@ -4,9 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DependencyIndexReader } from '../src/index/dependency-index.js';
-import { loadIndex } from '../src/index/load.js';
+import { loadIndex } from '../src/load/load-index.js';
 import { VersionMap } from '../src/index/version-map.js';
-import { loadTrustedKeys } from '../src/source/keys.js';
+import { loadTrustedKeys } from '../src/load/load-keys.js';
 import { writeScaleRepo } from './wolfi-scale.js';
 
 /**

@@ -1,6 +1,6 @@
-import { loadIndex } from '../src/index/load.js';
+import { loadIndex } from '../src/load/load-index.js';
 import { VersionMap } from '../src/index/version-map.js';
-import { loadTrustedKeys } from '../src/source/keys.js';
+import { loadTrustedKeys } from '../src/load/load-keys.js';
 
 /** Child process for the memory figure: loads one index, then reports resident memory with the map alive. */
 const [indexPath, keyPath] = process.argv.slice(2) as [string, string];

@@ -4,9 +4,9 @@ import { createRequire } from 'node:module';
 import { createGunzip, gunzipSync } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 import { FEED_BYTES, OUT_CHUNK } from '../src/decode/gzip-members.js';
-import { loadIndex } from '../src/index/load.js';
+import { loadIndex } from '../src/load/load-index.js';
 import { VersionMap } from '../src/index/version-map.js';
-import { loadTrustedKeys } from '../src/source/keys.js';
+import { loadTrustedKeys } from '../src/load/load-keys.js';
 
 export interface LoadFigures {
   compressedBytes: number;

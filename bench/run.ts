@@ -2,6 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { formatApkIndex, measureApkIndex } from './apk-index.js';
+import { formatCold, measureColdQuery, measureColdStart } from './cold.js';
 import { measureLoad } from './load.js';
 import { formatLoadRefresh, measureLoadRefresh } from './load-refresh.js';
 import { measureAnswerMemory, measureQueries } from './queries.js';
@@ -11,7 +12,10 @@ import { measureLock, type LockBench } from './lock.js';
 /** `npm run bench`: the figures BENCHMARKS.md records. Targets are printed beside each, never asserted in tests. */
 const records = Number(process.env.BENCH_RECORDS ?? 250_000);
 const dir = await mkdtemp(join(tmpdir(), 'apk-bench-'));
-/** `BENCH_ONLY=load-refresh` (or `queries`, `memory`, `apk-index`, `lock`) `npm run bench` runs only that piece. */
+/**
+ * `BENCH_ONLY=load-refresh` (or `queries`, `memory`, `apk-index`, `lock`, `load`, `cold`) `npm run bench` runs only
+ * that piece.
+ */
 const only = process.env.BENCH_ONLY;
 try {
   const cpu = cpus()[0]?.model ?? 'unknown cpu';
@@ -35,6 +39,11 @@ try {
     process.exit(0);
   }
   const repo = await writeScaleRepo(dir, { records });
+  if (only === 'cold') {
+    console.log(await cold(repo));
+    await rm(dir, { recursive: true, force: true });
+    process.exit(0);
+  }
   console.log(
     `index: ${records} records, ${(repo.textBytes / 1e6).toFixed(1)} MB APKINDEX text, ${repo.names.length} names`,
   );
@@ -44,6 +53,11 @@ try {
     process.exit(0);
   }
   const load = await measureLoad(repo.indexPath, repo.keyPath);
+  if (only === 'load') {
+    console.log(JSON.stringify(load));
+    await rm(dir, { recursive: true, force: true });
+    process.exit(0);
+  }
   const fmt = (ms: number | undefined) => (ms === undefined ? 'not installed' : `${ms.toFixed(0)} ms`);
   console.log(`compressed: ${(load.compressedBytes / 1e6).toFixed(1)} MB`);
   console.log(`gunzip floor, node:zlib stream: ${fmt(load.gunzipStreamMs)}`);
@@ -66,6 +80,8 @@ try {
   const loadRefresh = await loadWhileRefreshing();
   const lock = await measureLock(dir, Number(process.env.BENCH_LOCK_RECORDS ?? 60_000));
   printLock(lock);
+  const coldFigures = await cold(repo);
+  console.log(coldFigures);
   if (process.env.BENCH_JSON) console.log(JSON.stringify({ load, queries: q, memory, apkIndex, loadRefresh, lock }));
 } finally {
   await rm(dir, { recursive: true, force: true });
@@ -79,6 +95,13 @@ function printLock(l: LockBench): void {
   console.log(
     `lock after loading: ${(l.coldMs / 1000).toFixed(2)} s (CPU ${(l.coldCpuMs / 1000).toFixed(2)} s) with an empty head cache (${l.headReads} heads read), ${(l.warmMs / 1000).toFixed(2)} s (CPU ${(l.warmCpuMs / 1000).toFixed(2)} s) with it filled (target < 10 s); RSS ${l.rssMiB.toFixed(0)} MiB after GC (target <= 430 MiB; ${l.rssLoadedMiB.toFixed(0)} MiB once the indexes were loaded)`,
   );
+}
+
+/** `BENCH_ONLY=cold` runs only these: `query` and `serve` as fresh processes (BENCH_ROOT: another build's). */
+async function cold(repo: { indexPath: string; keyPath: string; names: string[] }): Promise<string> {
+  const query = await measureColdQuery(dir, { ...repo, name: repo.names[0]! });
+  const start = await measureColdStart(dir, records);
+  return formatCold(query, start);
 }
 
 /** Queries under load while the index changes and the service refreshes, both every second (no target: 0 failures). */

@@ -9,6 +9,8 @@ import { generateFixtureKey, indexDataMember, signatureMember, type FixtureKey }
 export interface ScaleOptions {
   records: number;
   seed?: number;
+  /** The arch every record names (`A:`); x86_64 by default. */
+  arch?: string;
 }
 
 function rng(seed: number): () => number {
@@ -80,7 +82,7 @@ export function syntheticApkIndex(options: ScaleOptions): { text: string; names:
         );
         blocks.push(
           `C:Q1${Buffer.from(`${name}${version}`).toString('base64').padEnd(27, 'A').slice(0, 27)}=\n` +
-            `P:${name}\nV:${version}\nA:x86_64\nS:${size}\nI:${size * 3}\n` +
+            `P:${name}\nV:${version}\nA:${options.arch ?? 'x86_64'}\nS:${size}\nI:${size * 3}\n` +
             `T:${base} ${suffix ? suffix.slice(1) : 'package'}\n` +
             `U:https://github.com/example/${base}\nL:Apache-2.0\no:${base}\nt:${time}\nc:${commit}\n` +
             (deps.length ? `D:${deps.join(' ')}\n` : '') +
@@ -92,19 +94,23 @@ export function syntheticApkIndex(options: ScaleOptions): { text: string; names:
   return { text: blocks.join('\n') + '\n', names: [...names] };
 }
 
-/** Writes `<dir>/x86_64/APKINDEX.tar.gz`, signed with a fresh key written beside it. */
+/** Writes `<dir>/<arch>/APKINDEX.tar.gz` for each arch (x86_64 alone by default), signed with a fresh key beside them. */
 export async function writeScaleRepo(
   dir: string,
-  options: ScaleOptions,
+  options: ScaleOptions & { arches?: readonly string[] },
 ): Promise<{ indexPath: string; keyPath: string; key: FixtureKey; textBytes: number; names: string[] }> {
-  const { text, names } = syntheticApkIndex(options);
   const key = generateFixtureKey('bench.rsa.pub');
-  const data = indexDataMember(text, 'synthetic wolfi-scale index');
-  const archive = Buffer.concat([signatureMember(data, { key }), data]);
-  await mkdir(join(dir, 'x86_64'), { recursive: true });
-  const indexPath = join(dir, 'x86_64', 'APKINDEX.tar.gz');
-  await writeFile(indexPath, archive);
+  let first: { indexPath: string; textBytes: number; names: string[] } | undefined;
+  for (const [i, arch] of (options.arches ?? ['x86_64']).entries()) {
+    const { text, names } = syntheticApkIndex({ ...options, arch, seed: (options.seed ?? 1) + i });
+    const data = indexDataMember(text, 'synthetic wolfi-scale index');
+    const archive = Buffer.concat([signatureMember(data, { key }), data]);
+    await mkdir(join(dir, arch), { recursive: true });
+    const indexPath = join(dir, arch, 'APKINDEX.tar.gz');
+    await writeFile(indexPath, archive);
+    first ??= { indexPath, textBytes: Buffer.byteLength(text), names };
+  }
   const keyPath = join(dir, key.name);
   await writeFile(keyPath, key.publicPem);
-  return { indexPath, keyPath, key, textBytes: Buffer.byteLength(text), names };
+  return { ...first!, keyPath, key };
 }

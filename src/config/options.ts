@@ -14,7 +14,7 @@
  * Kinds (value types, their checks and error messages) are in ./kinds.ts; add one there for a new type of value.
  * A flag of another command is declared with that command (src/cli/commands/), not here.
  */
-import { DEFAULT_LIMITS, type ReadLimits } from '../parse/limits.js';
+import { DEFAULT_DOWNLOAD_BUDGET, DEFAULT_LIMITS, type ReadLimits } from '../parse/limits.js';
 import { DEFAULT_ARCHES, defaultRepositoryName, isBareIndex } from '../source/locations.js';
 import * as kind from './kinds.js';
 import type { Kind } from './kinds.js';
@@ -189,6 +189,13 @@ export const SERVICE_OPTIONS = {
     defaultText: '`67108864` (64 MiB)',
     doc: 'memory for answers kept for repeated queries, least recently used out first (`apk_indexer_answer_cache_bytes`)',
   }),
+  downloadBudgetBytes: option({
+    file: 'limits.downloadBudget',
+    kind: kind.positiveInteger,
+    default: DEFAULT_DOWNLOAD_BUDGET,
+    defaultText: '`134217728` (128 MiB)',
+    doc: 'compressed bytes all index downloads in flight hold until verified; past it a download waits, or fails (`limit`) when waiting cannot help',
+  }),
 };
 
 /** Bounds on reading one index; they land in ServiceSettings.limits. */
@@ -197,14 +204,14 @@ export const LIMIT_OPTIONS: { [K in keyof ReadLimits]: Option<number> } = {
     file: 'limits.maxDecompressedBytes',
     kind: kind.positiveInteger,
     default: DEFAULT_LIMITS.maxDecompressedBytes,
-    defaultText: '`1073741824` (1 GiB)',
+    defaultText: '`268435456` (256 MiB)',
     doc: 'inflated bytes per index',
   }),
   maxEntries: option({
     file: 'limits.maxEntries',
     kind: kind.positiveInteger,
     default: DEFAULT_LIMITS.maxEntries,
-    defaultText: '`4000000`',
+    defaultText: '`1000000`',
     doc: 'records per index',
   }),
   maxLineBytes: option({
@@ -218,14 +225,14 @@ export const LIMIT_OPTIONS: { [K in keyof ReadLimits]: Option<number> } = {
     file: 'limits.maxCompressedBytes',
     kind: kind.positiveInteger,
     default: DEFAULT_LIMITS.maxCompressedBytes,
-    defaultText: '`268435456` (256 MiB)',
-    doc: 'compressed bytes per index, held until its signature is checked (with keys)',
+    defaultText: '`67108864` (64 MiB)',
+    doc: 'compressed bytes per index (with keys, held until its signature is checked)',
   }),
   maxNames: option({
     file: 'limits.maxNames',
     kind: kind.positiveInteger,
     default: DEFAULT_LIMITS.maxNames,
-    defaultText: '`1000000`',
+    defaultText: '`250000`',
     doc: 'distinct package names per index, provided names included',
   }),
   maxProvidesPerRecord: option({
@@ -239,7 +246,7 @@ export const LIMIT_OPTIONS: { [K in keyof ReadLimits]: Option<number> } = {
     file: 'limits.maxProvides',
     kind: kind.positiveInteger,
     default: DEFAULT_LIMITS.maxProvides,
-    defaultText: '`4000000`',
+    defaultText: '`1000000`',
     doc: 'unprefixed `name=version` provides per index',
   }),
 };

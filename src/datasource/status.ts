@@ -11,6 +11,8 @@ export const IndexStatusSchema = z.object({
   /** The repository URLs this one stands for (a mirror's upstream), as configured. */
   aliases: z.array(z.string()).optional(),
   records: z.number().int().optional(),
+  /** Records and provided versions of the last good read skipped: not valid APK versions (never served). */
+  skippedVersions: z.number().int().optional(),
   description: z.string().optional(),
   /** Once loaded: `verified` (by the key `verifiedBy` names) or `unverified` (no key configured for it). */
   verification: z.enum(['verified', 'unverified']).optional(),

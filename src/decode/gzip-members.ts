@@ -1,36 +1,17 @@
-import { crc32, createInflateRaw, type InflateRaw } from 'node:zlib';
-
-/** Gzip framing or deflate data that cannot be decoded. */
-export class GzipError extends Error {
-  constructor(
-    readonly kind: 'gzip' | 'limit',
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-/**
- * Receives a gzip file member by member. APKINDEX.tar.gz is several concatenated members (signatures first),
- * and the signature covers the raw bytes of a member, so callers see both the raw and the inflated bytes.
- */
-export interface MemberSink {
-  /** Compressed bytes of member `index`, header and trailer included, in order. */
-  raw(index: number, bytes: Buffer): void;
-  /** Inflated bytes of member `index`, in order. May return a promise to apply backpressure. */
-  data(index: number, bytes: Buffer): void | Promise<void>;
-  /** Member `index` ended and its CRC and length checked out. */
-  end(index: number): void | Promise<void>;
-}
+import { crc32, createInflateRaw } from 'node:zlib';
+import type { ByteReader } from './byte-reader.js';
+import { DecodeError } from './decode-error.js';
 
 export interface GunzipOptions {
   /** Inflated bytes allowed across all members. */
   maxOutputBytes: number;
-  /** Members allowed: apk writes one per signature plus the signed one; endless empty members are an attack. */
+  /** Members allowed in the file: apk writes one per signature plus the signed one; endless members are an attack. */
   maxMembers?: number;
+  /** Members of the file already read (the signature members): numbers members in messages, counts to the limit. */
+  firstMember?: number;
 }
 
-const DEFAULT_MAX_MEMBERS = 32;
+export const DEFAULT_MAX_MEMBERS = 32;
 
 /**
  * Compressed bytes handed to zlib per write, and zlib's output buffer. Inflation runs on the thread pool while
@@ -58,186 +39,196 @@ const RESERVED_FLAGS = 0xe0; // must be zero
 export const MAX_HEADER_BYTES = 10 + 2 + 65535 + 2 * 65536 + 2;
 
 /**
- * Inflates concatenated gzip members from a byte stream, without holding the inflated file in memory.
- * Inflation runs on libuv's thread pool while the caller's sink works on the main thread.
+ * Inflates the gzip members queued in `reader` (and what the body still holds) one after the other, handing the
+ * inflated bytes to `onData` in order, without holding the inflated file. Inflation runs on libuv's thread pool while
+ * `onData` works on the main thread; a promise it returns holds the next piece back. Returns the members read.
  */
 export async function gunzipMembers(
-  source: AsyncIterable<Buffer>,
-  sink: MemberSink,
+  reader: ByteReader,
+  onData: (bytes: Buffer) => void | Promise<void>,
   options: GunzipOptions,
 ): Promise<number> {
-  const input = new ByteQueue();
-  let member = -1;
-  let total = 0;
-  const iterator = source[Symbol.asyncIterator]();
-  let sourceDone = false;
-  let cleanup: (() => void) | undefined;
-
-  const pull = async (): Promise<boolean> => {
-    if (sourceDone) return false;
-    const next = await iterator.next();
-    if (next.done) {
-      sourceDone = true;
-      return false;
-    }
-    if (next.value.length > 0) input.push(next.value);
-    return true;
-  };
-
-  /**
-   * Length of the gzip header at the front of `input`, pulling more as needed. After each incomplete parse it waits
-   * for at least twice the bytes (up to the maximum), so a header arriving in small chunks is parsed a logarithmic
-   * number of times, and a header that never ends fails once MAX_HEADER_BYTES are buffered.
-   */
-  const readHeader = async (member: number): Promise<number> => {
-    let want = 10;
-    for (;;) {
-      while (input.length < want && (await pull()));
-      const length = gzipHeaderLength(input.peek(Math.min(input.length, MAX_HEADER_BYTES)), member);
-      if (length !== undefined) return length;
-      if (input.length >= MAX_HEADER_BYTES) {
-        throw new GzipError(
-          'gzip',
-          `member ${member + 1}: gzip header too long (more than ${MAX_HEADER_BYTES} bytes without its end)`,
-        );
-      }
-      if (sourceDone) throw new GzipError('gzip', `member ${member + 1}: truncated gzip header`);
-      want = Math.min(MAX_HEADER_BYTES, Math.max(input.length + 1, input.length * 2));
-    }
-  };
-
-  try {
-    for (;;) {
-      // Between members: either clean end of file or another gzip header.
-      while (input.length < 10 && (await pull()));
-      if (input.length === 0) break;
-      member++;
-      if (member >= (options.maxMembers ?? DEFAULT_MAX_MEMBERS)) {
-        throw new GzipError(
-          'limit',
-          `more than ${options.maxMembers ?? DEFAULT_MAX_MEMBERS} gzip members (the member limit)`,
-        );
-      }
-      sink.raw(member, input.take(await readHeader(member)));
-
-      const inflater = createInflateRaw({ chunkSize: OUT_CHUNK });
-      let crc = 0;
-      let size = 0;
-      const pending: Buffer[] = [];
-      let failure: Error | undefined;
-      inflater.on('data', (out: Buffer) => {
-        if (failure) return;
-        total += out.length;
-        size += out.length;
-        if (total > options.maxOutputBytes) {
-          // Drop the rest; the piece in flight finishes and the loop below stops feeding.
-          failure = new GzipError('limit', `inflates to more than ${options.maxOutputBytes} bytes (the size limit)`);
-          pending.length = 0;
-          // Stop zlib at once: the rest of a bomb's piece in flight would inflate into buffers only to be dropped.
-          inflater.destroy();
-          return;
-        }
-        crc = crc32(out, crc);
-        pending.push(out);
-      });
-      let truncatedByEnd = false;
-      inflater.on('error', (err: NodeJS.ErrnoException) => {
-        if (!failure && err.code === 'Z_BUF_ERROR' && inflater.writableEnded) truncatedByEnd = true;
-        failure ??= new GzipError('gzip', `member ${member + 1}: ${err.message}`);
-      });
-      const ended = new Promise<void>((resolve) => {
-        inflater.once('end', resolve);
-        inflater.once('close', resolve);
-      });
-      cleanup = () => inflater.destroy();
-      const drain = async (): Promise<void> => {
-        while (pending.length > 0) await sink.data(member, pending.shift()!);
-      };
-
-      let fed = 0;
-      let finished = false;
-      while (!finished) {
-        if (input.length === 0 && !(await pull())) {
-          // Input ran out inside the deflate stream: let zlib say whether it was complete.
-          await finishInflater(inflater, ended);
-          // zlib reports a stream cut short as Z_BUF_ERROR "unexpected end of file": say what happened instead.
-          if (failure && !truncatedByEnd) throw failure;
-          if (truncatedByEnd || !inflaterEnded(inflater))
-            throw new GzipError('gzip', `member ${member + 1}: truncated (the file ends inside the compressed data)`);
-          break;
-        }
-        const piece = input.take(Math.min(input.length, FEED_BYTES));
-        const written = writeTo(inflater, piece, ended);
-        await drain(); // parse the previous output while zlib inflates this piece
-        await written;
-        if (failure) throw failure;
-        const consumed = inflater.bytesWritten - fed;
-        fed += piece.length;
-        if (consumed < piece.length) {
-          // zlib stopped at the end of the deflate stream: the rest is trailer and whatever follows.
-          input.unshift(piece.subarray(consumed));
-          sink.raw(member, piece.subarray(0, consumed));
-          finished = true;
-        } else {
-          sink.raw(member, piece);
-          // A stream that ends exactly on a piece boundary is noticed on the next write (nothing consumed).
-          if (inflaterEnded(inflater)) finished = true;
-        }
-      }
-      await ended;
-      if (failure) throw failure;
-      await drain();
-      while (input.length < 8 && (await pull()));
-      if (input.length < 8) throw new GzipError('gzip', `member ${member + 1}: truncated gzip trailer`);
-      const trailer = input.take(8);
-      sink.raw(member, trailer);
-      if (trailer.readUInt32LE(0) !== crc >>> 0)
-        throw new GzipError('gzip', `member ${member + 1}: CRC mismatch (corrupt data)`);
-      if (trailer.readUInt32LE(4) !== size % 2 ** 32)
-        throw new GzipError('gzip', `member ${member + 1}: length mismatch (corrupt data)`);
-      await sink.end(member);
-      cleanup = undefined;
-    }
-  } finally {
-    cleanup?.();
-    if (!sourceDone) await iterator.return?.();
+  const first = options.firstMember ?? 0;
+  const maxMembers = options.maxMembers ?? DEFAULT_MAX_MEMBERS;
+  const output = { total: 0, max: options.maxOutputBytes };
+  let member = first;
+  while (await reader.fill(1)) {
+    if (member >= maxMembers) throw new DecodeError('limit', `more than ${maxMembers} gzip members (the member limit)`);
+    reader.take(await readGzipHeader(reader, member));
+    const { crc, size } = await inflateMember(reader, member, onData, output);
+    if (!(await reader.fill(8))) throw new DecodeError('gzip', `member ${member + 1}: truncated gzip trailer`);
+    checkTrailer(reader.take(8), member, crc, size);
+    member++;
   }
-  if (member < 0) throw new GzipError('gzip', 'empty file (no gzip data)');
-  return member + 1;
+  return member - first;
 }
 
-/** Resolves when zlib has consumed the piece, or when the stream closed (on error the callback may never run). */
-function writeTo(inflater: InflateRaw, piece: Buffer, closed: Promise<void>): Promise<void> {
-  return Promise.race([new Promise<void>((resolve) => inflater.write(piece, () => resolve())), closed]);
-}
-
-function finishInflater(inflater: InflateRaw, closed: Promise<void>): Promise<void> {
-  if (inflater.destroyed) return Promise.resolve();
-  inflater.end();
-  return closed;
+/** The CRC-32 and length (mod 2^32) a member's trailer must state. */
+export function checkTrailer(trailer: Buffer, member: number, crc: number, size: number): void {
+  if (trailer.readUInt32LE(0) !== crc >>> 0)
+    throw new DecodeError('gzip', `member ${member + 1}: CRC mismatch (corrupt data)`);
+  if (trailer.readUInt32LE(4) !== size % 2 ** 32)
+    throw new DecodeError('gzip', `member ${member + 1}: length mismatch (corrupt data)`);
 }
 
 /**
- * Whether the deflate stream's end was seen ('end' emitted). A stream that ends exactly on a piece boundary may
- * not have emitted it yet when the write completes; the next write then consumes nothing, which the loop notices.
+ * Inflates one member's deflate stream from the front of `reader`, leaving what follows it (the trailer) queued.
+ * Each piece is written to zlib while the previous piece's output is handed to `onData`.
  */
-function inflaterEnded(inflater: InflateRaw): boolean {
-  return inflater.readableEnded;
+async function inflateMember(
+  reader: ByteReader,
+  member: number,
+  onData: (bytes: Buffer) => void | Promise<void>,
+  output: { total: number; max: number },
+): Promise<{ crc: number; size: number }> {
+  const inflater = new MemberInflater(member, output);
+  try {
+    for (;;) {
+      if (reader.length === 0 && !(await reader.pull())) {
+        await inflater.finish(); // the file ended: the stream must have ended on the last piece's boundary
+        break;
+      }
+      const piece = reader.take(Math.min(reader.length, FEED_BYTES));
+      const written = inflater.write(piece);
+      await inflater.drain(onData); // hand over the previous piece's output while zlib inflates this one
+      const consumed = await written;
+      if (consumed < piece.length) {
+        // zlib stopped at the end of the deflate stream: the rest is the trailer and whatever follows.
+        reader.unshift(piece.subarray(consumed));
+        break;
+      }
+      if (inflater.ended) break;
+    }
+    await inflater.closed;
+    inflater.check();
+    await inflater.drain(onData);
+    return { crc: inflater.crc, size: inflater.size };
+  } finally {
+    inflater.destroy();
+  }
+}
+
+/**
+ * One member's zlib stream: inflates on the thread pool into OUT_CHUNK buffers, keeps the CRC-32 and size of what
+ * came out, queues it for `drain`, and turns zlib's errors and the size limit into one DecodeError (`check`).
+ */
+class MemberInflater {
+  crc = 0;
+  size = 0;
+  private readonly zlib = createInflateRaw({ chunkSize: OUT_CHUNK });
+  private readonly pending: Buffer[] = [];
+  private failure: DecodeError | undefined;
+  private truncatedByEnd = false;
+  private fed = 0;
+  /** Resolves when the stream ended or closed (on error the write callbacks may never run). */
+  readonly closed: Promise<void>;
+
+  constructor(
+    private readonly member: number,
+    private readonly output: { total: number; max: number },
+  ) {
+    this.zlib.on('data', (out: Buffer) => this.take(out));
+    this.zlib.on('error', (err: NodeJS.ErrnoException) => {
+      if (!this.failure && err.code === 'Z_BUF_ERROR' && this.zlib.writableEnded) this.truncatedByEnd = true;
+      this.failure ??= new DecodeError('gzip', `member ${member + 1}: ${err.message}`);
+    });
+    this.closed = new Promise<void>((resolve) => {
+      this.zlib.once('end', resolve);
+      this.zlib.once('close', resolve);
+    });
+  }
+
+  /** Whether the deflate stream's end was seen: a stream may end exactly on a piece boundary. */
+  get ended(): boolean {
+    return this.zlib.readableEnded;
+  }
+
+  /** Writes a piece; resolves with how much of it zlib consumed (less at the end of the deflate stream). */
+  async write(piece: Buffer): Promise<number> {
+    await Promise.race([new Promise<void>((resolve) => this.zlib.write(piece, () => resolve())), this.closed]);
+    this.check();
+    const consumed = this.zlib.bytesWritten - this.fed;
+    this.fed += piece.length;
+    return consumed;
+  }
+
+  /** The file ended inside or right after the deflate stream: zlib says whether the stream had ended. */
+  async finish(): Promise<void> {
+    if (!this.zlib.destroyed) {
+      this.zlib.end();
+      await this.closed;
+    }
+    // zlib says "unexpected end of file" for a stream cut short: say what happened instead.
+    if (this.failure && !this.truncatedByEnd) throw this.failure;
+    if (this.truncatedByEnd || !this.zlib.readableEnded)
+      throw new DecodeError('gzip', `member ${this.member + 1}: truncated (the file ends inside the compressed data)`);
+  }
+
+  /** Hands the output queued so far to `onData`, in order. */
+  async drain(onData: (bytes: Buffer) => void | Promise<void>): Promise<void> {
+    while (this.pending.length > 0) await onData(this.pending.shift()!);
+  }
+
+  check(): void {
+    if (this.failure) throw this.failure;
+  }
+
+  destroy(): void {
+    this.zlib.destroy();
+  }
+
+  private take(out: Buffer): void {
+    if (this.failure) return;
+    this.output.total += out.length;
+    this.size += out.length;
+    if (this.output.total > this.output.max) {
+      this.failure = new DecodeError('limit', `inflates to more than ${this.output.max} bytes (the size limit)`);
+      this.pending.length = 0;
+      // Stop zlib at once: the rest of a bomb's piece in flight would inflate into buffers only to be dropped.
+      this.zlib.destroy();
+      return;
+    }
+    this.crc = crc32(out, this.crc);
+    this.pending.push(out);
+  }
+}
+
+/**
+ * The length of the gzip header at the front of `reader`, reading more as needed; the header stays queued. After
+ * each incomplete parse it waits for at least twice the bytes (up to the maximum), so a header arriving in small
+ * chunks is parsed a logarithmic number of times, and a header that never ends fails once MAX_HEADER_BYTES are
+ * queued.
+ */
+export async function readGzipHeader(reader: ByteReader, member: number): Promise<number> {
+  let want = 10;
+  for (;;) {
+    await reader.fill(want);
+    const length = gzipHeaderLength(reader.peek(Math.min(reader.length, MAX_HEADER_BYTES)), member);
+    if (length !== undefined) return length;
+    if (reader.length >= MAX_HEADER_BYTES) {
+      throw new DecodeError(
+        'gzip',
+        `member ${member + 1}: gzip header too long (more than ${MAX_HEADER_BYTES} bytes without its end)`,
+      );
+    }
+    if (reader.done) throw new DecodeError('gzip', `member ${member + 1}: truncated gzip header`);
+    want = Math.min(MAX_HEADER_BYTES, Math.max(reader.length + 1, reader.length * 2));
+  }
 }
 
 /** Length of the gzip header at the start of `buf`, or undefined when more bytes are needed. */
 export function gzipHeaderLength(buf: Buffer, member: number): number | undefined {
   if (buf.length < 10) return undefined;
   if (buf[0] !== 0x1f || buf[1] !== 0x8b) {
-    throw new GzipError(
+    throw new DecodeError(
       'gzip',
       member === 0 ? 'not a gzip file (bad magic bytes)' : `bytes after member ${member} are not a gzip member`,
     );
   }
   if (buf[2] !== DEFLATE_METHOD)
-    throw new GzipError('gzip', `member ${member + 1}: unknown compression method ${buf[2]}`);
+    throw new DecodeError('gzip', `member ${member + 1}: unknown compression method ${buf[2]}`);
   const flags = buf[3]!;
-  if (flags & RESERVED_FLAGS) throw new GzipError('gzip', `member ${member + 1}: reserved header flags set`);
+  if (flags & RESERVED_FLAGS) throw new DecodeError('gzip', `member ${member + 1}: reserved header flags set`);
   let pos = 10;
   if (flags & FEXTRA) {
     if (buf.length < pos + 2) return undefined;
@@ -253,48 +244,4 @@ export function gzipHeaderLength(buf: Buffer, member: number): number | undefine
   }
   if (flags & FHCRC) pos += 2;
   return buf.length >= pos ? pos : undefined;
-}
-
-/** A FIFO of byte chunks that hands out exact lengths without copying when it can. */
-class ByteQueue {
-  private chunks: Buffer[] = [];
-  length = 0;
-
-  push(chunk: Buffer): void {
-    this.chunks.push(chunk);
-    this.length += chunk.length;
-  }
-
-  unshift(chunk: Buffer): void {
-    if (chunk.length === 0) return;
-    this.chunks.unshift(chunk);
-    this.length += chunk.length;
-  }
-
-  /** The first `n` bytes, left in the queue; the chunks they span are joined once, and only those. */
-  peek(n: number): Buffer {
-    this.join(n);
-    return this.chunks[0]?.subarray(0, n) ?? Buffer.alloc(0);
-  }
-
-  take(n: number): Buffer {
-    this.join(n);
-    const first = this.chunks[0];
-    if (!first) return Buffer.alloc(0);
-    const out = first.subarray(0, n);
-    if (first.length <= n) this.chunks.shift();
-    else this.chunks[0] = first.subarray(n);
-    this.length -= out.length;
-    return out;
-  }
-
-  /** Makes the first chunk hold at least `n` bytes (or all there are), copying only the chunks needed. */
-  private join(n: number): void {
-    const first = this.chunks[0];
-    if (!first || first.length >= n || this.chunks.length === 1) return;
-    let count = 0;
-    let size = 0;
-    while (count < this.chunks.length && size < n) size += this.chunks[count++]!.length;
-    this.chunks.splice(0, count, Buffer.concat(this.chunks.slice(0, count), size));
-  }
 }

@@ -1,237 +1,118 @@
-import { once } from 'node:events';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
-import tar from 'tar-stream';
-import { IndexError, isBug } from '../errors.js';
-import type { ReadLimits } from '../parse/limits.js';
-import { RecordError } from '../parse/record-error.js';
-import { GzipError, gunzipMembers } from './gzip-members.js';
-import { bufferBounded, ArchiveShapeError, splitSignedArchive } from './signed-archive.js';
-import { parseSignatureName, SignatureCheck, type SignatureEntry, type TrustedKey, type Verdict } from './signature.js';
-import { entryName, readTarEntries } from './tar-header.js';
+import { IndexError } from '../errors.js';
+import { ByteReader, type HeldBytes } from './byte-reader.js';
+import { DecodeError } from './decode-error.js';
+import { gunzipMembers } from './gzip-members.js';
+import { readSignatureMembers } from './signature-members.js';
+import { SignatureCheck, type TrustedKey, type Verdict } from './signature.js';
+import { TarReader, type TarFileSink } from './tar-reader.js';
 
-/** Receives the APKINDEX member's bytes as they are inflated. */
-export interface ApkIndexSink {
-  data(chunk: Buffer): void;
-  end(): void;
+/** Receives the APKINDEX member's bytes as they are inflated; a chunk is valid only during the call. */
+export type ApkIndexSink = TarFileSink;
+
+/** The bounds on one APKINDEX.tar.gz that decoding enforces (see ReadLimits). */
+export interface DecodeLimits {
+  /** Compressed bytes of the whole file. */
+  maxCompressedBytes: number;
+  /** Inflated bytes across all its gzip members. */
+  maxDecompressedBytes: number;
+}
+
+export interface ArchiveOptions {
+  /** How errors name the file (a redacted URL or a path). */
+  source: string;
+  keys: readonly TrustedKey[];
+  limits: DecodeLimits;
+  sink: ApkIndexSink;
+  /** Counts the compressed bytes held until they are verified against a budget shared by every download. */
+  held?: HeldBytes;
 }
 
 export interface ArchiveResult {
   description: string | undefined;
-  /** The whole file as received, when it was verified (trusted keys): what a state directory keeps. */
-  archive?: Buffer;
+  /** The file as received, in the chunks it arrived in, when it was verified (trusted keys): what a state directory keeps. */
+  archive: readonly Buffer[] | undefined;
   verdict: Extract<Verdict, { ok: true }>;
 }
 
-const MAX_SIGNATURE_MEMBER = 64 * 1024;
 const MAX_DESCRIPTION = 64 * 1024;
-/** The parser runs in slices of the inflated text; after this long without a turn the event loop gets one. */
-const SLICE_BYTES = 4 * 1024 * 1024;
+/** Parsing runs between zlib's pieces; after this long without a turn the event loop gets one (probes answer). */
 const YIELD_AFTER_MS = 50;
 
-export interface ArchiveOptions {
-  source: string;
-  keys: readonly TrustedKey[];
-  limits: ReadLimits;
-  sink: ApkIndexSink;
-}
-
 /**
- * Decodes one APKINDEX.tar.gz: signature members first (a tar without end blocks holding `.SIGN.*`),
- * then the signed member with DESCRIPTION and APKINDEX. Errors name the source and the reason.
+ * Decodes one APKINDEX.tar.gz, one path for every source:
+ * 1. its signature members (a tar without end blocks holding `.SIGN.*`), inflated one by one (64 KiB at most);
+ * 2. with trusted keys, the rest of the file, hashed as it arrives and kept in the chunks it arrived in (up to
+ *    `maxCompressedBytes`), then its signature checked: an unsigned, foreign or tampered index costs its download
+ *    and the inflation of its small signature members, nothing more, and an unsigned or foreign one not even its
+ *    whole download. Without keys, nothing is held: the data is decoded as it arrives;
+ * 3. the signed members, inflated and read as a tar: DESCRIPTION kept, APKINDEX handed to the sink.
  *
- * With trusted keys the compressed file is held (up to `maxCompressedBytes`) and its signature checked over the
- * signed member's compressed bytes first: an unsigned, foreign or tampered index costs its download and the
- * inflation of its small signature members, nothing more. Without keys it is decoded as it streams.
+ * Every failure is an IndexError naming the source and the reason; the sink's own errors and bugs pass unchanged.
  */
 export async function readIndexArchive(body: AsyncIterable<Buffer>, options: ArchiveOptions): Promise<ArchiveResult> {
-  if (options.keys.length === 0) return decodeArchive(body, options);
-  const { source, keys, limits } = options;
-  let bytes: Buffer;
-  let split;
+  const reader = new ByteReader(body, {
+    maxBytes: options.limits.maxCompressedBytes,
+    keep: options.keys.length > 0,
+    ...(options.held && { held: options.held }),
+  });
   try {
-    bytes = await bufferBounded(body, limits.maxCompressedBytes);
-    split = splitSignedArchive(bytes);
+    const { signatures, members } = await readSignatureMembers(reader);
+    const verdict = await verify(reader, new SignatureCheck(signatures, options.keys));
+    const description = await readTar(reader, members, options);
+    return { description, verdict, archive: reader.kept };
   } catch (err) {
-    throw toIndexError(source, err);
+    if (err instanceof DecodeError) throw new IndexError(options.source, err.reason, err.message, { cause: err });
+    throw err;
+  } finally {
+    await reader.close();
   }
-  const check = new SignatureCheck(split.signatures, keys);
-  check.update(bytes.subarray(split.dataOffset));
-  const verdict = check.verdict();
-  if (!verdict.ok) throw new IndexError(source, 'signature', verdict.error);
-  // Verified: decode the signed member alone (its signatures are already read).
-  const result = await decodeArchive(
-    (async function* () {
-      for (let at = split.dataOffset; at < bytes.length; at += SLICE_BYTES) yield bytes.subarray(at, at + SLICE_BYTES);
-    })(),
-    { ...options, keys: [] },
-  );
-  return { description: result.description, verdict, archive: bytes };
 }
 
-async function decodeArchive(body: AsyncIterable<Buffer>, options: ArchiveOptions): Promise<ArchiveResult> {
-  const { source } = options;
-  const signatures: SignatureEntry[] = [];
-  let check: SignatureCheck | undefined;
-  let dataMember = -1;
-  let signatureBytes: Buffer[] = [];
-  let signatureLength = 0;
-  let undecidedRaw: Buffer[] = [];
+/** With trusted keys, reads the whole rest of the file, hashing it as it arrives, and checks the signature. */
+async function verify(reader: ByteReader, check: SignatureCheck): Promise<ArchiveResult['verdict']> {
+  const refusal = check.refusal();
+  if (refusal !== undefined) throw new DecodeError('signature', refusal);
+  if (reader.kept) await reader.readAll((bytes) => check.update(bytes));
+  const verdict = check.verdict();
+  if (!verdict.ok) throw new DecodeError('signature', verdict.error);
+  return verdict;
+}
+
+/** Inflates the signed members and reads their tar; returns DESCRIPTION. */
+async function readTar(reader: ByteReader, firstMember: number, options: ArchiveOptions): Promise<string | undefined> {
   let description: string | undefined;
   let sawIndex = false;
-  let sinkError: unknown;
-
-  const extract = tar.extract();
-  const extractDone = new Promise<void>((resolve, reject) => {
-    extract.on('finish', resolve);
-    extract.on('close', resolve);
-    extract.on('error', reject);
+  const tar = new TarReader((name) => {
+    if (name === 'DESCRIPTION') return text(MAX_DESCRIPTION, (value) => (description = value));
+    if (name !== 'APKINDEX') return undefined;
+    if (sawIndex) throw new DecodeError('tar', 'archive holds more than one APKINDEX');
+    sawIndex = true;
+    return options.sink;
   });
-  extractDone.catch(() => undefined); // observed below; never an unhandled rejection
-  extract.on('entry', (header, stream, next) => {
-    const name = header.name.replace(/^\.\//, '');
-    // tar-stream reports a member cut short (its header claims more bytes than follow) on the entry's own stream:
-    // without this listener that error would escape as an uncaught exception and stop the process.
-    stream.on('error', (err) => {
-      sinkError ??= new IndexError(source, 'tar', `member ${name} is cut short: ${err.message}`, { cause: err });
-    });
-    if (name === 'APKINDEX' && header.type === 'file') {
-      if (sawIndex) sinkError ??= new IndexError(source, 'tar', 'archive holds more than one APKINDEX');
-      sawIndex = true;
-      stream.on('data', (chunk) => {
-        if (sinkError) return;
-        try {
-          options.sink.data(chunk as Buffer);
-        } catch (err) {
-          sinkError = err;
-        }
-      });
-      stream.on('end', () => {
-        if (!sinkError) {
-          try {
-            options.sink.end();
-          } catch (err) {
-            sinkError = err;
-          }
-        }
-        next();
-      });
-    } else if (name === 'DESCRIPTION') {
-      const parts: Buffer[] = [];
-      let size = 0;
-      stream.on('data', (chunk) => {
-        const bytes = chunk as Buffer;
-        size += bytes.length;
-        if (size <= MAX_DESCRIPTION) parts.push(bytes);
-      });
-      stream.on('end', () => {
-        description = Buffer.concat(parts).toString('utf8').trim();
-        next();
-      });
-    } else {
-      stream.on('end', next);
-      stream.resume();
-    }
-  });
-
   let lastYield = performance.now();
-  const feedTar = async (chunk: Buffer): Promise<void> => {
-    // In slices, giving the event loop a turn between them when parsing held it: probes and queries stay answered.
-    for (let at = 0; at < chunk.length; at += SLICE_BYTES) {
-      const slice = at === 0 && chunk.length <= SLICE_BYTES ? chunk : chunk.subarray(at, at + SLICE_BYTES);
-      if (!extract.write(slice)) await Promise.race([once(extract, 'drain'), extractDone]);
-      if (sinkError) throw sinkError as Error;
-      if (performance.now() - lastYield >= YIELD_AFTER_MS) {
-        await yieldToLoop();
-        lastYield = performance.now();
-        if (sinkError) throw sinkError as Error;
-      }
+  const onData = async (bytes: Buffer): Promise<void> => {
+    tar.push(bytes);
+    if (performance.now() - lastYield >= YIELD_AFTER_MS) {
+      await yieldToLoop();
+      lastYield = performance.now();
     }
   };
-
-  const sink = {
-    raw(member: number, bytes: Buffer): void {
-      if (dataMember === -1) undecidedRaw.push(bytes);
-      else check?.update(bytes);
-    },
-    async data(member: number, bytes: Buffer): Promise<void> {
-      if (dataMember !== -1) return feedTar(bytes);
-      // Still deciding whether this member is another signature: look at its first tar header.
-      signatureBytes.push(bytes);
-      signatureLength += bytes.length;
-      if (signatureLength < 512) return;
-      const head = Buffer.concat(signatureBytes, signatureLength);
-      if (entryName(head).startsWith('.SIGN.')) {
-        if (signatureLength > MAX_SIGNATURE_MEMBER) {
-          throw new IndexError(
-            source,
-            'format',
-            `signature member ${member + 1} is larger than ${MAX_SIGNATURE_MEMBER} bytes`,
-          );
-        }
-        return;
-      }
-      dataMember = member;
-      check = new SignatureCheck(signatures, options.keys);
-      for (const raw of undecidedRaw) check.update(raw);
-      undecidedRaw = [];
-      signatureBytes = [];
-      signatureLength = 0;
-      return feedTar(head);
-    },
-    end(member: number): void {
-      if (dataMember !== -1) return;
-      const content = Buffer.concat(signatureBytes, signatureLength);
-      signatureBytes = [];
-      signatureLength = 0;
-      undecidedRaw = [];
-      if (content.length < 512) {
-        throw new IndexError(source, 'tar', `gzip member ${member + 1} is too short to hold a tar header`);
-      }
-      let entries;
-      try {
-        entries = readTarEntries(content);
-      } catch (err) {
-        throw new IndexError(source, 'tar', `signature member ${member + 1}: ${(err as Error).message}`);
-      }
-      for (const entry of entries) {
-        const parsed = parseSignatureName(entry.name);
-        // Unknown .SIGN.* kinds (other algorithms) are skipped, as apk skips them.
-        if (parsed) signatures.push({ ...parsed, signature: Buffer.from(entry.data) });
-      }
-    },
-  };
-
-  try {
-    await gunzipMembers(body, sink, { maxOutputBytes: options.limits.maxDecompressedBytes });
-    if (dataMember === -1) {
-      throw new IndexError(
-        source,
-        'format',
-        signatures.length > 0 ? 'archive holds only signatures, no index' : 'archive holds no tar data',
-      );
-    }
-    extract.end(undefined);
-    await extractDone;
-    if (sinkError) throw sinkError as Error; // what the tar sink caught, rethrown as it was
-  } catch (err) {
-    extract.destroy();
-    if (isBug(err)) throw err; // a bug in a reader is not the upstream's fault: the refresh reports it as internal
-    throw toIndexError(source, err);
-  }
-  if (!sawIndex) throw new IndexError(source, 'format', 'archive has no APKINDEX member');
-  const verdict = (check ?? new SignatureCheck(signatures, options.keys)).verdict();
-  if (!verdict.ok) throw new IndexError(source, 'signature', verdict.error);
-  return { description, verdict };
+  await gunzipMembers(reader, onData, { maxOutputBytes: options.limits.maxDecompressedBytes, firstMember });
+  tar.end();
+  if (!sawIndex) throw new DecodeError('format', 'archive has no APKINDEX member');
+  return description;
 }
 
-function toIndexError(source: string, err: unknown): IndexError {
-  if (err instanceof IndexError) return err;
-  if (err instanceof ArchiveShapeError) return new IndexError(source, err.reason, err.message, { cause: err });
-  if (err instanceof GzipError) return new IndexError(source, err.kind, err.message, { cause: err });
-  // The sink's parser reports records and lines of the APKINDEX member.
-  if (err instanceof RecordError) return new IndexError(source, err.kind, `APKINDEX ${err.message}`, { cause: err });
-  const message = (err as Error | undefined)?.message ?? String(err);
-  if (/tar|header|Unexpected end/i.test(message))
-    return new IndexError(source, 'tar', `corrupt tar: ${message}`, { cause: err });
-  return new IndexError(source, 'network', message, { cause: err });
+/** A tar file's first `max` bytes as trimmed UTF-8 text, copied (the chunks belong to zlib's output buffers). */
+function text(max: number, done: (value: string) => void): TarFileSink {
+  const parts: Buffer[] = [];
+  let size = 0;
+  return {
+    data(bytes) {
+      if (size < max) parts.push(Buffer.from(bytes.subarray(0, max - size)));
+      size += bytes.length;
+    },
+    end: () => done(Buffer.concat(parts).toString('utf8').trim()),
+  };
 }

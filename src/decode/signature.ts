@@ -33,7 +33,8 @@ export function parseSignatureName(fileName: string): Omit<SignatureEntry, 'sign
 export type Verdict = { ok: true; verifiedBy: string | undefined } | { ok: false; error: string };
 
 /**
- * Checks the signatures against the signed bytes as they stream past.
+ * Checks the signatures against the signed bytes as they stream past (the compressed bytes from the first member
+ * after the signature members to the end of the file).
  * One valid signature by a trusted key is enough, as in apk; with no trusted keys nothing is checked.
  */
 export class SignatureCheck {
@@ -53,15 +54,23 @@ export class SignatureCheck {
     for (const c of this.candidates) c.verify.update(signedBytes);
   }
 
+  /**
+   * Why no signature can verify the index, known before any signed byte is read: it is unsigned, or signed only by
+   * keys not trusted. Undefined when a signature by a trusted key is there to check (or no keys are configured).
+   */
+  refusal(): string | undefined {
+    if (this.keys.length === 0) return undefined;
+    if (this.signatures.length === 0) return 'index is not signed, but trusted keys are configured';
+    if (this.candidates.length > 0) return undefined;
+    const signedBy = this.signatures.map((s) => s.keyName).join(', ');
+    const trusted = this.keys.map((k) => k.name).join(', ');
+    return `signed by ${signedBy}, none of which is a trusted key (trusted: ${trusted})`;
+  }
+
   verdict(): Verdict {
     if (this.keys.length === 0) return { ok: true, verifiedBy: undefined };
-    if (this.signatures.length === 0)
-      return { ok: false, error: 'index is not signed, but trusted keys are configured' };
-    if (this.candidates.length === 0) {
-      const signedBy = this.signatures.map((s) => s.keyName).join(', ');
-      const trusted = this.keys.map((k) => k.name).join(', ');
-      return { ok: false, error: `signed by ${signedBy}, none of which is a trusted key (trusted: ${trusted})` };
-    }
+    const refusal = this.refusal();
+    if (refusal !== undefined) return { ok: false, error: refusal };
     const failed: string[] = [];
     for (const c of this.candidates) {
       let valid = false;

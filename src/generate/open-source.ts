@@ -1,13 +1,8 @@
-import {
-  loadRepositoriesOnce,
-  loadRepositorySecdb,
-  repositoriesFromOptions,
-  type IndexOption,
-  type RepositorySource,
-} from '../config/repository-source.js';
+import { repositoriesFromOptions, type IndexOption, type RepositorySource } from '../config/repository-source.js';
+import { loadRepositoriesOnce, loadRepositorySecdb } from '../load/repositories.js';
 import { DependencyIndex, DependencyIndexReader } from '../index/dependency-index.js';
 import { VersionMap } from '../index/version-map.js';
-import { loadSecdb } from '../secdb/load.js';
+import { loadSecdb } from '../load/load-secdb.js';
 import type { SecurityDatabase } from '../secdb/parse.js';
 import { UsageError } from '../errors.js';
 import { HttpFixSource, MapFixSource } from './security.js';

@@ -1,4 +1,5 @@
 import type { ApkIndexSink } from '../decode/index-archive.js';
+import { isValidVersion } from './version.js';
 
 /**
  * One package of one index as apk resolves it: what it depends on (`D:`) and what it provides (`p:`, with
@@ -96,7 +97,8 @@ export class DependencyIndexReader implements ApkIndexSink {
   private line(raw: string): void {
     const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
     if (line === '') {
-      if (this.name)
+      // A version apk would not accept is never compared (the snapshot skips the same records).
+      if (this.name && isValidVersion(this.version))
         this.records.push({
           name: this.name,
           version: this.version,

@@ -62,7 +62,11 @@ export async function removeStaleTempFiles(stateDir: string, beforeMs: number): 
   return removed;
 }
 
-export async function writeSavedIndex(stateDir: string, saved: Omit<SavedIndex, 'savedAt'>): Promise<void> {
+/** Keeps a verified index; its bytes are the chunks it was downloaded in (written one after the other, never joined). */
+export async function writeSavedIndex(
+  stateDir: string,
+  saved: Omit<SavedIndex, 'savedAt' | 'archive'> & { archive: readonly Buffer[] },
+): Promise<void> {
   await mkdir(stateDir, { recursive: true });
   const path = savedIndexPath(stateDir, saved.repository, saved.url);
   const head = JSON.stringify({
@@ -73,11 +77,11 @@ export async function writeSavedIndex(stateDir: string, saved: Omit<SavedIndex, 
     lastModified: saved.lastModified,
     savedAt: new Date().toISOString(),
     keys: saved.keys,
-    bytes: saved.archive.length,
+    bytes: saved.archive.reduce((sum, chunk) => sum + chunk.length, 0),
   });
   const temp = `${path}.${randomBytes(6).toString('hex')}.tmp`;
   try {
-    await writeFile(temp, Buffer.concat([Buffer.from(`${head}\n`), saved.archive]), { mode: 0o600 });
+    await writeFile(temp, [Buffer.from(`${head}\n`), ...saved.archive], { mode: 0o600 });
     await rename(temp, path);
   } catch (err) {
     await rm(temp, { force: true });

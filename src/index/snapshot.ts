@@ -1,6 +1,6 @@
 import type { RecordFields, RecordSink } from '../parse/apkindex-parser.js';
 import { type Column, float64Column, grow, int32Column, NameTable, ValueStore } from '../parse/field-bytes.js';
-import { compareVersions } from './version.js';
+import { compareVersions, isValidVersionBytes } from './version.js';
 
 /** One version of one package name in one index. A fixed shape keeps hundreds of thousands of them compact. */
 export class IndexedRelease {
@@ -10,23 +10,12 @@ export class IndexedRelease {
     readonly origin: string | undefined,
     readonly commit: string | undefined,
     readonly url: string | undefined,
-    readonly license: string | undefined,
-    readonly description: string | undefined,
     /** The package whose `p:name=version` makes this version findable under another name. */
     readonly providedBy: string | undefined,
   ) {}
 
   providedAs(version: string, provider: string): IndexedRelease {
-    return new IndexedRelease(
-      version,
-      this.buildTime,
-      this.origin,
-      this.commit,
-      this.url,
-      this.license,
-      this.description,
-      provider,
-    );
+    return new IndexedRelease(version, this.buildTime, this.origin, this.commit, this.url, provider);
   }
 }
 
@@ -39,6 +28,12 @@ export interface IndexSnapshot {
   /** Key that verified the signature; undefined when no keys were configured. */
   readonly verifiedBy: string | undefined;
   readonly records: number;
+  /**
+   * Records skipped because their `V:` is not a valid APK version (apk's own rules), plus provided versions (`p:`)
+   * skipped for the same reason: never served, compared or written. `firstSkipped` names the first, for a log line.
+   */
+  readonly skippedVersions: number;
+  readonly firstSkipped: { name: string; version: string } | undefined;
   /** The newest `t:` of any record, seconds; undefined when no record has one. */
   readonly newestBuildTime: number | undefined;
   readonly packages: ReadonlyMap<string, readonly IndexedRelease[]>;
@@ -65,20 +60,14 @@ interface Columns {
   readonly origin: Column<Int32Array>;
   readonly commit: Column<Int32Array>;
   readonly url: Column<Int32Array>;
-  readonly license: Column<Int32Array>;
-  readonly description: Column<Int32Array>;
 }
 
 /**
- * Per-name release lists, made from the columns and put in apk order each time they are read. Loading a
- * Wolfi-scale index touches 250k records but a query reads a handful of names, so both are paid where used. Lists
- * are not kept: what is asked again is the service's answer, kept by its own cache (bounded by bytes), while
- * lists kept here for every name ever read held the whole index a second time as objects.
+ * Per-name release lists, made from the columns and put in apk order each time they are read. Loading a Wolfi-scale
+ * index touches 250k records but a query reads a handful of names, so both are paid where used. A list is not
+ * kept: what an index holds in memory is its columns, whatever is read (answers are cached, bounded by bytes, above).
  */
 export class PackageLists implements ReadonlyMap<string, readonly IndexedRelease[]> {
-  /** Decoded values by ref, so releases read from one index share their strings. */
-  private readonly decoded = new Map<number, string>();
-
   /** `heads`: first entry of each name, in order of first appearance. */
   constructor(
     private readonly heads: Map<string, number>,
@@ -136,8 +125,6 @@ export class PackageLists implements ReadonlyMap<string, readonly IndexedRelease
           this.text(c.origin.get(r), false),
           c.commit.get(r) < 0 ? undefined : c.store.latin1(c.commit.get(r)),
           this.text(c.url.get(r), true),
-          this.text(c.license.get(r), true),
-          this.text(c.description.get(r), true),
           provider < 0 ? undefined : c.names[provider],
         ),
       );
@@ -145,19 +132,10 @@ export class PackageLists implements ReadonlyMap<string, readonly IndexedRelease
     return out;
   }
 
-  /**
-   * Origins, URLs, licences and descriptions, shared by many releases, are decoded once per distinct ref.
-   * Versions and commits are nearly unique per release and are decoded without the cache. Names, versions,
-   * origins and commits are read byte for byte (latin1), as apk does; free text as UTF-8.
-   */
+  /** Names, versions, origins and commits are read byte for byte (latin1), as apk does; the URL as UTF-8. */
   private text(ref: number, utf8: boolean): string | undefined {
     if (ref < 0) return undefined;
-    let value = this.decoded.get(ref);
-    if (value === undefined) {
-      value = utf8 ? this.columns.store.utf8(ref) : this.columns.store.latin1(ref);
-      this.decoded.set(ref, value);
-    }
-    return value;
+    return utf8 ? this.columns.store.utf8(ref) : this.columns.store.latin1(ref);
   }
 }
 
@@ -168,10 +146,14 @@ export class PackageLists implements ReadonlyMap<string, readonly IndexedRelease
 export class SnapshotBuilder implements RecordSink {
   readonly names = new NameTable();
   readonly store = new ValueStore();
-  readonly wantsMaintainer = false;
   /** Arch of the first record that names one. */
   firstArch: string | undefined;
   private count = 0;
+  private skipped = 0;
+  private firstSkipped: { name: string; version: string } | undefined;
+  /** The last version ref checked, and whether it is a valid APK version (neighbouring records share refs). */
+  private checkedVersion = -1;
+  private checkedValid = false;
   private entries = 0;
   private newest = 0;
   // Per entry.
@@ -184,8 +166,6 @@ export class SnapshotBuilder implements RecordSink {
   private readonly origin = int32Column();
   private readonly commit = int32Column();
   private readonly url = int32Column();
-  private readonly license = int32Column();
-  private readonly description = int32Column();
   // Per name id: first and last entry, plus one (0: no entry yet), and the names in order of first appearance.
   private head = new Int32Array(1 << 12);
   private tail = new Int32Array(1 << 12);
@@ -197,6 +177,7 @@ export class SnapshotBuilder implements RecordSink {
   }
 
   record(f: Readonly<RecordFields>): void {
+    if (!this.validVersion(f.version)) return this.skip(f.name, f.version);
     const r = this.count++;
     if (this.firstArch === undefined) this.firstArch = f.arch;
     this.buildTime.set(r, f.buildTime);
@@ -204,25 +185,41 @@ export class SnapshotBuilder implements RecordSink {
     this.origin.set(r, f.origin);
     this.commit.set(r, f.commit);
     this.url.set(r, f.url);
-    this.license.set(r, f.license);
-    this.description.set(r, f.description);
     const { name, provides } = f;
     this.append(name, f.version, r, -1);
     if (provides !== undefined) {
       for (let i = 0; i < provides.length; i += 2) {
-        if (provides[i] !== name) this.append(provides[i]!, provides[i + 1]!, r, name);
+        if (provides[i] === name) continue;
+        if (this.validVersion(provides[i + 1]!)) this.append(provides[i]!, provides[i + 1]!, r, name);
+        else this.skip(provides[i]!, provides[i + 1]!);
       }
     }
   }
 
-  finish(meta: Omit<IndexSnapshot, 'packages' | 'records' | 'newestBuildTime'>): IndexSnapshot {
+  /** Whether version `ref` is a valid APK version; each ref is checked once in a row. */
+  private validVersion(ref: number): boolean {
+    if (ref !== this.checkedVersion) {
+      this.checkedVersion = ref;
+      const start = this.store.start(ref);
+      this.checkedValid = isValidVersionBytes(this.store.block(ref), start, start + this.store.length(ref));
+    }
+    return this.checkedValid;
+  }
+
+  private skip(name: number, version: number): void {
+    this.skipped++;
+    this.firstSkipped ??= { name: this.names.strings[name]!, version: this.store.latin1(version) };
+  }
+
+  finish(
+    meta: Omit<IndexSnapshot, 'packages' | 'records' | 'newestBuildTime' | 'skippedVersions' | 'firstSkipped'>,
+  ): IndexSnapshot {
     const names = this.names.strings;
     const heads = new Map<string, number>();
     for (const id of this.order) heads.set(names[id]!, this.head[id]! - 1);
     this.store.trim();
     for (const column of [this.version, this.recordOf, this.provider, this.next]) column.trim(this.entries);
-    for (const column of [this.buildTime, this.origin, this.commit, this.url, this.license, this.description])
-      column.trim(this.count);
+    for (const column of [this.buildTime, this.origin, this.commit, this.url]) column.trim(this.count);
     const columns: Columns = {
       names,
       store: this.store,
@@ -234,12 +231,12 @@ export class SnapshotBuilder implements RecordSink {
       origin: this.origin,
       commit: this.commit,
       url: this.url,
-      license: this.license,
-      description: this.description,
     };
     return {
       ...meta,
       records: this.count,
+      skippedVersions: this.skipped,
+      firstSkipped: this.firstSkipped,
       newestBuildTime: this.newest > 0 ? this.newest : undefined,
       packages: new PackageLists(heads, columns),
     };
@@ -252,7 +249,9 @@ export class SnapshotBuilder implements RecordSink {
       this.tail = grow(this.tail, name + 1);
     }
     const last = this.tail[name]! - 1;
-    if (last >= 0 && this.store.same(this.version.get(last), version)) {
+    // The parser gives a value repeated from the record before the same ref; a repeat further back costs an entry
+    // here and is dropped when the name's list is first read (dedupeSorted).
+    if (last >= 0 && this.version.get(last) === version) {
       // The package itself wins over another package that provides its name.
       if (this.provider.get(last) >= 0 && provider < 0) {
         this.version.set(last, version);

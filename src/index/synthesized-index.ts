@@ -7,7 +7,8 @@ import { byApkOrder } from './snapshot.js';
  * (which reads `P`, `V`, `U` and `t` from a plain APKINDEX.tar.gz): every name, each provided name too (`argo-cd`
  * from `argo-cd-2.12`'s `p:argo-cd=2.12.3-r0`), versions in apk order. For one arch, what that arch's index holds;
  * for `all`, only versions present on every arch given (each record with the newest build time among them).
- * Names are sorted, so the same indexes give the same bytes. Not for apk itself: no checksums, no signature.
+ * Names are sorted, so the same indexes give the same bytes. Not for apk itself: no checksums, no signature, and
+ * no description (`T:`) or licence (`L:`), which the loaded indexes do not keep and neither reader needs.
  */
 export interface SynthesizedIndex {
   /** Record text per name, in name order; a generator, so a caller can yield between names. */
@@ -69,9 +70,7 @@ function versionsOf(name: string, snapshots: readonly IndexSnapshot[]): Map<stri
 function record(name: string, r: IndexedRelease, arch: string | undefined, buildTime: number): string {
   let text = `P:${name}\nV:${r.version}\n`;
   if (arch !== undefined) text += `A:${arch}\n`;
-  if (r.description !== undefined) text += `T:${oneLine(r.description)}\n`;
   if (r.url !== undefined) text += `U:${oneLine(r.url)}\n`;
-  if (r.license !== undefined) text += `L:${oneLine(r.license)}\n`;
   if (r.origin !== undefined) text += `o:${r.origin}\n`;
   if (r.commit !== undefined) text += `c:${r.commit}\n`;
   if (buildTime > 0) text += `t:${buildTime}\n`;

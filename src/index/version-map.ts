@@ -9,8 +9,6 @@ export interface Release {
   origin: string | undefined;
   commit: string | undefined;
   url: string | undefined;
-  license: string | undefined;
-  description: string | undefined;
   arches: string[];
   repositories: string[];
 }
@@ -119,8 +117,6 @@ function toRelease(r: IndexedRelease, snapshot: IndexSnapshot): Release {
     origin: r.origin,
     commit: r.commit,
     url: r.url,
-    license: r.license,
-    description: r.description,
     arches: [snapshot.arch],
     repositories: [snapshot.repository],
   };

@@ -38,48 +38,15 @@ const isLower = (c: number) => c >= 0x61 && c <= 0x7a;
 const isSuffixChar = (c: number) => isLower(c) || c >= 0x80;
 const isHashChar = (c: number) => isDigit(c) || (c >= 0x61 && c <= 0x66) || (c >= 0x41 && c <= 0x46) || c >= 0x80;
 
-/** apk's suffix_value: the whole span must be one of the known names. */
-function suffixValue(s: string, start: number, end: number): number {
-  const len = end - start;
-  if (len === 0) return SUFFIX_INVALID;
-  let v: number;
-  switch (s.charCodeAt(start)) {
-    case 0x61:
-      v = SUFFIX_ALPHA;
-      break; // a
-    case 0x62:
-      v = SUFFIX_BETA;
-      break; // b
-    case 0x63:
-      v = SUFFIX_CVS;
-      break; // c
-    case 0x67:
-      v = SUFFIX_GIT;
-      break; // g
-    case 0x68:
-      v = SUFFIX_HG;
-      break; // h
-    case 0x70:
-      v = len > 1 ? SUFFIX_PRE : SUFFIX_P;
-      break; // p
-    case 0x72:
-      v = SUFFIX_RC;
-      break; // r
-    case 0x73:
-      v = SUFFIX_SVN;
-      break; // s
-    default:
-      return SUFFIX_INVALID;
-  }
-  const name = SUFFIX_NAME[v]!;
-  if (name.length !== len) return SUFFIX_INVALID;
-  for (let i = 1; i < len; i++) if (s.charCodeAt(start + i) !== name.charCodeAt(i)) return SUFFIX_INVALID;
-  return v;
-}
-
-/** The current token of one version string: its kind, and where its text is. Reused, never reallocated. */
+/**
+ * The current token of one version string: its kind, and where its text is. Reused, never reallocated. It reads a
+ * string's char codes, or (`bytes`) a version's bytes where the index parser keeps them: one grammar for both.
+ */
 class Scanner {
   s = '';
+  bytes: Uint8Array | null = null;
+  /** End of the version text (`s.length`, or the end of its bytes). */
+  limit = 0;
   token = INITIAL_DIGIT;
   suffix = SUFFIX_INVALID;
   start = 0;
@@ -87,30 +54,44 @@ class Scanner {
 
   first(s: string): void {
     this.s = s;
+    this.bytes = null;
+    this.begin(0, s.length);
+  }
+
+  firstBytes(bytes: Uint8Array, start: number, end: number): void {
+    this.bytes = bytes;
+    this.begin(start, end);
+  }
+
+  /** The char code (or byte) at `i`. */
+  at(i: number): number {
+    return this.bytes === null ? this.s.charCodeAt(i) : this.bytes[i]!;
+  }
+
+  private begin(start: number, limit: number): void {
+    this.limit = limit;
     this.token = INITIAL_DIGIT;
     this.suffix = SUFFIX_INVALID;
-    this.end = 0;
+    this.end = start;
     this.digits();
   }
 
   private digits(): void {
-    const s = this.s;
     let i = this.end;
     this.start = i;
-    while (i < s.length && isDigit(s.charCodeAt(i))) i++;
+    while (i < this.limit && isDigit(this.at(i))) i++;
     this.end = i;
     if (i === this.start) this.token = INVALID;
   }
 
   /** Moves to the next token, checking that it may follow the current one (token_next). */
   next(): void {
-    const s = this.s;
     let pos = this.end;
-    if (pos >= s.length) {
+    if (pos >= this.limit) {
       this.token = END;
       return;
     }
-    const c = s.charCodeAt(pos);
+    const c = this.at(pos);
     const t = this.token;
     if (isLower(c)) {
       if (t > DIGIT) return this.invalid();
@@ -130,28 +111,67 @@ class Scanner {
     } else if (c === 0x5f /* _ */) {
       if (t > SUFFIX_NO) return this.invalid();
       let i = pos + 1;
-      while (i < s.length && isSuffixChar(s.charCodeAt(i))) i++;
+      while (i < this.limit && isSuffixChar(this.at(i))) i++;
       this.start = pos + 1;
       this.end = i;
-      this.suffix = suffixValue(s, pos + 1, i);
+      this.suffix = this.suffixValue(pos + 1, i);
       if (this.suffix === SUFFIX_INVALID) return this.invalid();
       this.token = SUFFIX;
     } else if (c === 0x7e /* ~ */) {
       if (t >= COMMIT_HASH) return this.invalid();
       let i = pos + 1;
-      while (i < s.length && isHashChar(s.charCodeAt(i))) i++;
+      while (i < this.limit && isHashChar(this.at(i))) i++;
       if (i === pos + 1) return this.invalid();
       this.start = pos + 1;
       this.end = i;
       this.token = COMMIT_HASH;
     } else if (c === 0x2d /* - */) {
-      if (t >= REVISION_NO || s.charCodeAt(pos + 1) !== 0x72 /* r */) return this.invalid();
+      if (t >= REVISION_NO || pos + 1 >= this.limit || this.at(pos + 1) !== 0x72 /* r */) return this.invalid();
       this.token = REVISION_NO;
       this.end = pos + 2;
       this.digits();
     } else {
       this.invalid();
     }
+  }
+
+  /** apk's suffix_value: the whole span must be one of the known names. */
+  private suffixValue(start: number, end: number): number {
+    const len = end - start;
+    if (len === 0) return SUFFIX_INVALID;
+    let v: number;
+    switch (this.at(start)) {
+      case 0x61:
+        v = SUFFIX_ALPHA;
+        break; // a
+      case 0x62:
+        v = SUFFIX_BETA;
+        break; // b
+      case 0x63:
+        v = SUFFIX_CVS;
+        break; // c
+      case 0x67:
+        v = SUFFIX_GIT;
+        break; // g
+      case 0x68:
+        v = SUFFIX_HG;
+        break; // h
+      case 0x70:
+        v = len > 1 ? SUFFIX_PRE : SUFFIX_P;
+        break; // p
+      case 0x72:
+        v = SUFFIX_RC;
+        break; // r
+      case 0x73:
+        v = SUFFIX_SVN;
+        break; // s
+      default:
+        return SUFFIX_INVALID;
+    }
+    const name = SUFFIX_NAME[v]!;
+    if (name.length !== len) return SUFFIX_INVALID;
+    for (let i = 1; i < len; i++) if (this.at(start + i) !== name.charCodeAt(i)) return SUFFIX_INVALID;
+    return v;
   }
 
   private invalid(): void {
@@ -254,8 +274,38 @@ export function compareVersions(a: string, b: string): Ordering {
 /** apk_version_validate: every token is well formed, up to the end. */
 export function isValidVersion(v: string): boolean {
   C.first(v);
-  while (C.token < END) C.next();
-  return C.token === END;
+  return validTokens(C);
+}
+
+/** isValidVersion over a version's bytes (latin1: one byte, one char), as the index parser keeps them. */
+export function isValidVersionBytes(bytes: Uint8Array, start: number, end: number): boolean {
+  if (plainVersion(bytes, start, end)) return true;
+  C.firstBytes(bytes, start, end);
+  return validTokens(C);
+}
+
+/**
+ * Whether the bytes are `digit{.digit}...{-r#}` (`8.11.0-r0`, most versions of an index): valid by the grammar
+ * above, known in one pass; anything else is left to the scanner (one load checks a quarter million versions).
+ */
+function plainVersion(bytes: Uint8Array, start: number, end: number): boolean {
+  let i = start;
+  for (;;) {
+    const digits = i;
+    while (i < end && isDigit(bytes[i]!)) i++;
+    if (i === digits) return false;
+    if (i < end && bytes[i] === 0x2e /* . */) i++;
+    else break;
+  }
+  if (i === end) return true;
+  if (bytes[i] !== 0x2d /* - */ || bytes[i + 1] !== 0x72 /* r */ || i + 2 >= end) return false;
+  for (i += 2; i < end; i++) if (!isDigit(bytes[i]!)) return false;
+  return true;
+}
+
+function validTokens(scanner: Scanner): boolean {
+  while (scanner.token < END) scanner.next();
+  return scanner.token === END;
 }
 
 /** `_alpha`, `_beta`, `_pre` and `_rc` mark versions older than their release: not stable. */

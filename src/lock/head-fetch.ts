@@ -5,7 +5,7 @@ import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ApkHeadError, describeFileProblem, PackageHeadError } from '../errors.js';
-import { splitCredentials } from '../source/open.js';
+import { splitCredentials } from '../source/locations.js';
 import { readApkHead, type ApkHead } from './apk-head.js';
 
 /** What a lock records of one package, from its head: byte ranges and their checksums. */

@@ -2,7 +2,7 @@ import { createPublicKey, type JsonWebKey } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { isAbsolute, resolve } from 'node:path';
 import { describeFileProblem, KeyringError } from '../errors.js';
-import { splitCredentials } from '../source/open.js';
+import { splitCredentials } from '../source/locations.js';
 import { byteOrder } from '../resolve/arches.js';
 import { stripScheme, type LockKeyring } from './lock-file.js';
 

@@ -1,6 +1,5 @@
 import type { ReadLimits } from './limits.js';
-import type { PackageRecord } from './package-record.js';
-import { NameTable, scanProvides, ValueStore, viewOf } from './field-bytes.js';
+import { NameTable, nextNewline, scanProvides, ValueStore, viewOf } from './field-bytes.js';
 import { RecordError } from './record-error.js';
 
 const NL = 0x0a;
@@ -13,8 +12,7 @@ export { RecordError };
  * One record's fields, by name. The parser fills one instance and hands it to the sink for every record, so no
  * object is made per record; a sink copies what it keeps before returning. The name (and each provided name) is
  * an id into the sink's `names` (`names.strings[id]`); other values are refs into its `store`, decoded when
- * needed: latin1 for version, origin and commit, UTF-8 for URL, licence, description and maintainer. -1 means the
- * record has no such field; `buildTime` is seconds, 0 when unknown; `provides` holds (name id, version ref) pairs.
+ * needed: latin1 for version, origin and commit, UTF-8 for the URL. -1 means the record has no such field; `buildTime` is seconds, 0 when unknown; `provides` holds (name id, version ref) pairs.
  */
 export class RecordFields {
   name = -1;
@@ -24,14 +22,11 @@ export class RecordFields {
   origin = -1;
   commit = -1;
   url = -1;
-  license = -1;
-  description = -1;
-  maintainer = -1;
   provides: number[] | undefined = undefined;
 
   clear(): void {
     this.name = this.version = this.origin = this.commit = -1;
-    this.url = this.license = this.description = this.maintainer = -1;
+    this.url = -1;
     this.arch = undefined;
     this.buildTime = 0;
     this.provides = undefined;
@@ -39,55 +34,30 @@ export class RecordFields {
 }
 
 /**
- * Receives each record's fields (see RecordFields), valid only during the call. Fields the sink does not want
- * are not read and arrive as -1 / undefined: `arch` while `wantsArch` is false, `maintainer` while
- * `wantsMaintainer` is false.
+ * Receives each record's fields (see RecordFields), valid only during the call. `arch` is read only while
+ * `wantsArch` is true (it arrives undefined otherwise).
  */
 export interface RecordSink {
   readonly names: NameTable;
   readonly store: ValueStore;
   readonly wantsArch: boolean;
-  readonly wantsMaintainer: boolean;
   record(fields: Readonly<RecordFields>): void;
 }
 
-/** Turns the fields back into a PackageRecord for callers that want one object per record. */
-class RecordObjects implements RecordSink {
-  readonly names = new NameTable();
-  readonly store = new ValueStore();
-  readonly wantsArch = true;
-  readonly wantsMaintainer = true;
-
-  constructor(private readonly emit: (record: PackageRecord) => void) {}
-
-  record(f: Readonly<RecordFields>): void {
-    const { names, store } = this;
-    const record: PackageRecord = { name: names.strings[f.name]!, version: store.latin1(f.version) };
-    if (f.arch !== undefined) record.arch = f.arch;
-    if (f.buildTime > 0) record.buildTime = f.buildTime;
-    if (f.origin >= 0) record.origin = store.latin1(f.origin);
-    if (f.commit >= 0) record.commit = store.latin1(f.commit);
-    if (f.url >= 0) record.url = store.utf8(f.url);
-    if (f.license >= 0) record.license = store.utf8(f.license);
-    if (f.description >= 0) record.description = store.utf8(f.description);
-    if (f.maintainer >= 0) record.maintainer = store.utf8(f.maintainer);
-    if (f.provides !== undefined) {
-      record.provides = [];
-      for (let i = 0; i < f.provides.length; i += 2) {
-        record.provides.push([names.strings[f.provides[i]!]!, store.latin1(f.provides[i + 1]!)]);
-      }
-    }
-    this.emit(record);
-  }
-}
+export type ParseLimits = Pick<
+  ReadLimits,
+  'maxEntries' | 'maxLineBytes' | 'maxNames' | 'maxProvides' | 'maxProvidesPerRecord'
+>;
 
 /**
- * Streaming APKINDEX text parser: feed it chunks in order, it emits one record per blank-line separated block.
+ * Streaming APKINDEX text parser: feed it chunks in order, it hands one record per blank-line separated block to
+ * its sink.
  *
- * Lines are found with one native newline search each and dispatched on their first byte; lines no version user
- * needs (C S I D i k r q …) cost nothing more. No string is made while reading, except for names not seen before:
- * a value equal to the same field of the previous record (subpackages share origin, commit, URL, licence and
- * often version) is recognised by one compare, and other values are copied as bytes into the sink's store.
+ * Lines are dispatched on their first byte. No string is made while reading, except for names not seen before.
+ * A value equal to the same field of the previous record (neighbouring records of one package share name, origin,
+ * URL and arch) is recognised in place by one compare that also finds the line's end; other lines are ended by a
+ * word-at-a-time newline scan, and the values kept are copied as bytes into the sink's store. Lines nothing reads
+ * (C S I T L D m i k r q …: the description and licence too, which no answer shows) cost only that scan.
  */
 export class ApkIndexParser {
   private carry: Buffer | null = null;
@@ -104,28 +74,21 @@ export class ApkIndexParser {
   private lastOrigin = 0;
   private lastCommit = 0;
   private lastUrl = 0;
-  private lastLicense = 0;
-  private lastDescription = 0;
-  private lastMaintainer = 0;
   private readonly names: NameTable;
   private readonly store: ValueStore;
-  private readonly sink: RecordSink;
-
-  /** The arch every record must name in `A:` (or `noarch`); undefined: any. */
-  private readonly arch: Buffer | undefined;
+  /** The arch every record must name in `A:` (or `noarch`), as a value of `store`; -1: any arch. */
+  private readonly arch: number;
+  private readonly noarch: number;
 
   constructor(
-    private readonly limits: Pick<
-      ReadLimits,
-      'maxEntries' | 'maxLineBytes' | 'maxNames' | 'maxProvides' | 'maxProvidesPerRecord'
-    >,
-    emit: ((record: PackageRecord) => void) | RecordSink,
+    private readonly limits: ParseLimits,
+    private readonly sink: RecordSink,
     options: { arch?: string } = {},
   ) {
-    this.arch = options.arch === undefined ? undefined : Buffer.from(options.arch, 'latin1');
-    this.sink = typeof emit === 'function' ? new RecordObjects(emit) : emit;
-    this.names = this.sink.names;
-    this.store = this.sink.store;
+    this.names = sink.names;
+    this.store = sink.store;
+    this.arch = options.arch === undefined ? -1 : this.store.addString(options.arch);
+    this.noarch = this.store.addString('noarch');
   }
 
   get records(): number {
@@ -147,15 +110,23 @@ export class ApkIndexParser {
       pos = nl + 1;
     }
     const max = this.limits.maxLineBytes;
+    const length = chunk.length;
     const dv = viewOf(chunk);
-    for (;;) {
-      const nl = chunk.indexOf(NL, pos);
+    while (pos < length) {
+      if (chunk[pos + 1] === COLON) {
+        const next = this.quickLine(chunk[pos]!, chunk, dv, pos, length);
+        if (next !== -1) {
+          pos = next;
+          continue;
+        }
+      }
+      const nl = nextNewline(chunk, dv, pos, length);
       if (nl === -1) break;
       if (nl - pos > max) this.checkLength(nl - pos);
       this.onLine(chunk, dv, pos, nl);
       pos = nl + 1;
     }
-    if (pos < chunk.length) this.carry = this.extendCarry(null, chunk.subarray(pos));
+    if (pos < length) this.carry = this.extendCarry(null, chunk.subarray(pos));
   }
 
   /** Flushes the last record; an index need not end with a newline or a blank line. */
@@ -184,9 +155,69 @@ export class ApkIndexParser {
     }
   }
 
-  private onLine(buf: Buffer, dv: DataView, start: number, end: number): void {
+  /**
+   * A line at `start` ("X:" checked) taken without onLine, returning where the next line starts, or -1 to leave it
+   * to onLine: a line nothing reads, ended by the scan alone; or a line repeating the previous record's value of its
+   * field, recognised in place (with its end) and taken as it is.
+   */
+  private quickLine(key: number, buf: Buffer, dv: DataView, start: number, limit: number): number {
+    const v = start + 2;
+    const f = this.fields;
+    const store = this.store;
+    let end: number;
+    switch (key) {
+      case 0x50 /* P */:
+        end = this.names.lineMatch(this.lastName, buf, v, limit);
+        if (end > v) f.name = this.lastName;
+        break;
+      case 0x41 /* A */:
+        // The expected arch, once the sink has the one arch it wants.
+        if (this.arch === -1 || this.sink.wantsArch) return -1;
+        end = store.lineMatch(this.arch, buf, dv, v, limit);
+        break;
+      case 0x6f /* o */:
+        end = store.lineMatch(this.lastOrigin, buf, dv, v, limit);
+        if (end > v) f.origin = this.lastOrigin;
+        break;
+      case 0x55 /* U */:
+        end = store.lineMatch(this.lastUrl, buf, dv, v, limit);
+        if (end > v) f.url = this.lastUrl;
+        break;
+      case 0x56 /* V */:
+      case 0x74 /* t */:
+      case 0x63 /* c */:
+      case 0x70 /* p */:
+      case NL: // a blank line (the next line starting with ":" is no field of it)
+      case CR:
+        return -1;
+      default: {
+        // C S I T L D m i k r q and fields apk may add later: nothing an answer shows.
+        const nl = nextNewline(buf, dv, v, limit);
+        if (nl === -1) return -1;
+        if (nl - start > this.limits.maxLineBytes) this.checkLength(nl - start);
+        this.startLine();
+        return nl + 1;
+      }
+    }
+    // An empty value (end === v) is left to onLine, which says what is wrong with it.
+    if (end <= v) return -1;
+    this.startLine();
+    return (buf[end] === NL ? end : end + 1) + 1;
+  }
+
+  /** Counts a line of a record (for the line numbers errors name). */
+  private startLine(): void {
     this.line++;
-    if (end > start && buf[end - 1] === CR) end--; // tolerate CRLF from hand-made indexes
+    if (!this.inRecord) {
+      this.inRecord = true;
+      this.recordStartLine = this.line;
+    }
+  }
+
+  /** One whole line, from `start` to its newline at `nl` (or the end of the text). */
+  private onLine(buf: Buffer, dv: DataView, start: number, nl: number): void {
+    this.line++;
+    const end = nl > start && buf[nl - 1] === CR ? nl - 1 : nl; // tolerate CRLF from hand-made indexes
     if (end === start) {
       this.finishRecord();
       return;
@@ -201,7 +232,7 @@ export class ApkIndexParser {
     const f = this.fields;
     switch (buf[start]) {
       case 0x50 /* P */:
-        if (!this.names.equals(this.lastName, dv, v, end)) this.lastName = this.names.id(buf, dv, v, end);
+        if (!this.names.equals(this.lastName, buf, v, end)) this.lastName = this.names.id(buf, dv, v, end);
         f.name = this.lastName;
         break;
       case 0x56 /* V */:
@@ -209,7 +240,7 @@ export class ApkIndexParser {
         f.version = this.lastVersion;
         break;
       case 0x41 /* A */:
-        if (this.arch !== undefined && !sameBytes(buf, v, end, this.arch) && !sameBytes(buf, v, end, NOARCH))
+        if (this.arch !== -1 && !store.equals(this.arch, dv, v, end) && !store.equals(this.noarch, dv, v, end))
           this.foreignArch(buf, v, end);
         if (this.sink.wantsArch) f.arch = buf.toString('latin1', v, end);
         break;
@@ -228,24 +259,11 @@ export class ApkIndexParser {
         if (!store.equals(this.lastUrl, dv, v, end)) this.lastUrl = store.add(buf, dv, v, end);
         f.url = this.lastUrl;
         break;
-      case 0x4c /* L */:
-        if (!store.equals(this.lastLicense, dv, v, end)) this.lastLicense = store.add(buf, dv, v, end);
-        f.license = this.lastLicense;
-        break;
-      case 0x54 /* T */:
-        if (!store.equals(this.lastDescription, dv, v, end)) this.lastDescription = store.add(buf, dv, v, end);
-        f.description = this.lastDescription;
-        break;
-      case 0x6d /* m */:
-        if (!this.sink.wantsMaintainer) break;
-        if (!store.equals(this.lastMaintainer, dv, v, end)) this.lastMaintainer = store.add(buf, dv, v, end);
-        f.maintainer = this.lastMaintainer;
-        break;
       case 0x70 /* p */:
         f.provides = scanProvides(buf, dv, v, end, this.names, store);
         break;
       default:
-        // C S I D i k r q and fields apk may add later carry nothing a version query needs.
+        // Read only when it did not fit in one chunk (quickLine skips it otherwise): nothing an answer shows.
         break;
     }
   }
@@ -254,7 +272,7 @@ export class ApkIndexParser {
     const found = JSON.stringify(buf.toString('latin1', start, Math.min(end, start + 40)));
     throw new RecordError(
       'format',
-      `line ${this.line}: record for arch ${found} in the index of ${this.arch!.toString('latin1')} (an index served at another arch's URL?)`,
+      `line ${this.line}: record for arch ${found} in the index of ${this.store.latin1(this.arch)} (an index served at another arch's URL?)`,
     );
   }
 
@@ -297,14 +315,6 @@ export class ApkIndexParser {
     this.sink.record(f);
     f.clear();
   }
-}
-
-const NOARCH = Buffer.from('noarch');
-
-function sameBytes(buf: Buffer, start: number, end: number, want: Buffer): boolean {
-  if (end - start !== want.length) return false;
-  for (let i = 0; i < want.length; i++) if (buf[start + i] !== want[i]) return false;
-  return true;
 }
 
 /** `t:` as seconds; 0, empty or garbage means "unknown" (0), never 1970. */

@@ -7,6 +7,14 @@
 
 import { RecordError } from './record-error.js';
 
+const NL = 0x0a;
+const CR = 0x0d;
+/**
+ * The longest package name kept (provided names included). apk sets none; real names are a few dozen bytes. Names
+ * are the one value held as JavaScript strings, on V8's heap, so this bounds that heap: at most maxNames of them.
+ */
+export const MAX_NAME_BYTES = 255;
+
 /** A DataView over exactly the bytes of `buf`, so both use the same offsets. */
 export function viewOf(buf: Buffer): DataView {
   return new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
@@ -34,47 +42,58 @@ function hashRange(dv: DataView, start: number, end: number, h: number): number 
 
 /**
  * A table of names keyed by their bytes (latin1: one byte, one code unit, as apk's names are). Each distinct name
- * gets a small integer id and one string (`strings[id]`); a repeated name costs a hash and a compare, never a new
- * string. Id 0 is the empty name. A slot holds hash, id and bytes' ref side by side (4 ints, one unused): a
- * lookup touches one slot and the name's bytes.
+ * gets a small integer id and one string (`strings[id]`), which is also what its bytes are compared with: a name is
+ * held once. A repeated name costs a hash and a compare, never a new string. Id 0 is the empty name. A slot holds
+ * hash and id side by side: a lookup touches one slot and the name's string.
  */
 export class NameTable {
   /** The name of each id. */
   readonly strings: string[] = [''];
-  private readonly bytes = new ValueStore();
-  /** Per id: its bytes in `bytes`. */
-  private refs = new Int32Array(1024);
-  /** Open addressing, 4 ints a slot: hash, id + 1 (0: free), ref, unused. Load factor at most 1/2. */
-  private slots = new Int32Array(4 * 4096);
+  /** Open addressing, 2 ints a slot: hash, id + 1 (0: free). Load factor at most 1/2. */
+  private slots = new Int32Array(2 * 4096);
+
+  /** See ValueStore.lineMatch. */
+  lineMatch(id: number, buf: Buffer, start: number, limit: number): number {
+    const name = this.strings[id]!;
+    const end = start + name.length;
+    if (end >= limit) return -1;
+    const after = buf[end];
+    if (after !== NL && (after !== CR || buf[end + 1] !== NL)) return -1;
+    return sameText(name, buf, start) ? end : -1;
+  }
 
   /** Whether name `id` is exactly these bytes. */
-  equals(id: number, dv: DataView, start: number, end: number): boolean {
-    return this.bytes.equals(this.refs[id]!, dv, start, end);
+  equals(id: number, buf: Buffer, start: number, end: number): boolean {
+    const name = this.strings[id]!;
+    return name.length === end - start && sameText(name, buf, start);
   }
 
   id(buf: Buffer, dv: DataView, start: number, end: number): number {
     const n = end - start;
     if (n === 0) return 0;
+    if (n > MAX_NAME_BYTES) {
+      const shown = JSON.stringify(buf.toString('latin1', start, start + 40));
+      throw new RecordError(
+        'limit',
+        `a package name longer than ${MAX_NAME_BYTES} bytes (the name length limit): ${shown}…`,
+      );
+    }
     // Every byte: names that differ only in the middle must not collide (a hostile index made 80k such names).
     const h = finalMix(hashRange(dv, start, end, n));
     const slots = this.slots;
     const wrap = slots.length - 1;
-    let s = (h << 2) & wrap;
+    let s = (h << 1) & wrap;
     for (;;) {
       const id = slots[s + 1]!;
       if (id === 0) break;
-      if (slots[s] === h && this.bytes.equals(slots[s + 2]!, dv, start, end)) return id - 1;
-      s = (s + 4) & wrap;
+      if (slots[s] === h && this.equals(id - 1, buf, start, end)) return id - 1;
+      s = (s + 2) & wrap;
     }
     const id = this.strings.length;
-    const ref = this.bytes.add(buf, dv, start, end);
     this.strings.push(buf.toString('latin1', start, end));
-    if (id >= this.refs.length) this.refs = grow(this.refs, id + 1);
-    this.refs[id] = ref;
     slots[s] = h;
     slots[s + 1] = id + 1;
-    slots[s + 2] = ref;
-    if (id * 8 > slots.length) this.growSlots();
+    if (id * 4 > slots.length) this.growSlots();
     return id;
   }
 
@@ -82,16 +101,21 @@ export class NameTable {
     const old = this.slots;
     const slots = new Int32Array(old.length * 2);
     const wrap = slots.length - 1;
-    for (let o = 0; o < old.length; o += 4) {
+    for (let o = 0; o < old.length; o += 2) {
       if (old[o + 1] === 0) continue;
-      let s = (old[o]! << 2) & wrap;
-      while (slots[s + 1] !== 0) s = (s + 4) & wrap;
+      let s = (old[o]! << 1) & wrap;
+      while (slots[s + 1] !== 0) s = (s + 2) & wrap;
       slots[s] = old[o]!;
       slots[s + 1] = old[o + 1]!;
-      slots[s + 2] = old[o + 2]!;
     }
     this.slots = slots;
   }
+}
+
+/** Whether `text` (one byte per char) is the bytes of `buf` from `start`. */
+function sameText(text: string, buf: Buffer, start: number): boolean {
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) !== buf[start + i]) return false;
+  return true;
 }
 
 /** Bytes per block of a ValueStore: blocks are never copied or grown, so a load frees nothing it made. */
@@ -136,12 +160,22 @@ export class ValueStore {
     return true;
   }
 
-  /** Whether two values are the same bytes. */
-  same(a: number, b: number): boolean {
-    if (a === b) return true;
-    const view = this.views[b >>> BLOCK_BITS]!;
-    const at = (b & IN_BLOCK) + 4;
-    return this.equals(a, view, at, at + view.getInt32(at - 4, true));
+  /**
+   * Where value `ref` ends when the line at `start` holds exactly it, followed by NL or CR NL before `limit`; else
+   * -1. A repeated value is recognised in place, without first scanning for the end of its line.
+   */
+  lineMatch(ref: number, buf: Buffer, dv: DataView, start: number, limit: number): number {
+    const own = this.views[ref >>> BLOCK_BITS]!;
+    let a = ref & IN_BLOCK;
+    const end = start + own.getInt32(a, true);
+    if (end >= limit) return -1;
+    const after = buf[end];
+    if (after !== NL && (after !== CR || buf[end + 1] !== NL)) return -1;
+    a += 4;
+    let i = start;
+    for (; i + 4 <= end; i += 4, a += 4) if (own.getInt32(a, true) !== dv.getInt32(i, true)) return -1;
+    for (; i < end; i++, a++) if (own.getUint8(a) !== dv.getUint8(i)) return -1;
+    return end;
   }
 
   add(buf: Buffer, dv: DataView, start: number, end: number): number {
@@ -157,6 +191,21 @@ export class ValueStore {
     for (; i < end; i++, a++) own.setUint8(a, buf[i]!);
     this.used = a;
     return ref;
+  }
+
+  /** The block holding value `ref`: its bytes are `block(ref)[start(ref) .. start(ref) + length(ref))`. */
+  block(ref: number): Buffer {
+    return this.blocks[ref >>> BLOCK_BITS]!;
+  }
+
+  start(ref: number): number {
+    return (ref & IN_BLOCK) + 4;
+  }
+
+  /** Adds a value given as text (latin1). */
+  addString(value: string): number {
+    const bytes = Buffer.from(value, 'latin1');
+    return this.add(bytes, viewOf(bytes), 0, bytes.length);
   }
 
   latin1(ref: number): string {
@@ -203,9 +252,12 @@ export class Column<T extends Int32Array | Float64Array> {
   }
 
   set(i: number, value: number): void {
-    const b = i >>> 16;
-    while (b >= this.blocks.length) this.blocks.push(this.make(0x10000));
-    this.blocks[b]![i & 0xffff] = value;
+    const block = this.blocks[i >>> 16];
+    if (block !== undefined) block[i & 0xffff] = value;
+    else {
+      while (i >>> 16 >= this.blocks.length) this.blocks.push(this.make(0x10000));
+      this.blocks[i >>> 16]![i & 0xffff] = value;
+    }
   }
 
   /** Gives back the unused end of the last block; `length` elements are kept. */
@@ -233,6 +285,27 @@ const SPACE = 0x20;
 const EQUALS = 0x3d;
 const COLON = 0x3a;
 const SPACES = 0x20202020;
+const NEWLINES = 0x0a0a0a0a;
+/** A line longer than this is ended by the native search (memchr), whose call costs what this many bytes do. */
+const NATIVE_AFTER = 96;
+
+/**
+ * Index of the first newline in [i, end), or -1: 4 bytes at a time (a zero-byte test on word ^ "\n\n\n\n"),
+ * then, for a long line, the native search. Most APKINDEX lines are short, where one native call per line cost
+ * more than the scan.
+ */
+export function nextNewline(buf: Buffer, dv: DataView, i: number, end: number): number {
+  const stop = i + NATIVE_AFTER < end ? i + NATIVE_AFTER : end;
+  for (; i + 4 <= stop; i += 4) {
+    const x = dv.getInt32(i, true) ^ NEWLINES;
+    const zero = (x - 0x01010101) & ~x & 0x80808080;
+    // The lowest flagged byte is always a real zero byte (a borrow only flags bytes above one).
+    if (zero !== 0) return i + ((31 - Math.clz32(zero & -zero)) >> 3);
+  }
+  if (stop < end) return buf.indexOf(NL, i);
+  for (; i < end; i++) if (buf[i] === NL) return i;
+  return -1;
+}
 
 /** Index of the first space in [i, end), or end; 4 bytes at a time (a zero-byte test on word ^ "    "). */
 function nextSpace(buf: Buffer, dv: DataView, i: number, end: number): number {

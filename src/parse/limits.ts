@@ -19,19 +19,27 @@ export interface ReadLimits {
   maxProvides: number;
 }
 
+/**
+ * The defaults admit about four times Wolfi's x86_64 index (~70 MB of text, ~250k records, ~10 MB compressed, tens
+ * of thousands of names), and bound what any index they admit costs: measured, the worst such index holds about
+ * 500 MiB once loaded and 750 MiB while a refresh reads its successor beside it (docs/configuration.md, "Memory").
+ */
 export const DEFAULT_LIMITS: Readonly<ReadLimits> = Object.freeze({
-  // Wolfi's x86_64 index is ~70 MB decompressed with ~250k records and keeps growing.
-  maxDecompressedBytes: 1024 * 1024 * 1024,
-  maxEntries: 4_000_000,
+  maxDecompressedBytes: 256 * 1024 * 1024,
+  maxEntries: 1_000_000,
   maxLineBytes: 1024 * 1024,
-  // Wolfi's x86_64 APKINDEX.tar.gz is ~10 MB; a signature must not wait behind an unbounded download.
-  maxCompressedBytes: 256 * 1024 * 1024,
-  // Wolfi has tens of thousands of names and few unprefixed provides per record; each bound is far above it and
-  // keeps a hostile index's names and provide entries to a few hundred MiB at most.
-  maxNames: 1_000_000,
+  // A signature must not wait behind an unbounded download.
+  maxCompressedBytes: 64 * 1024 * 1024,
+  maxNames: 250_000,
   maxProvidesPerRecord: 1_000,
-  maxProvides: 4_000_000,
+  maxProvides: 1_000_000,
 });
+
+/**
+ * The default total of compressed bytes all index downloads in flight may hold until verified (`limits.downloadBudget`,
+ * see DownloadBudget): two indexes at the compressed size limit, or dozens of Wolfi-sized ones.
+ */
+export const DEFAULT_DOWNLOAD_BUDGET = 2 * DEFAULT_LIMITS.maxCompressedBytes;
 
 export function resolveLimits(partial?: Partial<ReadLimits>): ReadLimits {
   return { ...DEFAULT_LIMITS, ...partial };

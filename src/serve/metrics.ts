@@ -17,6 +17,12 @@ export function createMetrics() {
       labelNames: indexLabels,
       registers,
     }),
+    skippedVersions: new Gauge({
+      name: 'apk_indexer_index_skipped_versions',
+      help: 'Records (and provided versions) of the last good read of each index skipped: not a valid APK version',
+      labelNames: indexLabels,
+      registers,
+    }),
     lastSuccess: new Gauge({
       name: 'apk_indexer_index_last_success_timestamp_seconds',
       help: 'Time of the last successful refresh (changed or not modified)',
@@ -52,6 +58,11 @@ export function createMetrics() {
       name: 'apk_indexer_index_holds_readiness',
       help: '1 while an index has not loaded and is worth waiting for (it keeps /readyz at 503), else 0',
       labelNames: indexLabels,
+      registers,
+    }),
+    downloadHeld: new Gauge({
+      name: 'apk_indexer_download_held_bytes',
+      help: 'Compressed bytes index downloads in flight hold until verified (bounded in total by limits.downloadBudget)',
       registers,
     }),
     generation: new Gauge({

@@ -3,11 +3,11 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { RepositorySettings } from '../config/settings.js';
 import type { TrustedKey } from '../decode/signature.js';
 import { IndexError } from '../errors.js';
-import { readIndexBody } from '../index/load.js';
+import { readIndexBody } from '../load/load-index.js';
 import { readSavedIndex, removeStaleTempFiles, savedIndexPath, writeSavedIndex } from '../index/saved-index.js';
 import type { IndexSnapshot } from '../index/snapshot.js';
 import type { ReadLimits } from '../parse/limits.js';
-import { parseTrustedKey } from '../source/keys.js';
+import { parseTrustedKey } from '../load/load-keys.js';
 import { redactUrl, toUrl, type IndexLocation } from '../source/locations.js';
 import type { KeyCache } from './key-cache.js';
 import type { RepositorySource } from './sources.js';
@@ -101,7 +101,10 @@ export class SavedIndexes {
   }
 
   /** Keeps a verified index for the next start; a failure to write is a warning, never a failed refresh. */
-  async save(t: KeptIndex, archive: Buffer, etag: string | undefined, lastModified: string | undefined): Promise<void> {
+  async save(
+    t: KeptIndex,
+    archive: readonly Buffer[],
+    etag: string | undefined, lastModified: string | undefined): Promise<void> {
     try {
       const keys = (await this.options.keys.get(t.source, this.options.keySignal())).map((k: TrustedKey) => ({
         origin: k.origin,

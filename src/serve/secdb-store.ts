@@ -1,6 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { RepositorySettings, ServiceSettings } from '../config/settings.js';
-import { DEFAULT_MAX_SECDB_BYTES } from '../secdb/load.js';
+import { DEFAULT_MAX_SECDB_BYTES } from '../load/load-secdb.js';
 import type { SecurityDatabase } from '../secdb/parse.js';
 import { redactUrl, toUrl } from '../source/locations.js';
 import type { ServiceMetrics } from './metrics.js';

@@ -2,13 +2,8 @@
  * The service's one door to the loader: what each configured repository fetches (its indexes, keys and security
  * database, with the headers the credential rule allows). The stores load through these only.
  */
-import {
-  loadRepositoryIndex,
-  loadRepositoryKeys,
-  loadRepositorySecdb,
-  repositorySource,
-  type RepositorySource,
-} from '../config/repository-source.js';
+import { repositorySource, type RepositorySource } from '../config/repository-source.js';
+import { loadRepositoryIndex, loadRepositoryKeys, loadRepositorySecdb } from '../load/repositories.js';
 import type { RepositorySettings } from '../config/settings.js';
 
 export { loadRepositoryIndex, loadRepositoryKeys, loadRepositorySecdb, type RepositorySource };

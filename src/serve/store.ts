@@ -1,6 +1,7 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { ServiceSettings } from '../config/settings.js';
 import type { IndexSnapshot } from '../index/snapshot.js';
+import { DownloadBudget } from '../load/download-budget.js';
 import { VersionMap } from '../index/version-map.js';
 import { redactUrl } from '../source/locations.js';
 import { KeyCache } from './key-cache.js';
@@ -65,6 +66,8 @@ export class IndexStore {
   private readonly log: FastifyBaseLogger;
   private readonly metrics: ServiceMetrics;
   private readonly onMap: ((map: VersionMap) => void) | undefined;
+  /** The compressed bytes held by every download in flight until verified: one total (limits.downloadBudget). */
+  private readonly budget: DownloadBudget;
 
   constructor(
     private readonly settings: ServiceSettings,
@@ -73,6 +76,7 @@ export class IndexStore {
     this.log = options.log;
     this.metrics = options.metrics;
     this.onMap = options.onMap;
+    this.budget = new DownloadBudget(settings.downloadBudgetBytes, (held) => this.metrics.downloadHeld.set(held));
     const sources = repositorySources(settings.repositories, options.env ?? process.env);
     this.tracked = sources.flatMap((source) =>
       source.locations.map((location) => {
@@ -217,6 +221,7 @@ export class IndexStore {
     t.lastModified = restored.lastModified;
     t.lastChange = restored.savedAt;
     this.metrics.records.set(t.labels, restored.snapshot.records);
+    this.noteSkipped(t, restored.snapshot);
     this.swap();
   }
 
@@ -248,6 +253,7 @@ export class IndexStore {
       repository: t.location.repository,
       aliases: t.repository.aliases?.length ? [...t.repository.aliases] : undefined,
       records: t.snapshot?.records,
+      skippedVersions: t.snapshot?.skippedVersions,
       description: t.snapshot?.description,
       verification: t.snapshot ? (t.snapshot.verifiedBy ? 'verified' : 'unverified') : undefined,
       verifiedBy: t.snapshot?.verifiedBy,
@@ -273,6 +279,7 @@ export class IndexStore {
       timeoutMs: timerDelay(this.settings.requestTimeoutMs),
       signal,
       previous: t.snapshot ? { etag: t.etag, lastModified: t.lastModified } : undefined,
+      budget: this.budget,
     });
     if (!result.notModified) {
       if (t.snapshot) this.checkRegression(t, t.snapshot, result.snapshot);
@@ -289,6 +296,7 @@ export class IndexStore {
           { index: t.shown, records },
           'index loaded without signature verification: no keys configured for this repository',
         );
+      this.noteSkipped(t, result.snapshot);
       this.swap();
     }
     this.metrics.records.set(t.labels, t.snapshot?.records ?? 0);
@@ -317,6 +325,17 @@ export class IndexStore {
         `index lost ${old.records - next.records} of its ${old.records} records; serving it`,
       );
     }
+  }
+
+  /** Records skipped for a version apk would refuse: counted, and one warning per load naming the first. */
+  private noteSkipped(t: Tracked, snapshot: IndexSnapshot): void {
+    this.metrics.skippedVersions.set(t.labels, snapshot.skippedVersions);
+    const first = snapshot.firstSkipped;
+    if (snapshot.skippedVersions === 0 || !first) return;
+    this.log.warn(
+      { index: t.shown, skippedVersions: snapshot.skippedVersions },
+      `${snapshot.skippedVersions} records or provided versions skipped: not a valid APK version (the first: ${JSON.stringify(first.name)} version ${JSON.stringify(first.version)})`,
+    );
   }
 
   private swap(): void {

@@ -146,3 +146,28 @@ export function sameOrigin(a: string, b: string): boolean {
     return false;
   }
 }
+
+/**
+ * The URL without its userinfo, and the Basic authorization header the userinfo stands for (percent-decoded, as
+ * curl and apk do). A URL without credentials is returned unchanged.
+ */
+export function splitCredentials(location: string): { url: string; authorization: string | undefined } {
+  let u: URL;
+  try {
+    u = new URL(location);
+  } catch {
+    return { url: location, authorization: undefined };
+  }
+  if (!u.username && !u.password) return { url: location, authorization: undefined };
+  const decode = (s: string) => {
+    try {
+      return decodeURIComponent(s);
+    } catch {
+      return s;
+    }
+  };
+  const credentials = `${decode(u.username)}:${decode(u.password)}`;
+  u.username = '';
+  u.password = '';
+  return { url: u.href, authorization: `Basic ${Buffer.from(credentials).toString('base64')}` };
+}

@@ -1,10 +1,9 @@
-import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { open, stat } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { Agent, type Dispatcher } from 'undici';
 import { describeFileProblem, IndexError, networkReason } from '../errors.js';
-import { redactUrl, toUrl } from './locations.js';
+import { redactUrl, splitCredentials, toUrl } from './locations.js';
 import { getFollowingRedirects } from './redirects.js';
 
 export interface OpenOptions {
@@ -17,6 +16,8 @@ export interface OpenOptions {
   timeoutMs?: number;
   signal?: AbortSignal;
   dispatcher?: Dispatcher;
+  /** A local file longer than this is refused (`limit`) rather than read: it is read whole, once. */
+  maxBytes?: number;
 }
 
 export type Opened =
@@ -54,14 +55,15 @@ async function openFile(url: string, options: OpenOptions): Promise<Opened> {
   const identity = `${info.ino.toString(16)}-${info.size.toString(16)}-${info.mtimeNs.toString(16)}-${info.ctimeNs.toString(16)}`;
   const previous = parseFileTag(options.etag);
   if (previous?.identity === identity) return { notModified: true };
-  const digest = await fileDigest(path, options.signal);
-  const lastModified = info.mtime.toUTCString();
+  const { chunks, digest } = await readFile(path, Number(info.size), options);
   if (previous?.digest === digest) return { notModified: true };
   return {
     notModified: false,
-    body: createReadStream(path, { highWaterMark: 256 * 1024 }),
+    body: (async function* () {
+      yield* chunks;
+    })(),
     etag: `"${digest};${identity}"`,
-    lastModified,
+    lastModified: info.mtime.toUTCString(),
   };
 }
 
@@ -70,15 +72,42 @@ function parseFileTag(etag: string | undefined): { digest: string; identity: str
   return m ? { digest: m[1]!, identity: m[2]! } : undefined;
 }
 
-async function fileDigest(path: string, signal: AbortSignal | undefined): Promise<string> {
+/**
+ * The whole file, read once (in one piece when its size holds while it is read) and hashed as it is read: the
+ * digest decides whether it changed, and the bytes are what the caller reads, so a changed file costs one read.
+ */
+async function readFile(
+  path: string,
+  size: number,
+  options: OpenOptions,
+): Promise<{ chunks: Buffer[]; digest: string }> {
+  const limit = options.maxBytes ?? Infinity;
+  const tooLarge = () => new IndexError(path, 'limit', `is larger than ${limit} bytes (the size limit)`);
+  if (size > limit) throw tooLarge();
   const hash = createHash('sha256');
+  const chunks: Buffer[] = [];
+  let total = 0;
+  let file;
   try {
-    for await (const chunk of createReadStream(path, { highWaterMark: 256 * 1024, signal }))
-      hash.update(chunk as Buffer);
+    file = await open(path, 'r');
+    for (let want = Math.max(size + 1, 64 * 1024); ; want = 1024 * 1024) {
+      options.signal?.throwIfAborted();
+      const chunk = Buffer.allocUnsafe(want);
+      const { bytesRead } = await file.read(chunk, 0, want, null);
+      if (bytesRead === 0) break;
+      total += bytesRead;
+      if (total > limit) throw tooLarge();
+      const read = chunk.subarray(0, bytesRead);
+      hash.update(read);
+      chunks.push(read);
+    }
   } catch (err) {
+    if (err instanceof IndexError) throw err;
     throw new IndexError(path, 'network', `cannot read: ${describeFileProblem(err)}`, { cause: err });
+  } finally {
+    await file?.close();
   }
-  return hash.digest('hex');
+  return { chunks, digest: hash.digest('hex') };
 }
 
 async function openHttp(location: string, options: OpenOptions): Promise<Opened> {
@@ -121,31 +150,6 @@ async function openHttp(location: string, options: OpenOptions): Promise<Opened>
   const lastModified = header(response.headers['last-modified']);
   const body = wrapBody(response.body, shown);
   return { notModified: false, body, ...(etag && { etag }), ...(lastModified && { lastModified }) };
-}
-
-/**
- * The URL without its userinfo, and the Basic authorization header the userinfo stands for (percent-decoded, as
- * curl and apk do). A URL without credentials is returned unchanged.
- */
-export function splitCredentials(location: string): { url: string; authorization: string | undefined } {
-  let u: URL;
-  try {
-    u = new URL(location);
-  } catch {
-    return { url: location, authorization: undefined };
-  }
-  if (!u.username && !u.password) return { url: location, authorization: undefined };
-  const decode = (s: string) => {
-    try {
-      return decodeURIComponent(s);
-    } catch {
-      return s;
-    }
-  };
-  const credentials = `${decode(u.username)}:${decode(u.password)}`;
-  u.username = '';
-  u.password = '';
-  return { url: u.href, authorization: `Basic ${Buffer.from(credentials).toString('base64')}` };
 }
 
 /** Network errors inside the body (reset, stall) become IndexErrors that name the source. */

@@ -43,14 +43,15 @@ describe('defaults', () => {
       maxConnections: 1024,
       clientTimeoutMs: 30_000,
       limits: {
-        maxDecompressedBytes: 1024 * 1024 * 1024,
-        maxEntries: 4_000_000,
+        maxDecompressedBytes: 256 * 1024 * 1024,
+        maxEntries: 1_000_000,
         maxLineBytes: 1024 * 1024,
-        maxCompressedBytes: 256 * 1024 * 1024,
-        maxNames: 1_000_000,
+        maxCompressedBytes: 64 * 1024 * 1024,
+        maxNames: 250_000,
         maxProvidesPerRecord: 1_000,
-        maxProvides: 4_000_000,
+        maxProvides: 1_000_000,
       },
+      downloadBudgetBytes: 128 * 1024 * 1024,
       repositories: [
         {
           name: 'wolfi',
@@ -315,13 +316,13 @@ describe('the configuration file', () => {
     const s = loadSettings(['--config', path], { CG_TOKEN: 'token', U: 'user', P: '' });
     expect(s.updateIntervalMs).toBe(4 * 3_600_000);
     expect(s.limits).toEqual({
-      maxDecompressedBytes: 1024 * 1024 * 1024,
+      maxDecompressedBytes: 256 * 1024 * 1024,
       maxEntries: 1000,
       maxLineBytes: 4096,
-      maxCompressedBytes: 256 * 1024 * 1024,
-      maxNames: 1_000_000,
+      maxCompressedBytes: 64 * 1024 * 1024,
+      maxNames: 250_000,
       maxProvidesPerRecord: 1_000,
-      maxProvides: 4_000_000,
+      maxProvides: 1_000_000,
     });
     expect(s.repositories).toEqual([
       {

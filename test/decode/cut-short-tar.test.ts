@@ -3,20 +3,12 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { IndexError } from '../../src/errors.js';
-import { readIndexBody } from '../../src/index/load.js';
+import { readIndexBody } from '../../src/load/load-index.js';
 import { resolveLimits } from '../../src/parse/limits.js';
 import { bin, ensureBuilt } from '../helpers/cli-process.js';
-import { tarHeader } from '../fixtures/tar-writer.js';
-
-/**
- * A whole, valid gzip member holding a tar cut short: the APKINDEX header claims 4096 bytes and 512 follow. About
- * 200 bytes, unsigned. tar-stream reports "Unexpected end of data" on the half-read entry's stream.
- */
-export const cutShortTar = (): Buffer =>
-  gzipSync(Buffer.concat([tarHeader({ name: 'APKINDEX', size: 4096 }), Buffer.alloc(512, 'P:a\nV:1-r0\n')]));
+import { cutShortTar } from '../fixtures/hostile-index.js';
 
 const location = { url: 'file:///cut/x86_64/APKINDEX.tar.gz', arch: 'x86_64', repository: 'cut' };
 

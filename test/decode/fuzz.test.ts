@@ -6,10 +6,12 @@ import { describe, expect, it } from 'vitest';
 import { IndexError } from '../../src/errors.js';
 import { buildIndexArchive, generateFixtureKey, renderApkIndex } from '../fixtures/apk-repo.js';
 import { writeTar } from '../fixtures/tar-writer.js';
-import { readIndexBody } from '../../src/index/load.js';
+import { readIndexBody } from '../../src/load/load-index.js';
+import { SnapshotBuilder } from '../../src/index/snapshot.js';
+import { isValidVersion } from '../../src/index/version.js';
 import { ApkIndexParser, RecordError } from '../../src/parse/apkindex-parser.js';
 import { resolveLimits } from '../../src/parse/limits.js';
-import { parseTrustedKey } from '../../src/source/keys.js';
+import { parseTrustedKey } from '../../src/load/load-keys.js';
 
 /**
  * Property-based fuzzing of the reader: mutated real indexes, random gzip/tar framing and random record text.
@@ -127,31 +129,46 @@ describe('fuzzing the index reader', () => {
     );
   });
 
-  it('parses random record text into records or a RecordError, nothing else', () => {
+  it('parses random record text into the served snapshot or a RecordError, nothing else, however it is chunked', () => {
     const line = fc.oneof(
       fc
         .tuple(
           fc.constantFrom('P', 'V', 'A', 't', 'o', 'c', 'U', 'L', 'T', 'p', 'D', 'm', 'Z'),
-          fc.string({ maxLength: 40 }),
+          fc.oneof(fc.string({ maxLength: 40 }), fc.constantFrom('a', 'b', '1.0-r0', '2-r1', 'x86_64', 'a=1 b=2', '')),
         )
         .map(([k, v]) => `${k}:${v}`),
       fc.string({ maxLength: 30 }),
-      fc.constant(''),
+      fc.constantFrom('', '\r'),
     );
+    const limits = resolveLimits({ maxEntries: 1000, maxLineBytes: 256 });
+    /** The production sink, read back as the service reads it: every name, every release, every field. */
+    const read = (text: Buffer, chunk: number) => {
+      const builder = new SnapshotBuilder();
+      const parser = new ApkIndexParser(limits, builder, { arch: 'x86_64' });
+      try {
+        for (let i = 0; i < text.length; i += chunk) parser.push(Buffer.from(text.subarray(i, i + chunk)));
+        parser.end();
+      } catch (err) {
+        expect(err).toBeInstanceOf(RecordError);
+        return `refused: ${(err as RecordError).message}`;
+      }
+      const snapshot = builder.finish({
+        url: 'fuzz',
+        arch: 'x86_64',
+        repository: 'fuzz',
+        description: undefined,
+        verifiedBy: undefined,
+      });
+      for (const [name, list] of snapshot.packages) {
+        expect(name.length).toBeGreaterThan(0);
+        for (const r of list) expect(isValidVersion(r.version)).toBe(true);
+      }
+      return JSON.stringify([...snapshot.packages]);
+    };
     fc.assert(
       fc.property(fc.array(line, { maxLength: 60 }), fc.integer({ min: 1, max: 64 }), (lines, chunk) => {
-        const parser = new ApkIndexParser(resolveLimits({ maxEntries: 1000, maxLineBytes: 256 }), (r) => {
-          expect(typeof r.name).toBe('string');
-          expect(r.name.length).toBeGreaterThan(0);
-          expect(r.version.length).toBeGreaterThan(0);
-        });
         const text = Buffer.from(lines.join('\n'));
-        try {
-          for (let i = 0; i < text.length; i += chunk) parser.push(text.subarray(i, i + chunk));
-          parser.end();
-        } catch (err) {
-          expect(err).toBeInstanceOf(RecordError);
-        }
+        expect(read(text, chunk)).toBe(read(text, text.length || 1));
       }),
       { numRuns: 1000 },
     );

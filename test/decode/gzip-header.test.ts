@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { IndexError } from '../../src/errors.js';
 import { indexDataMember, renderApkIndex } from '../fixtures/apk-repo.js';
 import { MAX_HEADER_BYTES } from '../../src/decode/gzip-members.js';
-import { readIndexBody } from '../../src/index/load.js';
+import { readIndexBody } from '../../src/load/load-index.js';
 import { resolveLimits } from '../../src/parse/limits.js';
 
 const location = { url: 'file:///fixture/x86_64/APKINDEX.tar.gz', arch: 'x86_64', repository: 'fixture' };

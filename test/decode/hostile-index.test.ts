@@ -3,9 +3,9 @@ import { describe, expect, it } from 'vitest';
 import { IndexError } from '../../src/errors.js';
 import { buildIndexArchive, generateFixtureKey, indexDataMember, signatureMember } from '../fixtures/apk-repo.js';
 import { manyProvides, middleDifferingNames, renderLarge } from '../fixtures/hostile-index.js';
-import { readIndexBody } from '../../src/index/load.js';
+import { readIndexBody } from '../../src/load/load-index.js';
 import { resolveLimits, type ReadLimits } from '../../src/parse/limits.js';
-import { parseTrustedKey } from '../../src/source/keys.js';
+import { parseTrustedKey } from '../../src/load/load-keys.js';
 
 const location = { url: 'file:///hostile/x86_64/APKINDEX.tar.gz', arch: 'x86_64', repository: 'hostile' };
 const signer = generateFixtureKey('signer.rsa.pub');
@@ -54,7 +54,7 @@ describe('with keys configured, an index is verified before anything of its data
     expect(err.reason).toBe('signature');
   });
 
-  it('bounds what it holds before verifying: the compressed size limit', async () => {
+  it('bounds what it holds before verifying, and any download without keys: the compressed size limit', async () => {
     const archive = buildIndexArchive({ packages: manyProvides(2_000, 1), sign: [{ key: signer }] });
     const err = await failure(read(archive, trusted, { maxCompressedBytes: 4096 }));
     expect(err.reason).toBe('limit');
@@ -62,6 +62,44 @@ describe('with keys configured, an index is verified before anything of its data
     const ok = await read(archive, trusted, { maxCompressedBytes: archive.length });
     expect(ok.snapshot.records).toBe(2_000);
     expect(ok.snapshot.verifiedBy).toBe(signer.name);
+    const unverified = await failure(read(archive, [], { maxCompressedBytes: 4096 }));
+    expect(unverified.reason).toBe('limit');
+  });
+
+  it('refuses an unsigned or foreign-signed index after its signature members, not after its whole download', async () => {
+    const endless = (head: Buffer) => {
+      const state = { pulled: 0 };
+      const body = (async function* () {
+        state.pulled += head.length;
+        yield head;
+        const junk = Buffer.alloc(64 * 1024, 0x41);
+        for (;;) {
+          state.pulled += junk.length;
+          yield junk;
+        }
+      })();
+      return { state, body };
+    };
+    const foreign = generateFixtureKey('foreign.rsa.pub');
+    for (const head of [unparsable, Buffer.concat([signatureMember(unparsable, { key: foreign }), unparsable])]) {
+      const { state, body } = endless(head);
+      const err = await failure(readIndexBody(body, location, { keys: trusted, limits: resolveLimits() }));
+      expect(err.reason).toBe('signature');
+      expect(state.pulled).toBeLessThan(1024 * 1024);
+    }
+  });
+
+  it('keeps the verified file in the chunks it arrived in, hashed as they came, never joined', async () => {
+    const archive = buildIndexArchive({ packages: manyProvides(500, 1), sign: [{ key: signer }] });
+    const chunks: Buffer[] = [];
+    for (let at = 0; at < archive.length; at += 1000) chunks.push(archive.subarray(at, at + 1000));
+    const { archive: kept, snapshot } = await readIndexBody(Readable.from(chunks), location, {
+      keys: trusted,
+      limits: resolveLimits(),
+    });
+    expect(snapshot.records).toBe(500);
+    expect(kept).toHaveLength(chunks.length);
+    kept!.forEach((chunk, i) => expect(chunk).toBe(chunks[i]));
   });
 
   it('still reads a validly signed index, several signatures and SHA-1 included', async () => {
@@ -95,6 +133,17 @@ describe('an index is bounded in what it creates, not only in records', () => {
     );
     expect((await failure(read(archive, [], { maxProvides: 1_999 }))).message).toContain('more than 1999 provides');
     expect((await read(archive, [], { maxProvidesPerRecord: 20, maxProvides: 2_000 })).snapshot.records).toBe(100);
+  });
+
+  it('refuses a package name longer than 255 bytes, as a name or as a provided name; 255 is read', async () => {
+    const at = (length: number) => 'n'.repeat(length);
+    for (const apkindex of [`P:${at(256)}\nV:1-r0\n`, `P:a\nV:1-r0\np:${at(256)}=1-r0\n`]) {
+      const err = await failure(read(buildIndexArchive({ apkindex }), []));
+      expect(err.reason).toBe('limit');
+      expect(err.message).toContain('a package name longer than 255 bytes (the name length limit)');
+    }
+    const { snapshot } = await read(buildIndexArchive({ apkindex: `P:${at(255)}\nV:1-r0\n` }), []);
+    expect(snapshot.packages.has(at(255))).toBe(true);
   });
 
   it('hashes whole names: 40,000 names that differ only in the middle load as 40,000 names', async () => {

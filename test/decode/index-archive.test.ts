@@ -12,10 +12,10 @@ import {
 } from '../fixtures/apk-repo.js';
 import { writeTar } from '../fixtures/tar-writer.js';
 import { readIndexArchive } from '../../src/decode/index-archive.js';
-import { readIndexBody } from '../../src/index/load.js';
+import { readIndexBody } from '../../src/load/load-index.js';
 import { RecordError } from '../../src/parse/record-error.js';
 import { resolveLimits, type ReadLimits } from '../../src/parse/limits.js';
-import { parseTrustedKey } from '../../src/source/keys.js';
+import { parseTrustedKey } from '../../src/load/load-keys.js';
 import type { TrustedKey } from '../../src/decode/signature.js';
 import { reference } from '../reference.js';
 
@@ -208,20 +208,29 @@ describe('reading APKINDEX.tar.gz, endless input', () => {
 });
 
 describe('errors of the APKINDEX parser', () => {
-  it('become IndexErrors once, with "APKINDEX" and the RecordError as cause', async () => {
-    const archive = buildIndexArchive({ packages });
-    const err = await failure(
-      readIndexArchive(Readable.from([archive]), {
-        source: 'https://repo.test/os/x86_64/APKINDEX.tar.gz',
-        keys: [],
-        limits: resolveLimits(),
-        sink: {
-          data: () => {
-            throw new RecordError('limit', 'more than 1 records (the entry limit)');
-          },
-          end: () => undefined,
+  it('pass through the decoder unchanged: the errors of a sink are for its caller to name', async () => {
+    const thrown = new RecordError('limit', 'more than 1 records (the entry limit)');
+    const err = await readIndexArchive(Readable.from([buildIndexArchive({ packages })]), {
+      source: 'https://repo.test/os/x86_64/APKINDEX.tar.gz',
+      keys: [],
+      limits: resolveLimits(),
+      sink: {
+        data: () => {
+          throw thrown;
         },
-      }),
+        end: () => undefined,
+      },
+    }).catch((e: unknown) => e);
+    expect(err).toBe(thrown);
+  });
+
+  it('become IndexErrors once in the loader, with "APKINDEX" and the RecordError as cause', async () => {
+    const err = await failure(
+      readIndexBody(
+        Readable.from([buildIndexArchive({ packages })]),
+        { ...location, url: 'https://repo.test/os/x86_64/APKINDEX.tar.gz' },
+        { keys: [], limits: resolveLimits({ maxEntries: 1 }) },
+      ),
     );
     expect(err.reason).toBe('limit');
     expect(err.message).toBe(

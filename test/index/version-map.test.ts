@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { buildIndexArchive, type FixturePackage } from '../fixtures/apk-repo.js';
-import { readIndexBody } from '../../src/index/load.js';
+import { readIndexBody } from '../../src/load/load-index.js';
 import { VersionMap } from '../../src/index/version-map.js';
 import { toRenovateBody } from '../../src/datasource/renovate-body.js';
 import { resolveLimits } from '../../src/parse/limits.js';

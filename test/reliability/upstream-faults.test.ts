@@ -319,7 +319,11 @@ describe('upstream faults, one after another against one running service', () =>
       { name: 'APKINDEX', data: Buffer.from(renderApkIndex(evil)) },
     ]);
     tarball[1024 + 148] = tarball[1024 + 148] === 0x31 ? 0x32 : 0x31; // APKINDEX header: checksum no longer matches
-    await refreshAgainst({ body: signedArchiveOfTar(tarball, gzipSync) }, 'tar', /: corrupt tar: Invalid tar header/);
+    await refreshAgainst(
+      { body: signedArchiveOfTar(tarball, gzipSync) },
+      'tar',
+      /: corrupt tar header at byte 1024 \(bad checksum\)$/,
+    );
   });
 
   it('an index signed only by an untrusted key', { timeout: STEP_TIMEOUT_MS }, async () => {

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DependencyIndexReader, type DependencyIndex } from '../../src/index/dependency-index.js';
-import { loadIndex } from '../../src/index/load.js';
+import { loadIndex } from '../../src/load/load-index.js';
 import { UnsatisfiableError } from '../../src/errors.js';
 import { solve, SolverUniverse } from '../../src/resolve/solver.js';
 import { worldOf } from '../../src/resolve/arches.js';

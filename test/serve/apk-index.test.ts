@@ -1,7 +1,7 @@
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REASON_HEADER, REASONS, type Reason } from '../../src/datasource/reasons.js';
-import { readTarEntries } from '../../src/decode/tar-header.js';
+import { readTarFiles } from '../../src/decode/tar-reader.js';
 import type { FixturePackage } from '../fixtures/apk-repo.js';
 import { startFixtureService, type FixtureService, type RepoContent } from '../helpers/fixture-service.js';
 
@@ -31,7 +31,7 @@ const OS: RepoContent = {
 
 /** The APKINDEX member of a synthesized answer, as text. */
 function apkindex(body: Buffer): string {
-  const entries = readTarEntries(gunzipSync(body));
+  const entries = readTarFiles(gunzipSync(body));
   expect(entries.map((e) => e.name)).toEqual(['DESCRIPTION', 'APKINDEX']);
   return entries[1]!.data.toString('utf8');
 }
@@ -53,11 +53,11 @@ describe('GET /-/apk/<repository>/<arch>/APKINDEX.tar.gz', () => {
     expect(apkindex(res.rawPayload)).toBe(
       [
         // From argo-cd-2.12's p:argo-cd=2.12.3-r0 (its cmd:argocd is no package name Renovate asks for).
-        'P:argo-cd\nV:2.12.3-r0\nA:x86_64\nT:argo-cd-2.12 fixture package\nL:Apache-2.0\no:argo-cd-2.12\nt:1700000000\n',
-        'P:argo-cd-2.12\nV:2.12.3-r0\nA:x86_64\nT:argo-cd-2.12 fixture package\nL:Apache-2.0\no:argo-cd-2.12\nt:1700000000\n',
-        'P:bootc\nV:1.16.7-r0\nA:x86_64\nT:bootable containers\nU:https://github.com/bootc-dev/bootc\nL:Apache-2.0\no:bootc\nt:1700000000\n',
-        'P:bootc\nV:1.17.0-r0\nA:x86_64\nT:bootc fixture package\nL:Apache-2.0\no:bootc\nt:1700000500\n',
-        'P:intel-ucode\nV:20241112-r0\nA:x86_64\nT:intel-ucode fixture package\nL:Apache-2.0\no:intel-ucode\nt:1700000000\n',
+        'P:argo-cd\nV:2.12.3-r0\nA:x86_64\no:argo-cd-2.12\nt:1700000000\n',
+        'P:argo-cd-2.12\nV:2.12.3-r0\nA:x86_64\no:argo-cd-2.12\nt:1700000000\n',
+        'P:bootc\nV:1.16.7-r0\nA:x86_64\nU:https://github.com/bootc-dev/bootc\no:bootc\nt:1700000000\n',
+        'P:bootc\nV:1.17.0-r0\nA:x86_64\no:bootc\nt:1700000500\n',
+        'P:intel-ucode\nV:20241112-r0\nA:x86_64\no:intel-ucode\nt:1700000000\n',
         '',
       ].join('\n'),
     );
@@ -68,10 +68,10 @@ describe('GET /-/apk/<repository>/<arch>/APKINDEX.tar.gz', () => {
     expect(res.statusCode).toBe(200);
     expect(apkindex(res.rawPayload)).toBe(
       [
-        'P:argo-cd\nV:2.12.3-r0\nT:argo-cd-2.12 fixture package\nL:Apache-2.0\no:argo-cd-2.12\nt:1700000000\n',
-        'P:argo-cd-2.12\nV:2.12.3-r0\nT:argo-cd-2.12 fixture package\nL:Apache-2.0\no:argo-cd-2.12\nt:1700000000\n',
+        'P:argo-cd\nV:2.12.3-r0\no:argo-cd-2.12\nt:1700000000\n',
+        'P:argo-cd-2.12\nV:2.12.3-r0\no:argo-cd-2.12\nt:1700000000\n',
         // 1.17.0-r0 and intel-ucode are on x86_64 only. The record's fields are the first arch's, its t: the newest.
-        'P:bootc\nV:1.16.7-r0\nT:bootable containers\nU:https://github.com/bootc-dev/bootc\nL:Apache-2.0\no:bootc\nt:1700000100\n',
+        'P:bootc\nV:1.16.7-r0\nU:https://github.com/bootc-dev/bootc\no:bootc\nt:1700000100\n',
         '',
       ].join('\n'),
     );
@@ -97,7 +97,7 @@ describe('GET /-/apk/<repository>/<arch>/APKINDEX.tar.gz', () => {
     expect(changed.statusCode).toBe(200);
     expect(changed.headers.etag).not.toBe(etag);
     expect(apkindex(changed.rawPayload)).toContain(
-      'P:bootc\nV:1.17.0-r0\nT:bootc fixture package\nL:Apache-2.0\no:bootc\nt:1700000500\n',
+      'P:bootc\nV:1.17.0-r0\no:bootc\nt:1700000500\n',
     );
     await fixture.publish('os', OS);
     await fixture.refresh();

@@ -1,10 +1,10 @@
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { gzipSync } from 'node:zlib';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { signatureMember, writeFixtureRepo, type FixtureKey } from '../fixtures/apk-repo.js';
-import { tarHeader } from '../fixtures/tar-writer.js';
+import { cutShortTar } from '../fixtures/hostile-index.js';
+import { writeSavedIndex } from '../../src/index/saved-index.js';
 import { buildService } from '../../src/serve/app.js';
 import { ensureBuilt, serveProcess, type RunningService } from '../helpers/cli-process.js';
 import { fixtureKey, startFixtureService, testSettings, type FixtureService } from '../helpers/fixture-service.js';
@@ -18,11 +18,9 @@ import { eventually } from '../helpers/wait.js';
  * state directory it is a refused index (reason `tar`): the old data is kept and the process lives.
  */
 
-const cutShortData = (): Buffer =>
-  gzipSync(Buffer.concat([tarHeader({ name: 'APKINDEX', size: 4096 }), Buffer.alloc(512, 'P:a\nV:1-r0\n')]));
-/** The same data member, with a valid signature member before it. */
+/** The cut-short data member (test/fixtures/hostile-index.ts), with a valid signature member before it. */
 const signedCutShort = (key: FixtureKey): Buffer => {
-  const data = cutShortData();
+  const data = cutShortTar();
   return Buffer.concat([signatureMember(data, { key }), data]);
 };
 
@@ -64,7 +62,7 @@ describe('a cut-short tar in the service', () => {
       repositorySettings: { os: { keys: [] } },
       start: false,
     });
-    f.upstream.files.set(X86, cutShortData());
+    f.upstream.files.set(X86, cutShortTar());
     f.service.store.start();
     expect(await f.service.store.whenReady(10_000)).toBe(true);
     const index = (await status()).indexes[0]!;
@@ -85,12 +83,14 @@ describe('a cut-short tar in the service', () => {
       repositories: { os: good },
       ...(!signed && { repositorySettings: { os: { keys: [] } } }),
     });
-    f.upstream.files.set(X86, signed ? signedCutShort(f.key) : cutShortData());
+    f.upstream.files.set(X86, signed ? signedCutShort(f.key) : cutShortTar());
     await f.refresh();
     expect((await get('/curl/latest')).body).toBe('8.11.0-r0\n');
     const index = (await status()).indexes[0]!;
     expect(index.records).toBe(1);
     expect(index.lastError?.reason).toBe('tar');
+    // The tar reader's own words: which member, how much of it came.
+    expect(index.lastError?.message).toMatch(/APKINDEX is cut short: 512 of 4096 bytes$/);
     expect(await tarFailures()).toBe(1);
     expect((await get('/readyz')).statusCode).toBe(200);
     // The upstream mends its file: the next refresh recovers.
@@ -124,7 +124,7 @@ describe('a cut-short tar in the service', () => {
         restarted.store.start();
         await eventually(() => expect(lines.join('')).toContain('saved index ignored, not served'));
         const warning = lines.map((l) => JSON.parse(l) as { msg: string }).find((l) => l.msg.includes('ignored'))!;
-        expect(warning.msg).toMatch(/cut short|Unexpected end/);
+        expect(warning.msg).toMatch(/APKINDEX is cut short: 512 of 4096 bytes/);
         expect(restarted.store.status()[0]!.records).toBeUndefined();
         expect((await restarted.app.inject({ method: 'GET', url: '/livez' })).statusCode).toBe(200);
         // Not served: a query waits for the first load (here not at all) and answers 503, never the saved copy.
@@ -133,6 +133,42 @@ describe('a cut-short tar in the service', () => {
         await restarted.app.close();
       }
     } finally {
+      await rm(stateDir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('a cut-short tar saved in the state directory, the upstream up', () => {
+  it('is ignored with one warning at start, and the index is loaded from upstream', async () => {
+    f = await startFixtureService({ repositories: { os: good }, start: false });
+    const stateDir = await mkdtemp(join(tmpdir(), 'apk-cut-state-'));
+    const keyUrl = `${f.upstream.url}/os/${f.key.name}`;
+    await writeSavedIndex(stateDir, {
+      repository: 'os',
+      url: `${f.upstream.url}${X86}`,
+      etag: undefined,
+      lastModified: undefined,
+      keys: [{ origin: keyUrl, name: f.key.name, pem: f.key.publicPem }],
+      archive: [signedCutShort(f.key)],
+    });
+    const lines: string[] = [];
+    const restarted = buildService(
+      testSettings([{ name: 'os', url: `${f.upstream.url}/os`, arches: ['x86_64'], keys: [keyUrl] }], {
+        stateDir,
+        logLevel: 'warn',
+      }),
+      { logStream: { write: (l: string) => void lines.push(l) }, retryBaseMs: 60_000 },
+    );
+    try {
+      await restarted.app.ready();
+      restarted.store.start();
+      expect(await restarted.store.whenReady(10_000)).toBe(true);
+      expect((await restarted.app.inject({ method: 'GET', url: '/curl/latest' })).body).toBe('8.11.0-r0\n');
+      const ignored = lines.filter((l) => l.includes('saved index ignored'));
+      expect(ignored).toHaveLength(1);
+      expect(ignored[0]).toMatch(/APKINDEX is cut short/);
+    } finally {
+      await restarted.app.close();
       await rm(stateDir, { recursive: true, force: true });
     }
   });
@@ -166,7 +202,7 @@ describe('a cut-short tar against the serve process', () => {
     (await (await fetch(`http://127.0.0.1:${s.port}/-/status`)).json()) as Status;
 
   it('lives through it on the first load and on a refresh, then drains and exits 0 on SIGTERM', async () => {
-    upstream.files.set(X86, cutShortData());
+    upstream.files.set(X86, cutShortTar());
     const s = (running = await serveProcess(['--index', `${upstream.url}/os`, '--arch', 'x86_64'], {}));
     await eventually(async () => expect((await statusOf(s)).indexes[0]!.lastError?.reason).toBe('tar'));
     const refreshed = await fetch(`http://127.0.0.1:${s.port}/-/refresh`, { method: 'POST' });

@@ -93,8 +93,6 @@ describe('text/plain answers', () => {
       origin: undefined,
       commit: undefined,
       url: undefined,
-      license: undefined,
-      description: undefined,
       arches: ['x86_64'],
       repositories: ['os'],
     });

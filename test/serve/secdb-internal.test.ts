@@ -63,7 +63,7 @@ describe('a bug inside a security database refresh', () => {
     expect(errors).toHaveLength(1);
     expect(errors[0]!.secdb).toBe(`${upstream.url}/os/security.json`);
     expect(errors[0]!.err?.type).toBe('TypeError');
-    expect(errors[0]!.err?.stack).toMatch(/^TypeError: .*\n\s+at .*load\.(ts|js)/);
+    expect(errors[0]!.err?.stack).toMatch(/^TypeError: .*\n\s+at .*load-secdb\.(ts|js)/);
     expect(logged.find((l) => l.msg.startsWith('security database refresh failed (internal)'))).toBeDefined();
   });
 });

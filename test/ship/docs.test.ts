@@ -1,8 +1,9 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { dirname, join, normalize } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { filesUnder, read, ROOT } from './helpers.js';
+import { REFRESH } from './layers.js';
 
 const DOCS = [
   'README.md',
@@ -80,12 +81,38 @@ describe('the README', () => {
     expect(commands.slice(0, 2)).toEqual(['npm ci && npm start', 'npm ci && npm test']);
   });
 
-  it('draws the data flow source, decode, parse, index, serve in a mermaid flowchart', () => {
+  it('draws one refresh in the order of the layers (test/ship/layers.ts), every arrow going forward', () => {
     const mermaid = blocks('README.md').find((b) => b.lang === 'mermaid')!.code;
     expect(mermaid.startsWith('flowchart LR\n')).toBe(true);
-    const stages = [...mermaid.matchAll(/^\s*subgraph (\w+)/gm)].map((m) => m[1]);
-    expect(stages).toEqual(['source', 'decode', 'parse', 'index', 'serve']);
-    expect(mermaid).toContain('G --> S --> T --> R --> N --> M --> Q');
+    // Each subgraph's name and the nodes it holds.
+    const stageOf = new Map<string, string>();
+    const stages: string[] = [];
+    for (const [, name, body] of mermaid.matchAll(/^\s*subgraph (\w+)\S*\n([\s\S]*?)^\s*end$/gm)) {
+      stages.push(name!);
+      for (const [, node] of body!.matchAll(/^\s*(\w+)\[/gm)) stageOf.set(node!, name!);
+    }
+    expect(stages).toEqual([...REFRESH]);
+    const rank = (node: string) => REFRESH.indexOf(stageOf.get(node) as (typeof REFRESH)[number]);
+    let arrows = 0;
+    for (const line of mermaid.split('\n')) {
+      const nodes = line.split(/\s*-->\s*/).map((part) => /^\s*(\w+)\s*$/.exec(part)?.[1]);
+      for (let i = 1; i < nodes.length; i++) {
+        const [from, to] = [nodes[i - 1], nodes[i]];
+        if (!from || !to || !stageOf.has(from) || !stageOf.has(to)) continue;
+        arrows++;
+        expect(rank(to), `${from} --> ${to}`).toBeGreaterThanOrEqual(rank(from));
+      }
+    }
+    // From the loader through every stage to the answers.
+    expect(arrows).toBeGreaterThanOrEqual(REFRESH.length - 1);
+    expect(new Set([...stageOf.values()])).toEqual(new Set(REFRESH));
+  });
+
+  it('has a row for every folder of src/ in its table of folders', () => {
+    const folders = readdirSync(join(ROOT, 'src'), { withFileTypes: true }).filter((e) => e.isDirectory());
+    expect(folders.length).toBeGreaterThan(5);
+    for (const folder of folders)
+      expect(text, `src/${folder.name}`).toMatch(new RegExp(`^\\| [^|]*\`src/${folder.name}\``, 'm'));
   });
 
   it('lists the metrics the service registers', () => {

@@ -1,10 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { IndexError } from '../../src/errors.js';
 import { buildIndexArchive, generateFixtureKey } from '../fixtures/apk-repo.js';
-import { loadIndex } from '../../src/index/load.js';
-import { loadTrustedKey } from '../../src/source/keys.js';
+import { loadIndex } from '../../src/load/load-index.js';
+import { loadTrustedKey } from '../../src/load/load-keys.js';
 import { defaultRepositoryName, indexLocations } from '../../src/source/locations.js';
-import { MAX_RETRY_AFTER_MS, openSource, retryAfterMs, splitCredentials } from '../../src/source/open.js';
+import { splitCredentials } from '../../src/source/locations.js';
+import { MAX_RETRY_AFTER_MS, openSource, retryAfterMs } from '../../src/source/open.js';
 import { Upstream } from '../helpers/upstream.js';
 
 const key = generateFixtureKey('signer.rsa.pub');

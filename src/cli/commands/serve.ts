@@ -6,7 +6,7 @@ import { SERVE_FLAG_TABLE } from '../../config/options.js';
 import type { ServiceSettings } from '../../config/settings.js';
 import { buildService } from '../../serve/app.js';
 import { listenManagement } from '../../serve/management.js';
-import { localSourceProblem } from '../../source/local-check.js';
+import { localSourceProblem } from '../../load/local-check.js';
 import { indexLocations, redactUrl } from '../../source/locations.js';
 import { defineCommand } from '../command.js';
 import type { CliIO } from '../io.js';

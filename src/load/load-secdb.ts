@@ -1,7 +1,7 @@
 import { IndexError } from '../errors.js';
 import { redactUrl } from '../source/locations.js';
 import { openSource, type OpenOptions } from '../source/open.js';
-import { parseSecdb, type SecurityDatabase } from './parse.js';
+import { parseSecdb, type SecurityDatabase } from '../secdb/parse.js';
 
 /** Wolfi's security.json is about 2 MB; a document many times that is refused rather than held in memory. */
 export const DEFAULT_MAX_SECDB_BYTES = 64 * 1024 * 1024;
@@ -24,6 +24,7 @@ export async function loadSecdb(location: string, options: SecdbLoadOptions = {}
     ...options,
     etag: options.previous?.etag,
     lastModified: options.previous?.lastModified,
+    maxBytes,
   });
   if (opened.notModified) return { notModified: true };
   const chunks: Buffer[] = [];

@@ -1,8 +1,8 @@
 import { createPublicKey } from 'node:crypto';
 import { IndexError } from '../errors.js';
 import type { TrustedKey } from '../decode/signature.js';
-import { openSource, type OpenOptions } from './open.js';
-import { redactUrl, toUrl } from './locations.js';
+import { openSource, type OpenOptions } from '../source/open.js';
+import { redactUrl, toUrl } from '../source/locations.js';
 
 const MAX_KEY_BYTES = 64 * 1024;
 
@@ -18,14 +18,16 @@ export async function loadTrustedKey(
   options: Pick<OpenOptions, 'headers' | 'timeoutMs' | 'signal'> = {},
 ): Promise<TrustedKey> {
   const shown = redactUrl(toUrl(location));
-  const opened = await openSource(location, options);
+  const tooLarge = () => new IndexError(shown, 'key', `larger than ${MAX_KEY_BYTES} bytes, not a public key`);
+  const opened = await openSource(location, { ...options, maxBytes: MAX_KEY_BYTES }).catch((err: unknown) => {
+    throw err instanceof IndexError && err.reason === 'limit' ? tooLarge() : err;
+  });
   if (opened.notModified) throw new IndexError(shown, 'key', 'unexpected 304 for a key');
   const parts: Buffer[] = [];
   let size = 0;
   for await (const chunk of opened.body) {
     size += chunk.length;
-    if (size > MAX_KEY_BYTES)
-      throw new IndexError(shown, 'key', `larger than ${MAX_KEY_BYTES} bytes, not a public key`);
+    if (size > MAX_KEY_BYTES) throw tooLarge();
     parts.push(chunk);
   }
   return parseTrustedKey(keyNameOf(location), Buffer.concat(parts), shown);

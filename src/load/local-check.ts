@@ -1,8 +1,8 @@
 import { access, constants, stat } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { describeFileProblem, IndexError } from '../errors.js';
-import { loadTrustedKey } from './keys.js';
-import { indexLocations, toUrl } from './locations.js';
+import { loadTrustedKey } from './load-keys.js';
+import { indexLocations, toUrl } from '../source/locations.js';
 
 interface Repository {
   name: string;
