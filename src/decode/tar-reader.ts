@@ -1,4 +1,5 @@
 import { DecodeError } from './decode-error.js';
+import { headerChecksum, TAR_BLOCK as BLOCK, tarPadding } from './tar-block.js';
 
 /**
  * A streaming reader of the tar inside an APKINDEX.tar.gz, by apk-tools' rules (src/tar.c): 512-byte blocks,
@@ -16,7 +17,6 @@ export interface TarFileSink {
   end(): void;
 }
 
-const BLOCK = 512;
 /** The longest GNU long name or pax record block accepted. */
 const MAX_EXTENDED = 64 * 1024;
 
@@ -147,7 +147,7 @@ export class TarReader {
   }
 
   private afterEntry(size: number): void {
-    const pad = (BLOCK - (size % BLOCK)) % BLOCK;
+    const pad = tarPadding(size);
     this.state = pad === 0 ? { at: 'header' } : { at: 'padding', left: pad };
   }
 }
@@ -187,9 +187,7 @@ function octal(block: Buffer, start: number, length: number): number | undefined
 }
 
 function checksumOk(block: Buffer): boolean {
-  let sum = 0;
-  for (let i = 0; i < BLOCK; i++) sum += i >= 148 && i < 156 ? 0x20 : block[i]!;
-  return octal(block, 148, 8) === sum;
+  return octal(block, 148, 8) === headerChecksum(block);
 }
 
 /** The `path` of pax records (`<length> path=<value>\n`...), as apk applies it to the next entry. */

@@ -1,8 +1,9 @@
+import { headerChecksum, TAR_BLOCK as BLOCK, tarPadding } from './tar-block.js';
+
 /**
  * A ustar writer for regular files, which is all an APKINDEX.tar.gz holds: the service's synthesized indexes
- * (serve/routes/apk-index.ts) and the test fixtures write their archives with it; tar-header.ts reads them.
+ * (serve/routes/apk-index.ts) and the test fixtures write their archives with it; tar-reader.ts reads them.
  */
-const BLOCK = 512;
 
 export interface TarFile {
   name: string;
@@ -21,24 +22,17 @@ export function tarHeader(file: { name: string; size: number; mode?: number; mti
   writeOctal(header, 116, 8, 0);
   writeOctal(header, 124, 12, file.size);
   writeOctal(header, 136, 12, Math.floor(file.mtime ?? 0));
-  header.fill(0x20, 148, 156);
   header.write('0', 156, 'latin1');
   header.write('ustar\u000000', 257, 'latin1');
   header.write('root', 265, 'latin1');
   header.write('root', 297, 'latin1');
-  let sum = 0;
-  for (const b of header) sum += b;
-  writeOctal(header, 148, 7, sum);
+  header.fill(0x20, 148, 156);
+  writeOctal(header, 148, 7, headerChecksum(header));
   return header;
 }
 
 /** The end of an archive: two zero blocks. */
 export const TAR_END = 2 * BLOCK;
-
-/** Zero bytes after `size` bytes of data, to the end of its last block. */
-export function tarPadding(size: number): number {
-  return (BLOCK - (size % BLOCK)) % BLOCK;
-}
 
 /** One entry: header, data, padding. */
 export function tarFile(name: string, data: Buffer, mtime?: number, mode?: number): Buffer {

@@ -1,7 +1,8 @@
 import { createGzip } from 'node:zlib';
 import type { FastifyInstance } from 'fastify';
 import type { RepositorySettings } from '../../config/settings.js';
-import { TAR_END, tarFile, tarHeader, tarPadding } from '../../decode/tar-writer.js';
+import { tarPadding } from '../../decode/tar-block.js';
+import { TAR_END, tarFile, tarHeader } from '../../decode/tar-writer.js';
 import { synthesizedIndex } from '../../index/synthesized-index.js';
 import type { IndexSnapshot } from '../../index/snapshot.js';
 import { answer, type Answer } from '../answer-cache.js';
