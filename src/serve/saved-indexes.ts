@@ -104,7 +104,9 @@ export class SavedIndexes {
   async save(
     t: KeptIndex,
     archive: readonly Buffer[],
-    etag: string | undefined, lastModified: string | undefined): Promise<void> {
+    etag: string | undefined,
+    lastModified: string | undefined,
+  ): Promise<void> {
     try {
       const keys = (await this.options.keys.get(t.source, this.options.keySignal())).map((k: TrustedKey) => ({
         origin: k.origin,

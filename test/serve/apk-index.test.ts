@@ -96,9 +96,7 @@ describe('GET /-/apk/<repository>/<arch>/APKINDEX.tar.gz', () => {
     const changed = await get('/-/apk/os/all/APKINDEX.tar.gz', { 'if-none-match': etag });
     expect(changed.statusCode).toBe(200);
     expect(changed.headers.etag).not.toBe(etag);
-    expect(apkindex(changed.rawPayload)).toContain(
-      'P:bootc\nV:1.17.0-r0\no:bootc\nt:1700000500\n',
-    );
+    expect(apkindex(changed.rawPayload)).toContain('P:bootc\nV:1.17.0-r0\no:bootc\nt:1700000500\n');
     await fixture.publish('os', OS);
     await fixture.refresh();
   });
