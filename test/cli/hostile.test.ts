@@ -6,6 +6,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { fixtureRepo, runCommand, writeTree } from '../generate/helpers.js';
 import { command } from '../helpers/command.js';
+import type { Status } from '../../src/datasource/status.js';
 
 /**
  * Issue 26 §3 through pin and check: upstream bytes never reach a terminal or a file as they are. A version that is
@@ -46,7 +47,21 @@ describe('hostile versions and escapes through pin and check', () => {
       if (path === 'readyz') return void res.end('ok\n');
       if (path === '-/status')
         return void res.end(
-          JSON.stringify({ indexes: [{ url: `${EXAMPLE}/x86_64/APKINDEX.tar.gz`, arch: 'x86_64', repository: 'os' }] }),
+          JSON.stringify({
+            ready: true,
+            generation: 1,
+            waitingFor: [],
+            repositories: [{ name: 'os', urls: [EXAMPLE], arches: ['x86_64'] }],
+            indexes: [
+              {
+                url: `${EXAMPLE}/x86_64/APKINDEX.tar.gz`,
+                arch: 'x86_64',
+                repository: 'os',
+                consecutiveFailures: 0,
+                holdsReadiness: false,
+              },
+            ],
+          } satisfies Status),
         );
       const versions = bodies[path];
       if (!versions)
