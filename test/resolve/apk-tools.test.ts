@@ -67,7 +67,9 @@ beforeAll(async () => {
   );
   expect(loaded.notModified).toBe(false);
   const index: DependencyIndex = reader.index!;
-  expect(index.records.length).toBe(4929);
+  // 4929 records, less the 6 whose version apk's validation refuses (aspell-ru 0.99f7-r0, five opensmtpd
+  // 6.8.0p2-r4 packages): the reader skips them, as the snapshot does.
+  expect(index.records.length).toBe(4923);
   universe = new SolverUniverse([{ tag: '', uri: 'alpine-3.16-main/x86_64', index }]);
 });
 
