@@ -4,7 +4,7 @@ import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ApkHeadError, describeFileProblem, PackageHeadError } from '../errors.js';
+import { ApkHeadError, describeFileProblem, networkReason, PackageHeadError } from '../errors.js';
 import { splitCredentials } from '../source/locations.js';
 import { readApkHead, type ApkHead } from './apk-head.js';
 
@@ -243,11 +243,4 @@ async function writeCache(path: string, streams: PackageStreams): Promise<void> 
   const temp = `${path}.${process.pid}.tmp`;
   await writeFile(temp, JSON.stringify(streams));
   await rename(temp, path);
-}
-
-function networkReason(err: unknown): string {
-  let e = err as { cause?: unknown; code?: unknown; message?: unknown; name?: unknown } | undefined;
-  while (e?.cause && typeof e.cause === 'object') e = e.cause;
-  if (e?.name === 'TimeoutError') return 'timed out';
-  return typeof e?.code === 'string' ? e.code : typeof e?.message === 'string' ? e.message : String(err);
 }

@@ -6,7 +6,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { fixtureRepo, runCommand, writeTree } from '../generate/helpers.js';
 import { command } from '../helpers/command.js';
-import type { Status } from '../../src/datasource/status.js';
+import { REASON_HEADER } from '../../src/datasource/reasons.js';
+import { StatusSchema, type Status } from '../../src/datasource/status.js';
 
 /**
  * Issue 26 §3 through pin and check: upstream bytes never reach a terminal or a file as they are. A version that is
@@ -42,30 +43,31 @@ describe('hostile versions and escapes through pin and check', () => {
     index = ['--index', repo.url, '--alias', EXAMPLE, '--key', repo.key];
     // A server that answers like apk-indexer, with the hostile versions in its datasource bodies.
     const bodies: Record<string, string[]> = { foo: ['1.0-r0', HOSTILE], bar: ['1.0-r0', '2.0-r0\x1b]0;owned\x07'] };
+    // The status contract, checked by its own schema so that this stand-in cannot drift from the service.
+    const status: Status = StatusSchema.parse({
+      ready: true,
+      generation: 1,
+      waitingFor: [],
+      repositories: [{ name: 'os', urls: [EXAMPLE], arches: ['x86_64'] }],
+      indexes: [
+        {
+          url: `${EXAMPLE}/x86_64/APKINDEX.tar.gz`,
+          arch: 'x86_64',
+          repository: 'os',
+          consecutiveFailures: 0,
+          holdsReadiness: false,
+        },
+      ],
+    });
     server = createServer((req, res) => {
       const path = decodeURIComponent(new URL(req.url!, 'http://x').pathname.slice(1));
       if (path === 'readyz') return void res.end('ok\n');
-      if (path === '-/status')
-        return void res.end(
-          JSON.stringify({
-            ready: true,
-            generation: 1,
-            waitingFor: [],
-            repositories: [{ name: 'os', urls: [EXAMPLE], arches: ['x86_64'] }],
-            indexes: [
-              {
-                url: `${EXAMPLE}/x86_64/APKINDEX.tar.gz`,
-                arch: 'x86_64',
-                repository: 'os',
-                consecutiveFailures: 0,
-                holdsReadiness: false,
-              },
-            ],
-          } satisfies Status),
-        );
+      if (path === '-/status') return void res.end(JSON.stringify(status));
       const versions = bodies[path];
       if (!versions)
-        return void res.writeHead(404).end(`package ${JSON.stringify(path)} is not in any configured index\n`);
+        return void res
+          .writeHead(404, { [REASON_HEADER]: 'unknown-package' })
+          .end(`package ${JSON.stringify(path)} is not in any configured index\n`);
       res.setHeader('content-type', 'application/json');
       res.end(JSON.stringify({ releases: versions.map((version) => ({ version })) }));
     });

@@ -168,11 +168,11 @@ describe('gen renovate and the repository’s own Renovate config', () => {
       'https://packages.wolfi.dev/os',
       '--key',
       repo.key,
+      '--json',
     ]);
-    const rows = r.out
-      .split('\n')
-      .filter((l) => /^warning +(\.gitlab|renovate\.yaml)/.test(l))
-      .map((l) => l.split(/ {2,}/));
+    const rows = (JSON.parse(r.out) as { severity: string; location: string; subject: string; message: string }[])
+      .filter((f) => /^(\.gitlab|renovate\.yaml)/.test(f.location))
+      .map((f) => [f.severity, f.location, f.subject, f.message]);
     expect(rows).toEqual([
       [
         'warning',
