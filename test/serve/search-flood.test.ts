@@ -57,6 +57,7 @@ const noMatch = (i) =>
 const get = (path) =>
   new Promise((resolve, reject) => {
     const req = request(base + path, { agent }, (res) => {
+      if (Object.keys(statuses).length === 0) process.stdout.write('started\\n');
       statuses[res.statusCode] = (statuses[res.statusCode] ?? 0) + 1;
       res.resume();
       res.on('end', resolve);
@@ -70,21 +71,31 @@ await Promise.all(
   }),
 );
 agent.destroy();
-process.stdout.write(JSON.stringify({ sent, statuses }));
+process.stdout.write(JSON.stringify({ sent, statuses }) + '\\n');
 `;
 
-function flood(): Promise<{ sent: number; statuses: Record<string, number> }> {
-  return new Promise((resolve, reject) => {
+/** The flood: `started` once its first answer arrived (it is under way), `result` once it is over. */
+function flood(): { started: Promise<void>; result: Promise<{ sent: number; statuses: Record<string, number> }> } {
+  let started!: () => void;
+  const startedP = new Promise<void>((r) => (started = r));
+  const result = new Promise<{ sent: number; statuses: Record<string, number> }>((resolve, reject) => {
     const child = spawn(
       process.execPath,
       ['--input-type=module', '-e', FLOOD, f.baseUrl, String(CLIENTS), String(FLOOD_MS), String(NAMES)],
       { stdio: ['ignore', 'pipe', 'inherit'] },
     );
     let out = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (out.startsWith('started\n')) started();
+    });
     child.on('error', reject);
-    child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`flood exited ${code}`))));
+    child.on('exit', (code) =>
+      code === 0 ? resolve(JSON.parse(out.slice('started\n'.length))) : reject(new Error(`flood exited ${code}`)),
+    );
   });
+  void result.catch(() => started());
+  return { started: startedP, result };
 }
 
 const listedNames = (body: string) =>
@@ -113,31 +124,31 @@ describe('the home page search', () => {
     }
   });
 
-  it(`a flood of distinct searches that match nothing (${CLIENTS} clients) leaves /livez answering within 1 s`, async () => {
+  it(`a flood of distinct searches that match nothing (${CLIENTS} clients) leaves /livez answered while it lasts`, async () => {
     // The probe's connection is open before the flood: what is measured is the event loop, not the listener's
     // accept queue (a separate management listener is what keeps new probe connections out of that queue).
+    // Before the search was built at refresh, one probe sent during such a flood was answered only after it ended.
     const probe = new Agent({ keepAlive: true, maxSockets: 1 });
     expect((await get(probe, '/livez')).status).toBe(200);
     const flooding = flood();
     let done = false;
-    void flooding.finally(() => (done = true));
-    const probes: number[] = [];
+    const over = () => (done = true);
+    flooding.result.then(over, over);
+    const during: number[] = [];
     try {
-      // Probes from the first second of the flood until it ends.
-      await new Promise((r) => setTimeout(r, 500));
+      // Probes back to back, one at a time, from the flood's first answer until it is over.
+      await flooding.started;
       while (!done) {
         const res = await get(probe, '/livez');
         expect(res.status).toBe(200);
-        probes.push(res.ms);
-        await new Promise((r) => setTimeout(r, 50));
+        if (!done) during.push(res.ms);
       }
     } finally {
       probe.destroy();
     }
-    const { sent, statuses } = await flooding;
+    const { sent, statuses } = await flooding.result;
     expect(Object.keys(statuses)).toEqual(['200']);
     expect(sent).toBeGreaterThan(CLIENTS);
-    expect(probes.length).toBeGreaterThanOrEqual(2);
-    expect(Math.max(...probes), probes.map((ms) => ms.toFixed(0)).join(' ')).toBeLessThan(1_000);
+    expect(during.length, during.map((ms) => ms.toFixed(0)).join(' ')).toBeGreaterThanOrEqual(3);
   }, 60_000);
 });
