@@ -175,6 +175,28 @@ describe('docs/commands.md', () => {
   });
 });
 
+/** Lines that continue a Markdown table without being a row of it (`| ... |`): the table ends there, broken. */
+function brokenTableLines(text: string): number[] {
+  const broken: number[] = [];
+  let fenced = false;
+  let inTable = false;
+  text.split('\n').forEach((line, i) => {
+    if (/^\s*```/.test(line)) fenced = !fenced;
+    if (!fenced && inTable && line.trim() !== '' && !line.startsWith('|')) broken.push(i + 1);
+    inTable = !fenced && line.startsWith('|');
+  });
+  return broken;
+}
+
+describe('the Markdown tables of the docs', () => {
+  it('have every row on one line (a flag doc written over several lines is joined, not cut)', async () => {
+    const texts = new Map(DOCS.filter((f) => f.endsWith('.md')).map((f) => [f, read(f)] as const));
+    texts.set('generated docs/commands.md', commandsReference(await allCommands()));
+    for (const [file, text] of texts) expect(brokenTableLines(text), file).toEqual([]);
+    expect(brokenTableLines('| a |\n| --- |\n| one\ntwo |\n')).toEqual([4]);
+  });
+});
+
 describe('the APK_INDEXER_* variables the docs and examples set', () => {
   const settings = [...Object.values(SERVICE_OPTIONS), ...Object.values(REPOSITORY_OPTIONS), CONFIG_FLAG].flatMap(
     (o) => ('env' in o && o.env ? [o.env] : []),
