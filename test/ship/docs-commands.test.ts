@@ -188,6 +188,17 @@ function brokenTableLines(text: string): number[] {
   return broken;
 }
 
+describe('the exit statuses', () => {
+  it("docs/errors.md's table and the overview `apk-indexer` prints name the same statuses", async () => {
+    const table = read('docs/errors.md').split('## Exit status')[1]!.split('\n## ')[0]!;
+    const statuses = [...table.matchAll(/^\| (\d+) \|/gm)].map((m) => m[1]!);
+    expect(statuses).toEqual(['0', '1', '2', '3', '70']);
+    const overview = (await cli([])).stdout;
+    const line = /Exit status: ([^;]*)/.exec(overview.replace(/\n/g, ' '))?.[1] ?? '';
+    expect([...line.matchAll(/(?:^|, )(\d+) /g)].map((m) => m[1]!)).toEqual(statuses);
+  });
+});
+
 describe('the Markdown tables of the docs', () => {
   it('have every row on one line (a flag doc written over several lines is joined, not cut)', async () => {
     const texts = new Map(DOCS.filter((f) => f.endsWith('.md')).map((f) => [f, read(f)] as const));
