@@ -10,7 +10,7 @@ async function usage(): Promise<string> {
   const commands = await allCommands();
   const width = Math.max(...commands.map((c) => c.name.length));
   const lines = commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`);
-  return `usage: apk-indexer <command> [options]\n       apk-indexer -flag ...   (flags alone run serve, as hown3d/renovate-apk-indexer does)\n       apk-indexer --version   (print the version)\n\ncommands:\n${lines.join('\n')}\n\nRun \`apk-indexer <command> --help\` for a command's options.\nExit status: 0 done, 1 what the command found (its --help says), 2 a mistake in what it was given, 70 a bug in\napk-indexer (APK_INDEXER_DEBUG=1 prints its stack); docs/errors.md has the table and the error codes.\n`;
+  return `usage: apk-indexer <command> [options]\n       apk-indexer -flag ...   (flags alone run serve, as hown3d/renovate-apk-indexer does)\n       apk-indexer --version   (print the version)\n\ncommands:\n${lines.join('\n')}\n\nRun \`apk-indexer <command> --help\` for a command's options.\nExit status: 0 done, 1 what the command found (its --help says), 2 a mistake in what it was given, 3 a gate that\ncould not check everything (pin, check, lock --check), 70 a bug in apk-indexer (APK_INDEXER_DEBUG=1 prints its\nstack); docs/errors.md has the table and the error codes.\n`;
 }
 
 export async function main(argv: string[], io: CliIO = process): Promise<number> {

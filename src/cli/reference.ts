@@ -6,7 +6,8 @@ export const REFERENCE_HEADER =
   '<!-- generated from the command declarations (src/cli/commands/) by `npm run docs:generate`: do not edit -->';
 
 const code = (s: string) => `\`${s}\``;
-const cell = (s: string) => s.replace(/\|/g, '\\|');
+// A table row is one line: a doc written over several lines (as --help wraps it anyway) is joined with spaces.
+const cell = (s: string) => s.replace(/\s*\n\s*/g, ' ').replace(/\|/g, '\\|');
 
 function flagTable(flags: ReadonlyArray<FlagSpec<unknown>>): string[] {
   return [

@@ -2,7 +2,7 @@ import { relative } from 'node:path';
 import type { PackageEntry, ResolvedImage } from '../apko/image.js';
 import { lockState } from '../apko/lock.js';
 import { isPin, type PackageSpec } from '../apko/package-spec.js';
-import type { ApkoTree, FileConstraint } from '../apko/tree.js';
+import { imageArches, type ApkoTree, type FileConstraint } from '../apko/tree.js';
 import { LockFileError } from '../errors.js';
 import { compareVersions } from '../index/version.js';
 import { bootcProblems, isBootcImage } from './bootc.js';
@@ -73,6 +73,10 @@ export async function checkTree(tree: ApkoTree, ctx: CheckContext): Promise<Find
   const targets = new Set(tree.targets);
   for (const image of tree.images.filter((i) => targets.has(i.file.path)))
     findings.push(...(await checkImage(image, tree, ctx)));
+  // A file others include, with a lock beside it, is also built alone (`apko lock FILE` was run on it): its lock too.
+  for (const base of tree.configurations)
+    if (targets.has(base.file.path) && !tree.images.includes(base))
+      findings.push(...(await checkLock(base, tree, ctx)));
   const done = new Set<string>();
   // A named image is reported with what it includes: its build depends on every entry of its chain.
   const reported = [
@@ -146,6 +150,16 @@ async function checkImage(image: ResolvedImage, tree: ApkoTree, ctx: CheckContex
       else finding('error', problem, 'bootc');
     }
   }
+  out.push(...(await checkLock(image, tree, ctx)));
+  return out;
+}
+
+/** An image's lock file, when it has one: its config checksum, and every locked package against the indexes. */
+async function checkLock(image: ResolvedImage, tree: ApkoTree, ctx: CheckContext): Promise<Finding[]> {
+  const here = image.file.path;
+  const out: Finding[] = [];
+  const finding = (severity: Severity, message: string, subject = '-', location = here) =>
+    out.push({ severity, location, subject, message });
   const lock = lockState(image);
   const lockShown = lock.kind === 'none' ? '' : relative(tree.root, lock.path);
   if (lock.kind === 'stale')
@@ -168,8 +182,13 @@ async function checkImage(image: ResolvedImage, tree: ApkoTree, ctx: CheckContex
       if (!(err instanceof LockFileError)) throw err;
       finding('error', `not a readable apko lock file: ${err.detail}`, 'lock', lockShown);
     }
-    const constraint = ctx.constraints.get(here)?.images.find((i) => i.image === here);
-    if (parsed && constraint && !notJudged(entryScope(ctx.source, constraint, undefined)))
+    // A base built alone is judged as an image of its own: its arches, its repositories.
+    const constraint = ctx.constraints.get(here)?.images.find((i) => i.image === here) ?? {
+      image: here,
+      arches: imageArches(image),
+      repositories: image.repositories,
+    };
+    if (parsed && !notJudged(entryScope(ctx.source, constraint, undefined)))
       for (const f of await verifyLock(image, parsed, ctx.source)) finding(f.severity, f.message, 'lock', lockShown);
   }
   return out;

@@ -175,6 +175,39 @@ describe('docs/commands.md', () => {
   });
 });
 
+/** Lines that continue a Markdown table without being a row of it (`| ... |`): the table ends there, broken. */
+function brokenTableLines(text: string): number[] {
+  const broken: number[] = [];
+  let fenced = false;
+  let inTable = false;
+  text.split('\n').forEach((line, i) => {
+    if (/^\s*```/.test(line)) fenced = !fenced;
+    if (!fenced && inTable && line.trim() !== '' && !line.startsWith('|')) broken.push(i + 1);
+    inTable = !fenced && line.startsWith('|');
+  });
+  return broken;
+}
+
+describe('the exit statuses', () => {
+  it("docs/errors.md's table and the overview `apk-indexer` prints name the same statuses", async () => {
+    const table = read('docs/errors.md').split('## Exit status')[1]!.split('\n## ')[0]!;
+    const statuses = [...table.matchAll(/^\| (\d+) \|/gm)].map((m) => m[1]!);
+    expect(statuses).toEqual(['0', '1', '2', '3', '70']);
+    const overview = (await cli([])).stdout;
+    const line = /Exit status: ([^;]*)/.exec(overview.replace(/\n/g, ' '))?.[1] ?? '';
+    expect([...line.matchAll(/(?:^|, )(\d+) /g)].map((m) => m[1]!)).toEqual(statuses);
+  });
+});
+
+describe('the Markdown tables of the docs', () => {
+  it('have every row on one line (a flag doc written over several lines is joined, not cut)', async () => {
+    const texts = new Map(DOCS.filter((f) => f.endsWith('.md')).map((f) => [f, read(f)] as const));
+    texts.set('generated docs/commands.md', commandsReference(await allCommands()));
+    for (const [file, text] of texts) expect(brokenTableLines(text), file).toEqual([]);
+    expect(brokenTableLines('| a |\n| --- |\n| one\ntwo |\n')).toEqual([4]);
+  });
+});
+
 describe('the APK_INDEXER_* variables the docs and examples set', () => {
   const settings = [...Object.values(SERVICE_OPTIONS), ...Object.values(REPOSITORY_OPTIONS), CONFIG_FLAG].flatMap(
     (o) => ('env' in o && o.env ? [o.env] : []),

@@ -69,7 +69,10 @@ cannot be written, 3 --check found no lock to check.`,
     if ((values.json || values.markdown) && !maintain)
       throw new UsageError('--json and --markdown report --update and --check');
     if (values.json && values.markdown) throw new UsageError('--json or --markdown, not both');
-    const opened = await openImages(args, io, (tree) => tree.images.filter((i) => readImageLock(i) !== undefined));
+    // Every file with a lock beside it, bases others include too: `apko lock FILE` was run on it, so it is built alone.
+    const opened = await openImages(args, io, (tree) =>
+      tree.configurations.filter((i) => readImageLock(i) !== undefined),
+    );
     if (!('source' in opened)) {
       // A gate never passes on nothing checked: --check with no lock is exit 3, as check's and pin's gates are.
       io.stderr.write(

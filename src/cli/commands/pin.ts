@@ -69,7 +69,7 @@ repository had no data (no index given for it, or none for one of its arches) an
     const { values } = args;
     const { root, fallbackArches, tree, dockerfiles, source } = await openImageTree(args, io, {
       // Dependency data is read only when a lock may have to move with the pins.
-      dependencies: (t) => t.images.some((i) => lockState(i).kind !== 'none'),
+      dependencies: (t) => t.configurations.some((i) => lockState(i).kind !== 'none'),
     });
     const failures = [...tree.failures.map((f) => f.message), ...dockerfiles.failures];
     for (const failure of failures) io.stderr.write(`${escapeControl(failure)}\n`);
@@ -190,7 +190,9 @@ async function moveLocks(
 ): Promise<{ problems: number; updates: { image: string; lockFile: string; moves: LockMove[] }[] }> {
   let problems = 0;
   const updates: { image: string; lockFile: string; moves: LockMove[] }[] = [];
-  const stale = tree.images.filter((i) => i.chain.some((f) => changed.has(f.path)) && lockState(i).kind !== 'none');
+  const stale = tree.configurations.filter(
+    (i) => i.chain.some((f) => changed.has(f.path)) && lockState(i).kind !== 'none',
+  );
   if (stale.length === 0) return { problems, updates };
   const ctx: LockContext = {
     root,
