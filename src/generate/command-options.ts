@@ -102,6 +102,14 @@ export const KEYRING_APPEND_FLAG = flag.each({
   doc: "a key every image also trusts, as apko's flag. Repeat for several.",
 });
 
+/** The first password of a generated account (`init`'s hosts, `gen user`): a crypt(3) hash, or locked. */
+export const PASSWORD_HASH_FLAG = flag.one({
+  names: ['--password-hash'],
+  value: 'HASH',
+  doc: 'its first password, a crypt(3) hash (`openssl passwd -6`).',
+  defaultText: 'locked',
+});
+
 /**
  * The flags of `resolve` and `lock`: `apko lock`'s own, with its meanings, so a CI line can swap `apko lock` for
  * `apk-indexer lock`. The indexes are the images' own repositories by default; SOURCE_FLAGS read them from elsewhere

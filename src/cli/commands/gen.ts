@@ -4,11 +4,12 @@ import { image } from '../../generate/apko-image.js';
 import { toApkArch } from '../../apko/arch.js';
 import {
   apkArchesOf,
+  APKO_TREE_FLAGS,
   apkoArchesOf,
+  KEYRING_APPEND_FLAG,
+  PASSWORD_HASH_FLAG,
   renovateMajorOf,
   serverUrlOf,
-  APKO_TREE_FLAGS,
-  KEYRING_APPEND_FLAG,
 } from '../../generate/command-options.js';
 import { generateCi } from '../../generate/ci.js';
 import { bootcBase, bootcFlavour, BOOTC_FLAVOURS } from '../../generate/bootc.js';
@@ -82,12 +83,7 @@ const FLAGS = {
   uid: flag.one({ names: ['--uid'], value: 'N', doc: 'its uid, a whole number in 1000-60000.', defaultText: '1000' }),
   fullName: flag.one({ names: ['--full-name'], value: 'TEXT', doc: 'its full name.', defaultText: 'Administrator' }),
   shell: flag.one({ names: ['--shell'], value: 'PATH', doc: 'its login shell.', defaultText: '/bin/sh' }),
-  passwordHash: flag.one({
-    names: ['--password-hash'],
-    value: 'HASH',
-    doc: 'its first password, a crypt(3) hash (`openssl passwd -6`).',
-    defaultText: 'locked',
-  }),
+  passwordHash: PASSWORD_HASH_FLAG,
   version: flag.one({ names: ['--version'], value: 'V', doc: "the package's version.", defaultText: '1.0.0' }),
   license: flag.one({
     names: ['--license'],

@@ -3,10 +3,11 @@ import { dirname, join, resolve } from 'node:path';
 import { toApkArch } from '../../apko/arch.js';
 import {
   apkoArchesOf,
+  PASSWORD_HASH_FLAG,
   renovateMajorOf,
   serverUrlOf,
-  sourceOptions,
   SOURCE_FLAGS,
+  sourceOptions,
 } from '../../generate/command-options.js';
 import { resolveApkIndexerSource, type ApkIndexerSource } from '../../generate/apk-indexer-source.js';
 import { serviceEndpoint } from '../../generate/gitlab-ci.js';
@@ -35,12 +36,7 @@ const FLAGS = {
   }),
   arch: flag.list({ names: ['--arch'], value: 'a,b', doc: 'archs the images build for.', defaultText: 'amd64,arm64' }),
   user: flag.one({ names: ['--user'], value: 'NAME', doc: "the hosts' first account.", defaultText: 'admin' }),
-  passwordHash: flag.one({
-    names: ['--password-hash'],
-    value: 'H',
-    doc: 'its first password, a crypt(3) hash (`openssl passwd -6`).',
-    defaultText: 'locked',
-  }),
+  passwordHash: PASSWORD_HASH_FLAG,
   license: flag.one({
     names: ['--license'],
     value: 'SPDX',
