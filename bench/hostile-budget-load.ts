@@ -39,7 +39,8 @@ const outcomes = await Promise.all(
   Array.from({ length: downloads }, (_, i) =>
     loadIndex(
       { url: `${url}/r${i}/x86_64/APKINDEX.tar.gz`, arch: 'x86_64', repository: `r${i}` },
-      { keys: trusted, budget },
+      // As the service reads: on worker threads, the bytes held on this one.
+      { keys: trusted, budget, offThread: true },
     ).then(
       () => 'loaded',
       (err: unknown) => (err instanceof IndexError ? `refused (${err.reason})` : `failed: ${String(err)}`),

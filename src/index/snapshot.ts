@@ -1,5 +1,5 @@
 import type { RecordFields, RecordSink } from '../parse/apkindex-parser.js';
-import { type Column, float64Column, grow, int32Column, NameTable, ValueStore } from '../parse/field-bytes.js';
+import { Column, float64Column, grow, int32Column, NameTable, ValueStore } from '../parse/field-bytes.js';
 import { compareVersions, isValidVersionBytes } from './version.js';
 
 /** One version of one package name in one index. A fixed shape keeps hundreds of thousands of them compact. */
@@ -62,6 +62,40 @@ interface Columns {
   readonly url: Column<Int32Array>;
 }
 
+/** PackageLists as plain data, for postMessage (PackageLists.toWire, fromWire). */
+export interface PackageListsWire {
+  heads: string[];
+  headEntries: Int32Array;
+  names: readonly string[];
+  store: Uint8Array[];
+  version: Int32Array[];
+  record: Int32Array[];
+  provider: Int32Array[];
+  next: Int32Array[];
+  buildTime: Float64Array[];
+  origin: Int32Array[];
+  commit: Int32Array[];
+  url: Int32Array[];
+}
+
+/** A snapshot as another thread sends it: its fields, and its lists as plain data. */
+export interface SnapshotWire extends Omit<IndexSnapshot, 'packages'> {
+  lists: PackageListsWire;
+}
+
+/** A snapshot built on another thread, for postMessage; `transfer` lists the buffers that move with it. */
+export function snapshotToWire(snapshot: IndexSnapshot): { wire: SnapshotWire; transfer: ArrayBuffer[] } {
+  if (!(snapshot.packages instanceof PackageLists)) throw new TypeError('only a built snapshot can be sent');
+  const { packages, ...fields } = snapshot;
+  const { lists, transfer } = packages.toWire();
+  return { wire: { ...fields, lists }, transfer };
+}
+
+export function snapshotFromWire(wire: SnapshotWire): IndexSnapshot {
+  const { lists, ...fields } = wire;
+  return { ...fields, packages: PackageLists.fromWire(lists) };
+}
+
 /**
  * Per-name release lists, made from the columns and put in apk order each time they are read. Loading a Wolfi-scale
  * index touches 250k records but a query reads a handful of names, so both are paid where used. A list is not
@@ -109,6 +143,60 @@ export class PackageLists implements ReadonlyMap<string, readonly IndexedRelease
 
   [Symbol.iterator](): MapIterator<[string, readonly IndexedRelease[]]> {
     return this.entries();
+  }
+
+  /** These lists as plain data and typed arrays that postMessage moves rather than copies (see snapshotFromWire). */
+  toWire(): { lists: PackageListsWire; transfer: ArrayBuffer[] } {
+    const c = this.columns;
+    const lists: PackageListsWire = {
+      heads: [...this.heads.keys()],
+      headEntries: Int32Array.from(this.heads.values()),
+      names: c.names,
+      store: c.store.toBlocks(),
+      version: c.version.toBlocks(),
+      record: c.record.toBlocks(),
+      provider: c.provider.toBlocks(),
+      next: c.next.toBlocks(),
+      buildTime: c.buildTime.toBlocks(),
+      origin: c.origin.toBlocks(),
+      commit: c.commit.toBlocks(),
+      url: c.url.toBlocks(),
+    };
+    const arrays = [
+      lists.headEntries,
+      ...lists.store,
+      ...lists.version,
+      ...lists.record,
+      ...lists.provider,
+      ...lists.next,
+      ...lists.buildTime,
+      ...lists.origin,
+      ...lists.commit,
+      ...lists.url,
+    ];
+    // Only arrays that own their whole buffer move; a view into a shared one (a small trimmed block) is copied.
+    const transfer = arrays
+      .filter((a) => a.byteOffset === 0 && a.byteLength === a.buffer.byteLength && a.buffer instanceof ArrayBuffer)
+      .map((a) => a.buffer as ArrayBuffer);
+    return { lists, transfer: [...new Set(transfer)] };
+  }
+
+  static fromWire(w: PackageListsWire): PackageLists {
+    const heads = new Map<string, number>();
+    for (let i = 0; i < w.heads.length; i++) heads.set(w.heads[i]!, w.headEntries[i]!);
+    const int32 = (blocks: Int32Array[]) => Column.fromBlocks(blocks, (n) => new Int32Array(n));
+    return new PackageLists(heads, {
+      names: w.names,
+      store: new ValueStore(w.store),
+      version: int32(w.version),
+      record: int32(w.record),
+      provider: int32(w.provider),
+      next: int32(w.next),
+      buildTime: Column.fromBlocks(w.buildTime, (n) => new Float64Array(n)),
+      origin: int32(w.origin),
+      commit: int32(w.commit),
+      url: int32(w.url),
+    });
   }
 
   private releases(head: number): IndexedRelease[] {

@@ -1,14 +1,14 @@
-import { readIndexArchive, type ApkIndexSink } from '../decode/index-archive.js';
+import type { ApkIndexSink } from '../decode/index-archive.js';
 import type { TrustedKey } from '../decode/signature.js';
-import { IndexError } from '../errors.js';
-import { ApkIndexParser } from '../parse/apkindex-parser.js';
-import { RecordError } from '../parse/record-error.js';
 import { resolveLimits, type ReadLimits } from '../parse/limits.js';
 import { redactUrl, type IndexLocation } from '../source/locations.js';
 import { openSource, type OpenOptions } from '../source/open.js';
-import { SnapshotBuilder, type IndexSnapshot } from '../index/snapshot.js';
-import type { HeldBytes } from '../decode/byte-reader.js';
+import type { IndexSnapshot } from '../index/snapshot.js';
 import type { DownloadBudget } from './download-budget.js';
+import { readIndexBodyOffThread } from './index-threads.js';
+import { readIndexBody } from './read-index-body.js';
+
+export { readIndexBody, readIndexBodyOffThread };
 
 export interface LoadOptions extends Omit<OpenOptions, 'etag' | 'lastModified'> {
   keys: readonly TrustedKey[];
@@ -21,6 +21,11 @@ export interface LoadOptions extends Omit<OpenOptions, 'etag' | 'lastModified'> 
   also?: ApkIndexSink;
   /** The total that the compressed bytes held until verified count against, shared by every download. */
   budget?: DownloadBudget;
+  /**
+   * Verify, inflate and parse on a worker thread (see index-threads.ts): indexes loaded together use every core,
+   * and this thread stays free to answer. Ignored with `also`, whose reader runs here.
+   */
+  offThread?: boolean;
 }
 
 export type LoadResult =
@@ -37,8 +42,11 @@ export type LoadResult =
 /** Fetches, verifies and parses one APKINDEX.tar.gz into a snapshot. Every failure is an IndexError. */
 export async function loadIndex(location: IndexLocation, options: LoadOptions): Promise<LoadResult> {
   const limits = resolveLimits(options.limits);
+  // A read that ends before its body (a refusal on a worker thread) stops the download with this.
+  const cancel = new AbortController();
   const opened = await openSource(location.url, {
     ...options,
+    signal: options.signal ? AbortSignal.any([options.signal, cancel.signal]) : cancel.signal,
     etag: options.previous?.etag,
     lastModified: options.previous?.lastModified,
     maxBytes: limits.maxCompressedBytes,
@@ -46,68 +54,17 @@ export async function loadIndex(location: IndexLocation, options: LoadOptions): 
   if (opened.notModified) return { notModified: true };
   const lease = options.budget?.lease(redactUrl(location.url), options.signal);
   try {
-    const read = await readIndexBody(opened.body, location, {
+    const read = options.offThread && !options.also ? readIndexBodyOffThread : readIndexBody;
+    const result = await read(opened.body, location, {
       keys: options.keys,
       limits,
       allowForeignArch: options.allowForeignArch,
       also: options.also,
       held: lease,
+      cancel: () => cancel.abort(new Error('the index was refused before its end')),
     });
-    return { notModified: false, ...read, etag: opened.etag, lastModified: opened.lastModified };
+    return { notModified: false, ...result, etag: opened.etag, lastModified: opened.lastModified };
   } finally {
     lease?.release();
-  }
-}
-
-/** Decodes an already opened index body; used for HTTP, files and in-memory fixtures alike. */
-export async function readIndexBody(
-  body: AsyncIterable<Buffer>,
-  location: IndexLocation,
-  options: {
-    keys: readonly TrustedKey[];
-    limits: ReadLimits;
-    allowForeignArch?: boolean | undefined;
-    also?: ApkIndexSink | undefined;
-    held?: HeldBytes | undefined;
-  },
-): Promise<{ snapshot: IndexSnapshot; archive: readonly Buffer[] | undefined }> {
-  const shown = redactUrl(location.url);
-  const builder = new SnapshotBuilder();
-  // An index under `<base>/<arch>/` holds that arch's packages (and noarch ones); anything else is mislabelled.
-  const arch = options.allowForeignArch ? undefined : location.arch;
-  const parser = new ApkIndexParser(options.limits, builder, { ...(arch !== undefined && { arch }) });
-  const result = await readIndexArchive(body, {
-    source: shown,
-    keys: options.keys,
-    limits: options.limits,
-    ...(options.held && { held: options.held }),
-    sink: {
-      data: (chunk) => {
-        parsing(shown, () => parser.push(chunk));
-        options.also?.data(chunk);
-      },
-      end: () => {
-        parsing(shown, () => parser.end());
-        options.also?.end();
-      },
-    },
-  });
-  const snapshot = builder.finish({
-    url: shown,
-    arch: location.arch ?? builder.firstArch ?? 'noarch',
-    repository: location.repository,
-    description: result.description,
-    verifiedBy: result.verdict.verifiedBy,
-  });
-  return { snapshot, archive: result.archive };
-}
-
-/** The parser's complaints about records and lines become IndexErrors naming the source and the APKINDEX member. */
-function parsing(source: string, step: () => void): void {
-  try {
-    step();
-  } catch (err) {
-    if (err instanceof RecordError) throw new IndexError(source, err.kind, `APKINDEX ${err.message}`, { cause: err });
-    throw err;
   }
 }

@@ -137,10 +137,20 @@ export class ValueStore {
   private view!: DataView;
   private used = 0;
 
-  constructor() {
-    this.newBlock(BLOCK);
-    this.view.setInt32(0, 0, true); // ref 0: the empty value (length 0)
-    this.used = 4;
+  /** `blocks`: another store's (toBlocks), moved here from another thread; the store is then read-only. */
+  constructor(blocks?: readonly Uint8Array[]) {
+    if (blocks === undefined || blocks.length === 0) {
+      this.newBlock(BLOCK);
+      this.view.setInt32(0, 0, true); // ref 0: the empty value (length 0)
+      this.used = 4;
+      return;
+    }
+    for (const b of blocks) {
+      const block = Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+      this.blocks.push(block);
+      this.views.push((this.view = viewOf(block)));
+    }
+    this.used = this.view.byteLength;
   }
 
   length(ref: number): number {
@@ -218,6 +228,11 @@ export class ValueStore {
     return this.blocks[ref >>> BLOCK_BITS]!.toString('utf8', at, at + this.length(ref));
   }
 
+  /** The blocks, for another thread to rebuild this store from (the constructor); this store is not used after. */
+  toBlocks(): Buffer[] {
+    return [...this.blocks];
+  }
+
   /** Gives back the unused end of the last block, once nothing more will be added. */
   trim(): void {
     const last = this.blocks.length - 1;
@@ -258,6 +273,17 @@ export class Column<T extends Int32Array | Float64Array> {
       while (i >>> 16 >= this.blocks.length) this.blocks.push(this.make(0x10000));
       this.blocks[i >>> 16]![i & 0xffff] = value;
     }
+  }
+
+  /** The blocks, for another thread to rebuild this column from (fromBlocks). */
+  toBlocks(): T[] {
+    return [...this.blocks];
+  }
+
+  static fromBlocks<T extends Int32Array | Float64Array>(blocks: readonly T[], make: (n: number) => T): Column<T> {
+    const column = new Column(make);
+    column.blocks.push(...blocks);
+    return column;
   }
 
   /** Gives back the unused end of the last block; `length` elements are kept. */

@@ -3,7 +3,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { RepositorySettings } from '../config/settings.js';
 import type { TrustedKey } from '../decode/signature.js';
 import { IndexError } from '../errors.js';
-import { readIndexBody } from '../load/load-index.js';
+import { readIndexBodyOffThread } from '../load/load-index.js';
 import { readSavedIndex, removeStaleTempFiles, savedIndexPath, writeSavedIndex } from '../index/saved-index.js';
 import type { IndexSnapshot } from '../index/snapshot.js';
 import type { ReadLimits } from '../parse/limits.js';
@@ -79,7 +79,7 @@ export class SavedIndexes {
         return kept.map((k) => parseTrustedKey(k.name, k.pem, k.origin));
       });
       if (keys.length === 0) throw new IndexError(t.shown, 'key', 'no trusted keys are configured to verify it with');
-      const { snapshot } = await readIndexBody(Readable.from([saved.archive]), t.location, {
+      const { snapshot } = await readIndexBodyOffThread(Readable.from([saved.archive]), t.location, {
         keys,
         limits: this.options.limits,
         allowForeignArch: t.repository.allowForeignArch,

@@ -280,6 +280,7 @@ export class IndexStore {
       signal,
       previous: t.snapshot ? { etag: t.etag, lastModified: t.lastModified } : undefined,
       budget: this.budget,
+      offThread: true,
     });
     if (!result.notModified) {
       if (t.snapshot) this.checkRegression(t, t.snapshot, result.snapshot);
