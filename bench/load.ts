@@ -2,11 +2,13 @@ import { execFileSync } from 'node:child_process';
 import { createReadStream, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createGunzip, gunzipSync } from 'node:zlib';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { FEED_BYTES, OUT_CHUNK } from '../src/decode/gzip-members.js';
 import { loadIndex } from '../src/load/load-index.js';
 import { VersionMap } from '../src/index/version-map.js';
 import { loadTrustedKeys } from '../src/load/load-keys.js';
+import { writeScaleRepo } from './wolfi-scale.js';
 
 export interface LoadFigures {
   compressedBytes: number;
@@ -154,4 +156,41 @@ export async function measureLoad(
     rssAllReadMiB: mem.rssAllRead / 2 ** 20,
     heapAllReadMiB: mem.heapUsedAllRead / 2 ** 20,
   };
+}
+
+export interface TwoArchFigures {
+  rounds: number;
+  records: number;
+  /** Both arches loaded at once, each parsed on the main thread, median ms. */
+  mainThreadMs: number;
+  /** The same on worker threads (`offThread`, as the service reads), median ms. */
+  workersMs: number;
+}
+
+/**
+ * A repository's two arches loaded at once, as the service does at start and on each refresh: on the main thread,
+ * then on worker threads, alternating, after one warm-up of each (the workers stay up between rounds).
+ */
+export async function measureTwoArches(dir: string, records: number, rounds = 5): Promise<TwoArchFigures> {
+  const arches = ['x86_64', 'aarch64'];
+  const root = join(dir, 'two-arch-load');
+  const repo = await writeScaleRepo(root, { records, arches });
+  const keys = await loadTrustedKeys([repo.keyPath]);
+  const both = (offThread: boolean) => () =>
+    Promise.all(
+      arches.map((arch) =>
+        loadIndex({ url: join(root, arch, 'APKINDEX.tar.gz'), arch, repository: 'bench' }, { keys, offThread }),
+      ),
+    );
+  const main = both(false);
+  const workers = both(true);
+  await main();
+  await workers();
+  const mainMs: number[] = [];
+  const workersMs: number[] = [];
+  for (let round = 0; round < rounds; round++) {
+    mainMs.push(await timeOnce(main));
+    workersMs.push(await timeOnce(workers));
+  }
+  return { rounds, records, mainThreadMs: median(mainMs), workersMs: median(workersMs) };
 }

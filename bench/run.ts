@@ -3,7 +3,7 @@ import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { formatApkIndex, measureApkIndex } from './apk-index.js';
 import { formatCold, measureColdQuery, measureColdStart } from './cold.js';
-import { measureLoad } from './load.js';
+import { measureLoad, measureTwoArches } from './load.js';
 import { formatLoadRefresh, measureLoadRefresh } from './load-refresh.js';
 import { measureAnswerMemory, measureQueries } from './queries.js';
 import { writeScaleRepo } from './wolfi-scale.js';
@@ -53,8 +53,11 @@ try {
     process.exit(0);
   }
   const load = await measureLoad(repo.indexPath, repo.keyPath);
+  const two = await measureTwoArches(dir, records);
+  const twoArches = `two arches of ${two.records} records loaded at once (median of ${two.rounds} alternating rounds): on the main thread ${two.mainThreadMs.toFixed(0)} ms, on worker threads ${two.workersMs.toFixed(0)} ms`;
   if (only === 'load') {
     console.log(JSON.stringify(load));
+    console.log(twoArches);
     await rm(dir, { recursive: true, force: true });
     process.exit(0);
   }
@@ -67,6 +70,7 @@ try {
   console.log(
     `ratio load / floor (median of ${load.runs} interleaved rounds, zlib chunks ${load.feedBytes >> 10} KiB in, ${load.chunkBytes >> 10} KiB out): ${load.ratio.toFixed(2)}x (target <= 1.5x)`,
   );
+  console.log(twoArches);
   console.log(
     `resident memory once loaded: ${load.rssMiB.toFixed(0)} MiB, heap ${load.heapMiB.toFixed(0)} MiB (target < 200 MiB)`,
   );
