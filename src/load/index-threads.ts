@@ -177,7 +177,11 @@ class IndexThreads {
       }
       send({ t: 'end' });
     } catch (err) {
+      // A failed download, or the budget refusing more: the worker stops, and so does the download (as
+      // readIndexArchive's reader closes its body).
       send({ t: 'abandon' });
+      options.cancel?.();
+      void iterator.return?.().catch(() => undefined);
       this.done(thread, fail);
       here.close();
       // The worker's answer to an abandoned read is not wanted; the download's own error is.
