@@ -21,8 +21,10 @@ export interface Answer {
   readonly etag: string;
   /** What the body costs in memory, for the cache's byte bound. */
   readonly size: number;
-  /** Every header of the answer, made once. */
-  readonly headers: Readonly<Record<string, string>>;
+  /** Every header of the answer, content-length included, as name/value pairs: made once, written as they are. */
+  readonly head: readonly string[];
+  /** How a string body is written: `latin1` (copied byte for byte) when it is all ASCII, else `utf8`. */
+  readonly encoding: 'latin1' | 'utf8';
 }
 
 /** An answer from text, or from bytes already made (a binary body: sent as is, never as a string). */
@@ -31,13 +33,19 @@ export function answer(status: number, type: string, text: string | Buffer, reas
   // A strong ETag from the bytes: an answer that did not change across a refresh keeps its ETag, so 304s survive.
   const etag = `"${createHash('sha1').update(text).digest('base64url')}"`;
   const small = typeof text === 'string' && bytes <= STRING_BODY_MAX;
-  const headers: Record<string, string> = {
-    'content-type': type,
+  const head = [
+    'content-type',
+    type,
+    'etag',
     etag,
-    'cache-control': 'no-cache',
-    'x-content-type-options': 'nosniff',
-  };
-  if (reason) headers[REASON_HEADER] = reason;
+    'cache-control',
+    'no-cache',
+    'x-content-type-options',
+    'nosniff',
+    'content-length',
+    String(bytes),
+  ];
+  if (reason) head.push(REASON_HEADER, reason);
   return {
     status,
     reason,
@@ -46,7 +54,8 @@ export function answer(status: number, type: string, text: string | Buffer, reas
     etag,
     // V8 keeps a string with a character past Latin-1 at two bytes per character.
     size: small && bytes !== text.length ? 2 * text.length : bytes,
-    headers,
+    head,
+    encoding: typeof text === 'string' && bytes === text.length ? 'latin1' : 'utf8',
   };
 }
 

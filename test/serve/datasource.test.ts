@@ -4,6 +4,7 @@ import { REASON_HEADER, REASONS, type Reason } from '../../src/datasource/reason
 import { RenovateBodySchema } from '../../src/datasource/renovate-body.js';
 import type { FixturePackage } from '../fixtures/apk-repo.js';
 import { startFixtureService, type FixtureService } from '../helpers/fixture-service.js';
+import { parseResponses, rawExchange } from '../reliability/raw-http-helper.js';
 
 const bootcUrl = 'https://github.com/containers/bootc';
 const x86: FixturePackage[] = [
@@ -21,6 +22,8 @@ const x86: FixturePackage[] = [
   { name: 'argo-cd-2.12', version: '2.12.4-r0', provides: ['argo-cd=2.12.4-r0'] },
   { name: 'melange-built', version: '1.0.0-r0', buildTime: 0 },
   { name: 'nightly', version: '2.0.0_beta1-r0' },
+  // A value past ASCII reaches the answer (the homepage): its bytes, not its characters, are the Content-Length.
+  { name: 'cafe', version: '1.0.0-r0', buildTime: 1_700_000_000, url: 'https://example.org/caf\u00e9' },
 ];
 const arm: FixturePackage[] = [
   { name: 'bootc', version: '1.16.6-r0', buildTime: 1_730_000_500, url: bootcUrl },
@@ -288,5 +291,51 @@ describe('Renovate custom datasource answers', () => {
     } finally {
       releases.mockRestore();
     }
+  });
+});
+
+describe('answers written straight to the connection', () => {
+  const port = () => Number(new URL(f.baseUrl).port);
+
+  it('send exact bytes on one keep-alive connection: computed, cached, past ASCII, HEAD without a body', async () => {
+    const ask = (method: string, path: string, last = false) =>
+      `${method} ${path} HTTP/1.1\r\nHost: x\r\n${last ? 'Connection: close\r\n' : ''}\r\n`;
+    // Pipelined: a wrong Content-Length, or a body after HEAD, would put the next response out of step.
+    const { raw, responses } = await rawExchange(
+      port(),
+      [
+        ask('GET', '/cafe?test=direct'),
+        ask('GET', '/cafe?test=direct'),
+        ask('GET', '/caf%C3%A9'),
+        ask('GET', '/order?arch=x86_64&format=plain&test=direct'),
+        ask('HEAD', '/cafe?test=direct', true),
+      ].join(''),
+    );
+    const body = JSON.stringify({
+      releases: [{ version: '1.0.0-r0', releaseTimestamp: '2023-11-14T22:13:20.000Z' }],
+      homepage: 'https://example.org/caf\u00e9',
+      tags: { latest: '1.0.0-r0' },
+    });
+    expect(responses.map((r) => [r.status, r.headers['content-type'], r.body])).toEqual([
+      [200, 'application/json; charset=utf-8', body],
+      [200, 'application/json; charset=utf-8', body],
+      [404, 'text/plain; charset=utf-8', 'package "caf\u00e9" is not in any configured index\n'],
+      [200, 'text/plain; charset=utf-8', '1.2.10-r0\n1.9.0-r0\n1.10.0_rc1-r0\n1.10.0-r0\n1.10.0-r1\n1.10.0_p1-r0\n'],
+      [200, 'application/json; charset=utf-8', ''],
+    ]);
+    const [first, cached, unknown, , head] = responses;
+    expect(first!.headers['content-length']).toBe(String(Buffer.byteLength(body)));
+    expect(unknown!.headers['content-length']).toBe(String(Buffer.byteLength(unknown!.body)));
+    expect([unknown!.headers[REASON_HEADER], first!.headers[REASON_HEADER]]).toEqual(['unknown-package', undefined]);
+    for (const r of [cached!, head!]) {
+      expect([r.headers.etag, r.headers['content-length'], r.headers['cache-control']]).toEqual([
+        first!.headers.etag,
+        first!.headers['content-length'],
+        'no-cache',
+      ]);
+    }
+    expect([head!.headers.connection, head!.headers['x-content-type-options']]).toEqual(['close', 'nosniff']);
+    expect(raw.endsWith('\r\n\r\n')).toBe(true); // HEAD's headers are the last bytes sent
+    expect(parseResponses(raw)).toHaveLength(5);
   });
 });
